@@ -1,0 +1,184 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+
+namespace RpcGen.Links;
+
+/// <summary>
+/// A TCP or Unix-domain socket as an <see cref="RpcLink"/>: one loop moves received bytes into the
+/// input pipe, another sends whatever the protocol has written to the output pipe. Because the
+/// sender takes everything written since its last send, many small frames from concurrent callers
+/// go out in one system call.
+/// </summary>
+internal sealed class SocketLink : RpcLink
+{
+    private const int MinReceiveBuffer = 16 * 1024;
+
+    private readonly Socket _socket;
+    private readonly Pipe _inbound;
+    private readonly Pipe _outbound;
+    private readonly Task _receiving;
+    private readonly Task _sending;
+    private int _aborted;
+
+    public SocketLink(Socket socket, string localAddress, string remoteAddress, int maxPendingBytes)
+    {
+        _socket = socket;
+        LocalAddress = localAddress;
+        RemoteAddress = remoteAddress;
+        if (socket.ProtocolType == ProtocolType.Tcp)
+        {
+            socket.NoDelay = true;
+        }
+
+        // The protocol parses on the receiving thread (Inline) to save a hop per frame; sends run on
+        // the thread pool so that a writer never performs a system call while holding the write lock.
+        _inbound = new Pipe(new PipeOptions(
+            pauseWriterThreshold: maxPendingBytes,
+            resumeWriterThreshold: maxPendingBytes / 2,
+            readerScheduler: PipeScheduler.Inline,
+            writerScheduler: PipeScheduler.Inline,
+            useSynchronizationContext: false));
+        _outbound = new Pipe(new PipeOptions(
+            pauseWriterThreshold: maxPendingBytes,
+            resumeWriterThreshold: maxPendingBytes / 2,
+            readerScheduler: PipeScheduler.ThreadPool,
+            writerScheduler: PipeScheduler.Inline,
+            useSynchronizationContext: false));
+        _receiving = ReceiveLoopAsync();
+        _sending = SendLoopAsync();
+    }
+
+    public override PipeReader Input => _inbound.Reader;
+
+    public override PipeWriter Output => _outbound.Writer;
+
+    public override string LocalAddress { get; }
+
+    public override string RemoteAddress { get; }
+
+    public override void Abort()
+    {
+        if (Interlocked.Exchange(ref _aborted, 1) != 0)
+        {
+            return;
+        }
+
+        var error = new RpcException(RpcStatusCode.Disconnected, "The link was aborted.");
+        _socket.Dispose();
+        _inbound.Writer.Complete(error);
+        _outbound.Reader.Complete(error);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        // Completing our end of the outbound pipe lets the sender drain what is buffered and then
+        // shut down the send side; the peer sees end of stream after the last frame.
+        await _outbound.Writer.CompleteAsync().ConfigureAwait(false);
+        await _sending.ConfigureAwait(false);
+        _socket.Dispose();
+        await _receiving.ConfigureAwait(false);
+        await _inbound.Reader.CompleteAsync().ConfigureAwait(false);
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        await Task.Yield();
+        Exception? error = null;
+        var writer = _inbound.Writer;
+        try
+        {
+            while (true)
+            {
+                var memory = writer.GetMemory(MinReceiveBuffer);
+                var received = await _socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
+                if (received == 0)
+                {
+                    break;
+                }
+
+                writer.Advance(received);
+                var flush = await writer.FlushAsync().ConfigureAwait(false);
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException or InvalidOperationException)
+        {
+            error = Volatile.Read(ref _aborted) != 0
+                ? new RpcException(RpcStatusCode.Disconnected, "The link was aborted.")
+                : new RpcException(RpcStatusCode.Disconnected, $"The connection to {RemoteAddress} was lost: {ex.Message}", ex);
+        }
+
+        await writer.CompleteAsync(error).ConfigureAwait(false);
+    }
+
+    private async Task SendLoopAsync()
+    {
+        await Task.Yield();
+        var reader = _outbound.Reader;
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                try
+                {
+                    if (!buffer.IsEmpty)
+                    {
+                        await SendAsync(buffer).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    reader.AdvanceTo(buffer.End);
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+            }
+
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException or InvalidOperationException or RpcException)
+        {
+            error = ex;
+        }
+
+        await reader.CompleteAsync(error).ConfigureAwait(false);
+        if (error is not null)
+        {
+            // The peer is gone; make the receiver notice even if the peer never closes its side.
+            _socket.Dispose();
+        }
+    }
+
+    private async ValueTask SendAsync(ReadOnlySequence<byte> buffer)
+    {
+        if (buffer.IsSingleSegment)
+        {
+            await SendAllAsync(buffer.First).ConfigureAwait(false);
+            return;
+        }
+
+        foreach (var segment in buffer)
+        {
+            await SendAllAsync(segment).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask SendAllAsync(ReadOnlyMemory<byte> memory)
+    {
+        while (!memory.IsEmpty)
+        {
+            var sent = await _socket.SendAsync(memory, SocketFlags.None).ConfigureAwait(false);
+            memory = memory[sent..];
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Logging;
+
+namespace RpcGen.Logging;
+
+/// <summary>Log messages shared by every transport. Event ids are stable: 1000-1099.</summary>
+public static partial class RpcLog
+{
+    /// <summary>A listener started.</summary>
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Listening on {Address}")]
+    public static partial void Listening(ILogger logger, string address);
+
+    /// <summary>A connection was accepted or established.</summary>
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Connection {ConnectionId} opened with {Peer}")]
+    public static partial void ConnectionOpened(ILogger logger, long connectionId, string peer);
+
+    /// <summary>A connection closed.</summary>
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "Connection {ConnectionId} with {Peer} closed: {Reason}")]
+    public static partial void ConnectionClosed(ILogger logger, long connectionId, string peer, string reason);
+
+    /// <summary>A peer broke the protocol and its connection was aborted.</summary>
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Connection {ConnectionId} with {Peer} aborted: {Reason}")]
+    public static partial void ProtocolViolation(ILogger logger, long connectionId, string peer, string reason);
+
+    /// <summary>A call's implementation threw.</summary>
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Debug, Message = "Call {Method} failed")]
+    public static partial void CallFailed(ILogger logger, string method, Exception exception);
+
+    /// <summary>A call was refused because of a limit.</summary>
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Connection {ConnectionId} refused a call: {Reason}")]
+    public static partial void CallRefused(ILogger logger, long connectionId, string reason);
+
+    /// <summary>A one-way call's implementation threw; there is no caller to tell.</summary>
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "One-way call {Method} failed")]
+    public static partial void OneWayFailed(ILogger logger, string method, Exception exception);
+
+    /// <summary>Accepting a connection failed.</summary>
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Error, Message = "Accepting on {Address} failed")]
+    public static partial void AcceptFailed(ILogger logger, string address, Exception exception);
+}
