@@ -1,0 +1,442 @@
+// Shared by the generator and the analyzers (linked into both) so that what the analyzers accept is
+// exactly what the generator can emit.
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using Microsoft.CodeAnalysis;
+
+namespace RpcGen.Generators.Shared;
+
+/// <summary>How a method returns.</summary>
+internal enum ReturnShape
+{
+    /// <summary>Not a supported return type.</summary>
+    Unsupported,
+
+    /// <summary><c>void</c> (one-way only).</summary>
+    Void,
+
+    /// <summary><c>Task</c>.</summary>
+    Task,
+
+    /// <summary><c>Task&lt;T&gt;</c>.</summary>
+    TaskOfT,
+
+    /// <summary><c>ValueTask</c>.</summary>
+    ValueTask,
+
+    /// <summary><c>ValueTask&lt;T&gt;</c>.</summary>
+    ValueTaskOfT,
+}
+
+/// <summary>How a type travels on the wire.</summary>
+internal enum TypeShape
+{
+    /// <summary>Cannot be serialized; see the reason.</summary>
+    Unsupported,
+
+    /// <summary>A type the runtime formats itself (numbers, string, byte[], DateTime, Guid…).</summary>
+    Builtin,
+
+    /// <summary>An enum, written as its underlying integer.</summary>
+    Enum,
+
+    /// <summary><c>Nullable&lt;T&gt;</c> of a supported value type.</summary>
+    Nullable,
+
+    /// <summary><c>T[]</c> (one dimension).</summary>
+    Array,
+
+    /// <summary><c>List&lt;T&gt;</c> or a read-only/list interface (<c>IList</c>, <c>IReadOnlyList</c>, <c>ICollection</c>, <c>IReadOnlyCollection</c>, <c>IEnumerable</c>), read back as a <c>List&lt;T&gt;</c>.</summary>
+    List,
+
+    /// <summary><c>Dictionary&lt;K,V&gt;</c>, <c>IDictionary</c> or <c>IReadOnlyDictionary</c>, read back as a <c>Dictionary</c>.</summary>
+    Dictionary,
+
+    /// <summary>A class, record or struct serialized member by member.</summary>
+    Dto,
+
+    /// <summary>A DTO base with <c>[RpcKnownType]</c> subtypes.</summary>
+    Polymorphic,
+
+    /// <summary>An <c>[RpcService]</c> interface (passed by reference; not by value).</summary>
+    Service,
+}
+
+/// <summary>The rules both the generator and the analyzers apply to contracts.</summary>
+internal static class RpcContractRules
+{
+    public const string RpcServiceAttribute = "RpcGen.RpcServiceAttribute";
+    public const string RpcMethodAttribute = "RpcGen.RpcMethodAttribute";
+    public const string OneWayAttribute = "RpcGen.OneWayAttribute";
+    public const string RpcMemberAttribute = "RpcGen.RpcMemberAttribute";
+    public const string RpcIgnoreAttribute = "RpcGen.RpcIgnoreAttribute";
+    public const string RpcKnownTypeAttribute = "RpcGen.RpcKnownTypeAttribute";
+
+    /// <summary>The fully qualified display format used for type names in specs and generated code.</summary>
+    public static readonly SymbolDisplayFormat FullyQualified = SymbolDisplayFormat.FullyQualifiedFormat
+        .WithMiscellaneousOptions(
+            SymbolDisplayMiscellaneousOptions.EscapeKeywordIdentifiers |
+            SymbolDisplayMiscellaneousOptions.UseSpecialTypes |
+            SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+    /// <summary>The same, without <c>global::</c> and without nullable annotations: the text hashed into method ids.</summary>
+    public static readonly SymbolDisplayFormat IdFormat = new(
+        globalNamespaceStyle: SymbolDisplayGlobalNamespaceStyle.Omitted,
+        typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypesAndNamespaces,
+        genericsOptions: SymbolDisplayGenericsOptions.IncludeTypeParameters,
+        miscellaneousOptions: SymbolDisplayMiscellaneousOptions.UseSpecialTypes);
+
+    /// <summary>FNV-1a, 64 bit, over the UTF-8 bytes of <paramref name="text"/>.</summary>
+    public static ulong Fnv1a64(string text)
+    {
+        ulong hash = 14695981039346656037UL;
+        foreach (var b in Encoding.UTF8.GetBytes(text))
+        {
+            hash ^= b;
+            hash *= 1099511628211UL;
+        }
+
+        return hash;
+    }
+
+    /// <summary>FNV-1a, 32 bit, over the UTF-8 bytes of <paramref name="text"/>.</summary>
+    public static uint Fnv1a32(string text)
+    {
+        uint hash = 2166136261U;
+        foreach (var b in Encoding.UTF8.GetBytes(text))
+        {
+            hash ^= b;
+            hash *= 16777619U;
+        }
+
+        return hash;
+    }
+
+    /// <summary>
+    /// The service id: the pinned one, or FNV-1a 64 of the interface's full name
+    /// (<c>Namespace.Outer.IName</c>), never zero.
+    /// </summary>
+    public static ulong ServiceId(INamedTypeSymbol service, ulong pinned)
+    {
+        if (pinned != 0)
+        {
+            return pinned;
+        }
+
+        var id = Fnv1a64(service.ToDisplayString(IdFormat));
+        return id == 0 ? 1 : id;
+    }
+
+    /// <summary>
+    /// The method id: the pinned ordinal, or FNV-1a 32 of <c>Name(T1,T2)</c> (parameter types by full
+    /// name, the trailing cancellation token left out) with the top bit set, so derived ids never
+    /// collide with pinned ordinals (which are below 2^31).
+    /// </summary>
+    public static uint MethodId(IMethodSymbol method, int? pinned)
+    {
+        if (pinned is { } ordinal)
+        {
+            return (uint)ordinal;
+        }
+
+        return Fnv1a32(MethodSignatureText(method)) | 0x80000000u;
+    }
+
+    /// <summary>The text hashed into a derived method id.</summary>
+    public static string MethodSignatureText(IMethodSymbol method)
+    {
+        var parameters = method.Parameters
+            .Where(p => !IsCancellationToken(p.Type))
+            .Select(p => p.Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(IdFormat));
+        return method.Name + "(" + string.Join(",", parameters) + ")";
+    }
+
+    public static bool IsCancellationToken(ITypeSymbol type) =>
+        type.ToDisplayString(IdFormat) == "System.Threading.CancellationToken";
+
+    public static bool HasAttribute(ISymbol symbol, string metadataName) =>
+        symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString(IdFormat) == metadataName);
+
+    public static AttributeData? GetAttribute(ISymbol symbol, string metadataName) =>
+        symbol.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString(IdFormat) == metadataName);
+
+    public static bool IsRpcService(ITypeSymbol type) =>
+        type.TypeKind == TypeKind.Interface && HasAttribute(type, RpcServiceAttribute);
+
+    /// <summary>The pinned service id of an <c>[RpcService]</c> interface, or zero.</summary>
+    public static ulong PinnedServiceId(INamedTypeSymbol service)
+    {
+        var attribute = GetAttribute(service, RpcServiceAttribute);
+        if (attribute is { ConstructorArguments.Length: 1 } && attribute.ConstructorArguments[0].Value is ulong id)
+        {
+            return id;
+        }
+
+        return 0;
+    }
+
+    /// <summary>The pinned ordinal of a method, if any.</summary>
+    public static int? PinnedOrdinal(IMethodSymbol method)
+    {
+        var attribute = GetAttribute(method, RpcMethodAttribute);
+        if (attribute is { ConstructorArguments.Length: 1 } && attribute.ConstructorArguments[0].Value is int ordinal)
+        {
+            return ordinal;
+        }
+
+        return null;
+    }
+
+    /// <summary>Classifies a method's return type; <paramref name="resultType"/> is the <c>T</c> of <c>Task&lt;T&gt;</c>/<c>ValueTask&lt;T&gt;</c>.</summary>
+    public static ReturnShape ClassifyReturn(ITypeSymbol returnType, out ITypeSymbol? resultType)
+    {
+        resultType = null;
+        if (returnType.SpecialType == SpecialType.System_Void)
+        {
+            return ReturnShape.Void;
+        }
+
+        if (returnType is not INamedTypeSymbol named)
+        {
+            return ReturnShape.Unsupported;
+        }
+
+        var name = named.ConstructedFrom.ToDisplayString(IdFormat);
+        switch (name)
+        {
+            case "System.Threading.Tasks.Task":
+                return ReturnShape.Task;
+            case "System.Threading.Tasks.ValueTask":
+                return ReturnShape.ValueTask;
+            case "System.Threading.Tasks.Task<TResult>":
+                resultType = named.TypeArguments[0];
+                return ReturnShape.TaskOfT;
+            case "System.Threading.Tasks.ValueTask<TResult>":
+                resultType = named.TypeArguments[0];
+                return ReturnShape.ValueTaskOfT;
+            default:
+                return ReturnShape.Unsupported;
+        }
+    }
+
+    /// <summary>
+    /// Classifies how <paramref name="type"/> is serialized. Only looks at the type itself; a DTO's
+    /// members are classified when the DTO is walked. <paramref name="reason"/> says why a type is
+    /// unsupported.
+    /// </summary>
+    public static TypeShape Classify(ITypeSymbol type, out string? reason)
+    {
+        reason = null;
+        switch (type.SpecialType)
+        {
+            case SpecialType.System_Boolean:
+            case SpecialType.System_Byte:
+            case SpecialType.System_SByte:
+            case SpecialType.System_Int16:
+            case SpecialType.System_UInt16:
+            case SpecialType.System_Int32:
+            case SpecialType.System_UInt32:
+            case SpecialType.System_Int64:
+            case SpecialType.System_UInt64:
+            case SpecialType.System_Single:
+            case SpecialType.System_Double:
+            case SpecialType.System_Decimal:
+            case SpecialType.System_Char:
+            case SpecialType.System_String:
+            case SpecialType.System_DateTime:
+                return TypeShape.Builtin;
+            case SpecialType.System_Object:
+                reason = "'object' has no schema; use a concrete type or a base with [RpcKnownType] subtypes";
+                return TypeShape.Unsupported;
+        }
+
+        switch (type.TypeKind)
+        {
+            case TypeKind.Pointer:
+            case TypeKind.FunctionPointer:
+                reason = "pointers cannot cross a process boundary";
+                return TypeShape.Unsupported;
+            case TypeKind.Delegate:
+                reason = "delegates cannot be serialized; pass an [RpcService] interface to call back";
+                return TypeShape.Unsupported;
+            case TypeKind.Dynamic:
+                reason = "'dynamic' has no schema";
+                return TypeShape.Unsupported;
+            case TypeKind.TypeParameter:
+                reason = "open generic type parameters are not supported";
+                return TypeShape.Unsupported;
+            case TypeKind.Error:
+                reason = "the type does not resolve";
+                return TypeShape.Unsupported;
+            case TypeKind.Enum:
+                return TypeShape.Enum;
+        }
+
+        if (type is IArrayTypeSymbol array)
+        {
+            if (array.Rank != 1)
+            {
+                reason = "multi-dimensional arrays are not supported; use jagged arrays";
+                return TypeShape.Unsupported;
+            }
+
+            return array.ElementType.SpecialType == SpecialType.System_Byte ? TypeShape.Builtin : TypeShape.Array;
+        }
+
+        if (type is not INamedTypeSymbol named)
+        {
+            reason = "the type is not supported";
+            return TypeShape.Unsupported;
+        }
+
+        if (named.IsRefLikeType)
+        {
+            reason = "ref structs (Span and the like) cannot be stored in a message";
+            return TypeShape.Unsupported;
+        }
+
+        var definition = named.ConstructedFrom.ToDisplayString(IdFormat);
+        switch (definition)
+        {
+            case "System.Guid":
+            case "System.TimeSpan":
+            case "System.DateTimeOffset":
+                return TypeShape.Builtin;
+            case "System.Nullable<T>":
+                return TypeShape.Nullable;
+            case "System.Collections.Generic.List<T>":
+            case "System.Collections.Generic.IList<T>":
+            case "System.Collections.Generic.IReadOnlyList<T>":
+            case "System.Collections.Generic.ICollection<T>":
+            case "System.Collections.Generic.IReadOnlyCollection<T>":
+            case "System.Collections.Generic.IEnumerable<T>":
+                return TypeShape.List;
+            case "System.Collections.Generic.Dictionary<TKey, TValue>":
+            case "System.Collections.Generic.IDictionary<TKey, TValue>":
+            case "System.Collections.Generic.IReadOnlyDictionary<TKey, TValue>":
+                return TypeShape.Dictionary;
+            case "System.Threading.CancellationToken":
+                reason = "a CancellationToken is only allowed as the last parameter of a method";
+                return TypeShape.Unsupported;
+            case "System.Threading.Tasks.Task":
+            case "System.Threading.Tasks.Task<TResult>":
+            case "System.Threading.Tasks.ValueTask":
+            case "System.Threading.Tasks.ValueTask<TResult>":
+                reason = "tasks cannot be serialized";
+                return TypeShape.Unsupported;
+            case "System.Type":
+                reason = "System.Type cannot be serialized";
+                return TypeShape.Unsupported;
+        }
+
+        if (named.TypeKind == TypeKind.Interface)
+        {
+            if (IsRpcService(named))
+            {
+                return TypeShape.Service;
+            }
+
+            if (HasAttribute(named, RpcKnownTypeAttribute))
+            {
+                return TypeShape.Polymorphic;
+            }
+
+            reason = $"interface '{named.Name}' is neither an [RpcService] nor a base with [RpcKnownType] subtypes";
+            return TypeShape.Unsupported;
+        }
+
+        if (named.ContainingNamespace?.ToDisplayString() is { } ns &&
+            (ns == "System" || ns.StartsWith("System.", System.StringComparison.Ordinal)))
+        {
+            reason = $"'{named.ToDisplayString(IdFormat)}' is a framework type without an RpcGen formatter";
+            return TypeShape.Unsupported;
+        }
+
+        if (named.TypeKind is TypeKind.Class or TypeKind.Struct)
+        {
+            if (HasAttribute(named, RpcKnownTypeAttribute))
+            {
+                return TypeShape.Polymorphic;
+            }
+
+            if (named.IsAbstract)
+            {
+                reason = $"abstract class '{named.Name}' needs [RpcKnownType] subtypes to be serialized";
+                return TypeShape.Unsupported;
+            }
+
+            return TypeShape.Dto;
+        }
+
+        reason = "the type is not supported";
+        return TypeShape.Unsupported;
+    }
+
+    /// <summary>
+    /// The serialized members of a DTO in wire order: base members first, then declaration order;
+    /// public instance fields and properties with a getter that are writable, init-only or set by a
+    /// constructor parameter of the same name; minus <c>[RpcIgnore]</c>.
+    /// </summary>
+    public static IReadOnlyList<ISymbol> SerializedMembers(INamedTypeSymbol type)
+    {
+        var chain = new List<INamedTypeSymbol>();
+        for (var current = type; current is not null && current.SpecialType != SpecialType.System_Object && current.SpecialType != SpecialType.System_ValueType; current = current.BaseType)
+        {
+            chain.Insert(0, current);
+        }
+
+        var constructorParameters = new HashSet<string>(
+            type.InstanceConstructors.Where(c => c.DeclaredAccessibility == Accessibility.Public)
+                .SelectMany(c => c.Parameters).Select(p => p.Name.ToLowerInvariant()));
+
+        var result = new List<ISymbol>();
+        var seen = new HashSet<string>();
+        foreach (var level in chain)
+        {
+            foreach (var member in level.GetMembers())
+            {
+                if (member.IsStatic || member.DeclaredAccessibility != Accessibility.Public || member.IsImplicitlyDeclared)
+                {
+                    continue;
+                }
+
+                if (HasAttribute(member, RpcIgnoreAttribute))
+                {
+                    continue;
+                }
+
+                switch (member)
+                {
+                    case IFieldSymbol field when !field.IsConst:
+                        if (!field.IsReadOnly || constructorParameters.Contains(field.Name.ToLowerInvariant()))
+                        {
+                            if (seen.Add(member.Name))
+                            {
+                                result.Add(member);
+                            }
+                        }
+
+                        break;
+                    case IPropertySymbol property when !property.IsIndexer && property.GetMethod is not null:
+                        if (property.Name == "EqualityContract")
+                        {
+                            break;
+                        }
+
+                        if (property.SetMethod is { DeclaredAccessibility: Accessibility.Public } || constructorParameters.Contains(property.Name.ToLowerInvariant()))
+                        {
+                            if (seen.Add(member.Name))
+                            {
+                                result.Add(member);
+                            }
+                        }
+
+                        break;
+                }
+            }
+        }
+
+        return result;
+    }
+}
