@@ -5,41 +5,28 @@ namespace RpcGen;
 /// Available to an implementation through <see cref="Current"/> for the whole call, including after
 /// awaits.
 /// </summary>
-public sealed class RpcCallContext
+public abstract class RpcCallContext
 {
     private static readonly AsyncLocal<RpcCallContext?> s_current = new();
 
-    /// <summary>Creates a context. Transports call this for each inbound call.</summary>
-    public RpcCallContext(RpcMethodInfo method, string peer, DateTime? deadlineUtc, CancellationToken cancellationToken)
-    {
-        Method = method;
-        Peer = peer;
-        DeadlineUtc = deadlineUtc;
-        CancellationToken = cancellationToken;
-    }
-
     /// <summary>The context of the call the current code runs for, or null outside a call.</summary>
-    public static RpcCallContext? Current
-    {
-        get => s_current.Value;
-        internal set => s_current.Value = value;
-    }
+    public static RpcCallContext? Current => s_current.Value;
 
     /// <summary>The method being served.</summary>
-    public RpcMethodInfo Method { get; }
+    public abstract RpcMethodInfo Method { get; }
 
     /// <summary>The caller's address as the link reports it (e.g. <c>tcp://127.0.0.1:53122</c>).</summary>
-    public string Peer { get; }
+    public abstract string Peer { get; }
 
     /// <summary>When the caller stops waiting, in UTC on this machine's clock; null without a deadline.</summary>
-    public DateTime? DeadlineUtc { get; }
+    public abstract DateTime? DeadlineUtc { get; }
 
     /// <summary>The time left until <see cref="DeadlineUtc"/> (never negative); null without a deadline.</summary>
     public TimeSpan? RemainingTime =>
         DeadlineUtc is { } deadline ? TimeSpan.FromTicks(Math.Max(0, (deadline - DateTime.UtcNow).Ticks)) : null;
 
     /// <summary>Fires when the caller cancels, the deadline passes or the connection drops.</summary>
-    public CancellationToken CancellationToken { get; }
+    public abstract CancellationToken CancellationToken { get; }
 
     /// <summary>Sets <see cref="Current"/> for the code that runs next on this flow; transports call this around dispatch.</summary>
     public static void SetCurrent(RpcCallContext? context) => s_current.Value = context;

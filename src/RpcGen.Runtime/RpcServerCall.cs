@@ -8,14 +8,9 @@ namespace RpcGen;
 /// implementation's task to one of the <c>Complete*</c> methods, which write the response or the
 /// error when the task finishes; a transport implements the two writes.
 /// </summary>
-public abstract class RpcServerCall
+/// <remarks>The call is also the <see cref="RpcCallContext"/> the implementation sees, so serving a call costs one object.</remarks>
+public abstract class RpcServerCall : RpcCallContext
 {
-    /// <summary>The method being called; set by the transport before dispatch.</summary>
-    public RpcMethodInfo Method { get; protected set; } = null!;
-
-    /// <summary>Fires when the caller cancels, the deadline passes or the connection drops.</summary>
-    public abstract CancellationToken CancellationToken { get; }
-
     /// <summary>Writes a successful response. Called at most once per call.</summary>
     protected abstract void WriteResponse<T>(T value, IRpcFormatter<T> formatter);
 

@@ -41,14 +41,15 @@ internal sealed class MemoryLink : RpcLink
 
     public override void Abort()
     {
-        var error = new RpcException(RpcStatusCode.Disconnected, "The link was aborted.");
-        _outbound.Writer.Complete(error);
-        _inbound.Reader.Complete(error);
+        _outbound.Writer.Complete(new RpcException(RpcStatusCode.Disconnected, "The link was aborted."));
+        _inbound.Reader.CancelPendingRead();
     }
 
     public override async ValueTask DisposeAsync()
     {
         await _outbound.Writer.CompleteAsync().ConfigureAwait(false);
-        await _inbound.Reader.CompleteAsync().ConfigureAwait(false);
+
+        // Our protocol may be waiting to read from the peer; wake it so it sees the link is gone.
+        _inbound.Reader.CancelPendingRead();
     }
 }

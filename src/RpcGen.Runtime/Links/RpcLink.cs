@@ -25,6 +25,9 @@ public abstract class RpcLink : IDuplexPipe, IAsyncDisposable
     /// <summary>Closes the link at once; buffered outbound bytes may be lost.</summary>
     public abstract void Abort();
 
-    /// <summary>Flushes what was written, then closes the link.</summary>
+    /// <summary>
+    /// Flushes what was written, then closes the link. A pending read of <see cref="Input"/> returns
+    /// (completed or canceled); the protocol that owns <see cref="Input"/> completes it.
+    /// </summary>
     public abstract ValueTask DisposeAsync();
 }

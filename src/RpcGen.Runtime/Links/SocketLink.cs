@@ -64,10 +64,10 @@ internal sealed class SocketLink : RpcLink
             return;
         }
 
-        var error = new RpcException(RpcStatusCode.Disconnected, "The link was aborted.");
+        // Only wake the loops; each completes its own pipe end as it exits.
         _socket.Dispose();
-        _inbound.Writer.Complete(error);
-        _outbound.Reader.Complete(error);
+        _inbound.Writer.CancelPendingFlush();
+        _outbound.Reader.CancelPendingRead();
     }
 
     public override async ValueTask DisposeAsync()
@@ -77,8 +77,11 @@ internal sealed class SocketLink : RpcLink
         await _outbound.Writer.CompleteAsync().ConfigureAwait(false);
         await _sending.ConfigureAwait(false);
         _socket.Dispose();
+
+        // The receiver may be parked on a full inbound pipe; release it. The protocol that owns
+        // Input sees the end of the stream and completes the reader itself.
+        _inbound.Writer.CancelPendingFlush();
         await _receiving.ConfigureAwait(false);
-        await _inbound.Reader.CompleteAsync().ConfigureAwait(false);
     }
 
     private async Task ReceiveLoopAsync()

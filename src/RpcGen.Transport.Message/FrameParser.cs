@@ -1,0 +1,123 @@
+using System.Buffers;
+using System.Buffers.Binary;
+
+namespace RpcGen.Transport.Message;
+
+/// <summary>The outcome of <see cref="FrameParser.TryParse"/>.</summary>
+public enum FrameParseStatus
+{
+    /// <summary>A whole frame was parsed.</summary>
+    Frame,
+
+    /// <summary>More bytes are needed; nothing was consumed.</summary>
+    Incomplete,
+
+    /// <summary>The bytes are not a valid frame; the connection must be aborted with the error.</summary>
+    Invalid,
+}
+
+/// <summary>
+/// Parses frames from a byte sequence. Pure: no I/O, no allocation on the success path, so it is
+/// tested without sockets. Everything is checked before anything is trusted: the magic, the kind,
+/// the flags, and the declared length against the limit (before waiting for, let alone buffering,
+/// the payload).
+/// </summary>
+public static class FrameParser
+{
+    /// <summary>The error for bytes that do not start with the frame magic.</summary>
+    public static readonly string BadMagic = "The frame does not start with the RpcGen magic 'RG': the peer does not speak this protocol, or the stream is out of sync.";
+
+    /// <summary>The error for an unknown frame kind.</summary>
+    public static readonly string UnknownKind = "The frame kind is unknown.";
+
+    /// <summary>The error for reserved flag bits that are set.</summary>
+    public static readonly string UnsupportedFlags = "The frame sets flags this protocol version does not define.";
+
+    /// <summary>The error for a negative declared length.</summary>
+    public static readonly string NegativeLength = "The frame declares a negative payload length.";
+
+    /// <summary>
+    /// Tries to parse one frame at the start of <paramref name="buffer"/>.
+    /// </summary>
+    /// <param name="buffer">The received bytes.</param>
+    /// <param name="maxPayloadBytes">The largest payload accepted; a larger declared length is <see cref="FrameParseStatus.Invalid"/>.</param>
+    /// <param name="header">The parsed header (valid for <see cref="FrameParseStatus.Frame"/>).</param>
+    /// <param name="payload">The payload slice of <paramref name="buffer"/> (valid for <see cref="FrameParseStatus.Frame"/>).</param>
+    /// <param name="consumed">The position after the frame (valid for <see cref="FrameParseStatus.Frame"/>).</param>
+    /// <param name="error">Why the bytes are invalid (for <see cref="FrameParseStatus.Invalid"/>).</param>
+    public static FrameParseStatus TryParse(
+        in ReadOnlySequence<byte> buffer,
+        int maxPayloadBytes,
+        out FrameHeader header,
+        out ReadOnlySequence<byte> payload,
+        out SequencePosition consumed,
+        out string? error)
+    {
+        header = default;
+        payload = default;
+        consumed = buffer.Start;
+        error = null;
+
+        // Check the magic as soon as two bytes are here, so garbage is rejected without waiting
+        // for a whole header.
+        Span<byte> bytes = stackalloc byte[FrameHeader.Size];
+        var available = (int)Math.Min(buffer.Length, FrameHeader.Size);
+        buffer.Slice(0, available).CopyTo(bytes);
+        if ((available >= 1 && bytes[0] != FrameHeader.Magic0) || (available >= 2 && bytes[1] != FrameHeader.Magic1))
+        {
+            error = BadMagic;
+            return FrameParseStatus.Invalid;
+        }
+
+        if (available >= 3 && (bytes[2] < (byte)FrameKind.Request || bytes[2] > (byte)FrameKind.Abort))
+        {
+            error = UnknownKind;
+            return FrameParseStatus.Invalid;
+        }
+
+        if (available >= 4 && bytes[3] != 0)
+        {
+            error = UnsupportedFlags;
+            return FrameParseStatus.Invalid;
+        }
+
+        if (available >= 8)
+        {
+            var declared = BinaryPrimitives.ReadInt32LittleEndian(bytes[4..]);
+            if (declared < 0)
+            {
+                error = NegativeLength;
+                return FrameParseStatus.Invalid;
+            }
+
+            if (declared > maxPayloadBytes)
+            {
+                error = $"The frame declares a payload of {declared} bytes, over the limit of {maxPayloadBytes} bytes (RpcLimits.MaxFrameBytes).";
+                return FrameParseStatus.Invalid;
+            }
+        }
+
+        if (available < FrameHeader.Size)
+        {
+            return FrameParseStatus.Incomplete;
+        }
+
+        var length = BinaryPrimitives.ReadInt32LittleEndian(bytes[4..]);
+        if (buffer.Length - FrameHeader.Size < length)
+        {
+            return FrameParseStatus.Incomplete;
+        }
+
+        header = new FrameHeader(
+            (FrameKind)bytes[2],
+            bytes[3],
+            length,
+            BinaryPrimitives.ReadUInt32LittleEndian(bytes[8..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(bytes[12..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(bytes[16..]),
+            BinaryPrimitives.ReadInt64LittleEndian(bytes[24..]));
+        payload = buffer.Slice(FrameHeader.Size, length);
+        consumed = payload.End;
+        return FrameParseStatus.Frame;
+    }
+}

@@ -1,0 +1,756 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using Microsoft.Extensions.Logging;
+using RpcGen.Links;
+using RpcGen.Logging;
+using RpcGen.Serialization;
+using RpcGen.Telemetry;
+
+namespace RpcGen.Transport.Message;
+
+/// <summary>
+/// One connection of the message protocol over an <see cref="RpcLink"/>. Symmetric: either side
+/// can call (<see cref="IRpcChannel"/>) and either side can serve (when given dispatchers), which is
+/// what server push will build on.
+/// </summary>
+internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
+{
+    private const int Open = 0;
+    private const int Draining = 1;
+    private const int Closed = 2;
+
+    private static long s_nextId;
+
+    private readonly RpcLink _link;
+    private readonly PipeWriter _output;
+    private readonly RpcLimits _limits;
+    private readonly IReadOnlyDictionary<ulong, IRpcDispatcher>? _dispatchers;
+    private readonly TimeSpan? _defaultTimeout;
+    private readonly Action<MessageConnection>? _onClosed;
+
+    // Held while a frame is copied into the link and flushed. Frames are built before taking it.
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+
+    // ---- Outbound calls ------------------------------------------------------------------------
+    // Calls this side made and has not had an answer for, by call id. An entry is added before the
+    // request is written and removed by whichever of response / cancel / deadline / disconnect
+    // comes first; that removal decides how the call ends.
+    private readonly Dictionary<uint, PendingCall> _pending = new();
+    private uint _lastCallId;
+
+    // ---- Inbound calls -------------------------------------------------------------------------
+    // Two-way calls the peer made that are still running, by the peer's call id, so a Cancel frame
+    // can find them. One-way calls are not listed (they cannot be cancelled) but are counted.
+    private readonly Dictionary<uint, ServerCall> _inbound = new();
+    private int _inflight;
+
+    // Open → Draining (this side stopped accepting new inbound calls) → Closed.
+    private int _state;
+
+    // Set when the peer sent GoAway: new outbound calls fail at once.
+    private volatile bool _peerDraining;
+
+    // Why the connection closed; set once, before pending calls are failed.
+    private volatile RpcException? _closeReason;
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _reading;
+
+    public MessageConnection(
+        RpcLink link,
+        RpcLimits limits,
+        ILogger logger,
+        IReadOnlyDictionary<ulong, IRpcDispatcher>? dispatchers,
+        TimeSpan? defaultTimeout,
+        Action<MessageConnection>? onClosed)
+    {
+        _link = link;
+        _output = link.Output;
+        _limits = limits;
+        Logger = logger;
+        _dispatchers = dispatchers;
+        _defaultTimeout = defaultTimeout;
+        _onClosed = onClosed;
+        Id = Interlocked.Increment(ref s_nextId);
+        Peer = link.RemoteAddress;
+    }
+
+    public long Id { get; }
+
+    public string Peer { get; }
+
+    public ILogger Logger { get; }
+
+    /// <summary>Completes when the connection has closed, for whatever reason.</summary>
+    public Task Completion => _closed.Task;
+
+    /// <summary>Why the connection closed, or null while it is open.</summary>
+    public RpcException? CloseReason => _closeReason;
+
+    /// <summary>Inbound calls still running.</summary>
+    public int InflightCalls => Volatile.Read(ref _inflight);
+
+    public void Start()
+    {
+        RpcLog.ConnectionOpened(Logger, Id, Peer);
+        _reading = ReadLoopAsync();
+    }
+
+    // ============================================================================================
+    // Calling
+    // ============================================================================================
+
+    public ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<TResponse>(cancellationToken);
+        }
+
+        if (RefuseNewCall() is { } refused)
+        {
+            return ValueTask.FromException<TResponse>(refused);
+        }
+
+        TimeSpan? timeout = null;
+        if ((RpcDeadline.Current ?? (_defaultTimeout is { } t ? DateTime.UtcNow + t : null)) is { } deadline)
+        {
+            var remaining = deadline - DateTime.UtcNow;
+            if (remaining <= TimeSpan.Zero)
+            {
+                return ValueTask.FromException<TResponse>(new RpcException(RpcStatusCode.DeadlineExceeded, $"The deadline of {method.FullName} passed before it was sent."));
+            }
+
+            timeout = remaining;
+        }
+
+        var frame = FrameBuffer.Rent();
+        if (BuildPayload(frame, request, method.RequestFormatter, "request") is { } invalid)
+        {
+            FrameBuffer.Return(frame);
+            return ValueTask.FromException<TResponse>(invalid);
+        }
+
+        var call = PendingCall<TResponse>.Rent(this, method, method.ResponseFormatter);
+        call.Activity = RpcTelemetry.StartClient(method);
+        call.StartTimestamp = RpcTelemetry.IsMeasuring ? Stopwatch.GetTimestamp() : 0;
+        var result = call.Task;
+        if (!TryAddPending(call))
+        {
+            FrameBuffer.Return(frame);
+            call.Fail(Disconnected(), RpcStatusCode.Disconnected);
+            return result;
+        }
+
+        var micros = timeout is { } left ? Math.Max(1, (long)left.TotalMicroseconds) : 0;
+        frame.WriteHeader(new FrameHeader(FrameKind.Request, 0, frame.PayloadLength, call.CallId, method.Id, method.Service.Id, micros));
+        call.Arm(cancellationToken, timeout);
+        var write = WriteFrameAsync(frame);
+        if (!write.IsCompletedSuccessfully)
+        {
+            _ = FailIfWriteFailsAsync(write, call);
+        }
+
+        return result;
+    }
+
+    public ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request)
+    {
+        if (RefuseNewCall() is { } refused)
+        {
+            return ValueTask.FromException(refused);
+        }
+
+        var frame = FrameBuffer.Rent();
+        if (BuildPayload(frame, request, method.RequestFormatter, "request") is { } invalid)
+        {
+            FrameBuffer.Return(frame);
+            return ValueTask.FromException(invalid);
+        }
+
+        frame.WriteHeader(new FrameHeader(FrameKind.OneWay, 0, frame.PayloadLength, 0, method.Id, method.Service.Id, 0));
+        return WriteFrameAsync(frame);
+    }
+
+    internal bool TryRemovePending(PendingCall call)
+    {
+        lock (_pending)
+        {
+            return _pending.TryGetValue(call.CallId, out var current) && ReferenceEquals(current, call) && _pending.Remove(call.CallId);
+        }
+    }
+
+    internal void SendCancel(uint callId)
+    {
+        if (Volatile.Read(ref _state) == Closed)
+        {
+            return;
+        }
+
+        var frame = FrameBuffer.Rent();
+        frame.WriteHeader(new FrameHeader(FrameKind.Cancel, 0, 0, callId, 0, 0, 0));
+        _ = IgnoreFailure(WriteFrameAsync(frame));
+    }
+
+    private RpcException? RefuseNewCall()
+    {
+        if (_closeReason is { } reason)
+        {
+            return new RpcException(RpcStatusCode.Disconnected, reason.Message);
+        }
+
+        if (_peerDraining)
+        {
+            return new RpcException(RpcStatusCode.Disconnected, "The peer is shutting down and accepts no new calls; open a new connection.");
+        }
+
+        return null;
+    }
+
+    private RpcException? BuildPayload<T>(FrameBuffer frame, T value, IRpcFormatter<T> formatter, string what)
+    {
+        try
+        {
+            RpcSerializer.Serialize(frame, value, formatter);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return new RpcException(RpcStatusCode.InvalidPayload, $"The {what} could not be serialized: {ex.Message}", ex);
+        }
+
+        if (frame.PayloadLength > _limits.MaxFrameBytes)
+        {
+            return new RpcException(RpcStatusCode.InvalidPayload, $"The {what} is {frame.PayloadLength} bytes, over the limit of {_limits.MaxFrameBytes} bytes (RpcLimits.MaxFrameBytes).");
+        }
+
+        return null;
+    }
+
+    private bool TryAddPending(PendingCall call)
+    {
+        lock (_pending)
+        {
+            if (_closeReason is not null)
+            {
+                return false;
+            }
+
+            // Call ids wrap after 2^32 calls; skip zero and any id still in flight.
+            do
+            {
+                call.CallId = ++_lastCallId;
+            }
+            while (call.CallId == 0 || _pending.ContainsKey(call.CallId));
+
+            _pending.Add(call.CallId, call);
+            return true;
+        }
+    }
+
+    private async Task FailIfWriteFailsAsync(ValueTask write, PendingCall call)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            if (TryRemovePending(call))
+            {
+                call.Fail(ex, ex.StatusCode);
+            }
+        }
+    }
+
+    private static async Task IgnoreFailure(ValueTask write)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        catch (RpcException)
+        {
+            // The connection is closing; the frame no longer matters.
+        }
+    }
+
+    // ============================================================================================
+    // Serving
+    // ============================================================================================
+
+    internal RpcStatusCode SendResponse<T>(uint callId, T value, IRpcFormatter<T> formatter)
+    {
+        var frame = FrameBuffer.Rent();
+        if (BuildPayload(frame, value, formatter, "response") is { } invalid)
+        {
+            FrameBuffer.Return(frame);
+            SendError(callId, invalid.StatusCode, invalid.Message);
+            return invalid.StatusCode;
+        }
+
+        frame.WriteHeader(new FrameHeader(FrameKind.Response, 0, frame.PayloadLength, callId, 0, 0, 0));
+        var write = WriteFrameAsync(frame);
+        if (!write.IsCompletedSuccessfully)
+        {
+            _ = IgnoreFailure(write);
+        }
+
+        return RpcStatusCode.Ok;
+    }
+
+    internal void SendError(uint callId, RpcStatusCode code, string message)
+    {
+        var frame = FrameBuffer.Rent();
+        ErrorPayload.Write(frame, code, message);
+        frame.WriteHeader(new FrameHeader(FrameKind.Error, 0, frame.PayloadLength, callId, 0, 0, 0));
+        var write = WriteFrameAsync(frame);
+        if (!write.IsCompletedSuccessfully)
+        {
+            _ = IgnoreFailure(write);
+        }
+    }
+
+    internal void OnInboundFinished(ServerCall call)
+    {
+        if (!call.IsOneWay)
+        {
+            lock (_inbound)
+            {
+                if (_inbound.TryGetValue(call.CallId, out var current) && ReferenceEquals(current, call))
+                {
+                    _inbound.Remove(call.CallId);
+                }
+            }
+        }
+
+        if (Interlocked.Decrement(ref _inflight) == 0 && Volatile.Read(ref _state) != Open)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    private void HandleCall(in FrameHeader header, in ReadOnlySequence<byte> payload)
+    {
+        var oneWay = header.Kind == FrameKind.OneWay;
+        if (_dispatchers is null || !_dispatchers.TryGetValue(header.ServiceId, out var dispatcher))
+        {
+            MessageLog.UnknownService(Logger, Id, header.CallId, header.ServiceId);
+            if (!oneWay)
+            {
+                SendError(header.CallId, RpcStatusCode.Unimplemented, $"No service with id 0x{header.ServiceId:x16} is served here.");
+            }
+
+            return;
+        }
+
+        var method = dispatcher.FindMethod(header.MethodId);
+        if (method is null)
+        {
+            if (!oneWay)
+            {
+                SendError(header.CallId, RpcStatusCode.Unimplemented, $"{dispatcher.Service.Name} has no method with id 0x{header.MethodId:x8}.");
+            }
+
+            return;
+        }
+
+        if (Volatile.Read(ref _state) != Open)
+        {
+            if (!oneWay)
+            {
+                SendError(header.CallId, RpcStatusCode.Disconnected, "The server is shutting down and accepts no new calls.");
+            }
+
+            return;
+        }
+
+        if (Volatile.Read(ref _inflight) >= _limits.MaxConcurrentCalls)
+        {
+            var reason = $"The connection already has {_limits.MaxConcurrentCalls} calls in flight (RpcLimits.MaxConcurrentCalls).";
+            RpcLog.CallRefused(Logger, Id, reason);
+            if (!oneWay)
+            {
+                SendError(header.CallId, RpcStatusCode.Overloaded, reason);
+            }
+
+            return;
+        }
+
+        var call = new ServerCall(this, method, header.CallId, oneWay, header.DeadlineMicroseconds);
+        if (!oneWay)
+        {
+            lock (_inbound)
+            {
+                if (!_inbound.TryAdd(header.CallId, call))
+                {
+                    throw new ProtocolViolationException($"The peer reused call id {header.CallId} while that call is still running.");
+                }
+            }
+        }
+
+        Interlocked.Increment(ref _inflight);
+        ValueTask completion;
+        var previous = RpcCallContext.Current;
+        RpcCallContext.SetCurrent(call);
+        try
+        {
+            completion = dispatcher.DispatchAsync(call, payload);
+        }
+        catch (Exception ex)
+        {
+            // A payload that does not decode, or an implementation that threw before returning a task.
+            completion = default;
+            call.Fail(ex);
+        }
+        finally
+        {
+            RpcCallContext.SetCurrent(previous);
+        }
+
+        if (completion.IsCompletedSuccessfully)
+        {
+            call.Finish();
+        }
+        else
+        {
+            _ = call.FinishAsync(completion);
+        }
+    }
+
+    // ============================================================================================
+    // Reading
+    // ============================================================================================
+
+    private async Task ReadLoopAsync()
+    {
+        var input = _link.Input;
+        RpcException? reason = null;
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                var consumed = buffer.Start;
+                try
+                {
+                    while (true)
+                    {
+                        var status = FrameParser.TryParse(buffer, _limits.MaxFrameBytes, out var header, out var payload, out var next, out var error);
+                        if (status == FrameParseStatus.Incomplete)
+                        {
+                            break;
+                        }
+
+                        if (status == FrameParseStatus.Invalid)
+                        {
+                            throw new ProtocolViolationException(error!);
+                        }
+
+                        HandleFrame(header, payload);
+                        buffer = buffer.Slice(next);
+                        consumed = next;
+                    }
+
+                    if (result.IsCompleted || result.IsCanceled)
+                    {
+                        reason = buffer.IsEmpty
+                            ? new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} was closed by the peer.")
+                            : new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} was closed in the middle of a frame ({buffer.Length} bytes of it arrived).");
+                        break;
+                    }
+                }
+                finally
+                {
+                    input.AdvanceTo(consumed, buffer.End);
+                }
+            }
+        }
+        catch (ProtocolViolationException ex)
+        {
+            reason = new RpcException(RpcStatusCode.ProtocolError, $"Protocol error from {Peer}: {ex.Message}");
+            RpcLog.ProtocolViolation(Logger, Id, Peer, ex.Message);
+            await SendAbortAsync(ex.Message).ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            reason = ex.StatusCode == RpcStatusCode.Disconnected ? ex : new RpcException(RpcStatusCode.Disconnected, ex.Message, ex);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException)
+        {
+            reason = new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} failed: {ex.Message}", ex);
+        }
+
+        await CloseAsync(reason ?? new RpcException(RpcStatusCode.Disconnected, "The connection was closed.")).ConfigureAwait(false);
+        await input.CompleteAsync().ConfigureAwait(false);
+    }
+
+    private void HandleFrame(in FrameHeader header, in ReadOnlySequence<byte> payload)
+    {
+        switch (header.Kind)
+        {
+            case FrameKind.Request:
+            case FrameKind.OneWay:
+                HandleCall(header, payload);
+                break;
+            case FrameKind.Response:
+                HandleResponse(header, payload);
+                break;
+            case FrameKind.Error:
+                HandleError(header, payload);
+                break;
+            case FrameKind.Cancel:
+                HandleCancel(header);
+                break;
+            case FrameKind.GoAway:
+                _peerDraining = true;
+                break;
+            case FrameKind.Abort:
+                var abort = ErrorPayload.Read(payload);
+                throw new RpcException(RpcStatusCode.Disconnected, $"The peer aborted the connection: {abort.Message}");
+        }
+    }
+
+    private void HandleResponse(in FrameHeader header, in ReadOnlySequence<byte> payload)
+    {
+        // An unknown id is a call this side already gave up on (cancelled or timed out): the
+        // answer crossed the Cancel frame on the wire.
+        if (TakePending(header.CallId) is { } call)
+        {
+            call.CompleteWithPayload(payload);
+        }
+    }
+
+    private void HandleError(in FrameHeader header, in ReadOnlySequence<byte> payload)
+    {
+        if (TakePending(header.CallId) is { } call)
+        {
+            var error = ErrorPayload.Read(payload);
+            call.Fail(error, error.StatusCode);
+        }
+    }
+
+    private void HandleCancel(in FrameHeader header)
+    {
+        ServerCall? call;
+        lock (_inbound)
+        {
+            _inbound.TryGetValue(header.CallId, out call);
+        }
+
+        call?.Cancel();
+    }
+
+    private PendingCall? TakePending(uint callId)
+    {
+        lock (_pending)
+        {
+            return _pending.Remove(callId, out var call) ? call : null;
+        }
+    }
+
+    // ============================================================================================
+    // Writing
+    // ============================================================================================
+
+    /// <summary>Copies a built frame into the link and flushes; returns the buffer to the pool.</summary>
+    private ValueTask WriteFrameAsync(FrameBuffer frame)
+    {
+        if (!_writeLock.Wait(0))
+        {
+            return WriteFrameContendedAsync(frame);
+        }
+
+        var release = true;
+        try
+        {
+            if (_closeReason is { } reason)
+            {
+                throw new RpcException(RpcStatusCode.Disconnected, reason.Message);
+            }
+
+            _output.Write(frame.WrittenSpan);
+            var flush = _output.FlushAsync();
+            if (!flush.IsCompletedSuccessfully)
+            {
+                release = false;
+                return AwaitFlushAsync(flush, frame);
+            }
+
+            ThrowIfLinkClosed(flush.Result);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} is closed.", ex);
+        }
+        finally
+        {
+            if (release)
+            {
+                _writeLock.Release();
+                FrameBuffer.Return(frame);
+            }
+        }
+
+        return default;
+    }
+
+    private async ValueTask WriteFrameContendedAsync(FrameBuffer frame)
+    {
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_closeReason is { } reason)
+            {
+                throw new RpcException(RpcStatusCode.Disconnected, reason.Message);
+            }
+
+            _output.Write(frame.WrittenSpan);
+            ThrowIfLinkClosed(await _output.FlushAsync().ConfigureAwait(false));
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} is closed.", ex);
+        }
+        finally
+        {
+            _writeLock.Release();
+            FrameBuffer.Return(frame);
+        }
+    }
+
+    private async ValueTask AwaitFlushAsync(ValueTask<FlushResult> flush, FrameBuffer frame)
+    {
+        try
+        {
+            ThrowIfLinkClosed(await flush.ConfigureAwait(false));
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} is closed.", ex);
+        }
+        finally
+        {
+            _writeLock.Release();
+            FrameBuffer.Return(frame);
+        }
+    }
+
+    private void ThrowIfLinkClosed(FlushResult result)
+    {
+        if (result.IsCompleted || result.IsCanceled)
+        {
+            throw new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} is closed.");
+        }
+    }
+
+    private async Task SendAbortAsync(string reason)
+    {
+        var frame = FrameBuffer.Rent();
+        ErrorPayload.Write(frame, RpcStatusCode.ProtocolError, reason);
+        frame.WriteHeader(new FrameHeader(FrameKind.Abort, 0, frame.PayloadLength, 0, 0, 0, 0));
+        try
+        {
+            await WriteFrameAsync(frame).AsTask().WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RpcException or TimeoutException)
+        {
+            // The peer is not reading; closing is all that is left.
+        }
+    }
+
+    // ============================================================================================
+    // Shutdown
+    // ============================================================================================
+
+    /// <summary>Stops accepting inbound calls and tells the peer not to start new ones.</summary>
+    public async Task GoAwayAsync()
+    {
+        if (Interlocked.CompareExchange(ref _state, Draining, Open) != Open)
+        {
+            return;
+        }
+
+        if (Volatile.Read(ref _inflight) == 0)
+        {
+            _drained.TrySetResult();
+        }
+
+        var frame = FrameBuffer.Rent();
+        frame.WriteHeader(new FrameHeader(FrameKind.GoAway, 0, 0, 0, 0, 0, 0));
+        await IgnoreFailure(WriteFrameAsync(frame)).ConfigureAwait(false);
+    }
+
+    /// <summary>Completes when, after <see cref="GoAwayAsync"/>, no inbound call is running.</summary>
+    public Task Drained => _drained.Task;
+
+    public ValueTask DisposeAsync() =>
+        new(CloseAsync(new RpcException(RpcStatusCode.Disconnected, "The connection was closed by this side.")));
+
+    private async Task CloseAsync(RpcException reason)
+    {
+        if (Interlocked.Exchange(ref _state, Closed) == Closed)
+        {
+            await _closed.Task.ConfigureAwait(false);
+            return;
+        }
+
+        _closeReason = reason;
+        _drained.TrySetResult();
+
+        PendingCall[] pending;
+        lock (_pending)
+        {
+            pending = [.. _pending.Values];
+            _pending.Clear();
+        }
+
+        // Every call waiting on this connection fails now, with the same reason.
+        foreach (var call in pending)
+        {
+            call.Fail(new RpcException(RpcStatusCode.Disconnected, reason.Message, reason), RpcStatusCode.Disconnected);
+        }
+
+        ServerCall[] inbound;
+        lock (_inbound)
+        {
+            inbound = [.. _inbound.Values];
+        }
+
+        foreach (var call in inbound)
+        {
+            call.Cancel();
+        }
+
+        // Take the write lock so no writer is half-way through a frame, then close the link.
+        // A writer blocked on a dead link is released by the link's abort.
+        if (!await _writeLock.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false))
+        {
+            _link.Abort();
+        }
+        else
+        {
+            _writeLock.Release();
+        }
+
+        try
+        {
+            await _link.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or IOException or InvalidOperationException or RpcException or System.Net.Sockets.SocketException)
+        {
+            _link.Abort();
+        }
+
+        RpcLog.ConnectionClosed(Logger, Id, Peer, reason.Message);
+        _closed.TrySetResult();
+        _onClosed?.Invoke(this);
+    }
+
+    /// <summary>A broken protocol rule; aborts the connection.</summary>
+    private sealed class ProtocolViolationException(string message) : Exception(message);
+
+    private RpcException Disconnected() =>
+        new(RpcStatusCode.Disconnected, _closeReason?.Message ?? "The connection is closed.");
+}

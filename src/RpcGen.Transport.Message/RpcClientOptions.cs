@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace RpcGen.Transport.Message;
+
+/// <summary>Settings of an <see cref="RpcClient"/>.</summary>
+public sealed class RpcClientOptions
+{
+    /// <summary>Limits applied to the connection (frame size, buffered bytes). Default: <see cref="RpcLimits.Default"/>.</summary>
+    public RpcLimits Limits { get; init; } = RpcLimits.Default;
+
+    /// <summary>
+    /// The deadline given to calls made outside any <see cref="RpcDeadline"/> scope; null (the
+    /// default) means such calls have no deadline.
+    /// </summary>
+    public TimeSpan? DefaultTimeout { get; init; }
+
+    /// <summary>Where the client logs. Default: nowhere.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+}

@@ -1,0 +1,175 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RpcGen.Links;
+using RpcGen.Logging;
+
+namespace RpcGen.Transport.Message;
+
+/// <summary>
+/// Serves <c>[RpcService]</c> implementations over the message transport on one or more addresses.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var server = new RpcServer();
+/// server.AddService&lt;IGreeter&gt;(new Greeter());
+/// await server.StartAsync("tcp://127.0.0.1:5000", "unix:/tmp/greeter.sock");
+/// </code>
+/// </example>
+public sealed class RpcServer : IAsyncDisposable
+{
+    private readonly RpcServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly Dictionary<ulong, IRpcDispatcher> _dispatchers = new();
+    private readonly List<RpcLinkListener> _listeners = new();
+    private readonly List<Task> _acceptLoops = new();
+    private readonly ConcurrentDictionary<long, MessageConnection> _connections = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<string> _addresses = new();
+    private int _started;
+    private Task? _stopped;
+
+    /// <summary>Creates a server; add services, then start it.</summary>
+    public RpcServer(RpcServerOptions? options = null)
+    {
+        _options = options ?? new RpcServerOptions();
+        _options.Limits.Validate();
+        _logger = _options.LoggerFactory?.CreateLogger("RpcGen.Server") ?? NullLogger.Instance;
+    }
+
+    /// <summary>The addresses listened on, with ports resolved (<c>tcp://127.0.0.1:0</c> reports the chosen port).</summary>
+    public IReadOnlyList<string> Addresses => _addresses;
+
+    /// <summary>Connections currently open.</summary>
+    public int ConnectionCount => _connections.Count;
+
+    /// <summary>Serves <paramref name="implementation"/> as <typeparamref name="TService"/>. Call before <see cref="StartAsync(string[])"/>.</summary>
+    public RpcServer AddService<TService>(TService implementation)
+        where TService : class
+    {
+        if (Volatile.Read(ref _started) != 0)
+        {
+            throw new InvalidOperationException("Add services before starting the server.");
+        }
+
+        var dispatcher = RpcServiceRegistry.CreateDispatcher(implementation);
+        if (!_dispatchers.TryAdd(dispatcher.Service.Id, dispatcher))
+        {
+            throw new InvalidOperationException($"A service with id 0x{dispatcher.Service.Id:x16} ({_dispatchers[dispatcher.Service.Id].Service.Name}) is already served.");
+        }
+
+        return this;
+    }
+
+    /// <summary>Starts listening on each address (<c>tcp://HOST:PORT</c>, <c>unix:PATH</c>, <c>memory:NAME</c>).</summary>
+    public Task StartAsync(params string[] addresses)
+    {
+        ArgumentNullException.ThrowIfNull(addresses);
+        if (addresses.Length == 0)
+        {
+            throw new ArgumentException("Give at least one address.", nameof(addresses));
+        }
+
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("The server is already started.");
+        }
+
+        foreach (var address in addresses)
+        {
+            var listener = RpcLinks.Listen(address, _options.Limits);
+            _listeners.Add(listener);
+            _addresses.Add(listener.Address);
+            RpcLog.Listening(_logger, listener.Address);
+            _acceptLoops.Add(AcceptLoopAsync(listener));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Serves one link that is already open (for example one end of <see cref="RpcLinks.CreateMemoryPair"/>).</summary>
+    public void Accept(RpcLink link)
+    {
+        ArgumentNullException.ThrowIfNull(link);
+        Volatile.Write(ref _started, 1);
+        var connection = new MessageConnection(link, _options.Limits, _logger, _dispatchers, defaultTimeout: null, onClosed: c => _connections.TryRemove(c.Id, out _));
+        _connections[connection.Id] = connection;
+        if (_stopping.IsCancellationRequested)
+        {
+            _ = connection.DisposeAsync().AsTask();
+            return;
+        }
+
+        connection.Start();
+    }
+
+    /// <summary>
+    /// Stops gracefully: stops accepting connections, tells each client to make no new calls, waits
+    /// up to <paramref name="timeout"/> (default <see cref="RpcLimits.ShutdownTimeout"/>) for calls in
+    /// flight, then closes every connection.
+    /// </summary>
+    public Task StopAsync(TimeSpan? timeout = null)
+    {
+        lock (_stopping)
+        {
+            return _stopped ??= StopCoreAsync(timeout ?? _options.Limits.ShutdownTimeout);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => new(StopAsync());
+
+    private async Task StopCoreAsync(TimeSpan timeout)
+    {
+        _stopping.Cancel();
+        foreach (var listener in _listeners)
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
+
+        var connections = _connections.Values.ToArray();
+        MessageLog.ShuttingDown(_logger, connections.Length, timeout);
+        await Task.WhenAll(connections.Select(c => c.GoAwayAsync())).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(connections.Select(c => c.Drained)).WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            MessageLog.ShutdownTimedOut(_logger, connections.Count(c => c.InflightCalls > 0));
+        }
+
+        await Task.WhenAll(_connections.Values.Select(c => c.DisposeAsync().AsTask())).ConfigureAwait(false);
+    }
+
+    private async Task AcceptLoopAsync(RpcLinkListener listener)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            RpcLink? link;
+            try
+            {
+                link = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException)
+            {
+                // One failed accept (the client reset before we got to it) must not stop the server.
+                RpcLog.AcceptFailed(_logger, listener.Address, ex);
+                continue;
+            }
+
+            if (link is null)
+            {
+                return;
+            }
+
+            Accept(link);
+        }
+    }
+}
