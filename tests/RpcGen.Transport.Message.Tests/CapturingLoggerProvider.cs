@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace RpcGen.Transport.Message.Tests;
+
+/// <summary>Keeps every log line so tests can check that a failure was explained, and can await a line.</summary>
+public sealed class CapturingLoggerProvider : ILoggerProvider
+{
+    private readonly ConcurrentQueue<(LogLevel Level, int EventId, string Message)> _entries = new();
+    private readonly Channel<string> _arrivals = Channel.CreateUnbounded<string>();
+
+    public IReadOnlyCollection<(LogLevel Level, int EventId, string Message)> Entries => _entries;
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+    /// <summary>Waits for a line containing <paramref name="text"/> (already logged or still to come).</summary>
+    public async Task<string> WaitForAsync(string text, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        if (_entries.FirstOrDefault(e => e.Message.Contains(text, StringComparison.Ordinal)) is { Message: not null } existing)
+        {
+            return existing.Message;
+        }
+
+        await foreach (var line in _arrivals.Reader.ReadAllAsync(cts.Token))
+        {
+            if (line.Contains(text, StringComparison.Ordinal))
+            {
+                return line;
+            }
+        }
+
+        throw new TimeoutException($"No log line containing '{text}'.");
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturingLoggerProvider owner) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var message = formatter(state, exception);
+            owner._entries.Enqueue((logLevel, eventId.Id, message));
+            owner._arrivals.Writer.TryWrite(message);
+        }
+    }
+}

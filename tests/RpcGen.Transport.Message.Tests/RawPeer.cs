@@ -1,0 +1,107 @@
+using System.Buffers;
+using System.Net.Sockets;
+using MessagePack;
+
+namespace RpcGen.Transport.Message.Tests;
+
+/// <summary>A hand-driven peer that writes whatever bytes a test wants and reads frames back.</summary>
+public sealed class RawPeer : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+
+    public RawPeer(Socket socket)
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+    }
+
+    public static async Task<RawPeer> ConnectAsync(string tcpAddress)
+    {
+        var address = RpcAddress.Parse(tcpAddress);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(address.Host, address.Port);
+        return new RawPeer(socket);
+    }
+
+    public Task SendAsync(byte[] bytes) => _stream.WriteAsync(bytes).AsTask();
+
+    public Task SendFrameAsync(FrameKind kind, uint callId, uint methodId, ulong serviceId, byte[] payload) =>
+        SendAsync(FrameParserTests.Frame(new FrameHeader(kind, 0, payload.Length, callId, methodId, serviceId, 0), payload));
+
+    /// <summary>Reads the next frame, or null at end of stream.</summary>
+    public async Task<(FrameHeader Header, byte[] Payload)?> ReadFrameAsync()
+    {
+        var header = new byte[FrameHeader.Size];
+        if (!await ReadExactlyOrEndAsync(header))
+        {
+            return null;
+        }
+
+        var status = FrameParser.TryParse(new ReadOnlySequence<byte>(header), int.MaxValue, out var parsed, out _, out _, out var error);
+        Assert.True(status != FrameParseStatus.Invalid, error);
+        var payload = new byte[parsed.PayloadLength];
+        Assert.True(await ReadExactlyOrEndAsync(payload), "The stream ended inside a frame.");
+        return (parsed, payload);
+    }
+
+    /// <summary>Reads until the peer closes; returns the frames seen on the way.</summary>
+    public async Task<List<(FrameHeader Header, byte[] Payload)>> ReadUntilClosedAsync()
+    {
+        var frames = new List<(FrameHeader, byte[])>();
+        while (await ReadFrameAsync() is { } frame)
+        {
+            frames.Add(frame);
+        }
+
+        return frames;
+    }
+
+    public void Close() => _socket.Shutdown(SocketShutdown.Both);
+
+    public async ValueTask DisposeAsync() => await _stream.DisposeAsync();
+
+    public delegate void Write(ref MessagePackWriter writer);
+
+    public static byte[] Pack(Write write)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new MessagePackWriter(buffer);
+        write(ref writer);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static (int Code, string Message) ReadError(byte[] payload)
+    {
+        var reader = new MessagePackReader(payload);
+        Assert.Equal(2, reader.ReadArrayHeader());
+        return (reader.ReadInt32(), reader.ReadString()!);
+    }
+
+    private async Task<bool> ReadExactlyOrEndAsync(byte[] buffer)
+    {
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            int n;
+            try
+            {
+                n = await _stream.ReadAsync(buffer.AsMemory(read));
+            }
+            catch (IOException)
+            {
+                n = 0;
+            }
+
+            if (n == 0)
+            {
+                return false;
+            }
+
+            read += n;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,2 @@
+global using System.Threading.Channels;
+global using RpcGen.Links;
