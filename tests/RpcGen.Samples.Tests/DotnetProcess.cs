@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace RpcGen.Samples.Tests;
+
+/// <summary>Runs a command to completion with a bounded time and captures its output.</summary>
+internal static class DotnetProcess
+{
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    public static async Task<(int ExitCode, string Output)> RunAsync(string fileName, string arguments, TimeSpan timeout, string? workingDirectory = null)
+    {
+        var info = new ProcessStartInfo(fileName, arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workingDirectory ?? RepositoryRoot,
+        };
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        info.Environment["DOTNET_NOLOGO"] = "1";
+
+        // A nested `dotnet` must not inherit the test host's MSBuild node settings.
+        info.Environment.Remove("MSBuildExtensionsPath");
+        info.Environment.Remove("MSBUILD_EXE_PATH");
+        info.Environment.Remove("MSBuildSDKsPath");
+
+        using var process = Process.Start(info)!;
+        var output = new StringBuilder();
+        var lockObject = new object();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (lockObject) { output.AppendLine(e.Data); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (lockObject) { output.AppendLine(e.Data); } } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"'{fileName} {arguments}' did not finish within {timeout}. Output so far:\n{output}");
+        }
+
+        process.WaitForExit();
+        lock (lockObject)
+        {
+            return (process.ExitCode, output.ToString());
+        }
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "RpcGen.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("RpcGen.sln not found above " + AppContext.BaseDirectory);
+    }
+}
