@@ -29,8 +29,14 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
     private readonly TimeSpan? _defaultTimeout;
     private readonly Action<MessageConnection>? _onClosed;
 
-    // Held while a frame is copied into the link and flushed. Frames are built before taking it.
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    // ---- Outbound frames -----------------------------------------------------------------------
+    // Built frames waiting to be copied into the link, in order. _draining is 1 while one thread
+    // (the drainer) moves them into the link and flushes; only the drainer touches _output.
+    // _outboxBytes counts queued bytes; writers wait on _room while it is over MaxPendingBytes.
+    private readonly System.Collections.Concurrent.ConcurrentQueue<FrameBuffer> _outbox = new();
+    private int _draining;
+    private long _outboxBytes;
+    private TaskCompletionSource? _room;
 
     // ---- Outbound calls ------------------------------------------------------------------------
     // Calls this side made and has not had an answer for, by call id. An entry is added before the
@@ -554,88 +560,136 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
     // Writing
     // ============================================================================================
 
-    /// <summary>Copies a built frame into the link and flushes; returns the buffer to the pool.</summary>
+    /// <summary>
+    /// Queues a built frame for the link. The first writer to find nobody draining becomes the
+    /// drainer: it copies every queued frame into the link and flushes (which sends, inline). Frames
+    /// queued meanwhile by other callers go out with the next flush, so under load many frames share
+    /// one system call, and a lone caller sends on its own thread without a hop.
+    /// </summary>
     private ValueTask WriteFrameAsync(FrameBuffer frame)
     {
-        if (!_writeLock.Wait(0))
+        if (_closeReason is { } reason)
         {
-            return WriteFrameContendedAsync(frame);
+            FrameBuffer.Return(frame);
+            return ValueTask.FromException(new RpcException(RpcStatusCode.Disconnected, reason.Message));
         }
 
-        var release = true;
+        var queued = Interlocked.Add(ref _outboxBytes, frame.WrittenSpan.Length);
+        _outbox.Enqueue(frame);
+        if (Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
+        {
+            // The drainer will take this frame. Only wait when the link is this far behind.
+            return queued > _limits.MaxPendingBytes ? WaitForRoomAsync() : default;
+        }
+
+        return DrainOutbox();
+    }
+
+    private ValueTask DrainOutbox()
+    {
         try
         {
-            if (_closeReason is { } reason)
+            while (true)
             {
-                throw new RpcException(RpcStatusCode.Disconnected, reason.Message);
-            }
+                MoveOutboxToLink();
+                var flush = _output.FlushAsync();
+                if (!flush.IsCompletedSuccessfully)
+                {
+                    return DrainOutboxSlowAsync(flush);
+                }
 
-            _output.Write(frame.WrittenSpan);
-            var flush = _output.FlushAsync();
-            if (!flush.IsCompletedSuccessfully)
-            {
-                release = false;
-                return AwaitFlushAsync(flush, frame);
+                ThrowIfLinkClosed(flush.Result);
+                if (!ReleaseDrainer())
+                {
+                    return default;
+                }
             }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or RpcException)
+        {
+            Volatile.Write(ref _draining, 0);
+            return ValueTask.FromException(AsDisconnected(ex));
+        }
+    }
 
-            ThrowIfLinkClosed(flush.Result);
-        }
-        catch (InvalidOperationException ex)
+    private async ValueTask DrainOutboxSlowAsync(ValueTask<FlushResult> pending)
+    {
+        try
         {
-            throw new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} is closed.", ex);
-        }
-        finally
-        {
-            if (release)
+            ThrowIfLinkClosed(await pending.ConfigureAwait(false));
+            while (ReleaseDrainer())
             {
-                _writeLock.Release();
+                MoveOutboxToLink();
+                ThrowIfLinkClosed(await _output.FlushAsync().ConfigureAwait(false));
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or RpcException)
+        {
+            Volatile.Write(ref _draining, 0);
+            throw AsDisconnected(ex);
+        }
+    }
+
+    private void MoveOutboxToLink()
+    {
+        var moved = 0L;
+        while (_outbox.TryDequeue(out var frame))
+        {
+            try
+            {
+                _output.Write(frame.WrittenSpan);
+                moved += frame.WrittenSpan.Length;
+            }
+            finally
+            {
                 FrameBuffer.Return(frame);
             }
         }
 
-        return default;
+        if (Interlocked.Add(ref _outboxBytes, -moved) <= _limits.MaxPendingBytes)
+        {
+            Interlocked.Exchange(ref _room, null)?.TrySetResult();
+        }
     }
 
-    private async ValueTask WriteFrameContendedAsync(FrameBuffer frame)
+    /// <summary>
+    /// Gives up the drainer role; returns true when the caller must drain again because a frame
+    /// was queued after the last look and its writer left it to us.
+    /// </summary>
+    private bool ReleaseDrainer()
     {
-        await _writeLock.WaitAsync().ConfigureAwait(false);
-        try
+        Volatile.Write(ref _draining, 0);
+        return !_outbox.IsEmpty && Interlocked.CompareExchange(ref _draining, 1, 0) == 0;
+    }
+
+    private async ValueTask WaitForRoomAsync()
+    {
+        while (Volatile.Read(ref _outboxBytes) > _limits.MaxPendingBytes && _closeReason is null)
         {
-            if (_closeReason is { } reason)
+            var room = Volatile.Read(ref _room);
+            if (room is null)
             {
-                throw new RpcException(RpcStatusCode.Disconnected, reason.Message);
+                var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                room = Interlocked.CompareExchange(ref _room, created, null) ?? created;
             }
 
-            _output.Write(frame.WrittenSpan);
-            ThrowIfLinkClosed(await _output.FlushAsync().ConfigureAwait(false));
+            // Re-check after publishing the signal: the drainer may have made room in between.
+            if (Volatile.Read(ref _outboxBytes) <= _limits.MaxPendingBytes)
+            {
+                break;
+            }
+
+            await room.Task.ConfigureAwait(false);
         }
-        catch (InvalidOperationException ex)
+
+        if (_closeReason is { } reason)
         {
-            throw new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} is closed.", ex);
-        }
-        finally
-        {
-            _writeLock.Release();
-            FrameBuffer.Return(frame);
+            throw new RpcException(RpcStatusCode.Disconnected, reason.Message);
         }
     }
 
-    private async ValueTask AwaitFlushAsync(ValueTask<FlushResult> flush, FrameBuffer frame)
-    {
-        try
-        {
-            ThrowIfLinkClosed(await flush.ConfigureAwait(false));
-        }
-        catch (InvalidOperationException ex)
-        {
-            throw new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} is closed.", ex);
-        }
-        finally
-        {
-            _writeLock.Release();
-            FrameBuffer.Return(frame);
-        }
-    }
+    private RpcException AsDisconnected(Exception ex) =>
+        ex as RpcException ?? new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} is closed.", ex);
 
     private void ThrowIfLinkClosed(FlushResult result)
     {
@@ -723,15 +777,25 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
             call.Cancel();
         }
 
-        // Take the write lock so no writer is half-way through a frame, then close the link.
-        // A writer blocked on a dead link is released by the link's abort.
-        if (!await _writeLock.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false))
+        // Become the drainer for good, so no writer touches the link while it closes (writers see
+        // the close reason and stop queueing). A drainer stuck flushing into a dead link is
+        // released by aborting the link.
+        var waitingSince = Stopwatch.GetTimestamp();
+        while (Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
         {
-            _link.Abort();
+            if (Stopwatch.GetElapsedTime(waitingSince) > TimeSpan.FromSeconds(2))
+            {
+                _link.Abort();
+                break;
+            }
+
+            await Task.Yield();
         }
-        else
+
+        Interlocked.Exchange(ref _room, null)?.TrySetResult();
+        while (_outbox.TryDequeue(out var dropped))
         {
-            _writeLock.Release();
+            FrameBuffer.Return(dropped);
         }
 
         try

@@ -31,8 +31,10 @@ internal sealed class SocketLink : RpcLink
             socket.NoDelay = true;
         }
 
-        // The protocol parses on the receiving thread (Inline) to save a hop per frame; sends run on
-        // the thread pool so that a writer never performs a system call while holding the write lock.
+        // Both pipes hand over inline: the protocol parses on the receiving thread, and the send
+        // system call runs on the thread that flushes. That saves a thread hop each way on every
+        // round trip. Protocols must therefore not flush while holding a lock other writers need;
+        // the message protocol lets one writer drain everyone's frames (see MessageConnection).
         _inbound = new Pipe(new PipeOptions(
             pauseWriterThreshold: maxPendingBytes,
             resumeWriterThreshold: maxPendingBytes / 2,
@@ -42,7 +44,7 @@ internal sealed class SocketLink : RpcLink
         _outbound = new Pipe(new PipeOptions(
             pauseWriterThreshold: maxPendingBytes,
             resumeWriterThreshold: maxPendingBytes / 2,
-            readerScheduler: PipeScheduler.ThreadPool,
+            readerScheduler: PipeScheduler.Inline,
             writerScheduler: PipeScheduler.Inline,
             useSynchronizationContext: false));
         _receiving = ReceiveLoopAsync();

@@ -1,0 +1,86 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+
+namespace RpcGen.Capnp;
+
+/// <summary>
+/// Reads framed messages from a byte stream as it arrives (a pipe's <see cref="ReadOnlySequence{T}"/>).
+/// The segment table is validated against the limits as soon as it is complete, and only then is the
+/// message buffer allocated; the body is copied out as it arrives, so a message larger than the
+/// pipe's buffer threshold still flows.
+/// </summary>
+public sealed class CapnpFrameReader
+{
+    private readonly CapnpReaderOptions _options;
+
+    // Valid from the moment a segment table is complete until the message is handed out.
+    private byte[]? _body;
+    private int[]? _sizes;
+    private int _filled;
+
+    /// <summary>Creates a reader that enforces <paramref name="options"/>.</summary>
+    public CapnpFrameReader(CapnpReaderOptions? options = null)
+    {
+        _options = options ?? CapnpReaderOptions.Default;
+        _options.Validate();
+    }
+
+    /// <summary>True when part of a message has been consumed and the rest has not arrived.</summary>
+    public bool IsInsideFrame => _body is not null;
+
+    /// <summary>
+    /// Consumes bytes from the front of <paramref name="buffer"/> and returns true when they complete
+    /// a message. Returns false when more bytes are needed; whatever was consumed is remembered.
+    /// </summary>
+    /// <exception cref="CapnpDecodeException">The segment table breaks a limit.</exception>
+    public bool TryRead(ref ReadOnlySequence<byte> buffer, [NotNullWhen(true)] out CapnpMessage? message)
+    {
+        message = null;
+        if (_body is null)
+        {
+            if (buffer.Length < 4)
+            {
+                return false;
+            }
+
+            Span<byte> first = stackalloc byte[4];
+            buffer.Slice(0, 4).CopyTo(first);
+            var count = CapnpFraming.ReadSegmentCount(first, _options);
+            var headerBytes = CapnpFraming.HeaderBytes(count);
+            if (buffer.Length < headerBytes)
+            {
+                return false;
+            }
+
+            var header = headerBytes <= 256 ? stackalloc byte[headerBytes] : new byte[headerBytes];
+            buffer.Slice(0, headerBytes).CopyTo(header);
+            _sizes = CapnpFraming.ReadSegmentSizes(header, count, _options, out var totalWords);
+            _body = totalWords == 0 ? [] : new byte[totalWords * 8];
+            _filled = 0;
+            buffer = buffer.Slice(headerBytes);
+        }
+
+        var wanted = _body.Length - _filled;
+        var take = (int)Math.Min(wanted, buffer.Length);
+        buffer.Slice(0, take).CopyTo(_body.AsSpan(_filled));
+        buffer = buffer.Slice(take);
+        _filled += take;
+        if (_filled < _body.Length)
+        {
+            return false;
+        }
+
+        var segments = new ReadOnlyMemory<byte>[_sizes!.Length];
+        var position = 0;
+        for (var i = 0; i < segments.Length; i++)
+        {
+            segments[i] = _body.AsMemory(position, _sizes[i] * 8);
+            position += _sizes[i] * 8;
+        }
+
+        message = new CapnpMessage(segments, _options);
+        _body = null;
+        _sizes = null;
+        return true;
+    }
+}

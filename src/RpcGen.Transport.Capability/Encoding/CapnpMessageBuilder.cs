@@ -1,0 +1,206 @@
+using System.Buffers;
+
+namespace RpcGen.Capnp;
+
+/// <summary>
+/// Builds a Cap'n Proto message into segments rented from <see cref="ArrayPool{T}"/>. Objects are
+/// allocated in pre-order as they are initialized; when a segment is full the next object goes to a
+/// new segment behind a far pointer, so a message of any size is built without copying. Dispose
+/// returns the segments to the pool and releases the capability references the message holds.
+/// </summary>
+public sealed class CapnpMessageBuilder : IDisposable
+{
+    /// <summary>The first segment's size when none is given, like the C++ builder's suggestion.</summary>
+    public const int DefaultFirstSegmentWords = 1024;
+
+    // Segments are rented arrays; only the first _capacityWords[i] words of each are used, and the
+    // first _usedWords[i] words are allocated. Cleared (and returned to the pool) by Dispose.
+    private readonly List<byte[]> _segments = [];
+    private readonly List<int> _usedWords = [];
+    private readonly List<int> _capacityWords = [];
+    private readonly int _maxSegmentWords;
+    private int _nextSegmentWords;
+    private List<Capability?>? _capTable;
+    private CapnpMessage? _readerView;
+    private bool _disposed;
+
+    /// <summary>Creates a builder whose first segment holds <paramref name="firstSegmentWords"/> words.</summary>
+    /// <param name="firstSegmentWords">Size of the first segment.</param>
+    /// <param name="maxSegmentWords">
+    /// The largest segment to allocate; objects that do not fit go to a new segment behind a far
+    /// pointer. Small values are useful to test multi-segment readers.
+    /// </param>
+    public CapnpMessageBuilder(int firstSegmentWords = DefaultFirstSegmentWords, int maxSegmentWords = 1 << 26)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(firstSegmentWords, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSegmentWords, 1);
+        _maxSegmentWords = maxSegmentWords;
+        _nextSegmentWords = Math.Min(firstSegmentWords, maxSegmentWords);
+        AddSegment(1);
+        _usedWords[0] = 1; // the root pointer
+    }
+
+    /// <summary>The root pointer.</summary>
+    public PointerBuilder Root => new(this, 0, 0);
+
+    /// <summary>The number of segments so far.</summary>
+    public int SegmentCount => _segments.Count;
+
+    /// <summary>The capabilities this message's capability pointers index into. The message owns one reference to each.</summary>
+    public IReadOnlyList<Capability?> CapTable => _capTable ?? (IReadOnlyList<Capability?>)[];
+
+    /// <summary>Total words allocated across segments.</summary>
+    public long TotalWords
+    {
+        get
+        {
+            long total = 0;
+            foreach (var used in _usedWords)
+            {
+                total += used;
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>Initializes the root as a struct with the given section sizes.</summary>
+    public StructBuilder InitRoot(ushort dataWords, ushort pointerCount) => Root.InitStruct(dataWords, pointerCount);
+
+    /// <summary>The allocated part of a segment.</summary>
+    public ReadOnlyMemory<byte> GetSegment(int index)
+    {
+        ThrowIfDisposed();
+        return _segments[index].AsMemory(0, _usedWords[index] * 8);
+    }
+
+    /// <summary>
+    /// A reader over this message as built so far, sharing its memory (no copy) and its capability
+    /// table. Valid until the builder is disposed; build no further while reading.
+    /// </summary>
+    public CapnpMessage AsReader()
+    {
+        ThrowIfDisposed();
+        if (_readerView is null || _readerView.SegmentCount != _segments.Count)
+        {
+            var segments = new ReadOnlyMemory<byte>[_segments.Count];
+            for (var i = 0; i < segments.Length; i++)
+            {
+                segments[i] = _segments[i].AsMemory(0, _capacityWords[i] * 8);
+            }
+
+            // Our own output: the traversal limit guards against hostile input, not against us.
+            _readerView = new CapnpMessage(segments, new CapnpReaderOptions { TraversalLimitInWords = long.MaxValue / 2, MaxSegments = int.MaxValue })
+            {
+                CapTable = _capTable,
+            };
+        }
+
+        _readerView.CapTable = _capTable;
+        return _readerView;
+    }
+
+    /// <summary>Adds a reference to <paramref name="capability"/> to the capability table and returns its index.</summary>
+    public uint AddCapability(Capability? capability)
+    {
+        ThrowIfDisposed();
+        _capTable ??= [];
+        _capTable.Add(capability?.Dup());
+        return (uint)(_capTable.Count - 1);
+    }
+
+    /// <summary>Returns the segments to the pool and releases the capability table's references.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        foreach (var segment in _segments)
+        {
+            ArrayPool<byte>.Shared.Return(segment);
+        }
+
+        _segments.Clear();
+        if (_capTable is not null)
+        {
+            foreach (var capability in _capTable)
+            {
+                capability?.Dispose();
+            }
+
+            _capTable.Clear();
+        }
+    }
+
+    internal Span<byte> SegmentSpan(int index)
+    {
+        ThrowIfDisposed();
+        return _segments[index].AsSpan(0, _capacityWords[index] * 8);
+    }
+
+    /// <summary>Allocates <paramref name="words"/> words in <paramref name="segment"/> if they fit.</summary>
+    internal bool TryAllocate(int segment, int words, out int offset)
+    {
+        ThrowIfDisposed();
+        var used = _usedWords[segment];
+        if (words <= _capacityWords[segment] - used)
+        {
+            _usedWords[segment] = used + words;
+            offset = used;
+            return true;
+        }
+
+        offset = 0;
+        return false;
+    }
+
+    /// <summary>Allocates <paramref name="words"/> words in the last segment, or in a new one.</summary>
+    internal (int Segment, int Offset) Allocate(int words)
+    {
+        var last = _segments.Count - 1;
+        if (TryAllocate(last, words, out var offset))
+        {
+            return (last, offset);
+        }
+
+        var segment = AddSegment(words);
+        _usedWords[segment] = words;
+        return (segment, 0);
+    }
+
+    private int AddSegment(int minimumWords)
+    {
+        if (minimumWords > (1 << 29) - 1)
+        {
+            throw new InvalidOperationException("An object of more than 2^29 words cannot be encoded.");
+        }
+
+        var words = Math.Max(minimumWords, _nextSegmentWords);
+        var array = ArrayPool<byte>.Shared.Rent(words * 8);
+        var capacity = Math.Max(words, Math.Min(array.Length / 8, _maxSegmentWords));
+        Array.Clear(array, 0, capacity * 8);
+        _segments.Add(array);
+        _usedWords.Add(0);
+        _capacityWords.Add(capacity);
+
+        // Grow like the C++ builder: each new segment is as large as everything so far.
+        _nextSegmentWords = (int)Math.Min(Math.Max(TotalCapacity(), _nextSegmentWords), _maxSegmentWords);
+        return _segments.Count - 1;
+    }
+
+    private long TotalCapacity()
+    {
+        long total = 0;
+        foreach (var capacity in _capacityWords)
+        {
+            total += capacity;
+        }
+
+        return total;
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+}
