@@ -1,0 +1,27 @@
+using Microsoft.CodeAnalysis;
+
+namespace RpcGen.Generators;
+
+/// <summary>
+/// The generator's own diagnostics. The generator reports only what stops it from generating; the
+/// analyzers (RPC0001…) explain each misuse at its site.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    /// <summary>The id of <see cref="ServiceNotGenerated"/>.</summary>
+    public const string ServiceNotGeneratedId = "RPC1000";
+
+    /// <summary>
+    /// <c>Code for '{0}' was not generated: {1}. See the RPCxxxx diagnostics on it.</c> — the
+    /// service breaks a contract rule, so no proxy, dispatcher or formatter exists for it.
+    /// </summary>
+    public static readonly DiagnosticDescriptor ServiceNotGenerated = new(
+        ServiceNotGeneratedId,
+        title: "RpcGen code was not generated for a service",
+        messageFormat: "Code for '{0}' was not generated: {1}. See the RPCxxxx diagnostics on it.",
+        category: "RpcGen.Generator",
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "The [RpcService] interface breaks a contract rule, so the generator emitted nothing for it. The analyzers report each rule it breaks.",
+        helpLinkUri: "https://github.com/rpcgen/rpcgen/blob/main/README.md#rpc1000");
+}

@@ -1,0 +1,140 @@
+using System.Linq;
+using RpcGen.Generators.Model;
+using RpcGen.Generators.Shared;
+
+namespace RpcGen.Generators.Emitters;
+
+/// <summary>Emits <c>{Base}Rpc</c>: the service and method descriptors, and the request envelopes with their formatters.</summary>
+internal static class ContractEmitter
+{
+    // internal static partial class GreeterRpc
+    // {
+    //     public static readonly global::RpcGen.RpcServiceInfo Service = new("Acme.IGreeter", 0x...UL);
+    //     public static readonly global::RpcGen.RpcMethod<SayHelloAsyncRequest, global::Acme.HelloReply> SayHelloAsync = new(
+    //         Service, "SayHelloAsync", 0x...u, global::RpcGen.RpcMethodKind.Unary,
+    //         SayHelloAsyncRequestFormatter.Instance, Formatters.HelloReplyFormatter.Instance);
+    //     public readonly struct SayHelloAsyncRequest { ... }
+    //     public sealed class SayHelloAsyncRequestFormatter : IRpcFormatter<SayHelloAsyncRequest> { ... }
+    // }
+    public static string Emit(ServiceSpec service)
+    {
+        var context = new EmitContext(service);
+        var writer = new SourceWriter();
+        context.WriteHeader(writer);
+        writer.WriteLine($"/// <summary>The RpcGen descriptors and request envelopes of <c>{service.ServiceName}</c>.</summary>");
+        writer.WriteLine(EmitContext.GeneratedCodeAttribute);
+        writer.Open($"internal static partial class {context.RpcClass}");
+        writer.WriteLine("/// <summary>The service description.</summary>");
+        writer.WriteLine($"public static readonly {EmitContext.Runtime}.RpcServiceInfo Service = new({EmitContext.Literal(service.ServiceName)}, {EmitContext.Hex(service.Id)});");
+        foreach (var method in service.Methods)
+        {
+            writer.WriteLine();
+            EmitDescriptor(writer, context, method);
+        }
+
+        foreach (var method in service.Methods.Where(m => m.RequestType is not null))
+        {
+            writer.WriteLine();
+            EmitEnvelope(writer, method);
+            writer.WriteLine();
+            EmitEnvelopeFormatter(writer, context, method);
+        }
+
+        writer.Close();
+        return writer.ToString();
+    }
+
+    // public static readonly global::RpcGen.RpcMethod<TRequest, TResponse> Name = new(
+    //     Service, "Name", 0x...u, global::RpcGen.RpcMethodKind.Unary, <request formatter>, <response formatter>);
+    private static void EmitDescriptor(SourceWriter writer, EmitContext context, MethodSpec method)
+    {
+        var request = method.RequestType ?? $"{EmitContext.Runtime}.RpcVoid";
+        var requestFormatter = method.RequestType is { } envelope ? envelope + "Formatter.Instance" : $"{EmitContext.Serialization}.RpcVoidFormatter.Instance";
+        var response = method.ResultKey ?? $"{EmitContext.Runtime}.RpcVoid";
+        var responseFormatter = method.ResultKey is { } key ? context.FormatterOf(key) : $"{EmitContext.Serialization}.RpcVoidFormatter.Instance";
+        var kind = method.IsOneWay ? "OneWay" : "Unary";
+        writer.WriteLine($"/// <summary>The descriptor of <c>{method.Name.TrimStart('@')}</c>.</summary>");
+        writer.WriteLine($"public static readonly {EmitContext.Runtime}.RpcMethod<{request}, {response}> {method.MemberName} = new(");
+        writer.WriteLine($"    Service, {EmitContext.Literal(method.Name.TrimStart('@'))}, {EmitContext.Hex(method.Id)}, {EmitContext.Runtime}.RpcMethodKind.{kind},");
+        writer.WriteLine($"    {requestFormatter}, {responseFormatter});");
+    }
+
+    // public readonly struct NameRequest
+    // {
+    //     public readonly T1 Param1;
+    //     public NameRequest(T1 param1) { this.Param1 = param1; }
+    // }
+    private static void EmitEnvelope(SourceWriter writer, MethodSpec method)
+    {
+        writer.WriteLine($"/// <summary>The parameters of <c>{method.Name.TrimStart('@')}</c>.</summary>");
+        writer.WriteLine(EmitContext.GeneratedCodeAttribute);
+        writer.Open($"public readonly struct {method.RequestType}");
+        foreach (var parameter in method.Parameters)
+        {
+            writer.WriteLine($"public readonly {parameter.Type} {parameter.FieldName};");
+        }
+
+        writer.WriteLine();
+        var parameters = string.Join(", ", method.Parameters.Select(p => $"{p.Type} {p.Name}"));
+        writer.Open($"public {method.RequestType}({parameters})");
+        foreach (var parameter in method.Parameters)
+        {
+            writer.WriteLine($"this.{parameter.FieldName} = {parameter.Name};");
+        }
+
+        writer.Close();
+        writer.Close();
+    }
+
+    // Writes [p1, p2, ...]; reads an array, skipping trailing elements it does not know and leaving
+    // missing ones default, so a method can gain a trailing parameter without breaking old peers.
+    private static void EmitEnvelopeFormatter(SourceWriter writer, EmitContext context, MethodSpec method)
+    {
+        var envelope = method.RequestType!;
+        writer.WriteLine(EmitContext.GeneratedCodeAttribute);
+        writer.Open($"public sealed class {envelope}Formatter : {EmitContext.Serialization}.IRpcFormatter<{envelope}>");
+        writer.WriteLine($"public static readonly {envelope}Formatter Instance = new();");
+        writer.WriteLine();
+        writer.Open($"public void Serialize(ref {EmitContext.Writer} writer, {envelope} value)");
+        writer.WriteLine($"writer.WriteArrayHeader({method.Parameters.Count});");
+        foreach (var parameter in method.Parameters)
+        {
+            var bang = EmitContext.Bang(parameter.Type, parameter.TypeKey, parameter.IsValueType);
+            writer.WriteLine($"{context.FormatterOf(parameter.TypeKey)}.Serialize(ref writer, value.{parameter.FieldName}{bang});");
+        }
+
+        writer.Close();
+        writer.WriteLine();
+        writer.Open($"public {envelope} Deserialize(ref {EmitContext.Reader} reader)");
+        var locals = EmitContext.LocalNames(method.Parameters.Select(p => p.Name), "reader", "count", "index");
+        writer.WriteLine("var count = reader.ReadArrayHeader();");
+        writer.WriteLine($"{EmitContext.Serialization}.RpcSerializer.EnterNested(ref reader);");
+        for (var i = 0; i < method.Parameters.Count; i++)
+        {
+            var parameter = method.Parameters[i];
+            writer.WriteLine($"{parameter.Type} {locals[i]} = {EmitContext.DefaultOf(parameter.Type, parameter.IsValueType)};");
+        }
+
+        writer.Open("for (var index = 0; index < count; index++)");
+        writer.Open("switch (index)");
+        for (var i = 0; i < method.Parameters.Count; i++)
+        {
+            var parameter = method.Parameters[i];
+            var bang = EmitContext.Bang(parameter.Type, parameter.TypeKey, parameter.IsValueType);
+            writer.WriteLine($"case {i}:");
+            writer.WriteLine($"    {locals[i]} = {context.FormatterOf(parameter.TypeKey)}.Deserialize(ref reader){bang};");
+            writer.WriteLine("    break;");
+        }
+
+        writer.WriteLine("default:");
+        writer.WriteLine($"    {EmitContext.Serialization}.MessagePackSkipper.Skip(ref reader);");
+        writer.WriteLine("    break;");
+        writer.Close();
+        writer.Close();
+        writer.WriteLine();
+        writer.WriteLine("reader.Depth--;");
+        writer.WriteLine($"return new {envelope}({string.Join(", ", locals)});");
+        writer.Close();
+        writer.Close();
+    }
+}

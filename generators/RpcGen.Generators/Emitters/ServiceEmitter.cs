@@ -1,0 +1,17 @@
+using System.Collections.Generic;
+using RpcGen.Generators.Model;
+
+namespace RpcGen.Generators.Emitters;
+
+/// <summary>Emits every file of one service, in a fixed order, with hint names like <c>Acme.IGreeter.Proxy.g.cs</c>.</summary>
+internal static class ServiceEmitter
+{
+    public static IEnumerable<(string HintName, string Source)> Emit(ServiceSpec service)
+    {
+        yield return (service.HintPrefix + ".Contract.g.cs", ContractEmitter.Emit(service));
+        yield return (service.HintPrefix + ".Proxy.g.cs", ProxyEmitter.Emit(service));
+        yield return (service.HintPrefix + ".Dispatcher.g.cs", DispatcherEmitter.Emit(service));
+        yield return (service.HintPrefix + ".Formatters.g.cs", FormattersEmitter.Emit(service));
+        yield return (service.HintPrefix + ".Registration.g.cs", RegistrationEmitter.Emit(service));
+    }
+}

@@ -1,0 +1,10 @@
+namespace RpcGen.Generators.Model;
+
+/// <summary>How a DTO is written and rebuilt.</summary>
+/// <param name="Members">The serialized members, ordered by wire position.</param>
+/// <param name="ConstructorArguments">The members passed to the chosen constructor, in parameter order (by <see cref="MemberSpec.Name"/>).</param>
+internal sealed record DtoSpec(EquatableArray<MemberSpec> Members, EquatableArray<string> ConstructorArguments)
+{
+    /// <summary>The length of the serialized array: one past the highest position.</summary>
+    public int Length => Members.Count == 0 ? 0 : Members[Members.Count - 1].Position + 1;
+}

@@ -1,0 +1,32 @@
+using RpcGen.Generators.Shared;
+
+namespace RpcGen.Generators.Model;
+
+/// <summary>One method of a service.</summary>
+/// <param name="Name">The method name as declared (escaped if it is a keyword).</param>
+/// <param name="MemberName">The unique name of the descriptor field within the service (overloads get a suffix); the request envelope is <c>{MemberName}Request</c>.</param>
+/// <param name="DeclaringInterface">The interface that declares the method (the service or one of its bases), fully qualified.</param>
+/// <param name="Id">The method id on the wire.</param>
+/// <param name="ReturnShape">How the method returns.</param>
+/// <param name="IsOneWay">Whether the method is <c>[OneWay]</c>.</param>
+/// <param name="ReturnType">The declared return type, fully qualified with nullable annotations.</param>
+/// <param name="ResultType">The <c>T</c> of <c>Task&lt;T&gt;</c>/<c>ValueTask&lt;T&gt;</c> with annotations, else null.</param>
+/// <param name="ResultKey">The <see cref="TypeSpec.Key"/> of the result, else null.</param>
+/// <param name="Parameters">The parameters that travel, in order (the cancellation token excluded).</param>
+/// <param name="CancellationTokenName">The name of the trailing <c>CancellationToken</c> parameter, or null.</param>
+internal sealed record MethodSpec(
+    string Name,
+    string MemberName,
+    string DeclaringInterface,
+    uint Id,
+    ReturnShape ReturnShape,
+    bool IsOneWay,
+    string ReturnType,
+    string? ResultType,
+    string? ResultKey,
+    EquatableArray<ParameterSpec> Parameters,
+    string? CancellationTokenName)
+{
+    /// <summary>The name of the request envelope struct, or null when the method takes no parameters (it then sends <c>RpcVoid</c>).</summary>
+    public string? RequestType => Parameters.Count == 0 ? null : MemberName + "Request";
+}

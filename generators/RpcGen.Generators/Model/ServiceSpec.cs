@@ -1,0 +1,26 @@
+namespace RpcGen.Generators.Model;
+
+/// <summary>Everything the emitters need to know about one <c>[RpcService]</c> interface.</summary>
+/// <param name="Namespace">The interface's namespace, empty for the global namespace; generated types go there.</param>
+/// <param name="InterfaceType">The interface as a fully qualified type, e.g. <c>global::Acme.IGreeter</c>.</param>
+/// <param name="ServiceName">The name on the wire and in telemetry, e.g. <c>Acme.IGreeter</c>.</param>
+/// <param name="BaseName">The prefix of the generated type names: <c>IGreeter</c> gives <c>Greeter</c>; a nested <c>Outer.IGreeter</c> gives <c>Outer_Greeter</c>.</param>
+/// <param name="Id">The 64-bit service id.</param>
+/// <param name="Methods">The service's methods (its own, then inherited ones) in declaration order.</param>
+/// <param name="Types">Every type reachable from the signatures, in the order first met.</param>
+/// <param name="Rejection">Why no code can be generated, or null.</param>
+/// <param name="Location">Where to report <see cref="Rejection"/>; only set together with it, so a valid spec holds no positions and survives edits elsewhere in the file.</param>
+internal sealed record ServiceSpec(
+    string Namespace,
+    string InterfaceType,
+    string ServiceName,
+    string BaseName,
+    ulong Id,
+    EquatableArray<MethodSpec> Methods,
+    EquatableArray<TypeSpec> Types,
+    string? Rejection,
+    LocationInfo? Location)
+{
+    /// <summary>The hint name prefix, e.g. <c>Acme.IGreeter</c> (nested: <c>Acme.Outer.IGreeter</c>).</summary>
+    public string HintPrefix => ServiceName;
+}

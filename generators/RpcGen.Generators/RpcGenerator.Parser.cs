@@ -1,0 +1,664 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using RpcGen.Generators.Model;
+using RpcGen.Generators.Shared;
+
+namespace RpcGen.Generators;
+
+public sealed partial class RpcGenerator
+{
+    /// <summary>
+    /// Turns an <c>[RpcService]</c> interface symbol into a <see cref="ServiceSpec"/>: methods with
+    /// their ids and envelopes, and a <see cref="TypeSpec"/> for every type reachable from the
+    /// signatures. Applies <see cref="RpcContractRules"/>; anything they reject makes the whole
+    /// service a rejection (the analyzers explain each problem at its site).
+    /// </summary>
+    internal sealed class Parser
+    {
+        /// <summary>Fully qualified, without nullable reference annotations: the identity of a type spec.</summary>
+        private static readonly SymbolDisplayFormat KeyFormat = RpcContractRules.FullyQualified
+            .RemoveMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+        private static readonly HashSet<string> ServiceMemberNamesTaken = new(StringComparer.Ordinal) { "Service", "Formatters" };
+
+        private readonly INamedTypeSymbol _service;
+        private readonly CancellationToken _cancellationToken;
+        private readonly List<string> _errors = new();
+        private readonly Dictionary<string, int> _typeIndex = new(StringComparer.Ordinal);
+        private readonly List<TypeSpec?> _types = new();
+        private readonly HashSet<string> _identifiers = new(StringComparer.Ordinal);
+
+        private Parser(INamedTypeSymbol service, CancellationToken cancellationToken)
+        {
+            _service = service;
+            _cancellationToken = cancellationToken;
+        }
+
+        /// <summary>Parses one service. <paramref name="declaration"/> only locates a rejection.</summary>
+        public static ServiceSpec Parse(INamedTypeSymbol service, SyntaxNode? declaration, CancellationToken cancellationToken)
+        {
+            var parser = new Parser(service, cancellationToken);
+            var spec = parser.ParseService();
+            if (parser._errors.Count == 0)
+            {
+                return spec;
+            }
+
+            var location = declaration is InterfaceDeclarationSyntax syntax ? syntax.Identifier.GetLocation() : service.Locations.FirstOrDefault();
+            return spec with
+            {
+                Methods = EquatableArray<MethodSpec>.Empty,
+                Types = EquatableArray<TypeSpec>.Empty,
+                Rejection = string.Join("; ", parser._errors.Distinct()),
+                Location = LocationInfo.From(location),
+            };
+        }
+
+        private ServiceSpec ParseService()
+        {
+            var serviceName = _service.ToDisplayString(RpcContractRules.IdFormat);
+            if (_service.IsGenericType)
+            {
+                _errors.Add("generic service interfaces are not supported");
+            }
+
+            if (!IsAccessibleFromNamespace(_service))
+            {
+                _errors.Add("the interface must be public or internal, and so must the types that contain it");
+            }
+
+            var methods = ParseMethods();
+            var types = _types.Where(t => t is not null).Select(t => t!).ToEquatableArray();
+            return new ServiceSpec(
+                Namespace: _service.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : string.Empty,
+                InterfaceType: _service.ToDisplayString(KeyFormat),
+                ServiceName: serviceName,
+                BaseName: BaseNameOf(_service),
+                Id: RpcContractRules.ServiceId(_service, RpcContractRules.PinnedServiceId(_service)),
+                Methods: methods,
+                Types: types,
+                Rejection: null,
+                Location: null);
+        }
+
+        /// <summary><c>IGreeter</c> → <c>Greeter</c>; <c>Outer.IGreeter</c> → <c>Outer_Greeter</c>; <c>Ifoo</c> stays.</summary>
+        internal static string BaseNameOf(INamedTypeSymbol service)
+        {
+            var name = service.Name;
+            if (name.Length > 1 && name[0] == 'I' && char.IsUpper(name[1]))
+            {
+                name = name.Substring(1);
+            }
+
+            for (var outer = service.ContainingType; outer is not null; outer = outer.ContainingType)
+            {
+                name = outer.Name + "_" + name;
+            }
+
+            return name;
+        }
+
+        // ------------------------------------------------------------------ methods
+
+        private EquatableArray<MethodSpec> ParseMethods()
+        {
+            var methods = new List<MethodSpec>();
+            var taken = new HashSet<string>(ServiceMemberNamesTaken, StringComparer.Ordinal) { BaseNameOf(_service) + "Rpc" };
+            var ids = new Dictionary<uint, string>();
+
+            // The service's own members first, then those it inherits, each in declaration order.
+            foreach (var contract in new[] { _service }.Concat(_service.AllInterfaces))
+            {
+                foreach (var member in contract.GetMembers())
+                {
+                    _cancellationToken.ThrowIfCancellationRequested();
+                    if (ParseMember(contract, member, taken) is not { } method)
+                    {
+                        continue;
+                    }
+
+                    if (ids.TryGetValue(method.Id, out var other))
+                    {
+                        _errors.Add($"methods '{other}' and '{method.Name}' have the same id 0x{method.Id:x8}");
+                    }
+                    else
+                    {
+                        ids.Add(method.Id, method.Name);
+                    }
+
+                    methods.Add(method);
+                }
+            }
+
+            return methods.ToEquatableArray();
+        }
+
+        private MethodSpec? ParseMember(INamedTypeSymbol contract, ISymbol member, HashSet<string> taken)
+        {
+            switch (member)
+            {
+                case IMethodSymbol { MethodKind: MethodKind.Ordinary } method:
+                    if (method.IsStatic)
+                    {
+                        if (method.IsAbstract || method.IsVirtual)
+                        {
+                            _errors.Add($"static abstract member '{method.Name}' cannot be called remotely");
+                        }
+
+                        return null;
+                    }
+
+                    // A default-implemented method is not part of the wire contract; the proxy inherits it.
+                    return method.IsAbstract ? ParseMethod(contract, method, taken) : null;
+                case IPropertySymbol { IsAbstract: true } property:
+                    _errors.Add($"property '{property.Name}' cannot be called remotely; service interfaces declare methods only");
+                    return null;
+                case IEventSymbol { IsAbstract: true } @event:
+                    _errors.Add($"event '{@event.Name}' cannot be called remotely; service interfaces declare methods only");
+                    return null;
+                default:
+                    return null;
+            }
+        }
+
+        private MethodSpec? ParseMethod(INamedTypeSymbol contract, IMethodSymbol method, HashSet<string> taken)
+        {
+            var errorCount = _errors.Count;
+            var name = method.Name;
+            if (method.IsGenericMethod)
+            {
+                _errors.Add($"method '{name}' is generic");
+            }
+
+            var isOneWay = RpcContractRules.HasAttribute(method, RpcContractRules.OneWayAttribute);
+            var shape = RpcContractRules.ClassifyReturn(method.ReturnType, out var resultType);
+            switch (shape)
+            {
+                case ReturnShape.Unsupported:
+                    _errors.Add($"method '{name}' returns '{method.ReturnType.ToDisplayString(RpcContractRules.IdFormat)}'; use Task, Task<T>, ValueTask, ValueTask<T>, or void with [OneWay]");
+                    break;
+                case ReturnShape.Void when !isOneWay:
+                    _errors.Add($"method '{name}' returns void but is not [OneWay]");
+                    break;
+                case ReturnShape.Task or ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT when isOneWay:
+                    _errors.Add($"[OneWay] method '{name}' must return void or ValueTask");
+                    break;
+            }
+
+            var pinned = RpcContractRules.PinnedOrdinal(method);
+            if (pinned is < 0)
+            {
+                _errors.Add($"method '{name}' pins a negative ordinal");
+            }
+
+            var parameters = new List<ParameterSpec>();
+            string? cancellationTokenName = null;
+            for (var i = 0; i < method.Parameters.Length; i++)
+            {
+                var parameter = method.Parameters[i];
+                if (parameter.RefKind != RefKind.None)
+                {
+                    _errors.Add($"parameter '{parameter.Name}' of '{name}' is passed by reference");
+                    continue;
+                }
+
+                if (RpcContractRules.IsCancellationToken(parameter.Type))
+                {
+                    if (i != method.Parameters.Length - 1)
+                    {
+                        _errors.Add($"the CancellationToken of '{name}' must be its last parameter");
+                    }
+
+                    cancellationTokenName = Escape(parameter.Name);
+                    continue;
+                }
+
+                var key = Visit(parameter.Type, $"parameter '{parameter.Name}' of '{name}'");
+                parameters.Add(new ParameterSpec(
+                    Escape(parameter.Name),
+                    PascalCase(parameter.Name),
+                    parameter.Type.ToDisplayString(RpcContractRules.FullyQualified),
+                    key,
+                    parameter.Type.IsValueType));
+            }
+
+            string? resultKey = null;
+            if (resultType is not null)
+            {
+                resultKey = Visit(resultType, $"the result of '{name}'");
+            }
+
+            if (_errors.Count != errorCount)
+            {
+                return null;
+            }
+
+            var memberName = UniqueMemberName(name, taken);
+            return new MethodSpec(
+                Name: Escape(name),
+                MemberName: memberName,
+                DeclaringInterface: contract.ToDisplayString(KeyFormat),
+                Id: RpcContractRules.MethodId(method, pinned),
+                ReturnShape: shape,
+                IsOneWay: isOneWay,
+                ReturnType: method.ReturnType.ToDisplayString(RpcContractRules.FullyQualified),
+                ResultType: resultType?.ToDisplayString(RpcContractRules.FullyQualified),
+                ResultKey: resultKey,
+                Parameters: DeduplicateFieldNames(parameters).ToEquatableArray(),
+                CancellationTokenName: cancellationTokenName);
+        }
+
+        /// <summary>The descriptor name: the method name, with a suffix for overloads and names the generated class already uses.</summary>
+        private static string UniqueMemberName(string name, HashSet<string> taken)
+        {
+            var candidate = name;
+            for (var suffix = 2; taken.Contains(candidate) || taken.Contains(candidate + "Request") || taken.Contains(candidate + "RequestFormatter"); suffix++)
+            {
+                candidate = name + "_" + suffix.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            taken.Add(candidate);
+            taken.Add(candidate + "Request");
+            taken.Add(candidate + "RequestFormatter");
+            return candidate;
+        }
+
+        /// <summary>Envelope fields are the parameter names in PascalCase; <c>a</c> and <c>A</c> would clash, so later ones get a suffix.</summary>
+        private static IEnumerable<ParameterSpec> DeduplicateFieldNames(List<ParameterSpec> parameters)
+        {
+            var taken = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var parameter in parameters)
+            {
+                var field = parameter.FieldName;
+                for (var suffix = 2; !taken.Add(field); suffix++)
+                {
+                    field = parameter.FieldName + suffix.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+
+                yield return parameter with { FieldName = field };
+            }
+        }
+
+        // ------------------------------------------------------------------ types
+
+        /// <summary>
+        /// Makes sure a spec exists for <paramref name="type"/> and everything it reaches, and returns
+        /// its key. The slot is reserved before the type's parts are visited, so recursive DTOs
+        /// (a tree node with a list of nodes) terminate.
+        /// </summary>
+        private string Visit(ITypeSymbol type, string context)
+        {
+            _cancellationToken.ThrowIfCancellationRequested();
+            var key = type.ToDisplayString(KeyFormat);
+            if (_typeIndex.ContainsKey(key))
+            {
+                return key;
+            }
+
+            var slot = _types.Count;
+            _typeIndex.Add(key, slot);
+            _types.Add(null);
+
+            var shape = RpcContractRules.Classify(type, out var reason);
+            if (shape is not (TypeShape.Unsupported or TypeShape.Service) && type is INamedTypeSymbol named && !IsAccessibleFromNamespace(named))
+            {
+                _errors.Add($"{context}: '{type.ToDisplayString(RpcContractRules.IdFormat)}' is not accessible to generated code; make it public or internal");
+                return key;
+            }
+
+            switch (shape)
+            {
+                case TypeShape.Unsupported:
+                    _errors.Add($"{context}: {reason}");
+                    return key;
+                case TypeShape.Service:
+                    _errors.Add($"{context}: passing [RpcService] interface '{type.Name}' by reference is not supported by the message transport");
+                    return key;
+                case TypeShape.Builtin:
+                    _types[slot] = Simple(key, shape, BuiltinIdentifier(type), type.IsValueType);
+                    return key;
+                case TypeShape.Enum:
+                    var underlying = ((INamedTypeSymbol)type).EnumUnderlyingType!;
+                    _types[slot] = Simple(key, shape, UniqueIdentifier(type), isValueType: true) with
+                    {
+                        EnumUnderlyingType = underlying.ToDisplayString(KeyFormat),
+                    };
+                    return key;
+                case TypeShape.Nullable:
+                    var inner = ((INamedTypeSymbol)type).TypeArguments[0];
+                    _types[slot] = Composite(key, shape, type, true, Visit(inner, context));
+                    return key;
+                case TypeShape.Array:
+                    _types[slot] = Composite(key, shape, type, true, Visit(((IArrayTypeSymbol)type).ElementType, context));
+                    return key;
+                case TypeShape.List:
+                    var list = (INamedTypeSymbol)type;
+                    _types[slot] = Composite(key, shape, type, IsConcrete(list, "System.Collections.Generic.List<T>"), Visit(list.TypeArguments[0], context));
+                    return key;
+                case TypeShape.Dictionary:
+                    var dictionary = (INamedTypeSymbol)type;
+                    var keyKey = Visit(dictionary.TypeArguments[0], context);
+                    var valueKey = Visit(dictionary.TypeArguments[1], context);
+                    _types[slot] = Composite(key, shape, type, IsConcrete(dictionary, "System.Collections.Generic.Dictionary<TKey, TValue>"), keyKey, valueKey);
+                    return key;
+                case TypeShape.Dto:
+                    var identifier = UniqueIdentifier(type);
+                    _types[slot] = Simple(key, shape, identifier, type.IsValueType) with { Dto = ParseDto((INamedTypeSymbol)type) };
+                    return key;
+                case TypeShape.Polymorphic:
+                    _types[slot] = ParsePolymorphic((INamedTypeSymbol)type, key, context);
+                    return key;
+                default:
+                    _errors.Add($"{context}: '{type.ToDisplayString(RpcContractRules.IdFormat)}' is not supported");
+                    return key;
+            }
+        }
+
+        private static TypeSpec Simple(string key, TypeShape shape, string identifier, bool isValueType) =>
+            new(key, shape, identifier, isValueType, EquatableArray<string>.Empty, false, null, null, EquatableArray<KnownTypeSpec>.Empty);
+
+        private TypeSpec Composite(string key, TypeShape shape, ITypeSymbol type, bool isConcrete, params string[] arguments) =>
+            new(key, shape, UniqueIdentifier(type), type.IsValueType, arguments.ToEquatableArray(), isConcrete, null, null, EquatableArray<KnownTypeSpec>.Empty);
+
+        private static bool IsConcrete(INamedTypeSymbol type, string definition) =>
+            type.ConstructedFrom.ToDisplayString(RpcContractRules.IdFormat) == definition;
+
+        private TypeSpec? ParsePolymorphic(INamedTypeSymbol type, string key, string context)
+        {
+            var name = type.ToDisplayString(RpcContractRules.IdFormat);
+            if (type.IsValueType)
+            {
+                _errors.Add($"{context}: struct '{name}' cannot have [RpcKnownType] subtypes");
+                return null;
+            }
+
+            var spec = Simple(key, TypeShape.Polymorphic, UniqueIdentifier(type), false);
+            var known = new List<KnownTypeSpec>();
+            var tags = new HashSet<int>();
+            foreach (var attribute in type.GetAttributes())
+            {
+                if (attribute.AttributeClass?.ToDisplayString(RpcContractRules.IdFormat) != RpcContractRules.RpcKnownTypeAttribute ||
+                    attribute.ConstructorArguments.Length != 2 ||
+                    attribute.ConstructorArguments[0].Value is not INamedTypeSymbol subtype ||
+                    attribute.ConstructorArguments[1].Value is not int tag)
+                {
+                    continue;
+                }
+
+                var subtypeName = subtype.ToDisplayString(RpcContractRules.IdFormat);
+                if (tag < 0 || !tags.Add(tag))
+                {
+                    _errors.Add($"{context}: known type '{subtypeName}' of '{name}' needs a non-negative tag unique within the base");
+                    continue;
+                }
+
+                if (!DerivesFrom(subtype, type))
+                {
+                    _errors.Add($"{context}: known type '{subtypeName}' does not derive from '{name}'");
+                    continue;
+                }
+
+                if (RpcContractRules.Classify(subtype, out _) != TypeShape.Dto)
+                {
+                    _errors.Add($"{context}: known type '{subtypeName}' of '{name}' must be a concrete class or struct without [RpcKnownType] subtypes of its own; list every subtype on the root");
+                    continue;
+                }
+
+                known.Add(new KnownTypeSpec(tag, Visit(subtype, context)));
+            }
+
+            // A concrete base can be sent as itself (tag -1); an abstract base or an interface cannot.
+            var dto = type.TypeKind == TypeKind.Class && !type.IsAbstract ? ParseDto(type) : null;
+            return spec with { Dto = dto, KnownTypes = known.ToEquatableArray() };
+        }
+
+        private static bool DerivesFrom(INamedTypeSymbol subtype, INamedTypeSymbol baseType)
+        {
+            if (baseType.TypeKind == TypeKind.Interface)
+            {
+                return subtype.AllInterfaces.Contains(baseType, SymbolEqualityComparer.Default);
+            }
+
+            for (var current = subtype.BaseType; current is not null; current = current.BaseType)
+            {
+                if (SymbolEqualityComparer.Default.Equals(current, baseType))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        // ------------------------------------------------------------------ DTOs
+
+        private DtoSpec? ParseDto(INamedTypeSymbol type)
+        {
+            var typeName = type.ToDisplayString(RpcContractRules.IdFormat);
+            var members = RpcContractRules.SerializedMembers(type);
+            var positions = AssignPositions(type, members);
+            if (positions is null)
+            {
+                return null;
+            }
+
+            var constructor = ChooseConstructor(type, members);
+            if (constructor is null)
+            {
+                _errors.Add($"'{typeName}' has no public constructor whose parameters all match serialized members, and no parameterless one");
+                return null;
+            }
+
+            var setsRequiredMembers = constructor.GetAttributes().Any(a =>
+                a.AttributeClass?.ToDisplayString(RpcContractRules.IdFormat) == "System.Diagnostics.CodeAnalysis.SetsRequiredMembersAttribute");
+            var constructorArguments = constructor.Parameters
+                .Select(p => members.First(m => string.Equals(m.Name, p.Name, StringComparison.OrdinalIgnoreCase)).Name)
+                .ToList();
+
+            var specs = new List<MemberSpec>();
+            for (var i = 0; i < members.Count; i++)
+            {
+                var member = members[i];
+                var memberType = MemberType(member);
+                var inConstructor = constructorArguments.Contains(member.Name);
+                var settable = IsSettable(member);
+                var required = member is IPropertySymbol { IsRequired: true } or IFieldSymbol { IsRequired: true };
+                if (!inConstructor && !settable)
+                {
+                    _errors.Add($"member '{typeName}.{member.Name}' is read-only and the constructor used to rebuild '{type.Name}' does not take it");
+                    continue;
+                }
+
+                var key = Visit(memberType, $"member '{typeName}.{member.Name}'");
+                specs.Add(new MemberSpec(
+                    Escape(member.Name),
+                    memberType.ToDisplayString(RpcContractRules.FullyQualified),
+                    key,
+                    memberType.IsValueType,
+                    positions[i],
+                    InInitializer: settable && (!inConstructor || (required && !setsRequiredMembers))));
+            }
+
+            return new DtoSpec(
+                specs.OrderBy(m => m.Position).ToEquatableArray(),
+                constructorArguments.Select(Escape).ToEquatableArray());
+        }
+
+        /// <summary>
+        /// Wire positions: <c>[RpcMember(n)]</c> pins n; unpinned members follow the highest pinned
+        /// position in declaration order. Null (and an error) when pins are negative or repeated.
+        /// </summary>
+        internal int[]? AssignPositions(INamedTypeSymbol type, IReadOnlyList<ISymbol> members)
+        {
+            var positions = new int[members.Count];
+            var used = new HashSet<int>();
+            var next = 0;
+            var ok = true;
+            for (var i = 0; i < members.Count; i++)
+            {
+                var attribute = RpcContractRules.GetAttribute(members[i], RpcContractRules.RpcMemberAttribute);
+                if (attribute is { ConstructorArguments.Length: 1 } && attribute.ConstructorArguments[0].Value is int pinned)
+                {
+                    if (pinned < 0 || !used.Add(pinned))
+                    {
+                        _errors.Add($"member '{type.Name}.{members[i].Name}' pins position {pinned}, which is negative or already taken");
+                        ok = false;
+                    }
+
+                    positions[i] = pinned;
+                    next = Math.Max(next, pinned + 1);
+                }
+                else
+                {
+                    positions[i] = -1;
+                }
+            }
+
+            for (var i = 0; i < members.Count; i++)
+            {
+                if (positions[i] == -1)
+                {
+                    positions[i] = next++;
+                }
+            }
+
+            return ok ? positions : null;
+        }
+
+        /// <summary>
+        /// The public constructor whose parameters all match serialized members by name
+        /// (case-insensitive) and type, preferring the one with most parameters (a record's primary
+        /// constructor); the parameterless one qualifies trivially.
+        /// </summary>
+        private static IMethodSymbol? ChooseConstructor(INamedTypeSymbol type, IReadOnlyList<ISymbol> members)
+        {
+            IMethodSymbol? best = null;
+            foreach (var constructor in type.InstanceConstructors)
+            {
+                if (constructor.DeclaredAccessibility != Accessibility.Public)
+                {
+                    continue;
+                }
+
+                var matches = constructor.Parameters.All(p => members.Any(m =>
+                    string.Equals(m.Name, p.Name, StringComparison.OrdinalIgnoreCase) &&
+                    SymbolEqualityComparer.Default.Equals(MemberType(m), p.Type)));
+                if (matches && (best is null || constructor.Parameters.Length > best.Parameters.Length))
+                {
+                    best = constructor;
+                }
+            }
+
+            return best;
+        }
+
+        private static ITypeSymbol MemberType(ISymbol member) => member switch
+        {
+            IPropertySymbol property => property.Type,
+            IFieldSymbol field => field.Type,
+            _ => throw new ArgumentException("A serialized member is a property or a field.", nameof(member)),
+        };
+
+        private static bool IsSettable(ISymbol member) => member switch
+        {
+            IPropertySymbol property => property.SetMethod is { DeclaredAccessibility: Accessibility.Public },
+            IFieldSymbol field => !field.IsReadOnly && !field.IsConst,
+            _ => false,
+        };
+
+        // ------------------------------------------------------------------ names
+
+        /// <summary>Whether generated code at namespace level in this assembly can name the type.</summary>
+        private bool IsAccessibleFromNamespace(INamedTypeSymbol type)
+        {
+            var sameAssembly = SymbolEqualityComparer.Default.Equals(type.ContainingAssembly, _service.ContainingAssembly);
+            for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
+            {
+                var ok = current.DeclaredAccessibility switch
+                {
+                    Accessibility.Public => true,
+                    Accessibility.Internal or Accessibility.ProtectedOrInternal => sameAssembly,
+                    _ => false,
+                };
+                if (!ok)
+                {
+                    return false;
+                }
+
+                foreach (var argument in current.TypeArguments)
+                {
+                    if (argument is INamedTypeSymbol namedArgument && !IsAccessibleFromNamespace(namedArgument))
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            return true;
+        }
+
+        private static string BuiltinIdentifier(ITypeSymbol type) => type switch
+        {
+            IArrayTypeSymbol => "ByteArray",
+            _ => type.SpecialType == SpecialType.System_String ? "String" : type.MetadataName,
+        };
+
+        /// <summary>A readable identifier for the type's formatter, unique within the service: <c>Page_HelloReply</c>, <c>List_String</c>, <c>Item_Array</c>.</summary>
+        private string UniqueIdentifier(ITypeSymbol type)
+        {
+            var baseName = Mangle(type);
+            var candidate = baseName;
+            for (var suffix = 2; !_identifiers.Add(candidate); suffix++)
+            {
+                candidate = baseName + suffix.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            return candidate;
+        }
+
+        private static string Mangle(ITypeSymbol type)
+        {
+            switch (type)
+            {
+                case IArrayTypeSymbol array:
+                    return Mangle(array.ElementType) + "_Array";
+                case INamedTypeSymbol named:
+                    var builder = new StringBuilder();
+                    for (var outer = named.ContainingType; outer is not null; outer = outer.ContainingType)
+                    {
+                        builder.Insert(0, outer.Name + "_");
+                    }
+
+                    builder.Append(named.SpecialType == SpecialType.None ? named.Name : named.MetadataName);
+                    foreach (var argument in named.TypeArguments)
+                    {
+                        builder.Append('_').Append(Mangle(argument));
+                    }
+
+                    return builder.ToString();
+                default:
+                    return "Type";
+            }
+        }
+
+        private static string Escape(string name) =>
+            SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+
+        internal static string PascalCase(string name)
+        {
+            if (name.Length == 0 || !char.IsLower(name[0]))
+            {
+                return name;
+            }
+
+            var pascal = char.ToUpperInvariant(name[0]) + name.Substring(1);
+            return SyntaxFacts.GetKeywordKind(pascal) != SyntaxKind.None ? "@" + pascal : pascal;
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using RpcGen.Generators.Emitters;
+using RpcGen.Generators.Model;
+using RpcGen.Generators.Shared;
+
+namespace RpcGen.Generators;
+
+/// <summary>
+/// Generates, for every <c>[RpcService]</c> interface, the method descriptors and request envelopes,
+/// a client proxy, a server dispatcher, MessagePack formatters for every reachable type, and a
+/// module initializer that registers them.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed partial class RpcGenerator : IIncrementalGenerator
+{
+    /// <summary>The tracking names of the pipeline steps, for cacheability tests.</summary>
+    public static class TrackingNames
+    {
+        /// <summary>The step that turns each <c>[RpcService]</c> interface into a <c>ServiceSpec</c>.</summary>
+        public const string ServiceSpecs = nameof(ServiceSpecs);
+    }
+
+    /// <inheritdoc />
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var services = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                RpcContractRules.RpcServiceAttribute,
+                predicate: static (node, _) => node is InterfaceDeclarationSyntax,
+                transform: static (attributed, cancellationToken) =>
+                    Parser.Parse((INamedTypeSymbol)attributed.TargetSymbol, attributed.TargetNode, cancellationToken))
+            .WithTrackingName(TrackingNames.ServiceSpecs);
+
+        context.RegisterSourceOutput(services, static (output, service) => Emit(output, service));
+    }
+
+    private static void Emit(SourceProductionContext output, ServiceSpec service)
+    {
+        if (service.Rejection is { } reason)
+        {
+            output.ReportDiagnostic(Diagnostic.Create(
+                DiagnosticDescriptors.ServiceNotGenerated,
+                service.Location?.ToLocation(),
+                service.ServiceName,
+                reason));
+            return;
+        }
+
+        foreach (var (hintName, source) in ServiceEmitter.Emit(service))
+        {
+            output.AddSource(hintName, source);
+        }
+    }
+}
