@@ -1,0 +1,87 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using RpcGen.Generators.Shared;
+
+namespace RpcGen.Analyzers;
+
+/// <summary>
+/// Checks that the methods a service owns have distinct ids (RPC0009): pinned ordinals that repeat, and
+/// derived ids that collide (overloads that differ only by a cancellation token hash the same text).
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class MethodIdAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc/>
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
+        DiagnosticDescriptors.DuplicateMethodId);
+
+    /// <inheritdoc/>
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            if (RpcSymbols.Create(start.Compilation) is not { } symbols)
+            {
+                return;
+            }
+
+            start.RegisterSymbolAction(symbolContext => Analyze(symbolContext, symbols), SymbolKind.NamedType);
+        });
+    }
+
+    private static void Analyze(SymbolAnalysisContext context, RpcSymbols symbols)
+    {
+        var service = (INamedTypeSymbol)context.Symbol;
+        if (!symbols.IsService(service))
+        {
+            return;
+        }
+
+        var methods = symbols.OwnedMethods(service)
+            .Select(method => new { Method = method, Pinned = PinnedOrdinal(method, symbols), Attribute = RpcSymbols.Find(method, symbols.RpcMethod) })
+            .Select(m => new { m.Method, m.Pinned, m.Attribute, Id = RpcContractRules.MethodId(m.Method, m.Pinned) })
+            .ToList();
+
+        foreach (var group in methods.GroupBy(m => m.Id).Where(g => g.Count() > 1))
+        {
+            var members = group.ToList();
+            for (var i = 0; i < members.Count; i++)
+            {
+                var current = members[i];
+                var other = members[i == 0 ? 1 : 0];
+
+                // Squiggle what to change: the pinned ordinal, else the method name, else (a method
+                // inherited from a base outside this compilation) the service name.
+                var location = current.Attribute is not null && SymbolEqualityComparer.Default.Equals(current.Method.ContainingType, service)
+                    ? Locations.AttributeArgumentOf(current.Attribute, "ordinal", 0, current.Method)
+                    : Locations.Of(current.Method, service);
+                var id = current.Pinned is { } ordinal
+                    ? "ordinal " + ordinal.ToString(CultureInfo.InvariantCulture)
+                    : "derived id 0x" + current.Id.ToString("X8", CultureInfo.InvariantCulture);
+
+                context.ReportDiagnostic(Diagnostic.Create(
+                    DiagnosticDescriptors.DuplicateMethodId,
+                    location,
+                    Name(current.Method),
+                    id,
+                    Name(other.Method),
+                    service.Name));
+            }
+        }
+    }
+
+    private static int? PinnedOrdinal(IMethodSymbol method, RpcSymbols symbols) =>
+        RpcSymbols.Find(method, symbols.RpcMethod) is { ConstructorArguments.Length: 1 } attribute && attribute.ConstructorArguments[0].Value is int ordinal
+            ? ordinal
+            : null;
+
+    /// <summary><c>IService.Method(int, string)</c>: overloads need their parameters to be told apart.</summary>
+    private static string Name(IMethodSymbol method) =>
+        method.ContainingType.Name + "." + method.Name + "(" +
+        string.Join(", ", method.Parameters.Select(p => p.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat))) + ")";
+}

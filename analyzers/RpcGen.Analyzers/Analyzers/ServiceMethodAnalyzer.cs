@@ -1,0 +1,101 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using RpcGen.Generators.Shared;
+
+namespace RpcGen.Analyzers;
+
+/// <summary>
+/// Checks each method a service owns: not generic (RPC0003), parameters by value (RPC0004), a task
+/// return (RPC0005), a one-way return (RPC0006), and the cancellation token last (RPC0007).
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class ServiceMethodAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc/>
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
+        DiagnosticDescriptors.GenericMethod,
+        DiagnosticDescriptors.ByRefParameter,
+        DiagnosticDescriptors.UnsupportedReturnType,
+        DiagnosticDescriptors.InvalidOneWayReturn,
+        DiagnosticDescriptors.MisplacedCancellationToken);
+
+    /// <inheritdoc/>
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            if (RpcSymbols.Create(start.Compilation) is not { } symbols)
+            {
+                return;
+            }
+
+            start.RegisterSymbolAction(symbolContext => AnalyzeService(symbolContext, symbols), SymbolKind.NamedType);
+        });
+    }
+
+    private static void AnalyzeService(SymbolAnalysisContext context, RpcSymbols symbols)
+    {
+        var service = (INamedTypeSymbol)context.Symbol;
+        if (!symbols.IsService(service))
+        {
+            return;
+        }
+
+        foreach (var method in symbols.OwnedMethods(service))
+        {
+            AnalyzeMethod(context, symbols, service, method);
+        }
+    }
+
+    private static void AnalyzeMethod(SymbolAnalysisContext context, RpcSymbols symbols, INamedTypeSymbol service, IMethodSymbol method)
+    {
+        var methodName = method.ContainingType.Name + "." + method.Name;
+
+        if (method.IsGenericMethod)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.GenericMethod, Locations.Of(method, service), methodName));
+        }
+
+        var lastIndex = method.Parameters.Length - 1;
+        foreach (var parameter in method.Parameters)
+        {
+            if (RefKindName(parameter.RefKind) is { } refKind)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(
+                    DiagnosticDescriptors.ByRefParameter, Locations.ParameterOf(parameter, service), parameter.Name, methodName, refKind));
+            }
+
+            if (parameter.Ordinal != lastIndex && symbols.IsCancellationToken(parameter.Type))
+            {
+                context.ReportDiagnostic(Diagnostic.Create(
+                    DiagnosticDescriptors.MisplacedCancellationToken, Locations.ParameterOf(parameter, service), parameter.Name, methodName));
+            }
+        }
+
+        var isOneWay = RpcSymbols.Find(method, symbols.OneWay) is not null;
+        var shape = RpcContractRules.ClassifyReturn(method.ReturnType, out _);
+        var returnType = method.ReturnType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
+        var returnLocation = Locations.ReturnTypeOf(method, service);
+        if (shape == ReturnShape.Unsupported || (shape == ReturnShape.Void && !isOneWay))
+        {
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnsupportedReturnType, returnLocation, methodName, returnType));
+        }
+        else if (isOneWay && shape is ReturnShape.Task or ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InvalidOneWayReturn, returnLocation, methodName, returnType));
+        }
+    }
+
+    private static string? RefKindName(RefKind refKind) => refKind switch
+    {
+        RefKind.None => null,
+        RefKind.Ref => "ref",
+        RefKind.Out => "out",
+        RefKind.In => "in",
+        RefKind.RefReadOnlyParameter => "ref readonly",
+        _ => refKind.ToString(),
+    };
+}

@@ -1,0 +1,189 @@
+using Microsoft.CodeAnalysis;
+
+namespace RpcGen.Analyzers;
+
+/// <summary>
+/// The catalogue of every diagnostic the RpcGen analyzers report. Each descriptor links to the README
+/// section of its id (<c>### RPC0001 …</c>, anchor <c>#rpc0001</c>).
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Category = "RpcGen";
+
+    // Each id has a README section whose anchor is the lowercase id.
+    private const string HelpLinkBase = "https://github.com/rpcgen/rpcgen#";
+
+    /// <summary>
+    /// <c>'{0}' is {1}; [RpcService] can only be applied to an interface</c>.
+    /// Reported even when the compiler also reports CS0592, because the generator keys off the attribute.
+    /// </summary>
+    public static readonly DiagnosticDescriptor ServiceNotInterface = new(
+        id: DiagnosticIds.ServiceNotInterface,
+        title: "[RpcService] can only be applied to an interface",
+        messageFormat: "'{0}' is {1}; [RpcService] can only be applied to an interface",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A service contract is an interface: the generator implements it as a client proxy and dispatches calls to an implementation of it.",
+        helpLinkUri: HelpLinkBase + "rpc0001",
+        customTags: []);
+
+    /// <summary><c>Service '{0}' has type parameters ({1}); a service interface must not be generic or nested in a generic type</c>.</summary>
+    public static readonly DiagnosticDescriptor GenericService = new(
+        id: DiagnosticIds.GenericService,
+        title: "A service interface must not be generic",
+        messageFormat: "Service '{0}' has type parameters ({1}); a service interface must not be generic or nested in a generic type",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A service has one id and one set of method ids on the wire, so it cannot be instantiated over type arguments.",
+        helpLinkUri: HelpLinkBase + "rpc0002",
+        customTags: []);
+
+    /// <summary><c>Method '{0}' is generic; a service method must not have type parameters</c>.</summary>
+    public static readonly DiagnosticDescriptor GenericMethod = new(
+        id: DiagnosticIds.GenericMethod,
+        title: "A service method must not be generic",
+        messageFormat: "Method '{0}' is generic; a service method must not have type parameters",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "The wire format of every argument and result is fixed at compile time, so a method cannot be instantiated over type arguments.",
+        helpLinkUri: HelpLinkBase + "rpc0003",
+        customTags: []);
+
+    /// <summary><c>Parameter '{0}' of '{1}' is passed by '{2}'; service method parameters must be passed by value</c>.</summary>
+    public static readonly DiagnosticDescriptor ByRefParameter = new(
+        id: DiagnosticIds.ByRefParameter,
+        title: "A service method parameter must be passed by value",
+        messageFormat: "Parameter '{0}' of '{1}' is passed by '{2}'; service method parameters must be passed by value",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Arguments are copied into a message, so a callee cannot write back to a caller's variable. Return the values in a result type instead. 'params' arrays are allowed: they travel as ordinary arrays.",
+        helpLinkUri: HelpLinkBase + "rpc0004",
+        customTags: []);
+
+    /// <summary><c>Method '{0}' returns '{1}'; a service method must return Task, Task&lt;T&gt;, ValueTask or ValueTask&lt;T&gt; (void only with [OneWay])</c>.</summary>
+    public static readonly DiagnosticDescriptor UnsupportedReturnType = new(
+        id: DiagnosticIds.UnsupportedReturnType,
+        title: "A service method must return a task",
+        messageFormat: "Method '{0}' returns '{1}'; a service method must return Task, Task<T>, ValueTask or ValueTask<T> (void only with [OneWay])",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A remote call completes later than it starts, so every two-way service method is asynchronous.",
+        helpLinkUri: HelpLinkBase + "rpc0005",
+        customTags: []);
+
+    /// <summary><c>One-way method '{0}' returns '{1}'; a [OneWay] method must return void or ValueTask</c>.</summary>
+    public static readonly DiagnosticDescriptor InvalidOneWayReturn = new(
+        id: DiagnosticIds.InvalidOneWayReturn,
+        title: "A [OneWay] method must return void or ValueTask",
+        messageFormat: "One-way method '{0}' returns '{1}'; a [OneWay] method must return void or ValueTask",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A one-way call gets no reply, so it cannot return a value; its ValueTask only says that the request was handed to the transport.",
+        helpLinkUri: HelpLinkBase + "rpc0006",
+        customTags: []);
+
+    /// <summary><c>Parameter '{0}' of '{1}' is a CancellationToken that is not the last parameter; a service method takes at most one CancellationToken, as its last parameter</c>.</summary>
+    public static readonly DiagnosticDescriptor MisplacedCancellationToken = new(
+        id: DiagnosticIds.MisplacedCancellationToken,
+        title: "A CancellationToken must be the last parameter",
+        messageFormat: "Parameter '{0}' of '{1}' is a CancellationToken that is not the last parameter; a service method takes at most one CancellationToken, as its last parameter",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "The cancellation token is not sent as an argument: it becomes remote cancellation of the call, and the method id leaves it out.",
+        helpLinkUri: HelpLinkBase + "rpc0007",
+        customTags: []);
+
+    /// <summary>
+    /// <c>{0}: {1}</c>, where <c>{0}</c> is the path to the offending type (<c>Order.Customer.Callback</c>) and
+    /// <c>{1}</c> the reason. An <c>[RpcService]</c> interface found on the path is reported with this id as a warning.
+    /// </summary>
+    public static readonly DiagnosticDescriptor UnserializableType = new(
+        id: DiagnosticIds.UnserializableType,
+        title: "A type in a service signature cannot be serialized",
+        messageFormat: "{0}: {1}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Every parameter, result and DTO member reachable from a service method must have a wire format: builtin types, enums, nullable values, arrays, lists, dictionaries, DTOs and [RpcKnownType] hierarchies.",
+        helpLinkUri: HelpLinkBase + "rpc0008",
+        customTags: []);
+
+    /// <summary><c>Method '{0}' has {1}, the same as '{2}' in service '{3}'; method ids must be unique within a service</c>.</summary>
+    public static readonly DiagnosticDescriptor DuplicateMethodId = new(
+        id: DiagnosticIds.DuplicateMethodId,
+        title: "Two methods of a service have the same id",
+        messageFormat: "Method '{0}' has {1}, the same as '{2}' in service '{3}'; method ids must be unique within a service",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "The dispatcher finds a method by its id. Pin distinct ordinals with [RpcMethod], or rename one of the methods.",
+        helpLinkUri: HelpLinkBase + "rpc0009",
+        customTags: []);
+
+    /// <summary><c>Service '{0}' has {1}, the same as service '{2}'; service ids must be unique</c>.</summary>
+    public static readonly DiagnosticDescriptor DuplicateServiceId = new(
+        id: DiagnosticIds.DuplicateServiceId,
+        title: "Two services have the same id",
+        messageFormat: "Service '{0}' has {1}, the same as service '{2}'; service ids must be unique",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A server finds a service by its id. Pin a distinct id with [RpcService(id)].",
+        helpLinkUri: HelpLinkBase + "rpc0010",
+        customTags: [WellKnownDiagnosticTags.CompilationEnd]);
+
+    /// <summary><c>{0} is out of range: {1}</c>, e.g. <c>Ordinal -1 of 'ICalc.Add' is out of range: pinned ordinals go from 0 to 2147483647</c>.</summary>
+    public static readonly DiagnosticDescriptor OutOfRange = new(
+        id: DiagnosticIds.OutOfRange,
+        title: "A pinned id, ordinal, position or tag is out of range",
+        messageFormat: "{0} is out of range: {1}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Service ids are non-zero (zero means 'derive the id from the name'); method ordinals, DTO member positions and known-type tags are non-negative.",
+        helpLinkUri: HelpLinkBase + "rpc0011",
+        customTags: []);
+
+    /// <summary><c>[RpcKnownType] on '{0}': {1}</c>.</summary>
+    public static readonly DiagnosticDescriptor InvalidKnownType = new(
+        id: DiagnosticIds.InvalidKnownType,
+        title: "An [RpcKnownType] subtype is invalid or repeated",
+        messageFormat: "[RpcKnownType] on '{0}': {1}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Each known subtype derives from (or implements) the attributed type, and appears once with a tag no other subtype uses.",
+        helpLinkUri: HelpLinkBase + "rpc0012",
+        customTags: []);
+
+    /// <summary><c>Member '{0}' has [RpcMember] position {1}, the same as '{2}'; positions must be unique within a type</c>.</summary>
+    public static readonly DiagnosticDescriptor DuplicateMemberPosition = new(
+        id: DiagnosticIds.DuplicateMemberPosition,
+        title: "Two DTO members have the same [RpcMember] position",
+        messageFormat: "Member '{0}' has [RpcMember] position {1}, the same as '{2}'; positions must be unique within a type",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "A DTO is written as an array whose slots are the members' positions; two members cannot share a slot.",
+        helpLinkUri: HelpLinkBase + "rpc0013",
+        customTags: []);
+
+    /// <summary><c>'{0}' is {1}; only instance methods can be part of a service</c>.</summary>
+    public static readonly DiagnosticDescriptor NotAnInstanceMethod = new(
+        id: DiagnosticIds.NotAnInstanceMethod,
+        title: "Only instance methods can be part of a service",
+        messageFormat: "'{0}' is {1}; only instance methods can be part of a service",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "The proxy turns each instance method into a remote call; properties, events, indexers, fields and static members have no remote form.",
+        helpLinkUri: HelpLinkBase + "rpc0014",
+        customTags: []);
+}

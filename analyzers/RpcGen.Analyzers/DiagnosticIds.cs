@@ -1,0 +1,50 @@
+namespace RpcGen.Analyzers;
+
+/// <summary>
+/// The stable ids of every RpcGen diagnostic. Ids are never reused or renumbered: the README has a
+/// section per id, and users suppress them by id.
+/// </summary>
+internal static class DiagnosticIds
+{
+    /// <summary><c>[RpcService]</c> on something that is not an interface.</summary>
+    public const string ServiceNotInterface = "RPC0001";
+
+    /// <summary>A generic service interface, or one nested in a generic type.</summary>
+    public const string GenericService = "RPC0002";
+
+    /// <summary>A generic method in a service.</summary>
+    public const string GenericMethod = "RPC0003";
+
+    /// <summary>A <c>ref</c>, <c>out</c>, <c>in</c> or <c>ref readonly</c> parameter.</summary>
+    public const string ByRefParameter = "RPC0004";
+
+    /// <summary>A return type that is not a task (or <c>void</c> for one-way).</summary>
+    public const string UnsupportedReturnType = "RPC0005";
+
+    /// <summary>A <c>[OneWay]</c> method that returns a value or a <c>Task</c>.</summary>
+    public const string InvalidOneWayReturn = "RPC0006";
+
+    /// <summary>A <c>CancellationToken</c> that is not the last parameter.</summary>
+    public const string MisplacedCancellationToken = "RPC0007";
+
+    /// <summary>A type in a signature that cannot be serialized.</summary>
+    public const string UnserializableType = "RPC0008";
+
+    /// <summary>Two methods of a service with the same id.</summary>
+    public const string DuplicateMethodId = "RPC0009";
+
+    /// <summary>Two services of a compilation with the same id.</summary>
+    public const string DuplicateServiceId = "RPC0010";
+
+    /// <summary>A pinned id, ordinal, member position or known-type tag out of range.</summary>
+    public const string OutOfRange = "RPC0011";
+
+    /// <summary>A <c>[RpcKnownType]</c> whose subtype does not derive from the base, or a repeated tag or subtype.</summary>
+    public const string InvalidKnownType = "RPC0012";
+
+    /// <summary>Two DTO members pinned to the same <c>[RpcMember]</c> position.</summary>
+    public const string DuplicateMemberPosition = "RPC0013";
+
+    /// <summary>A property, event, indexer, field or static member in a service interface.</summary>
+    public const string NotAnInstanceMethod = "RPC0014";
+}

@@ -1,0 +1,118 @@
+using Microsoft.CodeAnalysis;
+using static RpcGen.Analyzers.Tests.AnalyzerHarness;
+
+namespace RpcGen.Analyzers.Tests.Diagnostics;
+
+public sealed class Rpc0008UnserializableTypeTests
+{
+    [Fact]
+    public async Task Unsupported_type_deep_in_a_DTO_is_reported_at_the_parameter_with_its_path()
+    {
+        var diagnostics = await VerifyAsync(
+            """
+            namespace Shop;
+
+            public sealed class Customer
+            {
+                public string Name { get; set; } = "";
+                public Action? Callback { get; set; }
+            }
+
+            public sealed record Order(int Id, Customer Customer);
+
+            [RpcService]
+            public interface IOrders
+            {
+                Task PlaceAsync({|RPC0008:Order|} order);
+            }
+            """);
+
+        var diagnostic = Assert.Single(diagnostics);
+        Assert.Equal("Order.Customer.Callback: delegates cannot be serialized; pass an [RpcService] interface to call back", Message(diagnostic));
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+    }
+
+    [Fact]
+    public async Task Unsupported_types_in_collections_dictionaries_results_and_known_subtypes_are_reported_with_their_paths()
+    {
+        var diagnostics = await VerifyAsync(
+            """
+            namespace Shop;
+
+            [RpcKnownType(typeof(Circle), 1)]
+            public abstract record Shape;
+
+            public sealed record Circle(double Radius, object Tag) : Shape;
+
+            [RpcService]
+            public interface IMixed
+            {
+                Task SendAsync({|RPC0008:List<object>|} items);
+                Task IndexAsync({|RPC0008:Dictionary<string, Func<int>>|} handlers);
+                Task GridAsync({|RPC0008:int[,]|} cells);
+                {|RPC0008:Task<Type>|} DescribeAsync();
+                Task DrawAsync({|RPC0008:Shape|} shape);
+            }
+            """);
+
+        Assert.Equal(
+            [
+                "List<object>[]: 'object' has no schema; use a concrete type or a base with [RpcKnownType] subtypes",
+                "Dictionary<string, Func<int>>[value]: delegates cannot be serialized; pass an [RpcService] interface to call back",
+                "int[,]: multi-dimensional arrays are not supported; use jagged arrays",
+                "Type: System.Type cannot be serialized",
+                "Shape(Circle).Tag: 'object' has no schema; use a concrete type or a base with [RpcKnownType] subtypes",
+            ],
+            diagnostics.Select(Message));
+    }
+
+    [Fact]
+    public async Task Service_passed_by_reference_is_a_warning()
+    {
+        var diagnostics = await VerifyAsync(
+            """
+            namespace Shop;
+
+            [RpcService]
+            public interface IProgress
+            {
+                Task ReportAsync(int percent);
+            }
+
+            [RpcService]
+            public interface IJobs
+            {
+                Task RunAsync({|RPC0008:IProgress|} progress);
+            }
+            """);
+
+        var diagnostic = Assert.Single(diagnostics);
+        Assert.Equal("IProgress: passing services by reference is not supported by the message transport yet", Message(diagnostic));
+        Assert.Equal(DiagnosticSeverity.Warning, diagnostic.Severity);
+    }
+
+    [Fact]
+    public async Task Recursive_DTOs_ignored_members_and_trailing_tokens_are_not_reported()
+    {
+        await VerifyCleanAsync(
+            """
+            namespace Shop;
+
+            public sealed class Node
+            {
+                public string Name { get; set; } = "";
+                public List<Node> Children { get; set; } = [];
+                public Node? Parent { get; set; }
+
+                [RpcIgnore]
+                public Action? OnChanged { get; set; }
+            }
+
+            [RpcService]
+            public interface ITree
+            {
+                Task<Node> GetAsync(Node root, CancellationToken cancellationToken);
+            }
+            """);
+    }
+}

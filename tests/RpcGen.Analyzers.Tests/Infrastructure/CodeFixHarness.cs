@@ -1,0 +1,77 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.Text;
+
+namespace RpcGen.Analyzers.Tests;
+
+/// <summary>
+/// Runs a code fix the way an editor does: analyzers report on a document of an ad-hoc workspace, the
+/// provider registers its actions for the one diagnostic of the given id, and the chosen action's
+/// changed document is compared with the expected text; the fixed source must then be free of that id.
+/// </summary>
+internal static class CodeFixHarness
+{
+    public static async Task VerifyAsync(CodeFixProvider provider, string diagnosticId, string before, string after, string expectedTitle, bool withGlobalUsings = true)
+    {
+        using var workspace = new AdhocWorkspace();
+        var document = AddDocument(workspace, before, withGlobalUsings);
+
+        var diagnostic = Assert.Single(await DiagnosticsAsync(document.Project, diagnosticId));
+        var actions = new List<CodeAction>();
+        var context = new CodeFixContext(document, diagnostic, (action, _) => actions.Add(action), TestContext.Current.CancellationToken);
+        await provider.RegisterCodeFixesAsync(context);
+
+        var chosen = Assert.Single(actions);
+        Assert.Equal(expectedTitle, chosen.Title);
+        Assert.Contains(diagnosticId, provider.FixableDiagnosticIds);
+
+        var operations = await chosen.GetOperationsAsync(TestContext.Current.CancellationToken);
+        var solution = Assert.Single(operations.OfType<ApplyChangesOperation>()).ChangedSolution;
+        var fixedDocument = solution.GetDocument(document.Id)!;
+        var text = (await fixedDocument.GetTextAsync(TestContext.Current.CancellationToken)).ToString();
+        Assert.Equal(after.ReplaceLineEndings("\n"), text.ReplaceLineEndings("\n"));
+
+        Assert.Empty(await DiagnosticsAsync(fixedDocument.Project, diagnosticId));
+        var compilation = (await fixedDocument.Project.GetCompilationAsync(TestContext.Current.CancellationToken))!;
+        Assert.Empty(compilation.GetDiagnostics(TestContext.Current.CancellationToken).Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()));
+    }
+
+    /// <summary>Asserts that the provider offers nothing for the one diagnostic of <paramref name="diagnosticId"/> in <paramref name="source"/>.</summary>
+    public static async Task VerifyNoFixAsync(CodeFixProvider provider, string diagnosticId, string source)
+    {
+        using var workspace = new AdhocWorkspace();
+        var document = AddDocument(workspace, source, withGlobalUsings: true);
+
+        var diagnostic = Assert.Single(await DiagnosticsAsync(document.Project, diagnosticId));
+        var actions = new List<CodeAction>();
+        await provider.RegisterCodeFixesAsync(new CodeFixContext(document, diagnostic, (action, _) => actions.Add(action), TestContext.Current.CancellationToken));
+        Assert.Empty(actions);
+    }
+
+    private static Document AddDocument(AdhocWorkspace workspace, string source, bool withGlobalUsings)
+    {
+        var project = workspace.AddProject(ProjectInfo.Create(
+            ProjectId.CreateNewId(),
+            VersionStamp.Default,
+            "TestContracts",
+            "TestContracts",
+            LanguageNames.CSharp,
+            compilationOptions: AnalyzerHarness.CompilationOptions,
+            parseOptions: AnalyzerHarness.ParseOptions,
+            metadataReferences: ReferenceAssemblies.All));
+        if (withGlobalUsings)
+        {
+            project = workspace.AddDocument(project.Id, "GlobalUsings.cs", SourceText.From(AnalyzerHarness.GlobalUsings)).Project;
+        }
+
+        return workspace.AddDocument(project.Id, "Test.cs", SourceText.From(source));
+    }
+
+    private static async Task<IEnumerable<Diagnostic>> DiagnosticsAsync(Project project, string diagnosticId)
+    {
+        var compilation = (await project.GetCompilationAsync(TestContext.Current.CancellationToken))!;
+        var diagnostics = await AnalyzerHarness.AnalyzeAsync(compilation);
+        return diagnostics.Where(d => d.Id == diagnosticId);
+    }
+}
