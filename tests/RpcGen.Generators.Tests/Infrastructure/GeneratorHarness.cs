@@ -1,0 +1,82 @@
+using System.Collections.Immutable;
+using Basic.Reference.Assemblies;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace RpcGen.Generators.Tests.Infrastructure;
+
+/// <summary>Runs <see cref="RpcGenerator"/> over in-memory compilations.</summary>
+internal static class GeneratorHarness
+{
+    public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
+
+    private static readonly ImmutableArray<MetadataReference> References =
+    [
+        .. Net100.References.All,
+        // Beside the test assembly (this project is AOT-analyzed, where Assembly.Location is off limits).
+        .. new[] { "RpcGen.Abstractions.dll", "RpcGen.Runtime.dll", "MessagePack.dll" }
+            .Select(file => MetadataReference.CreateFromFile(Path.Combine(AppContext.BaseDirectory, file))),
+    ];
+
+    public static CSharpCompilation CreateCompilation(params string[] sources) =>
+        CSharpCompilation.Create(
+            "Contracts",
+            sources.Select((source, i) => CSharpSyntaxTree.ParseText(source, ParseOptions, path: $"Contract{i}.cs")),
+            References,
+            new CSharpCompilationOptions(
+                OutputKind.DynamicallyLinkedLibrary,
+                nullableContextOptions: NullableContextOptions.Enable,
+                warningLevel: 9999,
+                deterministic: true,
+                // The SDK silences these assembly-unification notes too (MessagePack targets net6.0).
+                specificDiagnosticOptions: new Dictionary<string, ReportDiagnostic>
+                {
+                    ["CS1701"] = ReportDiagnostic.Suppress,
+                    ["CS1702"] = ReportDiagnostic.Suppress,
+                }));
+
+    public static GeneratorDriver CreateDriver(bool trackSteps = false) =>
+        CSharpGeneratorDriver.Create(
+            [new RpcGenerator().AsSourceGenerator()],
+            parseOptions: ParseOptions,
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
+
+    /// <summary>Runs the generator; returns its result and the compilation with the generated files added.</summary>
+    public static (GeneratorRunResult Result, Compilation Output) Run(params string[] sources)
+    {
+        var compilation = CreateCompilation(sources);
+        var driver = CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out _, TestContext.Current.CancellationToken);
+        return (driver.GetRunResult().Results.Single(), output);
+    }
+
+    /// <summary>Runs the generator and asserts that it reported nothing and that everything compiles without a warning.</summary>
+    public static GeneratorRunResult RunClean(params string[] sources)
+    {
+        var (result, output) = Run(sources);
+        Assert.Null(result.Exception);
+        Assert.Empty(result.Diagnostics);
+        AssertCompilesCleanly(output);
+        return result;
+    }
+
+    public static void AssertCompilesCleanly(Compilation compilation)
+    {
+        var problems = compilation.GetDiagnostics(TestContext.Current.CancellationToken)
+            .Where(d => d.Severity >= DiagnosticSeverity.Warning)
+            .Select(d => d.ToString() + Environment.NewLine + "    " + LineOf(d))
+            .ToList();
+        Assert.True(problems.Count == 0, "The generated code does not compile cleanly:" + Environment.NewLine + string.Join(Environment.NewLine, problems));
+    }
+
+    private static string LineOf(Diagnostic diagnostic)
+    {
+        var tree = diagnostic.Location.SourceTree;
+        if (tree is null)
+        {
+            return string.Empty;
+        }
+
+        var line = diagnostic.Location.GetLineSpan().StartLinePosition.Line;
+        return tree.GetText().Lines[line].ToString().Trim();
+    }
+}

@@ -1,0 +1,329 @@
+using RpcGen.Generators.Tests.Infrastructure;
+
+namespace RpcGen.Generators.Tests;
+
+/// <summary>
+/// The generated sources of representative contracts, compared with the approved files in
+/// <c>Snapshots/</c>. Each contract must also compile without a warning once generated.
+/// </summary>
+public class SnapshotTests
+{
+    [Fact]
+    public void Greeter()
+    {
+        var result = GeneratorHarness.RunClean(TestSources.Greeter);
+        Snapshot.Verify(result);
+    }
+
+    [Fact]
+    public void EveryReturnShape()
+    {
+        var result = GeneratorHarness.RunClean("""
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Shapes;
+
+            [RpcService]
+            public interface IShapes
+            {
+                Task PlainTask();
+                Task TaskWithToken(CancellationToken cancellationToken);
+                Task<string> TaskOfT(int value);
+                Task<string?> TaskOfNullable(string? text, CancellationToken cancellationToken = default);
+                ValueTask PlainValueTask(long id);
+                ValueTask<int> ValueTaskOfT(int a, int b, CancellationToken token);
+                ValueTask<List<string?>?> ValueTaskOfAnnotatedList(IReadOnlyList<string?> items);
+                [OneWay] void FireAndForget(string message);
+                [OneWay] ValueTask OneWayValueTask(byte[] data);
+                [OneWay] void OneWayNoParameters();
+            }
+            """);
+        Snapshot.Verify(result);
+    }
+
+    [Fact]
+    public void PinnedIds()
+    {
+        var result = GeneratorHarness.RunClean("""
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Pinned;
+
+            [RpcService(0x0123456789ABCDEFUL)]
+            public interface ICalculator
+            {
+                [RpcMethod(1)] ValueTask<int> Add(int a, int b);
+                [RpcMethod(2)] ValueTask<int> Subtract(int a, int b);
+                ValueTask<double> Divide(double a, double b);
+            }
+            """);
+        Snapshot.Verify(result);
+    }
+
+    [Fact]
+    public void PolymorphicDtos()
+    {
+        var result = GeneratorHarness.RunClean("""
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Drawing;
+
+            [RpcKnownType(typeof(Circle), 1)]
+            [RpcKnownType(typeof(Square), 2)]
+            public abstract record Shape(string Name);
+            public sealed record Circle(string Name, double Radius) : Shape(Name);
+            public sealed record Square(string Name, double Side) : Shape(Name);
+
+            [RpcKnownType(typeof(Dog), 0)]
+            public class Animal
+            {
+                public string Name { get; set; } = "";
+            }
+
+            public class Dog : Animal
+            {
+                public bool GoodBoy { get; set; }
+            }
+
+            [RpcKnownType(typeof(Started), 1)]
+            [RpcKnownType(typeof(Stopped), 2)]
+            public interface IEvent;
+            public readonly record struct Started(long At) : IEvent;
+            public sealed class Stopped : IEvent
+            {
+                public string? Reason { get; init; }
+            }
+
+            [RpcService]
+            public interface IDrawing
+            {
+                Task<double> AreaAsync(Shape shape);
+                Task<List<Animal>> PetsAsync();
+                Task PublishAsync(IEvent[] events);
+            }
+            """);
+        Snapshot.Verify(result);
+    }
+
+    [Fact]
+    public void GenericDtos()
+    {
+        var result = GeneratorHarness.RunClean("""
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Paging;
+
+            public sealed class Page<T>
+            {
+                public List<T> Items { get; set; } = new();
+                public string? NextToken { get; set; }
+            }
+
+            public record Customer(string Name);
+            public record struct Pair<TFirst, TSecond>(TFirst First, TSecond Second);
+
+            [RpcService]
+            public interface ICustomers
+            {
+                Task<Page<Customer>> ListAsync(string? pageToken);
+                Task<Page<int>> IdsAsync();
+                Task<Pair<Customer, Page<Customer>?>> FirstAsync();
+            }
+            """);
+        Snapshot.Verify(result);
+    }
+
+    [Fact]
+    public void NestedTypes()
+    {
+        var result = GeneratorHarness.RunClean("""
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Nesting;
+
+            public static class Outer
+            {
+                public sealed class Request
+                {
+                    public int Value { get; set; }
+                }
+
+                [RpcService]
+                public interface IInner
+                {
+                    Task<Reply> CallAsync(Request request);
+                }
+            }
+
+            public static class Replies
+            {
+                public record Reply(int Value);
+            }
+            """.Replace("Task<Reply>", "Task<Replies.Reply>"));
+        Snapshot.Verify(result);
+    }
+
+    [Fact]
+    public void CollectionsNullablesAndEnums()
+    {
+        var result = GeneratorHarness.RunClean("""
+            using System;
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Inventory;
+
+            public enum Color : byte { Red, Green, Blue }
+            public enum Size { Small = -1, Medium, Large }
+
+            public sealed class Item
+            {
+                public Guid Id { get; set; }
+                public Color Color { get; set; }
+                public Size? Size { get; set; }
+                public int? Count { get; set; }
+                public decimal Price { get; set; }
+                public DateTimeOffset Added { get; set; }
+                public TimeSpan Shelf { get; set; }
+                public DateTime Seen { get; set; }
+                public int[][] Grid { get; set; } = [];
+                public byte[]? Blob { get; set; }
+                public IReadOnlyList<string> Tags { get; set; } = [];
+                public IEnumerable<int?> Scores { get; set; } = [];
+                public IList<Item>? Children { get; set; }
+                public ICollection<long> Longs { get; set; } = [];
+                public IReadOnlyCollection<char> Chars { get; set; } = [];
+                public Dictionary<string, List<Item>> ByName { get; set; } = new();
+                public IDictionary<int, string?> Labels { get; set; } = new Dictionary<int, string?>();
+                public IReadOnlyDictionary<Color, double> Weights { get; set; } = new Dictionary<Color, double>();
+            }
+
+            [RpcService]
+            public interface IInventory
+            {
+                Task<Item?> FindAsync(Guid id);
+                Task<Dictionary<Guid, Item>> AllAsync(Color[] colors, List<Size?> sizes);
+            }
+            """);
+        Snapshot.Verify(result);
+    }
+
+    [Fact]
+    public void PinnedMembersAndConstruction()
+    {
+        var result = GeneratorHarness.RunClean("""
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Members;
+
+            public sealed class Pinned
+            {
+                [RpcMember(3)] public string Last { get; set; } = "";
+                [RpcMember(0)] public int First { get; set; }
+                public int AfterPins { get; set; }
+                [RpcIgnore] public int Ignored { get; set; }
+                public int Computed => First + 1;
+            }
+
+            public sealed class Constructed
+            {
+                public Constructed(string name, int age)
+                {
+                    Name = name;
+                    Age = age;
+                }
+
+                public Constructed(string name) : this(name, 0) { }
+
+                public string Name { get; }
+                public int Age { get; }
+                public string? Nickname { get; set; }
+                public required string Required { get; init; }
+            }
+
+            public struct Point
+            {
+                public int X;
+                public int Y;
+            }
+
+            public readonly struct Fixed
+            {
+                public Fixed(int value) => Value = value;
+                public int Value { get; }
+            }
+
+            [RpcService]
+            public interface IMembers
+            {
+                Task<Pinned> EchoPinned(Pinned value);
+                Task<Constructed> EchoConstructed(Constructed value);
+                Task<Point> EchoPoint(Point value, Fixed @fixed);
+            }
+            """);
+        Snapshot.Verify(result);
+    }
+
+    [Fact]
+    public void InheritedInterface()
+    {
+        var result = GeneratorHarness.RunClean("""
+            using System.Threading;
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Inheritance;
+
+            public interface IHealth
+            {
+                Task<bool> PingAsync(CancellationToken cancellationToken = default);
+            }
+
+            public interface INamed
+            {
+                Task<string> NameAsync();
+            }
+
+            [RpcService]
+            public interface IWorker : IHealth, INamed
+            {
+                Task<int> WorkAsync(int units);
+                Task<int> WorkAsync(int units, string label);
+            }
+            """);
+        Snapshot.Verify(result);
+    }
+
+    [Fact]
+    public void GlobalNamespace()
+    {
+        var result = GeneratorHarness.RunClean("""
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            [RpcService]
+            public interface IClock
+            {
+                Task<long> NowAsync();
+            }
+
+            [RpcService]
+            internal interface Iso
+            {
+                Task<string> NormalizeAsync(string value);
+            }
+            """);
+        Snapshot.Verify(result);
+    }
+}
