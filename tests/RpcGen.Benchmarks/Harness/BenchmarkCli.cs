@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using System.Runtime;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using RpcGen.Benchmarks.Bdn;
+
+namespace RpcGen.Benchmarks.Harness;
+
+/// <summary>The command line: <c>--compare [--quick]</c> for the side-by-side report, <c>--bdn [--quick]</c> for BenchmarkDotNet.</summary>
+public static class BenchmarkCli
+{
+    private const string Usage = """
+        RpcGen benchmarks
+
+          dotnet run -c Release --project tests/RpcGen.Benchmarks -- --compare [--quick] [options]
+              Runs every peer (raw floor, RpcGen, grpc-dotnet, StreamJsonRpc) over loopback TCP and a Unix
+              socket, once pinned to CPU 0 (the harness re-runs itself under `taskset -c 0`) and once
+              unpinned, and writes results/latest.md and results/latest.svg. --quick takes under 3 minutes.
+
+              --affinity both|pinned|unpinned   which passes to run (default: both; pinned is the headline)
+              --peers raw,raw-coalesced,rpcgen,grpc,streamjsonrpc
+              --links tcp,uds
+              --out DIR                         where latest.md/latest.svg go (default: the project's results/)
+
+          dotnet run -c Release --project tests/RpcGen.Benchmarks -- --bdn [--quick] [-- BenchmarkDotNet args]
+              BenchmarkDotNet (MemoryDiagnoser, in-process) for the foundation benchmark: RpcGen vs the raw
+              floor, small DTO, 1 and 64 callers, TCP and UDS. Run it under `taskset -c 0` for the pinned figures.
+        """;
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Contains("--bdn"))
+        {
+            return BdnRunner.Run(args);
+        }
+
+        if (!args.Contains("--compare"))
+        {
+            Console.WriteLine(Usage);
+            return args.Length == 0 || args.Contains("--help") ? 0 : 2;
+        }
+
+        var options = ParseOptions(args);
+        if (Value(args, "--child-results") is { } childResults)
+        {
+            var run = await RunPassAsync(Value(args, "--label") ?? "pinned", "taskset -c 0: client and server share CPU 0", options, Console.Out).ConfigureAwait(false);
+            await File.WriteAllTextAsync(childResults, JsonSerializer.Serialize(run, Json)).ConfigureAwait(false);
+            return 0;
+        }
+
+        var affinity = Value(args, "--affinity") ?? "both";
+        if (affinity is not ("both" or "pinned" or "unpinned"))
+        {
+            Console.Error.WriteLine($"--affinity must be both, pinned or unpinned, not '{affinity}'.");
+            return 2;
+        }
+
+        var started = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        var runs = new List<AffinityRun>();
+        if (affinity is "both" or "pinned")
+        {
+            runs.Add(await RunPinnedChildAsync(args).ConfigureAwait(false));
+        }
+
+        if (affinity is "both" or "unpinned")
+        {
+            var cpus = Environment.ProcessorCount;
+            var description = cpus == 1 ? "no affinity set by the harness, but only 1 CPU is available to it" : $"no affinity set ({cpus} CPUs)";
+            runs.Add(await RunPassAsync("unpinned", description, options, Console.Out).ConfigureAwait(false));
+        }
+
+        var report = new ComparisonReport
+        {
+            Command = "dotnet run -c Release --project tests/RpcGen.Benchmarks -- " + string.Join(' ', args),
+            Mode = options.Mode,
+            Started = started,
+            TotalSeconds = clock.Elapsed.TotalSeconds,
+            Machine = DescribeMachine(),
+            Options = options,
+            Runs = runs,
+        };
+
+        var outputDirectory = Value(args, "--out") ?? Path.Combine(FindProjectDirectory(), "results");
+        var (markdownPath, svgPath) = await WriteReportAsync(report, outputDirectory).ConfigureAwait(false);
+        Console.WriteLine();
+        Console.WriteLine(File.ReadAllText(markdownPath));
+        Console.WriteLine($"Wrote {markdownPath} and {svgPath} in {ReportWriter.Duration(report.TotalSeconds)}.");
+        return runs.Any(r => r.Failure is null) ? 0 : 1;
+    }
+
+    /// <summary>Writes latest.md and latest.svg into <paramref name="directory"/>.</summary>
+    public static async Task<(string Markdown, string Svg)> WriteReportAsync(ComparisonReport report, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var markdownPath = Path.Combine(directory, "latest.md");
+        var svgPath = Path.Combine(directory, "latest.svg");
+        await File.WriteAllTextAsync(markdownPath, ReportWriter.Render(report)).ConfigureAwait(false);
+        await File.WriteAllTextAsync(svgPath, SvgChart.Render(report)).ConfigureAwait(false);
+        return (markdownPath, svgPath);
+    }
+
+    /// <summary>Runs every peer and workload of <paramref name="options"/> in this process.</summary>
+    public static async Task<AffinityRun> RunPassAsync(string label, string affinity, CompareOptions options, TextWriter log)
+    {
+        log.WriteLine($"== {label} pass ({affinity}), {options.Mode} mode");
+        var clock = Stopwatch.StartNew();
+        var notes = new Dictionary<string, string>(StringComparer.Ordinal);
+        var results = await CompareSuite.RunAsync(options, log, notes).ConfigureAwait(false);
+        return new AffinityRun
+        {
+            Label = label,
+            Affinity = affinity,
+            Cpus = Environment.ProcessorCount,
+            Seconds = clock.Elapsed.TotalSeconds,
+            Results = results,
+            PeerNotes = notes,
+        };
+    }
+
+    private static async Task<AffinityRun> RunPinnedChildAsync(string[] args)
+    {
+        const string label = "pinned";
+        var taskset = FindOnPath("taskset");
+        if (taskset is null)
+        {
+            return Failed(label, "`taskset` is not installed (it is part of util-linux)");
+        }
+
+        var resultsPath = Path.Combine(Path.GetTempPath(), $"rpcgen-bench-pinned-{Environment.ProcessId}.json");
+        var start = new ProcessStartInfo(taskset) { UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("0");
+        var host = Environment.ProcessPath ?? throw new InvalidOperationException("The process path is unknown.");
+        start.ArgumentList.Add(host);
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(BenchmarkCli).Assembly.Location);
+        }
+
+        foreach (var arg in StripOption(args, "--affinity").Where(a => a != "--compare"))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.ArgumentList.Add("--compare");
+        start.ArgumentList.Add("--label");
+        start.ArgumentList.Add(label);
+        start.ArgumentList.Add("--child-results");
+        start.ArgumentList.Add(resultsPath);
+        using var child = Process.Start(start) ?? throw new InvalidOperationException("taskset did not start.");
+        await child.WaitForExitAsync().ConfigureAwait(false);
+        if (child.ExitCode != 0 || !File.Exists(resultsPath))
+        {
+            return Failed(label, $"the pinned child exited with code {child.ExitCode}");
+        }
+
+        var run = JsonSerializer.Deserialize<AffinityRun>(await File.ReadAllTextAsync(resultsPath).ConfigureAwait(false), Json)
+            ?? throw new InvalidDataException("The pinned child wrote no results.");
+        File.Delete(resultsPath);
+        return run;
+    }
+
+    private static AffinityRun Failed(string label, string why) =>
+        new() { Label = label, Affinity = "not run", Cpus = 0, Seconds = 0, Results = [], Failure = why };
+
+    public static CompareOptions ParseOptions(string[] args)
+    {
+        var options = args.Contains("--quick") ? CompareOptions.Quick : CompareOptions.Full;
+        if (Value(args, "--peers") is { } peers)
+        {
+            options = options with { Peers = [.. peers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParsePeer)] };
+        }
+
+        if (Value(args, "--links") is { } links)
+        {
+            options = options with { Links = [.. links.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseLink)] };
+        }
+
+        return options;
+    }
+
+    private static PeerKind ParsePeer(string name) => name.ToLowerInvariant() switch
+    {
+        "raw" => PeerKind.Raw,
+        "raw-coalesced" => PeerKind.RawCoalesced,
+        "rpcgen" => PeerKind.RpcGen,
+        "grpc" => PeerKind.Grpc,
+        "streamjsonrpc" or "jsonrpc" => PeerKind.StreamJsonRpc,
+        _ => throw new ArgumentException($"Unknown peer '{name}'. Use raw, raw-coalesced, rpcgen, grpc or streamjsonrpc."),
+    };
+
+    private static LinkKind ParseLink(string name) => name.ToLowerInvariant() switch
+    {
+        "tcp" => LinkKind.Tcp,
+        "uds" or "unix" => LinkKind.Uds,
+        _ => throw new ArgumentException($"Unknown link '{name}'. Use tcp or uds."),
+    };
+
+    private static string? Value(string[] args, string name)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+    }
+
+    private static IEnumerable<string> StripOption(string[] args, string name)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == name)
+            {
+                i++;
+                continue;
+            }
+
+            yield return args[i];
+        }
+    }
+
+    private static string? FindOnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, program))
+            .FirstOrDefault(File.Exists);
+
+    public static string DescribeMachine()
+    {
+        var cpu = "unknown CPU";
+        if (File.Exists("/proc/cpuinfo"))
+        {
+            cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
+        }
+
+        var build = IsDebugBuild ? "**Debug build: figures are not representative**" : "Release build";
+        return $"{cpu}, {Environment.ProcessorCount} CPUs visible to the harness, {RuntimeInformation.OSDescription}, " +
+               $"{RuntimeInformation.FrameworkDescription} {RuntimeInformation.ProcessArchitecture}, " +
+               $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC ({GCSettings.LatencyMode}), {build}";
+    }
+
+    private static bool IsDebugBuild =>
+        typeof(BenchmarkCli).Assembly.GetCustomAttributes(typeof(DebuggableAttribute), false)
+            .OfType<DebuggableAttribute>().Any(d => d.IsJITOptimizerDisabled);
+
+    /// <summary>The benchmark project's directory (where results/ lives), found from the binary's location.</summary>
+    public static string FindProjectDirectory()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "RpcGen.Benchmarks.csproj")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        return Directory.GetCurrentDirectory();
+    }
+}

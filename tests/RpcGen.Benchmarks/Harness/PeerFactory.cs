@@ -1,0 +1,20 @@
+using RpcGen.Benchmarks.Peers.Grpc;
+using RpcGen.Benchmarks.Peers.JsonRpc;
+using RpcGen.Benchmarks.Peers.Raw;
+using RpcGen.Benchmarks.Peers.RpcGen;
+
+namespace RpcGen.Benchmarks.Harness;
+
+/// <summary>Starts a server and connects a client of one peer over one link.</summary>
+public static class PeerFactory
+{
+    public static async Task<PeerSession> StartAsync(PeerKind peer, LinkKind link) => peer switch
+    {
+        PeerKind.Raw => await RawSession.StartAsync(link, RawSendMode.PerMessage).ConfigureAwait(false),
+        PeerKind.RawCoalesced => await RawSession.StartAsync(link, RawSendMode.Coalesced).ConfigureAwait(false),
+        PeerKind.RpcGen => await RpcGenSession.StartAsync(link).ConfigureAwait(false),
+        PeerKind.Grpc => await GrpcSession.StartAsync(link).ConfigureAwait(false),
+        PeerKind.StreamJsonRpc => await JsonRpcSession.StartAsync(link).ConfigureAwait(false),
+        _ => throw new ArgumentOutOfRangeException(nameof(peer)),
+    };
+}

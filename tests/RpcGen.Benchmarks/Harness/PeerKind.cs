@@ -1,0 +1,34 @@
+namespace RpcGen.Benchmarks.Harness;
+
+/// <summary>The implementations compared.</summary>
+public enum PeerKind
+{
+    /// <summary>Hand-written length-prefixed request/response, one send per frame: the floor.</summary>
+    Raw,
+
+    /// <summary>The same floor with coalesced sends (the fair floor for many concurrent callers).</summary>
+    RawCoalesced,
+
+    /// <summary>RpcGen's message transport with generated proxy and dispatcher.</summary>
+    RpcGen,
+
+    /// <summary>grpc-dotnet: Grpc.AspNetCore on Kestrel (h2c) and Grpc.Net.Client.</summary>
+    Grpc,
+
+    /// <summary>StreamJsonRpc with its MessagePack formatter over a socket stream.</summary>
+    StreamJsonRpc,
+}
+
+/// <summary>Display names for <see cref="PeerKind"/>.</summary>
+public static class PeerNames
+{
+    public static string Display(this PeerKind peer) => peer switch
+    {
+        PeerKind.Raw => "raw floor",
+        PeerKind.RawCoalesced => "raw floor (coalesced)",
+        PeerKind.RpcGen => "RpcGen",
+        PeerKind.Grpc => "grpc-dotnet",
+        PeerKind.StreamJsonRpc => "StreamJsonRpc",
+        _ => peer.ToString(),
+    };
+}

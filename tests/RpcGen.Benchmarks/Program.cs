@@ -1,0 +1,1 @@
+return await RpcGen.Benchmarks.Harness.BenchmarkCli.RunAsync(args).ConfigureAwait(false);
