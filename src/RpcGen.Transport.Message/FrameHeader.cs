@@ -27,6 +27,23 @@ public readonly record struct FrameHeader(FrameKind Kind, byte Flags, int Payloa
     /// <summary>The second magic byte.</summary>
     public const byte Magic1 = (byte)'G';
 
+    /// <summary>
+    /// Reads the fields of a header from its first <see cref="Size"/> bytes, without validating
+    /// them; <see cref="FrameParser.TryParse"/> is the validating entry point.
+    /// </summary>
+    public static FrameHeader Read(ReadOnlySpan<byte> source)
+    {
+        source = source[..Size];
+        return new FrameHeader(
+            (FrameKind)source[2],
+            source[3],
+            BinaryPrimitives.ReadInt32LittleEndian(source[4..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(source[8..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(source[12..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(source[16..]),
+            BinaryPrimitives.ReadInt64LittleEndian(source[24..]));
+    }
+
     /// <summary>Writes this header into the first <see cref="Size"/> bytes of <paramref name="destination"/>.</summary>
     public void Write(Span<byte> destination)
     {

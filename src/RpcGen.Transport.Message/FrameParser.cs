@@ -108,14 +108,7 @@ public static class FrameParser
             return FrameParseStatus.Incomplete;
         }
 
-        header = new FrameHeader(
-            (FrameKind)bytes[2],
-            bytes[3],
-            length,
-            BinaryPrimitives.ReadUInt32LittleEndian(bytes[8..]),
-            BinaryPrimitives.ReadUInt32LittleEndian(bytes[12..]),
-            BinaryPrimitives.ReadUInt64LittleEndian(bytes[16..]),
-            BinaryPrimitives.ReadInt64LittleEndian(bytes[24..]));
+        header = FrameHeader.Read(bytes);
         payload = buffer.Slice(FrameHeader.Size, length);
         consumed = payload.End;
         return FrameParseStatus.Frame;

@@ -718,12 +718,15 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
     // Shutdown
     // ============================================================================================
 
-    /// <summary>Stops accepting inbound calls and tells the peer not to start new ones.</summary>
-    public async Task GoAwayAsync()
+    /// <summary>
+    /// Stops accepting inbound calls (synchronously: a call read after this returns is refused)
+    /// and tells the peer not to start new ones.
+    /// </summary>
+    public Task GoAwayAsync()
     {
         if (Interlocked.CompareExchange(ref _state, Draining, Open) != Open)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         if (Volatile.Read(ref _inflight) == 0)
@@ -733,7 +736,7 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
 
         var frame = FrameBuffer.Rent();
         frame.WriteHeader(new FrameHeader(FrameKind.GoAway, 0, 0, 0, 0, 0, 0));
-        await IgnoreFailure(WriteFrameAsync(frame)).ConfigureAwait(false);
+        return IgnoreFailure(WriteFrameAsync(frame));
     }
 
     /// <summary>Completes when, after <see cref="GoAwayAsync"/>, no inbound call is running.</summary>

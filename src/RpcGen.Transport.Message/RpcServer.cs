@@ -121,17 +121,20 @@ public sealed class RpcServer : IAsyncDisposable
 
     private async Task StopCoreAsync(TimeSpan timeout)
     {
+        // Refuse new calls before the first await, so a call that reaches the server after
+        // StopAsync was called is refused rather than raced.
         _stopping.Cancel();
+        var connections = _connections.Values.ToArray();
+        var goingAway = connections.Select(c => c.GoAwayAsync()).ToArray();
+        MessageLog.ShuttingDown(_logger, connections.Length, timeout);
+
         foreach (var listener in _listeners)
         {
             await listener.DisposeAsync().ConfigureAwait(false);
         }
 
         await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
-
-        var connections = _connections.Values.ToArray();
-        MessageLog.ShuttingDown(_logger, connections.Length, timeout);
-        await Task.WhenAll(connections.Select(c => c.GoAwayAsync())).ConfigureAwait(false);
+        await Task.WhenAll(goingAway).ConfigureAwait(false);
         try
         {
             await Task.WhenAll(connections.Select(c => c.Drained)).WaitAsync(timeout).ConfigureAwait(false);

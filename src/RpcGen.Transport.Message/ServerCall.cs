@@ -78,6 +78,7 @@ internal sealed class ServerCall : RpcServerCall
     }
 
     /// <summary>The caller cancelled, or the connection is gone: fire the token.</summary>
+    /// <remarks>Not called for the deadline: that fires the token through its own timer.</remarks>
     public void Cancel()
     {
         _cancelRequested = true;
@@ -160,7 +161,9 @@ internal sealed class ServerCall : RpcServerCall
     private (RpcStatusCode Code, string Message) Describe(Exception exception) => exception switch
     {
         RpcException rpc => (rpc.StatusCode, rpc.Message),
-        OperationCanceledException when _deadlineUtc is { } deadline && DateTime.UtcNow >= deadline =>
+        // The caller's own cancellation is the only other way the token fires (a dropped connection
+        // has no one to answer), so a token that fired without it means the deadline passed.
+        OperationCanceledException when _deadlineUtc is not null && !_cancelRequested =>
             (RpcStatusCode.DeadlineExceeded, $"{_method.FullName} did not complete before its deadline."),
         OperationCanceledException => (RpcStatusCode.Cancelled, $"{_method.FullName} was cancelled."),
         _ => (RpcStatusCode.Failed, $"{exception.GetType().Name}: {exception.Message}"),

@@ -38,8 +38,8 @@ public sealed class RawPeer : IAsyncDisposable
             return null;
         }
 
-        var status = FrameParser.TryParse(new ReadOnlySequence<byte>(header), int.MaxValue, out var parsed, out _, out _, out var error);
-        Assert.True(status != FrameParseStatus.Invalid, error);
+        Assert.True(header[0] == FrameHeader.Magic0 && header[1] == FrameHeader.Magic1, "The peer sent a frame without the magic.");
+        var parsed = FrameHeader.Read(header);
         var payload = new byte[parsed.PayloadLength];
         Assert.True(await ReadExactlyOrEndAsync(payload), "The stream ended inside a frame.");
         return (parsed, payload);

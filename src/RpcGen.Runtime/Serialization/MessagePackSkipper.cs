@@ -9,28 +9,56 @@ namespace RpcGen.Serialization;
 /// </summary>
 public static class MessagePackSkipper
 {
-    /// <summary>Advances <paramref name="reader"/> past the next value, including everything nested in it.</summary>
+    /// <summary>
+    /// Advances <paramref name="reader"/> past the next value, including everything nested in it.
+    /// Nesting deeper than <see cref="RpcSerializer.MaxDepth"/> (counted from the reader's current
+    /// depth) throws <see cref="MessagePackSerializationException"/>, as reading it would.
+    /// </summary>
     public static void Skip(ref MessagePackReader reader)
     {
-        // The values still to skip. Headers were checked against the bytes that remain, and every
-        // value takes at least one byte, so this stays below the payload length.
-        long pending = 1;
-        while (pending > 0)
+        if (reader.NextMessagePackType is not (MessagePackType.Array or MessagePackType.Map))
         {
-            pending--;
+            // Scalars, strings, binaries and extensions hold no nested values.
+            reader.Skip();
+            return;
+        }
+
+        // One entry per open array or map, innermost on top: the values it still holds. Headers
+        // were checked against the bytes that remain, so no count exceeds the payload.
+        var open = new Stack<long>();
+        open.Push(1);
+        while (open.Count > 0)
+        {
+            var remaining = open.Pop();
+            if (remaining == 0)
+            {
+                continue;
+            }
+
+            open.Push(remaining - 1);
             switch (reader.NextMessagePackType)
             {
                 case MessagePackType.Array:
-                    pending += reader.ReadArrayHeader();
+                    Enter(ref reader, open, reader.ReadArrayHeader());
                     break;
                 case MessagePackType.Map:
-                    pending += 2L * reader.ReadMapHeader();
+                    Enter(ref reader, open, 2L * reader.ReadMapHeader());
                     break;
                 default:
-                    // Scalars, strings, binaries and extensions hold no nested values.
                     reader.Skip();
                     break;
             }
         }
+    }
+
+    private static void Enter(ref MessagePackReader reader, Stack<long> open, long count)
+    {
+        // The bottom entry stands for the value being skipped, not for a nesting level.
+        if (reader.Depth + open.Count > RpcSerializer.MaxDepth)
+        {
+            throw new MessagePackSerializationException($"The payload nests deeper than {RpcSerializer.MaxDepth} levels.");
+        }
+
+        open.Push(count);
     }
 }

@@ -17,6 +17,9 @@ public sealed class CapnpFrameReader
     private byte[]? _body;
     private int[]? _sizes;
     private int _filled;
+    private int _bodyLength;
+
+    private const int InitialBodyBytes = 64 * 1024;
 
     /// <summary>Creates a reader that enforces <paramref name="options"/>.</summary>
     public CapnpFrameReader(CapnpReaderOptions? options = null)
@@ -55,17 +58,29 @@ public sealed class CapnpFrameReader
             var header = headerBytes <= 256 ? stackalloc byte[headerBytes] : new byte[headerBytes];
             buffer.Slice(0, headerBytes).CopyTo(header);
             _sizes = CapnpFraming.ReadSegmentSizes(header, count, _options, out var totalWords);
-            _body = totalWords == 0 ? [] : new byte[totalWords * 8];
+            _bodyLength = checked((int)(totalWords * 8));
+
+            // Grow the buffer as bytes arrive instead of trusting the declared size up front, so a
+            // peer that declares a huge message and sends nothing costs little memory.
+            _body = new byte[Math.Min(_bodyLength, InitialBodyBytes)];
             _filled = 0;
             buffer = buffer.Slice(headerBytes);
         }
 
-        var wanted = _body.Length - _filled;
-        var take = (int)Math.Min(wanted, buffer.Length);
-        buffer.Slice(0, take).CopyTo(_body.AsSpan(_filled));
-        buffer = buffer.Slice(take);
-        _filled += take;
-        if (_filled < _body.Length)
+        while (_filled < _bodyLength && buffer.Length > 0)
+        {
+            if (_filled == _body.Length)
+            {
+                Array.Resize(ref _body, (int)Math.Min(_bodyLength, (long)_body.Length * 2));
+            }
+
+            var take = (int)Math.Min(_body.Length - _filled, buffer.Length);
+            buffer.Slice(0, take).CopyTo(_body.AsSpan(_filled));
+            buffer = buffer.Slice(take);
+            _filled += take;
+        }
+
+        if (_filled < _bodyLength)
         {
             return false;
         }

@@ -121,6 +121,12 @@ public static class CapnpFraming
         first.CopyTo(header);
         decoder.ReadWords(header.AsSpan(8));
         var sizes = ReadSegmentSizes(header, count, options, out var totalWords);
+        if (totalWords > decoder.MaxWordsRemaining)
+        {
+            // Each two packed bytes expand to at most 256 words; refuse before allocating.
+            throw new CapnpDecodeException($"The packed message declares {totalWords} words, more than its remaining bytes can hold.");
+        }
+
         var body = new byte[totalWords * 8];
         decoder.ReadWords(body);
         decoder.EnsureNoPendingRun();
@@ -159,7 +165,7 @@ public static class CapnpFraming
         {
             var words = BinaryPrimitives.ReadUInt32LittleEndian(header.Slice(4 + (i * 4), 4));
             totalWords += words;
-            if (totalWords > options.TraversalLimitInWords || words > int.MaxValue / 8)
+            if (totalWords > options.TraversalLimitInWords || totalWords > int.MaxValue / 8)
             {
                 throw new CapnpDecodeException($"The segment table declares more than {options.TraversalLimitInWords} words, the traversal limit; the message is too large.");
             }

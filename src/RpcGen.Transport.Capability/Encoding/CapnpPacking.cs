@@ -122,7 +122,10 @@ internal ref struct PackedDecoder
 
     public readonly int Position => _position;
 
-    public void ReadWords(Span<byte> destination)
+    /// <summary>An upper bound on the words the rest of the input can produce (a zero run of 256 words costs 2 bytes).</summary>
+    public readonly long MaxWordsRemaining => _pendingZeroWords + _pendingRawWords + (128L * (_input.Length - _position)) + 1;
+
+    public void ReadWords(scoped Span<byte> destination)
     {
         if (destination.Length % 8 != 0)
         {
