@@ -183,7 +183,19 @@ internal static class DiagnosticDescriptors
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "The proxy turns each instance method into a remote call; properties, events, indexers, fields and static members have no remote form.",
+        description: "The proxy turns each abstract instance method into a remote call; abstract properties, events and indexers, and static abstract or virtual members, have no remote form. Default-implemented members and static helpers are inherited by the proxy and are allowed.",
         helpLinkUri: HelpLinkBase + "rpc0014",
+        customTags: []);
+
+    /// <summary><c>Service '{0}' is not accessible to generated code; the interface and every type that contains it must be public or internal</c>.</summary>
+    public static readonly DiagnosticDescriptor InaccessibleService = new(
+        id: DiagnosticIds.InaccessibleService,
+        title: "A service interface must be accessible to generated code",
+        messageFormat: "Service '{0}' is not accessible to generated code; the interface and every type that contains it must be public or internal",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "The generator writes the proxy and the dispatcher as top-level classes of the service's assembly, so they can only implement and name an interface that is public or internal.",
+        helpLinkUri: HelpLinkBase + "rpc0015",
         customTags: []);
 }

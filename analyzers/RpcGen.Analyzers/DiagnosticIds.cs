@@ -45,6 +45,9 @@ internal static class DiagnosticIds
     /// <summary>Two DTO members pinned to the same <c>[RpcMember]</c> position.</summary>
     public const string DuplicateMemberPosition = "RPC0013";
 
-    /// <summary>A property, event, indexer, field or static member in a service interface.</summary>
+    /// <summary>An abstract property, event or indexer, or a static abstract or virtual member, in a service interface.</summary>
     public const string NotAnInstanceMethod = "RPC0014";
+
+    /// <summary>A service interface that generated code cannot name (private, protected, or inside such a type).</summary>
+    public const string InaccessibleService = "RPC0015";
 }

@@ -43,7 +43,7 @@ public sealed class KnownTypeAnalyzer : DiagnosticAnalyzer
 
         foreach (var entry in entries)
         {
-            if (!DerivesFrom(entry.Subtype, type))
+            if (!KnownTypes.DerivesFrom(entry.Subtype, type))
             {
                 var relation = type.TypeKind == TypeKind.Interface ? "implement" : "derive from";
                 Report(context, entry.Attribute, 0, "subtype", type, $"'{entry.Subtype.Name}' does not {relation} '{type.Name}'");
@@ -87,27 +87,4 @@ public sealed class KnownTypeAnalyzer : DiagnosticAnalyzer
             Locations.AttributeArgumentOf(attribute, parameterName, position, type),
             type.Name,
             problem));
-
-    private static bool DerivesFrom(INamedTypeSymbol subtype, INamedTypeSymbol baseType)
-    {
-        if (SymbolEqualityComparer.Default.Equals(subtype, baseType))
-        {
-            return false;
-        }
-
-        if (baseType.TypeKind == TypeKind.Interface)
-        {
-            return subtype.AllInterfaces.Contains(baseType, SymbolEqualityComparer.Default);
-        }
-
-        for (var current = subtype.BaseType; current is not null; current = current.BaseType)
-        {
-            if (SymbolEqualityComparer.Default.Equals(current, baseType))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 }

@@ -8,8 +8,9 @@ using RpcGen.Generators.Shared;
 namespace RpcGen.Analyzers;
 
 /// <summary>
-/// Checks that the methods a service owns have distinct ids (RPC0009): pinned ordinals that repeat, and
-/// derived ids that collide (overloads that differ only by a cancellation token hash the same text).
+/// Checks that the methods a service's dispatcher answers (its own and every base interface's) have
+/// distinct ids (RPC0009): pinned ordinals that repeat, and derived ids that collide (overloads that
+/// differ only by a cancellation token hash the same text).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class MethodIdAnalyzer : DiagnosticAnalyzer
@@ -42,7 +43,7 @@ public sealed class MethodIdAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var methods = symbols.OwnedMethods(service)
+        var methods = RpcSymbols.AllRemoteMethods(service)
             .Select(method => new { Method = method, Pinned = PinnedOrdinal(method, symbols), Attribute = RpcSymbols.Find(method, symbols.RpcMethod) })
             .Select(m => new { m.Method, m.Pinned, m.Attribute, Id = RpcContractRules.MethodId(m.Method, m.Pinned) })
             .ToList();
@@ -55,11 +56,14 @@ public sealed class MethodIdAnalyzer : DiagnosticAnalyzer
                 var current = members[i];
                 var other = members[i == 0 ? 1 : 0];
 
-                // Squiggle what to change: the pinned ordinal, else the method name, else (a method
-                // inherited from a base outside this compilation) the service name.
-                var location = current.Attribute is not null && SymbolEqualityComparer.Default.Equals(current.Method.ContainingType, service)
-                    ? Locations.AttributeArgumentOf(current.Attribute, "ordinal", 0, current.Method)
-                    : Locations.Of(current.Method, service);
+                // Squiggle what to change: the pinned ordinal, else the method name; a method inherited
+                // from a base interface collides only in this service, so that one is reported on the service.
+                var declaredHere = SymbolEqualityComparer.Default.Equals(current.Method.ContainingType, service);
+                var location = !declaredHere
+                    ? Locations.Of(service, service)
+                    : current.Attribute is not null
+                        ? Locations.AttributeArgumentOf(current.Attribute, "ordinal", 0, current.Method)
+                        : Locations.Of(current.Method, service);
                 var id = current.Pinned is { } ordinal
                     ? "ordinal " + ordinal.ToString(CultureInfo.InvariantCulture)
                     : "derived id 0x" + current.Id.ToString("X8", CultureInfo.InvariantCulture);

@@ -63,12 +63,12 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
                     continue;
                 }
 
-                Report(context, Locations.ParameterTypeOf(parameter, service), parameter.Type);
+                Report(context, Locations.ParameterTypeOf(parameter, service), parameter.Type, service);
             }
 
             if (RpcContractRules.ClassifyReturn(method.ReturnType, out var resultType) != ReturnShape.Unsupported && resultType is not null)
             {
-                Report(context, Locations.ReturnTypeOf(method, service), resultType);
+                Report(context, Locations.ReturnTypeOf(method, service), resultType, service);
             }
         }
     }
@@ -86,9 +86,9 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
         return true;
     }
 
-    private static void Report(SymbolAnalysisContext context, Location location, ITypeSymbol root)
+    private static void Report(SymbolAnalysisContext context, Location location, ITypeSymbol root, INamedTypeSymbol service)
     {
-        foreach (var problem in FindProblems(root))
+        foreach (var problem in FindProblems(root, service.ContainingAssembly))
         {
             var severity = problem.IsService ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error;
             context.ReportDiagnostic(Diagnostic.Create(
@@ -102,96 +102,145 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    /// <summary>Every unsupported type reachable from <paramref name="root"/>, each once, in walk order.</summary>
-    internal static IReadOnlyList<SerializationProblem> FindProblems(ITypeSymbol root)
+    /// <summary>
+    /// Every problem reachable from <paramref name="root"/>, each type looked at once, in walk order.
+    /// <paramref name="assembly"/> is where the generated code lives (the service's assembly).
+    /// </summary>
+    internal static IReadOnlyList<SerializationProblem> FindProblems(ITypeSymbol root, IAssemblySymbol assembly)
     {
-        var problems = new List<SerializationProblem>();
-        var visited = new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default);
-        Walk(root, Display(root), visited, problems);
-        return problems;
+        var walk = new SerializationWalk(assembly);
+        walk.Visit(root, Display(root));
+        return walk.Problems;
     }
-
-    private static void Walk(ITypeSymbol type, string path, HashSet<ITypeSymbol> visited, List<SerializationProblem> problems)
-    {
-        // The compiler already reports a type that does not resolve.
-        if (type.TypeKind == TypeKind.Error)
-        {
-            return;
-        }
-
-        // A type already on (or off) the walk says nothing new; this is also what ends a cycle such as
-        // a tree node that holds its children.
-        if (!visited.Add(type))
-        {
-            return;
-        }
-
-        switch (RpcContractRules.Classify(type, out var reason))
-        {
-            case TypeShape.Unsupported:
-                problems.Add(new SerializationProblem(path, reason ?? "the type is not supported", isService: false));
-                break;
-            case TypeShape.Service:
-                problems.Add(new SerializationProblem(path, ServiceByReferenceReason, isService: true));
-                break;
-            case TypeShape.Nullable:
-                Walk(((INamedTypeSymbol)type).TypeArguments[0], path, visited, problems);
-                break;
-            case TypeShape.Array:
-                Walk(((IArrayTypeSymbol)type).ElementType, path + "[]", visited, problems);
-                break;
-            case TypeShape.List:
-                Walk(((INamedTypeSymbol)type).TypeArguments[0], path + "[]", visited, problems);
-                break;
-            case TypeShape.Dictionary:
-                var dictionary = (INamedTypeSymbol)type;
-                Walk(dictionary.TypeArguments[0], path + "[key]", visited, problems);
-                Walk(dictionary.TypeArguments[1], path + "[value]", visited, problems);
-                break;
-            case TypeShape.Dto:
-                WalkMembers((INamedTypeSymbol)type, path, visited, problems);
-                break;
-            case TypeShape.Polymorphic:
-                var named = (INamedTypeSymbol)type;
-                if (named.TypeKind != TypeKind.Interface && !named.IsAbstract)
-                {
-                    WalkMembers(named, path, visited, problems);
-                }
-
-                foreach (var subtype in KnownSubtypes(named))
-                {
-                    Walk(subtype, path + "(" + Display(subtype) + ")", visited, problems);
-                }
-
-                break;
-        }
-    }
-
-    private static void WalkMembers(INamedTypeSymbol type, string path, HashSet<ITypeSymbol> visited, List<SerializationProblem> problems)
-    {
-        foreach (var member in RpcContractRules.SerializedMembers(type))
-        {
-            var memberType = member switch
-            {
-                IFieldSymbol field => field.Type,
-                IPropertySymbol property => property.Type,
-                _ => null,
-            };
-
-            if (memberType is not null)
-            {
-                Walk(memberType, path + "." + member.Name, visited, problems);
-            }
-        }
-    }
-
-    private static IEnumerable<INamedTypeSymbol> KnownSubtypes(INamedTypeSymbol type) =>
-        type.GetAttributes()
-            .Where(a => a.AttributeClass?.ToDisplayString(RpcContractRules.IdFormat) == RpcContractRules.RpcKnownTypeAttribute)
-            .Select(a => a.ConstructorArguments.Length == 2 ? a.ConstructorArguments[0].Value as INamedTypeSymbol : null)
-            .Where(t => t is not null)!;
 
     private static string Display(ITypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
+
+    /// <summary>
+    /// One walk from a parameter or result type, in the generator's order and with its rules: classify the
+    /// type, check that generated code can name it, then descend into its parts.
+    /// </summary>
+    private sealed class SerializationWalk
+    {
+        private readonly IAssemblySymbol _assembly;
+        private readonly HashSet<ITypeSymbol> _visited = new(SymbolEqualityComparer.Default);
+
+        public SerializationWalk(IAssemblySymbol assembly)
+        {
+            _assembly = assembly;
+        }
+
+        public List<SerializationProblem> Problems { get; } = new();
+
+        public void Visit(ITypeSymbol type, string path)
+        {
+            // The compiler already reports a type that does not resolve.
+            if (type.TypeKind == TypeKind.Error)
+            {
+                return;
+            }
+
+            // A type already on (or off) the walk says nothing new; this is also what ends a cycle such as
+            // a tree node that holds its children.
+            if (!_visited.Add(type))
+            {
+                return;
+            }
+
+            var shape = RpcContractRules.Classify(type, out var reason);
+            if (shape is not (TypeShape.Unsupported or TypeShape.Service) && type is INamedTypeSymbol named && !GeneratedCodeAccess.CanName(named, _assembly))
+            {
+                Add(path, $"'{Display(type)}' is not accessible to generated code; make it public or internal");
+                return;
+            }
+
+            switch (shape)
+            {
+                case TypeShape.Unsupported:
+                    Add(path, reason ?? "the type is not supported");
+                    break;
+                case TypeShape.Service:
+                    Problems.Add(new SerializationProblem(path, ServiceByReferenceReason, isService: true));
+                    break;
+                case TypeShape.Nullable:
+                    Visit(((INamedTypeSymbol)type).TypeArguments[0], path);
+                    break;
+                case TypeShape.Array:
+                    Visit(((IArrayTypeSymbol)type).ElementType, path + "[]");
+                    break;
+                case TypeShape.List:
+                    Visit(((INamedTypeSymbol)type).TypeArguments[0], path + "[]");
+                    break;
+                case TypeShape.Dictionary:
+                    var dictionary = (INamedTypeSymbol)type;
+                    Visit(dictionary.TypeArguments[0], path + "[key]");
+                    Visit(dictionary.TypeArguments[1], path + "[value]");
+                    break;
+                case TypeShape.Dto:
+                    VisitDto((INamedTypeSymbol)type, path);
+                    break;
+                case TypeShape.Polymorphic:
+                    VisitPolymorphic((INamedTypeSymbol)type, path);
+                    break;
+            }
+        }
+
+        private void VisitPolymorphic(INamedTypeSymbol type, string path)
+        {
+            foreach (var subtype in KnownSubtypes(type))
+            {
+                // A subtype that does not derive from the base is RPC0012's; the generator skips it too.
+                if (!KnownTypes.DerivesFrom(subtype, type))
+                {
+                    continue;
+                }
+
+                var subtypePath = path + "(" + Display(subtype) + ")";
+                if (RpcContractRules.Classify(subtype, out _) != TypeShape.Dto)
+                {
+                    Add(subtypePath, $"known type '{Display(subtype)}' must be a concrete class or struct without [RpcKnownType] subtypes of its own; list every subtype on the root");
+                    continue;
+                }
+
+                Visit(subtype, subtypePath);
+            }
+
+            // A concrete base can be sent as itself; an abstract base or an interface cannot.
+            if (type.TypeKind == TypeKind.Class && !type.IsAbstract)
+            {
+                VisitDto(type, path);
+            }
+        }
+
+        private void VisitDto(INamedTypeSymbol type, string path)
+        {
+            var members = RpcContractRules.SerializedMembers(type);
+            var constructor = DtoConstruction.ChooseConstructor(type, members);
+            if (constructor is null)
+            {
+                Add(path, $"'{type.Name}' has no public constructor whose parameters all match serialized members, and no parameterless one");
+                return;
+            }
+
+            foreach (var member in members)
+            {
+                if (!DtoConstruction.CanRebuild(member, constructor))
+                {
+                    Add(path + "." + member.Name, $"'{type.Name}.{member.Name}' is read-only and the constructor used to rebuild '{type.Name}' does not take it");
+                    continue;
+                }
+
+                Visit(DtoConstruction.MemberType(member), path + "." + member.Name);
+            }
+        }
+
+        private void Add(string path, string reason) => Problems.Add(new SerializationProblem(path, reason, isService: false));
+
+        private static IEnumerable<INamedTypeSymbol> KnownSubtypes(INamedTypeSymbol type) =>
+            type.GetAttributes()
+                .Where(a => a.AttributeClass?.ToDisplayString(RpcContractRules.IdFormat) == RpcContractRules.RpcKnownTypeAttribute)
+                .Select(a => RpcSymbols.TryGetArgument(a, 2, 0, out INamedTypeSymbol subtype) && RpcSymbols.TryGetArgument(a, 2, 1, out int _) ? subtype : null)
+                .Where(t => t is not null)!;
+    }
 
     /// <summary>One unsupported type: where it is, why, and whether it is a service passed by reference (a warning).</summary>
     internal sealed class SerializationProblem

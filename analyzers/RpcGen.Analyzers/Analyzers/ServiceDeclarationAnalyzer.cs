@@ -6,7 +6,7 @@ namespace RpcGen.Analyzers;
 
 /// <summary>
 /// Checks the shape of an <c>[RpcService]</c> declaration: it is an interface (RPC0001), not generic
-/// (RPC0002), and holds only instance methods (RPC0014).
+/// (RPC0002), holds only instance methods (RPC0014), and generated code can name it (RPC0015).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ServiceDeclarationAnalyzer : DiagnosticAnalyzer
@@ -15,7 +15,8 @@ public sealed class ServiceDeclarationAnalyzer : DiagnosticAnalyzer
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         DiagnosticDescriptors.ServiceNotInterface,
         DiagnosticDescriptors.GenericService,
-        DiagnosticDescriptors.NotAnInstanceMethod);
+        DiagnosticDescriptors.NotAnInstanceMethod,
+        DiagnosticDescriptors.InaccessibleService);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -58,6 +59,11 @@ public sealed class ServiceDeclarationAnalyzer : DiagnosticAnalyzer
                 DiagnosticDescriptors.GenericService, Locations.Of(type, type), type.Name, string.Join(", ", typeParameters)));
         }
 
+        if (!GeneratedCodeAccess.CanName(type, type.ContainingAssembly))
+        {
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InaccessibleService, Locations.Of(type, type), type.Name));
+        }
+
         foreach (var member in symbols.OwnedMembers(type))
         {
             if (NotAnInstanceMethodKind(member) is { } kind)
@@ -84,7 +90,11 @@ public sealed class ServiceDeclarationAnalyzer : DiagnosticAnalyzer
         return names.ToImmutable();
     }
 
-    /// <summary>What the member is, when it is not an instance method the proxy can implement as a call.</summary>
+    /// <summary>
+    /// What the member is, when the proxy would have to implement it but cannot turn it into a call:
+    /// abstract properties, indexers and events, and static abstract or virtual methods. Default-implemented
+    /// members and static helpers are inherited by the proxy and are not part of the contract.
+    /// </summary>
     private static string? NotAnInstanceMethodKind(ISymbol member)
     {
         if (member.IsImplicitlyDeclared)
@@ -92,19 +102,25 @@ public sealed class ServiceDeclarationAnalyzer : DiagnosticAnalyzer
             return null;
         }
 
+        var prefix = member.IsStatic ? "a static abstract " : "a ";
         return member switch
         {
-            IPropertySymbol { IsIndexer: true } => "an indexer",
-            IPropertySymbol { IsStatic: true } => "a static property",
-            IPropertySymbol => "a property",
-            IEventSymbol { IsStatic: true } => "a static event",
-            IEventSymbol => "an event",
-            IFieldSymbol => "a static field",
-            IMethodSymbol { MethodKind: MethodKind.UserDefinedOperator or MethodKind.Conversion } => "an operator",
-            IMethodSymbol { MethodKind: MethodKind.Ordinary, IsStatic: true } => "a static method",
+            IPropertySymbol { IsAbstract: true, IsIndexer: true } => "an indexer",
+            IPropertySymbol { IsAbstract: true } => prefix + "property",
+            IEventSymbol { IsAbstract: true } => member.IsStatic ? prefix + "event" : "an event",
+            IMethodSymbol { IsStatic: true, IsAbstract: true } method when MethodKindName(method) is { } kind => prefix + kind,
+            IMethodSymbol { IsStatic: true, IsVirtual: true } method when MethodKindName(method) is { } kind => "a static virtual " + kind,
             _ => null,
         };
     }
+
+    /// <summary>"method" or "operator"; null for accessors, which are reported through their property or event.</summary>
+    private static string? MethodKindName(IMethodSymbol method) => method.MethodKind switch
+    {
+        MethodKind.Ordinary => "method",
+        MethodKind.UserDefinedOperator or MethodKind.Conversion => "operator",
+        _ => null,
+    };
 
     private static string KindName(INamedTypeSymbol type) => type switch
     {

@@ -106,9 +106,20 @@ internal sealed class RpcSymbols
     }
 
     /// <summary>
-    /// The ordinary methods a service owns (see <see cref="OwnedMembers"/>): no accessors, no static methods,
-    /// no explicit implementations of a base interface's members.
+    /// The methods of <see cref="OwnedMembers"/> that become remote calls: abstract instance methods. A
+    /// default-implemented method is not part of the wire contract (the proxy inherits it), exactly as the
+    /// generator treats it.
     /// </summary>
     public IEnumerable<IMethodSymbol> OwnedMethods(INamedTypeSymbol service) =>
-        OwnedMembers(service).OfType<IMethodSymbol>().Where(m => m.MethodKind == MethodKind.Ordinary && !m.IsStatic);
+        OwnedMembers(service).OfType<IMethodSymbol>().Where(IsRemoteMethod);
+
+    /// <summary>
+    /// Every method the service's dispatcher answers: the remote methods it declares and those of all its
+    /// base interfaces, services or not, in the generator's order (the service first).
+    /// </summary>
+    public static IEnumerable<IMethodSymbol> AllRemoteMethods(INamedTypeSymbol service) =>
+        new[] { service }.Concat(service.AllInterfaces).SelectMany(i => i.GetMembers()).OfType<IMethodSymbol>().Where(IsRemoteMethod);
+
+    private static bool IsRemoteMethod(IMethodSymbol method) =>
+        method.MethodKind == MethodKind.Ordinary && !method.IsStatic && method.IsAbstract;
 }

@@ -54,7 +54,7 @@ public sealed class Rpc0005UnsupportedReturnTypeTests
     }
 
     [Fact]
-    public async Task Task_shapes_and_one_way_void_are_not_reported()
+    public async Task Task_shapes_one_way_void_and_default_implemented_methods_are_not_reported()
     {
         await VerifyCleanAsync(
             """
@@ -70,6 +70,9 @@ public sealed class Rpc0005UnsupportedReturnTypeTests
 
                 [OneWay]
                 void Log(string message);
+
+                // Default-implemented: the proxy inherits it; it is not a remote call.
+                int Twice(int value) => value * 2;
             }
             """);
     }

@@ -67,6 +67,88 @@ public sealed class Rpc0008UnserializableTypeTests
     }
 
     [Fact]
+    public async Task DTOs_the_generated_code_cannot_rebuild_and_nested_hierarchies_are_reported()
+    {
+        var diagnostics = await VerifyAsync(
+            """
+            namespace Shop;
+
+            public sealed class Receipt
+            {
+                public Receipt(string code) => Number = code;
+
+                public string Number { get; set; }
+            }
+
+            public sealed class Total
+            {
+                public Total(decimal amount) => Amount = amount;
+                public Total(decimal tax, string note) => Tax = tax;
+
+                public decimal Amount { get; }
+                public decimal Tax { get; }
+            }
+
+            [RpcKnownType(typeof(Shape2D), 1)]
+            public abstract record Shape;
+
+            [RpcKnownType(typeof(Circle), 1)]
+            public abstract record Shape2D : Shape;
+
+            public sealed record Circle(double Radius) : Shape2D;
+
+            public sealed record Envelope(Receipt Receipt, Total Total, Shape Shape);
+
+            [RpcService]
+            public interface IMail
+            {
+                Task SendAsync({|RPC0008,RPC0008,RPC0008:Envelope|} envelope);
+            }
+            """);
+
+        Assert.Equal(
+            [
+                "Envelope.Receipt: 'Receipt' has no public constructor whose parameters all match serialized members, and no parameterless one",
+                "Envelope.Shape(Shape2D): known type 'Shape2D' must be a concrete class or struct without [RpcKnownType] subtypes of its own; list every subtype on the root",
+                "Envelope.Total.Tax: 'Total.Tax' is read-only and the constructor used to rebuild 'Total' does not take it",
+            ],
+            diagnostics.Select(Message));
+    }
+
+    [Fact]
+    public async Task Internal_type_of_another_assembly_is_reported_even_when_that_assembly_grants_access()
+    {
+        // InternalsVisibleTo lets the contract compile, but generated code is compiled into the service's
+        // assembly by the generator's rules, which only name public types of other assemblies.
+        var models = AnalyzerHarness.CompileReference(
+            "Models",
+            """
+            [assembly: System.Runtime.CompilerServices.InternalsVisibleTo("TestContracts")]
+
+            namespace Models;
+
+            internal sealed class Audit
+            {
+                public string User { get; set; } = "";
+            }
+            """);
+
+        var diagnostics = await VerifyAsync(
+            """
+            namespace Shop;
+
+            [RpcService]
+            internal interface IAudit
+            {
+                Task RecordAsync({|RPC0008:Models.Audit|} audit);
+            }
+            """,
+            [models]);
+
+        Assert.Equal("Audit: 'Audit' is not accessible to generated code; make it public or internal", Message(Assert.Single(diagnostics)));
+    }
+
+    [Fact]
     public async Task Service_passed_by_reference_is_a_warning()
     {
         var diagnostics = await VerifyAsync(

@@ -61,6 +61,36 @@ public sealed class Rpc0009DuplicateMethodIdTests
     }
 
     [Fact]
+    public async Task Ordinal_clashing_with_a_base_service_method_is_reported_in_the_derived_service()
+    {
+        var diagnostics = await VerifyAsync(
+            """
+            namespace Shop;
+
+            [RpcService]
+            public interface IHealth
+            {
+                [RpcMethod(1)]
+                Task<bool> PingAsync();
+            }
+
+            [RpcService]
+            public interface {|RPC0009:ICalculator|} : IHealth
+            {
+                [RpcMethod({|RPC0009:1|})]
+                Task<int> AddAsync(int a, int b);
+            }
+            """);
+
+        Assert.Equal(
+            [
+                "Method 'IHealth.PingAsync()' has ordinal 1, the same as 'ICalculator.AddAsync(int, int)' in service 'ICalculator'; method ids must be unique within a service",
+                "Method 'ICalculator.AddAsync(int, int)' has ordinal 1, the same as 'IHealth.PingAsync()' in service 'ICalculator'; method ids must be unique within a service",
+            ],
+            diagnostics.Select(Message));
+    }
+
+    [Fact]
     public async Task Distinct_ordinals_and_overloads_with_different_parameters_are_not_reported()
     {
         await VerifyCleanAsync(

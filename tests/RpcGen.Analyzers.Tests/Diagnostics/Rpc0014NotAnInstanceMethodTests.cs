@@ -5,7 +5,7 @@ namespace RpcGen.Analyzers.Tests.Diagnostics;
 public sealed class Rpc0014NotAnInstanceMethodTests
 {
     [Fact]
-    public async Task Properties_events_indexers_and_static_members_are_reported()
+    public async Task Abstract_properties_events_indexers_and_static_abstract_members_are_reported()
     {
         var diagnostics = await VerifyAsync(
             """
@@ -17,8 +17,9 @@ public sealed class Rpc0014NotAnInstanceMethodTests
                 int {|RPC0014:Count|} { get; }
                 event EventHandler? {|RPC0014:Changed|};
                 int {|RPC0014:this|}[int index] { get; }
-                static int {|RPC0014:Created|};
-                static int {|RPC0014:Twice|}(int value) => value * 2;
+                static abstract int {|RPC0014:Limit|} { get; }
+                static abstract IInventory {|RPC0014:Create|}();
+                static virtual int {|RPC0014:Twice|}(int value) => value * 2;
 
                 Task<int> CountAsync();
             }
@@ -29,15 +30,17 @@ public sealed class Rpc0014NotAnInstanceMethodTests
                 "'IInventory.Count' is a property; only instance methods can be part of a service",
                 "'IInventory.Changed' is an event; only instance methods can be part of a service",
                 "'IInventory.this[]' is an indexer; only instance methods can be part of a service",
-                "'IInventory.Created' is a static field; only instance methods can be part of a service",
-                "'IInventory.Twice' is a static method; only instance methods can be part of a service",
+                "'IInventory.Limit' is a static abstract property; only instance methods can be part of a service",
+                "'IInventory.Create' is a static abstract method; only instance methods can be part of a service",
+                "'IInventory.Twice' is a static virtual method; only instance methods can be part of a service",
             ],
             diagnostics.Select(Message));
     }
 
     [Fact]
-    public async Task Instance_methods_and_nested_types_are_not_reported()
+    public async Task Instance_methods_default_implementations_static_helpers_and_nested_types_are_not_reported()
     {
+        // The proxy inherits default-implemented members and static helpers; they never go on the wire.
         await VerifyCleanAsync(
             """
             namespace Shop;
@@ -45,8 +48,13 @@ public sealed class Rpc0014NotAnInstanceMethodTests
             [RpcService]
             public interface IInventory
             {
+                static int Created;
+
                 Task<int> CountAsync();
                 Task<Item> GetAsync(int id);
+
+                int Capacity => 100;
+                static int Twice(int value) => value * 2;
 
                 public sealed record Item(int Id, string Name);
             }

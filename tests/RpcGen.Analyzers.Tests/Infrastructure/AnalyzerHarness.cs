@@ -34,12 +34,24 @@ internal static class AnalyzerHarness
         .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
         .ToImmutableArray();
 
-    public static CSharpCompilation Compile(string source) =>
+    public static CSharpCompilation Compile(string source, IEnumerable<MetadataReference>? extraReferences = null) =>
         CSharpCompilation.Create(
             "TestContracts",
             [CSharpSyntaxTree.ParseText(source, ParseOptions, path: "Test.cs"), CSharpSyntaxTree.ParseText(GlobalUsings, ParseOptions, path: "GlobalUsings.cs")],
+            ReferenceAssemblies.All.AddRange(extraReferences ?? []),
+            CompilationOptions);
+
+    /// <summary>Compiles another assembly for a test to reference, failing the test if it does not compile.</summary>
+    public static MetadataReference CompileReference(string assemblyName, string source)
+    {
+        var compilation = CSharpCompilation.Create(
+            assemblyName,
+            [CSharpSyntaxTree.ParseText(source, ParseOptions)],
             ReferenceAssemblies.All,
             CompilationOptions);
+        Assert.Empty(compilation.GetDiagnostics(TestContext.Current.CancellationToken).Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()));
+        return compilation.ToMetadataReference();
+    }
 
     /// <summary>The analyzers' diagnostics for <paramref name="source"/>, in source order.</summary>
     public static async Task<ImmutableArray<Diagnostic>> AnalyzeAsync(Compilation compilation)
@@ -59,10 +71,14 @@ internal static class AnalyzerHarness
     /// is otherwise valid C# (compiler errors other than <paramref name="allowedCompilerErrors"/> fail the
     /// test, so a typo cannot make a negative test pass). Returns the diagnostics for message checks.
     /// </summary>
-    public static async Task<ImmutableArray<Diagnostic>> VerifyAsync(string markup, params string[] allowedCompilerErrors)
+    public static Task<ImmutableArray<Diagnostic>> VerifyAsync(string markup, params string[] allowedCompilerErrors) =>
+        VerifyAsync(markup, [], allowedCompilerErrors);
+
+    /// <inheritdoc cref="VerifyAsync(string, string[])"/>
+    public static async Task<ImmutableArray<Diagnostic>> VerifyAsync(string markup, IEnumerable<MetadataReference> extraReferences, params string[] allowedCompilerErrors)
     {
         var parsed = Markup.Parse(markup);
-        var compilation = Compile(parsed.Source);
+        var compilation = Compile(parsed.Source, extraReferences);
 
         var compilerErrors = compilation.GetDiagnostics(TestContext.Current.CancellationToken)
             .Where(d => d.Severity == DiagnosticSeverity.Error && !allowedCompilerErrors.Contains(d.Id))

@@ -4,7 +4,8 @@ namespace RpcGen.Analyzers.Tests;
 
 /// <summary>
 /// Source text with expected diagnostics marked inline as <c>{|RPC0005:int|}</c>: the id, then the exact
-/// text the diagnostic must cover. Markers do not nest.
+/// text the diagnostic must cover. <c>{|RPC0008,RPC0008:Order|}</c> expects two diagnostics on one span.
+/// Markers do not nest.
 /// </summary>
 internal sealed class Markup
 {
@@ -37,9 +38,9 @@ internal sealed class Markup
             source.Append(markup, position, open - position);
             var colon = markup.IndexOf(':', open);
             var close = markup.IndexOf("|}", colon, StringComparison.Ordinal);
-            var id = markup.Substring(open + 2, colon - open - 2);
+            var ids = markup.Substring(open + 2, colon - open - 2).Split(',');
             var covered = markup.Substring(colon + 1, close - colon - 1);
-            expected.Add(new ExpectedDiagnostic(id, new TextSpan(source.Length, covered.Length)));
+            expected.AddRange(ids.Select(id => new ExpectedDiagnostic(id, new TextSpan(source.Length, covered.Length))));
             source.Append(covered);
             position = close + 2;
         }
