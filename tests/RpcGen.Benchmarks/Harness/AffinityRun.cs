@@ -19,6 +19,11 @@ public sealed record AffinityRun
     /// <summary>Per-peer configuration notes collected while running.</summary>
     public Dictionary<string, string> PeerNotes { get; init; } = [];
 
+    /// <summary>The 1-minute load average when the pass started and ended (/proc/loadavg), or -1 where unknown.</summary>
+    public double LoadBefore { get; init; } = -1;
+
+    public double LoadAfter { get; init; } = -1;
+
     /// <summary>Set when the pass could not run at all (for example taskset missing).</summary>
     public string? Failure { get; init; }
 }

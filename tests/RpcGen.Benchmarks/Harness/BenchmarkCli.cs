@@ -108,10 +108,13 @@ public static class BenchmarkCli
     {
         log.WriteLine($"== {label} pass ({affinity}), {options.Mode} mode");
         var clock = Stopwatch.StartNew();
+        var loadBefore = LoadAverage();
         var notes = new Dictionary<string, string>(StringComparer.Ordinal);
         var results = await CompareSuite.RunAsync(options, log, notes).ConfigureAwait(false);
         return new AffinityRun
         {
+            LoadBefore = loadBefore,
+            LoadAfter = LoadAverage(),
             Label = label,
             Affinity = affinity,
             Cpus = Environment.ProcessorCount,
@@ -162,6 +165,20 @@ public static class BenchmarkCli
             ?? throw new InvalidDataException("The pinned child wrote no results.");
         File.Delete(resultsPath);
         return run;
+    }
+
+    /// <summary>The 1-minute load average, so a report can say when other work shared the machine.</summary>
+    public static double LoadAverage()
+    {
+        try
+        {
+            var text = File.ReadAllText("/proc/loadavg");
+            return double.Parse(text.AsSpan(0, text.IndexOf(' ')), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentOutOfRangeException)
+        {
+            return -1;
+        }
     }
 
     private static AffinityRun Failed(string label, string why) =>

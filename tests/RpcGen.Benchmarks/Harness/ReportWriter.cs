@@ -12,6 +12,9 @@ public static class ReportWriter
     public const double AllocatedBytesTarget = 256;
     public const int ConcurrentCallers = 64;
 
+    // The harness keeps about one runnable thread per CPU busy itself; more than that means other work.
+    private static readonly int BusyLoad = Environment.ProcessorCount + 1;
+
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     public static string FormatProgress(CellResult r)
@@ -38,9 +41,16 @@ public static class ReportWriter
                       "(`GC.GetTotalAllocatedBytes(precise: true)` across the measured phase), so **B/call is client + server**.").AppendLine();
         md.Append("Passes: ");
         md.AppendLine(string.Join("; ", report.Runs.Select(r => r.Failure is null
-            ? $"**{r.Label}** — {r.Affinity}, {r.Cpus} CPU(s), {Duration(r.Seconds)}"
+            ? $"**{r.Label}** — {r.Affinity}, {r.Cpus} CPU(s), {Duration(r.Seconds)}, load average {Load(r.LoadBefore)} → {Load(r.LoadAfter)}"
             : $"**{r.Label}** — did not run: {r.Failure}")) + ".");
         md.AppendLine();
+        var busy = report.Runs.Where(r => r.Failure is null && Math.Max(r.LoadBefore, r.LoadAfter) > BusyLoad).ToList();
+        if (busy.Count > 0)
+        {
+            md.AppendLine(Invariant, $"> **Warning:** the machine was busy with other work during the {string.Join(" and ", busy.Select(r => r.Label))} pass " +
+                                     $"(1-minute load average above {BusyLoad}, more than the harness itself makes); absolute figures are pessimistic and noisy, ratios less so.").AppendLine();
+        }
+
         md.AppendLine("Chart: [latest.svg](latest.svg) (headline pass, TCP).").AppendLine();
 
         foreach (var run in report.Runs.Where(r => r.Failure is null))
@@ -203,6 +213,8 @@ public static class ReportWriter
 
     private static string Why(params CellResult?[] cells) =>
         cells.FirstOrDefault(c => c is { IsMeasured: false })?.Unavailable ?? "not measured in this run";
+
+    private static string Load(double load) => load < 0 ? "unknown" : load.ToString("0.00", Invariant);
 
     private static string Verdict(bool met) => met ? "met" : "**missed**";
 

@@ -117,7 +117,8 @@ public sealed class GrpcSession : PeerSession
             MaxReceiveMessageSize = 16 * 1024 * 1024,
             MaxSendMessageSize = 16 * 1024 * 1024,
         });
-        await channel.ConnectAsync().ConfigureAwait(false);
+        // No channel.ConnectAsync(): grpc-dotnet refuses it with a ConnectCallback (the Unix socket
+        // case); the first call connects, and VerifyAsync makes that call before anything is measured.
         return new GrpcSession(link, app, channel, socketPath);
     }
 
