@@ -37,7 +37,9 @@ public sealed class MemberPositionAnalyzer : DiagnosticAnalyzer
     private static void Analyze(SymbolAnalysisContext context, RpcSymbols symbols)
     {
         var type = (INamedTypeSymbol)context.Symbol;
-        if (type.TypeKind is not (TypeKind.Class or TypeKind.Struct))
+        // Only this type's own members are reported here, so a type that pins none has nothing to report.
+        if (type.TypeKind is not (TypeKind.Class or TypeKind.Struct) ||
+            !type.GetMembers().Any(m => RpcSymbols.Find(m, symbols.RpcMember) is not null))
         {
             return;
         }

@@ -44,8 +44,12 @@ public sealed class MethodIdAnalyzer : DiagnosticAnalyzer
         }
 
         var methods = RpcSymbols.AllRemoteMethods(service)
-            .Select(method => new { Method = method, Pinned = PinnedOrdinal(method, symbols), Attribute = RpcSymbols.Find(method, symbols.RpcMethod) })
-            .Select(m => new { m.Method, m.Pinned, m.Attribute, Id = RpcContractRules.MethodId(m.Method, m.Pinned) })
+            .Select(method =>
+            {
+                var attribute = RpcSymbols.Find(method, symbols.RpcMethod);
+                int? pinned = RpcSymbols.TryGetArgument(attribute, 1, 0, out int ordinal) ? ordinal : null;
+                return new { Method = method, Attribute = attribute, Pinned = pinned, Id = RpcContractRules.MethodId(method, pinned) };
+            })
             .ToList();
 
         foreach (var group in methods.GroupBy(m => m.Id).Where(g => g.Count() > 1))
@@ -78,11 +82,6 @@ public sealed class MethodIdAnalyzer : DiagnosticAnalyzer
             }
         }
     }
-
-    private static int? PinnedOrdinal(IMethodSymbol method, RpcSymbols symbols) =>
-        RpcSymbols.Find(method, symbols.RpcMethod) is { ConstructorArguments.Length: 1 } attribute && attribute.ConstructorArguments[0].Value is int ordinal
-            ? ordinal
-            : null;
 
     /// <summary><c>IService.Method(int, string)</c>: overloads need their parameters to be told apart.</summary>
     private static string Name(IMethodSymbol method) =>
