@@ -476,13 +476,18 @@ public sealed partial class RpcGenerator
                 }
 
                 var key = Visit(memberType, $"member '{typeName}.{member.Name}'");
+                var assignment =
+                    required && !setsRequiredMembers ? MemberAssignment.Initializer :
+                    inConstructor ? MemberAssignment.Constructor :
+                    IsInitOnly(member) ? MemberAssignment.Initializer :
+                    MemberAssignment.Setter;
                 specs.Add(new MemberSpec(
                     Escape(member.Name),
                     memberType.ToDisplayString(RpcContractRules.FullyQualified),
                     key,
                     memberType.IsValueType,
                     positions[i],
-                    InInitializer: settable && (!inConstructor || (required && !setsRequiredMembers))));
+                    assignment));
             }
 
             return new DtoSpec(
@@ -564,6 +569,8 @@ public sealed partial class RpcGenerator
             IFieldSymbol field => field.Type,
             _ => throw new ArgumentException("A serialized member is a property or a field.", nameof(member)),
         };
+
+        private static bool IsInitOnly(ISymbol member) => member is IPropertySymbol { SetMethod.IsInitOnly: true };
 
         private static bool IsSettable(ISymbol member) => member switch
         {

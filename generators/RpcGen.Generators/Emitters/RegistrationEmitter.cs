@@ -32,7 +32,9 @@ internal static class RegistrationEmitter
         var formatters = context.QualifiedRpcClass + ".Formatters";
         foreach (var type in service.Types)
         {
-            if (type.Shape is TypeShape.Enum or TypeShape.Dto or TypeShape.Polymorphic)
+            // Builtins are the runtime's own; everything else, composed formatters included, is
+            // registered so code outside the generated classes can reach it through RpcFormatter<T>.
+            if (type.Shape != TypeShape.Builtin)
             {
                 writer.WriteLine($"{EmitContext.Serialization}.RpcFormatter<{type.Key}>.TryRegister({context.FormatterOf(type.Key, formatters)});");
             }

@@ -178,27 +178,99 @@ internal static partial class InventoryRpc
                 }
 
                 reader.Depth--;
-                return new global::Inventory.Item()
+                var result = new global::Inventory.Item();
+
+                if (count > 0)
                 {
-                    Id = id,
-                    Color = color,
-                    Size = size,
-                    Count = countValue,
-                    Price = price,
-                    Added = added,
-                    Shelf = shelf,
-                    Seen = seen,
-                    Grid = grid,
-                    Blob = blob,
-                    Tags = tags,
-                    Scores = scores,
-                    Children = children,
-                    Longs = longs,
-                    Chars = chars,
-                    ByName = byName,
-                    Labels = labels,
-                    Weights = weights,
-                };
+                    result.Id = id;
+                }
+
+                if (count > 1)
+                {
+                    result.Color = color;
+                }
+
+                if (count > 2)
+                {
+                    result.Size = size;
+                }
+
+                if (count > 3)
+                {
+                    result.Count = countValue;
+                }
+
+                if (count > 4)
+                {
+                    result.Price = price;
+                }
+
+                if (count > 5)
+                {
+                    result.Added = added;
+                }
+
+                if (count > 6)
+                {
+                    result.Shelf = shelf;
+                }
+
+                if (count > 7)
+                {
+                    result.Seen = seen;
+                }
+
+                if (count > 8)
+                {
+                    result.Grid = grid;
+                }
+
+                if (count > 9)
+                {
+                    result.Blob = blob;
+                }
+
+                if (count > 10)
+                {
+                    result.Tags = tags;
+                }
+
+                if (count > 11)
+                {
+                    result.Scores = scores;
+                }
+
+                if (count > 12)
+                {
+                    result.Children = children;
+                }
+
+                if (count > 13)
+                {
+                    result.Longs = longs;
+                }
+
+                if (count > 14)
+                {
+                    result.Chars = chars;
+                }
+
+                if (count > 15)
+                {
+                    result.ByName = byName;
+                }
+
+                if (count > 16)
+                {
+                    result.Labels = labels;
+                }
+
+                if (count > 17)
+                {
+                    result.Weights = weights;
+                }
+
+                return result;
             }
         }
 

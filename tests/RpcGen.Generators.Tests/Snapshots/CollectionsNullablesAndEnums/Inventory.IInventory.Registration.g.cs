@@ -14,7 +14,23 @@ internal static class InventoryRpcRegistration
     {
         global::RpcGen.Serialization.RpcFormatter<global::Inventory.Item>.TryRegister(global::Inventory.InventoryRpc.Formatters.ItemFormatter.Instance);
         global::RpcGen.Serialization.RpcFormatter<global::Inventory.Color>.TryRegister(global::Inventory.InventoryRpc.Formatters.ColorFormatter.Instance);
+        global::RpcGen.Serialization.RpcFormatter<global::Inventory.Size?>.TryRegister(global::Inventory.InventoryRpc.Formatters.Nullable_Size);
         global::RpcGen.Serialization.RpcFormatter<global::Inventory.Size>.TryRegister(global::Inventory.InventoryRpc.Formatters.SizeFormatter.Instance);
+        global::RpcGen.Serialization.RpcFormatter<int?>.TryRegister(global::Inventory.InventoryRpc.Formatters.Nullable_Int32);
+        global::RpcGen.Serialization.RpcFormatter<int[][]>.TryRegister(global::Inventory.InventoryRpc.Formatters.Int32_Array_Array);
+        global::RpcGen.Serialization.RpcFormatter<int[]>.TryRegister(global::Inventory.InventoryRpc.Formatters.Int32_Array);
+        global::RpcGen.Serialization.RpcFormatter<global::System.Collections.Generic.IReadOnlyList<string>>.TryRegister(global::Inventory.InventoryRpc.Formatters.IReadOnlyList_String);
+        global::RpcGen.Serialization.RpcFormatter<global::System.Collections.Generic.IEnumerable<int?>>.TryRegister(global::Inventory.InventoryRpc.Formatters.IEnumerable_Nullable_Int32);
+        global::RpcGen.Serialization.RpcFormatter<global::System.Collections.Generic.IList<global::Inventory.Item>>.TryRegister(global::Inventory.InventoryRpc.Formatters.IList_Item);
+        global::RpcGen.Serialization.RpcFormatter<global::System.Collections.Generic.ICollection<long>>.TryRegister(global::Inventory.InventoryRpc.Formatters.ICollection_Int64);
+        global::RpcGen.Serialization.RpcFormatter<global::System.Collections.Generic.IReadOnlyCollection<char>>.TryRegister(global::Inventory.InventoryRpc.Formatters.IReadOnlyCollection_Char);
+        global::RpcGen.Serialization.RpcFormatter<global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<global::Inventory.Item>>>.TryRegister(global::Inventory.InventoryRpc.Formatters.Dictionary_String_List_Item);
+        global::RpcGen.Serialization.RpcFormatter<global::System.Collections.Generic.List<global::Inventory.Item>>.TryRegister(global::Inventory.InventoryRpc.Formatters.List_Item);
+        global::RpcGen.Serialization.RpcFormatter<global::System.Collections.Generic.IDictionary<int, string>>.TryRegister(global::Inventory.InventoryRpc.Formatters.IDictionary_Int32_String);
+        global::RpcGen.Serialization.RpcFormatter<global::System.Collections.Generic.IReadOnlyDictionary<global::Inventory.Color, double>>.TryRegister(global::Inventory.InventoryRpc.Formatters.IReadOnlyDictionary_Color_Double);
+        global::RpcGen.Serialization.RpcFormatter<global::Inventory.Color[]>.TryRegister(global::Inventory.InventoryRpc.Formatters.Color_Array);
+        global::RpcGen.Serialization.RpcFormatter<global::System.Collections.Generic.List<global::Inventory.Size?>>.TryRegister(global::Inventory.InventoryRpc.Formatters.List_Nullable_Size);
+        global::RpcGen.Serialization.RpcFormatter<global::System.Collections.Generic.Dictionary<global::System.Guid, global::Inventory.Item>>.TryRegister(global::Inventory.InventoryRpc.Formatters.Dictionary_Guid_Item);
         global::RpcGen.RpcServiceRegistry.Register<global::Inventory.IInventory>(
             global::Inventory.InventoryRpc.Service,
             static channel => new global::Inventory.InventoryProxy(channel),

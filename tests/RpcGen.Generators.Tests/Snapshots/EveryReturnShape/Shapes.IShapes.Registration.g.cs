@@ -12,6 +12,8 @@ internal static class ShapesRpcRegistration
     [global::System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Register()
     {
+        global::RpcGen.Serialization.RpcFormatter<global::System.Collections.Generic.IReadOnlyList<string>>.TryRegister(global::Shapes.ShapesRpc.Formatters.IReadOnlyList_String);
+        global::RpcGen.Serialization.RpcFormatter<global::System.Collections.Generic.List<string>>.TryRegister(global::Shapes.ShapesRpc.Formatters.List_String);
         global::RpcGen.RpcServiceRegistry.Register<global::Shapes.IShapes>(
             global::Shapes.ShapesRpc.Service,
             static channel => new global::Shapes.ShapesProxy(channel),

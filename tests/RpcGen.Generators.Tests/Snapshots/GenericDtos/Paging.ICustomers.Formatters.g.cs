@@ -70,11 +70,19 @@ internal static partial class CustomersRpc
                 }
 
                 reader.Depth--;
-                return new global::Paging.Page<global::Paging.Customer>()
+                var result = new global::Paging.Page<global::Paging.Customer>();
+
+                if (count > 0)
                 {
-                    Items = items,
-                    NextToken = nextToken,
-                };
+                    result.Items = items;
+                }
+
+                if (count > 1)
+                {
+                    result.NextToken = nextToken;
+                }
+
+                return result;
             }
         }
 
@@ -169,11 +177,19 @@ internal static partial class CustomersRpc
                 }
 
                 reader.Depth--;
-                return new global::Paging.Page<int>()
+                var result = new global::Paging.Page<int>();
+
+                if (count > 0)
                 {
-                    Items = items,
-                    NextToken = nextToken,
-                };
+                    result.Items = items;
+                }
+
+                if (count > 1)
+                {
+                    result.NextToken = nextToken;
+                }
+
+                return result;
             }
         }
 

@@ -13,8 +13,10 @@ internal static class CustomersRpcRegistration
     internal static void Register()
     {
         global::RpcGen.Serialization.RpcFormatter<global::Paging.Page<global::Paging.Customer>>.TryRegister(global::Paging.CustomersRpc.Formatters.Page_CustomerFormatter.Instance);
+        global::RpcGen.Serialization.RpcFormatter<global::System.Collections.Generic.List<global::Paging.Customer>>.TryRegister(global::Paging.CustomersRpc.Formatters.List_Customer);
         global::RpcGen.Serialization.RpcFormatter<global::Paging.Customer>.TryRegister(global::Paging.CustomersRpc.Formatters.CustomerFormatter.Instance);
         global::RpcGen.Serialization.RpcFormatter<global::Paging.Page<int>>.TryRegister(global::Paging.CustomersRpc.Formatters.Page_Int32Formatter.Instance);
+        global::RpcGen.Serialization.RpcFormatter<global::System.Collections.Generic.List<int>>.TryRegister(global::Paging.CustomersRpc.Formatters.List_Int32);
         global::RpcGen.Serialization.RpcFormatter<global::Paging.Pair<global::Paging.Customer, global::Paging.Page<global::Paging.Customer>>>.TryRegister(global::Paging.CustomersRpc.Formatters.Pair_Customer_Page_CustomerFormatter.Instance);
         global::RpcGen.RpcServiceRegistry.Register<global::Paging.ICustomers>(
             global::Paging.CustomersRpc.Service,

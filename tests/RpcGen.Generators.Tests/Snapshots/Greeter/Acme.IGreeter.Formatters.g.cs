@@ -118,11 +118,17 @@ internal static partial class GreeterRpc
                 }
 
                 reader.Depth--;
-                return new global::Acme.HelloReply()
+                var result = new global::Acme.HelloReply()
                 {
-                    Message = message,
                     Lines = lines,
                 };
+
+                if (count > 0)
+                {
+                    result.Message = message;
+                }
+
+                return result;
             }
         }
     }

@@ -14,6 +14,7 @@ internal static class GreeterRpcRegistration
     {
         global::RpcGen.Serialization.RpcFormatter<global::Acme.HelloRequest>.TryRegister(global::Acme.GreeterRpc.Formatters.HelloRequestFormatter.Instance);
         global::RpcGen.Serialization.RpcFormatter<global::Acme.HelloReply>.TryRegister(global::Acme.GreeterRpc.Formatters.HelloReplyFormatter.Instance);
+        global::RpcGen.Serialization.RpcFormatter<global::System.Collections.Generic.List<string>>.TryRegister(global::Acme.GreeterRpc.Formatters.List_String);
         global::RpcGen.RpcServiceRegistry.Register<global::Acme.IGreeter>(
             global::Acme.GreeterRpc.Service,
             static channel => new global::Acme.GreeterProxy(channel),

@@ -60,10 +60,14 @@ internal static partial class Outer_InnerRpc
                 }
 
                 reader.Depth--;
-                return new global::Nesting.Outer.Request()
+                var result = new global::Nesting.Outer.Request();
+
+                if (count > 0)
                 {
-                    Value = valueValue,
-                };
+                    result.Value = valueValue;
+                }
+
+                return result;
             }
         }
 

@@ -72,12 +72,24 @@ internal static partial class MembersRpc
                 }
 
                 reader.Depth--;
-                return new global::Members.Pinned()
+                var result = new global::Members.Pinned();
+
+                if (count > 0)
                 {
-                    First = first,
-                    Last = last,
-                    AfterPins = afterPins,
-                };
+                    result.First = first;
+                }
+
+                if (count > 3)
+                {
+                    result.Last = last;
+                }
+
+                if (count > 4)
+                {
+                    result.AfterPins = afterPins;
+                }
+
+                return result;
             }
         }
 
@@ -137,11 +149,17 @@ internal static partial class MembersRpc
                 }
 
                 reader.Depth--;
-                return new global::Members.Constructed(name, age)
+                var result = new global::Members.Constructed(name, age)
                 {
-                    Nickname = nickname,
                     Required = required,
                 };
+
+                if (count > 2)
+                {
+                    result.Nickname = nickname;
+                }
+
+                return result;
             }
         }
 
@@ -180,11 +198,19 @@ internal static partial class MembersRpc
                 }
 
                 reader.Depth--;
-                return new global::Members.Point()
+                var result = new global::Members.Point();
+
+                if (count > 0)
                 {
-                    X = x,
-                    Y = y,
-                };
+                    result.X = x;
+                }
+
+                if (count > 1)
+                {
+                    result.Y = y;
+                }
+
+                return result;
             }
         }
 

@@ -276,10 +276,14 @@ internal static partial class DrawingRpc
                 }
 
                 reader.Depth--;
-                return new global::Drawing.Animal()
+                var result = new global::Drawing.Animal();
+
+                if (count > 0)
                 {
-                    Name = name,
-                };
+                    result.Name = name;
+                }
+
+                return result;
             }
         }
 
@@ -329,11 +333,19 @@ internal static partial class DrawingRpc
                 }
 
                 reader.Depth--;
-                return new global::Drawing.Dog()
+                var result = new global::Drawing.Dog();
+
+                if (count > 0)
                 {
-                    Name = name,
-                    GoodBoy = goodBoy,
-                };
+                    result.Name = name;
+                }
+
+                if (count > 1)
+                {
+                    result.GoodBoy = goodBoy;
+                }
+
+                return result;
             }
         }
 

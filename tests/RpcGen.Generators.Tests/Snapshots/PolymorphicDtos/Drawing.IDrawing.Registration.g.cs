@@ -15,8 +15,10 @@ internal static class DrawingRpcRegistration
         global::RpcGen.Serialization.RpcFormatter<global::Drawing.Shape>.TryRegister(global::Drawing.DrawingRpc.Formatters.ShapeFormatter.Instance);
         global::RpcGen.Serialization.RpcFormatter<global::Drawing.Circle>.TryRegister(global::Drawing.DrawingRpc.Formatters.CircleFormatter.Instance);
         global::RpcGen.Serialization.RpcFormatter<global::Drawing.Square>.TryRegister(global::Drawing.DrawingRpc.Formatters.SquareFormatter.Instance);
+        global::RpcGen.Serialization.RpcFormatter<global::System.Collections.Generic.List<global::Drawing.Animal>>.TryRegister(global::Drawing.DrawingRpc.Formatters.List_Animal);
         global::RpcGen.Serialization.RpcFormatter<global::Drawing.Animal>.TryRegister(global::Drawing.DrawingRpc.Formatters.AnimalFormatter.Instance);
         global::RpcGen.Serialization.RpcFormatter<global::Drawing.Dog>.TryRegister(global::Drawing.DrawingRpc.Formatters.DogFormatter.Instance);
+        global::RpcGen.Serialization.RpcFormatter<global::Drawing.IEvent[]>.TryRegister(global::Drawing.DrawingRpc.Formatters.IEvent_Array);
         global::RpcGen.Serialization.RpcFormatter<global::Drawing.IEvent>.TryRegister(global::Drawing.DrawingRpc.Formatters.IEventFormatter.Instance);
         global::RpcGen.Serialization.RpcFormatter<global::Drawing.Started>.TryRegister(global::Drawing.DrawingRpc.Formatters.StartedFormatter.Instance);
         global::RpcGen.Serialization.RpcFormatter<global::Drawing.Stopped>.TryRegister(global::Drawing.DrawingRpc.Formatters.StoppedFormatter.Instance);
