@@ -23,6 +23,9 @@ public static class BenchmarkCli
               --links tcp,uds
               --out DIR                         where latest.md/latest.svg go (default: the project's results/)
 
+          dotnet run -c Release --project tests/RpcGen.Benchmarks -- --profile --peers rpcgen --links tcp --workload small --callers 1 --seconds 10
+              Runs one cell for a while (attach `dotnet-trace collect -p PID`) and lists the types allocated per call.
+
           dotnet run -c Release --project tests/RpcGen.Benchmarks -- --bdn [--quick] [-- BenchmarkDotNet args]
               BenchmarkDotNet (MemoryDiagnoser, in-process) for the foundation benchmark: RpcGen vs the raw
               floor, small DTO, 1 and 64 callers, TCP and UDS. Run it under `taskset -c 0` for the pinned figures.
@@ -35,6 +38,11 @@ public static class BenchmarkCli
         if (args.Contains("--bdn"))
         {
             return BdnRunner.Run(args);
+        }
+
+        if (args.Contains("--profile"))
+        {
+            return await ProfileCommand.RunAsync(args, Value).ConfigureAwait(false);
         }
 
         if (!args.Contains("--compare"))

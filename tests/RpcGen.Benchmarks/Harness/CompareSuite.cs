@@ -208,7 +208,7 @@ public static class CompareSuite
         };
     }
 
-    private static async Task RunPhaseAsync(CallerDriver driver, CallerRecorder[] recorders, Task[] tasks, TimeSpan duration, TimeSpan timeout)
+    public static async Task RunPhaseAsync(CallerDriver driver, CallerRecorder[] recorders, Task[] tasks, TimeSpan duration, TimeSpan timeout)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         for (var i = 0; i < recorders.Length; i++)
