@@ -21,4 +21,35 @@ public interface IRpcChannel
     /// outcome is never reported back.
     /// </summary>
     ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request);
+
+    /// <summary>
+    /// Calls a server-streaming method. The request is sent when enumeration starts; items arrive
+    /// under flow control; disposing the enumerator early (leaving <c>await foreach</c>) cancels the
+    /// call on the server. A server failure surfaces as <see cref="RpcException"/> after the items
+    /// sent before it.
+    /// </summary>
+    IAsyncEnumerable<TResponse> InvokeServerStreaming<TRequest, TResponse>(
+        RpcStreamingMethod<TRequest, RpcVoid, TResponse> method,
+        TRequest request,
+        CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} does not support streaming calls.");
+
+    /// <summary>
+    /// Calls a client-streaming method: sends the request, then <paramref name="items"/> as the server
+    /// grants credit, and completes with the server's response.
+    /// </summary>
+    ValueTask<TResponse> InvokeClientStreamingAsync<TRequest, TRequestItem, TResponse>(
+        RpcStreamingMethod<TRequest, TRequestItem, TResponse> method,
+        TRequest request,
+        IAsyncEnumerable<TRequestItem> items,
+        CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} does not support streaming calls.");
+
+    /// <summary>Calls a duplex-streaming method: both sides stream at once, each under the other's flow control.</summary>
+    IAsyncEnumerable<TResponse> InvokeDuplexStreaming<TRequest, TRequestItem, TResponse>(
+        RpcStreamingMethod<TRequest, TRequestItem, TResponse> method,
+        TRequest request,
+        IAsyncEnumerable<TRequestItem> items,
+        CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} does not support streaming calls.");
 }

@@ -17,6 +17,25 @@ public abstract class RpcServerCall : RpcCallContext
     /// <summary>Writes the error a failed implementation produced. Called at most once per call.</summary>
     protected abstract void WriteError(Exception exception);
 
+    /// <summary>
+    /// The stream of items the client sends with a client- or duplex-streaming call. Enumerate it
+    /// once; credit is granted to the client as items are consumed.
+    /// </summary>
+    public virtual IAsyncEnumerable<TItem> GetRequestStream<TItem>(IRpcFormatter<TItem> formatter) =>
+        throw new NotSupportedException($"{GetType().Name} does not support streaming calls.");
+
+    /// <summary>
+    /// Completes a server- or duplex-streaming call: sends every item of <paramref name="items"/> as
+    /// the client grants credit, then the end of the stream (or the error the enumeration threw).
+    /// The enumeration gets <see cref="RpcCallContext.CancellationToken"/>.
+    /// </summary>
+    public virtual ValueTask CompleteStreamAsync<TItem>(IAsyncEnumerable<TItem> items, IRpcFormatter<TItem> formatter) =>
+        throw new NotSupportedException($"{GetType().Name} does not support streaming calls.");
+
+    /// <summary>Completes a server-streaming call whose implementation returns the stream through a task (e.g. <c>Task&lt;Stream&gt;</c> adapted to chunks).</summary>
+    public ValueTask CompleteStreamAsync<TItem>(Task<IAsyncEnumerable<TItem>> items, IRpcFormatter<TItem> formatter) =>
+        items.IsCompletedSuccessfully ? CompleteStreamAsync(items.Result, formatter) : AwaitStreamAsync(items, formatter);
+
     /// <summary>Completes a call whose implementation returned <see cref="Task{TResult}"/>.</summary>
     public ValueTask CompleteAsync<T>(Task<T> task, IRpcFormatter<T> formatter)
     {
@@ -79,6 +98,22 @@ public abstract class RpcServerCall : RpcCallContext
     /// <summary>Completes a one-way call whose implementation returned <see cref="Task"/>.</summary>
     public ValueTask CompleteOneWayAsync(Task task) =>
         task.IsCompletedSuccessfully ? default : new ValueTask(task);
+
+    private async ValueTask AwaitStreamAsync<TItem>(Task<IAsyncEnumerable<TItem>> items, IRpcFormatter<TItem> formatter)
+    {
+        IAsyncEnumerable<TItem> stream;
+        try
+        {
+            stream = await items.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            WriteError(ex);
+            return;
+        }
+
+        await CompleteStreamAsync(stream, formatter).ConfigureAwait(false);
+    }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask AwaitAndComplete<T>(Task<T> task, IRpcFormatter<T> formatter)

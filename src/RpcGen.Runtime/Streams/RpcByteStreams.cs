@@ -1,0 +1,143 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
+namespace RpcGen.Streams;
+
+/// <summary>
+/// Adapts <see cref="Stream"/> to the chunk streams the transports carry. Called by generated code
+/// for <c>Stream</c> parameters and results.
+/// </summary>
+public static class RpcByteStreams
+{
+    /// <summary>The size of the chunks a stream is cut into: large enough to amortize a frame, small enough to interleave with other calls.</summary>
+    public const int ChunkSize = 64 * 1024;
+
+    /// <summary>
+    /// Reads <paramref name="stream"/> in chunks. Each chunk is valid only until the next one is
+    /// requested (the buffer is reused); transports copy it into a frame before asking for more.
+    /// The stream is disposed at the end.
+    /// </summary>
+    public static async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadChunksAsync(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
+        {
+            while (true)
+            {
+                var read = await stream.ReadAsync(buffer.AsMemory(0, ChunkSize), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    yield break;
+                }
+
+                yield return buffer.AsMemory(0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            await stream.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads the stream a task produces, in chunks (for implementations returning <c>Task&lt;Stream&gt;</c>).</summary>
+    public static async Task<IAsyncEnumerable<ReadOnlyMemory<byte>>> ReadChunksAsync(Task<Stream> stream) =>
+        ReadChunksAsync(await stream.ConfigureAwait(false));
+
+    /// <summary>Reads the stream a task produces, in chunks (for implementations returning <c>ValueTask&lt;Stream&gt;</c>).</summary>
+    public static async Task<IAsyncEnumerable<ReadOnlyMemory<byte>>> ReadChunksAsync(ValueTask<Stream> stream) =>
+        ReadChunksAsync(await stream.ConfigureAwait(false));
+
+    /// <summary>Presents a chunk stream as a read-only <see cref="Stream"/>; disposing it early cancels the transfer.</summary>
+    public static Stream AsStream(IAsyncEnumerable<ReadOnlyMemory<byte>> chunks) => new ChunkReadStream(chunks);
+
+    private sealed class ChunkReadStream(IAsyncEnumerable<ReadOnlyMemory<byte>> chunks) : Stream
+    {
+        private IAsyncEnumerator<ReadOnlyMemory<byte>>? _enumerator;
+        private ReadOnlyMemory<byte> _current;
+        private bool _finished;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) =>
+            ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (buffer.IsEmpty)
+            {
+                return 0;
+            }
+
+            while (_current.IsEmpty)
+            {
+                if (_finished)
+                {
+                    return 0;
+                }
+
+                _enumerator ??= chunks.GetAsyncEnumerator(cancellationToken);
+                if (!await _enumerator.MoveNextAsync().ConfigureAwait(false))
+                {
+                    _finished = true;
+                    return 0;
+                }
+
+                _current = _enumerator.Current;
+            }
+
+            var count = Math.Min(buffer.Length, _current.Length);
+            _current.Span[..count].CopyTo(buffer.Span);
+            _current = _current[count..];
+            return count;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override async ValueTask DisposeAsync()
+        {
+            if (_enumerator is not null)
+            {
+                await _enumerator.DisposeAsync().ConfigureAwait(false);
+                _enumerator = null;
+            }
+
+            await base.DisposeAsync().ConfigureAwait(false);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && _enumerator is not null)
+            {
+                _enumerator.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                _enumerator = null;
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}
