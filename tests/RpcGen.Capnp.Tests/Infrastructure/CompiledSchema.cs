@@ -34,7 +34,13 @@ internal sealed partial class CompiledSchema
             }
             else if ((m = GroupLine().Match(line)).Success && current.Struct is not null)
             {
-                scopes.Push(("group", Join(current.Name, m.Groups["name"].Value), current.Struct));
+                var path = Join(current.Name, m.Groups["name"].Value);
+                if (m.Groups["tag"].Success)
+                {
+                    current.Struct.GroupUnionTags[path] = int.Parse(m.Groups["tag"].Value, CultureInfo.InvariantCulture);
+                }
+
+                scopes.Push(("group", path, current.Struct));
             }
             else if ((m = UnionLine().Match(line)).Success && current.Struct is not null)
             {
@@ -72,7 +78,7 @@ internal sealed partial class CompiledSchema
     [GeneratedRegex(@"^struct (?<name>\w+) @0x[0-9a-f]+ (?:\(.*\) )?\{\s+# (?<bytes>\d+) bytes, (?<ptrs>\d+) ptrs")]
     private static partial Regex StructLine();
 
-    [GeneratedRegex(@"^(?<name>\w+) :group \{")]
+    [GeneratedRegex(@"^(?<name>\w+) :group \{(?:\s+# union tag = (?<tag>\d+))?")]
     private static partial Regex GroupLine();
 
     [GeneratedRegex(@"^(?:(?<name>\w+) :)?union \{\s+# tag bits \[(?<start>\d+), (?<end>\d+)\)")]
@@ -88,6 +94,9 @@ internal sealed record CompiledStruct(string Name, int DataBytes, int Pointers)
 
     /// <summary>Start bit of each union's tag, keyed by the union's path ("" for the struct's unnamed union).</summary>
     public Dictionary<string, int> UnionTagBits { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Union tags of groups (and named unions, which print as groups) that are union members.</summary>
+    public Dictionary<string, int> GroupUnionTags { get; } = new(StringComparer.Ordinal);
 
     public CompiledField this[string path] => Fields[path];
 }
