@@ -32,6 +32,12 @@ public sealed class RawClient : IAsyncDisposable
     private RawBuffer _spare = new(64 * 1024);
     private bool _flushing;
 
+    // Coalesced mode: true while the receive loop completes a batch of replies. The callers it
+    // resumes (inline, on the loop's thread) only append their next request; the loop sends them all
+    // with one system call when the batch is done. Without this, callers resumed one after another
+    // on one thread would each find no send in flight and send alone.
+    private bool _corked;
+
     private RawClient(Socket socket, RawSendMode mode)
     {
         _socket = socket;
@@ -172,7 +178,7 @@ public sealed class RawClient : IAsyncDisposable
             lock (_coalesceGate)
             {
                 _pending.Append(slot.Request.Written.Span);
-                if (_flushing)
+                if (_flushing || _corked)
                 {
                     return;
                 }
@@ -233,6 +239,38 @@ public sealed class RawClient : IAsyncDisposable
         {
             _sendLock.Release();
         }
+    }
+
+    private void Cork()
+    {
+        if (_mode == RawSendMode.Coalesced)
+        {
+            lock (_coalesceGate)
+            {
+                _corked = true;
+            }
+        }
+    }
+
+    private void Uncork()
+    {
+        if (_mode != RawSendMode.Coalesced)
+        {
+            return;
+        }
+
+        lock (_coalesceGate)
+        {
+            _corked = false;
+            if (_flushing || _pending.Length == 0)
+            {
+                return;
+            }
+
+            _flushing = true;
+        }
+
+        Flush();
     }
 
     private void Flush()
@@ -299,18 +337,26 @@ public sealed class RawClient : IAsyncDisposable
 
                 input.Received(received);
                 minimumFree = 4096;
-                while (RawFrame.TryReadHeader(input.Available, out var payloadLength, out var callId, out var method))
+                Cork();
+                try
                 {
-                    var frameLength = RawFrame.HeaderSize + payloadLength;
-                    if (input.Count < frameLength)
+                    while (RawFrame.TryReadHeader(input.Available, out var payloadLength, out var callId, out var method))
                     {
-                        minimumFree = Math.Max(minimumFree, frameLength - input.Count);
-                        break;
-                    }
+                        var frameLength = RawFrame.HeaderSize + payloadLength;
+                        if (input.Count < frameLength)
+                        {
+                            minimumFree = Math.Max(minimumFree, frameLength - input.Count);
+                            break;
+                        }
 
-                    var payload = input.AvailableMemory.Slice(RawFrame.HeaderSize, payloadLength);
-                    input.Consume(frameLength);
-                    Complete(SlotFor(callId), method, payload);
+                        var payload = input.AvailableMemory.Slice(RawFrame.HeaderSize, payloadLength);
+                        input.Consume(frameLength);
+                        Complete(SlotFor(callId), method, payload);
+                    }
+                }
+                finally
+                {
+                    Uncork();
                 }
             }
         }
