@@ -21,6 +21,14 @@ public sealed class RpcLimits
     /// </summary>
     public int MaxPendingBytes { get; init; } = 8 * 1024 * 1024;
 
+    /// <summary>
+    /// The flow-control window of each stream, in bytes (each item costs its payload plus a 32-byte
+    /// header): a producer may have at most this much unconsumed at the receiver, so a slow consumer
+    /// stops its producer instead of growing memory. Default 1 MiB. An item larger than the window
+    /// fails its stream.
+    /// </summary>
+    public int StreamWindowBytes { get; init; } = 1024 * 1024;
+
     /// <summary>How long a graceful shutdown waits for in-flight calls before it closes connections. Default 5 s.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -30,5 +38,6 @@ public sealed class RpcLimits
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxFrameBytes, 64);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxConcurrentCalls, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxPendingBytes, 4096);
+        ArgumentOutOfRangeException.ThrowIfLessThan(StreamWindowBytes, 4096);
     }
 }

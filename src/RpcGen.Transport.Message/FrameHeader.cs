@@ -8,10 +8,10 @@ namespace RpcGen.Transport.Message;
 /// offset size field
 ///  0     2    magic 'R' 'G'
 ///  2     1    kind (<see cref="FrameKind"/>)
-///  3     1    flags (must be zero in protocol version 1)
+///  3     1    flags (<see cref="FrameFlags"/>; undefined bits must be zero)
 ///  4     4    payload length in bytes
 ///  8     4    call id (chosen by the caller, unique among its calls in flight)
-/// 12     4    method id (requests only)
+/// 12     4    method id (requests); granted bytes (stream credit)
 /// 16     8    service id (requests only)
 /// 24     8    deadline: the caller's remaining time in microseconds (requests; 0 = none)
 /// </code>

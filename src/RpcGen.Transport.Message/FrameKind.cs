@@ -23,4 +23,30 @@ public enum FrameKind : byte
 
     /// <summary>The sender closes the connection because the receiver broke the protocol; payload <c>[code, message]</c>.</summary>
     Abort = 7,
+
+    /// <summary>One item of the stream of the call with the same call id; direction given by <see cref="FrameFlags.FromCaller"/>.</summary>
+    StreamItem = 8,
+
+    /// <summary>The end of a stream: no payload when it ended normally, <c>[code, message]</c> when the producer failed.</summary>
+    StreamEnd = 9,
+
+    /// <summary>Grants the producer of a stream more bytes; the amount is carried in the method-id field.</summary>
+    StreamCredit = 10,
+}
+
+/// <summary>Bits of the header's flags byte.</summary>
+[Flags]
+public enum FrameFlags : byte
+{
+    /// <summary>No flags.</summary>
+    None = 0,
+
+    /// <summary>
+    /// On stream frames: sent by the side that made the call (so it concerns the receiver's inbound
+    /// call with that id); clear when sent by the side serving it.
+    /// </summary>
+    FromCaller = 0x80,
+
+    /// <summary>The bits a version-1 peer may set.</summary>
+    Defined = FromCaller,
 }

@@ -69,13 +69,13 @@ public static class FrameParser
             return FrameParseStatus.Invalid;
         }
 
-        if (available >= 3 && (bytes[2] < (byte)FrameKind.Request || bytes[2] > (byte)FrameKind.Abort))
+        if (available >= 3 && (bytes[2] < (byte)FrameKind.Request || bytes[2] > (byte)FrameKind.StreamCredit))
         {
             error = UnknownKind;
             return FrameParseStatus.Invalid;
         }
 
-        if (available >= 4 && bytes[3] != 0)
+        if (available >= 4 && (bytes[3] & ~(byte)FrameFlags.Defined) != 0)
         {
             error = UnsupportedFlags;
             return FrameParseStatus.Invalid;

@@ -51,6 +51,10 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
     private readonly Dictionary<uint, ServerCall> _inbound = new();
     private int _inflight;
 
+    // The highest call id the peer has used: a stream frame for a higher, never-used id is bogus,
+    // while one for a lower id may just be late (the call ended while it was on the wire).
+    private uint _highestInboundCallId;
+
     // Open → Draining (this side stopped accepting new inbound calls) → Closed.
     private int _state;
 
@@ -177,6 +181,94 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
 
         frame.WriteHeader(new FrameHeader(FrameKind.OneWay, 0, frame.PayloadLength, 0, method.Id, method.Service.Id, 0));
         return WriteFrameAsync(frame);
+    }
+
+    public IAsyncEnumerable<TResponse> InvokeServerStreaming<TRequest, TResponse>(RpcStreamingMethod<TRequest, RpcVoid, TResponse> method, TRequest request, CancellationToken cancellationToken) =>
+        StreamResponsesAsync<TRequest, RpcVoid, TResponse>(method, request, items: null, cancellationToken);
+
+    public IAsyncEnumerable<TResponse> InvokeDuplexStreaming<TRequest, TRequestItem, TResponse>(RpcStreamingMethod<TRequest, TRequestItem, TResponse> method, TRequest request, IAsyncEnumerable<TRequestItem> items, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        return StreamResponsesAsync(method, request, items, cancellationToken);
+    }
+
+    public ValueTask<TResponse> InvokeClientStreamingAsync<TRequest, TRequestItem, TResponse>(RpcStreamingMethod<TRequest, TRequestItem, TResponse> method, TRequest request, IAsyncEnumerable<TRequestItem> items, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        try
+        {
+            var call = StartStreamingCall(method, request, items, cancellationToken);
+            return new ValueTask<TResponse>(call.Response);
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException)
+        {
+            return ValueTask.FromException<TResponse>(ex);
+        }
+    }
+
+    private async IAsyncEnumerable<TResponse> StreamResponsesAsync<TRequest, TRequestItem, TResponse>(
+        RpcStreamingMethod<TRequest, TRequestItem, TResponse> method,
+        TRequest request,
+        IAsyncEnumerable<TRequestItem>? items,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // The call starts when enumeration starts, like any lazy sequence.
+        var call = StartStreamingCall(method, request, items, cancellationToken);
+        await foreach (var item in call.Responses.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            yield return item;
+        }
+    }
+
+    private StreamingCall<TRequestItem, TResponse> StartStreamingCall<TRequest, TRequestItem, TResponse>(
+        RpcStreamingMethod<TRequest, TRequestItem, TResponse> method,
+        TRequest request,
+        IAsyncEnumerable<TRequestItem>? items,
+        CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (RefuseNewCall() is { } refused)
+        {
+            throw refused;
+        }
+
+        TimeSpan? timeout = null;
+        if ((RpcDeadline.Current ?? (_defaultTimeout is { } t ? DateTime.UtcNow + t : null)) is { } deadline)
+        {
+            timeout = deadline - DateTime.UtcNow;
+            if (timeout <= TimeSpan.Zero)
+            {
+                throw new RpcException(RpcStatusCode.DeadlineExceeded, $"The deadline of {method.FullName} passed before it was sent.");
+            }
+        }
+
+        var frame = BuildFrame(request, method.RequestFormatter, "request");
+        var call = new StreamingCall<TRequestItem, TResponse>(this, method, method.ResponseFormatter);
+        if (!TryAddPending(call))
+        {
+            FrameBuffer.Return(frame);
+            var closed = Disconnected();
+            call.Fail(closed, RpcStatusCode.Disconnected);
+            throw closed;
+        }
+
+        call.Open(_limits.StreamWindowBytes);
+        var micros = timeout is { } left ? Math.Max(1, (long)left.TotalMicroseconds) : 0;
+        frame.WriteHeader(new FrameHeader(FrameKind.Request, 0, frame.PayloadLength, call.CallId, method.Id, method.Service.Id, micros));
+        call.Arm(cancellationToken, timeout);
+        var write = WriteFrameAsync(frame);
+        if (!write.IsCompletedSuccessfully)
+        {
+            _ = FailIfWriteFailsAsync(write, call);
+        }
+
+        call.StartReceiving();
+        if (items is not null)
+        {
+            _ = call.SendRequestsAsync(items, method.RequestItemFormatter);
+        }
+
+        return call;
     }
 
     internal bool TryRemovePending(PendingCall call)
@@ -317,6 +409,46 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
         }
     }
 
+    /// <summary>Builds a frame around <paramref name="value"/>; throws <see cref="RpcException"/> when it cannot be serialized or is over the limit.</summary>
+    internal FrameBuffer BuildFrame<T>(T value, IRpcFormatter<T> formatter, string what)
+    {
+        var frame = FrameBuffer.Rent();
+        if (BuildPayload(frame, value, formatter, what) is { } invalid)
+        {
+            FrameBuffer.Return(frame);
+            throw invalid;
+        }
+
+        return frame;
+    }
+
+    internal void SendCredit(uint callId, FrameFlags flags, uint bytes)
+    {
+        var frame = FrameBuffer.Rent();
+        frame.WriteHeader(new FrameHeader(FrameKind.StreamCredit, (byte)flags, 0, callId, bytes, 0, 0));
+        var write = WriteFrameAsync(frame);
+        if (!write.IsCompletedSuccessfully)
+        {
+            _ = IgnoreFailure(write);
+        }
+    }
+
+    internal void SendStreamEnd(uint callId, FrameFlags flags, RpcException? error)
+    {
+        var frame = FrameBuffer.Rent();
+        if (error is not null)
+        {
+            ErrorPayload.Write(frame, error.StatusCode, error.Message);
+        }
+
+        frame.WriteHeader(new FrameHeader(FrameKind.StreamEnd, (byte)flags, frame.PayloadLength, callId, 0, 0, 0));
+        var write = WriteFrameAsync(frame);
+        if (!write.IsCompletedSuccessfully)
+        {
+            _ = IgnoreFailure(write);
+        }
+    }
+
     internal void OnInboundFinished(ServerCall call)
     {
         if (!call.IsOneWay)
@@ -383,14 +515,15 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
             return;
         }
 
-        var call = new ServerCall(this, method, header.CallId, oneWay, header.DeadlineMicroseconds);
+        var call = new ServerCall(this, method, header.CallId, oneWay, header.DeadlineMicroseconds, _limits.StreamWindowBytes);
         if (!oneWay)
         {
             lock (_inbound)
             {
+                _highestInboundCallId = Math.Max(_highestInboundCallId, header.CallId);
                 if (!_inbound.TryAdd(header.CallId, call))
                 {
-                    throw new ProtocolViolationException($"The peer reused call id {header.CallId} while that call is still running.");
+                    throw new ProtocolViolation($"The peer reused call id {header.CallId} while that call is still running.");
                 }
             }
         }
@@ -451,7 +584,7 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
 
                         if (status == FrameParseStatus.Invalid)
                         {
-                            throw new ProtocolViolationException(error!);
+                            throw new ProtocolViolation(error!);
                         }
 
                         HandleFrame(header, payload);
@@ -473,7 +606,7 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
                 }
             }
         }
-        catch (ProtocolViolationException ex)
+        catch (ProtocolViolation ex)
         {
             reason = new RpcException(RpcStatusCode.ProtocolError, $"Protocol error from {Peer}: {ex.Message}");
             RpcLog.ProtocolViolation(Logger, Id, Peer, ex.Message);
@@ -515,6 +648,73 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
             case FrameKind.Abort:
                 var abort = ErrorPayload.Read(payload);
                 throw new RpcException(RpcStatusCode.Disconnected, $"The peer aborted the connection: {abort.Message}");
+            case FrameKind.StreamItem:
+            case FrameKind.StreamEnd:
+            case FrameKind.StreamCredit:
+                HandleStreamFrame(header, payload);
+                break;
+        }
+    }
+
+    private void HandleStreamFrame(in FrameHeader header, in ReadOnlySequence<byte> payload)
+    {
+        var error = header.Kind == FrameKind.StreamEnd && header.PayloadLength > 0 ? ErrorPayload.Read(payload) : null;
+        if (((FrameFlags)header.Flags & FrameFlags.FromCaller) != 0)
+        {
+            // The peer's own call, which this side serves.
+            ServerCall? call;
+            lock (_inbound)
+            {
+                _inbound.TryGetValue(header.CallId, out call);
+                if (call is null && header.CallId > _highestInboundCallId)
+                {
+                    throw new ProtocolViolation($"The peer sent a stream frame for call {header.CallId}, which it never made.");
+                }
+            }
+
+            switch (header.Kind)
+            {
+                case FrameKind.StreamItem:
+                    call?.OnStreamItem(payload);
+                    break;
+                case FrameKind.StreamEnd:
+                    call?.OnStreamEnd(error);
+                    break;
+                default:
+                    call?.OnCredit(header.MethodId);
+                    break;
+            }
+
+            return;
+        }
+
+        // A call this side made. A stream end finishes the call, so it leaves the table.
+        PendingCall? pending;
+        lock (_pending)
+        {
+            _pending.TryGetValue(header.CallId, out pending);
+            if (pending is null && header.CallId > _lastCallId)
+            {
+                throw new ProtocolViolation($"The peer sent a stream frame for call {header.CallId}, which this side never made.");
+            }
+
+            if (pending is not null && header.Kind == FrameKind.StreamEnd && pending.EndsWithStream)
+            {
+                _pending.Remove(header.CallId);
+            }
+        }
+
+        switch (header.Kind)
+        {
+            case FrameKind.StreamItem:
+                pending?.OnStreamItem(payload);
+                break;
+            case FrameKind.StreamEnd:
+                pending?.OnStreamEnd(error);
+                break;
+            default:
+                pending?.OnCredit(header.MethodId);
+                break;
         }
     }
 
@@ -566,7 +766,7 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
     /// queued meanwhile by other callers go out with the next flush, so under load many frames share
     /// one system call, and a lone caller sends on its own thread without a hop.
     /// </summary>
-    private ValueTask WriteFrameAsync(FrameBuffer frame)
+    internal ValueTask WriteFrameAsync(FrameBuffer frame)
     {
         if (_closeReason is { } reason)
         {
@@ -777,7 +977,7 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
 
         foreach (var call in inbound)
         {
-            call.Cancel();
+            call.Abort(new RpcException(RpcStatusCode.Disconnected, reason.Message, reason));
         }
 
         // Become the drainer for good, so no writer touches the link while it closes (writers see
@@ -814,9 +1014,6 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
         _closed.TrySetResult();
         _onClosed?.Invoke(this);
     }
-
-    /// <summary>A broken protocol rule; aborts the connection.</summary>
-    private sealed class ProtocolViolationException(string message) : Exception(message);
 
     private RpcException Disconnected() =>
         new(RpcStatusCode.Disconnected, _closeReason?.Message ?? "The connection is closed.");

@@ -49,7 +49,22 @@ internal abstract class PendingCall
     /// <summary>Fails the call.</summary>
     public abstract void Fail(Exception exception, RpcStatusCode status);
 
-    private void OnCallerCancelled()
+    /// <summary>An item of the call's response stream arrived.</summary>
+    public virtual void OnStreamItem(in ReadOnlySequence<byte> payload) =>
+        throw new ProtocolViolation($"The peer sent a stream item for call {CallId}, which has no response stream.");
+
+    /// <summary>The call's response stream ended; the call was removed from the table.</summary>
+    public virtual void OnStreamEnd(RpcException? error) =>
+        throw new ProtocolViolation($"The peer ended a stream of call {CallId}, which has no response stream.");
+
+    /// <summary>The server granted credit for the call's request stream.</summary>
+    public virtual void OnCredit(uint bytes) =>
+        throw new ProtocolViolation($"The peer granted credit for call {CallId}, which has no request stream.");
+
+    /// <summary>The call's response ends its stream; true for shapes whose answer is a stream.</summary>
+    public virtual bool EndsWithStream => false;
+
+    protected void OnCallerCancelled()
     {
         if (Connection.TryRemovePending(this))
         {

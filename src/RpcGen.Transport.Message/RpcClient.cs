@@ -62,6 +62,18 @@ public sealed class RpcClient : IRpcChannel, IAsyncDisposable
     public ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request) =>
         _connection.SendAsync(method, request);
 
+    /// <inheritdoc />
+    public IAsyncEnumerable<TResponse> InvokeServerStreaming<TRequest, TResponse>(RpcStreamingMethod<TRequest, RpcVoid, TResponse> method, TRequest request, CancellationToken cancellationToken) =>
+        _connection.InvokeServerStreaming(method, request, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<TResponse> InvokeClientStreamingAsync<TRequest, TRequestItem, TResponse>(RpcStreamingMethod<TRequest, TRequestItem, TResponse> method, TRequest request, IAsyncEnumerable<TRequestItem> items, CancellationToken cancellationToken) =>
+        _connection.InvokeClientStreamingAsync(method, request, items, cancellationToken);
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<TResponse> InvokeDuplexStreaming<TRequest, TRequestItem, TResponse>(RpcStreamingMethod<TRequest, TRequestItem, TResponse> method, TRequest request, IAsyncEnumerable<TRequestItem> items, CancellationToken cancellationToken) =>
+        _connection.InvokeDuplexStreaming(method, request, items, cancellationToken);
+
     /// <summary>Closes the connection; calls still waiting fail with <see cref="RpcStatusCode.Disconnected"/>.</summary>
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 }

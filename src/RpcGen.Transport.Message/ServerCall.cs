@@ -25,13 +25,30 @@ internal sealed class ServerCall : RpcServerCall
     // so a token created later starts out cancelled.
     private volatile bool _cancelRequested;
     private int _answered;
+    private readonly int _streamWindow;
 
-    public ServerCall(MessageConnection connection, RpcMethodInfo method, uint callId, bool oneWay, long deadlineMicroseconds)
+    // The client's stream of items (client and duplex streaming); created when the implementation
+    // asks for it, which is when the client first gets credit.
+    private IStreamReceiver? _requestStream;
+
+    // Our stream of items to the client (server and duplex streaming).
+    private readonly StreamSender? _responseStream;
+
+    public ServerCall(MessageConnection connection, RpcMethodInfo method, uint callId, bool oneWay, long deadlineMicroseconds, int streamWindow)
     {
         _connection = connection;
         _method = method;
         CallId = callId;
         IsOneWay = oneWay;
+        _streamWindow = streamWindow;
+
+        // The sender must exist before the client's first credit is read, which can be before the
+        // implementation produces its stream (e.g. an async method returning a Stream).
+        if (method.Kind is RpcMethodKind.ServerStreaming or RpcMethodKind.DuplexStreaming)
+        {
+            _responseStream = new StreamSender(connection, callId, senderIsCaller: false);
+        }
+
         if (deadlineMicroseconds > 0)
         {
             var remaining = TimeSpan.FromMicroseconds(deadlineMicroseconds);
@@ -75,6 +92,63 @@ internal sealed class ServerCall : RpcServerCall
 
             return cts.Token;
         }
+    }
+
+    public override IAsyncEnumerable<TItem> GetRequestStream<TItem>(IRpcFormatter<TItem> formatter)
+    {
+        if (_method.Kind is not (RpcMethodKind.ClientStreaming or RpcMethodKind.DuplexStreaming))
+        {
+            throw new InvalidOperationException($"{_method.FullName} has no request stream.");
+        }
+
+        var receiver = new StreamReceiver<TItem>(_connection, CallId, receiverIsCaller: false, formatter, _streamWindow, onAbandoned: null);
+        if (Interlocked.CompareExchange(ref _requestStream, receiver, null) is not null)
+        {
+            throw new InvalidOperationException("The request stream of a call can be taken once.");
+        }
+
+        if (_cancelRequested)
+        {
+            receiver.Fail(new OperationCanceledException("The call was cancelled."));
+        }
+
+        receiver.Start();
+        return receiver;
+    }
+
+    public override async ValueTask CompleteStreamAsync<TItem>(IAsyncEnumerable<TItem> items, IRpcFormatter<TItem> formatter)
+    {
+        if (_responseStream is null)
+        {
+            throw new InvalidOperationException($"{_method.FullName} has no response stream.");
+        }
+
+        if (Interlocked.Exchange(ref _answered, 1) != 0)
+        {
+            return;
+        }
+
+        var outcome = await _responseStream.SendAsync(items, formatter, CancellationToken).ConfigureAwait(false);
+        RpcTelemetry.StopServer(_method, _startTimestamp, outcome, _activity);
+    }
+
+    /// <summary>A stream frame from the client for this call arrived.</summary>
+    public void OnStreamItem(in System.Buffers.ReadOnlySequence<byte> payload) =>
+        (Volatile.Read(ref _requestStream) ?? throw new ProtocolViolation($"The peer sent on request stream {CallId} before it was open.")).OnItem(payload);
+
+    /// <summary>The client ended its request stream.</summary>
+    public void OnStreamEnd(RpcException? error) =>
+        (Volatile.Read(ref _requestStream) ?? throw new ProtocolViolation($"The peer ended request stream {CallId} before it was open.")).OnEnd(error);
+
+    /// <summary>The client granted credit for our response stream.</summary>
+    public void OnCredit(uint bytes) =>
+        (_responseStream ?? throw new ProtocolViolation($"The peer granted credit for call {CallId}, which has no response stream.")).OnCredit(bytes);
+
+    /// <summary>The connection is gone: fire the token and fail the request stream.</summary>
+    public void Abort(RpcException reason)
+    {
+        Cancel();
+        Volatile.Read(ref _requestStream)?.Fail(reason);
     }
 
     /// <summary>The caller cancelled, or the connection is gone: fire the token.</summary>

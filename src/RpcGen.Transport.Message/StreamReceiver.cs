@@ -1,0 +1,157 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using RpcGen.Serialization;
+
+namespace RpcGen.Transport.Message;
+
+/// <summary>The receiving end of a stream as the connection's reader sees it.</summary>
+internal interface IStreamReceiver
+{
+    /// <summary>An item arrived. Throws <see cref="ProtocolViolation"/> when the peer broke flow control or sent after the end.</summary>
+    void OnItem(in ReadOnlySequence<byte> payload);
+
+    /// <summary>The producer ended the stream, with an error or without.</summary>
+    void OnEnd(RpcException? error);
+
+    /// <summary>The stream cannot continue (call cancelled, connection lost).</summary>
+    void Fail(Exception error);
+}
+
+/// <summary>
+/// The consuming end of a stream. Items are decoded as they arrive and queued; the producer may only
+/// have <see cref="RpcLimits.StreamWindowBytes"/> unconsumed (plus one item), and credit flows back as
+/// the consumer takes items, so a consumer that stalls stops its producer.
+/// </summary>
+/// <remarks>
+/// Flow control, from the receiver's side: <c>_outstanding</c> is what this side has granted and not
+/// yet received. The producer sends only while its own view of the credit is positive, and that view
+/// never exceeds ours (we add before the Credit frame leaves), so an item arriving while
+/// <c>_outstanding</c> is not positive is a violation, not a race.
+/// </remarks>
+internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
+{
+    private readonly MessageConnection _connection;
+    private readonly uint _callId;
+    private readonly FrameFlags _creditFlags;
+    private readonly IRpcFormatter<T> _formatter;
+    private readonly int _window;
+    private readonly Action? _onAbandoned;
+    private readonly Channel<(T Item, int Cost)> _items = Channel.CreateUnbounded<(T, int)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+
+    // Granted and not yet received; written by the reader (items) and the consumer (grants).
+    private long _outstanding;
+
+    // Consumed since the last Credit frame; only the consumer touches it.
+    private int _unreported;
+
+    // Set by the reader when the producer's StreamEnd arrived (or the stream failed).
+    private bool _ended;
+    private int _enumerated;
+
+    public StreamReceiver(MessageConnection connection, uint callId, bool receiverIsCaller, IRpcFormatter<T> formatter, int window, Action? onAbandoned)
+    {
+        _connection = connection;
+        _callId = callId;
+        _creditFlags = receiverIsCaller ? FrameFlags.FromCaller : FrameFlags.None;
+        _formatter = formatter;
+        _window = window;
+        _onAbandoned = onAbandoned;
+    }
+
+    /// <summary>Grants the first window; call once the producer can know the stream exists.</summary>
+    public void Start() => Grant(_window);
+
+    public void OnItem(in ReadOnlySequence<byte> payload)
+    {
+        if (Volatile.Read(ref _ended))
+        {
+            throw new ProtocolViolation($"The peer sent an item on stream {_callId} after its end.");
+        }
+
+        var cost = checked((int)payload.Length + FrameHeader.Size);
+        if (Interlocked.Add(ref _outstanding, -cost) + cost <= 0)
+        {
+            throw new ProtocolViolation($"The peer sent on stream {_callId} without credit (flow-control window violated).");
+        }
+
+        T item;
+        try
+        {
+            item = RpcSerializer.Deserialize(payload, _formatter);
+        }
+        catch (RpcException ex)
+        {
+            Fail(ex);
+            _onAbandoned?.Invoke();
+            return;
+        }
+
+        _items.Writer.TryWrite((item, cost));
+    }
+
+    public void OnEnd(RpcException? error)
+    {
+        if (Volatile.Read(ref _ended))
+        {
+            throw new ProtocolViolation($"The peer ended stream {_callId} twice.");
+        }
+
+        Volatile.Write(ref _ended, true);
+        _items.Writer.TryComplete(error);
+    }
+
+    public void Fail(Exception error)
+    {
+        Volatile.Write(ref _ended, true);
+        _items.Writer.TryComplete(error);
+    }
+
+    public async IAsyncEnumerator<T> GetAsyncEnumerator(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _enumerated, 1) != 0)
+        {
+            throw new InvalidOperationException("A stream can be enumerated once.");
+        }
+
+        var finished = false;
+        try
+        {
+            var reader = _items.Reader;
+            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var entry))
+                {
+                    Consumed(entry.Cost);
+                    yield return entry.Item;
+                }
+            }
+
+            finished = true;
+        }
+        finally
+        {
+            if (!finished)
+            {
+                // The consumer left early (break, exception, cancellation): tell the producer.
+                _onAbandoned?.Invoke();
+            }
+        }
+    }
+
+    private void Consumed(int cost)
+    {
+        _unreported += cost;
+        if (_unreported >= _window / 2 && !Volatile.Read(ref _ended))
+        {
+            Grant(_unreported);
+            _unreported = 0;
+        }
+    }
+
+    private void Grant(int bytes)
+    {
+        Interlocked.Add(ref _outstanding, bytes);
+        _connection.SendCredit(_callId, _creditFlags, (uint)bytes);
+    }
+}

@@ -1,0 +1,96 @@
+using RpcGen.Serialization;
+
+namespace RpcGen.Transport.Message;
+
+/// <summary>
+/// The producing end of a stream: sends items while the receiver's credit is positive, then the end
+/// of the stream (or the producer's error).
+/// </summary>
+internal sealed class StreamSender
+{
+    // Credit above this is a peer granting nonsense; no window is that large.
+    private const long MaxCredit = int.MaxValue;
+
+    private readonly MessageConnection _connection;
+    private readonly uint _callId;
+    private readonly FrameFlags _flags;
+
+    // Bytes the receiver granted minus bytes sent. Written by the reader (grants) and the producer.
+    private long _credit;
+    private TaskCompletionSource? _creditArrived;
+
+    public StreamSender(MessageConnection connection, uint callId, bool senderIsCaller)
+    {
+        _connection = connection;
+        _callId = callId;
+        _flags = senderIsCaller ? FrameFlags.FromCaller : FrameFlags.None;
+    }
+
+    /// <summary>The receiver granted more bytes. Runs on the connection's reader.</summary>
+    public void OnCredit(uint bytes)
+    {
+        if (bytes == 0 || Interlocked.Add(ref _credit, bytes) > MaxCredit)
+        {
+            throw new ProtocolViolation($"The peer granted an invalid amount of credit ({bytes} bytes) on stream {_callId}.");
+        }
+
+        Interlocked.Exchange(ref _creditArrived, null)?.TrySetResult();
+    }
+
+    /// <summary>
+    /// Sends every item, then the end. Returns normally when <paramref name="cancellationToken"/>
+    /// stops it (the call is over and nobody reads the stream any more).
+    /// </summary>
+    public async Task<RpcStatusCode> SendAsync<T>(IAsyncEnumerable<T> items, IRpcFormatter<T> formatter, CancellationToken cancellationToken)
+    {
+        RpcException? failure = null;
+        try
+        {
+            await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                // Serialize before asking for the next item: chunk producers reuse their buffer.
+                var frame = _connection.BuildFrame(item, formatter, "stream item");
+                await WaitForCreditAsync(cancellationToken).ConfigureAwait(false);
+                Interlocked.Add(ref _credit, -(frame.PayloadLength + FrameHeader.Size));
+                frame.WriteHeader(new FrameHeader(FrameKind.StreamItem, (byte)_flags, frame.PayloadLength, _callId, 0, 0, 0));
+                await _connection.WriteFrameAsync(frame).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return RpcStatusCode.Cancelled;
+        }
+        catch (RpcException ex) when (ex.StatusCode == RpcStatusCode.Disconnected)
+        {
+            return RpcStatusCode.Disconnected;
+        }
+        catch (Exception ex)
+        {
+            failure = ex as RpcException ?? new RpcException(RpcStatusCode.Failed, $"{ex.GetType().Name}: {ex.Message}", ex);
+        }
+
+        _connection.SendStreamEnd(_callId, _flags, failure);
+        return failure?.StatusCode ?? RpcStatusCode.Ok;
+    }
+
+    private async ValueTask WaitForCreditAsync(CancellationToken cancellationToken)
+    {
+        while (Volatile.Read(ref _credit) <= 0)
+        {
+            var arrived = Volatile.Read(ref _creditArrived);
+            if (arrived is null)
+            {
+                var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                arrived = Interlocked.CompareExchange(ref _creditArrived, created, null) ?? created;
+            }
+
+            // A grant may have landed between the check and publishing the signal.
+            if (Volatile.Read(ref _credit) > 0)
+            {
+                break;
+            }
+
+            await arrived.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,156 @@
+using System.Buffers;
+using System.Diagnostics;
+using RpcGen.Serialization;
+using RpcGen.Telemetry;
+
+namespace RpcGen.Transport.Message;
+
+/// <summary>
+/// An outbound streaming call: a stream of responses (server and duplex streaming) or one response
+/// (client streaming), and for client and duplex streaming a stream of requests sent under the
+/// server's credit.
+/// </summary>
+internal sealed class StreamingCall<TRequestItem, TResponse> : PendingCall
+{
+    private readonly RpcMethodKind _kind;
+    private readonly IRpcFormatter<TResponse> _responseFormatter;
+
+    // Client streaming: completed by the Response or Error frame.
+    private readonly TaskCompletionSource<TResponse>? _response;
+
+    // Fired when the call is over, so the request sender stops.
+    private readonly CancellationTokenSource _over = new();
+
+    // Created by Open, once the call id is known; valid until the call ends.
+    private StreamReceiver<TResponse>? _responses;
+    private StreamSender? _requests;
+    private int _finished;
+
+    public StreamingCall(MessageConnection connection, RpcMethodInfo method, IRpcFormatter<TResponse> responseFormatter)
+    {
+        Connection = connection;
+        Method = method;
+        _kind = method.Kind;
+        _responseFormatter = responseFormatter;
+        if (_kind == RpcMethodKind.ClientStreaming)
+        {
+            _response = new TaskCompletionSource<TResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        Activity = RpcTelemetry.StartClient(method);
+        StartTimestamp = RpcTelemetry.IsMeasuring ? Stopwatch.GetTimestamp() : 0;
+    }
+
+    public override bool EndsWithStream => _kind != RpcMethodKind.ClientStreaming;
+
+    public IAsyncEnumerable<TResponse> Responses => _responses!;
+
+    public Task<TResponse> Response => _response!.Task;
+
+    /// <summary>Creates the stream ends; called once the call is in the table.</summary>
+    public void Open(int window)
+    {
+        if (_kind != RpcMethodKind.ClientStreaming)
+        {
+            _responses = new StreamReceiver<TResponse>(Connection, CallId, receiverIsCaller: true, _responseFormatter, window, Abandon);
+        }
+
+        if (_kind != RpcMethodKind.ServerStreaming)
+        {
+            _requests = new StreamSender(Connection, CallId, senderIsCaller: true);
+        }
+    }
+
+    /// <summary>Grants the server its first window; called after the request is written.</summary>
+    public void StartReceiving() => _responses?.Start();
+
+    /// <summary>Sends the request stream; ends quietly once the call is over.</summary>
+    public async Task SendRequestsAsync(IAsyncEnumerable<TRequestItem> items, IRpcFormatter<TRequestItem> formatter)
+    {
+        var outcome = await _requests!.SendAsync(items, formatter, _over.Token).ConfigureAwait(false);
+        if (outcome is not (RpcStatusCode.Ok or RpcStatusCode.Cancelled or RpcStatusCode.Disconnected) && Connection.TryRemovePending(this))
+        {
+            // Our own producer failed: the server was told through StreamEnd; fail the call here too.
+            Connection.SendCancel(CallId);
+            Fail(new RpcException(outcome, "The request stream failed."), outcome);
+        }
+    }
+
+    public override void CompleteWithPayload(in ReadOnlySequence<byte> payload)
+    {
+        if (_response is null)
+        {
+            throw new ProtocolViolation($"The peer sent a single response to streaming call {CallId}.");
+        }
+
+        TResponse value;
+        try
+        {
+            value = RpcSerializer.Deserialize(payload, _responseFormatter);
+        }
+        catch (RpcException ex)
+        {
+            Fail(ex, ex.StatusCode);
+            return;
+        }
+
+        End(RpcStatusCode.Ok);
+        _response.TrySetResult(value);
+    }
+
+    public override void Fail(Exception exception, RpcStatusCode status)
+    {
+        End(status);
+        _responses?.Fail(exception);
+        _response?.TrySetException(exception);
+    }
+
+    public override void OnStreamItem(in ReadOnlySequence<byte> payload)
+    {
+        if (_responses is null)
+        {
+            base.OnStreamItem(payload);
+            return;
+        }
+
+        _responses.OnItem(payload);
+    }
+
+    public override void OnStreamEnd(RpcException? error)
+    {
+        if (_responses is null)
+        {
+            base.OnStreamEnd(error);
+            return;
+        }
+
+        End(error?.StatusCode ?? RpcStatusCode.Ok);
+        _responses.OnEnd(error);
+    }
+
+    public override void OnCredit(uint bytes)
+    {
+        if (_requests is null)
+        {
+            base.OnCredit(bytes);
+            return;
+        }
+
+        _requests.OnCredit(bytes);
+    }
+
+    /// <summary>The consumer stopped reading before the end: cancel the call on the server.</summary>
+    private void Abandon() => OnCallerCancelled();
+
+    private void End(RpcStatusCode status)
+    {
+        if (Interlocked.Exchange(ref _finished, 1) != 0)
+        {
+            return;
+        }
+
+        Disarm();
+        _over.Cancel();
+        RpcTelemetry.StopClient(Method, StartTimestamp, status, Activity);
+    }
+}
