@@ -67,47 +67,7 @@ public class SnapshotTests
     [Fact]
     public void PolymorphicDtos()
     {
-        var result = GeneratorHarness.RunClean("""
-            using System.Collections.Generic;
-            using System.Threading.Tasks;
-            using RpcGen;
-
-            namespace Drawing;
-
-            [RpcKnownType(typeof(Circle), 1)]
-            [RpcKnownType(typeof(Square), 2)]
-            public abstract record Shape(string Name);
-            public sealed record Circle(string Name, double Radius) : Shape(Name);
-            public sealed record Square(string Name, double Side) : Shape(Name);
-
-            [RpcKnownType(typeof(Dog), 0)]
-            public class Animal
-            {
-                public string Name { get; set; } = "";
-            }
-
-            public class Dog : Animal
-            {
-                public bool GoodBoy { get; set; }
-            }
-
-            [RpcKnownType(typeof(Started), 1)]
-            [RpcKnownType(typeof(Stopped), 2)]
-            public interface IEvent;
-            public readonly record struct Started(long At) : IEvent;
-            public sealed class Stopped : IEvent
-            {
-                public string? Reason { get; init; }
-            }
-
-            [RpcService]
-            public interface IDrawing
-            {
-                Task<double> AreaAsync(Shape shape);
-                Task<List<Animal>> PetsAsync();
-                Task PublishAsync(IEvent[] events);
-            }
-            """);
+        var result = GeneratorHarness.RunClean(TestSources.Drawing);
         Snapshot.Verify(result);
     }
 
