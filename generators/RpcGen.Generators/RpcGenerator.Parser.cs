@@ -34,6 +34,9 @@ public sealed partial class RpcGenerator
         private readonly List<TypeSpec?> _types = new();
         private readonly HashSet<string> _identifiers = new(StringComparer.Ordinal);
 
+        /// <summary>Why each unsupported type was rejected, so every later use of it is reported in its own context.</summary>
+        private readonly Dictionary<string, string> _rejectedTypes = new(StringComparer.Ordinal);
+
         private Parser(INamedTypeSymbol service, CancellationToken cancellationToken)
         {
             _service = service;
@@ -298,6 +301,11 @@ public sealed partial class RpcGenerator
             var key = type.ToDisplayString(KeyFormat);
             if (_typeIndex.ContainsKey(key))
             {
+                if (_rejectedTypes.TryGetValue(key, out var earlier))
+                {
+                    _errors.Add($"{context}: {earlier}");
+                }
+
                 return key;
             }
 
@@ -308,18 +316,15 @@ public sealed partial class RpcGenerator
             var shape = RpcContractRules.Classify(type, out var reason);
             if (shape is not (TypeShape.Unsupported or TypeShape.Service) && type is INamedTypeSymbol named && !IsAccessibleFromNamespace(named))
             {
-                _errors.Add($"{context}: '{type.ToDisplayString(RpcContractRules.IdFormat)}' is not accessible to generated code; make it public or internal");
-                return key;
+                return Reject($"'{type.ToDisplayString(RpcContractRules.IdFormat)}' is not accessible to generated code; make it public or internal");
             }
 
             switch (shape)
             {
                 case TypeShape.Unsupported:
-                    _errors.Add($"{context}: {reason}");
-                    return key;
+                    return Reject(reason ?? "the type is not supported");
                 case TypeShape.Service:
-                    _errors.Add($"{context}: passing [RpcService] interface '{type.Name}' by reference is not supported by the message transport");
-                    return key;
+                    return Reject($"passing [RpcService] interface '{type.Name}' by reference is not supported by the message transport");
                 case TypeShape.Builtin:
                     _types[slot] = Simple(key, shape, BuiltinIdentifier(type), type.IsValueType);
                     return key;
@@ -355,8 +360,14 @@ public sealed partial class RpcGenerator
                     _types[slot] = ParsePolymorphic((INamedTypeSymbol)type, key, context);
                     return key;
                 default:
-                    _errors.Add($"{context}: '{type.ToDisplayString(RpcContractRules.IdFormat)}' is not supported");
-                    return key;
+                    return Reject($"'{type.ToDisplayString(RpcContractRules.IdFormat)}' is not supported");
+            }
+
+            string Reject(string why)
+            {
+                _rejectedTypes[key] = why;
+                _errors.Add($"{context}: {why}");
+                return key;
             }
         }
 

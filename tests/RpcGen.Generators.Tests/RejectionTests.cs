@@ -1,0 +1,156 @@
+using Microsoft.CodeAnalysis;
+using RpcGen.Generators.Tests.Infrastructure;
+
+namespace RpcGen.Generators.Tests;
+
+/// <summary>
+/// A service that breaks a contract rule gets no generated code and one RPC1000 warning on its name;
+/// other services in the compilation are unaffected.
+/// </summary>
+public class RejectionTests
+{
+    public static TheoryData<string, string, string> Cases => new()
+    {
+        { "int Count();", "", "returns 'int'" },
+        { "Task PutAsync(object value);", "", "'object' has no schema" },
+        { "Task PutAsync<T>(T value);", "", "method 'PutAsync' is generic" },
+        { "Task PutAsync(ref int value);", "", "passed by reference" },
+        { "Task PutAsync(out int value);", "", "passed by reference" },
+        { "Task PutAsync(CancellationToken token, int value);", "", "must be its last parameter" },
+        { "[OneWay] Task<int> PutAsync();", "", "must return void or ValueTask" },
+        { "[OneWay] Task PutAsync();", "", "must return void or ValueTask" },
+        { "void Fire();", "", "returns void but is not [OneWay]" },
+        { "[RpcMethod(1)] Task A(); [RpcMethod(1)] Task B();", "", "have the same id 0x00000001" },
+        { "[RpcMethod(-1)] Task A();", "", "negative ordinal" },
+        { "Task UseAsync(IOther other);", "[RpcService] public interface IOther { Task Go(); }", "by reference is not supported" },
+        { "int Count { get; }", "", "property 'Count'" },
+        { "event System.Action Changed;", "", "event 'Changed'" },
+        { "static abstract Task Create();", "", "static abstract member 'Create'" },
+        { "Task PutAsync(NoConstructor value);", "public sealed class NoConstructor { public NoConstructor(int other) { } public int Value { get; set; } }", "has no public constructor" },
+        { "Task PutAsync(Half value);", "public sealed class Half { public Half(int a) { A = a; } public Half(string b) { B = b; } public int A { get; } public string B { get; } = \"\"; }", "is read-only" },
+        { "Task PutAsync(Abstract value);", "public abstract class Abstract { }", "abstract class 'Abstract'" },
+        { "Task PutAsync(Base value);", "[RpcKnownType(typeof(Unrelated), 1)] public abstract class Base { } public sealed class Unrelated { }", "does not derive" },
+        { "Task PutAsync(Base value);", "[RpcKnownType(typeof(Sub), -2)] public abstract class Base { } public sealed class Sub : Base { }", "non-negative tag" },
+        { "Task PutAsync(Base value);", "[RpcKnownType(typeof(Sub), 1)] public abstract class Base { } [RpcKnownType(typeof(Leaf), 1)] public class Sub : Base { } public sealed class Leaf : Sub { }", "list every subtype on the root" },
+        { "Task PutAsync(Clash value);", "public sealed class Clash { [RpcMember(0)] public int A { get; set; } [RpcMember(0)] public int B { get; set; } }", "pins position 0" },
+        { "Task PutAsync(int[,] grid);", "", "multi-dimensional arrays" },
+        { "Task PutAsync(System.Action callback);", "", "delegates cannot be serialized" },
+        { "Task PutAsync(System.Uri address);", "", "framework type without an RpcGen formatter" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void RuleBreakGeneratesNothingAndReportsRpc1000(string member, string declarations, string reason)
+    {
+        var source = $$"""
+            using System.Threading;
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Broken;
+
+            [RpcService]
+            public interface IBroken
+            {
+                {{member}}
+            }
+
+            {{declarations}}
+            """;
+
+        var (result, _) = GeneratorHarness.Run(source);
+
+        Assert.DoesNotContain(result.GeneratedSources, s => s.HintName.StartsWith("Broken.IBroken.", StringComparison.Ordinal));
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("RPC1000", diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Warning, diagnostic.Severity);
+        var message = diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.StartsWith("Code for 'Broken.IBroken' was not generated: ", message, StringComparison.Ordinal);
+        Assert.EndsWith(". See the RPCxxxx diagnostics on it.", message, StringComparison.Ordinal);
+        Assert.Contains(reason, message, StringComparison.Ordinal);
+        // The spec keeps a path and span, not the syntax tree, so the location is rebuilt from those.
+        Assert.Equal("Contract0.cs", diagnostic.Location.GetLineSpan().Path);
+        Assert.Equal("IBroken", source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
+    }
+
+    [Fact]
+    public void GenericServiceInterfaceIsRejected()
+    {
+        var (result, _) = GeneratorHarness.Run("""
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            [RpcService]
+            public interface IRepository<T>
+            {
+                Task<int> CountAsync();
+            }
+            """);
+
+        Assert.Empty(result.GeneratedSources);
+        Assert.Contains("generic service interfaces", Assert.Single(result.Diagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void InaccessibleInterfaceIsRejected()
+    {
+        var (result, _) = GeneratorHarness.Run("""
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            public class Host
+            {
+                [RpcService]
+                private interface IHidden
+                {
+                    Task GoAsync();
+                }
+            }
+            """);
+
+        Assert.Empty(result.GeneratedSources);
+        Assert.Contains("must be public or internal", Assert.Single(result.Diagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void EveryReasonIsListedOnce()
+    {
+        var (result, _) = GeneratorHarness.Run("""
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            [RpcService]
+            public interface IBroken
+            {
+                Task A(object first);
+                Task B(object second);
+                int C();
+            }
+            """);
+
+        var message = Assert.Single(result.Diagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("parameter 'first' of 'A'", message);
+        Assert.Contains("parameter 'second' of 'B'", message);
+        Assert.Contains("method 'C' returns 'int'", message);
+    }
+
+    [Fact]
+    public void ValidServicesBesideARejectedOneAreStillGenerated()
+    {
+        var (result, output) = GeneratorHarness.Run(TestSources.Greeter, """
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            [RpcService]
+            public interface IBroken
+            {
+                Task<object> GetAsync();
+            }
+            """);
+
+        Assert.Equal(5, result.GeneratedSources.Length);
+        Assert.All(result.GeneratedSources, s => Assert.StartsWith("Acme.IGreeter.", s.HintName, StringComparison.Ordinal));
+        Assert.Equal("RPC1000", Assert.Single(result.Diagnostics).Id);
+        Assert.DoesNotContain(output.GetDiagnostics(TestContext.Current.CancellationToken), d => d.Severity == DiagnosticSeverity.Error);
+    }
+}
