@@ -243,6 +243,7 @@ public sealed partial class RpcGenerator
             }
 
             var memberName = UniqueMemberName(name, taken);
+            var envelopeName = memberName + "Request";
             return new MethodSpec(
                 Name: Escape(name),
                 MemberName: memberName,
@@ -253,7 +254,7 @@ public sealed partial class RpcGenerator
                 ReturnType: method.ReturnType.ToDisplayString(RpcContractRules.FullyQualified),
                 ResultType: resultType?.ToDisplayString(RpcContractRules.FullyQualified),
                 ResultKey: resultKey,
-                Parameters: DeduplicateFieldNames(parameters).ToEquatableArray(),
+                Parameters: DeduplicateFieldNames(parameters, envelopeName).ToEquatableArray(),
                 CancellationTokenName: cancellationTokenName);
         }
 
@@ -272,10 +273,13 @@ public sealed partial class RpcGenerator
             return candidate;
         }
 
-        /// <summary>Envelope fields are the parameter names in PascalCase; <c>a</c> and <c>A</c> would clash, so later ones get a suffix.</summary>
-        private static IEnumerable<ParameterSpec> DeduplicateFieldNames(List<ParameterSpec> parameters)
+        /// <summary>
+        /// Envelope fields are the parameter names in PascalCase; <c>a</c> and <c>A</c> would clash,
+        /// and so would a field named like its struct, so those get a suffix.
+        /// </summary>
+        private static IEnumerable<ParameterSpec> DeduplicateFieldNames(List<ParameterSpec> parameters, string envelopeName)
         {
-            var taken = new HashSet<string>(StringComparer.Ordinal);
+            var taken = new HashSet<string>(StringComparer.Ordinal) { envelopeName };
             foreach (var parameter in parameters)
             {
                 var field = parameter.FieldName;
