@@ -21,6 +21,8 @@ public static class BenchmarkCli
               --affinity both|pinned|unpinned   which passes to run (default: both; pinned is the headline)
               --peers raw,raw-coalesced,rpcgen,grpc,streamjsonrpc
               --links tcp,uds
+              --workloads empty,small,600B,64KiB,stream,upload
+              --callers 1,64                    concurrent callers per connection for unary cells
               --out DIR                         where latest.md/latest.svg go (default: the project's results/)
 
           dotnet run -c Release --project tests/RpcGen.Benchmarks -- --profile --peers rpcgen --links tcp --workload small --callers 1 --seconds 10
@@ -205,7 +207,31 @@ public static class BenchmarkCli
             options = options with { Links = [.. links.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseLink)] };
         }
 
+        if (Value(args, "--workloads") is { } workloads)
+        {
+            options = options with { Workloads = [.. workloads.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseWorkload)] };
+        }
+
+        if (Value(args, "--callers") is { } callers)
+        {
+            options = options with { CallerCounts = [.. callers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(c => int.Parse(c, System.Globalization.CultureInfo.InvariantCulture))] };
+        }
+
         return options;
+    }
+
+    public static Workload ParseWorkload(string name)
+    {
+        foreach (var workload in Enum.GetValues<Workload>())
+        {
+            if (string.Equals(workload.ShortName(), name, StringComparison.OrdinalIgnoreCase) ||
+                string.Equals(workload.ToString(), name, StringComparison.OrdinalIgnoreCase))
+            {
+                return workload;
+            }
+        }
+
+        throw new ArgumentException($"Unknown workload '{name}'. Use empty, small, 600B, 64KiB, stream or upload.");
     }
 
     private static PeerKind ParsePeer(string name) => name.ToLowerInvariant() switch

@@ -14,7 +14,7 @@ public static class ProfileCommand
         var options = BenchmarkCli.ParseOptions(args);
         var peer = options.Peers.Count == 1 ? options.Peers[0] : PeerKind.RpcGen;
         var link = options.Links.Count >= 1 ? options.Links[0] : LinkKind.Tcp;
-        var workload = Enum.Parse<Workload>(value(args, "--workload") ?? nameof(Workload.Small), ignoreCase: true);
+        var workload = BenchmarkCli.ParseWorkload(value(args, "--workload") ?? "small");
         var callers = int.Parse(value(args, "--callers") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
         var seconds = double.Parse(value(args, "--seconds") ?? "10", System.Globalization.CultureInfo.InvariantCulture);
 

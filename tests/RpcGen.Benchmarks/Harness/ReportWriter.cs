@@ -82,7 +82,7 @@ public static class ReportWriter
             if (Measured(rpc1) && Measured(raw1))
             {
                 var ratio = rpc1!.P50Microseconds / raw1!.P50Microseconds;
-                md.AppendLine(Invariant, $"| 1 caller: RpcGen p50 ≤ {SingleCallerRatioTarget:0.0}× raw floor | {link} | {Ratio(ratio)} ({Us(rpc1.P50Microseconds)} µs vs {Us(raw1.P50Microseconds)} µs; calls/s {Ratio(raw1.OperationsPerSecond / rpc1.OperationsPerSecond)} slower) | {Verdict(ratio <= SingleCallerRatioTarget)} |");
+                md.AppendLine(Invariant, $"| 1 caller: RpcGen p50 ≤ {SingleCallerRatioTarget:0.0}× raw floor | {link} | {Ratio(ratio)} ({Us(rpc1.P50Microseconds)} µs vs {Us(raw1.P50Microseconds)} µs; calls/s {Count(rpc1.OperationsPerSecond)} vs {Count(raw1.OperationsPerSecond)}) | {Verdict(ratio <= SingleCallerRatioTarget)} |");
             }
             else
             {
