@@ -32,6 +32,7 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
         }
 
         buffer._written = FrameHeader.Size;
+        buffer.Codec = RpcGen.Compression.RpcCompression.None;
         return buffer;
     }
 
@@ -43,8 +44,45 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
         }
     }
 
-    /// <summary>Fills the header slot.</summary>
-    public void WriteHeader(in FrameHeader header) => header.Write(_buffer);
+    /// <summary>The codec the payload was compressed with; ORed into the header's flags.</summary>
+    public RpcGen.Compression.RpcCompression Codec { get; private set; }
+
+    /// <summary>Fills the header slot, adding the payload's codec to the flags.</summary>
+    public void WriteHeader(in FrameHeader header) =>
+        (header with { Flags = (byte)(header.Flags | (byte)Codec) }).Write(_buffer);
+
+    /// <summary>
+    /// Compresses the payload in place with <paramref name="codec"/> when it is at least
+    /// <paramref name="threshold"/> bytes and compression makes it smaller; otherwise leaves it raw.
+    /// </summary>
+    public void Compress(RpcGen.Compression.RpcCompression codec, int threshold)
+    {
+        var length = PayloadLength;
+        if (codec == RpcGen.Compression.RpcCompression.None || length < threshold)
+        {
+            return;
+        }
+
+        var scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(4 + RpcGen.Compression.RpcCodecs.MaxCompressedLength(codec, length));
+        try
+        {
+            var written = RpcGen.Compression.RpcCodecs.TryCompress(codec, _buffer.AsSpan(FrameHeader.Size, length), scratch.AsSpan(4));
+            if (written < 0)
+            {
+                return;
+            }
+
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(scratch, length);
+            _written = FrameHeader.Size;
+            scratch.AsSpan(0, 4 + written).CopyTo(GetSpan(4 + written));
+            _written += 4 + written;
+            Codec = codec;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
 
     public void Advance(int count)
     {

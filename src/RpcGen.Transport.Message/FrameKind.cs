@@ -47,6 +47,12 @@ public enum FrameFlags : byte
     /// </summary>
     FromCaller = 0x80,
 
+    /// <summary>
+    /// The codec of the payload (<see cref="RpcGen.Compression.RpcCompression"/>; 0 = none). A
+    /// compressed payload starts with its uncompressed length (4 bytes, little-endian).
+    /// </summary>
+    CodecMask = 0x07,
+
     /// <summary>The bits a version-1 peer may set.</summary>
-    Defined = FromCaller,
+    Defined = FromCaller | CodecMask,
 }

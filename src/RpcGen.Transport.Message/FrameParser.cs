@@ -33,6 +33,16 @@ public static class FrameParser
     /// <summary>The error for reserved flag bits that are set.</summary>
     public static readonly string UnsupportedFlags = "The frame sets flags this protocol version does not define.";
 
+    /// <summary>The error for a codec id this version does not know.</summary>
+    public static readonly string UnknownCodec = "The frame names a compression codec this version does not know.";
+
+    /// <summary>The error for a compressed frame of a kind that carries no data.</summary>
+    public static readonly string CompressedControlFrame = "Only request, response and stream item frames may be compressed.";
+
+    /// <summary>Whether frames of <paramref name="kind"/> carry call data (and so may be compressed).</summary>
+    public static bool CarriesData(FrameKind kind) =>
+        kind is FrameKind.Request or FrameKind.OneWay or FrameKind.Response or FrameKind.StreamItem;
+
     /// <summary>The error for a negative declared length.</summary>
     public static readonly string NegativeLength = "The frame declares a negative payload length.";
 
@@ -78,6 +88,18 @@ public static class FrameParser
         if (available >= 4 && (bytes[3] & ~(byte)FrameFlags.Defined) != 0)
         {
             error = UnsupportedFlags;
+            return FrameParseStatus.Invalid;
+        }
+
+        if (available >= 4 && !RpcGen.Compression.RpcCodecs.IsDefined((RpcGen.Compression.RpcCompression)(bytes[3] & (byte)FrameFlags.CodecMask)))
+        {
+            error = UnknownCodec;
+            return FrameParseStatus.Invalid;
+        }
+
+        if (available >= 4 && (bytes[3] & (byte)FrameFlags.CodecMask) != 0 && !CarriesData((FrameKind)bytes[2]))
+        {
+            error = CompressedControlFrame;
             return FrameParseStatus.Invalid;
         }
 

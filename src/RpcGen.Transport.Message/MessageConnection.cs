@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
+using RpcGen.Compression;
 using RpcGen.Links;
 using RpcGen.Logging;
 using RpcGen.Serialization;
@@ -28,6 +29,11 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
     private readonly IReadOnlyDictionary<ulong, IRpcDispatcher>? _dispatchers;
     private readonly TimeSpan? _defaultTimeout;
     private readonly Action<MessageConnection>? _onClosed;
+
+    // The codec for calls this side makes (unless a scope overrides it) and the smallest payload
+    // worth compressing. Responses use the codec of their request.
+    private readonly RpcCompression _compression;
+    private readonly int _compressionThreshold;
 
     // ---- Outbound frames -----------------------------------------------------------------------
     // Built frames waiting to be copied into the link, in order. _draining is 1 while one thread
@@ -73,8 +79,12 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
         ILogger logger,
         IReadOnlyDictionary<ulong, IRpcDispatcher>? dispatchers,
         TimeSpan? defaultTimeout,
-        Action<MessageConnection>? onClosed)
+        Action<MessageConnection>? onClosed,
+        RpcCompression compression = RpcCompression.None,
+        int compressionThreshold = int.MaxValue)
     {
+        _compression = compression;
+        _compressionThreshold = compressionThreshold;
         _link = link;
         _output = link.Output;
         _limits = limits;
@@ -136,7 +146,7 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
         }
 
         var frame = FrameBuffer.Rent();
-        if (BuildPayload(frame, request, method.RequestFormatter, "request") is { } invalid)
+        if (BuildPayload(frame, request, method.RequestFormatter, "request", OutboundCodec) is { } invalid)
         {
             FrameBuffer.Return(frame);
             return ValueTask.FromException<TResponse>(invalid);
@@ -173,7 +183,7 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
         }
 
         var frame = FrameBuffer.Rent();
-        if (BuildPayload(frame, request, method.RequestFormatter, "request") is { } invalid)
+        if (BuildPayload(frame, request, method.RequestFormatter, "request", OutboundCodec) is { } invalid)
         {
             FrameBuffer.Return(frame);
             return ValueTask.FromException(invalid);
@@ -242,8 +252,9 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
             }
         }
 
-        var frame = BuildFrame(request, method.RequestFormatter, "request");
-        var call = new StreamingCall<TRequestItem, TResponse>(this, method, method.ResponseFormatter);
+        var codec = OutboundCodec;
+        var frame = BuildFrame(request, method.RequestFormatter, "request", codec);
+        var call = new StreamingCall<TRequestItem, TResponse>(this, method, method.ResponseFormatter, codec);
         if (!TryAddPending(call))
         {
             FrameBuffer.Return(frame);
@@ -291,6 +302,9 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
         _ = IgnoreFailure(WriteFrameAsync(frame));
     }
 
+    /// <summary>The codec for a call made now: the scope's choice, else the connection's.</summary>
+    private RpcCompression OutboundCodec => RpcCompressionScope.Current ?? _compression;
+
     private RpcException? RefuseNewCall()
     {
         if (_closeReason is { } reason)
@@ -306,7 +320,7 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
         return null;
     }
 
-    private RpcException? BuildPayload<T>(FrameBuffer frame, T value, IRpcFormatter<T> formatter, string what)
+    private RpcException? BuildPayload<T>(FrameBuffer frame, T value, IRpcFormatter<T> formatter, string what, RpcCompression codec)
     {
         try
         {
@@ -322,6 +336,7 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
             return new RpcException(RpcStatusCode.InvalidPayload, $"The {what} is {frame.PayloadLength} bytes, over the limit of {_limits.MaxFrameBytes} bytes (RpcLimits.MaxFrameBytes).");
         }
 
+        frame.Compress(codec, _compressionThreshold);
         return null;
     }
 
@@ -377,10 +392,10 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
     // Serving
     // ============================================================================================
 
-    internal RpcStatusCode SendResponse<T>(uint callId, T value, IRpcFormatter<T> formatter)
+    internal RpcStatusCode SendResponse<T>(uint callId, T value, IRpcFormatter<T> formatter, RpcCompression codec)
     {
         var frame = FrameBuffer.Rent();
-        if (BuildPayload(frame, value, formatter, "response") is { } invalid)
+        if (BuildPayload(frame, value, formatter, "response", codec) is { } invalid)
         {
             FrameBuffer.Return(frame);
             SendError(callId, invalid.StatusCode, invalid.Message);
@@ -410,10 +425,10 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
     }
 
     /// <summary>Builds a frame around <paramref name="value"/>; throws <see cref="RpcException"/> when it cannot be serialized or is over the limit.</summary>
-    internal FrameBuffer BuildFrame<T>(T value, IRpcFormatter<T> formatter, string what)
+    internal FrameBuffer BuildFrame<T>(T value, IRpcFormatter<T> formatter, string what, RpcCompression codec)
     {
         var frame = FrameBuffer.Rent();
-        if (BuildPayload(frame, value, formatter, what) is { } invalid)
+        if (BuildPayload(frame, value, formatter, what, codec) is { } invalid)
         {
             FrameBuffer.Return(frame);
             throw invalid;
@@ -515,7 +530,8 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
             return;
         }
 
-        var call = new ServerCall(this, method, header.CallId, oneWay, header.DeadlineMicroseconds, _limits.StreamWindowBytes);
+        var codec = (RpcCompression)(header.Flags & (byte)FrameFlags.CodecMask);
+        var call = new ServerCall(this, method, header.CallId, oneWay, header.DeadlineMicroseconds, _limits.StreamWindowBytes, codec);
         if (!oneWay)
         {
             lock (_inbound)
@@ -587,7 +603,15 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
                             throw new ProtocolViolation(error!);
                         }
 
-                        HandleFrame(header, payload);
+                        if ((header.Flags & (byte)FrameFlags.CodecMask) == 0)
+                        {
+                            HandleFrame(header, payload);
+                        }
+                        else
+                        {
+                            HandleCompressedFrame(header, payload);
+                        }
+
                         buffer = buffer.Slice(next);
                         consumed = next;
                     }
@@ -623,6 +647,50 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
 
         await CloseAsync(reason ?? new RpcException(RpcStatusCode.Disconnected, "The connection was closed.")).ConfigureAwait(false);
         await input.CompleteAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Decompresses a payload into a pooled buffer of exactly the declared size (checked against
+    /// the frame limit first, so a bomb cannot make this allocate more), then handles the frame.
+    /// </summary>
+    private void HandleCompressedFrame(in FrameHeader header, in ReadOnlySequence<byte> compressed)
+    {
+        var codec = (RpcCompression)(header.Flags & (byte)FrameFlags.CodecMask);
+        if (compressed.Length < 4)
+        {
+            throw new ProtocolViolation($"A {codec} frame is too short to hold its uncompressed length.");
+        }
+
+        Span<byte> prefix = stackalloc byte[4];
+        compressed.Slice(0, 4).CopyTo(prefix);
+        var declared = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(prefix);
+        if (declared < 0 || declared > _limits.MaxFrameBytes)
+        {
+            throw new ProtocolViolation($"A {codec} frame declares {declared} bytes uncompressed, over the limit of {_limits.MaxFrameBytes} bytes (RpcLimits.MaxFrameBytes).");
+        }
+
+        var body = compressed.Slice(4);
+        var input = ArrayPool<byte>.Shared.Rent((int)body.Length);
+        var output = ArrayPool<byte>.Shared.Rent(declared);
+        try
+        {
+            body.CopyTo(input);
+            try
+            {
+                RpcCodecs.Decompress(codec, input.AsSpan(0, (int)body.Length), output.AsSpan(0, declared));
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new ProtocolViolation(ex.Message);
+            }
+
+            HandleFrame(header, new ReadOnlySequence<byte>(output, 0, declared));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(input);
+            ArrayPool<byte>.Shared.Return(output);
+        }
     }
 
     private void HandleFrame(in FrameHeader header, in ReadOnlySequence<byte> payload)

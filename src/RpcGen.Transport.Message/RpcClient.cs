@@ -45,7 +45,7 @@ public sealed class RpcClient : IRpcChannel, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(link);
         options ??= new RpcClientOptions();
         var logger = options.LoggerFactory?.CreateLogger("RpcGen.Client") ?? NullLogger.Instance;
-        var connection = new MessageConnection(link, options.Limits, logger, dispatchers: null, options.DefaultTimeout, onClosed: null);
+        var connection = new MessageConnection(link, options.Limits, logger, dispatchers: null, options.DefaultTimeout, onClosed: null, options.Compression, options.CompressionThresholdBytes);
         connection.Start();
         return new RpcClient(connection);
     }

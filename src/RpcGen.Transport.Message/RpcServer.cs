@@ -92,7 +92,7 @@ public sealed class RpcServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(link);
         Volatile.Write(ref _started, 1);
-        var connection = new MessageConnection(link, _options.Limits, _logger, _dispatchers, defaultTimeout: null, onClosed: c => _connections.TryRemove(c.Id, out _));
+        var connection = new MessageConnection(link, _options.Limits, _logger, _dispatchers, defaultTimeout: null, onClosed: c => _connections.TryRemove(c.Id, out _), _options.Compression, _options.CompressionThresholdBytes);
         _connections[connection.Id] = connection;
         if (_stopping.IsCancellationRequested)
         {

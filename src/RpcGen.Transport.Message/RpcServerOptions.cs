@@ -10,4 +10,13 @@ public sealed class RpcServerOptions
 
     /// <summary>Where the server logs. Default: nowhere.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
+    /// <summary>
+    /// The codec for calls made over this connection (<see cref="RpcGen.Compression.RpcCompression.None"/>
+    /// by default); <see cref="RpcGen.Compression.RpcCompressionScope"/> overrides it per call. Whatever
+    /// the setting, every codec is understood when received, and answers use the codec of their request.
+    /// </summary>
+    public RpcGen.Compression.RpcCompression Compression { get; init; }
+
+    /// <summary>Payloads smaller than this are sent uncompressed. Default 1 KiB.</summary>
+    public int CompressionThresholdBytes { get; init; } = 1024;
 }

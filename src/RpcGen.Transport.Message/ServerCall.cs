@@ -27,6 +27,9 @@ internal sealed class ServerCall : RpcServerCall
     private int _answered;
     private readonly int _streamWindow;
 
+    // The codec the request came with: the reader made right, and the answer uses the same.
+    private readonly RpcGen.Compression.RpcCompression _codec;
+
     // The client's stream of items (client and duplex streaming); created when the implementation
     // asks for it, which is when the client first gets credit.
     private IStreamReceiver? _requestStream;
@@ -34,19 +37,20 @@ internal sealed class ServerCall : RpcServerCall
     // Our stream of items to the client (server and duplex streaming).
     private readonly StreamSender? _responseStream;
 
-    public ServerCall(MessageConnection connection, RpcMethodInfo method, uint callId, bool oneWay, long deadlineMicroseconds, int streamWindow)
+    public ServerCall(MessageConnection connection, RpcMethodInfo method, uint callId, bool oneWay, long deadlineMicroseconds, int streamWindow, RpcGen.Compression.RpcCompression codec)
     {
         _connection = connection;
         _method = method;
         CallId = callId;
         IsOneWay = oneWay;
         _streamWindow = streamWindow;
+        _codec = codec;
 
         // The sender must exist before the client's first credit is read, which can be before the
         // implementation produces its stream (e.g. an async method returning a Stream).
         if (method.Kind is RpcMethodKind.ServerStreaming or RpcMethodKind.DuplexStreaming)
         {
-            _responseStream = new StreamSender(connection, callId, senderIsCaller: false);
+            _responseStream = new StreamSender(connection, callId, senderIsCaller: false, codec);
         }
 
         if (deadlineMicroseconds > 0)
@@ -180,7 +184,7 @@ internal sealed class ServerCall : RpcServerCall
             return;
         }
 
-        var status = _connection.SendResponse(CallId, value, formatter);
+        var status = _connection.SendResponse(CallId, value, formatter, _codec);
         RpcTelemetry.StopServer(_method, _startTimestamp, status, _activity);
     }
 

@@ -19,8 +19,11 @@ internal sealed class StreamSender
     private long _credit;
     private TaskCompletionSource? _creditArrived;
 
-    public StreamSender(MessageConnection connection, uint callId, bool senderIsCaller)
+    private readonly RpcGen.Compression.RpcCompression _codec;
+
+    public StreamSender(MessageConnection connection, uint callId, bool senderIsCaller, RpcGen.Compression.RpcCompression codec)
     {
+        _codec = codec;
         _connection = connection;
         _callId = callId;
         _flags = senderIsCaller ? FrameFlags.FromCaller : FrameFlags.None;
@@ -49,7 +52,7 @@ internal sealed class StreamSender
             await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
                 // Serialize before asking for the next item: chunk producers reuse their buffer.
-                var frame = _connection.BuildFrame(item, formatter, "stream item");
+                var frame = _connection.BuildFrame(item, formatter, "stream item", _codec);
                 await WaitForCreditAsync(cancellationToken).ConfigureAwait(false);
                 Interlocked.Add(ref _credit, -(frame.PayloadLength + FrameHeader.Size));
                 frame.WriteHeader(new FrameHeader(FrameKind.StreamItem, (byte)_flags, frame.PayloadLength, _callId, 0, 0, 0));

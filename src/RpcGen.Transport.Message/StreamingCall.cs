@@ -26,8 +26,11 @@ internal sealed class StreamingCall<TRequestItem, TResponse> : PendingCall
     private StreamSender? _requests;
     private int _finished;
 
-    public StreamingCall(MessageConnection connection, RpcMethodInfo method, IRpcFormatter<TResponse> responseFormatter)
+    private readonly RpcGen.Compression.RpcCompression _codec;
+
+    public StreamingCall(MessageConnection connection, RpcMethodInfo method, IRpcFormatter<TResponse> responseFormatter, RpcGen.Compression.RpcCompression codec)
     {
+        _codec = codec;
         Connection = connection;
         Method = method;
         _kind = method.Kind;
@@ -57,7 +60,7 @@ internal sealed class StreamingCall<TRequestItem, TResponse> : PendingCall
 
         if (_kind != RpcMethodKind.ServerStreaming)
         {
-            _requests = new StreamSender(Connection, CallId, senderIsCaller: true);
+            _requests = new StreamSender(Connection, CallId, senderIsCaller: true, _codec);
         }
     }
 

@@ -1,0 +1,135 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using MessagePack;
+using RpcGen.Compression;
+
+namespace RpcGen.Transport.Message.Tests;
+
+/// <summary>Per-message compression: the reader makes right, and bad compressed input is refused without over-allocating.</summary>
+public class CompressionTests
+{
+    private const ulong ScenarioServiceId = 0x5E57_0000_0000_0001;
+    private static readonly TimeSpan Timeout = TransportFixture.Timeout;
+
+    public static TheoryData<RpcCompression> Codecs => new() { RpcCompression.Lz4, RpcCompression.Zstd, RpcCompression.Snappy };
+
+    private static Shape Compressible() => new()
+    {
+        Name = string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog ", 200)),
+        Points = Enumerable.Range(0, 500).Select(i => new Point(i % 7, i % 5)).ToList(),
+    };
+
+    [Theory]
+    [MemberData(nameof(Codecs))]
+    public async Task Calls_round_trip_with_each_codec_set_on_the_connection(RpcCompression codec)
+    {
+        await using var fixture = await TransportFixture.StartAsync("tcp");
+        var client = await fixture.ConnectAsync(new RpcClientOptions { Compression = codec });
+        var shape = Compressible();
+
+        var echoed = await client.GetService<IScenarioService>().EchoAsync(shape).WaitAsync(Timeout);
+
+        Assert.Equal(shape.Name, echoed.Name);
+        Assert.Equal(shape.Points, echoed.Points);
+    }
+
+    [Theory]
+    [MemberData(nameof(Codecs))]
+    public async Task A_scope_compresses_the_request_and_the_server_answers_in_kind(RpcCompression codec)
+    {
+        using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        await using var client = await RpcClient.ConnectAsync($"tcp://127.0.0.1:{((IPEndPoint)listener.LocalEndPoint!).Port}").WaitAsync(Timeout);
+        await using var fakeServer = new RawPeer(await listener.AcceptAsync().WaitAsync(Timeout));
+        var shape = Compressible();
+        var plainLength = RpcGen.Serialization.RpcSerializer.Serialize(shape, RpcGen.Serialization.RpcFormatter<Shape>.Instance).Length;
+
+        Task<Shape> call;
+        using (RpcCompressionScope.Use(codec))
+        {
+            call = client.GetService<IScenarioService>().EchoAsync(shape);
+        }
+
+        var request = (await fakeServer.ReadFrameAsync().WaitAsync(Timeout))!.Value;
+        Assert.Equal((byte)codec, request.Header.Flags & 0x07);
+        Assert.True(request.Payload.Length < plainLength / 4, $"{codec}: {request.Payload.Length} bytes for {plainLength}");
+
+        // Answer with the same compressed bytes: a Shape envelope is [shape], so send the shape itself.
+        var response = new byte[4 + RpcCodecs.MaxCompressedLength(codec, plainLength)];
+        var plain = RpcGen.Serialization.RpcSerializer.Serialize(shape, RpcGen.Serialization.RpcFormatter<Shape>.Instance);
+        BinaryPrimitives.WriteInt32LittleEndian(response, plain.Length);
+        var written = RpcCodecs.TryCompress(codec, plain, response.AsSpan(4));
+        await fakeServer.SendAsync(FrameParserTests.Frame(new FrameHeader(FrameKind.Response, (byte)codec, 4 + written, request.Header.CallId, 0, 0, 0), response[..(4 + written)]));
+
+        Assert.Equal(shape.Name, (await call.WaitAsync(Timeout)).Name);
+    }
+
+    [Fact]
+    public async Task Payloads_under_the_threshold_go_raw()
+    {
+        using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        await using var client = await RpcClient.ConnectAsync($"tcp://127.0.0.1:{((IPEndPoint)listener.LocalEndPoint!).Port}", new RpcClientOptions { Compression = RpcCompression.Zstd }).WaitAsync(Timeout);
+        await using var fakeServer = new RawPeer(await listener.AcceptAsync().WaitAsync(Timeout));
+
+        _ = client.GetService<IScenarioService>().AddAsync(1, 2);
+
+        Assert.Equal(0, (await fakeServer.ReadFrameAsync().WaitAsync(Timeout))!.Value.Header.Flags & 0x07);
+    }
+
+    public static TheoryData<string, byte, byte[], string> BadCompressedFrames()
+    {
+        var plain = new byte[10_000];
+        var lz4 = new byte[4 + RpcCodecs.MaxCompressedLength(RpcCompression.Lz4, plain.Length)];
+        var n = RpcCodecs.TryCompress(RpcCompression.Lz4, plain, lz4.AsSpan(4));
+        BinaryPrimitives.WriteInt32LittleEndian(lz4, plain.Length);
+        var valid = lz4[..(4 + n)];
+
+        var bomb = (byte[])valid.Clone();
+        BinaryPrimitives.WriteInt32LittleEndian(bomb, int.MaxValue);
+        var lies = (byte[])valid.Clone();
+        BinaryPrimitives.WriteInt32LittleEndian(lies, plain.Length + 1);
+        return new()
+        {
+            { "declared size over the limit", (byte)RpcCompression.Lz4, bomb, "over the limit" },
+            { "truncated", (byte)RpcCompression.Lz4, valid[..(valid.Length / 2)], "Lz4" },
+            { "declared size larger than the content", (byte)RpcCompression.Lz4, lies, "Lz4" },
+            { "wrong codec", (byte)RpcCompression.Zstd, valid, "Zstd" },
+            { "unknown codec id", 5, valid, "codec" },
+            { "no room for the length", (byte)RpcCompression.Snappy, [1, 2], "too short" },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(BadCompressedFrames))]
+    public async Task Bad_compressed_input_aborts_that_connection_with_a_clear_reason(string what, byte codec, byte[] payload, string reason)
+    {
+        await using var fixture = await TransportFixture.StartAsync("tcp", new RpcLimits { MaxFrameBytes = 1 << 20 });
+        await using var attacker = await RawPeer.ConnectAsync(fixture.Address);
+
+        await attacker.SendAsync(FrameParserTests.Frame(new FrameHeader(FrameKind.Request, codec, payload.Length, 1, 2, ScenarioServiceId, 0), payload));
+        var frames = await attacker.ReadUntilClosedAsync().WaitAsync(Timeout);
+
+        var abort = Assert.Single(frames, f => f.Header.Kind == FrameKind.Abort);
+        var (code, message) = RawPeer.ReadError(abort.Payload);
+        Assert.Equal((int)RpcStatusCode.ProtocolError, code);
+        Assert.True(message.Contains(reason, StringComparison.Ordinal), $"{what}: {message}");
+        var other = await fixture.ConnectAsync();
+        Assert.Equal(2, await other.GetService<IScenarioService>().AddAsync(1, 1).AsTask().WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task A_compressed_control_frame_is_a_protocol_error()
+    {
+        await using var fixture = await TransportFixture.StartAsync("tcp");
+        await using var attacker = await RawPeer.ConnectAsync(fixture.Address);
+
+        await attacker.SendAsync(FrameParserTests.Frame(new FrameHeader(FrameKind.Cancel, (byte)RpcCompression.Lz4, 0, 1, 0, 0, 0), []));
+        var frames = await attacker.ReadUntilClosedAsync().WaitAsync(Timeout);
+
+        Assert.Contains("may be compressed", RawPeer.ReadError(Assert.Single(frames).Payload).Message);
+    }
+}
