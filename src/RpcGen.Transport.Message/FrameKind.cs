@@ -32,6 +32,12 @@ public enum FrameKind : byte
 
     /// <summary>Grants the producer of a stream more bytes; the amount is carried in the method-id field.</summary>
     StreamCredit = 10,
+
+    /// <summary>
+    /// The sender drops references to an object the receiver exported: the export id is in the
+    /// call-id field, the number of references released in the method-id field.
+    /// </summary>
+    Release = 11,
 }
 
 /// <summary>Bits of the header's flags byte.</summary>
@@ -48,11 +54,17 @@ public enum FrameFlags : byte
     FromCaller = 0x80,
 
     /// <summary>
+    /// On requests: the call targets an object the receiver exported (a callback), whose export id is
+    /// in the service-id field, instead of a service the receiver serves.
+    /// </summary>
+    ToExport = 0x40,
+
+    /// <summary>
     /// The codec of the payload (<see cref="RpcGen.Compression.RpcCompression"/>; 0 = none). A
     /// compressed payload starts with its uncompressed length (4 bytes, little-endian).
     /// </summary>
     CodecMask = 0x07,
 
     /// <summary>The bits a version-1 peer may set.</summary>
-    Defined = FromCaller | CodecMask,
+    Defined = FromCaller | ToExport | CodecMask,
 }

@@ -79,7 +79,7 @@ public static class FrameParser
             return FrameParseStatus.Invalid;
         }
 
-        if (available >= 3 && (bytes[2] < (byte)FrameKind.Request || bytes[2] > (byte)FrameKind.StreamCredit))
+        if (available >= 3 && (bytes[2] < (byte)FrameKind.Request || bytes[2] > (byte)FrameKind.Release))
         {
             error = UnknownKind;
             return FrameParseStatus.Invalid;

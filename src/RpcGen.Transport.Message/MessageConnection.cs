@@ -15,7 +15,7 @@ namespace RpcGen.Transport.Message;
 /// can call (<see cref="IRpcChannel"/>) and either side can serve (when given dispatchers), which is
 /// what server push will build on.
 /// </summary>
-internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
+internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsyncDisposable
 {
     private const int Open = 0;
     private const int Draining = 1;
@@ -60,6 +60,17 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
     // The highest call id the peer has used: a stream frame for a higher, never-used id is bogus,
     // while one for a lower id may just be late (the call ended while it was on the wire).
     private uint _highestInboundCallId;
+
+    // ---- Capabilities --------------------------------------------------------------------------
+    // Objects this side exported (callbacks passed as arguments or results), by export id, with the
+    // number of references the peer holds. An entry is added when an object is first serialized
+    // and removed when the peer releases every reference or the connection closes.
+    private readonly Dictionary<uint, ExportEntry> _exports = new();
+    private readonly Dictionary<object, uint> _exportIds = new(ReferenceEqualityComparer.Instance);
+    private uint _lastExportId;
+
+    // Objects the peer exported to this side, by the peer's export id; removed on release.
+    private readonly Dictionary<uint, ImportChannel> _imports = new();
 
     // Open → Draining (this side stopped accepting new inbound calls) → Closed.
     private int _state;
@@ -121,7 +132,11 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
     // Calling
     // ============================================================================================
 
-    public ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken)
+    public ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken) =>
+        InvokeAsync(method, request, cancellationToken, exportTarget: null);
+
+    /// <summary>Makes a two-way call to a service the peer serves, or to an object it exported when <paramref name="exportTarget"/> is set.</summary>
+    internal ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken, uint? exportTarget)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -164,7 +179,7 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
         }
 
         var micros = timeout is { } left ? Math.Max(1, (long)left.TotalMicroseconds) : 0;
-        frame.WriteHeader(new FrameHeader(FrameKind.Request, 0, frame.PayloadLength, call.CallId, method.Id, method.Service.Id, micros));
+        frame.WriteHeader(RequestHeader(FrameKind.Request, frame.PayloadLength, call.CallId, method, micros, exportTarget));
         call.Arm(cancellationToken, timeout);
         var write = WriteFrameAsync(frame);
         if (!write.IsCompletedSuccessfully)
@@ -175,7 +190,11 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
         return result;
     }
 
-    public ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request)
+    public ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request) =>
+        SendAsync(method, request, exportTarget: null);
+
+    /// <summary>Sends a one-way call to a service, or to an object the peer exported.</summary>
+    internal ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request, uint? exportTarget)
     {
         if (RefuseNewCall() is { } refused)
         {
@@ -189,8 +208,124 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
             return ValueTask.FromException(invalid);
         }
 
-        frame.WriteHeader(new FrameHeader(FrameKind.OneWay, 0, frame.PayloadLength, 0, method.Id, method.Service.Id, 0));
+        frame.WriteHeader(RequestHeader(FrameKind.OneWay, frame.PayloadLength, 0, method, 0, exportTarget));
         return WriteFrameAsync(frame);
+    }
+
+    private static FrameHeader RequestHeader(FrameKind kind, int payloadLength, uint callId, RpcMethodInfo method, long deadlineMicroseconds, uint? exportTarget) =>
+        exportTarget is { } export
+            ? new FrameHeader(kind, (byte)FrameFlags.ToExport, payloadLength, callId, method.Id, export, deadlineMicroseconds)
+            : new FrameHeader(kind, 0, payloadLength, callId, method.Id, method.Service.Id, deadlineMicroseconds);
+
+    // ============================================================================================
+    // Capabilities
+    // ============================================================================================
+
+    public uint Export<TService>(TService implementation)
+        where TService : class
+    {
+        lock (_exports)
+        {
+            if (_exportIds.TryGetValue(implementation, out var existing))
+            {
+                _exports[existing].References++;
+                return existing;
+            }
+
+            var dispatcher = RpcServiceRegistry.CreateDispatcher(implementation);
+            uint id;
+            do
+            {
+                id = ++_lastExportId;
+            }
+            while (id == 0 || _exports.ContainsKey(id));
+
+            _exports.Add(id, new ExportEntry(dispatcher, implementation) { References = 1 });
+            _exportIds.Add(implementation, id);
+            return id;
+        }
+    }
+
+    public TService Import<TService>(uint id)
+        where TService : class
+    {
+        ImportChannel? channel;
+        lock (_imports)
+        {
+            if (!_imports.TryGetValue(id, out channel))
+            {
+                channel = new ImportChannel(this, id);
+                _imports.Add(id, channel);
+            }
+
+            channel.References++;
+        }
+
+        return RpcServiceRegistry.CreateProxy<TService>(channel);
+    }
+
+    internal void ReleaseImport(ImportChannel channel)
+    {
+        long references;
+        lock (_imports)
+        {
+            if (!_imports.Remove(channel.ExportId, out var current) || !ReferenceEquals(current, channel))
+            {
+                return;
+            }
+
+            references = channel.References;
+        }
+
+        if (Volatile.Read(ref _state) == Closed)
+        {
+            return;
+        }
+
+        var frame = FrameBuffer.Rent();
+        frame.WriteHeader(new FrameHeader(FrameKind.Release, 0, 0, channel.ExportId, (uint)Math.Min(references, uint.MaxValue), 0, 0));
+        _ = IgnoreFailure(WriteFrameAsync(frame));
+    }
+
+    private void HandleRelease(in FrameHeader header)
+    {
+        lock (_exports)
+        {
+            if (!_exports.TryGetValue(header.CallId, out var export))
+            {
+                throw new ProtocolViolation($"The peer released object {header.CallId}, which this side never exported to it (or it was already released).");
+            }
+
+            export.References -= header.MethodId;
+            if (export.References < 0 || header.MethodId == 0)
+            {
+                throw new ProtocolViolation($"The peer released object {header.CallId} more times than it was given it.");
+            }
+
+            if (export.References == 0)
+            {
+                _exports.Remove(header.CallId);
+                _exportIds.Remove(export.Implementation);
+            }
+        }
+    }
+
+    private IRpcDispatcher? FindExport(ulong exportId)
+    {
+        lock (_exports)
+        {
+            return exportId <= uint.MaxValue && _exports.TryGetValue((uint)exportId, out var export) ? export.Dispatcher : null;
+        }
+    }
+
+    /// <summary>An exported object and the references the peer holds to it.</summary>
+    private sealed class ExportEntry(IRpcDispatcher dispatcher, object implementation)
+    {
+        public IRpcDispatcher Dispatcher { get; } = dispatcher;
+
+        public object Implementation { get; } = implementation;
+
+        public long References { get; set; }
     }
 
     public IAsyncEnumerable<TResponse> InvokeServerStreaming<TRequest, TResponse>(RpcStreamingMethod<TRequest, RpcVoid, TResponse> method, TRequest request, CancellationToken cancellationToken) =>
@@ -324,6 +459,7 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
     {
         try
         {
+            using var capabilities = RpcCapabilityContext.Enter(this);
             RpcSerializer.Serialize(frame, value, formatter);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -486,6 +622,22 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
     private void HandleCall(in FrameHeader header, in ReadOnlySequence<byte> payload)
     {
         var oneWay = header.Kind == FrameKind.OneWay;
+        if ((header.Flags & (byte)FrameFlags.ToExport) != 0)
+        {
+            if (FindExport(header.ServiceId) is not { } exported)
+            {
+                if (!oneWay)
+                {
+                    SendError(header.CallId, RpcStatusCode.Disconnected, $"Object {header.ServiceId} was released or never exported; it cannot be called.");
+                }
+
+                return;
+            }
+
+            Dispatch(header, payload, exported, oneWay);
+            return;
+        }
+
         if (_dispatchers is null || !_dispatchers.TryGetValue(header.ServiceId, out var dispatcher))
         {
             MessageLog.UnknownService(Logger, Id, header.CallId, header.ServiceId);
@@ -497,6 +649,11 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
             return;
         }
 
+        Dispatch(header, payload, dispatcher, oneWay);
+    }
+
+    private void Dispatch(in FrameHeader header, in ReadOnlySequence<byte> payload, IRpcDispatcher dispatcher, bool oneWay)
+    {
         var method = dispatcher.FindMethod(header.MethodId);
         if (method is null)
         {
@@ -603,6 +760,7 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
                             throw new ProtocolViolation(error!);
                         }
 
+                        using var capabilities = RpcCapabilityContext.Enter(this);
                         if ((header.Flags & (byte)FrameFlags.CodecMask) == 0)
                         {
                             HandleFrame(header, payload);
@@ -720,6 +878,9 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
             case FrameKind.StreamEnd:
             case FrameKind.StreamCredit:
                 HandleStreamFrame(header, payload);
+                break;
+            case FrameKind.Release:
+                HandleRelease(header);
                 break;
         }
     }
@@ -1035,6 +1196,13 @@ internal sealed class MessageConnection : IRpcChannel, IAsyncDisposable
         foreach (var call in pending)
         {
             call.Fail(new RpcException(RpcStatusCode.Disconnected, reason.Message, reason), RpcStatusCode.Disconnected);
+        }
+
+        lock (_exports)
+        {
+            // The peer is gone, and with it every reference to what we exported.
+            _exports.Clear();
+            _exportIds.Clear();
         }
 
         ServerCall[] inbound;
