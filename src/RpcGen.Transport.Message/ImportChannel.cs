@@ -15,6 +15,12 @@ internal sealed class ImportChannel(MessageConnection connection, uint exportId)
 
     public uint ExportId => exportId;
 
+    /// <summary>The connection the export lives across.</summary>
+    internal MessageConnection Owner => connection;
+
+    /// <summary>Whether this reference was released.</summary>
+    internal bool IsReleased => _released;
+
     public ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken) =>
         _released
             ? ValueTask.FromException<TResponse>(Released())

@@ -221,15 +221,21 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
     // Capabilities
     // ============================================================================================
 
-    public uint Export<TService>(TService implementation)
+    public RpcCapabilityReference Export<TService>(TService implementation)
         where TService : class
     {
+        // A proxy for one of the peer's own exports on this connection goes home as that id.
+        if (implementation is IRpcProxy { Channel: ImportChannel imported } && imported.Owner == this && !imported.IsReleased)
+        {
+            return new RpcCapabilityReference(imported.ExportId, ReceiverHosted: true);
+        }
+
         lock (_exports)
         {
             if (_exportIds.TryGetValue(implementation, out var existing))
             {
                 _exports[existing].References++;
-                return existing;
+                return new RpcCapabilityReference(existing, ReceiverHosted: false);
             }
 
             var dispatcher = RpcServiceRegistry.CreateDispatcher(implementation);
@@ -242,20 +248,34 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
 
             _exports.Add(id, new ExportEntry(dispatcher, implementation) { References = 1 });
             _exportIds.Add(implementation, id);
-            return id;
+            return new RpcCapabilityReference(id, ReceiverHosted: false);
         }
     }
 
-    public TService Import<TService>(uint id)
+    public TService Import<TService>(RpcCapabilityReference reference)
         where TService : class
     {
+        if (reference.ReceiverHosted)
+        {
+            // One of our own objects coming home: hand back the object itself.
+            lock (_exports)
+            {
+                if (_exports.TryGetValue(reference.Id, out var export) && export.Implementation is TService own)
+                {
+                    return own;
+                }
+            }
+
+            throw new RpcException(RpcStatusCode.InvalidPayload, $"The peer referred to object {reference.Id} of ours, which is not an exported {typeof(TService).Name}.");
+        }
+
         ImportChannel? channel;
         lock (_imports)
         {
-            if (!_imports.TryGetValue(id, out channel))
+            if (!_imports.TryGetValue(reference.Id, out channel))
             {
-                channel = new ImportChannel(this, id);
-                _imports.Add(id, channel);
+                channel = new ImportChannel(this, reference.Id);
+                _imports.Add(reference.Id, channel);
             }
 
             channel.References++;

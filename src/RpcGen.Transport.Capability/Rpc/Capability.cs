@@ -1,10 +1,11 @@
 namespace RpcGen.Capnp;
 
 /// <summary>
-/// A reference to an object that can be called: a local <c>ICapabilityServer</c>, an object
-/// on the other side of a <c>CapnpConnection</c>, or a promise for one. Each handle is one
-/// reference; <see cref="Dup"/> makes another and <see cref="Dispose"/> drops this one. When the
-/// last reference to a remote object is dropped the peer is told (<c>Release</c>); when the last
+/// A reference to an object that can be called: a local <see cref="ICapabilityServer"/>, an object
+/// on the other side of a <see cref="CapnpConnection"/>, or a promise for one (whose calls are
+/// queued, or pipelined to the peer, until it resolves). Each handle is one reference;
+/// <see cref="Dup"/> makes another and <see cref="Dispose"/> drops this one. When the last
+/// reference to a remote object is dropped the peer is told (<c>Release</c>); when the last
 /// reference to a local server is dropped the server is disposed if it is <see cref="IDisposable"/>.
 /// </summary>
 public sealed class Capability : IDisposable
@@ -21,12 +22,78 @@ public sealed class Capability : IDisposable
     /// <summary>True once this handle has been disposed.</summary>
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
+    /// <summary>True while this is a promise that has not resolved to a settled object.</summary>
+    public bool IsPromise => Hook.Innermost().IsPromise;
+
     internal CapabilityHook Hook
     {
         get
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
             return _hook;
+        }
+    }
+
+    /// <summary>A capability for a local server.</summary>
+    public static Capability FromServer(ICapabilityServer server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        return new Capability(new LocalServerHook(server));
+    }
+
+    /// <summary>
+    /// A promise for a capability that <paramref name="promise"/> will produce. Calls made before it
+    /// completes are queued and delivered in order; if it fails, they fail with its error.
+    /// The capability the task produces is taken over (disposed by this promise).
+    /// </summary>
+    public static Capability FromPromise(Task<Capability> promise)
+    {
+        ArgumentNullException.ThrowIfNull(promise);
+        var hook = new LocalPromiseHook();
+        promise.ContinueWith(
+            (task, state) =>
+            {
+                var target = (LocalPromiseHook)state!;
+                if (task.IsCompletedSuccessfully)
+                {
+                    using var resolved = task.Result;
+                    target.Resolve(resolved?.Hook.AddRef() ?? new BrokenHook(RpcErrors.NullCapability()));
+                }
+                else
+                {
+                    target.Resolve(new BrokenHook(RpcErrors.ToRpcException(task.Exception?.InnerException ?? new OperationCanceledException())));
+                }
+            },
+            hook,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        return new Capability(hook);
+    }
+
+    /// <summary>A capability every call on which fails with <paramref name="error"/>.</summary>
+    public static Capability Broken(RpcException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return new Capability(new BrokenHook(error));
+    }
+
+    /// <summary>Starts a call: write the parameters into the request, then <see cref="CapnpRequest.Send"/> it.</summary>
+    public CapnpRequest NewRequest(ulong interfaceId, ushort methodId) => new(Hook.AddRef(), interfaceId, methodId);
+
+    /// <summary>Completes when this capability is no longer a promise (it resolved to a settled object, or broke).</summary>
+    public async Task WhenResolvedAsync(CancellationToken cancellationToken = default)
+    {
+        var hook = Hook;
+        while (true)
+        {
+            hook = hook.Innermost();
+            if (!hook.IsPromise || hook.WhenMoreResolved is not { } next)
+            {
+                return;
+            }
+
+            await next.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -54,6 +54,12 @@ internal abstract class CapabilityHook
         }
     }
 
+    /// <summary>
+    /// Delivers a call. The hook takes ownership of <paramref name="request"/>; the returned pending
+    /// call has exactly one consumer, who must either take its response or drop it.
+    /// </summary>
+    public abstract PendingCall Call(CallRequest request);
+
     /// <summary>For a promise that has resolved, what it resolved to (one step); otherwise null.</summary>
     public virtual CapabilityHook? Resolved => null;
 
@@ -62,6 +68,9 @@ internal abstract class CapabilityHook
 
     /// <summary>For an unresolved promise, completes when <see cref="Resolved"/> becomes available.</summary>
     public virtual Task? WhenMoreResolved => null;
+
+    /// <summary>The connection this hook belongs to, for imports and promised answers; null for local hooks.</summary>
+    public virtual CapnpConnection? Connection => null;
 
     /// <summary>Follows resolved promises to the innermost hook known so far.</summary>
     public CapabilityHook Innermost()

@@ -1,0 +1,112 @@
+namespace RpcGen.Capnp;
+
+/// <summary>
+/// One call being handled by an <see cref="ICapabilityServer"/>: its method, its parameters, a place
+/// for its results, and a token that fires when the caller cancels (a <c>Finish</c> before the
+/// <c>Return</c>). Results are written straight into the <c>Return</c> message that goes back.
+/// </summary>
+public sealed class CallContext
+{
+    private readonly CallRequest _request;
+    private readonly CancellationTokenSource _cancellation = new();
+
+    // Created on first use of Results; handed to the response when the call completes.
+    private CapnpMessageBuilder? _results;
+    private StructBuilder _returnStruct;
+    private StructBuilder _payload;
+    private PointerBuilder _content;
+
+    internal CallContext(CallRequest request)
+    {
+        _request = request;
+    }
+
+    /// <summary>The interface the method belongs to.</summary>
+    public ulong InterfaceId => _request.InterfaceId;
+
+    /// <summary>The method's ordinal within its interface.</summary>
+    public ushort MethodId => _request.MethodId;
+
+    /// <summary>The parameters (usually a struct). Valid until <see cref="ReleaseParams"/> or the call completes.</summary>
+    public PointerReader Params => _request.Params;
+
+    /// <summary>Fires when the caller no longer wants the result.</summary>
+    public CancellationToken CancellationToken => _cancellation.Token;
+
+    /// <summary>Where the results go; write a struct here (see <see cref="InitResults"/>).</summary>
+    public PointerBuilder Results
+    {
+        get
+        {
+            if (_results is null)
+            {
+                _results = new CapnpMessageBuilder(firstSegmentWords: 128);
+                var message = _results.InitRoot(RpcSchema.Message.DataWords, RpcSchema.Message.Pointers);
+                message.WriteUInt16(RpcSchema.Message.Which, RpcSchema.Message.Return);
+                _returnStruct = message.InitStruct(RpcSchema.Message.Body, RpcSchema.Return.DataWords, RpcSchema.Return.Pointers);
+                _payload = _returnStruct.InitStruct(RpcSchema.Return.Body, RpcSchema.Payload.DataWords, RpcSchema.Payload.Pointers);
+                _content = _payload.GetPointer(RpcSchema.Payload.Content);
+            }
+
+            return _content;
+        }
+    }
+
+    /// <summary>Initializes the results as a struct.</summary>
+    public StructBuilder InitResults(ushort dataWords, ushort pointerCount) => Results.InitStruct(dataWords, pointerCount);
+
+    /// <summary>Drops the parameters early (they hold capability references and buffers).</summary>
+    public void ReleaseParams() => _request.ReleaseParams();
+
+    internal void Cancel()
+    {
+        try
+        {
+            _cancellation.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The call already finished.
+        }
+    }
+
+    /// <summary>Runs the server and reports the outcome to <paramref name="pending"/>.</summary>
+    internal void Run(ICapabilityServer server, LocalPendingCall pending)
+    {
+        pending.OnCancel(Cancel);
+        Task task;
+        try
+        {
+            task = server.DispatchAsync(this);
+        }
+        catch (Exception error)
+        {
+            task = Task.FromException(error);
+        }
+
+        if (task.IsCompleted)
+        {
+            Finish(task, pending);
+        }
+        else
+        {
+            task.ContinueWith((t, state) => ((CallContext)state!).Finish(t, pending), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private void Finish(Task task, LocalPendingCall pending)
+    {
+        _request.ReleaseParams();
+        _cancellation.Dispose();
+        if (task.IsCompletedSuccessfully)
+        {
+            _ = Results; // a method with no results still returns an (empty) results message
+            pending.Complete(new ResponseCore(_results!, _returnStruct, _payload, _content));
+        }
+        else
+        {
+            _results?.Dispose();
+            pending.Fail(task.Exception?.InnerException ?? (Exception)RpcErrors.Cancelled());
+        }
+    }
+}

@@ -1,0 +1,123 @@
+namespace RpcGen.Capnp;
+
+/// <summary>
+/// A call's method and parameters on their way to a target. Parameters built here are written
+/// straight into an rpc.capnp <c>Message.call</c>, so sending them to a peer needs no copy; parameters
+/// that arrived from a peer are read in place and copied only if the call is forwarded to another
+/// peer. Whoever finally handles the request releases its parameters exactly once.
+/// </summary>
+internal sealed class CallRequest
+{
+    // Built here: the message and its Call struct. Cleared when handed to a connection or released.
+    private CapnpMessageBuilder? _builder;
+    private StructBuilder _call;
+    private StructBuilder _payload;
+    private PointerBuilder _content;
+
+    // Arrived from a peer: the message and the capability references its table owns.
+    private PointerReader _inboundContent;
+    private Capability?[]? _inboundCapabilities;
+
+    private int _released;
+
+    private CallRequest(ulong interfaceId, ushort methodId)
+    {
+        InterfaceId = interfaceId;
+        MethodId = methodId;
+    }
+
+    public ulong InterfaceId { get; }
+
+    public ushort MethodId { get; }
+
+    public bool IsInbound => _inboundCapabilities is not null;
+
+    /// <summary>Where the parameters are written (requests built here only).</summary>
+    public PointerBuilder ParamsBuilder => _builder is not null ? _content : throw new InvalidOperationException("The request's parameters can no longer be written.");
+
+    /// <summary>The parameters, wherever they live.</summary>
+    public PointerReader Params
+    {
+        get
+        {
+            if (Volatile.Read(ref _released) != 0)
+            {
+                throw new ObjectDisposedException(nameof(CallRequest), "The call's parameters were released.");
+            }
+
+            return _builder is not null ? _content.AsReader() : _inboundContent;
+        }
+    }
+
+    public static CallRequest Create(ulong interfaceId, ushort methodId)
+    {
+        var request = new CallRequest(interfaceId, methodId);
+        (request._builder, request._call, request._payload, request._content) = NewCallMessage(interfaceId, methodId);
+        return request;
+    }
+
+    public static CallRequest FromInbound(ulong interfaceId, ushort methodId, PointerReader content, Capability?[] capabilities) =>
+        new(interfaceId, methodId) { _inboundContent = content, _inboundCapabilities = capabilities };
+
+    /// <summary>
+    /// Hands the request to a connection as a <c>Message.call</c> to fill in (question id, target,
+    /// capability table) and send. Inbound parameters are copied into a new message here.
+    /// </summary>
+    public (CapnpMessageBuilder Builder, StructBuilder Call, StructBuilder Payload) TakeForSending()
+    {
+        if (_builder is { } builder)
+        {
+            _builder = null;
+            Volatile.Write(ref _released, 1);
+            return (builder, _call, _payload);
+        }
+
+        var (copy, call, payload, content) = NewCallMessage(InterfaceId, MethodId);
+        try
+        {
+            content.CopyFrom(Params);
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+        finally
+        {
+            ReleaseParams();
+        }
+
+        return (copy, call, payload);
+    }
+
+    /// <summary>Drops the parameters and the capability references they hold. Idempotent.</summary>
+    public void ReleaseParams()
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+        {
+            return;
+        }
+
+        _builder?.Dispose();
+        _builder = null;
+        if (_inboundCapabilities is not null)
+        {
+            foreach (var capability in _inboundCapabilities)
+            {
+                capability?.Dispose();
+            }
+        }
+    }
+
+    private static (CapnpMessageBuilder, StructBuilder, StructBuilder, PointerBuilder) NewCallMessage(ulong interfaceId, ushort methodId)
+    {
+        var builder = new CapnpMessageBuilder(firstSegmentWords: 128);
+        var message = builder.InitRoot(RpcSchema.Message.DataWords, RpcSchema.Message.Pointers);
+        message.WriteUInt16(RpcSchema.Message.Which, RpcSchema.Message.Call);
+        var call = message.InitStruct(RpcSchema.Message.Body, RpcSchema.Call.DataWords, RpcSchema.Call.Pointers);
+        call.WriteUInt64(RpcSchema.Call.InterfaceId, interfaceId);
+        call.WriteUInt16(RpcSchema.Call.MethodId, methodId);
+        var payload = call.InitStruct(RpcSchema.Call.Params, RpcSchema.Payload.DataWords, RpcSchema.Payload.Pointers);
+        return (builder, call, payload, payload.GetPointer(RpcSchema.Payload.Content));
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace RpcGen.Capnp;
+
+/// <summary>Settings for one Cap'n Proto RPC connection.</summary>
+public sealed class CapnpConnectionOptions
+{
+    /// <summary>The capability a peer's <c>Bootstrap</c> gets; null answers bootstrap requests with an error. The connection takes its own reference.</summary>
+    public Capability? Bootstrap { get; init; }
+
+    /// <summary>Limits for every message read from the peer.</summary>
+    public CapnpReaderOptions ReaderOptions { get; init; } = CapnpReaderOptions.Default;
+
+    /// <summary>
+    /// The most calls the peer may have in our answer table at once (sent and not yet finished).
+    /// Beyond it the connection is aborted: a peer that never sends Finish cannot grow the table
+    /// without bound. Default 16384.
+    /// </summary>
+    public int MaxAnswers { get; init; } = 16 * 1024;
+
+    /// <summary>Where protocol violations and disconnects are logged.</summary>
+    public ILogger? Logger { get; init; }
+}
+
+/// <summary>The sizes of a connection's four tables (and its embargoes), for diagnostics and tests.</summary>
+/// <param name="Questions">Calls we sent whose ids are not yet free.</param>
+/// <param name="Answers">Calls the peer sent that are not yet finished.</param>
+/// <param name="Imports">Capabilities of the peer we hold.</param>
+/// <param name="Exports">Capabilities of ours the peer holds.</param>
+/// <param name="Embargoes">Embargoes waiting for their Disembargo to come back.</param>
+public sealed record CapnpConnectionStats(int Questions, int Answers, int Imports, int Exports, int Embargoes);

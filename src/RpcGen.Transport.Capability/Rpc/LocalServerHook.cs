@@ -1,0 +1,27 @@
+namespace RpcGen.Capnp;
+
+/// <summary>A capability implemented by an <see cref="ICapabilityServer"/> in this process.</summary>
+internal sealed class LocalServerHook(ICapabilityServer server) : CapabilityHook
+{
+    public ICapabilityServer Server { get; } = server;
+
+    public override PendingCall Call(CallRequest request)
+    {
+        var pending = new LocalPendingCall();
+        new CallContext(request).Run(Server, pending);
+        return pending;
+    }
+
+    protected override void OnReleased()
+    {
+        switch (Server)
+        {
+            case IAsyncDisposable asyncDisposable:
+                _ = asyncDisposable.DisposeAsync().AsTask();
+                break;
+            case IDisposable disposable:
+                disposable.Dispose();
+                break;
+        }
+    }
+}

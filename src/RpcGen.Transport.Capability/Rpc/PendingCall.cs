@@ -1,0 +1,26 @@
+namespace RpcGen.Capnp;
+
+/// <summary>
+/// A call in flight, seen from its caller. It has exactly one consumer (an application promise, an
+/// answer owed to a peer, or an outer call it was forwarded from). The consumer either takes the
+/// response (when <see cref="Response"/> succeeds, the one reference it carries belongs to the
+/// consumer) or drops the call first, after which the response, if it still arrives, is released
+/// here and <see cref="Response"/> ends cancelled.
+/// </summary>
+internal abstract class PendingCall
+{
+    /// <summary>Completes with the results, or fails with an <see cref="RpcException"/>.</summary>
+    public abstract Task<ResponseCore> Response { get; }
+
+    /// <summary>
+    /// A new reference to the capability that will be at <paramref name="path"/> in the results:
+    /// before they arrive, a promise calls can be pipelined on.
+    /// </summary>
+    public abstract CapabilityHook GetPipelinedHook(PipelinePath path);
+
+    /// <summary>The consumer will not take the response. Pipelined capabilities already handed out keep working.</summary>
+    public abstract void Drop();
+
+    /// <summary>The caller cancelled: like <see cref="Drop"/>, and the callee is asked to stop even if pipelined calls depend on the result.</summary>
+    public virtual void Cancel() => Drop();
+}
