@@ -181,10 +181,11 @@ public sealed partial class RpcGenerator
 
             var isOneWay = RpcContractRules.HasAttribute(method, RpcContractRules.OneWayAttribute);
             var shape = RpcContractRules.ClassifyReturn(method.ReturnType, out var resultType);
+            var responseStream = ParseResponseStream(method, shape, ref resultType);
             switch (shape)
             {
-                case ReturnShape.Unsupported:
-                    _errors.Add($"method '{name}' returns '{method.ReturnType.ToDisplayString(RpcContractRules.IdFormat)}'; use Task, Task<T>, ValueTask, ValueTask<T>, or void with [OneWay]");
+                case ReturnShape.Unsupported when responseStream is null:
+                    _errors.Add($"method '{name}' returns '{method.ReturnType.ToDisplayString(RpcContractRules.IdFormat)}'; use Task, Task<T>, ValueTask, ValueTask<T>, IAsyncEnumerable<T>, or void with [OneWay]");
                     break;
                 case ReturnShape.Void when !isOneWay:
                     _errors.Add($"method '{name}' returns void but is not [OneWay]");
@@ -201,6 +202,7 @@ public sealed partial class RpcGenerator
             }
 
             var parameters = new List<ParameterSpec>();
+            StreamSpec? requestStream = null;
             string? cancellationTokenName = null;
             for (var i = 0; i < method.Parameters.Length; i++)
             {
@@ -222,13 +224,35 @@ public sealed partial class RpcGenerator
                     continue;
                 }
 
-                var key = Visit(parameter.Type, $"parameter '{parameter.Name}' of '{name}'");
+                var context = $"parameter '{parameter.Name}' of '{name}'";
+                var streamShape = RpcContractRules.ClassifyStream(parameter.Type, out var itemType);
+                if (streamShape != StreamShape.None)
+                {
+                    if (requestStream is not null)
+                    {
+                        _errors.Add($"method '{name}' streams more than one parameter; a call carries at most one request stream");
+                    }
+
+                    requestStream = StreamOf(parameter.Type, streamShape, itemType, context) with
+                    {
+                        Name = Escape(parameter.Name),
+                        Index = parameters.Count,
+                    };
+                    continue;
+                }
+
+                var key = Visit(parameter.Type, context);
                 parameters.Add(new ParameterSpec(
                     Escape(parameter.Name),
                     PascalCase(parameter.Name),
                     parameter.Type.ToDisplayString(RpcContractRules.FullyQualified),
                     key,
                     parameter.Type.IsValueType));
+            }
+
+            if (isOneWay && (requestStream is not null || responseStream is not null))
+            {
+                _errors.Add($"[OneWay] method '{name}' cannot stream");
             }
 
             string? resultKey = null;
@@ -242,6 +266,12 @@ public sealed partial class RpcGenerator
                 return null;
             }
 
+            var kind =
+                isOneWay ? CallKind.OneWay :
+                requestStream is not null && responseStream is not null ? CallKind.DuplexStreaming :
+                requestStream is not null ? CallKind.ClientStreaming :
+                responseStream is not null ? CallKind.ServerStreaming :
+                CallKind.Unary;
             var memberName = UniqueMemberName(name, taken);
             var envelopeName = memberName + "Request";
             return new MethodSpec(
@@ -255,7 +285,65 @@ public sealed partial class RpcGenerator
                 ResultType: resultType?.ToDisplayString(RpcContractRules.FullyQualified),
                 ResultKey: resultKey,
                 Parameters: DeduplicateFieldNames(parameters, envelopeName).ToEquatableArray(),
-                CancellationTokenName: cancellationTokenName);
+                CancellationTokenName: cancellationTokenName,
+                Kind: kind,
+                RequestStream: requestStream,
+                ResponseStream: responseStream);
+        }
+
+        /// <summary>
+        /// A streamed result: <c>IAsyncEnumerable&lt;T&gt;</c> returned directly, or a <c>Stream</c>
+        /// through <c>Task</c>/<c>ValueTask</c> (then <paramref name="resultType"/> is cleared: the
+        /// stream is not a value to format).
+        /// </summary>
+        private StreamSpec? ParseResponseStream(IMethodSymbol method, ReturnShape shape, ref ITypeSymbol? resultType)
+        {
+            var context = $"the result of '{method.Name}'";
+            var direct = RpcContractRules.ClassifyStream(method.ReturnType, out var itemType);
+            if (direct == StreamShape.Items)
+            {
+                return StreamOf(method.ReturnType, direct, itemType, context);
+            }
+
+            if (direct == StreamShape.Bytes)
+            {
+                _errors.Add($"method '{method.Name}' returns a Stream synchronously; return Task<Stream> or ValueTask<Stream>");
+                return null;
+            }
+
+            if (resultType is null)
+            {
+                return null;
+            }
+
+            switch (RpcContractRules.ClassifyStream(resultType, out _))
+            {
+                case StreamShape.Bytes:
+                    var stream = StreamOf(resultType, StreamShape.Bytes, null, context) with
+                    {
+                        Wrapper = shape == ReturnShape.TaskOfT ? StreamWrapper.Task : StreamWrapper.ValueTask,
+                    };
+                    resultType = null;
+                    return stream;
+                case StreamShape.Items:
+                    _errors.Add($"method '{method.Name}' wraps IAsyncEnumerable<T> in a task; return IAsyncEnumerable<T> directly");
+                    resultType = null;
+                    return null;
+                default:
+                    return null;
+            }
+        }
+
+        private StreamSpec StreamOf(ITypeSymbol declared, StreamShape shape, ITypeSymbol? itemType, string context)
+        {
+            var declaredType = declared.ToDisplayString(RpcContractRules.FullyQualified);
+            if (shape == StreamShape.Bytes)
+            {
+                return new StreamSpec(string.Empty, -1, declaredType, StreamSpec.BytesItem, StreamSpec.BytesItem, IsBytes: true, StreamWrapper.None);
+            }
+
+            var itemKey = Visit(itemType!, context + " (stream item)");
+            return new StreamSpec(string.Empty, -1, declaredType, itemKey, itemType!.ToDisplayString(RpcContractRules.FullyQualified), IsBytes: false, StreamWrapper.None);
         }
 
         /// <summary>The descriptor name: the method name, with a suffix for overloads and names the generated class already uses.</summary>

@@ -312,6 +312,51 @@ public class ParserTests
     }
 
     [Fact]
+    public void StreamingParametersAndResultsSetTheCallKind()
+    {
+        var (spec, _) = Parse("S.IStreams", """
+            using System.Collections.Generic;
+            using System.IO;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using RpcGen;
+            namespace S;
+            [RpcService]
+            public interface IStreams
+            {
+                IAsyncEnumerable<int> Server(int a, CancellationToken ct = default);
+                Task<int> Client(string before, IAsyncEnumerable<long> items, string after);
+                IAsyncEnumerable<string> Duplex(IAsyncEnumerable<string> lines);
+                Task<Stream> Download();
+                Task Upload(Stream data);
+                Task<int> Plain(int a);
+            }
+            """);
+
+        Assert.Equal(
+            [CallKind.ServerStreaming, CallKind.ClientStreaming, CallKind.DuplexStreaming, CallKind.ServerStreaming, CallKind.ClientStreaming, CallKind.Unary],
+            spec.Methods.Select(m => m.Kind));
+
+        var server = spec.Methods[0];
+        Assert.Equal(new StreamSpec("", -1, "global::System.Collections.Generic.IAsyncEnumerable<int>", "int", "int", false, StreamWrapper.None), server.ResponseStream);
+        Assert.Equal("ct", server.CancellationTokenName);
+
+        var client = spec.Methods[1];
+        Assert.Equal(["before", "after"], client.Parameters.Select(p => p.Name));
+        Assert.Equal(("items", 1, "long"), (client.RequestStream!.Name, client.RequestStream.Index, client.RequestStream.ItemKey));
+        Assert.Equal("int", client.ResultKey);
+
+        var download = spec.Methods[3];
+        Assert.Equal((true, StreamWrapper.Task, StreamSpec.BytesItem), (download.ResponseStream!.IsBytes, download.ResponseStream.Wrapper, download.ResponseStream.ItemKey));
+        Assert.Null(download.ResultKey);
+        Assert.True(spec.Methods[4].RequestStream!.IsBytes);
+
+        // Stream types never become type specs: they are not values.
+        Assert.DoesNotContain(spec.Types, t => t.Key.Contains("IAsyncEnumerable") || t.Key.Contains("Stream"));
+        Assert.Equal(RpcContractRules.Fnv1a32("Client(string,System.Collections.Generic.IAsyncEnumerable<long>,string)") | 0x80000000u, client.Id);
+    }
+
+    [Fact]
     public void RejectionKeepsNoMethodsOrTypes()
     {
         var (spec, _) = Parse("IBroken", """

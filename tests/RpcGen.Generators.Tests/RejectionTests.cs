@@ -36,6 +36,14 @@ public class RejectionTests
         { "Task PutAsync(int[,] grid);", "", "multi-dimensional arrays" },
         { "Task PutAsync(System.Action callback);", "", "delegates cannot be serialized" },
         { "Task PutAsync(System.Uri address);", "", "framework type without an RpcGen formatter" },
+        { "Task PutAsync(System.Collections.Generic.IAsyncEnumerable<int> a, System.Collections.Generic.IAsyncEnumerable<int> b);", "", "streams more than one parameter" },
+        { "Task PutAsync(System.IO.Stream a, System.Collections.Generic.IAsyncEnumerable<int> b);", "", "streams more than one parameter" },
+        { "[OneWay] ValueTask PutAsync(System.Collections.Generic.IAsyncEnumerable<int> values);", "", "cannot stream" },
+        { "Task<System.Collections.Generic.IAsyncEnumerable<int>> GetAsync();", "", "return IAsyncEnumerable<T> directly" },
+        { "System.IO.Stream Get();", "", "returns a Stream synchronously" },
+        { "System.Collections.Generic.IAsyncEnumerable<object> GetAsync();", "", "'object' has no schema" },
+        { "Task PutAsync(Holder value);", "public sealed class Holder { public System.IO.Stream? Data { get; set; } }", "framework type without an RpcGen formatter" },
+        { "Task PutAsync(List<System.Collections.Generic.IAsyncEnumerable<int>> nested);", "", "neither an [RpcService] nor a base" },
     };
 
     [Theory]
@@ -43,6 +51,7 @@ public class RejectionTests
     public void RuleBreakGeneratesNothingAndReportsRpc1000(string member, string declarations, string reason)
     {
         var source = $$"""
+            using System.Collections.Generic;
             using System.Threading;
             using System.Threading.Tasks;
             using RpcGen;

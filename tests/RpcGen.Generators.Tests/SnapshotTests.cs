@@ -45,6 +45,39 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void StreamingShapes()
+    {
+        var result = GeneratorHarness.RunClean("""
+            using System.Collections.Generic;
+            using System.IO;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Streaming;
+
+            public record Reading(string Sensor, double Value);
+
+            [RpcService]
+            public interface ITelemetry
+            {
+                IAsyncEnumerable<Reading> WatchAsync(string sensor, CancellationToken cancellationToken = default);
+                IAsyncEnumerable<int> TicksAsync();
+                Task<int> RecordAsync(IAsyncEnumerable<Reading> readings, CancellationToken cancellationToken = default);
+                Task StoreAsync(string bucket, IAsyncEnumerable<Reading?> readings);
+                ValueTask<double> AverageAsync(IAsyncEnumerable<double> values);
+                IAsyncEnumerable<Reading?> ConvertAsync(IAsyncEnumerable<string?> lines, string unit);
+                Task<Stream> ExportAsync(string sensor);
+                ValueTask<Stream?> MaybeExportAsync(string sensor);
+                Task<long> ImportAsync(Stream data, string sensor, CancellationToken cancellationToken = default);
+                ValueTask CompressAsync(Stream data);
+                Task<Stream> TransformAsync(Stream data);
+            }
+            """);
+        Snapshot.Verify(result);
+    }
+
+    [Fact]
     public void PinnedIds()
     {
         var result = GeneratorHarness.RunClean("""

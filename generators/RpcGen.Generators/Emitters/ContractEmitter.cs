@@ -46,14 +46,33 @@ internal static class ContractEmitter
 
     // public static readonly global::RpcGen.RpcMethod<TRequest, TResponse> Name = new(
     //     Service, "Name", 0x...u, global::RpcGen.RpcMethodKind.Unary, <request formatter>, <response formatter>);
+    //
+    // Streaming methods get an RpcStreamingMethod<TRequest, TRequestItem, TResponse>, where TResponse
+    // is the streamed item (server and duplex streaming) or the single result (client streaming):
+    // public static readonly global::RpcGen.RpcStreamingMethod<global::RpcGen.RpcVoid, int, int> SumAsync = new(
+    //     Service, "SumAsync", 0x...u, global::RpcGen.RpcMethodKind.ClientStreaming, <request>, <request item>, <response>);
     private static void EmitDescriptor(SourceWriter writer, EmitContext context, MethodSpec method)
     {
-        var request = method.RequestType ?? $"{EmitContext.Runtime}.RpcVoid";
-        var requestFormatter = method.RequestType is { } envelope ? envelope + "Formatter.Instance" : $"{EmitContext.Serialization}.RpcVoidFormatter.Instance";
-        var response = method.ResultKey ?? $"{EmitContext.Runtime}.RpcVoid";
-        var responseFormatter = method.ResultKey is { } key ? context.FormatterOf(key) : $"{EmitContext.Serialization}.RpcVoidFormatter.Instance";
-        var kind = method.IsOneWay ? "OneWay" : "Unary";
+        const string Void = $"{EmitContext.Runtime}.RpcVoid";
+        const string VoidFormatter = $"{EmitContext.Serialization}.RpcVoidFormatter.Instance";
+        var request = method.RequestType ?? Void;
+        var requestFormatter = method.RequestType is { } envelope ? envelope + "Formatter.Instance" : VoidFormatter;
+        var (response, responseFormatter) = method.ResponseStream is { } responseStream
+            ? (responseStream.ItemKey, context.StreamItemFormatterOf(responseStream))
+            : method.ResultKey is { } key ? (key, context.FormatterOf(key)) : (Void, VoidFormatter);
+        var kind = method.IsOneWay ? CallKind.OneWay : method.Kind;
         writer.WriteLine($"/// <summary>The descriptor of <c>{method.Name.TrimStart('@')}</c>.</summary>");
+        if (method.IsStreaming)
+        {
+            var (item, itemFormatter) = method.RequestStream is { } requestStream
+                ? (requestStream.ItemKey, context.StreamItemFormatterOf(requestStream))
+                : (Void, VoidFormatter);
+            writer.WriteLine($"public static readonly {EmitContext.Runtime}.RpcStreamingMethod<{request}, {item}, {response}> {method.MemberName} = new(");
+            writer.WriteLine($"    Service, {EmitContext.Literal(method.Name.TrimStart('@'))}, {EmitContext.Hex(method.Id)}, {EmitContext.Runtime}.RpcMethodKind.{kind},");
+            writer.WriteLine($"    {requestFormatter}, {itemFormatter}, {responseFormatter});");
+            return;
+        }
+
         writer.WriteLine($"public static readonly {EmitContext.Runtime}.RpcMethod<{request}, {response}> {method.MemberName} = new(");
         writer.WriteLine($"    Service, {EmitContext.Literal(method.Name.TrimStart('@'))}, {EmitContext.Hex(method.Id)}, {EmitContext.Runtime}.RpcMethodKind.{kind},");
         writer.WriteLine($"    {requestFormatter}, {responseFormatter});");

@@ -91,6 +91,13 @@ internal static class DispatcherEmitter
         writer.Close();
     }
 
+    // case <id>: // Name
+    // {
+    //     var request = <read envelope>;
+    //     var stream = call.GetRequestStream(<descriptor>.RequestItemFormatter);        (client and duplex streaming)
+    //     return call.CompleteAsync(this._implementation.Name(request.A, stream, call.CancellationToken), <descriptor>.ResponseFormatter);
+    //     return call.CompleteStreamAsync(this._implementation.Name(...), <descriptor>.ResponseFormatter);   (server and duplex streaming)
+    // }
     private static void EmitCase(SourceWriter writer, EmitContext context, MethodSpec method)
     {
         var descriptor = $"{context.QualifiedRpcClass}.{method.MemberName}";
@@ -102,6 +109,15 @@ internal static class DispatcherEmitter
         writer.WriteLine(method.RequestType is null ? $"_ = {read};" : $"var request = {read};");
 
         var arguments = new List<string>(method.Parameters.Select(p => "request." + p.FieldName));
+        if (method.RequestStream is { } requestStream)
+        {
+            var items = $"call.GetRequestStream({descriptor}.RequestItemFormatter)";
+            writer.WriteLine(requestStream.IsBytes
+                ? $"var stream = global::RpcGen.Streams.RpcByteStreams.AsStream({items});"
+                : $"var stream = {items};");
+            arguments.Insert(requestStream.Index, "stream" + (requestStream.IsBytes || requestStream.ItemType == requestStream.ItemKey ? string.Empty : "!"));
+        }
+
         if (method.CancellationTokenName is not null)
         {
             arguments.Add("call.CancellationToken");
@@ -111,6 +127,20 @@ internal static class DispatcherEmitter
             ? "this._implementation"
             : $"(({method.DeclaringInterface})this._implementation)";
         var invocation = $"{target}.{method.Name}({string.Join(", ", arguments)})";
+        if (method.ResponseStream is { } responseStream)
+        {
+            // An annotated item type (IAsyncEnumerable<Item?>) would drive inference away from the
+            // descriptor's formatter type; name the item type instead.
+            var annotated = !responseStream.IsBytes && responseStream.ItemType != responseStream.ItemKey;
+            var items = responseStream.IsBytes
+                ? $"global::RpcGen.Streams.RpcByteStreams.ReadChunksAsync({invocation}{(responseStream.DeclaredType.EndsWith("?", System.StringComparison.Ordinal) ? "!" : string.Empty)})"
+                : invocation + (annotated ? "!" : string.Empty);
+            var typeArgument = annotated ? $"<{responseStream.ItemKey}>" : string.Empty;
+            writer.WriteLine($"return call.CompleteStreamAsync{typeArgument}({items}, {descriptor}.ResponseFormatter);");
+            writer.Close();
+            return;
+        }
+
         var bang = method.ResultType is { } result && result != method.ResultKey ? "!" : string.Empty;
         switch (method.ReturnShape)
         {

@@ -82,6 +82,10 @@ internal sealed class EmitContext
         };
     }
 
+    /// <summary>The formatter of a stream's items: the runtime's raw chunk formatter for bytes.</summary>
+    public string StreamItemFormatterOf(StreamSpec stream, string formattersClass = "Formatters") =>
+        stream.IsBytes ? $"{Serialization}.RawBytesFormatter.Instance" : FormatterOf(stream.ItemKey, formattersClass);
+
     /// <summary>
     /// <c>!</c> when a value of the declared type goes to or comes from a formatter of the key type:
     /// formatters are typed without nullable annotations, so reference types (and annotated type

@@ -46,23 +46,41 @@ internal static class ProxyEmitter
     private static void EmitMethod(SourceWriter writer, EmitContext context, MethodSpec method)
     {
         var parameters = method.Parameters.Select(p => $"{p.Type} {p.Name}").ToList();
+        if (method.RequestStream is { } stream)
+        {
+            parameters.Insert(stream.Index, $"{stream.DeclaredType} {stream.Name}");
+        }
+
         if (method.CancellationTokenName is { } tokenName)
         {
             parameters.Add($"global::System.Threading.CancellationToken {tokenName}");
         }
 
         writer.Open($"{method.ReturnType} {method.DeclaringInterface}.{method.Name}({string.Join(", ", parameters)})");
-        var descriptor = $"{context.QualifiedRpcClass}.{method.MemberName}";
-        var request = method.RequestType is { } envelope
+        if (method.IsStreaming)
+        {
+            EmitStreamingBody(writer, context, method);
+        }
+        else
+        {
+            EmitBody(writer, context, method);
+        }
+
+        writer.Close();
+    }
+
+    private static string Request(EmitContext context, MethodSpec method) =>
+        method.RequestType is { } envelope
             ? $"new {context.QualifiedRpcClass}.{envelope}({string.Join(", ", method.Parameters.Select(p => p.Name))})"
             : $"{EmitContext.Runtime}.RpcVoid.Value";
+
+    private static void EmitBody(SourceWriter writer, EmitContext context, MethodSpec method)
+    {
+        var descriptor = $"{context.QualifiedRpcClass}.{method.MemberName}";
+        var request = Request(context, method);
         var token = method.CancellationTokenName ?? "default";
         var invoke = $"this._channel.InvokeAsync({descriptor}, {request}, {token})";
         var send = $"this._channel.SendAsync({descriptor}, {request})";
-
-        // The channel's result is typed without nullable annotations; a result declared as
-        // Task<Reply?> needs the suppression.
-        var bang = method.ResultType is { } result && result != method.ResultKey ? "!" : string.Empty;
         switch (method.ReturnShape)
         {
             case ReturnShape.Void:
@@ -71,20 +89,75 @@ internal static class ProxyEmitter
             case ReturnShape.ValueTask when method.IsOneWay:
                 writer.WriteLine($"return {send};");
                 break;
-            case ReturnShape.Task:
-                writer.WriteLine($"return {EmitContext.Runtime}.RpcTasks.AsTask({invoke});");
-                break;
-            case ReturnShape.ValueTask:
-                writer.WriteLine($"return {EmitContext.Runtime}.RpcTasks.AsValueTask({invoke});");
-                break;
-            case ReturnShape.TaskOfT:
-                writer.WriteLine($"return {invoke}.AsTask(){bang};");
-                break;
-            case ReturnShape.ValueTaskOfT:
-                writer.WriteLine($"return {invoke}{bang};");
+            default:
+                writer.WriteLine($"return {AdaptResult(method, invoke)};");
                 break;
         }
-
-        writer.Close();
     }
+
+    /// <summary>Adapts the channel's <c>ValueTask&lt;TResponse&gt;</c> to the declared return type.</summary>
+    private static string AdaptResult(MethodSpec method, string call)
+    {
+        // The channel's result is typed without nullable annotations; a result declared as
+        // Task<Reply?> needs the suppression.
+        var bang = method.ResultType is { } result && result != method.ResultKey ? "!" : string.Empty;
+        return method.ReturnShape switch
+        {
+            ReturnShape.Task => $"{EmitContext.Runtime}.RpcTasks.AsTask({call})",
+            ReturnShape.ValueTask => $"{EmitContext.Runtime}.RpcTasks.AsValueTask({call})",
+            ReturnShape.TaskOfT => $"{call}.AsTask(){bang}",
+            _ => $"{call}{bang}",
+        };
+    }
+
+    // Server streaming:  return this._channel.InvokeServerStreaming(<descriptor>, <request>, cancellationToken);
+    // Client streaming:  return this._channel.InvokeClientStreamingAsync(<descriptor>, <request>, items, cancellationToken).AsTask();
+    // Duplex streaming:  return this._channel.InvokeDuplexStreaming(<descriptor>, <request>, items, cancellationToken);
+    // A Stream parameter travels as RpcByteStreams.ReadChunksAsync(stream); a Task<Stream> result is
+    // RpcByteStreams.AsStream over the response chunks.
+    private static void EmitStreamingBody(SourceWriter writer, EmitContext context, MethodSpec method)
+    {
+        var descriptor = $"{context.QualifiedRpcClass}.{method.MemberName}";
+        var request = Request(context, method);
+        var token = method.CancellationTokenName ?? "default";
+        string? items = null;
+        if (method.RequestStream is { } requestStream)
+        {
+            items = requestStream.IsBytes
+                ? $"global::RpcGen.Streams.RpcByteStreams.ReadChunksAsync({requestStream.Name}, {token})"
+                : requestStream.Name + Bang(requestStream);
+        }
+
+        // Type inference would take the item type from an annotated stream (IAsyncEnumerable<Item?>)
+        // and then clash with the descriptor's; name the type arguments instead.
+        var typeArguments = method.RequestStream is { IsBytes: false } annotated && Bang(annotated).Length > 0
+            ? $"<{(method.RequestType is { } envelope ? context.QualifiedRpcClass + "." + envelope : EmitContext.Runtime + ".RpcVoid")}, {annotated.ItemKey}, {method.ResponseStream?.ItemKey ?? method.ResultKey ?? EmitContext.Runtime + ".RpcVoid"}>"
+            : string.Empty;
+        var call = method.Kind switch
+        {
+            CallKind.ServerStreaming => $"this._channel.InvokeServerStreaming({descriptor}, {request}, {token})",
+            CallKind.ClientStreaming => $"this._channel.InvokeClientStreamingAsync{typeArguments}({descriptor}, {request}, {items}, {token})",
+            _ => $"this._channel.InvokeDuplexStreaming{typeArguments}({descriptor}, {request}, {items}, {token})",
+        };
+
+        if (method.ResponseStream is not { } responseStream)
+        {
+            writer.WriteLine($"return {AdaptResult(method, call)};");
+            return;
+        }
+
+        if (!responseStream.IsBytes)
+        {
+            writer.WriteLine($"return {call}{Bang(responseStream)};");
+            return;
+        }
+
+        var stream = $"global::RpcGen.Streams.RpcByteStreams.AsStream({call})";
+        writer.WriteLine(responseStream.Wrapper == StreamWrapper.Task
+            ? $"return global::System.Threading.Tasks.Task.FromResult<{responseStream.DeclaredType}>({stream});"
+            : $"return new global::System.Threading.Tasks.ValueTask<{responseStream.DeclaredType}>({stream});");
+    }
+
+    /// <summary><c>!</c> when the declared item type carries nullable annotations the descriptor's does not.</summary>
+    private static string Bang(StreamSpec stream) => stream.ItemType != stream.ItemKey ? "!" : string.Empty;
 }

@@ -7,13 +7,16 @@ namespace RpcGen.Generators.Model;
 /// <param name="MemberName">The unique name of the descriptor field within the service (overloads get a suffix); the request envelope is <c>{MemberName}Request</c>.</param>
 /// <param name="DeclaringInterface">The interface that declares the method (the service or one of its bases), fully qualified.</param>
 /// <param name="Id">The method id on the wire.</param>
-/// <param name="ReturnShape">How the method returns.</param>
+/// <param name="ReturnShape">How the method returns, as <c>RpcContractRules.ClassifyReturn</c> sees it; ignored when <paramref name="ResponseStream"/> is set (an <c>IAsyncEnumerable&lt;T&gt;</c> result classifies as unsupported there).</param>
 /// <param name="IsOneWay">Whether the method is <c>[OneWay]</c>.</param>
 /// <param name="ReturnType">The declared return type, fully qualified with nullable annotations.</param>
 /// <param name="ResultType">The <c>T</c> of <c>Task&lt;T&gt;</c>/<c>ValueTask&lt;T&gt;</c> with annotations, else null.</param>
 /// <param name="ResultKey">The <see cref="TypeSpec.Key"/> of the result, else null.</param>
 /// <param name="Parameters">The parameters that travel, in order (the cancellation token excluded).</param>
 /// <param name="CancellationTokenName">The name of the trailing <c>CancellationToken</c> parameter, or null.</param>
+/// <param name="Kind">How the call travels.</param>
+/// <param name="RequestStream">The parameter that streams request items, or null.</param>
+/// <param name="ResponseStream">The streamed result, or null.</param>
 internal sealed record MethodSpec(
     string Name,
     string MemberName,
@@ -25,8 +28,14 @@ internal sealed record MethodSpec(
     string? ResultType,
     string? ResultKey,
     EquatableArray<ParameterSpec> Parameters,
-    string? CancellationTokenName)
+    string? CancellationTokenName,
+    CallKind Kind = CallKind.Unary,
+    StreamSpec? RequestStream = null,
+    StreamSpec? ResponseStream = null)
 {
+    /// <summary>Whether the descriptor is an <c>RpcStreamingMethod</c> rather than an <c>RpcMethod</c>.</summary>
+    public bool IsStreaming => Kind is CallKind.ServerStreaming or CallKind.ClientStreaming or CallKind.DuplexStreaming;
+
     /// <summary>The name of the request envelope struct, or null when the method takes no parameters (it then sends <c>RpcVoid</c>).</summary>
     public string? RequestType => Parameters.Count == 0 ? null : MemberName + "Request";
 }

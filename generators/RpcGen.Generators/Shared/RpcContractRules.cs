@@ -63,6 +63,19 @@ internal enum TypeShape
     Service,
 }
 
+/// <summary>How a parameter or a result streams, if it does.</summary>
+internal enum StreamShape
+{
+    /// <summary>Not a stream: the value travels whole.</summary>
+    None,
+
+    /// <summary><c>IAsyncEnumerable&lt;T&gt;</c>: a stream of items, each formatted as <c>T</c>.</summary>
+    Items,
+
+    /// <summary><c>System.IO.Stream</c>: a stream of raw byte chunks.</summary>
+    Bytes,
+}
+
 /// <summary>The rules both the generator and the analyzers apply to contracts.</summary>
 internal static class RpcContractRules
 {
@@ -217,6 +230,33 @@ internal static class RpcContractRules
                 return ReturnShape.ValueTaskOfT;
             default:
                 return ReturnShape.Unsupported;
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="type"/> streams: <c>IAsyncEnumerable&lt;T&gt;</c> (<paramref name="itemType"/>
+    /// is <c>T</c>) or <c>System.IO.Stream</c>. A method streams its requests through at most one such
+    /// parameter, and its responses by returning <c>IAsyncEnumerable&lt;T&gt;</c>, <c>Task&lt;Stream&gt;</c>
+    /// or <c>ValueTask&lt;Stream&gt;</c>. <see cref="Classify"/> still calls these types unsupported:
+    /// they cannot be DTO members or collection elements.
+    /// </summary>
+    public static StreamShape ClassifyStream(ITypeSymbol type, out ITypeSymbol? itemType)
+    {
+        itemType = null;
+        if (type is not INamedTypeSymbol named)
+        {
+            return StreamShape.None;
+        }
+
+        switch (named.ConstructedFrom.ToDisplayString(IdFormat))
+        {
+            case "System.Collections.Generic.IAsyncEnumerable<T>":
+                itemType = named.TypeArguments[0];
+                return StreamShape.Items;
+            case "System.IO.Stream":
+                return StreamShape.Bytes;
+            default:
+                return StreamShape.None;
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using RpcGen.Serialization;
 
 namespace RpcGen.Generators.Tests.Infrastructure;
@@ -28,6 +29,45 @@ internal sealed class LoopbackChannel(IRpcDispatcher dispatcher) : IRpcChannel
         OneWayCompletions.Add(dispatcher.DispatchAsync(call, payload));
         return default;
     }
+
+    public IAsyncEnumerable<TResponse> InvokeServerStreaming<TRequest, TResponse>(RpcStreamingMethod<TRequest, RpcVoid, TResponse> method, TRequest request, CancellationToken cancellationToken) =>
+        StreamAsync(method, request, null, cancellationToken);
+
+    public async ValueTask<TResponse> InvokeClientStreamingAsync<TRequest, TRequestItem, TResponse>(RpcStreamingMethod<TRequest, TRequestItem, TResponse> method, TRequest request, IAsyncEnumerable<TRequestItem> items, CancellationToken cancellationToken)
+    {
+        var call = new LoopbackCall(method, cancellationToken) { RequestItems = Serialized(items, method.RequestItemFormatter, cancellationToken) };
+        await dispatcher.DispatchAsync(call, new ReadOnlySequence<byte>(RpcSerializer.Serialize(request, method.RequestFormatter)));
+        return call.ReadResponse(method.ResponseFormatter);
+    }
+
+    public IAsyncEnumerable<TResponse> InvokeDuplexStreaming<TRequest, TRequestItem, TResponse>(RpcStreamingMethod<TRequest, TRequestItem, TResponse> method, TRequest request, IAsyncEnumerable<TRequestItem> items, CancellationToken cancellationToken) =>
+        StreamAsync(method, request, Serialized(items, method.RequestItemFormatter, cancellationToken), cancellationToken);
+
+    // Runs the whole call, then replays the response items it wrote: enough to prove that both
+    // sides agree on descriptors, envelopes and item formatters.
+    private async IAsyncEnumerable<TResponse> StreamAsync<TRequest, TRequestItem, TResponse>(
+        RpcStreamingMethod<TRequest, TRequestItem, TResponse> method,
+        TRequest request,
+        IAsyncEnumerable<byte[]>? requestItems,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var call = new LoopbackCall(method, cancellationToken) { RequestItems = requestItems };
+        await dispatcher.DispatchAsync(call, new ReadOnlySequence<byte>(RpcSerializer.Serialize(request, method.RequestFormatter)));
+        foreach (var item in call.ResponseItems)
+        {
+            yield return RpcSerializer.Deserialize(item, method.ResponseFormatter);
+        }
+
+        call.ThrowIfFailed();
+    }
+
+    private static async IAsyncEnumerable<byte[]> Serialized<T>(IAsyncEnumerable<T> items, IRpcFormatter<T> formatter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var item in items.WithCancellation(cancellationToken))
+        {
+            yield return RpcSerializer.Serialize(item, formatter);
+        }
+    }
 }
 
 /// <summary>A server call that keeps the serialized response, or the error, for the loopback channel.</summary>
@@ -50,6 +90,44 @@ internal sealed class LoopbackCall : RpcServerCall
     public override DateTime? DeadlineUtc => null;
 
     public override CancellationToken CancellationToken => _cancellationToken;
+
+    /// <summary>The serialized items the client streams, for client and duplex streaming calls.</summary>
+    public IAsyncEnumerable<byte[]>? RequestItems { get; init; }
+
+    /// <summary>The serialized items the server streamed.</summary>
+    public List<byte[]> ResponseItems { get; } = [];
+
+    public override async IAsyncEnumerable<TItem> GetRequestStream<TItem>(IRpcFormatter<TItem> formatter)
+    {
+        await foreach (var item in RequestItems ?? throw new InvalidOperationException("The call has no request stream."))
+        {
+            yield return RpcSerializer.Deserialize(item, formatter);
+        }
+    }
+
+    public override async ValueTask CompleteStreamAsync<TItem>(IAsyncEnumerable<TItem> items, IRpcFormatter<TItem> formatter)
+    {
+        try
+        {
+            await foreach (var item in items.WithCancellation(CancellationToken))
+            {
+                // Serialized at once: byte chunks reuse their buffer for the next item.
+                ResponseItems.Add(RpcSerializer.Serialize(item, formatter));
+            }
+        }
+        catch (Exception ex)
+        {
+            WriteError(ex);
+        }
+    }
+
+    public void ThrowIfFailed()
+    {
+        if (_error is not null)
+        {
+            _ = ReadResponse(Serialization.RpcVoidFormatter.Instance);
+        }
+    }
 
     public T ReadResponse<T>(IRpcFormatter<T> formatter)
     {

@@ -1,0 +1,31 @@
+using RpcGen;
+
+// The generator supports streaming parameters and results; the analyzers do not know them yet and
+// report IAsyncEnumerable<T> and Stream as unsupported (RPC0005 for the return type, RPC0008 for the
+// stream types). Remove this once they follow RpcContractRules.ClassifyStream.
+#pragma warning disable RPC0005, RPC0008
+
+namespace RpcGen.Generators.Tests.Contracts;
+
+/// <summary>Every streaming shape: items and bytes, in each direction.</summary>
+[RpcService]
+public interface IStreams
+{
+    IAsyncEnumerable<int> CountAsync(int from, int to, CancellationToken cancellationToken = default);
+
+    Task<int> SumAsync(IAsyncEnumerable<int> values, CancellationToken cancellationToken = default);
+
+    ValueTask<string> JoinAsync(string separator, IAsyncEnumerable<Person?> people);
+
+    Task DrainAsync(IAsyncEnumerable<string> lines);
+
+    IAsyncEnumerable<string> PrefixAsync(IAsyncEnumerable<string> lines, string prefix, CancellationToken cancellationToken = default);
+
+    Task<Stream> DownloadAsync(string name, int size);
+
+    Task<long> UploadAsync(string name, Stream content, CancellationToken cancellationToken = default);
+
+    ValueTask<Stream> ReverseAsync(Stream input);
+
+    IAsyncEnumerable<Person?> MaybePeopleAsync(IAsyncEnumerable<string?> names);
+}
