@@ -9,12 +9,15 @@ public sealed class TransportFixture : IAsyncDisposable
 
     private readonly List<RpcClient> _clients = new();
 
-    private TransportFixture(RpcServer server, ScenarioService service, CapturingLoggerProvider logs)
+    private TransportFixture(RpcServer server, ScenarioService service, StreamingService streaming, CapturingLoggerProvider logs)
     {
         Server = server;
         Service = service;
+        Streaming = streaming;
         Logs = logs;
     }
+
+    public StreamingService Streaming { get; }
 
     public RpcServer Server { get; }
 
@@ -46,15 +49,17 @@ public sealed class TransportFixture : IAsyncDisposable
         var logs = new CapturingLoggerProvider();
         var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(logs));
         var service = new ScenarioService();
+        var streaming = new StreamingService();
         var server = new RpcServer(new RpcServerOptions { Limits = limits ?? RpcLimits.Default, LoggerFactory = loggerFactory });
         server.AddService<IScenarioService>(service);
+        server.AddService<IStreamingService>(streaming);
         if (serveOther)
         {
             server.AddService<IOtherService>(service);
         }
 
         await server.StartAsync(NewAddress(transport));
-        var fixture = new TransportFixture(server, service, logs);
+        var fixture = new TransportFixture(server, service, streaming, logs);
         await fixture.ConnectAsync(clientOptions);
         return fixture;
     }

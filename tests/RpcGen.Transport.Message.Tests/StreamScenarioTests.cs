@@ -1,0 +1,254 @@
+using System.Security.Cryptography;
+
+namespace RpcGen.Transport.Message.Tests;
+
+/// <summary>Every stream shape over TCP, a Unix socket and an in-memory pipe.</summary>
+public class StreamScenarioTests
+{
+    private static readonly TimeSpan Timeout = TransportFixture.Timeout;
+
+    [Theory]
+    [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
+    public async Task A_server_stream_delivers_every_item_in_order(string transport)
+    {
+        await using var fixture = await TransportFixture.StartAsync(transport);
+        var service = fixture.Client.GetService<IStreamingService>();
+
+        var items = await service.CountAsync(10, 5000).ToListAsync().AsTask().WaitAsync(Timeout);
+
+        Assert.Equal(Enumerable.Range(10, 5000), items);
+    }
+
+    [Theory]
+    [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
+    public async Task A_client_stream_is_consumed_and_answered_once(string transport)
+    {
+        await using var fixture = await TransportFixture.StartAsync(transport);
+        var service = fixture.Client.GetService<IStreamingService>();
+
+        var sum = await service.SumAsync(Numbers(1, 20_000)).WaitAsync(Timeout);
+
+        Assert.Equal(20_000L * 20_001 / 2, sum);
+    }
+
+    [Theory]
+    [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
+    public async Task A_duplex_stream_answers_each_line_before_the_next_is_sent(string transport)
+    {
+        await using var fixture = await TransportFixture.StartAsync(transport);
+        var service = fixture.Client.GetService<IStreamingService>();
+        var outbound = Channel.CreateUnbounded<string>();
+
+        await using var replies = service.ShoutAsync(outbound.Reader.ReadAllAsync()).GetAsyncEnumerator();
+        foreach (var word in new[] { "ping", "pong", "done" })
+        {
+            // Ping-pong: the next line is only written once the reply to this one arrived.
+            await outbound.Writer.WriteAsync(word);
+            Assert.True(await replies.MoveNextAsync().AsTask().WaitAsync(Timeout));
+            Assert.Equal(word.ToUpperInvariant(), replies.Current);
+        }
+
+        outbound.Writer.Complete();
+        Assert.False(await replies.MoveNextAsync().AsTask().WaitAsync(Timeout));
+    }
+
+    [Theory]
+    [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
+    public async Task Raw_byte_streams_move_bulk_data_both_ways_intact(string transport)
+    {
+        const long size = 8 * 1024 * 1024 + 123;
+        await using var fixture = await TransportFixture.StartAsync(transport);
+        var service = fixture.Client.GetService<IStreamingService>();
+
+        await using (var download = await service.DownloadAsync(size).WaitAsync(Timeout))
+        {
+            using var sha = SHA256.Create();
+            Assert.Equal(PatternStream.Sha256Hex(size), Convert.ToHexString(await sha.ComputeHashAsync(download).WaitAsync(Timeout)));
+        }
+
+        var uploaded = await service.UploadAsync(new PatternStream(size)).WaitAsync(Timeout);
+        Assert.Equal(PatternStream.Sha256Hex(size), uploaded);
+    }
+
+    [Theory]
+    [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
+    public async Task Leaving_await_foreach_early_cancels_the_servers_enumeration(string transport)
+    {
+        await using var fixture = await TransportFixture.StartAsync(transport);
+        var service = fixture.Client.GetService<IStreamingService>();
+
+        var seen = 0;
+        await foreach (var item in service.ProduceAsync("early-exit", 16))
+        {
+            if (++seen == 3)
+            {
+                break;
+            }
+        }
+
+        await fixture.Streaming.ProducerCancelled("early-exit").WaitAsync(Timeout);
+        Assert.Equal(3, seen);
+        Assert.Equal(3, await service.SumAsync(Numbers(1, 2)).WaitAsync(Timeout));
+    }
+
+    [Theory]
+    [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
+    public async Task Cancelling_the_callers_token_ends_the_stream_on_both_sides(string transport)
+    {
+        await using var fixture = await TransportFixture.StartAsync(transport);
+        var service = fixture.Client.GetService<IStreamingService>();
+        using var cts = new CancellationTokenSource();
+
+        await using var items = service.ProduceAsync("token", 16, cts.Token).GetAsyncEnumerator();
+        Assert.True(await items.MoveNextAsync().AsTask().WaitAsync(Timeout));
+        cts.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            while (await items.MoveNextAsync().AsTask().WaitAsync(Timeout))
+            {
+            }
+        });
+        await fixture.Streaming.ProducerCancelled("token").WaitAsync(Timeout);
+    }
+
+    [Theory]
+    [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
+    public async Task A_server_exception_mid_stream_arrives_after_the_items_sent_before_it(string transport)
+    {
+        await using var fixture = await TransportFixture.StartAsync(transport);
+        var service = fixture.Client.GetService<IStreamingService>();
+        var received = new List<Chunk>();
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await foreach (var chunk in service.FailAfterAsync(3).WithCancellation(TestContext.Current.CancellationToken))
+            {
+                received.Add(chunk);
+            }
+        }).WaitAsync(Timeout);
+
+        Assert.Equal([0, 1, 2], received.Select(c => c.Index));
+        Assert.Equal(RpcStatusCode.Failed, error.StatusCode);
+        Assert.Contains("failed after 3 chunks", error.Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
+    public async Task A_disconnect_fails_every_open_stream(string transport)
+    {
+        await using var fixture = await TransportFixture.StartAsync(transport);
+        var service = fixture.Client.GetService<IStreamingService>();
+        await using var first = service.ProduceAsync("disconnect-1", 16).GetAsyncEnumerator();
+        await using var second = service.ProduceAsync("disconnect-2", 16).GetAsyncEnumerator();
+        Assert.True(await first.MoveNextAsync().AsTask().WaitAsync(Timeout));
+        Assert.True(await second.MoveNextAsync().AsTask().WaitAsync(Timeout));
+
+        await fixture.Server.StopAsync(TimeSpan.Zero).WaitAsync(Timeout);
+
+        foreach (var stream in new[] { first, second })
+        {
+            var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            {
+                while (await stream.MoveNextAsync().AsTask().WaitAsync(Timeout))
+                {
+                }
+            });
+            Assert.Equal(RpcStatusCode.Disconnected, error.StatusCode);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
+    public async Task A_stalled_consumer_stops_the_producer_within_the_window(string transport)
+    {
+        const int window = 256 * 1024;
+        const int itemBytes = 32 * 1024;
+        var limits = new RpcLimits { StreamWindowBytes = window };
+        await using var fixture = await TransportFixture.StartAsync(transport, limits, new RpcClientOptions { Limits = limits });
+        var service = fixture.Client.GetService<IStreamingService>();
+        var produced = fixture.Streaming.Produced("stall");
+
+        await using var items = service.ProduceAsync("stall", itemBytes).GetAsyncEnumerator();
+        Assert.True(await items.MoveNextAsync().AsTask().WaitAsync(Timeout));
+
+        // The window holds about window / item size items; one more may be serialized and waiting
+        // for credit, and one may overshoot. Wait until the producer has filled the window...
+        var bound = (window / itemBytes) + 3;
+        var count = 0;
+        while (count < window / itemBytes)
+        {
+            count = await produced.ReadAsync().AsTask().WaitAsync(Timeout);
+        }
+
+        // ...then give it every chance to run ahead while nobody reads. It must not.
+        var ranAhead = await Task.WhenAny(WaitForCount(produced, bound + 1), Task.Delay(TimeSpan.FromMilliseconds(500), TestContext.Current.CancellationToken));
+        Assert.False(ranAhead is Task<bool> { Result: true }, $"the producer ran past {bound} items while the consumer stalled");
+
+        // Reading again lets it go on.
+        for (var i = 0; i < 3 * bound; i++)
+        {
+            Assert.True(await items.MoveNextAsync().AsTask().WaitAsync(Timeout));
+        }
+
+        Assert.True(await WaitForCount(produced, 3 * bound).WaitAsync(Timeout));
+    }
+
+    [Theory]
+    [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
+    public async Task Unary_calls_complete_while_a_bulk_download_is_in_flight(string transport)
+    {
+        const long size = 256L * 1024 * 1024;
+        await using var fixture = await TransportFixture.StartAsync(transport);
+        var service = fixture.Client.GetService<IStreamingService>();
+        var scenario = fixture.Client.GetService<IScenarioService>();
+
+        await using var download = await service.DownloadAsync(size).WaitAsync(Timeout);
+        var buffer = new byte[64 * 1024];
+        long read = await download.ReadAsync(buffer, TestContext.Current.CancellationToken);
+        var reading = Task.Run(async () =>
+        {
+            int n;
+            while ((n = await download.ReadAsync(buffer)) > 0)
+            {
+                Interlocked.Add(ref read, n);
+            }
+        });
+
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(2 * i, await scenario.AddAsync(i, i).AsTask().WaitAsync(Timeout));
+        }
+
+        // Every unary call finished while the transfer was still going: it did not starve them.
+        Assert.False(reading.IsCompleted, $"the download finished first ({Interlocked.Read(ref read)} bytes)");
+        await reading.WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.Equal(size, read);
+    }
+
+    private static async Task<bool> WaitForCount(ChannelReader<int> produced, int count)
+    {
+        await foreach (var n in produced.ReadAllAsync())
+        {
+            if (n >= count)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static async IAsyncEnumerable<int> Numbers(int from, int to)
+    {
+        for (var i = from; i <= to; i++)
+        {
+            if (i % 1000 == 0)
+            {
+                await Task.Yield();
+            }
+
+            yield return i;
+        }
+    }
+}
