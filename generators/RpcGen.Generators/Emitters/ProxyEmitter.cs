@@ -74,6 +74,9 @@ internal static class ProxyEmitter
             ? $"new {context.QualifiedRpcClass}.{envelope}({string.Join(", ", method.Parameters.Select(p => p.Name))})"
             : $"{EmitContext.Runtime}.RpcVoid.Value";
 
+    // return this._channel.InvokeAsync(<descriptor>, new <Rpc>.NameRequest(a, b), cancellationToken).AsTask();   (Task<T>)
+    // return global::RpcGen.RpcTasks.AsTask(this._channel.InvokeAsync(...));                                     (Task)
+    // global::RpcGen.RpcOneWay.Forget(this._channel.SendAsync(<descriptor>, <request>));                           ([OneWay] void)
     private static void EmitBody(SourceWriter writer, EmitContext context, MethodSpec method)
     {
         var descriptor = $"{context.QualifiedRpcClass}.{method.MemberName}";
