@@ -17,6 +17,7 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
 
     private byte[] _buffer = new byte[InitialSize];
     private int _written;
+    private int _uncompressedLength;
 
     /// <summary>The bytes written so far, header slot included.</summary>
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
@@ -43,6 +44,12 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
             s_pool.Enqueue(buffer);
         }
     }
+
+    /// <summary>
+    /// The payload's length before compression: what the receiver holds once it decompressed it,
+    /// and so what stream flow control counts.
+    /// </summary>
+    public int UncompressedPayloadLength => Codec == RpcGen.Compression.RpcCompression.None ? PayloadLength : _uncompressedLength;
 
     /// <summary>The codec the payload was compressed with; ORed into the header's flags.</summary>
     public RpcGen.Compression.RpcCompression Codec { get; private set; }
@@ -73,6 +80,7 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
             }
 
             System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(scratch, length);
+            _uncompressedLength = length;
             _written = FrameHeader.Size;
             scratch.AsSpan(0, 4 + written).CopyTo(GetSpan(4 + written));
             _written += 4 + written;

@@ -69,6 +69,8 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
             throw new ProtocolViolation($"The peer sent an item on stream {_callId} after its end.");
         }
 
+        // The payload as held here (decompressed), so a compressed stream cannot hold more memory
+        // than the window.
         var cost = checked((int)payload.Length + FrameHeader.Size);
         if (Interlocked.Add(ref _outstanding, -cost) + cost <= 0)
         {

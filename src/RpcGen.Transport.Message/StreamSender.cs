@@ -54,7 +54,8 @@ internal sealed class StreamSender
                 // Serialize before asking for the next item: chunk producers reuse their buffer.
                 var frame = _connection.BuildFrame(item, formatter, "stream item", _codec);
                 await WaitForCreditAsync(cancellationToken).ConfigureAwait(false);
-                Interlocked.Add(ref _credit, -(frame.PayloadLength + FrameHeader.Size));
+                // Flow control counts what the receiver will hold: the payload after decompression.
+                Interlocked.Add(ref _credit, -(frame.UncompressedPayloadLength + FrameHeader.Size));
                 frame.WriteHeader(new FrameHeader(FrameKind.StreamItem, (byte)_flags, frame.PayloadLength, _callId, 0, 0, 0));
                 await _connection.WriteFrameAsync(frame).ConfigureAwait(false);
             }
