@@ -24,12 +24,14 @@ public sealed class ReportTests
         var run = Run(
             Cell(PeerKind.Raw, 1, p50: 20, rate: 40_000, allocated: 100),
             Cell(PeerKind.RpcGen, 1, p50: 25, rate: 35_000, allocated: 300),
-            Cell(PeerKind.RpcGen, 64, p50: 100, rate: 600_000, allocated: 200));
+            Cell(PeerKind.RpcGen, 64, p50: 100, rate: 600_000, allocated: 200),
+            Cell(PeerKind.RawCoalesced, 64, p50: 50, rate: 1_200_000, allocated: 200));
 
         var markdown = ReportWriter.Render(Report(run));
 
         Assert.Contains("| 1 caller: RpcGen p50 ≤ 1.3× raw floor | Tcp | 1.25× (25.0 µs vs 20.0 µs; calls/s 35,000 vs 40,000) | met |", markdown);
         Assert.Contains("| 64 callers, one connection: RpcGen ≥ 0.5 M calls/s | Tcp | 600,000 calls/s (1.20× of target) | met |", markdown);
+        Assert.Contains("| 64 callers (no target): RpcGen calls/s as a share of the coalesced raw floor | Tcp | 0.50× (600,000 vs 1,200,000 calls/s) | — |", markdown);
         Assert.Contains("| ≤ 256 B allocated per call, client + server (1 caller) | Tcp | 300 B | **missed** |", markdown);
         Assert.Contains("| ≤ 256 B allocated per call, client + server (64 callers) | Tcp | 200 B | met |", markdown);
     }
