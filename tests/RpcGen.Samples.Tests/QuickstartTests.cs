@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 namespace RpcGen.Samples.Tests;
 
 /// <summary>The README's first command, and the NativeAOT claim, checked the way a user would run them.</summary>
+[Collection("samples")]
 public class QuickstartTests
 {
     private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(8);
@@ -10,7 +11,7 @@ public class QuickstartTests
     [Fact]
     public async Task Dotnet_run_of_the_quickstart_serves_and_calls_over_tcp_and_a_unix_socket()
     {
-        var (exitCode, output) = await DotnetProcess.RunAsync("dotnet", "run --project samples/Quickstart", BuildTimeout);
+        var (exitCode, output) = await DotnetProcess.RunAsync("dotnet", "run --no-build --project samples/Quickstart", BuildTimeout);
 
         Assert.True(exitCode == 0, output);
         Assert.Contains("[tcp://127.0.0.1:", output);
