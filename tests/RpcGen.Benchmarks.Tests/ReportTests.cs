@@ -49,6 +49,19 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void CellsThatCouldNotRunSayWhy()
+    {
+        var run = Run(
+            Cell(PeerKind.Raw, 1, p50: 20, rate: 40_000, allocated: 100),
+            Cell(PeerKind.RpcGen, 1, p50: 0, rate: 0, allocated: 0) with { Unavailable = PeerSession.NotImplementedYet });
+
+        var markdown = ReportWriter.Render(Report(run));
+
+        Assert.Contains("| unary, small DTO | 1 | RpcGen | n/a — not implemented yet | — | — | — | — | — |", markdown);
+        Assert.Contains("| 1 caller: RpcGen p50 ≤ 1.3× raw floor | Tcp | n/a — not implemented yet | — |", markdown);
+    }
+
+    [Fact]
     public void OptionsComeFromTheCommandLine()
     {
         var options = BenchmarkCli.ParseOptions(["--compare", "--quick", "--peers", "raw,grpc", "--links", "uds"]);

@@ -205,7 +205,7 @@ public static class ReportWriter
         md.AppendLine(Invariant, $"- Stream/upload cells: one warmup run on a tenth of the work, then up to {o.StreamRuns} stream / {o.UploadRuns} upload runs within {o.StreamBudget.TotalSeconds:0} s (at least one).");
         md.AppendLine("- Each peer first echoes every workload once and the harness checks the reply, so a broken peer shows as an error, not a figure.");
         md.AppendLine("- Pinned means the whole process runs under `taskset -c 0`: client, server, socket completions and GC share one CPU. The harness spawns itself under taskset for that pass.");
-        md.AppendLine("- Cells marked “n/a — not implemented yet” are features RpcGen does not have yet; nothing is substituted for them.");
+        md.AppendLine("- A cell that shows “n/a …” or “error: …” instead of figures could not be measured (a feature the peer lacks, or a failure); nothing is substituted for it.");
         md.AppendLine("- Ratios: p50 ÷ RpcGen above 1 means the peer is slower than RpcGen; calls/s ÷ RpcGen above 1 means it is faster.");
         var notes = report.Runs.SelectMany(r => r.PeerNotes).GroupBy(n => n.Key).Select(g => g.First()).OrderBy(n => n.Key, StringComparer.Ordinal);
         foreach (var (peer, note) in notes)
