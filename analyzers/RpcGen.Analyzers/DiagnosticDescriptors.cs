@@ -64,15 +64,15 @@ internal static class DiagnosticDescriptors
         helpLinkUri: HelpLinkBase + "rpc0004",
         customTags: []);
 
-    /// <summary><c>Method '{0}' returns '{1}'; a service method must return Task, Task&lt;T&gt;, ValueTask or ValueTask&lt;T&gt; (void only with [OneWay])</c>.</summary>
+    /// <summary><c>Method '{0}' returns '{1}'; a service method must return Task, Task&lt;T&gt;, ValueTask, ValueTask&lt;T&gt; or IAsyncEnumerable&lt;T&gt; (void only with [OneWay])</c>.</summary>
     public static readonly DiagnosticDescriptor UnsupportedReturnType = new(
         id: DiagnosticIds.UnsupportedReturnType,
-        title: "A service method must return a task",
-        messageFormat: "Method '{0}' returns '{1}'; a service method must return Task, Task<T>, ValueTask or ValueTask<T> (void only with [OneWay])",
+        title: "A service method must return a task or an async stream",
+        messageFormat: "Method '{0}' returns '{1}'; a service method must return Task, Task<T>, ValueTask, ValueTask<T> or IAsyncEnumerable<T> (void only with [OneWay])",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "A remote call completes later than it starts, so every two-way service method is asynchronous.",
+        description: "A remote call completes later than it starts, so every two-way service method is asynchronous: it returns a task, or streams its results as IAsyncEnumerable<T> (Task<Stream> and ValueTask<Stream> stream raw bytes).",
         helpLinkUri: HelpLinkBase + "rpc0005",
         customTags: []);
 
@@ -103,6 +103,7 @@ internal static class DiagnosticDescriptors
     /// <summary>
     /// <c>{0}: {1}</c>, where <c>{0}</c> is the path to the offending type (<c>Order.Customer.Callback</c>) and
     /// <c>{1}</c> the reason. An <c>[RpcService]</c> interface found on the path is reported with this id as a warning.
+    /// The items of a streamed parameter or result are walked like any value (path <c>IAsyncEnumerable&lt;Order&gt;[]</c>).
     /// </summary>
     public static readonly DiagnosticDescriptor UnserializableType = new(
         id: DiagnosticIds.UnserializableType,
@@ -111,7 +112,7 @@ internal static class DiagnosticDescriptors
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "Every parameter, result and DTO member reachable from a service method must have a wire format: builtin types, enums, nullable values, arrays, lists, dictionaries, DTOs and [RpcKnownType] hierarchies.",
+        description: "Every parameter, result, stream item and DTO member reachable from a service method must have a wire format: builtin types, enums, nullable values, arrays, lists, dictionaries, DTOs and [RpcKnownType] hierarchies. Streams (IAsyncEnumerable<T>, Stream) travel only as a parameter or the result of a method, never inside a value.",
         helpLinkUri: HelpLinkBase + "rpc0008",
         customTags: []);
 
@@ -197,5 +198,20 @@ internal static class DiagnosticDescriptors
         isEnabledByDefault: true,
         description: "The generator writes the proxy and the dispatcher as top-level classes of the service's assembly, so they can only implement and name an interface that is public or internal.",
         helpLinkUri: HelpLinkBase + "rpc0015",
+        customTags: []);
+
+    /// <summary>
+    /// <c>Method '{0}' {1}</c>, where <c>{1}</c> says what no call can carry, e.g.
+    /// <c>Method 'IFiles.CopyAsync' streams more than one parameter ('source' and 'target'); a call carries at most one request stream</c>.
+    /// </summary>
+    public static readonly DiagnosticDescriptor InvalidStream = new(
+        id: DiagnosticIds.InvalidStream,
+        title: "A streaming method has a shape no call can carry",
+        messageFormat: "Method '{0}' {1}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A call streams its requests through at most one IAsyncEnumerable<T> or Stream parameter, and its responses by returning IAsyncEnumerable<T>, Task<Stream> or ValueTask<Stream>. A [OneWay] call gets no reply and has no flow control, so it cannot stream.",
+        helpLinkUri: HelpLinkBase + "rpc0016",
         customTags: []);
 }

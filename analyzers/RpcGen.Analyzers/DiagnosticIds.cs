@@ -50,4 +50,7 @@ internal static class DiagnosticIds
 
     /// <summary>A service interface that generated code cannot name (private, protected, or inside such a type).</summary>
     public const string InaccessibleService = "RPC0015";
+
+    /// <summary>A stream no call can carry: two stream parameters, a stream on a <c>[OneWay]</c> method, a synchronous <c>Stream</c> result, or <c>IAsyncEnumerable&lt;T&gt;</c> inside a task.</summary>
+    public const string InvalidStream = "RPC0016";
 }

@@ -230,7 +230,7 @@ public sealed partial class RpcGenerator
                 {
                     if (requestStream is not null)
                     {
-                        _errors.Add($"method '{name}' streams more than one parameter; a call carries at most one request stream");
+                        _errors.Add($"method '{name}' {RpcContractRules.MoreThanOneRequestStream}");
                     }
 
                     requestStream = StreamOf(parameter.Type, streamShape, itemType, context) with
@@ -299,37 +299,26 @@ public sealed partial class RpcGenerator
         private StreamSpec? ParseResponseStream(IMethodSymbol method, ReturnShape shape, ref ITypeSymbol? resultType)
         {
             var context = $"the result of '{method.Name}'";
-            var direct = RpcContractRules.ClassifyStream(method.ReturnType, out var itemType);
-            if (direct == StreamShape.Items)
+            switch (RpcContractRules.ClassifyResultStream(method.ReturnType, out var itemType, out var problem))
             {
-                return StreamOf(method.ReturnType, direct, itemType, context);
-            }
-
-            if (direct == StreamShape.Bytes)
-            {
-                _errors.Add($"method '{method.Name}' returns a Stream synchronously; return Task<Stream> or ValueTask<Stream>");
-                return null;
-            }
-
-            if (resultType is null)
-            {
-                return null;
-            }
-
-            switch (RpcContractRules.ClassifyStream(resultType, out _))
-            {
+                case StreamShape.Items:
+                    return StreamOf(method.ReturnType, StreamShape.Items, itemType, context);
                 case StreamShape.Bytes:
-                    var stream = StreamOf(resultType, StreamShape.Bytes, null, context) with
+                    var stream = StreamOf(resultType!, StreamShape.Bytes, null, context) with
                     {
                         Wrapper = shape == ReturnShape.TaskOfT ? StreamWrapper.Task : StreamWrapper.ValueTask,
                     };
                     resultType = null;
                     return stream;
-                case StreamShape.Items:
-                    _errors.Add($"method '{method.Name}' wraps IAsyncEnumerable<T> in a task; return IAsyncEnumerable<T> directly");
-                    resultType = null;
-                    return null;
                 default:
+                    if (problem is not null)
+                    {
+                        _errors.Add($"method '{method.Name}' {problem}");
+
+                        // Nothing to format: the declared result is a stream, not a value.
+                        resultType = null;
+                    }
+
                     return null;
             }
         }

@@ -1,6 +1,3 @@
-// The analyzers do not know streaming shapes yet (the generator does).
-#pragma warning disable RPC0005, RPC0008
-
 using RpcGen;
 
 namespace FileTransfer;

@@ -42,8 +42,10 @@ public class RejectionTests
         { "Task<System.Collections.Generic.IAsyncEnumerable<int>> GetAsync();", "", "return IAsyncEnumerable<T> directly" },
         { "System.IO.Stream Get();", "", "returns a Stream synchronously" },
         { "System.Collections.Generic.IAsyncEnumerable<object> GetAsync();", "", "'object' has no schema" },
-        { "Task PutAsync(Holder value);", "public sealed class Holder { public System.IO.Stream? Data { get; set; } }", "framework type without an RpcGen formatter" },
-        { "Task PutAsync(List<System.Collections.Generic.IAsyncEnumerable<int>> nested);", "", "neither an [RpcService] nor a base" },
+        { "Task PutAsync(Holder value);", "public sealed class Holder { public System.IO.Stream? Data { get; set; } }", "a stream can only be a parameter or the result" },
+        { "Task PutAsync(List<System.Collections.Generic.IAsyncEnumerable<int>> nested);", "", "a stream can only be a parameter or the result" },
+        { "System.Collections.Generic.IAsyncEnumerable<System.IO.Stream> GetAsync();", "", "a stream can only be a parameter or the result" },
+        { "Task<System.IO.MemoryStream> GetAsync();", "", "framework type without an RpcGen formatter" },
     };
 
     [Theory]

@@ -1,6 +1,3 @@
-// The analyzers do not know streaming shapes yet (the generator does); see the README status.
-#pragma warning disable RPC0005, RPC0008
-
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 

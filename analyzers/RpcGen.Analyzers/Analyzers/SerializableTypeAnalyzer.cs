@@ -8,9 +8,10 @@ using RpcGen.Generators.Shared;
 namespace RpcGen.Analyzers;
 
 /// <summary>
-/// Checks that every parameter and result of a service method can be serialized (RPC0008), walking
-/// through nullable values, collection elements, dictionary keys and values, DTO members and known
-/// subtypes, with the same classification the generator uses.
+/// Checks that every parameter, result and stream item of a service method can be serialized (RPC0008),
+/// walking through nullable values, collection elements, dictionary keys and values, DTO members and
+/// known subtypes, with the same classification the generator uses. A stream anywhere but a parameter or
+/// the result is unsupported like any other type.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
@@ -63,15 +64,46 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
                     continue;
                 }
 
-                Report(context, Locations.ParameterTypeOf(parameter, service), parameter.Type, service);
+                var parameterLocation = Locations.ParameterTypeOf(parameter, service);
+                switch (RpcContractRules.ClassifyStream(parameter.Type, out var itemType))
+                {
+                    case StreamShape.Items:
+                        Report(context, parameterLocation, itemType!, ItemPath(parameter.Type), service);
+                        break;
+                    case StreamShape.None:
+                        Report(context, parameterLocation, parameter.Type, Display(parameter.Type), service);
+                        break;
+                }
             }
 
-            if (RpcContractRules.ClassifyReturn(method.ReturnType, out var resultType) != ReturnShape.Unsupported && resultType is not null)
-            {
-                Report(context, Locations.ReturnTypeOf(method, service), resultType, service);
-            }
+            AnalyzeResult(context, method, service);
         }
     }
+
+    /// <summary>
+    /// A value result is walked as itself, a streamed <c>IAsyncEnumerable&lt;T&gt;</c> through its items; a byte
+    /// stream has nothing to walk, and a stream declared in a way no call can carry is RPC0016's.
+    /// </summary>
+    private static void AnalyzeResult(SymbolAnalysisContext context, IMethodSymbol method, INamedTypeSymbol service)
+    {
+        var location = Locations.ReturnTypeOf(method, service);
+        switch (RpcContractRules.ClassifyResultStream(method.ReturnType, out var itemType, out var problem))
+        {
+            case StreamShape.Items:
+                Report(context, location, itemType!, ItemPath(method.ReturnType), service);
+                return;
+            case StreamShape.Bytes:
+                return;
+        }
+
+        if (problem is null && RpcContractRules.ClassifyReturn(method.ReturnType, out var resultType) != ReturnShape.Unsupported && resultType is not null)
+        {
+            Report(context, location, resultType, Display(resultType), service);
+        }
+    }
+
+    /// <summary>The items of a stream are written like the elements of a list: <c>IAsyncEnumerable&lt;Order&gt;[]</c>.</summary>
+    private static string ItemPath(ITypeSymbol stream) => Display(stream) + "[]";
 
     private static bool ServiceDeclarationIsClosed(INamedTypeSymbol service)
     {
@@ -86,9 +118,9 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
         return true;
     }
 
-    private static void Report(SymbolAnalysisContext context, Location location, ITypeSymbol root, INamedTypeSymbol service)
+    private static void Report(SymbolAnalysisContext context, Location location, ITypeSymbol root, string path, INamedTypeSymbol service)
     {
-        foreach (var problem in FindProblems(root, service.ContainingAssembly))
+        foreach (var problem in FindProblems(root, path, service.ContainingAssembly))
         {
             var severity = problem.IsService ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error;
             context.ReportDiagnostic(Diagnostic.Create(
@@ -103,13 +135,14 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-    /// Every problem reachable from <paramref name="root"/>, each type looked at once, in walk order.
-    /// <paramref name="assembly"/> is where the generated code lives (the service's assembly).
+    /// Every problem reachable from <paramref name="root"/>, each type looked at once, in walk order, with
+    /// paths that start at <paramref name="path"/>. <paramref name="assembly"/> is where the generated code
+    /// lives (the service's assembly).
     /// </summary>
-    internal static IReadOnlyList<SerializationProblem> FindProblems(ITypeSymbol root, IAssemblySymbol assembly)
+    internal static IReadOnlyList<SerializationProblem> FindProblems(ITypeSymbol root, string path, IAssemblySymbol assembly)
     {
         var walk = new SerializationWalk(assembly);
-        walk.Visit(root, Display(root));
+        walk.Visit(root, path);
         return walk.Problems;
     }
 

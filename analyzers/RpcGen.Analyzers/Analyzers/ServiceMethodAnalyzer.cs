@@ -6,8 +6,8 @@ using RpcGen.Generators.Shared;
 namespace RpcGen.Analyzers;
 
 /// <summary>
-/// Checks each method a service owns: not generic (RPC0003), parameters by value (RPC0004), a task
-/// return (RPC0005), a one-way return (RPC0006), and the cancellation token last (RPC0007).
+/// Checks each method a service owns: not generic (RPC0003), parameters by value (RPC0004), a task or
+/// async stream return (RPC0005), a one-way return (RPC0006), and the cancellation token last (RPC0007).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ServiceMethodAnalyzer : DiagnosticAnalyzer
@@ -73,6 +73,13 @@ public sealed class ServiceMethodAnalyzer : DiagnosticAnalyzer
                 context.ReportDiagnostic(Diagnostic.Create(
                     DiagnosticDescriptors.MisplacedCancellationToken, Locations.ParameterOf(parameter, service), parameter.Name, methodName));
             }
+        }
+
+        // A streamed result (IAsyncEnumerable<T>, Task<Stream>) and a stream declared in a way no call
+        // can carry are RPC0016's, even on a one-way method: the stream is what to change.
+        if (RpcContractRules.ClassifyResultStream(method.ReturnType, out _, out var streamProblem) != StreamShape.None || streamProblem is not null)
+        {
+            return;
         }
 
         var isOneWay = RpcSymbols.Find(method, symbols.OneWay) is not null;

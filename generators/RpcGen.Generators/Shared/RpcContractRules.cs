@@ -237,8 +237,8 @@ internal static class RpcContractRules
     /// Whether <paramref name="type"/> streams: <c>IAsyncEnumerable&lt;T&gt;</c> (<paramref name="itemType"/>
     /// is <c>T</c>) or <c>System.IO.Stream</c>. A method streams its requests through at most one such
     /// parameter, and its responses by returning <c>IAsyncEnumerable&lt;T&gt;</c>, <c>Task&lt;Stream&gt;</c>
-    /// or <c>ValueTask&lt;Stream&gt;</c>. <see cref="Classify"/> still calls these types unsupported:
-    /// they cannot be DTO members or collection elements.
+    /// or <c>ValueTask&lt;Stream&gt;</c> (see <see cref="ClassifyResultStream"/>). <see cref="Classify"/>
+    /// still calls these types unsupported: they cannot be DTO members, collection elements or stream items.
     /// </summary>
     public static StreamShape ClassifyStream(ITypeSymbol type, out ITypeSymbol? itemType)
     {
@@ -259,6 +259,53 @@ internal static class RpcContractRules
                 return StreamShape.None;
         }
     }
+
+    /// <summary>
+    /// The streamed result of a method with return type <paramref name="returnType"/>:
+    /// <see cref="StreamShape.Items"/> for <c>IAsyncEnumerable&lt;T&gt;</c> returned directly
+    /// (<paramref name="itemType"/> is <c>T</c>), <see cref="StreamShape.Bytes"/> for <c>Task&lt;Stream&gt;</c>
+    /// or <c>ValueTask&lt;Stream&gt;</c>, else <see cref="StreamShape.None"/>. <paramref name="problem"/> says
+    /// why a stream is declared in a way no call can carry (a <c>Stream</c> returned synchronously, an
+    /// <c>IAsyncEnumerable&lt;T&gt;</c> inside a task); the result is then <see cref="StreamShape.None"/>.
+    /// </summary>
+    public static StreamShape ClassifyResultStream(ITypeSymbol returnType, out ITypeSymbol? itemType, out string? problem)
+    {
+        problem = null;
+        switch (ClassifyStream(returnType, out itemType))
+        {
+            case StreamShape.Items:
+                return StreamShape.Items;
+            case StreamShape.Bytes:
+                problem = SynchronousStreamResult;
+                return StreamShape.None;
+        }
+
+        if (ClassifyReturn(returnType, out var resultType) is ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT)
+        {
+            switch (ClassifyStream(resultType!, out _))
+            {
+                case StreamShape.Bytes:
+                    return StreamShape.Bytes;
+                case StreamShape.Items:
+                    problem = ItemStreamInTask;
+                    return StreamShape.None;
+            }
+        }
+
+        return StreamShape.None;
+    }
+
+    /// <summary>Why a method that returns <c>Stream</c> itself is rejected (follows "method 'M' ").</summary>
+    public const string SynchronousStreamResult = "returns a Stream synchronously; return Task<Stream> or ValueTask<Stream>";
+
+    /// <summary>Why a method that returns <c>Task&lt;IAsyncEnumerable&lt;T&gt;&gt;</c> is rejected (follows "method 'M' ").</summary>
+    public const string ItemStreamInTask = "wraps IAsyncEnumerable<T> in a task; return IAsyncEnumerable<T> directly";
+
+    /// <summary>Why a method with two stream parameters is rejected (follows "method 'M' ").</summary>
+    public const string MoreThanOneRequestStream = "streams more than one parameter; a call carries at most one request stream";
+
+    /// <summary>Why a stream found inside a value (a DTO member, a collection element, a stream item) is rejected.</summary>
+    public const string StreamInsideValue = "a stream can only be a parameter or the result of a service method, not part of a value";
 
     /// <summary>
     /// Classifies how <paramref name="type"/> is serialized. Only looks at the type itself; a DTO's
@@ -367,6 +414,10 @@ internal static class RpcContractRules
                 return TypeShape.Unsupported;
             case "System.Type":
                 reason = "System.Type cannot be serialized";
+                return TypeShape.Unsupported;
+            case "System.Collections.Generic.IAsyncEnumerable<T>":
+            case "System.IO.Stream":
+                reason = StreamInsideValue;
                 return TypeShape.Unsupported;
         }
 

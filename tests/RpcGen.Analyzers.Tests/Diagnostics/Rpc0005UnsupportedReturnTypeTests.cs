@@ -16,15 +16,15 @@ public sealed class Rpc0005UnsupportedReturnTypeTests
             {
                 {|RPC0005:int|} Add(int a, int b);
                 {|RPC0005:void|} Reset();
-                {|RPC0005:IAsyncEnumerable<int>|} CountAsync();
+                {|RPC0005:IEnumerable<int>|} Count();
             }
             """);
 
         Assert.Equal(
             [
-                "Method 'ICalculator.Add' returns 'int'; a service method must return Task, Task<T>, ValueTask or ValueTask<T> (void only with [OneWay])",
-                "Method 'ICalculator.Reset' returns 'void'; a service method must return Task, Task<T>, ValueTask or ValueTask<T> (void only with [OneWay])",
-                "Method 'ICalculator.CountAsync' returns 'IAsyncEnumerable<int>'; a service method must return Task, Task<T>, ValueTask or ValueTask<T> (void only with [OneWay])",
+                "Method 'ICalculator.Add' returns 'int'; a service method must return Task, Task<T>, ValueTask, ValueTask<T> or IAsyncEnumerable<T> (void only with [OneWay])",
+                "Method 'ICalculator.Reset' returns 'void'; a service method must return Task, Task<T>, ValueTask, ValueTask<T> or IAsyncEnumerable<T> (void only with [OneWay])",
+                "Method 'ICalculator.Count' returns 'IEnumerable<int>'; a service method must return Task, Task<T>, ValueTask, ValueTask<T> or IAsyncEnumerable<T> (void only with [OneWay])",
             ],
             diagnostics.Select(Message));
     }
@@ -49,8 +49,27 @@ public sealed class Rpc0005UnsupportedReturnTypeTests
             """);
 
         Assert.Equal(
-            "Method 'IHealth.IsAlive' returns 'bool'; a service method must return Task, Task<T>, ValueTask or ValueTask<T> (void only with [OneWay])",
+            "Method 'IHealth.IsAlive' returns 'bool'; a service method must return Task, Task<T>, ValueTask, ValueTask<T> or IAsyncEnumerable<T> (void only with [OneWay])",
             Message(Assert.Single(diagnostics)));
+    }
+
+    [Fact]
+    public async Task Streamed_results_are_not_reported()
+    {
+        await VerifyCleanAsync(
+            """
+            using System.IO;
+
+            namespace Shop;
+
+            [RpcService]
+            public interface IFeed
+            {
+                IAsyncEnumerable<int> CountAsync(int from, int to, CancellationToken cancellationToken = default);
+                Task<Stream> DownloadAsync(string name);
+                ValueTask<Stream> ExportAsync();
+            }
+            """);
     }
 
     [Fact]

@@ -149,6 +149,77 @@ public sealed class Rpc0008UnserializableTypeTests
     }
 
     [Fact]
+    public async Task Items_of_streamed_parameters_and_results_are_walked_like_any_value()
+    {
+        var diagnostics = await VerifyAsync(
+            """
+            namespace Shop;
+
+            public sealed class Order
+            {
+                public long Number { get; set; }
+                public Action? Callback { get; set; }
+            }
+
+            public sealed record Receipt(long Number, decimal Total);
+
+            [RpcService]
+            public interface IOrders
+            {
+                Task<int> ImportAsync({|RPC0008:IAsyncEnumerable<Order>|} orders);
+                {|RPC0008:IAsyncEnumerable<object>|} WatchAsync();
+                IAsyncEnumerable<Receipt?> ReceiptsAsync(IAsyncEnumerable<long> numbers);
+            }
+            """);
+
+        Assert.Equal(
+            [
+                "IAsyncEnumerable<Order>[].Callback: delegates cannot be serialized; pass an [RpcService] interface to call back",
+                "IAsyncEnumerable<object>[]: 'object' has no schema; use a concrete type or a base with [RpcKnownType] subtypes",
+            ],
+            diagnostics.Select(Message));
+    }
+
+    [Fact]
+    public async Task Streams_inside_DTOs_collections_results_and_stream_items_are_reported()
+    {
+        var diagnostics = await VerifyAsync(
+            """
+            using System.IO;
+
+            namespace Shop;
+
+            public sealed class Attachment
+            {
+                public string Name { get; set; } = "";
+                public Stream? Content { get; set; }
+            }
+
+            [RpcService]
+            public interface IMail
+            {
+                Task SendAsync({|RPC0008:Attachment|} attachment);
+                Task MergeAsync({|RPC0008:List<IAsyncEnumerable<int>>|} sources);
+                {|RPC0008:Task<Stream[]>|} SplitAsync();
+                Task<int> UploadAllAsync({|RPC0008:IAsyncEnumerable<Stream>|} files);
+                {|RPC0008:IAsyncEnumerable<IAsyncEnumerable<int>>|} PagesAsync();
+                {|RPC0008:Task<MemoryStream>|} BufferAsync();
+            }
+            """);
+
+        Assert.Equal(
+            [
+                "Attachment.Content: a stream can only be a parameter or the result of a service method, not part of a value",
+                "List<IAsyncEnumerable<int>>[]: a stream can only be a parameter or the result of a service method, not part of a value",
+                "Stream[][]: a stream can only be a parameter or the result of a service method, not part of a value",
+                "IAsyncEnumerable<Stream>[]: a stream can only be a parameter or the result of a service method, not part of a value",
+                "IAsyncEnumerable<IAsyncEnumerable<int>>[]: a stream can only be a parameter or the result of a service method, not part of a value",
+                "MemoryStream: 'System.IO.MemoryStream' is a framework type without an RpcGen formatter",
+            ],
+            diagnostics.Select(Message));
+    }
+
+    [Fact]
     public async Task Service_passed_by_reference_is_a_warning()
     {
         var diagnostics = await VerifyAsync(

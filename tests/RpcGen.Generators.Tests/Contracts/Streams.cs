@@ -1,10 +1,5 @@
 using RpcGen;
 
-// The generator supports streaming parameters and results; the analyzers do not know them yet and
-// report IAsyncEnumerable<T> and Stream as unsupported (RPC0005 for the return type, RPC0008 for the
-// stream types). Remove this once they follow RpcContractRules.ClassifyStream.
-#pragma warning disable RPC0005, RPC0008
-
 namespace RpcGen.Generators.Tests.Contracts;
 
 /// <summary>Every streaming shape: items and bytes, in each direction.</summary>
