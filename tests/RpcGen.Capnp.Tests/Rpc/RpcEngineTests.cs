@@ -83,7 +83,7 @@ public sealed class RpcEngineTests
     [Fact]
     public async Task Our_capability_sent_and_returned_is_called_locally_in_order_behind_pipelined_calls()
     {
-        await using var pair = LoopbackPair.Create();
+        await using var pair = LoopbackPair.Create(startServer: false);
         var disembargoes = 0;
         pair.Client.Trace = (outbound, kind) =>
         {
@@ -99,6 +99,7 @@ public sealed class RpcEngineTests
         using var echoed = EchoCap(service, local);
         using var roundTripped = echoed.GetPipelinedCapability(0);
         var viaPeer = IncrementAsync(roundTripped);
+        pair.StartServer();
         using (var response = await echoed.Response.WaitAsync(Timeout))
         {
         }
