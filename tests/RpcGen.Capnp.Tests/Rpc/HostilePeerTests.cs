@@ -131,7 +131,7 @@ public sealed class HostilePeerTests
         await using var peer = RawPeer.Create();
         await peer.SendBootstrapAsync(0);
         await peer.ReceiveAsync(RpcSchema.Message.Return);
-        await peer.SendCallAsync(1, 0, ServiceId, Methods.Hold, p => p.GetPointer(0).SetCapabilityIndex(0), capCount: 1, capTable: caps =>
+        await peer.SendCallAsync(1, 0, ServiceId, Methods.Hold, p => p.InitStruct(0, 1).GetPointer(0).SetCapabilityIndex(0), capCount: 1, capTable: caps =>
         {
             caps.GetStruct(0).WriteUInt16(RpcSchema.CapDescriptor.Which, RpcSchema.CapDescriptor.SenderHosted);
             caps.GetStruct(0).WriteUInt32(RpcSchema.CapDescriptor.Id, 7);

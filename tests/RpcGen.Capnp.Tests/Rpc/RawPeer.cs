@@ -56,10 +56,11 @@ internal sealed class RawPeer : IAsyncDisposable
         SendAsync(RpcSchema.Message.Bootstrap, RpcSchema.Bootstrap.DataWords, RpcSchema.Bootstrap.Pointers, b => b.WriteUInt32(RpcSchema.Bootstrap.QuestionId, questionId));
 
     /// <summary>A call to our export <paramref name="exportId"/>, or to a promised answer when <paramref name="promisedQuestion"/> is set.</summary>
-    public Task SendCallAsync(uint questionId, uint exportId, ulong interfaceId, ushort methodId, Action<StructBuilder>? parameters = null, uint? promisedQuestion = null, Action<ListBuilder>? capTable = null, int capCount = 0) =>
+    public Task SendCallAsync(uint questionId, uint exportId, ulong interfaceId, ushort methodId, Action<PointerBuilder>? parameters = null, uint? promisedQuestion = null, Action<ListBuilder>? capTable = null, int capCount = 0, bool resultsToYourself = false) =>
         SendAsync(RpcSchema.Message.Call, RpcSchema.Call.DataWords, RpcSchema.Call.Pointers, call =>
         {
             call.WriteUInt32(RpcSchema.Call.QuestionId, questionId);
+            call.WriteUInt16(RpcSchema.Call.SendResultsTo, resultsToYourself ? RpcSchema.Call.ToYourself : RpcSchema.Call.ToCaller);
             call.WriteUInt64(RpcSchema.Call.InterfaceId, interfaceId);
             call.WriteUInt16(RpcSchema.Call.MethodId, methodId);
             var target = call.InitStruct(RpcSchema.Call.Target, RpcSchema.MessageTarget.DataWords, RpcSchema.MessageTarget.Pointers);
@@ -75,7 +76,21 @@ internal sealed class RawPeer : IAsyncDisposable
             }
 
             var payload = call.InitStruct(RpcSchema.Call.Params, RpcSchema.Payload.DataWords, RpcSchema.Payload.Pointers);
-            parameters?.Invoke(payload.GetPointer(RpcSchema.Payload.Content).InitStruct(1, 1));
+            parameters?.Invoke(payload.GetPointer(RpcSchema.Payload.Content));
+            if (capTable is not null)
+            {
+                capTable(payload.InitStructList(RpcSchema.Payload.CapTable, capCount, RpcSchema.CapDescriptor.DataWords, RpcSchema.CapDescriptor.Pointers));
+            }
+        });
+
+    /// <summary>A Return with results: <paramref name="content"/> writes the content, <paramref name="capTable"/> the descriptors.</summary>
+    public Task SendResultsAsync(uint answerId, Action<PointerBuilder> content, Action<ListBuilder>? capTable = null, int capCount = 0) =>
+        SendAsync(RpcSchema.Message.Return, RpcSchema.Return.DataWords, RpcSchema.Return.Pointers, r =>
+        {
+            r.WriteUInt32(RpcSchema.Return.AnswerId, answerId);
+            r.WriteBool(RpcSchema.Return.ReleaseParamCaps, false, defaultValue: true);
+            var payload = r.InitStruct(RpcSchema.Return.Body, RpcSchema.Payload.DataWords, RpcSchema.Payload.Pointers);
+            content(payload.GetPointer(RpcSchema.Payload.Content));
             if (capTable is not null)
             {
                 capTable(payload.InitStructList(RpcSchema.Payload.CapTable, capCount, RpcSchema.CapDescriptor.DataWords, RpcSchema.CapDescriptor.Pointers));
@@ -103,22 +118,19 @@ internal sealed class RawPeer : IAsyncDisposable
         {
             var result = await _link.Input.ReadAsync().AsTask().WaitAsync(Timeout);
             var buffer = result.Buffer;
-            try
+            if (_frames.TryRead(ref buffer, out var message))
             {
-                if (_frames.TryRead(ref buffer, out var message))
-                {
-                    var root = message.GetRoot();
-                    return (root.ReadUInt16(RpcSchema.Message.Which), root.ReadStruct(RpcSchema.Message.Body));
-                }
-
-                if (result.IsCompleted)
-                {
-                    throw new EndOfStreamException("The connection closed.");
-                }
+                // Only what this message used is consumed, and nothing more is marked examined, so a
+                // following message already buffered is returned by the next call without new data.
+                _link.Input.AdvanceTo(buffer.Start);
+                var root = message.GetRoot();
+                return (root.ReadUInt16(RpcSchema.Message.Which), root.ReadStruct(RpcSchema.Message.Body));
             }
-            finally
+
+            _link.Input.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
             {
-                _link.Input.AdvanceTo(buffer.Start, buffer.End);
+                throw new EndOfStreamException("The connection closed.");
             }
         }
     }

@@ -250,6 +250,35 @@ public sealed partial class CapnpConnection
     {
         answer.Completed = true;
         answer.Call = null;
+        if (answer.RedirectResults)
+        {
+            // The results stay here for a Return{takeFromOtherQuestion} of ours to pick up. The peer
+            // wants a Return all the same, saying they went elsewhere.
+            answer.Result = result;
+            answer.Error = error;
+            if (answer.TakenBy is { } question)
+            {
+                DeliverRedirectLocked(question, answer);
+            }
+
+            var elsewhere = NewMessage(RpcSchema.Message.Return, RpcSchema.Return.DataWords, RpcSchema.Return.Pointers, out var sentElsewhere);
+            sentElsewhere.WriteUInt32(RpcSchema.Return.AnswerId, answer.Id);
+            sentElsewhere.WriteBool(RpcSchema.Return.ReleaseParamCaps, false, defaultValue: true);
+            sentElsewhere.WriteUInt16(RpcSchema.Return.Which, RpcSchema.Return.ResultsSentElsewhere);
+            SendLocked(elsewhere);
+            answer.ReturnSent = true;
+            if (answer.FinishReceived)
+            {
+                _answers.Remove(answer.Id);
+                if (result is not null)
+                {
+                    AfterUnlock(result.Release);
+                }
+            }
+
+            return;
+        }
+
         if (answer.FinishReceived)
         {
             // The caller cancelled before the call completed; it is waiting for this Return to free the id.
@@ -269,19 +298,7 @@ public sealed partial class CapnpConnection
 
         answer.Result = result;
         answer.Error = error;
-        if (answer.RedirectResults)
-        {
-            var elsewhere = NewMessage(RpcSchema.Message.Return, RpcSchema.Return.DataWords, RpcSchema.Return.Pointers, out var ret);
-            ret.WriteUInt32(RpcSchema.Return.AnswerId, answer.Id);
-            ret.WriteBool(RpcSchema.Return.ReleaseParamCaps, false, defaultValue: true);
-            ret.WriteUInt16(RpcSchema.Return.Which, RpcSchema.Return.ResultsSentElsewhere);
-            SendLocked(elsewhere);
-            if (answer.TakenBy is { } question)
-            {
-                DeliverRedirectLocked(question, answer);
-            }
-        }
-        else if (result is not null)
+        if (result is not null)
         {
             answer.ResultExports = SendResultsLocked(answer.Id, result);
         }
@@ -440,9 +457,10 @@ public sealed partial class CapnpConnection
                     AfterUnlock(result.Release);
                 }
             }
-            else if (answer.Call is { } call)
+            else if (answer.Call is { } call && answer.TakenBy is null)
             {
-                // Not returned yet: the caller cancels. The Return (canceled) frees the id.
+                // Not returned yet: the caller cancels. The Return (canceled) frees the id. (An answer
+                // whose results one of our questions picked up keeps running: we still want them.)
                 AfterUnlock(call.Drop);
             }
         }

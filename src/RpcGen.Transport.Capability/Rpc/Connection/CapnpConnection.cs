@@ -407,9 +407,10 @@ public sealed partial class CapnpConnection : IAsyncDisposable
 
             foreach (var question in _questions.Values())
             {
-                if (!question.ReturnReceived)
+                if (!question.ReturnReceived || question.AwaitingRedirect is not null)
                 {
                     question.ReturnReceived = true;
+                    question.AwaitingRedirect = null;
                     CompleteQuestionLocked(question, null, error);
                 }
             }
@@ -417,12 +418,19 @@ public sealed partial class CapnpConnection : IAsyncDisposable
             _questions.Clear();
             foreach (var answer in _answers.Values)
             {
+                if (answer.TakenBy is { AwaitingRedirect: not null } taker && taker.AwaitingRedirect == answer)
+                {
+                    // Our question's results were to come from this answer (its id may already be free).
+                    taker.AwaitingRedirect = null;
+                    CompleteQuestionLocked(taker, null, error);
+                }
+
                 if (answer.Call is { } call && !answer.Completed)
                 {
                     AfterUnlock(call.Cancel);
                 }
 
-                if (answer.Result is { } result && answer.TakenBy is null)
+                if (answer.Result is { } result)
                 {
                     AfterUnlock(result.Release);
                 }
