@@ -102,8 +102,8 @@ internal static class DiagnosticDescriptors
 
     /// <summary>
     /// <c>{0}: {1}</c>, where <c>{0}</c> is the path to the offending type (<c>Order.Customer.Callback</c>) and
-    /// <c>{1}</c> the reason. An <c>[RpcService]</c> interface found on the path is reported with this id as a warning.
-    /// The items of a streamed parameter or result are walked like any value (path <c>IAsyncEnumerable&lt;Order&gt;[]</c>).
+    /// <c>{1}</c> the reason. An <c>[RpcService]</c> interface travels by reference and is only reported when it
+    /// comes from an assembly the generator did not run for. The items of a streamed parameter or result are walked like any value (path <c>IAsyncEnumerable&lt;Order&gt;[]</c>).
     /// </summary>
     public static readonly DiagnosticDescriptor UnserializableType = new(
         id: DiagnosticIds.UnserializableType,
@@ -112,7 +112,7 @@ internal static class DiagnosticDescriptors
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "Every parameter, result, stream item and DTO member reachable from a service method must have a wire format: builtin types, enums, nullable values, arrays, lists, dictionaries, DTOs and [RpcKnownType] hierarchies. Streams (IAsyncEnumerable<T>, Stream) travel only as a parameter or the result of a method, never inside a value.",
+        description: "Every parameter, result, stream item and DTO member reachable from a service method must have a wire format: builtin types, enums, nullable values, arrays, lists, dictionaries, DTOs and [RpcKnownType] hierarchies; an [RpcService] interface travels by reference. Streams (IAsyncEnumerable<T>, Stream) travel only as a parameter or the result of a method, never inside a value.",
         helpLinkUri: HelpLinkBase + "rpc0008",
         customTags: []);
 

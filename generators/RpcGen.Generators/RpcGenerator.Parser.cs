@@ -37,16 +37,26 @@ public sealed partial class RpcGenerator
         /// <summary>Why each unsupported type was rejected, so every later use of it is reported in its own context.</summary>
         private readonly Dictionary<string, string> _rejectedTypes = new(StringComparer.Ordinal);
 
-        private Parser(INamedTypeSymbol service, CancellationToken cancellationToken)
+        /// <summary>
+        /// The services of this compilation met while parsing one service (the one parsed first included):
+        /// why each has no generated code, or null when it has or is still being judged. Shared by the
+        /// parsers that judge the services passed by reference, so each is judged once and a cycle of
+        /// services that pass each other ends.
+        /// </summary>
+        private readonly Dictionary<INamedTypeSymbol, string?> _servicesJudged;
+
+        private Parser(INamedTypeSymbol service, CancellationToken cancellationToken, Dictionary<INamedTypeSymbol, string?> servicesJudged)
         {
             _service = service;
             _cancellationToken = cancellationToken;
+            _servicesJudged = servicesJudged;
         }
 
         /// <summary>Parses one service. <paramref name="declaration"/> only locates a rejection.</summary>
         public static ServiceSpec Parse(INamedTypeSymbol service, SyntaxNode? declaration, CancellationToken cancellationToken)
         {
-            var parser = new Parser(service, cancellationToken);
+            var servicesJudged = new Dictionary<INamedTypeSymbol, string?>(SymbolEqualityComparer.Default) { [service] = null };
+            var parser = new Parser(service, cancellationToken, servicesJudged);
             var spec = parser.ParseService();
             if (parser._errors.Count == 0)
             {
@@ -82,7 +92,7 @@ public sealed partial class RpcGenerator
                 Namespace: _service.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : string.Empty,
                 InterfaceType: _service.ToDisplayString(KeyFormat),
                 ServiceName: serviceName,
-                BaseName: BaseNameOf(_service),
+                BaseName: RpcContractRules.GeneratedBaseName(_service),
                 Id: RpcContractRules.ServiceId(_service, RpcContractRules.PinnedServiceId(_service)),
                 Methods: methods,
                 Types: types,
@@ -90,33 +100,17 @@ public sealed partial class RpcGenerator
                 Location: null);
         }
 
-        /// <summary><c>IGreeter</c> → <c>Greeter</c>; <c>Outer.IGreeter</c> → <c>Outer_Greeter</c>; <c>Ifoo</c> stays.</summary>
-        internal static string BaseNameOf(INamedTypeSymbol service)
-        {
-            var name = service.Name;
-            if (name.Length > 1 && name[0] == 'I' && char.IsUpper(name[1]))
-            {
-                name = name.Substring(1);
-            }
-
-            for (var outer = service.ContainingType; outer is not null; outer = outer.ContainingType)
-            {
-                name = outer.Name + "_" + name;
-            }
-
-            return name;
-        }
-
         // ------------------------------------------------------------------ methods
 
         private EquatableArray<MethodSpec> ParseMethods()
         {
             var methods = new List<MethodSpec>();
-            var taken = new HashSet<string>(ServiceMemberNamesTaken, StringComparer.Ordinal) { BaseNameOf(_service) + "Rpc" };
+            var taken = new HashSet<string>(ServiceMemberNamesTaken, StringComparer.Ordinal) { RpcContractRules.GeneratedBaseName(_service) + "Rpc" };
             var ids = new Dictionary<uint, string>();
 
             // The service's own members first, then those it inherits, each in declaration order.
-            foreach (var contract in new[] { _service }.Concat(_service.AllInterfaces))
+            // IAsyncDisposable is the proxy's own (it releases a reference), never a remote call.
+            foreach (var contract in new[] { _service }.Concat(_service.AllInterfaces).Where(i => !RpcContractRules.IsProxyLifetimeInterface(i)))
             {
                 foreach (var member in contract.GetMembers())
                 {
@@ -395,7 +389,7 @@ public sealed partial class RpcGenerator
             _types.Add(null);
 
             var shape = RpcContractRules.Classify(type, out var reason);
-            if (shape is not (TypeShape.Unsupported or TypeShape.Service) && type is INamedTypeSymbol named && !IsAccessibleFromNamespace(named))
+            if (shape != TypeShape.Unsupported && type is INamedTypeSymbol named && !IsAccessibleFromNamespace(named))
             {
                 return Reject($"'{type.ToDisplayString(RpcContractRules.IdFormat)}' is not accessible to generated code; make it public or internal");
             }
@@ -405,7 +399,13 @@ public sealed partial class RpcGenerator
                 case TypeShape.Unsupported:
                     return Reject(reason ?? "the type is not supported");
                 case TypeShape.Service:
-                    return Reject($"passing [RpcService] interface '{type.Name}' by reference is not supported by the message transport");
+                    if (WhyNoGeneratedCode((INamedTypeSymbol)type) is { } missing)
+                    {
+                        return Reject(missing);
+                    }
+
+                    _types[slot] = Simple(key, shape, UniqueIdentifier(type), isValueType: false);
+                    return key;
                 case TypeShape.Builtin:
                     _types[slot] = Simple(key, shape, BuiltinIdentifier(type), type.IsValueType);
                     return key;
@@ -450,6 +450,39 @@ public sealed partial class RpcGenerator
                 _errors.Add($"{context}: {why}");
                 return key;
             }
+        }
+
+        /// <summary>
+        /// Why a service passed by reference has no generated proxy and dispatcher for
+        /// <c>RpcServiceRegistry</c> to find at run time, or null when it has: this service itself; a service
+        /// of this compilation the generator accepts (judged by parsing it); or a service of a referenced
+        /// assembly whose generated registration is there.
+        /// </summary>
+        private string? WhyNoGeneratedCode(INamedTypeSymbol service)
+        {
+            var name = service.ToDisplayString(RpcContractRules.IdFormat);
+            if (!SymbolEqualityComparer.Default.Equals(service.ContainingAssembly, _service.ContainingAssembly))
+            {
+                return RpcContractRules.HasGeneratedRegistration(service)
+                    ? null
+                    : $"[RpcService] '{name}' comes from assembly '{service.ContainingAssembly?.Name}', which was built without the RpcGen generator, so it has no proxy or dispatcher";
+            }
+
+            // A service still being judged is on a cycle (IA passes IB, IB passes IA): each one's own parse
+            // decides about it, so assume the best here.
+            if (_servicesJudged.TryGetValue(service, out var verdict))
+            {
+                return verdict;
+            }
+
+            _servicesJudged[service] = null;
+            var referenced = new Parser(service, _cancellationToken, _servicesJudged);
+            referenced.ParseService();
+            verdict = referenced._errors.Count == 0
+                ? null
+                : $"[RpcService] '{name}' has no generated code, because {referenced._errors[0]}";
+            _servicesJudged[service] = verdict;
+            return verdict;
         }
 
         private static TypeSpec Simple(string key, TypeShape shape, string identifier, bool isValueType) =>

@@ -43,7 +43,17 @@ public sealed class GeneratorAgreementTests
         { "IAsyncEnumerable<IAsyncEnumerable<int>> PagesAsync();", "" },
         { "IAsyncEnumerable<object> WatchAsync();", "" },
         { "Task ImportAsync(IAsyncEnumerable<Order> orders);", "public sealed class Order { public Action? Callback { get; set; } }" },
+
+        // Services passed by reference.
+        { "Task<int> SubscribeAsync(string symbol, IQuoteListener listener); Task<IQuoteListener> EchoAsync(IQuoteListener l);", Listener },
+        { "Task WatchAsync(Watch watch); IAsyncEnumerable<IQuoteListener?> ListenersAsync(IAsyncEnumerable<IQuoteListener> all);", Listener + "public sealed record Watch(IQuoteListener? Owner, List<IQuoteListener> Others);" },
+        { "Task<IContract> ForkAsync(); Task<ISession> OpenAsync();", "[RpcService] public interface ISession : IAsyncDisposable { Task<int> CountAsync(); }" },
+        { "Task SubscribeAsync(IQuoteListener listener);", "[RpcService] public interface IQuoteListener { int Count(); }" },
+        { "Task SubscribeAsync(IQuoteListener listener);", "[RpcService] public interface IQuoteListener { Task SubscribeAsync(IContract feed, object tag); }" },
+        { "Task CompareAsync(IComparable<int> comparer);", "" },
     };
+
+    private const string Listener = "[RpcService] public interface IQuoteListener { Task OnQuoteAsync(decimal price); [OneWay] void OnClosed(string reason); }";
 
     [Theory]
     [MemberData(nameof(Contracts))]

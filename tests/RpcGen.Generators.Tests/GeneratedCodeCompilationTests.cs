@@ -154,4 +154,72 @@ public class GeneratedCodeCompilationTests
             }
             """);
     }
+
+    [Fact]
+    public void ServicesThatPassThemselvesAndEachOtherByReference()
+    {
+        var result = GeneratorHarness.RunClean("""
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Graph;
+
+            [RpcService] public interface INode { Task<INode?> ParentAsync(); Task<IEdge[]> EdgesAsync(); }
+            [RpcService] public interface IEdge { Task<INode> FromAsync(); Task<INode> ToAsync(); }
+            """);
+
+        Assert.Equal(10, result.GeneratedSources.Length);
+    }
+
+    [Fact]
+    public void ContractMethodNamedDisposeAsyncBesideTheProxysOwn()
+    {
+        GeneratorHarness.RunClean("""
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Lifetimes;
+
+            [RpcService] public interface ISession { Task DisposeAsync(); ValueTask<int> CountAsync(); }
+            """);
+    }
+
+    [Fact]
+    public void ServiceFromAReferencedAssemblyBuiltWithTheGenerator()
+    {
+        var library = BuildLibrary(runGenerator: true, """
+            using System.Threading.Tasks;
+            using RpcGen;
+            namespace Listeners;
+            [RpcService] public interface IListener { Task OnEventAsync(string name); }
+            """);
+
+        var compilation = GeneratorHarness.CreateCompilation("""
+            using System.Threading.Tasks;
+            using Listeners;
+            using RpcGen;
+            namespace App;
+            [RpcService] public interface IEvents { Task<IListener> SubscribeAsync(IListener listener); }
+            """).AddReferences(library);
+        var driver = GeneratorHarness.CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics, TestContext.Current.CancellationToken);
+
+        Assert.Empty(diagnostics);
+        Assert.Equal(5, driver.GetRunResult().GeneratedTrees.Length);
+        GeneratorHarness.AssertCompilesCleanly(output);
+    }
+
+    /// <summary>Compiles a library named <c>Listeners</c>, with or without the generator, and returns a reference to its image.</summary>
+    internal static Microsoft.CodeAnalysis.MetadataReference BuildLibrary(bool runGenerator, string source)
+    {
+        Microsoft.CodeAnalysis.Compilation library = GeneratorHarness.CreateCompilation(source).WithAssemblyName("Listeners");
+        if (runGenerator)
+        {
+            GeneratorHarness.CreateDriver().RunGeneratorsAndUpdateCompilation(library, out library, out _, TestContext.Current.CancellationToken);
+        }
+
+        using var image = new MemoryStream();
+        var emitted = library.Emit(image, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(emitted.Success, string.Join(Environment.NewLine, emitted.Diagnostics));
+        return Microsoft.CodeAnalysis.MetadataReference.CreateFromImage(image.ToArray());
+    }
 }

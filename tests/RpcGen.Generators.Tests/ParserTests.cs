@@ -124,6 +124,42 @@ public class ParserTests
         Assert.Equal("global::N.IChild", spec.Methods[0].DeclaringInterface);
     }
 
+    [Fact]
+    public void InheritedIAsyncDisposableIsTheProxysOwnNotARemoteMethod()
+    {
+        var (spec, _) = Parse("N.ISession", """
+            using System;
+            using System.Threading.Tasks;
+            using RpcGen;
+            namespace N;
+            [RpcService]
+            public interface ISession : IAsyncDisposable { Task<int> CountAsync(); }
+            """);
+
+        Assert.Equal(["CountAsync"], spec.Methods.Select(m => m.Name));
+    }
+
+    [Fact]
+    public void ServicesPassedByReferenceAreTypeSpecsOfTheirOwnShape()
+    {
+        var (spec, _) = Parse("N.IFeed", """
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using RpcGen;
+            namespace N;
+            [RpcService] public interface IListener { Task OnAsync(int value); }
+            public sealed record Watch(IListener? Owner);
+            [RpcService] public interface IFeed { Task<IListener?> EchoAsync(IListener listener, List<IListener> others, Watch watch); Task<IFeed> SelfAsync(); }
+            """);
+
+        Assert.Null(spec.Rejection);
+        Assert.Equal(TypeShape.Service, TypeOf(spec, "global::N.IListener").Shape);
+        Assert.Equal(TypeShape.Service, TypeOf(spec, "global::N.IFeed").Shape);
+        Assert.Equal(["global::N.IListener"], TypeOf(spec, "global::System.Collections.Generic.List<global::N.IListener>").Arguments);
+        Assert.Equal("global::N.IListener", spec.Methods[0].ResultKey);
+        Assert.Equal("global::N.IListener?", spec.Methods[0].ResultType);
+    }
+
     [Theory]
     [InlineData("IGreeter", "Greeter")]
     [InlineData("Iso", "Iso")]
@@ -133,7 +169,7 @@ public class ParserTests
     {
         var compilation = GeneratorHarness.CreateCompilation($"public interface {name} {{ }}");
 
-        Assert.Equal(expected, RpcGenerator.Parser.BaseNameOf(compilation.GetTypeByMetadataName(name)!));
+        Assert.Equal(expected, RpcContractRules.GeneratedBaseName(compilation.GetTypeByMetadataName(name)!));
     }
 
     [Fact]
@@ -141,7 +177,7 @@ public class ParserTests
     {
         var compilation = GeneratorHarness.CreateCompilation("public class A { public class B { public interface IC { } } }");
 
-        Assert.Equal("A_B_C", RpcGenerator.Parser.BaseNameOf(compilation.GetTypeByMetadataName("A+B+IC")!));
+        Assert.Equal("A_B_C", RpcContractRules.GeneratedBaseName(compilation.GetTypeByMetadataName("A+B+IC")!));
     }
 
     [Fact]

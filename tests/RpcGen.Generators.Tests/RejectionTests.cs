@@ -22,7 +22,6 @@ public class RejectionTests
         { "void Fire();", "", "returns void but is not [OneWay]" },
         { "[RpcMethod(1)] Task A(); [RpcMethod(1)] Task B();", "", "have the same id 0x00000001" },
         { "[RpcMethod(-1)] Task A();", "", "negative ordinal" },
-        { "Task UseAsync(IOther other);", "[RpcService] public interface IOther { Task Go(); }", "by reference is not supported" },
         { "int Count { get; }", "", "property 'Count'" },
         { "event System.Action Changed;", "", "event 'Changed'" },
         { "static abstract Task Create();", "", "static abstract member 'Create'" },
@@ -163,5 +162,78 @@ public class RejectionTests
         Assert.All(result.GeneratedSources, s => Assert.StartsWith("Acme.IGreeter.", s.HintName, StringComparison.Ordinal));
         Assert.Equal("RPC1000", Assert.Single(result.Diagnostics).Id);
         Assert.DoesNotContain(output.GetDiagnostics(TestContext.Current.CancellationToken), d => d.Severity == DiagnosticSeverity.Error);
+    }
+
+    [Fact]
+    public void ServicePassedByReferenceWhoseOwnContractIsRejected()
+    {
+        var (result, _) = GeneratorHarness.Run("""
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Broken;
+
+            [RpcService] public interface IListener { int Count(); }
+            [RpcService] public interface IFeed { Task SubscribeAsync(IListener listener); }
+            """);
+
+        Assert.Empty(result.GeneratedSources);
+        var messages = result.Diagnostics.Select(d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(2, messages.Count);
+        Assert.StartsWith("Code for 'Broken.IFeed' was not generated: parameter 'listener' of 'SubscribeAsync': [RpcService] 'Broken.IListener' has no generated code, because method 'Count' returns 'int'", messages[0], StringComparison.Ordinal);
+        Assert.StartsWith("Code for 'Broken.IListener' was not generated: method 'Count' returns 'int'", messages[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ServiceOfAnAssemblyBuiltWithoutTheGeneratorIsRejected()
+    {
+        var library = GeneratedCodeCompilationTests.BuildLibrary(runGenerator: false, """
+            using System.Threading.Tasks;
+            using RpcGen;
+            namespace Listeners;
+            [RpcService] public interface IListener { Task OnEventAsync(string name); }
+            """);
+        var compilation = GeneratorHarness.CreateCompilation("""
+            using System.Threading.Tasks;
+            using Listeners;
+            using RpcGen;
+            namespace App;
+            [RpcService] public interface IEvents { Task SubscribeAsync(IListener listener); }
+            """).AddReferences(library);
+
+        var result = GeneratorHarness.CreateDriver().RunGenerators(compilation, TestContext.Current.CancellationToken).GetRunResult().Results.Single();
+
+        Assert.Empty(result.GeneratedSources);
+        Assert.Contains(
+            "[RpcService] 'Listeners.IListener' comes from assembly 'Listeners', which was built without the RpcGen generator",
+            Assert.Single(result.Diagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture),
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InternalServiceOfAnotherAssemblyIsRejected()
+    {
+        var library = GeneratedCodeCompilationTests.BuildLibrary(runGenerator: true, """
+            using System.Threading.Tasks;
+            using RpcGen;
+            [assembly: System.Runtime.CompilerServices.InternalsVisibleTo("Contracts")]
+            namespace Listeners;
+            [RpcService] internal interface IListener { Task OnEventAsync(string name); }
+            """);
+        var compilation = GeneratorHarness.CreateCompilation("""
+            using System.Threading.Tasks;
+            using Listeners;
+            using RpcGen;
+            namespace App;
+            [RpcService] internal interface IEvents { Task SubscribeAsync(IListener listener); }
+            """).AddReferences(library);
+
+        var result = GeneratorHarness.CreateDriver().RunGenerators(compilation, TestContext.Current.CancellationToken).GetRunResult().Results.Single();
+
+        Assert.Empty(result.GeneratedSources);
+        Assert.Contains(
+            "'Listeners.IListener' is not accessible to generated code",
+            Assert.Single(result.Diagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture),
+            StringComparison.Ordinal);
     }
 }

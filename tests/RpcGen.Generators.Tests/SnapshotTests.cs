@@ -319,4 +319,44 @@ public class SnapshotTests
             """);
         Snapshot.Verify(result);
     }
+
+    [Fact]
+    public void ServiceReferences()
+    {
+        var result = GeneratorHarness.RunClean("""
+            using System;
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Quotes;
+
+            public record Quote(string Symbol, decimal Price);
+
+            public sealed record Watchlist(string Name, IQuoteListener? Owner, List<IQuoteListener> Members, Dictionary<string, IQuoteListener?> BySymbol);
+
+            [RpcService]
+            public interface IQuoteListener
+            {
+                Task OnQuoteAsync(Quote quote);
+
+                [OneWay]
+                void OnClosed(string reason);
+            }
+
+            [RpcService]
+            public interface IQuoteFeed : IAsyncDisposable
+            {
+                Task<int> SubscribeAsync(string symbol, IQuoteListener listener);
+                Task<IQuoteListener> EchoAsync(IQuoteListener l);
+                ValueTask<IQuoteListener?> FindAsync(string symbol, CancellationToken cancellationToken = default);
+                Task WatchAsync(Watchlist watchlist, IQuoteListener[] extra);
+                IAsyncEnumerable<IQuoteListener> ListenersAsync(IAsyncEnumerable<IQuoteListener?> candidates);
+                Task<IQuoteFeed> ForkAsync();
+                Task DisposeAsync(string reason);
+            }
+            """);
+        Snapshot.Verify(result);
+    }
 }

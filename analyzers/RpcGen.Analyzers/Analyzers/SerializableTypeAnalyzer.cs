@@ -16,8 +16,6 @@ namespace RpcGen.Analyzers;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
 {
-    private const string ServiceByReferenceReason = "passing services by reference is not supported by the message transport yet";
-
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         DiagnosticDescriptors.UnserializableType);
@@ -122,15 +120,7 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
     {
         foreach (var problem in FindProblems(root, path, service.ContainingAssembly))
         {
-            var severity = problem.IsService ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error;
-            context.ReportDiagnostic(Diagnostic.Create(
-                DiagnosticDescriptors.UnserializableType,
-                location,
-                severity,
-                additionalLocations: null,
-                properties: null,
-                problem.Path,
-                problem.Reason));
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnserializableType, location, problem.Path, problem.Reason));
         }
     }
 
@@ -180,7 +170,7 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
             }
 
             var shape = RpcContractRules.Classify(type, out var reason);
-            if (shape is not (TypeShape.Unsupported or TypeShape.Service) && type is INamedTypeSymbol named && !GeneratedCodeAccess.CanName(named, _assembly))
+            if (shape != TypeShape.Unsupported && type is INamedTypeSymbol named && !GeneratedCodeAccess.CanName(named, _assembly))
             {
                 Add(path, $"'{Display(type)}' is not accessible to generated code; make it public or internal");
                 return;
@@ -192,7 +182,7 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
                     Add(path, reason ?? "the type is not supported");
                     break;
                 case TypeShape.Service:
-                    Problems.Add(new SerializationProblem(path, ServiceByReferenceReason, isService: true));
+                    VisitService((INamedTypeSymbol)type, path);
                     break;
                 case TypeShape.Nullable:
                     Visit(((INamedTypeSymbol)type).TypeArguments[0], path);
@@ -214,6 +204,19 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
                 case TypeShape.Polymorphic:
                     VisitPolymorphic((INamedTypeSymbol)type, path);
                     break;
+            }
+        }
+
+        /// <summary>
+        /// A service travels by reference, so nothing of it is walked; but the peer needs its generated
+        /// proxy and dispatcher. A service of this compilation gets them (or its own diagnostics say why
+        /// not); one of another assembly has them only if the generator ran there.
+        /// </summary>
+        private void VisitService(INamedTypeSymbol service, string path)
+        {
+            if (!SymbolEqualityComparer.Default.Equals(service.ContainingAssembly, _assembly) && !RpcContractRules.HasGeneratedRegistration(service))
+            {
+                Add(path, $"[RpcService] '{Display(service)}' comes from assembly '{service.ContainingAssembly?.Name}', which was built without the RpcGen generator, so it has no proxy or dispatcher to pass it by reference");
             }
         }
 
@@ -266,7 +269,7 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        private void Add(string path, string reason) => Problems.Add(new SerializationProblem(path, reason, isService: false));
+        private void Add(string path, string reason) => Problems.Add(new SerializationProblem(path, reason));
 
         private static IEnumerable<INamedTypeSymbol> KnownSubtypes(INamedTypeSymbol type) =>
             type.GetAttributes()
@@ -275,14 +278,13 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
                 .Where(t => t is not null)!;
     }
 
-    /// <summary>One unsupported type: where it is, why, and whether it is a service passed by reference (a warning).</summary>
+    /// <summary>One unsupported type: where it is and why.</summary>
     internal sealed class SerializationProblem
     {
-        public SerializationProblem(string path, string reason, bool isService)
+        public SerializationProblem(string path, string reason)
         {
             Path = path;
             Reason = reason;
-            IsService = isService;
         }
 
         /// <summary>The path from the parameter or result type, e.g. <c>Order.Customer.Callback</c>.</summary>
@@ -290,8 +292,5 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
 
         /// <summary>Why the type cannot be serialized.</summary>
         public string Reason { get; }
-
-        /// <summary>Whether the type is an <c>[RpcService]</c> interface, which is passed by reference, not by value.</summary>
-        public bool IsService { get; }
     }
 }

@@ -82,7 +82,8 @@ internal sealed class RpcSymbols
 
     /// <summary>
     /// The members a service owns: the ones it declares, then those of base interfaces that are not
-    /// services themselves (an <c>[RpcService]</c> base is analyzed on its own).
+    /// services themselves (an <c>[RpcService]</c> base is analyzed on its own) nor <c>IAsyncDisposable</c>
+    /// (the generated proxy implements it to release a reference).
     /// </summary>
     public IEnumerable<ISymbol> OwnedMembers(INamedTypeSymbol service)
     {
@@ -93,7 +94,7 @@ internal sealed class RpcSymbols
 
         foreach (var baseInterface in service.AllInterfaces)
         {
-            if (IsService(baseInterface))
+            if (IsService(baseInterface) || RpcContractRules.IsProxyLifetimeInterface(baseInterface))
             {
                 continue;
             }
@@ -118,7 +119,9 @@ internal sealed class RpcSymbols
     /// base interfaces, services or not, in the generator's order (the service first).
     /// </summary>
     public static IEnumerable<IMethodSymbol> AllRemoteMethods(INamedTypeSymbol service) =>
-        new[] { service }.Concat(service.AllInterfaces).SelectMany(i => i.GetMembers()).OfType<IMethodSymbol>().Where(IsRemoteMethod);
+        new[] { service }.Concat(service.AllInterfaces)
+            .Where(i => !RpcContractRules.IsProxyLifetimeInterface(i))
+            .SelectMany(i => i.GetMembers()).OfType<IMethodSymbol>().Where(IsRemoteMethod);
 
     private static bool IsRemoteMethod(IMethodSymbol method) =>
         method.MethodKind == MethodKind.Ordinary && !method.IsStatic && method.IsAbstract;

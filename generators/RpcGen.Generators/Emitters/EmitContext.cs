@@ -41,7 +41,7 @@ internal sealed class EmitContext
 
     public string DispatcherClass => Service.BaseName + "Dispatcher";
 
-    public string RegistrationClass => Service.BaseName + "RpcRegistration";
+    public string RegistrationClass => Service.BaseName + RpcContractRules.RegistrationSuffix;
 
     public static string GeneratedCodeAttribute =>
         $"[global::System.CodeDom.Compiler.GeneratedCode(\"RpcGen.Generators\", \"{GeneratorVersion}\")]";
@@ -77,6 +77,7 @@ internal sealed class EmitContext
         return type.Shape switch
         {
             TypeShape.Builtin => $"{Serialization}.{type.Identifier}Formatter.Instance",
+            TypeShape.Service => $"{Serialization}.RpcServiceReferenceFormatter<{type.Key}>.Instance",
             TypeShape.Enum or TypeShape.Dto or TypeShape.Polymorphic => $"{formattersClass}.{type.Identifier}Formatter.Instance",
             _ => $"{formattersClass}.{type.Identifier}",
         };

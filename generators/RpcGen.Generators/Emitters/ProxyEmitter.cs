@@ -7,10 +7,13 @@ namespace RpcGen.Generators.Emitters;
 /// <summary>Emits <c>{Base}Proxy</c>, the client side: each method packs its parameters and calls the channel.</summary>
 internal static class ProxyEmitter
 {
-    // internal sealed class GreeterProxy : global::Acme.IGreeter
+    // internal sealed class GreeterProxy : global::Acme.IGreeter, global::RpcGen.IRpcProxy, global::System.IAsyncDisposable
     // {
     //     private readonly global::RpcGen.IRpcChannel _channel;
     //     public GreeterProxy(global::RpcGen.IRpcChannel channel) { ... }
+    //
+    //     global::RpcGen.IRpcChannel global::RpcGen.IRpcProxy.Channel => _channel;
+    //     global::System.Threading.Tasks.ValueTask global::System.IAsyncDisposable.DisposeAsync() => global::RpcGen.RpcReference.ReleaseAsync(this);
     //
     //     global::System.Threading.Tasks.Task<global::Acme.HelloReply> global::Acme.IGreeter.SayHelloAsync(global::Acme.HelloRequest request, global::System.Threading.CancellationToken cancellationToken)
     //     {
@@ -24,13 +27,14 @@ internal static class ProxyEmitter
         context.WriteHeader(writer);
         writer.WriteLine($"/// <summary>Calls <c>{service.ServiceName}</c> through an <c>IRpcChannel</c>.</summary>");
         writer.WriteLine(EmitContext.GeneratedCodeAttribute);
-        writer.Open($"internal sealed class {context.ProxyClass} : {service.InterfaceType}");
+        writer.Open($"internal sealed class {context.ProxyClass} : {service.InterfaceType}, {EmitContext.Runtime}.IRpcProxy, global::System.IAsyncDisposable");
         writer.WriteLine($"private readonly {EmitContext.Runtime}.IRpcChannel _channel;");
         writer.WriteLine();
         writer.WriteLine("/// <summary>Creates a proxy that calls through <paramref name=\"channel\"/>.</summary>");
         writer.Open($"public {context.ProxyClass}({EmitContext.Runtime}.IRpcChannel channel)");
         writer.WriteLine("_channel = channel ?? throw new global::System.ArgumentNullException(nameof(channel));");
         writer.Close();
+        EmitProxyMembers(writer);
         foreach (var method in service.Methods)
         {
             writer.WriteLine();
@@ -39,6 +43,17 @@ internal static class ProxyEmitter
 
         writer.Close();
         return writer.ToString();
+    }
+
+    // Both explicit, so they cannot clash with a contract method of the same name; a contract that
+    // inherits IAsyncDisposable gets this DisposeAsync too (the parser leaves it out of the remote methods).
+    private static void EmitProxyMembers(SourceWriter writer)
+    {
+        writer.WriteLine();
+        writer.WriteLine($"{EmitContext.Runtime}.IRpcChannel {EmitContext.Runtime}.IRpcProxy.Channel => _channel;");
+        writer.WriteLine();
+        writer.WriteLine("// Releases a service reference the peer passed to this side; a proxy from GetService has none to release.");
+        writer.WriteLine($"global::System.Threading.Tasks.ValueTask global::System.IAsyncDisposable.DisposeAsync() => {EmitContext.Runtime}.RpcReference.ReleaseAsync(this);");
     }
 
     // Explicit implementations: no default values to repeat (they would only warn), and inherited

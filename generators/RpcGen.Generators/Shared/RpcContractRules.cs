@@ -59,7 +59,7 @@ internal enum TypeShape
     /// <summary>A DTO base with <c>[RpcKnownType]</c> subtypes.</summary>
     Polymorphic,
 
-    /// <summary>An <c>[RpcService]</c> interface (passed by reference; not by value).</summary>
+    /// <summary>An <c>[RpcService]</c> interface, passed by reference (a capability the peer calls back), not by value.</summary>
     Service,
 }
 
@@ -176,6 +176,49 @@ internal static class RpcContractRules
 
     public static bool IsRpcService(ITypeSymbol type) =>
         type.TypeKind == TypeKind.Interface && HasAttribute(type, RpcServiceAttribute);
+
+    /// <summary>
+    /// Whether <paramref name="type"/> is <c>System.IAsyncDisposable</c>: every generated proxy implements it
+    /// to release a service reference, so a contract that inherits it does not make <c>DisposeAsync</c> a
+    /// remote call.
+    /// </summary>
+    public static bool IsProxyLifetimeInterface(ITypeSymbol type) =>
+        type.ToDisplayString(IdFormat) == "System.IAsyncDisposable";
+
+    /// <summary>The suffix of the generated module initializer class: <c>GreeterRpcRegistration</c>.</summary>
+    public const string RegistrationSuffix = "RpcRegistration";
+
+    /// <summary>
+    /// The prefix of a service's generated type names: <c>IGreeter</c> → <c>Greeter</c>;
+    /// <c>Outer.IGreeter</c> → <c>Outer_Greeter</c>; <c>Ifoo</c> stays.
+    /// </summary>
+    public static string GeneratedBaseName(INamedTypeSymbol service)
+    {
+        var name = service.Name;
+        if (name.Length > 1 && name[0] == 'I' && char.IsUpper(name[1]))
+        {
+            name = name.Substring(1);
+        }
+
+        for (var outer = service.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            name = outer.Name + "_" + name;
+        }
+
+        return name;
+    }
+
+    /// <summary>
+    /// Whether the generator ran for <paramref name="service"/> in the assembly that declares it (another
+    /// assembly than the one being compiled): its module initializer class is there, so
+    /// <c>RpcServiceRegistry</c> finds the proxy and dispatcher at run time.
+    /// </summary>
+    public static bool HasGeneratedRegistration(INamedTypeSymbol service)
+    {
+        var name = GeneratedBaseName(service) + RegistrationSuffix;
+        var metadataName = service.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() + "." + name : name;
+        return service.ContainingAssembly?.GetTypeByMetadataName(metadataName) is not null;
+    }
 
     /// <summary>The pinned service id of an <c>[RpcService]</c> interface, or zero.</summary>
     public static ulong PinnedServiceId(INamedTypeSymbol service)

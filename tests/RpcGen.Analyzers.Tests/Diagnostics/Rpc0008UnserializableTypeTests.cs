@@ -220,13 +220,38 @@ public sealed class Rpc0008UnserializableTypeTests
     }
 
     [Fact]
-    public async Task Service_passed_by_reference_is_a_warning()
+    public async Task Services_passed_by_reference_anywhere_in_a_signature_are_not_reported()
+    {
+        await VerifyCleanAsync(
+            """
+            namespace Shop;
+
+            [RpcService]
+            public interface IProgress
+            {
+                Task ReportAsync(int percent);
+            }
+
+            public sealed record Job(string Name, IProgress? Progress, List<IProgress> Observers, Dictionary<string, IProgress> ByStage);
+
+            [RpcService]
+            public interface IJobs
+            {
+                Task RunAsync(IProgress progress, Job job);
+                Task<IProgress?> FindAsync(string name);
+                IAsyncEnumerable<IProgress> WatchAsync(IAsyncEnumerable<IProgress> progress);
+                Task<IJobs> ForkAsync();
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Interfaces_that_are_not_services_are_still_reported()
     {
         var diagnostics = await VerifyAsync(
             """
             namespace Shop;
 
-            [RpcService]
             public interface IProgress
             {
                 Task ReportAsync(int percent);
@@ -239,9 +264,111 @@ public sealed class Rpc0008UnserializableTypeTests
             }
             """);
 
-        var diagnostic = Assert.Single(diagnostics);
-        Assert.Equal("IProgress: passing services by reference is not supported by the message transport yet", Message(diagnostic));
-        Assert.Equal(DiagnosticSeverity.Warning, diagnostic.Severity);
+        Assert.Equal("IProgress: interface 'IProgress' is neither an [RpcService] nor a base with [RpcKnownType] subtypes", Message(Assert.Single(diagnostics)));
+    }
+
+    [Fact]
+    public async Task Service_of_an_assembly_built_without_the_generator_is_reported()
+    {
+        var listeners = AnalyzerHarness.CompileReference(
+            "Listeners",
+            """
+            namespace Listeners;
+
+            [RpcGen.RpcService]
+            public interface IListener
+            {
+                System.Threading.Tasks.Task OnEventAsync(string name);
+            }
+            """);
+
+        var diagnostics = await VerifyAsync(
+            """
+            namespace Shop;
+
+            public sealed record Subscription(Listeners.IListener Listener);
+
+            [RpcService]
+            public interface IEvents
+            {
+                Task SubscribeAsync({|RPC0008:Subscription|} subscription);
+            }
+            """,
+            [listeners]);
+
+        Assert.Equal(
+            "Subscription.Listener: [RpcService] 'IListener' comes from assembly 'Listeners', which was built without the RpcGen generator, so it has no proxy or dispatcher to pass it by reference",
+            Message(Assert.Single(diagnostics)));
+    }
+
+    [Fact]
+    public async Task Service_of_an_assembly_built_with_the_generator_is_not_reported()
+    {
+        // The generator's module initializer class is what marks an assembly it ran for; this one stands
+        // in for it (the generated code itself needs the runtime, which these compilations do not reference).
+        var listeners = AnalyzerHarness.CompileReference(
+            "Listeners",
+            """
+            namespace Listeners;
+
+            [RpcGen.RpcService]
+            public interface IListener
+            {
+                System.Threading.Tasks.Task OnEventAsync(string name);
+            }
+
+            internal static class ListenerRpcRegistration
+            {
+            }
+            """);
+
+        await VerifyAsync(
+            """
+            namespace Shop;
+
+            [RpcService]
+            public interface IEvents
+            {
+                Task<Listeners.IListener> SubscribeAsync(Listeners.IListener listener);
+            }
+            """,
+            [listeners]);
+    }
+
+    [Fact]
+    public async Task Internal_service_of_another_assembly_is_reported_as_inaccessible()
+    {
+        var listeners = AnalyzerHarness.CompileReference(
+            "Listeners",
+            """
+            [assembly: System.Runtime.CompilerServices.InternalsVisibleTo("TestContracts")]
+
+            namespace Listeners;
+
+            [RpcGen.RpcService]
+            internal interface IListener
+            {
+                System.Threading.Tasks.Task OnEventAsync(string name);
+            }
+
+            internal static class ListenerRpcRegistration
+            {
+            }
+            """);
+
+        var diagnostics = await VerifyAsync(
+            """
+            namespace Shop;
+
+            [RpcService]
+            internal interface IEvents
+            {
+                Task SubscribeAsync({|RPC0008:Listeners.IListener|} listener);
+            }
+            """,
+            [listeners]);
+
+        Assert.Equal("IListener: 'IListener' is not accessible to generated code; make it public or internal", Message(Assert.Single(diagnostics)));
     }
 
     [Fact]

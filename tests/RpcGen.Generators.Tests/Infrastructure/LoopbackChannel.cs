@@ -7,26 +7,26 @@ namespace RpcGen.Generators.Tests.Infrastructure;
 /// <summary>
 /// An <see cref="IRpcChannel"/> without a transport: it serializes each request, hands the bytes to
 /// a dispatcher and deserializes the response bytes, so a generated proxy and dispatcher talk
-/// through exactly what would go on the wire.
+/// through exactly what would go on the wire. With capability tables, the caller's side writes
+/// requests and reads responses under <paramref name="client"/> and the dispatcher's side the reverse
+/// under <paramref name="server"/>, as a transport would, so services can be passed by reference.
 /// </summary>
-internal sealed class LoopbackChannel(IRpcDispatcher dispatcher) : IRpcChannel
+internal sealed class LoopbackChannel(IRpcDispatcher dispatcher, IRpcCapabilityTable? client = null, IRpcCapabilityTable? server = null) : IRpcChannel
 {
     /// <summary>One-way calls dispatched so far, with the task the dispatcher returned.</summary>
     public List<ValueTask> OneWayCompletions { get; } = [];
 
     public async ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken)
     {
-        var call = new LoopbackCall(method, cancellationToken);
-        var payload = new ReadOnlySequence<byte>(RpcSerializer.Serialize(request, method.RequestFormatter));
-        await dispatcher.DispatchAsync(call, payload);
-        return call.ReadResponse(method.ResponseFormatter);
+        var call = new LoopbackCall(method, cancellationToken, server);
+        await Dispatch(call, Capabilities.Serialize(request, method.RequestFormatter, client));
+        return call.ReadResponse(method.ResponseFormatter, client);
     }
 
     public ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request)
     {
-        var call = new LoopbackCall(method, CancellationToken.None);
-        var payload = new ReadOnlySequence<byte>(RpcSerializer.Serialize(request, method.RequestFormatter));
-        OneWayCompletions.Add(dispatcher.DispatchAsync(call, payload));
+        var call = new LoopbackCall(method, CancellationToken.None, server);
+        OneWayCompletions.Add(Dispatch(call, Capabilities.Serialize(request, method.RequestFormatter, client)));
         return default;
     }
 
@@ -35,9 +35,9 @@ internal sealed class LoopbackChannel(IRpcDispatcher dispatcher) : IRpcChannel
 
     public async ValueTask<TResponse> InvokeClientStreamingAsync<TRequest, TRequestItem, TResponse>(RpcStreamingMethod<TRequest, TRequestItem, TResponse> method, TRequest request, IAsyncEnumerable<TRequestItem> items, CancellationToken cancellationToken)
     {
-        var call = new LoopbackCall(method, cancellationToken) { RequestItems = Serialized(items, method.RequestItemFormatter, cancellationToken) };
-        await dispatcher.DispatchAsync(call, new ReadOnlySequence<byte>(RpcSerializer.Serialize(request, method.RequestFormatter)));
-        return call.ReadResponse(method.ResponseFormatter);
+        var call = new LoopbackCall(method, cancellationToken, server) { RequestItems = Serialized(items, method.RequestItemFormatter, cancellationToken) };
+        await Dispatch(call, Capabilities.Serialize(request, method.RequestFormatter, client));
+        return call.ReadResponse(method.ResponseFormatter, client);
     }
 
     public IAsyncEnumerable<TResponse> InvokeDuplexStreaming<TRequest, TRequestItem, TResponse>(RpcStreamingMethod<TRequest, TRequestItem, TResponse> method, TRequest request, IAsyncEnumerable<TRequestItem> items, CancellationToken cancellationToken) =>
@@ -51,22 +51,48 @@ internal sealed class LoopbackChannel(IRpcDispatcher dispatcher) : IRpcChannel
         IAsyncEnumerable<byte[]>? requestItems,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var call = new LoopbackCall(method, cancellationToken) { RequestItems = requestItems };
-        await dispatcher.DispatchAsync(call, new ReadOnlySequence<byte>(RpcSerializer.Serialize(request, method.RequestFormatter)));
+        var call = new LoopbackCall(method, cancellationToken, server) { RequestItems = requestItems };
+        await Dispatch(call, Capabilities.Serialize(request, method.RequestFormatter, client));
         foreach (var item in call.ResponseItems)
         {
-            yield return RpcSerializer.Deserialize(item, method.ResponseFormatter);
+            yield return Capabilities.Deserialize(item, method.ResponseFormatter, client);
         }
 
         call.ThrowIfFailed();
     }
 
-    private static async IAsyncEnumerable<byte[]> Serialized<T>(IAsyncEnumerable<T> items, IRpcFormatter<T> formatter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    // The dispatcher reads the request before its first await, so the server's table is current for
+    // exactly that part (a thread-static scope must not span an await).
+    private ValueTask Dispatch(LoopbackCall call, byte[] request)
+    {
+        using (RpcCapabilityContext.Enter(server))
+        {
+            return dispatcher.DispatchAsync(call, new ReadOnlySequence<byte>(request));
+        }
+    }
+
+    private async IAsyncEnumerable<byte[]> Serialized<T>(IAsyncEnumerable<T> items, IRpcFormatter<T> formatter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var item in items.WithCancellation(cancellationToken))
         {
-            yield return RpcSerializer.Serialize(item, formatter);
+            yield return Capabilities.Serialize(item, formatter, client);
         }
+    }
+}
+
+/// <summary>Serialization under a capability table, as a transport does around each payload.</summary>
+internal static class Capabilities
+{
+    public static byte[] Serialize<T>(T value, IRpcFormatter<T> formatter, IRpcCapabilityTable? table)
+    {
+        using var scope = RpcCapabilityContext.Enter(table);
+        return RpcSerializer.Serialize(value, formatter);
+    }
+
+    public static T Deserialize<T>(byte[] payload, IRpcFormatter<T> formatter, IRpcCapabilityTable? table)
+    {
+        using var scope = RpcCapabilityContext.Enter(table);
+        return RpcSerializer.Deserialize(payload, formatter);
     }
 }
 
@@ -74,13 +100,16 @@ internal sealed class LoopbackChannel(IRpcDispatcher dispatcher) : IRpcChannel
 internal sealed class LoopbackCall : RpcServerCall
 {
     private readonly CancellationToken _cancellationToken;
+    private readonly IRpcCapabilityTable? _capabilities;
     private byte[]? _response;
     private Exception? _error;
 
-    public LoopbackCall(RpcMethodInfo method, CancellationToken cancellationToken)
+    /// <summary>A call whose server side reads and writes values under <paramref name="capabilities"/>.</summary>
+    public LoopbackCall(RpcMethodInfo method, CancellationToken cancellationToken, IRpcCapabilityTable? capabilities = null)
     {
         Method = method;
         _cancellationToken = cancellationToken;
+        _capabilities = capabilities;
     }
 
     public override RpcMethodInfo Method { get; }
@@ -101,7 +130,7 @@ internal sealed class LoopbackCall : RpcServerCall
     {
         await foreach (var item in RequestItems ?? throw new InvalidOperationException("The call has no request stream."))
         {
-            yield return RpcSerializer.Deserialize(item, formatter);
+            yield return Capabilities.Deserialize(item, formatter, _capabilities);
         }
     }
 
@@ -112,7 +141,7 @@ internal sealed class LoopbackCall : RpcServerCall
             await foreach (var item in items.WithCancellation(CancellationToken))
             {
                 // Serialized at once: byte chunks reuse their buffer for the next item.
-                ResponseItems.Add(RpcSerializer.Serialize(item, formatter));
+                ResponseItems.Add(Capabilities.Serialize(item, formatter, _capabilities));
             }
         }
         catch (Exception ex)
@@ -129,7 +158,8 @@ internal sealed class LoopbackCall : RpcServerCall
         }
     }
 
-    public T ReadResponse<T>(IRpcFormatter<T> formatter)
+    /// <summary>The response, read on the caller's side under <paramref name="capabilities"/>, or the error.</summary>
+    public T ReadResponse<T>(IRpcFormatter<T> formatter, IRpcCapabilityTable? capabilities = null)
     {
         if (_error is OperationCanceledException)
         {
@@ -142,11 +172,11 @@ internal sealed class LoopbackCall : RpcServerCall
         }
 
         var response = _response ?? throw new InvalidOperationException("The dispatcher completed without writing a response.");
-        return RpcSerializer.Deserialize(response, formatter);
+        return Capabilities.Deserialize(response, formatter, capabilities);
     }
 
     protected override void WriteResponse<T>(T value, IRpcFormatter<T> formatter) =>
-        _response = RpcSerializer.Serialize(value, formatter);
+        _response = Capabilities.Serialize(value, formatter, _capabilities);
 
     protected override void WriteError(Exception exception) => _error = exception;
 }

@@ -3,7 +3,7 @@
 
 /// <summary>Calls <c>IClock</c> through an <c>IRpcChannel</c>.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RpcGen.Generators", "1.0.0.0")]
-internal sealed class ClockProxy : global::IClock
+internal sealed class ClockProxy : global::IClock, global::RpcGen.IRpcProxy, global::System.IAsyncDisposable
 {
     private readonly global::RpcGen.IRpcChannel _channel;
 
@@ -12,6 +12,11 @@ internal sealed class ClockProxy : global::IClock
     {
         _channel = channel ?? throw new global::System.ArgumentNullException(nameof(channel));
     }
+
+    global::RpcGen.IRpcChannel global::RpcGen.IRpcProxy.Channel => _channel;
+
+    // Releases a service reference the peer passed to this side; a proxy from GetService has none to release.
+    global::System.Threading.Tasks.ValueTask global::System.IAsyncDisposable.DisposeAsync() => global::RpcGen.RpcReference.ReleaseAsync(this);
 
     global::System.Threading.Tasks.Task<long> global::IClock.NowAsync()
     {

@@ -5,7 +5,7 @@ namespace Inheritance;
 
 /// <summary>Calls <c>Inheritance.IWorker</c> through an <c>IRpcChannel</c>.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RpcGen.Generators", "1.0.0.0")]
-internal sealed class WorkerProxy : global::Inheritance.IWorker
+internal sealed class WorkerProxy : global::Inheritance.IWorker, global::RpcGen.IRpcProxy, global::System.IAsyncDisposable
 {
     private readonly global::RpcGen.IRpcChannel _channel;
 
@@ -14,6 +14,11 @@ internal sealed class WorkerProxy : global::Inheritance.IWorker
     {
         _channel = channel ?? throw new global::System.ArgumentNullException(nameof(channel));
     }
+
+    global::RpcGen.IRpcChannel global::RpcGen.IRpcProxy.Channel => _channel;
+
+    // Releases a service reference the peer passed to this side; a proxy from GetService has none to release.
+    global::System.Threading.Tasks.ValueTask global::System.IAsyncDisposable.DisposeAsync() => global::RpcGen.RpcReference.ReleaseAsync(this);
 
     global::System.Threading.Tasks.Task<int> global::Inheritance.IWorker.WorkAsync(int units)
     {

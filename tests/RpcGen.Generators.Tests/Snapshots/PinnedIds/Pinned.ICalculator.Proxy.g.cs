@@ -5,7 +5,7 @@ namespace Pinned;
 
 /// <summary>Calls <c>Pinned.ICalculator</c> through an <c>IRpcChannel</c>.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("RpcGen.Generators", "1.0.0.0")]
-internal sealed class CalculatorProxy : global::Pinned.ICalculator
+internal sealed class CalculatorProxy : global::Pinned.ICalculator, global::RpcGen.IRpcProxy, global::System.IAsyncDisposable
 {
     private readonly global::RpcGen.IRpcChannel _channel;
 
@@ -14,6 +14,11 @@ internal sealed class CalculatorProxy : global::Pinned.ICalculator
     {
         _channel = channel ?? throw new global::System.ArgumentNullException(nameof(channel));
     }
+
+    global::RpcGen.IRpcChannel global::RpcGen.IRpcProxy.Channel => _channel;
+
+    // Releases a service reference the peer passed to this side; a proxy from GetService has none to release.
+    global::System.Threading.Tasks.ValueTask global::System.IAsyncDisposable.DisposeAsync() => global::RpcGen.RpcReference.ReleaseAsync(this);
 
     global::System.Threading.Tasks.ValueTask<int> global::Pinned.ICalculator.Add(int a, int b)
     {
