@@ -3,31 +3,51 @@ using System.Security.Cryptography;
 namespace RpcGen.Capnp.Tests.Infrastructure;
 
 /// <summary>
-/// Builds the C++ interop peers (<c>interop/peers/*.c++</c> against <c>interop/test.capnp</c>) with
-/// the C++ reference implementation, once per content: the build goes to a directory named by a
-/// hash of the sources and the tool versions, so unchanged peers are not rebuilt.
+/// Builds C++ interop peers with the C++ reference implementation, once per content: each build
+/// goes to a directory named by a hash of the sources and the tool versions, so unchanged peers are
+/// not rebuilt (and a CI cache of the temp directory makes them free).
 /// </summary>
 internal static class CppPeers
 {
     private const string InstallHint = "apt-get install -y capnproto libcapnp-dev g++ pkg-config";
-    private static readonly string[] Peers = ["test-server", "test-client"];
-    private static readonly Lazy<Task<string>> s_build = new(BuildAsync);
 
-    /// <summary>The directory holding the built peer executables.</summary>
-    public static Task<string> DirectoryAsync() => s_build.Value;
+    /// <summary>
+    /// Set this to a directory holding <c>calculator.capnp</c>, <c>calculator-server.c++</c> and
+    /// <c>calculator-client.c++</c> (the C++ samples of the Cap'n Proto repository) to run the
+    /// calculator interop tests against those instead of our own C++ calculator peers.
+    /// </summary>
+    public const string CalculatorSamplesVariable = "RPCGEN_CAPNP_CALCULATOR_SAMPLES";
 
-    public static async Task<string> PathOfAsync(string peer) => Path.Combine(await DirectoryAsync(), peer);
+    private static readonly Lazy<Task<string>> s_test = new(() => BuildAsync(
+        "test",
+        Path.Combine(CapnpTool.InteropDirectory, "test.capnp"),
+        [("test-server", Path.Combine(CapnpTool.InteropDirectory, "peers", "test-server.c++")), ("test-client", Path.Combine(CapnpTool.InteropDirectory, "peers", "test-client.c++"))]));
 
-    private static async Task<string> BuildAsync()
+    private static readonly Lazy<Task<string>> s_calculator = new(() =>
+    {
+        var directory = Environment.GetEnvironmentVariable(CalculatorSamplesVariable) is { Length: > 0 } samples
+            ? samples
+            : Path.Combine(CapnpTool.InteropDirectory, "calculator");
+        return BuildAsync(
+            "calculator",
+            Path.Combine(directory, "calculator.capnp"),
+            [("calculator-server", Path.Combine(directory, "calculator-server.c++")), ("calculator-client", Path.Combine(directory, "calculator-client.c++"))]);
+    });
+
+    /// <summary>True when the calculator peers are the Cap'n Proto samples rather than ours.</summary>
+    public static bool UsingCalculatorSamples => Environment.GetEnvironmentVariable(CalculatorSamplesVariable) is { Length: > 0 };
+
+    /// <summary>Path of a test peer (<c>test-server</c>, <c>test-client</c>).</summary>
+    public static async Task<string> PathOfAsync(string peer) => Path.Combine(await s_test.Value, peer);
+
+    /// <summary>Path of a calculator peer (<c>calculator-server</c>, <c>calculator-client</c>).</summary>
+    public static async Task<string> CalculatorPathOfAsync(string peer) => Path.Combine(await s_calculator.Value, peer);
+
+    private static async Task<string> BuildAsync(string name, string schema, (string Executable, string Source)[] peers)
     {
         var capnp = ExternalTool.Require("capnp", InstallHint);
         var gxx = ExternalTool.Require("g++", InstallHint);
         var pkgConfig = ExternalTool.Require("pkg-config", InstallHint);
-        var interop = CapnpTool.InteropDirectory;
-        var sources = new[] { Path.Combine(interop, "test.capnp") }
-            .Concat(Peers.Select(p => Path.Combine(interop, "peers", p + ".c++")))
-            .ToArray();
-
         var flags = await ExternalTool.RunAsync(pkgConfig, ["--cflags", "--libs", "capnp-rpc"]);
         if (flags.ExitCode != 0)
         {
@@ -38,40 +58,44 @@ internal static class CppPeers
             + (await ExternalTool.RunCheckedAsync(gxx, ["--version"])).StdoutText.Split('\n')[0]
             + flags.StdoutText;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(versions));
-        foreach (var source in sources)
+        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(name + versions));
+        foreach (var source in peers.Select(p => p.Source).Prepend(schema))
         {
             hash.AppendData(await File.ReadAllBytesAsync(source));
         }
 
-        var key = Convert.ToHexString(hash.GetHashAndReset())[..16].ToLowerInvariant();
         var root = Path.Combine(Path.GetTempPath(), "rpcgen-capnp-peers");
-        var target = Path.Combine(root, key);
-        if (Peers.All(p => File.Exists(Path.Combine(target, p))))
+        var target = Path.Combine(root, name + "-" + Convert.ToHexString(hash.GetHashAndReset())[..16].ToLowerInvariant());
+        if (peers.All(p => File.Exists(Path.Combine(target, p.Executable))))
         {
             return target;
         }
 
-        // Build in a private directory, then move it into place: concurrent test runs never see half a build.
-        var work = Path.Combine(root, key + ".building-" + Guid.NewGuid().ToString("N"));
+        // Build in a private directory, then move it into place: concurrent runs never see half a build.
+        var work = target + ".building-" + Guid.NewGuid().ToString("N");
         Directory.CreateDirectory(work);
         try
         {
-            File.Copy(sources[0], Path.Combine(work, "test.capnp"));
-            await ExternalTool.RunCheckedAsync(capnp, ["compile", "-oc++", "test.capnp"], workingDirectory: work);
-            var linkFlags = flags.StdoutText.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var schemaFile = Path.GetFileName(schema);
+            File.Copy(schema, Path.Combine(work, schemaFile));
+            await ExternalTool.RunCheckedAsync(capnp, ["compile", "-oc++", schemaFile], workingDirectory: work);
+            var allFlags = flags.StdoutText.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var timeout = TimeSpan.FromMinutes(5);
-            await ExternalTool.RunCheckedAsync(gxx, ["-std=c++17", "-O0", "-c", "test.capnp.c++", "-o", "test.capnp.o", .. linkFlags.Where(f => !f.StartsWith("-l", StringComparison.Ordinal))], workingDirectory: work, timeout: timeout);
-            await Task.WhenAll(Peers.Select((peer, i) => ExternalTool.RunCheckedAsync(
+            await ExternalTool.RunCheckedAsync(
                 gxx,
-                ["-std=c++17", "-O0", "-I.", sources[i + 1], "test.capnp.o", "-o", peer, .. linkFlags],
+                ["-std=c++17", "-O0", "-c", schemaFile + ".c++", "-o", "schema.o", .. allFlags.Where(f => !f.StartsWith("-l", StringComparison.Ordinal))],
+                workingDirectory: work,
+                timeout: timeout);
+            await Task.WhenAll(peers.Select(peer => ExternalTool.RunCheckedAsync(
+                gxx,
+                ["-std=c++17", "-O0", "-I.", peer.Source, "schema.o", "-o", peer.Executable, .. allFlags],
                 workingDirectory: work,
                 timeout: timeout)));
             try
             {
                 Directory.Move(work, target);
             }
-            catch (IOException) when (Peers.All(p => File.Exists(Path.Combine(target, p))))
+            catch (IOException) when (peers.All(p => File.Exists(Path.Combine(target, p.Executable))))
             {
                 // Another run finished the same build first.
                 Directory.Delete(work, recursive: true);

@@ -16,14 +16,20 @@ internal sealed class PeerProcess : IAsyncDisposable
     private readonly Task _pump;
     private readonly Task<string> _stderr;
 
-    private PeerProcess(Process process)
+    private readonly bool _exitsWhenStdinCloses;
+
+    private PeerProcess(Process process, bool exitsWhenStdinCloses)
     {
         _process = process;
+        _exitsWhenStdinCloses = exitsWhenStdinCloses;
         _pump = PumpAsync();
         _stderr = process.StandardError.ReadToEndAsync();
     }
 
-    public static PeerProcess Start(string executable, params string[] arguments)
+    public static PeerProcess Start(string executable, params string[] arguments) => Start(executable, exitsWhenStdinCloses: true, arguments);
+
+    /// <summary>Starts a peer; one that does not exit when its stdin closes is killed on dispose.</summary>
+    public static PeerProcess Start(string executable, bool exitsWhenStdinCloses, params string[] arguments)
     {
         var info = new ProcessStartInfo(executable)
         {
@@ -37,7 +43,7 @@ internal sealed class PeerProcess : IAsyncDisposable
             info.ArgumentList.Add(argument);
         }
 
-        return new PeerProcess(Process.Start(info) ?? throw new InvalidOperationException($"Could not start {executable}."));
+        return new PeerProcess(Process.Start(info) ?? throw new InvalidOperationException($"Could not start {executable}."), exitsWhenStdinCloses);
     }
 
     /// <summary>Every line printed so far.</summary>
@@ -91,6 +97,11 @@ internal sealed class PeerProcess : IAsyncDisposable
     {
         try
         {
+            if (!_exitsWhenStdinCloses && !_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
             _process.StandardInput.Close();
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             await _process.WaitForExitAsync(cts.Token);
