@@ -23,6 +23,12 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
 
     private static long s_nextId;
 
+    // The connection whose reader is handling a batch of frames on this thread. Frames that reader
+    // writes meanwhile (responses, errors, credit) are queued and sent together when the batch
+    // ends: one system call for a whole burst of calls instead of one each.
+    [ThreadStatic]
+    private static MessageConnection? t_readerBatch;
+
     private readonly RpcLink _link;
     private readonly PipeWriter _output;
     private readonly RpcLimits _limits;
@@ -708,7 +714,7 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
         }
 
         var codec = (RpcCompression)(header.Flags & (byte)FrameFlags.CodecMask);
-        var call = new ServerCall(this, method, header.CallId, oneWay, header.DeadlineMicroseconds, _limits.StreamWindowBytes, codec);
+        var call = ServerCall.Rent(this, method, header.CallId, oneWay, header.DeadlineMicroseconds, _limits.StreamWindowBytes, codec);
         if (!oneWay)
         {
             lock (_inbound)
@@ -765,6 +771,7 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
                 var result = await input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
                 var consumed = buffer.Start;
+                t_readerBatch = this;
                 try
                 {
                     while (true)
@@ -804,8 +811,11 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
                 }
                 finally
                 {
+                    t_readerBatch = null;
                     input.AdvanceTo(consumed, buffer.End);
                 }
+
+                await FlushReaderBatchAsync().ConfigureAwait(false);
             }
         }
         catch (ProtocolViolation ex)
@@ -910,28 +920,28 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
         var error = header.Kind == FrameKind.StreamEnd && header.PayloadLength > 0 ? ErrorPayload.Read(payload) : null;
         if (((FrameFlags)header.Flags & FrameFlags.FromCaller) != 0)
         {
-            // The peer's own call, which this side serves.
-            ServerCall? call;
+            // The peer's own call, which this side serves. The action happens under the lock so the
+            // call cannot be finished and reused under our feet (none of it runs user code).
             lock (_inbound)
             {
-                _inbound.TryGetValue(header.CallId, out call);
+                _inbound.TryGetValue(header.CallId, out var call);
                 if (call is null && header.CallId > _highestInboundCallId)
                 {
                     throw new ProtocolViolation($"The peer sent a stream frame for call {header.CallId}, which it never made.");
                 }
-            }
 
-            switch (header.Kind)
-            {
-                case FrameKind.StreamItem:
-                    call?.OnStreamItem(payload);
-                    break;
-                case FrameKind.StreamEnd:
-                    call?.OnStreamEnd(error);
-                    break;
-                default:
-                    call?.OnCredit(header.MethodId);
-                    break;
+                switch (header.Kind)
+                {
+                    case FrameKind.StreamItem:
+                        call?.OnStreamItem(payload);
+                        break;
+                    case FrameKind.StreamEnd:
+                        call?.OnStreamEnd(error);
+                        break;
+                    default:
+                        call?.OnCredit(header.MethodId);
+                        break;
+                }
             }
 
             return;
@@ -988,13 +998,16 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
 
     private void HandleCancel(in FrameHeader header)
     {
-        ServerCall? call;
+        (CancellationTokenSource? Token, IStreamReceiver? RequestStream) fire = default;
         lock (_inbound)
         {
-            _inbound.TryGetValue(header.CallId, out call);
+            if (_inbound.TryGetValue(header.CallId, out var call))
+            {
+                fire = call.MarkCancelled();
+            }
         }
 
-        call?.Cancel();
+        ServerCall.Fire(fire.Token, fire.RequestStream, reason: null);
     }
 
     private PendingCall? TakePending(uint callId)
@@ -1025,6 +1038,12 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
 
         var queued = Interlocked.Add(ref _outboxBytes, frame.WrittenSpan.Length);
         _outbox.Enqueue(frame);
+        if (t_readerBatch == this)
+        {
+            // Our reader is mid-batch; it sends everything queued when the batch ends.
+            return default;
+        }
+
         if (Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
         {
             // The drainer will take this frame. Only wait when the link is this far behind.
@@ -1032,6 +1051,22 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
         }
 
         return DrainOutbox();
+    }
+
+    /// <summary>Sends what the reader queued during its batch (unless another writer is already draining).</summary>
+    private async ValueTask FlushReaderBatchAsync()
+    {
+        if (_outbox.IsEmpty || Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
+        {
+            return;
+        }
+
+        var drain = DrainOutbox();
+        if (!drain.IsCompletedSuccessfully)
+        {
+            // Waiting here is the backpressure: the reader stops reading while the link is full.
+            await IgnoreFailure(drain).ConfigureAwait(false);
+        }
     }
 
     private ValueTask DrainOutbox()
@@ -1225,15 +1260,16 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
             _exportIds.Clear();
         }
 
-        ServerCall[] inbound;
+        var abort = new RpcException(RpcStatusCode.Disconnected, reason.Message, reason);
+        List<(CancellationTokenSource? Token, IStreamReceiver? RequestStream)> inbound;
         lock (_inbound)
         {
-            inbound = [.. _inbound.Values];
+            inbound = _inbound.Values.Select(call => call.MarkCancelled()).ToList();
         }
 
-        foreach (var call in inbound)
+        foreach (var (token, requestStream) in inbound)
         {
-            call.Abort(new RpcException(RpcStatusCode.Disconnected, reason.Message, reason));
+            ServerCall.Fire(token, requestStream, abort);
         }
 
         // Become the drainer for good, so no writer touches the link while it closes (writers see

@@ -11,63 +11,81 @@ namespace RpcGen.Transport.Message;
 /// </summary>
 internal sealed class ServerCall : RpcServerCall
 {
-    private readonly MessageConnection _connection;
-    private readonly RpcMethodInfo _method;
-    private readonly DateTime? _deadlineUtc;
-    private readonly long _startTimestamp;
-    private readonly Activity? _activity;
+    // Calls are pooled: a server allocates no call object in steady state. A call is recycled
+    // only after it left the connection's inbound table (under its lock), and every action the
+    // reader takes on a call from that table happens under the same lock, so a late Cancel or
+    // stream frame can never reach a call that was already reused.
+    private const int MaxPooled = 1024;
+    private static readonly System.Collections.Concurrent.ConcurrentQueue<ServerCall> s_pool = new();
+
+    // Valid from Rent until Recycle.
+    private MessageConnection _connection = null!;
+    private RpcMethodInfo _method = null!;
+    private DateTime? _deadlineUtc;
+    private long _startTimestamp;
+    private Activity? _activity;
 
     // Created on first use of the token (most methods never ask for it) or at once when a deadline
-    // must fire. Cleared (disposed) when the call finishes.
+    // must fire. Disposed when the call finishes; never pooled, so a token handed out keeps
+    // meaning this call only.
     private CancellationTokenSource? _cancellation;
 
     // Set when the caller cancelled (or the connection dropped) before anyone asked for the token,
     // so a token created later starts out cancelled.
     private volatile bool _cancelRequested;
     private int _answered;
-    private readonly int _streamWindow;
+    private int _streamWindow;
 
     // The codec the request came with: the reader made right, and the answer uses the same.
-    private readonly RpcGen.Compression.RpcCompression _codec;
+    private RpcGen.Compression.RpcCompression _codec;
 
     // The client's stream of items (client and duplex streaming); created when the implementation
     // asks for it, which is when the client first gets credit.
     private IStreamReceiver? _requestStream;
 
     // Our stream of items to the client (server and duplex streaming).
-    private readonly StreamSender? _responseStream;
+    private StreamSender? _responseStream;
 
-    public ServerCall(MessageConnection connection, RpcMethodInfo method, uint callId, bool oneWay, long deadlineMicroseconds, int streamWindow, RpcGen.Compression.RpcCompression codec)
+    private ServerCall()
     {
-        _connection = connection;
-        _method = method;
-        CallId = callId;
-        IsOneWay = oneWay;
-        _streamWindow = streamWindow;
-        _codec = codec;
+    }
+
+    public static ServerCall Rent(MessageConnection connection, RpcMethodInfo method, uint callId, bool oneWay, long deadlineMicroseconds, int streamWindow, RpcGen.Compression.RpcCompression codec)
+    {
+        if (!s_pool.TryDequeue(out var call))
+        {
+            call = new ServerCall();
+        }
+
+        call._connection = connection;
+        call._method = method;
+        call.CallId = callId;
+        call.IsOneWay = oneWay;
+        call._streamWindow = streamWindow;
+        call._codec = codec;
 
         // The sender must exist before the client's first credit is read, which can be before the
         // implementation produces its stream (e.g. an async method returning a Stream).
         if (method.Kind is RpcMethodKind.ServerStreaming or RpcMethodKind.DuplexStreaming)
         {
-            _responseStream = new StreamSender(connection, callId, senderIsCaller: false, codec);
+            call._responseStream = new StreamSender(connection, callId, senderIsCaller: false, codec);
         }
 
         if (deadlineMicroseconds > 0)
         {
             var remaining = TimeSpan.FromMicroseconds(deadlineMicroseconds);
-            _deadlineUtc = DateTime.UtcNow + remaining;
-            var cts = new CancellationTokenSource(remaining);
-            _cancellation = cts;
+            call._deadlineUtc = DateTime.UtcNow + remaining;
+            call._cancellation = new CancellationTokenSource(remaining);
         }
 
-        _activity = RpcTelemetry.StartServer(method);
-        _startTimestamp = RpcTelemetry.IsMeasuring ? Stopwatch.GetTimestamp() : 0;
+        call._activity = RpcTelemetry.StartServer(method);
+        call._startTimestamp = RpcTelemetry.IsMeasuring ? Stopwatch.GetTimestamp() : 0;
+        return call;
     }
 
-    public uint CallId { get; }
+    public uint CallId { get; private set; }
 
-    public bool IsOneWay { get; }
+    public bool IsOneWay { get; private set; }
 
     public override RpcMethodInfo Method => _method;
 
@@ -148,26 +166,32 @@ internal sealed class ServerCall : RpcServerCall
     public void OnCredit(uint bytes) =>
         (_responseStream ?? throw new ProtocolViolation($"The peer granted credit for call {CallId}, which has no response stream.")).OnCredit(bytes);
 
-    /// <summary>The connection is gone: fire the token and fail the request stream.</summary>
-    public void Abort(RpcException reason)
-    {
-        Cancel();
-        Volatile.Read(ref _requestStream)?.Fail(reason);
-    }
-
-    /// <summary>The caller cancelled, or the connection is gone: fire the token.</summary>
-    /// <remarks>Not called for the deadline: that fires the token through its own timer.</remarks>
-    public void Cancel()
+    /// <summary>
+    /// Records that the caller cancelled (or the connection dropped) and returns what must be
+    /// fired. Called under the inbound table's lock; the caller fires them after leaving it, because
+    /// cancellation callbacks run user code.
+    /// </summary>
+    public (CancellationTokenSource? Token, IStreamReceiver? RequestStream) MarkCancelled()
     {
         _cancelRequested = true;
-        var cts = Volatile.Read(ref _cancellation);
+        return (Volatile.Read(ref _cancellation), Volatile.Read(ref _requestStream));
+    }
+
+    /// <summary>Fires what <see cref="MarkCancelled"/> returned.</summary>
+    public static void Fire(CancellationTokenSource? token, IStreamReceiver? requestStream, RpcException? reason)
+    {
         try
         {
-            cts?.Cancel();
+            token?.Cancel();
         }
         catch (ObjectDisposedException)
         {
             // The call finished meanwhile.
+        }
+
+        if (reason is not null)
+        {
+            requestStream?.Fail(reason);
         }
     }
 
@@ -212,12 +236,31 @@ internal sealed class ServerCall : RpcServerCall
     /// <summary>Fails the call with an exception thrown synchronously by dispatch.</summary>
     public void Fail(Exception exception) => WriteError(exception);
 
-    /// <summary>Releases what the call holds once it is answered.</summary>
+    /// <summary>Releases what the call holds once it is answered, and returns the call to the pool.</summary>
     public void Finish()
     {
         _connection.OnInboundFinished(this);
         var cts = Interlocked.Exchange(ref _cancellation, null);
         cts?.Dispose();
+        Recycle();
+    }
+
+    private void Recycle()
+    {
+        _connection = null!;
+        _method = null!;
+        _deadlineUtc = null;
+        _startTimestamp = 0;
+        _activity = null;
+        _cancelRequested = false;
+        _answered = 0;
+        _requestStream = null;
+        _responseStream = null;
+        _codec = default;
+        if (s_pool.Count < MaxPooled)
+        {
+            s_pool.Enqueue(this);
+        }
     }
 
     /// <summary>Waits for an asynchronous dispatch, then finishes.</summary>
