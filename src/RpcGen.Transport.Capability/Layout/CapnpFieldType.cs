@@ -1,3 +1,5 @@
+using System;
+
 namespace RpcGen.Capnp;
 
 /// <summary>The kinds of field type a Cap'n Proto schema can declare.</summary>

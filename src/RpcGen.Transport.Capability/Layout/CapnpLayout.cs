@@ -1,3 +1,7 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
 namespace RpcGen.Capnp;
 
 /// <summary>
@@ -13,14 +17,22 @@ public static class CapnpLayout
     /// <exception cref="CapnpLayoutException">The shape is one the schema compiler would reject.</exception>
     public static StructLayout Compute(StructShape shape)
     {
-        ArgumentNullException.ThrowIfNull(shape);
+        if (shape is null)
+        {
+            throw new ArgumentNullException(nameof(shape));
+        }
+
         return new Computation().Run(shape.Members);
     }
 
     /// <summary>Lays out the implicit struct of a method's parameters or results: field <c>i</c> has ordinal <c>i</c>.</summary>
     public static StructLayout ComputeParameters(IReadOnlyList<(string Name, CapnpFieldType Type)> parameters)
     {
-        ArgumentNullException.ThrowIfNull(parameters);
+        if (parameters is null)
+        {
+            throw new ArgumentNullException(nameof(parameters));
+        }
+
         var members = parameters.Select((p, i) => (StructMember)new FieldShape(p.Name, i, p.Type)).ToList();
         return new Computation().Run(members);
     }

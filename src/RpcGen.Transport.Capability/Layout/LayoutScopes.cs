@@ -1,3 +1,6 @@
+using System;
+using System.Collections.Generic;
+
 namespace RpcGen.Capnp;
 
 // The space allocator behind CapnpLayout. The schema compiler's rule is: fields take space in

@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+
 namespace RpcGen.Capnp;
 
 /// <summary>Where each member of a struct lives, as the schema compiler would place it.</summary>
