@@ -1,13 +1,16 @@
 using T = RpcGen.Capnp.CapnpFieldType;
 
-namespace RpcGen.Capnp.Tests.Calculator;
+using RpcGen.Capnp;
+
+namespace RpcGen.Samples.Calculator;
 
 /// <summary>
 /// Hand-written bindings for the Calculator protocol of Cap'n Proto's C++ samples
-/// (<c>interop/calculator/calculator.capnp</c>) over the low-level API. Layouts are computed from
-/// shapes with <see cref="CapnpLayout"/>, and a test checks them against the schema compiler.
+/// (<c>calculator.capnp</c>: interface <c>Calculator @0x97983392df35cc36</c>) over the low-level API
+/// of the capability transport. Layouts are computed from shapes with <see cref="CapnpLayout"/>;
+/// a test checks them against the schema compiler's.
 /// </summary>
-internal static class CalculatorProtocol
+public static class CalculatorProtocol
 {
     public const ulong CalculatorId = 0x97983392df35cc36;
     public const ulong ValueId = 0xc3e69d34d3ee48d2;
@@ -102,46 +105,4 @@ internal static class CalculatorProtocol
         using var response = await promise;
         return response.Results.ReadFloat64(CallResults.Slot("value"));
     }
-}
-
-/// <summary>An expression tree to send; capabilities in it are written by reference.</summary>
-internal abstract record Expr
-{
-    public void WriteTo(StructBuilder target)
-    {
-        var layout = CalculatorProtocol.Expression;
-        switch (this)
-        {
-            case Literal literal:
-                target.WriteUInt16(CalculatorProtocol.Tag, (ushort)layout.Fields["literal"].DiscriminantValue);
-                target.WriteFloat64(layout.Slot("literal"), literal.Value);
-                break;
-            case Previous previous:
-                target.WriteUInt16(CalculatorProtocol.Tag, (ushort)layout.Fields["previousResult"].DiscriminantValue);
-                target.WriteCapability(layout.Slot("previousResult"), previous.Value);
-                break;
-            case Parameter parameter:
-                target.WriteUInt16(CalculatorProtocol.Tag, (ushort)layout.Fields["parameter"].DiscriminantValue);
-                target.WriteUInt32(layout.Slot("parameter"), parameter.Index);
-                break;
-            case Call call:
-                target.WriteUInt16(CalculatorProtocol.Tag, (ushort)layout.Groups["call"]);
-                target.WriteCapability(layout.Slot("call.function"), call.Function);
-                var list = target.InitStructList(layout.Slot("call.params"), call.Params.Length, (ushort)layout.DataWords, (ushort)layout.PointerCount);
-                for (var i = 0; i < call.Params.Length; i++)
-                {
-                    call.Params[i].WriteTo(list.GetStruct(i));
-                }
-
-                break;
-        }
-    }
-
-    public sealed record Literal(double Value) : Expr;
-
-    public sealed record Previous(Capability Value) : Expr;
-
-    public sealed record Parameter(uint Index) : Expr;
-
-    public sealed record Call(Capability Function, params Expr[] Params) : Expr;
 }

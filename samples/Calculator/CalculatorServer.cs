@@ -1,9 +1,10 @@
-using static RpcGen.Capnp.Tests.Calculator.CalculatorProtocol;
+using RpcGen.Capnp;
+using static RpcGen.Samples.Calculator.CalculatorProtocol;
 
-namespace RpcGen.Capnp.Tests.Calculator;
+namespace RpcGen.Samples.Calculator;
 
 /// <summary>A C# Calculator server: evaluates expressions, calling back into whatever functions they name.</summary>
-internal sealed class CalculatorServer : ICapabilityServer
+public sealed class CalculatorServer : ICapabilityServer
 {
     public async Task DispatchAsync(CallContext context)
     {
@@ -132,16 +133,5 @@ internal sealed class CalculatorServer : ICapabilityServer
         }
 
         public void Dispose() => _body.Dispose();
-    }
-}
-
-/// <summary>A function implemented on the client side, for the server to call back: x to the power y.</summary>
-internal sealed class PowerServer : ICapabilityServer
-{
-    public Task DispatchAsync(CallContext context)
-    {
-        var list = context.Params.GetStruct().ReadList(CallParams.Slot("params"), ElementSize.EightBytes);
-        context.Results.InitStruct(CallResults).WriteFloat64(CallResults.Slot("value"), Math.Pow(list.GetFloat64(0), list.GetFloat64(1)));
-        return Task.CompletedTask;
     }
 }
