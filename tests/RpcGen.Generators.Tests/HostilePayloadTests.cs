@@ -136,4 +136,49 @@ public class HostilePayloadTests
 
         Assert.Equal(0, reader.Depth);
     }
+
+    [Fact]
+    public void DeeplyNestedValueWhereNothingIsExpectedIsRefusedPastMaxDepth()
+    {
+        // [[[[…nil…]]]] a million levels deep where RpcVoid (a method without parameters or result) belongs.
+        var payload = Enumerable.Repeat((byte)0x91, 1_000_000).Append((byte)0xC0).ToArray();
+
+        AssertInvalid(payload, RpcVoidFormatter.Instance);
+    }
+
+    [Fact]
+    public void DeeplyNestedRequestToAMethodWithoutParametersIsInvalidBeforeTheImplementationRuns()
+    {
+        var payload = Enumerable.Repeat((byte)0x91, 1_000_000).Append((byte)0xC0).ToArray();
+        var dispatcher = RpcServiceRegistry.CreateDispatcher<IGreeter>(new RefusingGreeter());
+
+        var error = Assert.Throws<RpcException>(() => dispatcher.DispatchAsync(new LoopbackCall(GreeterRpc.PingAsync, default), new System.Buffers.ReadOnlySequence<byte>(payload)));
+
+        Assert.Equal(RpcStatusCode.InvalidPayload, error.StatusCode);
+    }
+
+    [Fact]
+    public void NestingWithinTheLimitWhereNothingIsExpectedIsSkipped()
+    {
+        // A newer peer may send a value where this side expects none; within MaxDepth it is skipped.
+        var payload = Enumerable.Repeat((byte)0x91, RpcSerializer.MaxDepth - 1).Append((byte)0xC0).ToArray();
+
+        Assert.Equal(default, RpcSerializer.Deserialize(payload, RpcVoidFormatter.Instance));
+    }
+
+    /// <summary>An implementation no test may reach: the payload must be refused before it is called.</summary>
+    private sealed class RefusingGreeter : IGreeter
+    {
+        public Task<HelloReply> SayHelloAsync(HelloRequest request, CancellationToken cancellationToken = default) => throw Unexpected();
+
+        public void Notify(string message) => throw Unexpected();
+
+        public ValueTask<int> AddAsync(int a, int b) => throw Unexpected();
+
+        public Task PingAsync() => throw Unexpected();
+
+        public ValueTask LogAsync(string line) => throw Unexpected();
+
+        private static InvalidOperationException Unexpected() => new("The dispatcher called the implementation with a payload it should have refused.");
+    }
 }

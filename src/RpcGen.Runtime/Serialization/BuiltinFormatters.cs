@@ -48,7 +48,9 @@ public sealed class RpcVoidFormatter : IRpcFormatter<RpcVoid>
     /// <inheritdoc />
     public RpcVoid Deserialize(ref MessagePackReader reader)
     {
-        reader.Skip();
+        // Whatever stands in for "nothing" is skipped, but only within RpcSerializer.MaxDepth, like every
+        // other read: MessagePackReader.Skip ignores that limit and walks any nesting a peer sends.
+        MessagePackSkipper.Skip(ref reader);
         return default;
     }
 }
