@@ -10,19 +10,9 @@ internal static class DotnetProcess
 
     public static async Task<(int ExitCode, string Output)> RunAsync(string fileName, string arguments, TimeSpan timeout, string? workingDirectory = null)
     {
-        var info = new ProcessStartInfo(fileName, arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = workingDirectory ?? RepositoryRoot,
-        };
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        info.Environment["DOTNET_NOLOGO"] = "1";
-
-        // A nested `dotnet` must not inherit the test host's MSBuild node settings.
-        info.Environment.Remove("MSBuildExtensionsPath");
-        info.Environment.Remove("MSBUILD_EXE_PATH");
-        info.Environment.Remove("MSBuildSDKsPath");
+        var info = CreateStartInfo(fileName, arguments, workingDirectory);
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
 
         using var process = Process.Start(info)!;
         var output = new StringBuilder();
@@ -46,6 +36,23 @@ internal static class DotnetProcess
         {
             return (process.ExitCode, output.ToString());
         }
+    }
+
+    /// <summary>How to start <paramref name="fileName"/> from the repository root (or <paramref name="workingDirectory"/>) as a user would.</summary>
+    public static ProcessStartInfo CreateStartInfo(string fileName, string arguments, string? workingDirectory = null)
+    {
+        var info = new ProcessStartInfo(fileName, arguments)
+        {
+            WorkingDirectory = workingDirectory ?? RepositoryRoot,
+        };
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        info.Environment["DOTNET_NOLOGO"] = "1";
+
+        // A nested `dotnet` must not inherit the test host's MSBuild node settings.
+        info.Environment.Remove("MSBuildExtensionsPath");
+        info.Environment.Remove("MSBUILD_EXE_PATH");
+        info.Environment.Remove("MSBuildSDKsPath");
+        return info;
     }
 
     private static string FindRoot()

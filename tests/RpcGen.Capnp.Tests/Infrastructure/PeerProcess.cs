@@ -31,19 +31,23 @@ internal sealed class PeerProcess : IAsyncDisposable
     /// <summary>Starts a peer; one that does not exit when its stdin closes is killed on dispose.</summary>
     public static PeerProcess Start(string executable, bool exitsWhenStdinCloses, params string[] arguments)
     {
-        var info = new ProcessStartInfo(executable)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var info = new ProcessStartInfo(executable);
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
         }
 
-        return new PeerProcess(Process.Start(info) ?? throw new InvalidOperationException($"Could not start {executable}."), exitsWhenStdinCloses);
+        return Start(info, exitsWhenStdinCloses);
+    }
+
+    /// <summary>Starts a process described by <paramref name="info"/> (its standard streams are redirected here).</summary>
+    public static PeerProcess Start(ProcessStartInfo info, bool exitsWhenStdinCloses)
+    {
+        info.RedirectStandardInput = true;
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
+        return new PeerProcess(Process.Start(info) ?? throw new InvalidOperationException($"Could not start {info.FileName}."), exitsWhenStdinCloses);
     }
 
     /// <summary>Every line printed so far.</summary>
