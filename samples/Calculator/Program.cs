@@ -41,7 +41,18 @@ if (args[0] == "serve")
     return 0;
 }
 
-await using var connection = await CapnpConnection.ConnectAsync(address);
+CapnpConnection connection;
+try
+{
+    connection = await CapnpConnection.ConnectAsync(address).WaitAsync(TimeSpan.FromSeconds(20));
+}
+catch (Exception error) when (error is RpcGen.RpcException or System.Net.Sockets.SocketException or IOException or TimeoutException)
+{
+    Console.Error.WriteLine($"Could not connect to {args[1]}: {error.Message}");
+    return 1;
+}
+
+await using var openConnection = connection;
 using var calculator = connection.Bootstrap();
 var results = await CalculatorChecks.RunAsync(calculator, TimeSpan.FromSeconds(20), result => Console.WriteLine(result));
 return results.All(result => result.Passed) ? 0 : 1;

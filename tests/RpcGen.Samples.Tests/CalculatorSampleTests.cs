@@ -91,6 +91,18 @@ public sealed class CalculatorSampleTests
         Assert.Contains("usage: Calculator serve ADDRESS", output);
     }
 
+    [Fact]
+    public async Task Call_to_an_address_nothing_listens_on_says_so_and_fails()
+    {
+        var socketPath = SocketPathFor("unix");
+
+        var (exitCode, output) = await DotnetProcess.RunAsync("dotnet", $"{Sample} call unix:{socketPath}", Timeout);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"Could not connect to unix:{socketPath}", output);
+        Assert.DoesNotContain("PASS", output);
+    }
+
     /// <summary>Starts <c>serve</c> and waits for its "Listening on ADDRESS" line; disposing the process kills it by id.</summary>
     private static async Task<(PeerProcess Server, string Address)> ServeAsync(string bindAddress)
     {
