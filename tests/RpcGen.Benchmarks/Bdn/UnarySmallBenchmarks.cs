@@ -12,7 +12,8 @@ namespace RpcGen.Benchmarks.Bdn;
 /// message transport against the raw floor over the same kind of link, for one caller and for 64
 /// concurrent callers on one connection. The raw floor is each category's baseline, so the Ratio
 /// column is RpcGen's cost relative to the floor; MemoryDiagnoser gives bytes per call, client and
-/// server together (both run in this process).
+/// server together (both run in this process). With 64 callers the coalesced raw floor is shown too:
+/// it is what batching sends can reach on the same link.
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
@@ -26,9 +27,12 @@ public class UnarySmallBenchmarks
     private readonly Task[] _callers = new Task[Callers];
     private RawServer? _rawServer;
     private RawClient? _raw;
+    private RawServer? _coalescedServer;
+    private RawClient? _coalesced;
     private RpcGenSession? _rpcGen;
     private IBenchService? _service;
     private Func<ValueTask<SmallMessage>>? _rawCall;
+    private Func<ValueTask<SmallMessage>>? _coalescedCall;
     private Func<ValueTask<SmallMessage>>? _rpcGenCall;
 
     [Params(LinkKind.Tcp, LinkKind.Uds)]
@@ -39,11 +43,15 @@ public class UnarySmallBenchmarks
     {
         _rawServer = RawServer.Start(Link, RawSendMode.PerMessage);
         _raw = await RawClient.ConnectAsync(_rawServer.EndPoint, RawSendMode.PerMessage).ConfigureAwait(false);
+        _coalescedServer = RawServer.Start(Link, RawSendMode.Coalesced);
+        _coalesced = await RawClient.ConnectAsync(_coalescedServer.EndPoint, RawSendMode.Coalesced).ConfigureAwait(false);
         _rpcGen = await RpcGenSession.StartAsync(Link).ConfigureAwait(false);
         _service = _rpcGen.Service;
         var raw = _raw;
+        var coalesced = _coalesced;
         var service = _service;
         _rawCall = () => raw.EchoSmallAsync(_request);
+        _coalescedCall = () => coalesced.EchoSmallAsync(_request);
         _rpcGenCall = () => service.EchoSmallAsync(_request);
     }
 
@@ -58,6 +66,16 @@ public class UnarySmallBenchmarks
         if (_rawServer is not null)
         {
             await _rawServer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_coalesced is not null)
+        {
+            await _coalesced.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_coalescedServer is not null)
+        {
+            await _coalescedServer.DisposeAsync().ConfigureAwait(false);
         }
 
         if (_rpcGen is not null)
@@ -77,6 +95,10 @@ public class UnarySmallBenchmarks
     [Benchmark(Baseline = true, OperationsPerInvoke = Callers * CallsPerCaller, Description = "raw floor")]
     [BenchmarkCategory("64 callers")]
     public Task RawConcurrent() => RunConcurrentAsync(_rawCall!);
+
+    [Benchmark(OperationsPerInvoke = Callers * CallsPerCaller, Description = "raw floor (coalesced)")]
+    [BenchmarkCategory("64 callers")]
+    public Task RawCoalescedConcurrent() => RunConcurrentAsync(_coalescedCall!);
 
     [Benchmark(OperationsPerInvoke = Callers * CallsPerCaller, Description = "RpcGen")]
     [BenchmarkCategory("64 callers")]
