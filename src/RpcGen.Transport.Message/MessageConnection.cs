@@ -731,7 +731,9 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
 
         Interlocked.Increment(ref _inflight);
         ValueTask completion;
-        var previous = RpcCallContext.Current;
+        // Setting the context allocates, so it is not restored afterwards: the next call on this
+        // reader overwrites it, and nothing else the reader runs reads it (completions of our own
+        // calls resume with their callers' context, and stream frames run no user code).
         RpcCallContext.SetCurrent(call);
         try
         {
@@ -742,10 +744,6 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
             // A payload that does not decode, or an implementation that threw before returning a task.
             completion = default;
             call.Fail(ex);
-        }
-        finally
-        {
-            RpcCallContext.SetCurrent(previous);
         }
 
         if (completion.IsCompletedSuccessfully)
@@ -1101,7 +1099,7 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
                 }
             }
         }
-        catch (Exception ex) when (ex is InvalidOperationException or RpcException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             Volatile.Write(ref _draining, 0);
             return ValueTask.FromException(AsDisconnected(ex));
@@ -1119,7 +1117,7 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
                 ThrowIfLinkClosed(await _output.FlushAsync().ConfigureAwait(false));
             }
         }
-        catch (Exception ex) when (ex is InvalidOperationException or RpcException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             Volatile.Write(ref _draining, 0);
             throw AsDisconnected(ex);

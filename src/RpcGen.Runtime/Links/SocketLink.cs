@@ -153,7 +153,8 @@ internal sealed class SocketLink : RpcLink
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException or InvalidOperationException or RpcException)
         {
-            error = ex;
+            // Writers see this from their next flush: give them the transport's error type.
+            error = ex as RpcException ?? new RpcException(RpcStatusCode.Disconnected, $"Sending to {RemoteAddress} failed: {ex.Message}", ex);
         }
 
         await reader.CompleteAsync(error).ConfigureAwait(false);
