@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace RpcGen.Links;
 
@@ -12,13 +13,16 @@ namespace RpcGen.Links;
 /// </summary>
 internal sealed class SocketLink : RpcLink
 {
-    private const int MinReceiveBuffer = 16 * 1024;
+    private const int MinReceiveBuffer = 32 * 1024;
 
     private readonly Socket _socket;
     private readonly Pipe _inbound;
     private readonly Pipe _outbound;
     private readonly Task _receiving;
     private readonly Task _sending;
+
+    // Reused by the sender (one send at a time) for gathered sends.
+    private readonly List<ArraySegment<byte>> _gather = new();
     private int _aborted;
 
     public SocketLink(Socket socket, string localAddress, string remoteAddress, int maxPendingBytes)
@@ -173,10 +177,38 @@ internal sealed class SocketLink : RpcLink
             return;
         }
 
+        // Many segments (a burst of frames, or one large frame): hand them to the kernel in one
+        // gathered send instead of one system call per segment.
+        _gather.Clear();
         foreach (var segment in buffer)
         {
-            await SendAllAsync(segment).ConfigureAwait(false);
+            if (!MemoryMarshal.TryGetArray(segment, out var array))
+            {
+                _gather.Clear();
+                foreach (var each in buffer)
+                {
+                    await SendAllAsync(each).ConfigureAwait(false);
+                }
+
+                return;
+            }
+
+            _gather.Add(array);
         }
+
+        var remaining = buffer.Length;
+        var sent = await _socket.SendAsync(_gather, SocketFlags.None).ConfigureAwait(false);
+        remaining -= sent;
+        if (remaining > 0)
+        {
+            // A partial gathered send: finish the rest segment by segment.
+            foreach (var segment in buffer.Slice(sent))
+            {
+                await SendAllAsync(segment).ConfigureAwait(false);
+            }
+        }
+
+        _gather.Clear();
     }
 
     private async ValueTask SendAllAsync(ReadOnlyMemory<byte> memory)
