@@ -1063,6 +1063,27 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
         return DrainOutbox();
     }
 
+    /// <summary>
+    /// Queues a frame without sending it (the caller sends a burst with <see cref="FlushQueuedAsync"/>);
+    /// returns true when the outbox is over <see cref="RpcLimits.MaxPendingBytes"/>.
+    /// </summary>
+    internal bool QueueFrame(FrameBuffer frame)
+    {
+        if (_closeReason is { } reason)
+        {
+            FrameBuffer.Return(frame);
+            throw new RpcException(RpcStatusCode.Disconnected, reason.Message);
+        }
+
+        var queued = Interlocked.Add(ref _outboxBytes, frame.WrittenSpan.Length);
+        _outbox.Enqueue(frame);
+        return queued > _limits.MaxPendingBytes;
+    }
+
+    /// <summary>Sends every queued frame, unless a drainer is already doing it.</summary>
+    internal ValueTask FlushQueuedAsync() =>
+        _outbox.IsEmpty || Interlocked.CompareExchange(ref _draining, 1, 0) != 0 ? default : DrainOutbox();
+
     /// <summary>Sends what the reader queued during its batch (unless another writer is already draining).</summary>
     private async ValueTask FlushReaderBatchAsync()
     {
@@ -1156,7 +1177,7 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
         return !_outbox.IsEmpty && Interlocked.CompareExchange(ref _draining, 1, 0) == 0;
     }
 
-    private async ValueTask WaitForRoomAsync()
+    internal async ValueTask WaitForRoomAsync()
     {
         while (Volatile.Read(ref _outboxBytes) > _limits.MaxPendingBytes && _closeReason is null)
         {

@@ -8,6 +8,9 @@ namespace RpcGen.Transport.Message;
 /// </summary>
 internal sealed class StreamSender
 {
+    // How many queued bytes a producer with items to spare collects before sending.
+    private const int FlushThreshold = 64 * 1024;
+
     // Credit above this is a peer granting nonsense; no window is that large.
     private const long MaxCredit = int.MaxValue;
 
@@ -49,16 +52,52 @@ internal sealed class StreamSender
         RpcException? failure = null;
         try
         {
-            await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
+            // Items are queued and sent in bursts: a send goes out when the producer has nothing
+            // ready, when credit runs out, or every FlushThreshold bytes. A producer with items to
+            // spare thus fills each system call instead of paying one per item.
+            var queued = 0;
+            await using var enumerator = items.GetAsyncEnumerator(cancellationToken);
+            while (true)
             {
+                var next = enumerator.MoveNextAsync();
+                if (!next.IsCompleted && queued > 0)
+                {
+                    await _connection.FlushQueuedAsync().ConfigureAwait(false);
+                    queued = 0;
+                }
+
+                if (!await next.ConfigureAwait(false))
+                {
+                    break;
+                }
+
                 // Serialize before asking for the next item: chunk producers reuse their buffer.
-                var frame = _connection.BuildFrame(item, formatter, "stream item", _codec);
+                var frame = _connection.BuildFrame(enumerator.Current, formatter, "stream item", _codec);
+                if (Volatile.Read(ref _credit) <= 0 && queued > 0)
+                {
+                    await _connection.FlushQueuedAsync().ConfigureAwait(false);
+                    queued = 0;
+                }
+
                 await WaitForCreditAsync(cancellationToken).ConfigureAwait(false);
+
                 // Flow control counts what the receiver will hold: the payload after decompression.
                 Interlocked.Add(ref _credit, -(frame.UncompressedPayloadLength + FrameHeader.Size));
                 frame.WriteHeader(new FrameHeader(FrameKind.StreamItem, (byte)_flags, frame.PayloadLength, _callId, 0, 0, 0));
-                await _connection.WriteFrameAsync(frame).ConfigureAwait(false);
+                queued += frame.WrittenSpan.Length;
+                var full = _connection.QueueFrame(frame);
+                if (full || queued >= FlushThreshold)
+                {
+                    await _connection.FlushQueuedAsync().ConfigureAwait(false);
+                    queued = 0;
+                    if (full)
+                    {
+                        await _connection.WaitForRoomAsync().ConfigureAwait(false);
+                    }
+                }
             }
+
+            await _connection.FlushQueuedAsync().ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
