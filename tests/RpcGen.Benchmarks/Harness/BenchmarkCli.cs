@@ -4,10 +4,11 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using RpcGen.Benchmarks.Bdn;
+using RpcGen.Benchmarks.Bulk;
 
 namespace RpcGen.Benchmarks.Harness;
 
-/// <summary>The command line: <c>--compare [--quick]</c> for the side-by-side report, <c>--bdn [--quick]</c> for BenchmarkDotNet.</summary>
+/// <summary>The command line: <c>--compare [--quick]</c> for the side-by-side report, <c>--bulk [--quick]</c> for bulk transfer and codecs, <c>--bdn [--quick]</c> for BenchmarkDotNet.</summary>
 public static class BenchmarkCli
 {
     private const string Usage = """
@@ -25,6 +26,11 @@ public static class BenchmarkCli
               --callers 1,64                    concurrent callers per connection for unary cells
               --out DIR                         where latest.md/latest.svg go (default: the project's results/)
 
+          dotnet run -c Release --project tests/RpcGen.Benchmarks -- --bulk [--quick] [--bytes N]
+              1 GiB download and upload over TCP (quick: 256 MiB; --bytes N, K/M/G suffixes allowed) through RpcGen
+              Stream methods against a raw socket copy of the same bytes, plus LZ4/zstd/Snappy ratio and speed on
+              text-like and random payloads; writes results/bulk.md. Full run about a minute and a half.
+
           dotnet run -c Release --project tests/RpcGen.Benchmarks -- --profile --peers rpcgen --links tcp --workload small --callers 1 --seconds 10
               Runs one cell for a while (attach `dotnet-trace collect -p PID`) and lists the types allocated per call.
 
@@ -40,6 +46,11 @@ public static class BenchmarkCli
         if (args.Contains("--bdn"))
         {
             return BdnRunner.Run(args);
+        }
+
+        if (args.Contains("--bulk"))
+        {
+            return await BulkCommand.RunAsync(args).ConfigureAwait(false);
         }
 
         if (args.Contains("--profile"))

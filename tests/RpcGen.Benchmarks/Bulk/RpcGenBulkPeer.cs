@@ -1,0 +1,69 @@
+using RpcGen.Benchmarks.Peers.RpcGen;
+using RpcGen.Compression;
+using RpcGen.Transport.Message;
+
+namespace RpcGen.Benchmarks.Bulk;
+
+/// <summary>
+/// RpcGen's message transport over loopback TCP: an <see cref="RpcServer"/> serving
+/// <see cref="BulkTransferService"/> and one <see cref="RpcClient"/> calling it through the generated
+/// proxy, with default options apart from the codec.
+/// </summary>
+public sealed class RpcGenBulkPeer : IBulkPeer
+{
+    private readonly RpcServer _server;
+    private readonly RpcClient _client;
+    private readonly IBulkTransferService _service;
+    private readonly byte[] _chunk;
+    private readonly byte[] _buffer = new byte[BulkOptions.ChunkBytes];
+
+    private RpcGenBulkPeer(RpcServer server, RpcClient client, byte[] chunk)
+    {
+        _server = server;
+        _client = client;
+        _chunk = chunk;
+        _service = client.GetService<IBulkTransferService>();
+    }
+
+    /// <summary>Starts a server whose downloads repeat <paramref name="chunk"/>, and a client that sends with <paramref name="codec"/>.</summary>
+    public static async Task<RpcGenBulkPeer> StartAsync(byte[] chunk, RpcCompression codec)
+    {
+        var server = new RpcServer(new RpcServerOptions());
+        try
+        {
+            server.AddService<IBulkTransferService>(new BulkTransferService(chunk));
+            await server.StartAsync("tcp://127.0.0.1:0").ConfigureAwait(false);
+            var client = await RpcClient.ConnectAsync(server.Addresses[0], new RpcClientOptions { Compression = codec }).ConfigureAwait(false);
+            return new RpcGenBulkPeer(server, client, chunk);
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async Task<long> DownloadAsync(long bytes)
+    {
+        var stream = await _service.DownloadAsync(bytes).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            long received = 0;
+            int read;
+            while ((read = await stream.ReadAsync(_buffer).ConfigureAwait(false)) > 0)
+            {
+                received += read;
+            }
+
+            return received;
+        }
+    }
+
+    public Task<long> UploadAsync(long bytes) => _service.UploadAsync(new RepeatingReadStream(_chunk, bytes));
+
+    public async ValueTask DisposeAsync()
+    {
+        await _client.DisposeAsync().ConfigureAwait(false);
+        await _server.DisposeAsync().ConfigureAwait(false);
+    }
+}
