@@ -51,7 +51,7 @@ internal static class CppPeers
         var flags = await ExternalTool.RunAsync(pkgConfig, ["--cflags", "--libs", "capnp-rpc"]);
         if (flags.ExitCode != 0)
         {
-            Assert.Fail($"pkg-config knows no capnp-rpc; install the C++ library: {InstallHint}\n{flags.Stderr}");
+            ExternalTool.Missing($"pkg-config knows no capnp-rpc ({flags.Stderr.Trim()})", InstallHint);
         }
 
         var versions = (await ExternalTool.RunCheckedAsync(capnp, ["--version"])).StdoutText
