@@ -36,6 +36,14 @@ public sealed class BulkSmokeTests
         }
 
         Assert.Equal(4 * 2, report.CompressedTransfers.Count);
+        foreach (var transfer in report.CompressedTransfers)
+        {
+            Assert.NotNull(transfer.WireRatio);
+        }
+
+        // The relay sees what compression did: an upload with a codec crosses smaller than without one.
+        Assert.InRange(report.CompressedTransfers.Single(t => t.Codec == RpcCompression.None && t.Direction == TransferDirection.Upload).WireRatio!.Value, 0.9, 1.0);
+        Assert.True(report.CompressedTransfers.Single(t => t.Codec == RpcCompression.Zstd && t.Direction == TransferDirection.Upload).WireRatio > 1.5);
         Assert.NotNull(BulkReportWriter.RatioToRaw(report, TransferDirection.Download));
         Assert.NotNull(BulkReportWriter.RatioToRaw(report, TransferDirection.Upload));
 

@@ -13,6 +13,9 @@ public static class BulkSuite
     public const string RandomData = "random";
     public const string TextData = "text-like";
 
+    /// <summary>The most a wire-byte sample moves each way.</summary>
+    public const long WireSampleBytes = 16 * BulkOptions.MiB;
+
     public static readonly RpcCompression[] Codecs = [RpcCompression.Lz4, RpcCompression.Zstd, RpcCompression.Snappy];
 
     public static async Task<BulkReport> RunAsync(BulkOptions options, string command, TextWriter log)
@@ -133,12 +136,39 @@ public static class BulkSuite
                     await RunOnceAsync(peer, cell, options.CompressedTransferBytes, options, measure: true).ConfigureAwait(false);
                 }
 
-                log.WriteLine(Progress(cell));
                 results.Add(cell);
             }
         }
 
+        await SampleWireBytesAsync(options, textChunk, codec, results).ConfigureAwait(false);
+        foreach (var cell in results)
+        {
+            log.WriteLine(Progress(cell));
+        }
+
         return results;
+    }
+
+    /// <summary>Moves a sample each way through a <see cref="CountingRelay"/> (untimed) to see what reached the wire.</summary>
+    private static async Task SampleWireBytesAsync(BulkOptions options, byte[] textChunk, RpcCompression codec, List<TransferResult> cells)
+    {
+        var sample = Math.Min(options.CompressedTransferBytes, WireSampleBytes);
+        var peer = await RpcGenBulkPeer.StartAsync(textChunk, codec, throughRelay: true).ConfigureAwait(false);
+        await using (peer.ConfigureAwait(false))
+        {
+            var relay = peer.Relay!;
+            foreach (var cell in cells.Where(c => c.IsMeasured))
+            {
+                var download = cell.Direction == TransferDirection.Download;
+                var before = download ? relay.BytesFromTarget : relay.BytesTowardTarget;
+                var moved = await (download ? peer.DownloadAsync(sample) : peer.UploadAsync(sample)).WaitAsync(options.Timeout).ConfigureAwait(false);
+                if (moved == sample)
+                {
+                    cell.WireSampleBytes = sample;
+                    cell.WireBytes = (download ? relay.BytesFromTarget : relay.BytesTowardTarget) - before;
+                }
+            }
+        }
     }
 
     /// <summary>One transfer; a measured one adds its time and allocations to <paramref name="cell"/>. A failure marks the cell and skips its later runs.</summary>
@@ -179,7 +209,8 @@ public static class BulkSuite
     {
         var head = $"{r.Peer,-16} {r.Direction,-8} {(r.Codec == RpcCompression.None ? "none" : r.Codec.ToString()),-6} {r.Data,-10}";
         return r.IsMeasured
-            ? head + string.Create(CultureInfo.InvariantCulture, $" {r.MebibytesPerSecond,8:N0} MiB/s  ({r.RunSeconds.Count} run(s), {r.AllocatedBytesPerMebibyte,8:N0} B allocated per MiB)")
+            ? head + string.Create(CultureInfo.InvariantCulture, $" {r.MebibytesPerSecond,8:N0} MiB/s  ({r.RunSeconds.Count} run(s), {r.AllocatedBytesPerMebibyte,8:N0} B allocated per MiB)") +
+              (r.WireRatio is { } wire ? string.Create(CultureInfo.InvariantCulture, $"  payload/wire {wire:0.00}") : string.Empty)
             : head + " failed: " + r.Failure;
     }
 

@@ -17,27 +17,41 @@ public sealed class RpcGenBulkPeer : IBulkPeer
     private readonly byte[] _chunk;
     private readonly byte[] _buffer = new byte[BulkOptions.ChunkBytes];
 
-    private RpcGenBulkPeer(RpcServer server, RpcClient client, byte[] chunk)
+    private RpcGenBulkPeer(RpcServer server, RpcClient client, byte[] chunk, CountingRelay? relay)
     {
         _server = server;
+        Relay = relay;
         _client = client;
         _chunk = chunk;
         _service = client.GetService<IBulkTransferService>();
     }
 
-    /// <summary>Starts a server whose downloads repeat <paramref name="chunk"/>, and a client that sends with <paramref name="codec"/>.</summary>
-    public static async Task<RpcGenBulkPeer> StartAsync(byte[] chunk, RpcCompression codec)
+    /// <summary>The relay between client and server when started with one, to count bytes on the wire.</summary>
+    public CountingRelay? Relay { get; }
+
+    /// <summary>
+    /// Starts a server whose downloads repeat <paramref name="chunk"/>, and a client that sends with
+    /// <paramref name="codec"/>, connected directly or through a <see cref="CountingRelay"/>.
+    /// </summary>
+    public static async Task<RpcGenBulkPeer> StartAsync(byte[] chunk, RpcCompression codec, bool throughRelay = false)
     {
         var server = new RpcServer(new RpcServerOptions());
+        CountingRelay? relay = null;
         try
         {
             server.AddService<IBulkTransferService>(new BulkTransferService(chunk));
             await server.StartAsync("tcp://127.0.0.1:0").ConfigureAwait(false);
-            var client = await RpcClient.ConnectAsync(server.Addresses[0], new RpcClientOptions { Compression = codec }).ConfigureAwait(false);
-            return new RpcGenBulkPeer(server, client, chunk);
+            relay = throughRelay ? CountingRelay.Start(server.Addresses[0]) : null;
+            var client = await RpcClient.ConnectAsync(relay?.Address ?? server.Addresses[0], new RpcClientOptions { Compression = codec }).ConfigureAwait(false);
+            return new RpcGenBulkPeer(server, client, chunk, relay);
         }
         catch
         {
+            if (relay is not null)
+            {
+                await relay.DisposeAsync().ConfigureAwait(false);
+            }
+
             await server.DisposeAsync().ConfigureAwait(false);
             throw;
         }
@@ -64,6 +78,11 @@ public sealed class RpcGenBulkPeer : IBulkPeer
     public async ValueTask DisposeAsync()
     {
         await _client.DisposeAsync().ConfigureAwait(false);
+        if (Relay is not null)
+        {
+            await Relay.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _server.DisposeAsync().ConfigureAwait(false);
     }
 }

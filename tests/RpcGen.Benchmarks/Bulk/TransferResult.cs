@@ -23,6 +23,15 @@ public sealed record TransferResult
 
     public string? Failure { get; set; }
 
+    /// <summary>Payload bytes of the untimed transfer sent through a <see cref="CountingRelay"/>; 0 when none was.</summary>
+    public long WireSampleBytes { get; set; }
+
+    /// <summary>Bytes that transfer put on the wire in its direction, frame headers included.</summary>
+    public long WireBytes { get; set; }
+
+    /// <summary>Payload ÷ wire bytes: above 1 when compression shrank the transfer; null when not sampled.</summary>
+    public double? WireRatio => WireSampleBytes > 0 && WireBytes > 0 ? (double)WireSampleBytes / WireBytes : null;
+
     public bool IsMeasured => Failure is null && RunSeconds.Count > 0;
 
     public double MedianSeconds => BulkMath.Median(RunSeconds);
