@@ -65,6 +65,12 @@ public enum FrameFlags : byte
     /// </summary>
     CodecMask = 0x07,
 
+    /// <summary>
+    /// On requests: the codec the caller wants the answer (response or stream items) in, whether or
+    /// not the request itself was large enough to compress (0 = the request's own codec).
+    /// </summary>
+    ReplyCodecMask = 0x38,
+
     /// <summary>The bits a version-1 peer may set.</summary>
-    Defined = FromCaller | ToExport | CodecMask,
+    Defined = FromCaller | ToExport | CodecMask | ReplyCodecMask,
 }

@@ -97,6 +97,12 @@ public static class FrameParser
             return FrameParseStatus.Invalid;
         }
 
+        if (available >= 4 && !RpcGen.Compression.RpcCodecs.IsDefined((RpcGen.Compression.RpcCompression)((bytes[3] & (byte)FrameFlags.ReplyCodecMask) >> 3)))
+        {
+            error = UnknownCodec;
+            return FrameParseStatus.Invalid;
+        }
+
         if (available >= 4 && (bytes[3] & (byte)FrameFlags.CodecMask) != 0 && !CarriesData((FrameKind)bytes[2]))
         {
             error = CompressedControlFrame;

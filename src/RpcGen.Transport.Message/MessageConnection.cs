@@ -220,10 +220,14 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
         return WriteFrameAsync(frame);
     }
 
-    private static FrameHeader RequestHeader(FrameKind kind, int payloadLength, uint callId, RpcMethodInfo method, long deadlineMicroseconds, uint? exportTarget) =>
-        exportTarget is { } export
-            ? new FrameHeader(kind, (byte)FrameFlags.ToExport, payloadLength, callId, method.Id, export, deadlineMicroseconds)
-            : new FrameHeader(kind, 0, payloadLength, callId, method.Id, method.Service.Id, deadlineMicroseconds);
+    private FrameHeader RequestHeader(FrameKind kind, int payloadLength, uint callId, RpcMethodInfo method, long deadlineMicroseconds, uint? exportTarget)
+    {
+        // Tell the server which codec to answer in even when this request went raw (too small).
+        var flags = (byte)((byte)OutboundCodec << 3);
+        return exportTarget is { } export
+            ? new FrameHeader(kind, (byte)(flags | (byte)FrameFlags.ToExport), payloadLength, callId, method.Id, export, deadlineMicroseconds)
+            : new FrameHeader(kind, flags, payloadLength, callId, method.Id, method.Service.Id, deadlineMicroseconds);
+    }
 
     // ============================================================================================
     // Capabilities
@@ -428,7 +432,7 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
 
         call.Open(_limits.StreamWindowBytes);
         var micros = timeout is { } left ? Math.Max(1, (long)left.TotalMicroseconds) : 0;
-        frame.WriteHeader(new FrameHeader(FrameKind.Request, 0, frame.PayloadLength, call.CallId, method.Id, method.Service.Id, micros));
+        frame.WriteHeader(new FrameHeader(FrameKind.Request, (byte)((byte)codec << 3), frame.PayloadLength, call.CallId, method.Id, method.Service.Id, micros));
         call.Arm(cancellationToken, timeout);
         var write = WriteFrameAsync(frame);
         if (!write.IsCompletedSuccessfully)
@@ -715,7 +719,9 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
             return;
         }
 
-        var codec = (RpcCompression)(header.Flags & (byte)FrameFlags.CodecMask);
+        // Answer in the codec the caller asked for, else in the request's own.
+        var replyCodec = (RpcCompression)((header.Flags & (byte)FrameFlags.ReplyCodecMask) >> 3);
+        var codec = replyCodec != RpcCompression.None ? replyCodec : (RpcCompression)(header.Flags & (byte)FrameFlags.CodecMask);
         var call = ServerCall.Rent(this, method, header.CallId, oneWay, header.DeadlineMicroseconds, _limits.StreamWindowBytes, codec);
         if (!oneWay)
         {

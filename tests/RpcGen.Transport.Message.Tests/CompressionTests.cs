@@ -94,7 +94,30 @@ public class CompressionTests
 
         _ = client.GetService<IScenarioService>().AddAsync(1, 2);
 
-        Assert.Equal(0, (await fakeServer.ReadFrameAsync().WaitAsync(Timeout))!.Value.Header.Flags & 0x07);
+        var flags = (await fakeServer.ReadFrameAsync().WaitAsync(Timeout))!.Value.Header.Flags;
+        Assert.Equal(0, flags & 0x07);
+
+        // The request still tells the server which codec to answer in.
+        Assert.Equal((int)RpcCompression.Zstd, (flags & 0x38) >> 3);
+    }
+
+    [Fact]
+    public async Task A_small_raw_request_gets_its_answer_in_the_codec_it_asked_for()
+    {
+        await using var fixture = await TransportFixture.StartAsync("tcp");
+        await using var peer = await RawPeer.ConnectAsync(fixture.Address);
+        var blobOf = RawPeer.Pack((ref MessagePackWriter w) =>
+        {
+            w.WriteArrayHeader(1);
+            w.Write(100_000);
+        });
+
+        await peer.SendAsync(FrameParserTests.Frame(new FrameHeader(FrameKind.Request, (byte)RpcCompression.Lz4 << 3, blobOf.Length, 1, 9, ScenarioServiceId, 0), blobOf));
+        var response = (await peer.ReadFrameAsync().WaitAsync(Timeout))!.Value;
+
+        Assert.Equal(FrameKind.Response, response.Header.Kind);
+        Assert.Equal((int)RpcCompression.Lz4, response.Header.Flags & 0x07);
+        Assert.True(response.Payload.Length < 10_000, $"{response.Payload.Length} bytes for 100,000 zeros");
     }
 
     public static TheoryData<string, byte, byte[], string> BadCompressedFrames()
