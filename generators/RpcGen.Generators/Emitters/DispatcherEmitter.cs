@@ -113,7 +113,7 @@ internal static class DispatcherEmitter
         {
             var items = $"call.GetRequestStream({descriptor}.RequestItemFormatter)";
             writer.WriteLine(requestStream.IsBytes
-                ? $"var stream = global::RpcGen.Streams.RpcByteStreams.AsStream({items});"
+                ? $"var stream = global::RpcGen.Streams.RpcByteStreams.AsReceivedStream({items});"
                 : $"var stream = {items};");
             arguments.Insert(requestStream.Index, "stream" + (requestStream.IsBytes || requestStream.ItemType == requestStream.ItemKey ? string.Empty : "!"));
         }

@@ -132,7 +132,7 @@ internal static class ProxyEmitter
     // Client streaming:  return this._channel.InvokeClientStreamingAsync(<descriptor>, <request>, items, cancellationToken).AsTask();
     // Duplex streaming:  return this._channel.InvokeDuplexStreaming(<descriptor>, <request>, items, cancellationToken);
     // A Stream parameter travels as RpcByteStreams.ReadChunksAsync(stream); a Task<Stream> result is
-    // RpcByteStreams.AsStream over the response chunks.
+    // RpcByteStreams.AsReceivedStream over the response chunks.
     private static void EmitStreamingBody(SourceWriter writer, EmitContext context, MethodSpec method)
     {
         var descriptor = $"{context.QualifiedRpcClass}.{method.MemberName}";
@@ -170,7 +170,7 @@ internal static class ProxyEmitter
             return;
         }
 
-        var stream = $"global::RpcGen.Streams.RpcByteStreams.AsStream({call})";
+        var stream = $"global::RpcGen.Streams.RpcByteStreams.AsReceivedStream({call})";
         writer.WriteLine(responseStream.Wrapper == StreamWrapper.Task
             ? $"return global::System.Threading.Tasks.Task.FromResult<{responseStream.DeclaredType}>({stream});"
             : $"return new global::System.Threading.Tasks.ValueTask<{responseStream.DeclaredType}>({stream});");

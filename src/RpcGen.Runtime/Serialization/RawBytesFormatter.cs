@@ -16,9 +16,22 @@ public sealed class RawBytesFormatter : IRpcFormatter<ReadOnlyMemory<byte>>
     public void Serialize(ref MessagePackWriter writer, ReadOnlyMemory<byte> value) => writer.WriteRaw(value.Span);
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The chunk lives in an array rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>; the
+    /// stream adapter (<see cref="RpcGen.Streams.RpcByteStreams.AsStream"/>) returns it once the chunk
+    /// is consumed, so bulk transfers do not allocate a byte per byte moved.
+    /// </remarks>
     public ReadOnlyMemory<byte> Deserialize(ref MessagePackReader reader)
     {
         var rest = reader.ReadRaw(reader.Sequence.Length - reader.Consumed);
-        return System.Buffers.BuffersExtensions.ToArray(rest);
+        var length = checked((int)rest.Length);
+        if (length == 0)
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+
+        var array = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        System.Buffers.BuffersExtensions.CopyTo(rest, array);
+        return array.AsMemory(0, length);
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace RpcGen.Streams;
 
@@ -50,13 +51,43 @@ public static class RpcByteStreams
         ReadChunksAsync(await stream.ConfigureAwait(false));
 
     /// <summary>Presents a chunk stream as a read-only <see cref="Stream"/>; disposing it early cancels the transfer.</summary>
-    public static Stream AsStream(IAsyncEnumerable<ReadOnlyMemory<byte>> chunks) => new ChunkReadStream(chunks);
+    public static Stream AsStream(IAsyncEnumerable<ReadOnlyMemory<byte>> chunks) => new ChunkReadStream(chunks, ownsChunks: false);
 
-    private sealed class ChunkReadStream(IAsyncEnumerable<ReadOnlyMemory<byte>> chunks) : Stream
+    /// <summary>
+    /// Presents chunks received from a transport as a read-only <see cref="Stream"/>, returning each
+    /// chunk's pooled array (see <see cref="RpcGen.Serialization.RawBytesFormatter"/>) once it is read.
+    /// Generated code calls this for received <c>Stream</c> parameters and results.
+    /// </summary>
+    public static Stream AsReceivedStream(IAsyncEnumerable<ReadOnlyMemory<byte>> chunks) => new ChunkReadStream(chunks, ownsChunks: true);
+
+    private sealed class ChunkReadStream(IAsyncEnumerable<ReadOnlyMemory<byte>> chunks, bool ownsChunks) : Stream
     {
+        private readonly bool _ownsChunks = ownsChunks;
+
         private IAsyncEnumerator<ReadOnlyMemory<byte>>? _enumerator;
         private ReadOnlyMemory<byte> _current;
+
+        // The whole chunk _current is a tail of: received chunks live in pooled arrays
+        // (RawBytesFormatter), returned here once read, since nothing else holds them.
+        private ReadOnlyMemory<byte> _currentChunk;
         private bool _finished;
+
+        private void ReturnChunk()
+        {
+            if (_ownsChunks && MemoryMarshal.TryGetArray(_currentChunk, out var segment) && segment.Array is { Length: > 0 } array)
+            {
+                try
+                {
+                    ArrayPool<byte>.Shared.Return(array);
+                }
+                catch (ArgumentException)
+                {
+                    // Not a pooled array (a chunk that did not come through RawBytesFormatter): the GC has it.
+                }
+            }
+
+            _currentChunk = default;
+        }
 
         public override bool CanRead => true;
 
@@ -90,6 +121,7 @@ public static class RpcByteStreams
                 }
 
                 _enumerator ??= chunks.GetAsyncEnumerator(cancellationToken);
+                ReturnChunk();
                 if (!await _enumerator.MoveNextAsync().ConfigureAwait(false))
                 {
                     _finished = true;
@@ -97,6 +129,7 @@ public static class RpcByteStreams
                 }
 
                 _current = _enumerator.Current;
+                _currentChunk = _current;
             }
 
             var count = Math.Min(buffer.Length, _current.Length);

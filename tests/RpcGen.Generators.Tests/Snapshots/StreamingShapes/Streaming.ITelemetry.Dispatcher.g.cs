@@ -87,19 +87,19 @@ internal sealed class TelemetryDispatcher : global::RpcGen.IRpcDispatcher
             case 0xBE2F94A5u: // ImportAsync
             {
                 var request = global::RpcGen.Serialization.RpcSerializer.Deserialize(payload, global::Streaming.TelemetryRpc.ImportAsync.RequestFormatter);
-                var stream = global::RpcGen.Streams.RpcByteStreams.AsStream(call.GetRequestStream(global::Streaming.TelemetryRpc.ImportAsync.RequestItemFormatter));
+                var stream = global::RpcGen.Streams.RpcByteStreams.AsReceivedStream(call.GetRequestStream(global::Streaming.TelemetryRpc.ImportAsync.RequestItemFormatter));
                 return call.CompleteAsync(this._implementation.ImportAsync(stream, request.Sensor, call.CancellationToken), global::Streaming.TelemetryRpc.ImportAsync.ResponseFormatter);
             }
             case 0xA7BA2C5Bu: // CompressAsync
             {
                 _ = global::RpcGen.Serialization.RpcSerializer.Deserialize(payload, global::Streaming.TelemetryRpc.CompressAsync.RequestFormatter);
-                var stream = global::RpcGen.Streams.RpcByteStreams.AsStream(call.GetRequestStream(global::Streaming.TelemetryRpc.CompressAsync.RequestItemFormatter));
+                var stream = global::RpcGen.Streams.RpcByteStreams.AsReceivedStream(call.GetRequestStream(global::Streaming.TelemetryRpc.CompressAsync.RequestItemFormatter));
                 return call.CompleteAsync(this._implementation.CompressAsync(stream));
             }
             case 0xCF278BDDu: // TransformAsync
             {
                 _ = global::RpcGen.Serialization.RpcSerializer.Deserialize(payload, global::Streaming.TelemetryRpc.TransformAsync.RequestFormatter);
-                var stream = global::RpcGen.Streams.RpcByteStreams.AsStream(call.GetRequestStream(global::Streaming.TelemetryRpc.TransformAsync.RequestItemFormatter));
+                var stream = global::RpcGen.Streams.RpcByteStreams.AsReceivedStream(call.GetRequestStream(global::Streaming.TelemetryRpc.TransformAsync.RequestItemFormatter));
                 return call.CompleteStreamAsync(global::RpcGen.Streams.RpcByteStreams.ReadChunksAsync(this._implementation.TransformAsync(stream)), global::Streaming.TelemetryRpc.TransformAsync.ResponseFormatter);
             }
             default:

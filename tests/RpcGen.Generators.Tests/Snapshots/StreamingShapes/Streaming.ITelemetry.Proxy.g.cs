@@ -52,12 +52,12 @@ internal sealed class TelemetryProxy : global::Streaming.ITelemetry, global::Rpc
 
     global::System.Threading.Tasks.Task<global::System.IO.Stream> global::Streaming.ITelemetry.ExportAsync(string sensor)
     {
-        return global::System.Threading.Tasks.Task.FromResult<global::System.IO.Stream>(global::RpcGen.Streams.RpcByteStreams.AsStream(this._channel.InvokeServerStreaming(global::Streaming.TelemetryRpc.ExportAsync, new global::Streaming.TelemetryRpc.ExportAsyncRequest(sensor), default)));
+        return global::System.Threading.Tasks.Task.FromResult<global::System.IO.Stream>(global::RpcGen.Streams.RpcByteStreams.AsReceivedStream(this._channel.InvokeServerStreaming(global::Streaming.TelemetryRpc.ExportAsync, new global::Streaming.TelemetryRpc.ExportAsyncRequest(sensor), default)));
     }
 
     global::System.Threading.Tasks.ValueTask<global::System.IO.Stream?> global::Streaming.ITelemetry.MaybeExportAsync(string sensor)
     {
-        return new global::System.Threading.Tasks.ValueTask<global::System.IO.Stream?>(global::RpcGen.Streams.RpcByteStreams.AsStream(this._channel.InvokeServerStreaming(global::Streaming.TelemetryRpc.MaybeExportAsync, new global::Streaming.TelemetryRpc.MaybeExportAsyncRequest(sensor), default)));
+        return new global::System.Threading.Tasks.ValueTask<global::System.IO.Stream?>(global::RpcGen.Streams.RpcByteStreams.AsReceivedStream(this._channel.InvokeServerStreaming(global::Streaming.TelemetryRpc.MaybeExportAsync, new global::Streaming.TelemetryRpc.MaybeExportAsyncRequest(sensor), default)));
     }
 
     global::System.Threading.Tasks.Task<long> global::Streaming.ITelemetry.ImportAsync(global::System.IO.Stream data, string sensor, global::System.Threading.CancellationToken cancellationToken)
@@ -72,6 +72,6 @@ internal sealed class TelemetryProxy : global::Streaming.ITelemetry, global::Rpc
 
     global::System.Threading.Tasks.Task<global::System.IO.Stream> global::Streaming.ITelemetry.TransformAsync(global::System.IO.Stream data)
     {
-        return global::System.Threading.Tasks.Task.FromResult<global::System.IO.Stream>(global::RpcGen.Streams.RpcByteStreams.AsStream(this._channel.InvokeDuplexStreaming(global::Streaming.TelemetryRpc.TransformAsync, global::RpcGen.RpcVoid.Value, global::RpcGen.Streams.RpcByteStreams.ReadChunksAsync(data, default), default)));
+        return global::System.Threading.Tasks.Task.FromResult<global::System.IO.Stream>(global::RpcGen.Streams.RpcByteStreams.AsReceivedStream(this._channel.InvokeDuplexStreaming(global::Streaming.TelemetryRpc.TransformAsync, global::RpcGen.RpcVoid.Value, global::RpcGen.Streams.RpcByteStreams.ReadChunksAsync(data, default), default)));
     }
 }
