@@ -11,22 +11,24 @@ internal static class ExternalTool
         public string StdoutText => System.Text.Encoding.UTF8.GetString(Stdout);
     }
 
-    /// <summary>Finds <paramref name="name"/> on PATH, or fails the test with how to install it.</summary>
+    /// <summary>Finds <paramref name="name"/> on PATH, or fails (CI) / skips (elsewhere) the test with how to install it.</summary>
     public static string Require(string name, string installHint)
     {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
-        foreach (var directory in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        if (Find(name) is { } found)
         {
-            var candidate = Path.Combine(directory, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
+            return found;
         }
 
         Missing($"'{name}' was not found on PATH", installHint);
         return string.Empty;
     }
+
+    /// <summary>The full path of <paramref name="name"/> on PATH, or null.</summary>
+    public static string? Find(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, name))
+            .FirstOrDefault(File.Exists);
 
     /// <summary>
     /// A prerequisite is missing. Under <c>CI=true</c> the test fails: CI installs every prerequisite,
