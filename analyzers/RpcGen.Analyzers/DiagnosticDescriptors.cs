@@ -68,7 +68,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnsupportedReturnType = new(
         id: DiagnosticIds.UnsupportedReturnType,
         title: "A service method must return a task or an async stream",
-        messageFormat: "Method '{0}' returns '{1}'; a service method must return Task, Task<T>, ValueTask, ValueTask<T> or IAsyncEnumerable<T> (void only with [OneWay])",
+        messageFormat: "Method '{0}' returns '{1}'; a service method must return Task, Task<T>, ValueTask, ValueTask<T>, IAsyncEnumerable<T> or an [RpcService] interface (void only with [OneWay])",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,

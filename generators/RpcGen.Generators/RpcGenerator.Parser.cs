@@ -179,12 +179,12 @@ public sealed partial class RpcGenerator
             switch (shape)
             {
                 case ReturnShape.Unsupported when responseStream is null:
-                    _errors.Add($"method '{name}' returns '{method.ReturnType.ToDisplayString(RpcContractRules.IdFormat)}'; use Task, Task<T>, ValueTask, ValueTask<T>, IAsyncEnumerable<T>, or void with [OneWay]");
+                    _errors.Add($"method '{name}' returns '{method.ReturnType.ToDisplayString(RpcContractRules.IdFormat)}'; use Task, Task<T>, ValueTask, ValueTask<T>, IAsyncEnumerable<T>, an [RpcService] interface, or void with [OneWay]");
                     break;
                 case ReturnShape.Void when !isOneWay:
                     _errors.Add($"method '{name}' returns void but is not [OneWay]");
                     break;
-                case ReturnShape.Task or ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT when isOneWay:
+                case ReturnShape.Task or ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT or ReturnShape.Promise when isOneWay:
                     _errors.Add($"[OneWay] method '{name}' must return void or ValueTask");
                     break;
             }

@@ -11,13 +11,14 @@ public static class RpcServiceRegistry
     public static void Register<TService>(
         RpcServiceInfo service,
         Func<IRpcChannel, TService> createProxy,
-        Func<TService, IRpcDispatcher> createDispatcher)
+        Func<TService, IRpcDispatcher> createDispatcher,
+        Func<Task<TService>, TService>? createPromise = null)
         where TService : class
     {
         ArgumentNullException.ThrowIfNull(service);
         ArgumentNullException.ThrowIfNull(createProxy);
         ArgumentNullException.ThrowIfNull(createDispatcher);
-        Registration<TService>.Value ??= new(service, createProxy, createDispatcher);
+        Registration<TService>.Value ??= new(service, createProxy, createDispatcher, createPromise);
     }
 
     /// <summary>The service description of <typeparamref name="TService"/>.</summary>
@@ -40,6 +41,16 @@ public static class RpcServiceRegistry
         return Get<TService>().CreateDispatcher(implementation);
     }
 
+    /// <summary>A <typeparamref name="TService"/> that forwards its calls to what <paramref name="resolution"/> produces; see <see cref="RpcPromise"/>.</summary>
+    public static TService CreatePromise<TService>(Task<TService> resolution)
+        where TService : class
+    {
+        ArgumentNullException.ThrowIfNull(resolution);
+        var createPromise = Get<TService>().CreatePromise ?? throw new InvalidOperationException(
+            $"'{typeof(TService)}' was registered without a promise factory; rebuild its project with the current RpcGen generator.");
+        return createPromise(resolution);
+    }
+
     private static Entry<TService> Get<TService>()
         where TService : class
     {
@@ -59,7 +70,8 @@ public static class RpcServiceRegistry
     private sealed record Entry<TService>(
         RpcServiceInfo Service,
         Func<IRpcChannel, TService> CreateProxy,
-        Func<TService, IRpcDispatcher> CreateDispatcher);
+        Func<TService, IRpcDispatcher> CreateDispatcher,
+        Func<Task<TService>, TService>? CreatePromise);
 
     private static class Registration<TService>
     {

@@ -42,7 +42,7 @@ public class GeneratedCodeCompilationTests
             }
             """);
 
-        Assert.Equal(5, result.GeneratedSources.Length);
+        Assert.Equal(6, result.GeneratedSources.Length);
     }
 
     [Fact]
@@ -112,7 +112,7 @@ public class GeneratedCodeCompilationTests
         var driver = GeneratorHarness.CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics, TestContext.Current.CancellationToken);
 
         Assert.Empty(diagnostics);
-        Assert.Equal(5, driver.GetRunResult().GeneratedTrees.Length);
+        Assert.Equal(6, driver.GetRunResult().GeneratedTrees.Length);
         GeneratorHarness.AssertCompilesCleanly(output);
     }
 
@@ -168,7 +168,7 @@ public class GeneratedCodeCompilationTests
             [RpcService] public interface IEdge { Task<INode> FromAsync(); Task<INode> ToAsync(); }
             """);
 
-        Assert.Equal(10, result.GeneratedSources.Length);
+        Assert.Equal(12, result.GeneratedSources.Length);
     }
 
     [Fact]
@@ -204,7 +204,7 @@ public class GeneratedCodeCompilationTests
         var driver = GeneratorHarness.CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics, TestContext.Current.CancellationToken);
 
         Assert.Empty(diagnostics);
-        Assert.Equal(5, driver.GetRunResult().GeneratedTrees.Length);
+        Assert.Equal(6, driver.GetRunResult().GeneratedTrees.Length);
         GeneratorHarness.AssertCompilesCleanly(output);
     }
 

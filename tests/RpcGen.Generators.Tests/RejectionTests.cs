@@ -158,7 +158,7 @@ public class RejectionTests
             }
             """);
 
-        Assert.Equal(5, result.GeneratedSources.Length);
+        Assert.Equal(6, result.GeneratedSources.Length);
         Assert.All(result.GeneratedSources, s => Assert.StartsWith("Acme.IGreeter.", s.HintName, StringComparison.Ordinal));
         Assert.Equal("RPC1000", Assert.Single(result.Diagnostics).Id);
         Assert.DoesNotContain(output.GetDiagnostics(TestContext.Current.CancellationToken), d => d.Severity == DiagnosticSeverity.Error);

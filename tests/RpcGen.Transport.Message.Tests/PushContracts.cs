@@ -94,3 +94,42 @@ public sealed class RecordingListener : IQuoteListener
 
     public void OnClosed(string reason) => Closed.TrySetResult(reason);
 }
+
+/// <summary>Methods that return services directly: the caller gets promises at once.</summary>
+[RpcService(0x5E57_0000_0000_0005)]
+public interface ICounterFactory
+{
+    [RpcMethod(1)]
+    ICounter Create(int start);
+
+    /// <summary>Throws instead of returning a counter.</summary>
+    [RpcMethod(2)]
+    ICounter Fail(string reason);
+}
+
+[RpcService(0x5E57_0000_0000_0006)]
+public interface ICounter
+{
+    [RpcMethod(1)]
+    Task<int> IncrementAsync();
+
+    /// <summary>A new counter starting where this one is, times ten.</summary>
+    [RpcMethod(2)]
+    ICounter Scale();
+}
+
+public sealed class CounterFactory : ICounterFactory
+{
+    public ICounter Create(int start) => new Counter(start);
+
+    public ICounter Fail(string reason) => throw new RpcException(RpcStatusCode.Failed, reason);
+}
+
+public sealed class Counter(int start) : ICounter
+{
+    private int _value = start;
+
+    public Task<int> IncrementAsync() => Task.FromResult(Interlocked.Increment(ref _value));
+
+    public ICounter Scale() => new Counter(Volatile.Read(ref _value) * 10);
+}

@@ -87,4 +87,45 @@ public class PushScenarioTests
         Assert.NotNull(error);
         Assert.StartsWith(nameof(RpcStatusCode.Disconnected), error);
     }
+
+    [Theory]
+    [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
+    public async Task A_service_returned_directly_is_usable_at_once(string transport)
+    {
+        var server = new RpcServer();
+        server.AddService<ICounterFactory>(new CounterFactory());
+        await server.StartAsync(TransportFixture.NewAddress(transport));
+        await using var _ = server;
+        await using var client = await RpcClient.ConnectAsync(server.Addresses[0]).WaitAsync(Timeout);
+
+        // No await between creating the counter and calling it: the calls wait for the reference.
+        var counter = client.GetService<ICounterFactory>().Create(5);
+        var first = counter.IncrementAsync();
+        var second = counter.IncrementAsync();
+
+        // Like any two calls in flight at once, the two increments may run in either order.
+        Assert.Equal([6, 7], (await Task.WhenAll(first, second).WaitAsync(Timeout)).Order());
+        Assert.Equal(71, await counter.Scale().IncrementAsync().WaitAsync(Timeout));
+        var resolved = await RpcPromise.ResolveAsync(counter).WaitAsync(Timeout);
+        Assert.IsNotType<IRpcPromise<ICounter>>(resolved, exactMatch: false);
+        Assert.Equal(8, await resolved.IncrementAsync().WaitAsync(Timeout));
+    }
+
+    [Theory]
+    [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
+    public async Task Calls_on_a_promise_whose_call_failed_fail_with_its_error(string transport)
+    {
+        var server = new RpcServer();
+        server.AddService<ICounterFactory>(new CounterFactory());
+        await server.StartAsync(TransportFixture.NewAddress(transport));
+        await using var _ = server;
+        await using var client = await RpcClient.ConnectAsync(server.Addresses[0]).WaitAsync(Timeout);
+
+        var counter = client.GetService<ICounterFactory>().Fail("no counters today");
+        var error = await Assert.ThrowsAsync<RpcException>(() => counter.IncrementAsync().WaitAsync(Timeout));
+        Assert.Equal(RpcStatusCode.Failed, error.StatusCode);
+        Assert.Contains("no counters today", error.Message);
+        var chained = await Assert.ThrowsAsync<RpcException>(() => counter.Scale().IncrementAsync().WaitAsync(Timeout));
+        Assert.Contains("no counters today", chained.Message);
+    }
 }

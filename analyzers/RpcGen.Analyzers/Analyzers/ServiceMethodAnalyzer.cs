@@ -90,7 +90,7 @@ public sealed class ServiceMethodAnalyzer : DiagnosticAnalyzer
         {
             context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnsupportedReturnType, returnLocation, methodName, returnType));
         }
-        else if (isOneWay && shape is ReturnShape.Task or ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT)
+        else if (isOneWay && shape is ReturnShape.Task or ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT or ReturnShape.Promise)
         {
             context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InvalidOneWayReturn, returnLocation, methodName, returnType));
         }

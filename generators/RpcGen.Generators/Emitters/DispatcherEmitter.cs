@@ -154,6 +154,9 @@ internal static class DispatcherEmitter
             case ReturnShape.Task or ReturnShape.ValueTask:
                 writer.WriteLine($"return call.CompleteAsync({invocation});");
                 break;
+            case ReturnShape.Promise:
+                writer.WriteLine($"return call.CompleteAsync(new global::System.Threading.Tasks.ValueTask<{method.ResultKey}>({invocation}), {descriptor}.ResponseFormatter);");
+                break;
             default:
                 writer.WriteLine($"return call.CompleteAsync({invocation}{bang}, {descriptor}.ResponseFormatter);");
                 break;

@@ -41,6 +41,8 @@ internal sealed class EmitContext
 
     public string DispatcherClass => Service.BaseName + "Dispatcher";
 
+    public string PromiseClass => Service.BaseName + "Promise";
+
     public string RegistrationClass => Service.BaseName + RpcContractRules.RegistrationSuffix;
 
     public static string GeneratedCodeAttribute =>

@@ -60,18 +60,7 @@ internal static class ProxyEmitter
     // methods with the same name from two bases cannot clash.
     private static void EmitMethod(SourceWriter writer, EmitContext context, MethodSpec method)
     {
-        var parameters = method.Parameters.Select(p => $"{p.Type} {p.Name}").ToList();
-        if (method.RequestStream is { } stream)
-        {
-            parameters.Insert(stream.Index, $"{stream.DeclaredType} {stream.Name}");
-        }
-
-        if (method.CancellationTokenName is { } tokenName)
-        {
-            parameters.Add($"global::System.Threading.CancellationToken {tokenName}");
-        }
-
-        writer.Open($"{method.ReturnType} {method.DeclaringInterface}.{method.Name}({string.Join(", ", parameters)})");
+        writer.Open($"{method.ReturnType} {method.DeclaringInterface}.{method.Name}({string.Join(", ", DeclaredParameters(method))})");
         if (method.IsStreaming)
         {
             EmitStreamingBody(writer, context, method);
@@ -84,6 +73,40 @@ internal static class ProxyEmitter
         writer.Close();
     }
 
+    /// <summary>The parameters as declared (type and name), the request stream and the cancellation token in their places.</summary>
+    public static System.Collections.Generic.List<string> DeclaredParameters(MethodSpec method, string tokenPrefix = "")
+    {
+        var parameters = method.Parameters.Select(p => $"{p.Type} {p.Name}").ToList();
+        if (method.RequestStream is { } stream)
+        {
+            parameters.Insert(stream.Index, $"{stream.DeclaredType} {stream.Name}");
+        }
+
+        if (method.CancellationTokenName is { } tokenName)
+        {
+            parameters.Add($"{tokenPrefix}global::System.Threading.CancellationToken {tokenName}");
+        }
+
+        return parameters;
+    }
+
+    /// <summary>The argument list that passes every declared parameter on, in declaration order.</summary>
+    public static string ForwardedArguments(MethodSpec method)
+    {
+        var arguments = method.Parameters.Select(p => p.Name).ToList();
+        if (method.RequestStream is { } stream)
+        {
+            arguments.Insert(stream.Index, stream.Name);
+        }
+
+        if (method.CancellationTokenName is { } tokenName)
+        {
+            arguments.Add(tokenName);
+        }
+
+        return string.Join(", ", arguments);
+    }
+
     private static string Request(EmitContext context, MethodSpec method) =>
         method.RequestType is { } envelope
             ? $"new {context.QualifiedRpcClass}.{envelope}({string.Join(", ", method.Parameters.Select(p => p.Name))})"
@@ -92,6 +115,7 @@ internal static class ProxyEmitter
     // return this._channel.InvokeAsync(<descriptor>, new <Rpc>.NameRequest(a, b), cancellationToken).AsTask();   (Task<T>)
     // return global::RpcGen.RpcTasks.AsTask(this._channel.InvokeAsync(...));                                     (Task)
     // global::RpcGen.RpcOneWay.Forget(this._channel.SendAsync(<descriptor>, <request>));                           ([OneWay] void)
+    // return global::RpcGen.RpcPromise.Create<global::Acme.IValue>(this._channel.InvokeAsync(...));                 (IValue, a promise)
     private static void EmitBody(SourceWriter writer, EmitContext context, MethodSpec method)
     {
         var descriptor = $"{context.QualifiedRpcClass}.{method.MemberName}";
@@ -106,6 +130,10 @@ internal static class ProxyEmitter
                 break;
             case ReturnShape.ValueTask when method.IsOneWay:
                 writer.WriteLine($"return {send};");
+                break;
+            case ReturnShape.Promise:
+                // This transport cannot pipeline: the promise holds the calls made on it until the reference arrives.
+                writer.WriteLine($"return {EmitContext.Runtime}.RpcPromise.Create<{method.ResultKey}>({invoke});");
                 break;
             default:
                 writer.WriteLine($"return {AdaptResult(method, invoke)};");

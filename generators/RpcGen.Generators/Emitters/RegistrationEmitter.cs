@@ -12,7 +12,7 @@ internal static class RegistrationEmitter
     //     internal static void Register()
     //     {
     //         global::RpcGen.Serialization.RpcFormatter<global::Acme.HelloReply>.TryRegister(global::Acme.GreeterRpc.Formatters.HelloReplyFormatter.Instance);
-    //         global::RpcGen.RpcServiceRegistry.Register<global::Acme.IGreeter>(global::Acme.GreeterRpc.Service, static channel => new global::Acme.GreeterProxy(channel), static implementation => new global::Acme.GreeterDispatcher(implementation));
+    //         global::RpcGen.RpcServiceRegistry.Register<global::Acme.IGreeter>(global::Acme.GreeterRpc.Service, static channel => new global::Acme.GreeterProxy(channel), static implementation => new global::Acme.GreeterDispatcher(implementation), static resolution => new global::Acme.GreeterPromise(resolution));
     //     }
     // }
     public static string Emit(ServiceSpec service)
@@ -43,7 +43,8 @@ internal static class RegistrationEmitter
         writer.WriteLine($"{EmitContext.Runtime}.RpcServiceRegistry.Register<{service.InterfaceType}>(");
         writer.WriteLine($"    {context.QualifiedRpcClass}.Service,");
         writer.WriteLine($"    static channel => new {context.NamespacePrefix}{context.ProxyClass}(channel),");
-        writer.WriteLine($"    static implementation => new {context.NamespacePrefix}{context.DispatcherClass}(implementation));");
+        writer.WriteLine($"    static implementation => new {context.NamespacePrefix}{context.DispatcherClass}(implementation),");
+        writer.WriteLine($"    static resolution => new {context.NamespacePrefix}{context.PromiseClass}(resolution));");
         writer.Close();
         writer.Close();
         return writer.ToString();

@@ -27,6 +27,12 @@ internal enum ReturnShape
 
     /// <summary><c>ValueTask&lt;T&gt;</c>.</summary>
     ValueTaskOfT,
+
+    /// <summary>
+    /// An <c>[RpcService]</c> interface returned directly: the caller gets a promise at once and calls
+    /// on it before the result exists (pipelined where the transport can).
+    /// </summary>
+    Promise,
 }
 
 /// <summary>How a type travels on the wire.</summary>
@@ -272,6 +278,12 @@ internal static class RpcContractRules
                 resultType = named.TypeArguments[0];
                 return ReturnShape.ValueTaskOfT;
             default:
+                if (IsRpcService(named))
+                {
+                    resultType = named;
+                    return ReturnShape.Promise;
+                }
+
                 return ReturnShape.Unsupported;
         }
     }

@@ -22,9 +22,9 @@ public sealed class Rpc0005UnsupportedReturnTypeTests
 
         Assert.Equal(
             [
-                "Method 'ICalculator.Add' returns 'int'; a service method must return Task, Task<T>, ValueTask, ValueTask<T> or IAsyncEnumerable<T> (void only with [OneWay])",
-                "Method 'ICalculator.Reset' returns 'void'; a service method must return Task, Task<T>, ValueTask, ValueTask<T> or IAsyncEnumerable<T> (void only with [OneWay])",
-                "Method 'ICalculator.Count' returns 'IEnumerable<int>'; a service method must return Task, Task<T>, ValueTask, ValueTask<T> or IAsyncEnumerable<T> (void only with [OneWay])",
+                "Method 'ICalculator.Add' returns 'int'; a service method must return Task, Task<T>, ValueTask, ValueTask<T>, IAsyncEnumerable<T> or an [RpcService] interface (void only with [OneWay])",
+                "Method 'ICalculator.Reset' returns 'void'; a service method must return Task, Task<T>, ValueTask, ValueTask<T>, IAsyncEnumerable<T> or an [RpcService] interface (void only with [OneWay])",
+                "Method 'ICalculator.Count' returns 'IEnumerable<int>'; a service method must return Task, Task<T>, ValueTask, ValueTask<T>, IAsyncEnumerable<T> or an [RpcService] interface (void only with [OneWay])",
             ],
             diagnostics.Select(Message));
     }
@@ -49,7 +49,7 @@ public sealed class Rpc0005UnsupportedReturnTypeTests
             """);
 
         Assert.Equal(
-            "Method 'IHealth.IsAlive' returns 'bool'; a service method must return Task, Task<T>, ValueTask, ValueTask<T> or IAsyncEnumerable<T> (void only with [OneWay])",
+            "Method 'IHealth.IsAlive' returns 'bool'; a service method must return Task, Task<T>, ValueTask, ValueTask<T>, IAsyncEnumerable<T> or an [RpcService] interface (void only with [OneWay])",
             Message(Assert.Single(diagnostics)));
     }
 

@@ -34,6 +34,7 @@ internal static class InventoryRpcRegistration
         global::RpcGen.RpcServiceRegistry.Register<global::Inventory.IInventory>(
             global::Inventory.InventoryRpc.Service,
             static channel => new global::Inventory.InventoryProxy(channel),
-            static implementation => new global::Inventory.InventoryDispatcher(implementation));
+            static implementation => new global::Inventory.InventoryDispatcher(implementation),
+            static resolution => new global::Inventory.InventoryPromise(resolution));
     }
 }

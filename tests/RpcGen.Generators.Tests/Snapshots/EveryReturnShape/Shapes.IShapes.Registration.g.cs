@@ -17,6 +17,7 @@ internal static class ShapesRpcRegistration
         global::RpcGen.RpcServiceRegistry.Register<global::Shapes.IShapes>(
             global::Shapes.ShapesRpc.Service,
             static channel => new global::Shapes.ShapesProxy(channel),
-            static implementation => new global::Shapes.ShapesDispatcher(implementation));
+            static implementation => new global::Shapes.ShapesDispatcher(implementation),
+            static resolution => new global::Shapes.ShapesPromise(resolution));
     }
 }

@@ -21,6 +21,7 @@ internal static class CustomersRpcRegistration
         global::RpcGen.RpcServiceRegistry.Register<global::Paging.ICustomers>(
             global::Paging.CustomersRpc.Service,
             static channel => new global::Paging.CustomersProxy(channel),
-            static implementation => new global::Paging.CustomersDispatcher(implementation));
+            static implementation => new global::Paging.CustomersDispatcher(implementation),
+            static resolution => new global::Paging.CustomersPromise(resolution));
     }
 }

@@ -13,6 +13,7 @@ internal static class ClockRpcRegistration
         global::RpcGen.RpcServiceRegistry.Register<global::IClock>(
             global::ClockRpc.Service,
             static channel => new global::ClockProxy(channel),
-            static implementation => new global::ClockDispatcher(implementation));
+            static implementation => new global::ClockDispatcher(implementation),
+            static resolution => new global::ClockPromise(resolution));
     }
 }

@@ -13,6 +13,7 @@ internal static class IsoRpcRegistration
         global::RpcGen.RpcServiceRegistry.Register<global::Iso>(
             global::IsoRpc.Service,
             static channel => new global::IsoProxy(channel),
-            static implementation => new global::IsoDispatcher(implementation));
+            static implementation => new global::IsoDispatcher(implementation),
+            static resolution => new global::IsoPromise(resolution));
     }
 }

@@ -18,6 +18,7 @@ internal static class GreeterRpcRegistration
         global::RpcGen.RpcServiceRegistry.Register<global::Acme.IGreeter>(
             global::Acme.GreeterRpc.Service,
             static channel => new global::Acme.GreeterProxy(channel),
-            static implementation => new global::Acme.GreeterDispatcher(implementation));
+            static implementation => new global::Acme.GreeterDispatcher(implementation),
+            static resolution => new global::Acme.GreeterPromise(resolution));
     }
 }

@@ -15,6 +15,7 @@ internal static class WorkerRpcRegistration
         global::RpcGen.RpcServiceRegistry.Register<global::Inheritance.IWorker>(
             global::Inheritance.WorkerRpc.Service,
             static channel => new global::Inheritance.WorkerProxy(channel),
-            static implementation => new global::Inheritance.WorkerDispatcher(implementation));
+            static implementation => new global::Inheritance.WorkerDispatcher(implementation),
+            static resolution => new global::Inheritance.WorkerPromise(resolution));
     }
 }

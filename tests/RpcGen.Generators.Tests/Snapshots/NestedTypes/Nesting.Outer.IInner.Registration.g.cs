@@ -17,6 +17,7 @@ internal static class Outer_InnerRpcRegistration
         global::RpcGen.RpcServiceRegistry.Register<global::Nesting.Outer.IInner>(
             global::Nesting.Outer_InnerRpc.Service,
             static channel => new global::Nesting.Outer_InnerProxy(channel),
-            static implementation => new global::Nesting.Outer_InnerDispatcher(implementation));
+            static implementation => new global::Nesting.Outer_InnerDispatcher(implementation),
+            static resolution => new global::Nesting.Outer_InnerPromise(resolution));
     }
 }

@@ -15,6 +15,7 @@ internal static class CalculatorRpcRegistration
         global::RpcGen.RpcServiceRegistry.Register<global::Pinned.ICalculator>(
             global::Pinned.CalculatorRpc.Service,
             static channel => new global::Pinned.CalculatorProxy(channel),
-            static implementation => new global::Pinned.CalculatorDispatcher(implementation));
+            static implementation => new global::Pinned.CalculatorDispatcher(implementation),
+            static resolution => new global::Pinned.CalculatorPromise(resolution));
     }
 }

@@ -19,6 +19,7 @@ internal static class MembersRpcRegistration
         global::RpcGen.RpcServiceRegistry.Register<global::Members.IMembers>(
             global::Members.MembersRpc.Service,
             static channel => new global::Members.MembersProxy(channel),
-            static implementation => new global::Members.MembersDispatcher(implementation));
+            static implementation => new global::Members.MembersDispatcher(implementation),
+            static resolution => new global::Members.MembersPromise(resolution));
     }
 }

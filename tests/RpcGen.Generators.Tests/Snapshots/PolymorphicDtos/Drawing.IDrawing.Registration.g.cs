@@ -25,6 +25,7 @@ internal static class DrawingRpcRegistration
         global::RpcGen.RpcServiceRegistry.Register<global::Drawing.IDrawing>(
             global::Drawing.DrawingRpc.Service,
             static channel => new global::Drawing.DrawingProxy(channel),
-            static implementation => new global::Drawing.DrawingDispatcher(implementation));
+            static implementation => new global::Drawing.DrawingDispatcher(implementation),
+            static resolution => new global::Drawing.DrawingPromise(resolution));
     }
 }

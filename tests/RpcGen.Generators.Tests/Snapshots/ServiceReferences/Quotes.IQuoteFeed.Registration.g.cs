@@ -21,6 +21,7 @@ internal static class QuoteFeedRpcRegistration
         global::RpcGen.RpcServiceRegistry.Register<global::Quotes.IQuoteFeed>(
             global::Quotes.QuoteFeedRpc.Service,
             static channel => new global::Quotes.QuoteFeedProxy(channel),
-            static implementation => new global::Quotes.QuoteFeedDispatcher(implementation));
+            static implementation => new global::Quotes.QuoteFeedDispatcher(implementation),
+            static resolution => new global::Quotes.QuoteFeedPromise(resolution));
     }
 }

@@ -16,6 +16,7 @@ internal static class QuoteListenerRpcRegistration
         global::RpcGen.RpcServiceRegistry.Register<global::Quotes.IQuoteListener>(
             global::Quotes.QuoteListenerRpc.Service,
             static channel => new global::Quotes.QuoteListenerProxy(channel),
-            static implementation => new global::Quotes.QuoteListenerDispatcher(implementation));
+            static implementation => new global::Quotes.QuoteListenerDispatcher(implementation),
+            static resolution => new global::Quotes.QuoteListenerPromise(resolution));
     }
 }

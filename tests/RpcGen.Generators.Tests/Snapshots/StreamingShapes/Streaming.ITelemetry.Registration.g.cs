@@ -16,6 +16,7 @@ internal static class TelemetryRpcRegistration
         global::RpcGen.RpcServiceRegistry.Register<global::Streaming.ITelemetry>(
             global::Streaming.TelemetryRpc.Service,
             static channel => new global::Streaming.TelemetryProxy(channel),
-            static implementation => new global::Streaming.TelemetryDispatcher(implementation));
+            static implementation => new global::Streaming.TelemetryDispatcher(implementation),
+            static resolution => new global::Streaming.TelemetryPromise(resolution));
     }
 }
