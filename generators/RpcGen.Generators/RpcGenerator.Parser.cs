@@ -97,14 +97,57 @@ public sealed partial class RpcGenerator
                 Methods: methods,
                 Types: types,
                 Rejection: null,
-                Location: null);
+                Location: null,
+                CapnpId: CapnpInterfaceId(_service));
+        }
+
+        private static ulong CapnpInterfaceId(INamedTypeSymbol contract)
+        {
+            var pinned = RpcContractRules.PinnedServiceId(contract);
+            return pinned != 0 ? pinned : RpcContractRules.ServiceId(contract, 0) | (1ul << 63);
+        }
+
+        /// <summary>Numbers the methods per Cap'n Proto interface: pinned ordinals stay, the others take the next free one in declaration order.</summary>
+        private List<MethodSpec> AssignCapnpOrdinals(List<(MethodSpec Method, INamedTypeSymbol Contract, int? Pinned)> methods)
+        {
+            var serviceId = CapnpInterfaceId(_service);
+            var result = new List<MethodSpec>();
+            var used = new Dictionary<ulong, HashSet<int>>();
+            foreach (var (_, contract, pinned) in methods)
+            {
+                var id = RpcContractRules.IsRpcService(contract) ? CapnpInterfaceId(contract) : serviceId;
+                if (pinned is { } ordinal)
+                {
+                    (used.TryGetValue(id, out var set) ? set : used[id] = new HashSet<int>()).Add(ordinal);
+                }
+            }
+
+            foreach (var (method, contract, pinned) in methods)
+            {
+                var id = RpcContractRules.IsRpcService(contract) ? CapnpInterfaceId(contract) : serviceId;
+                var set = used.TryGetValue(id, out var taken) ? taken : used[id] = new HashSet<int>();
+                var ordinal = pinned ?? 0;
+                if (pinned is null)
+                {
+                    while (set.Contains(ordinal))
+                    {
+                        ordinal++;
+                    }
+
+                    set.Add(ordinal);
+                }
+
+                result.Add(method with { CapnpInterfaceId = id, CapnpOrdinal = ordinal });
+            }
+
+            return result;
         }
 
         // ------------------------------------------------------------------ methods
 
         private EquatableArray<MethodSpec> ParseMethods()
         {
-            var methods = new List<MethodSpec>();
+            var methods = new List<(MethodSpec Method, INamedTypeSymbol Contract, int? Pinned)>();
             var taken = new HashSet<string>(ServiceMemberNamesTaken, StringComparer.Ordinal) { RpcContractRules.GeneratedBaseName(_service) + "Rpc" };
             var ids = new Dictionary<uint, string>();
 
@@ -129,11 +172,11 @@ public sealed partial class RpcGenerator
                         ids.Add(method.Id, method.Name);
                     }
 
-                    methods.Add(method);
+                    methods.Add((method, contract, RpcContractRules.PinnedOrdinal((IMethodSymbol)member)));
                 }
             }
 
-            return methods.ToEquatableArray();
+            return AssignCapnpOrdinals(methods).ToEquatableArray();
         }
 
         private MethodSpec? ParseMember(INamedTypeSymbol contract, ISymbol member, HashSet<string> taken)
@@ -404,7 +447,7 @@ public sealed partial class RpcGenerator
                         return Reject(missing);
                     }
 
-                    _types[slot] = Simple(key, shape, UniqueIdentifier(type), isValueType: false);
+                    _types[slot] = Simple(key, shape, UniqueIdentifier(type), isValueType: false) with { CapnpId = CapnpInterfaceId((INamedTypeSymbol)type) };
                     return key;
                 case TypeShape.Builtin:
                     _types[slot] = Simple(key, shape, BuiltinIdentifier(type), type.IsValueType);
@@ -414,6 +457,7 @@ public sealed partial class RpcGenerator
                     _types[slot] = Simple(key, shape, UniqueIdentifier(type), isValueType: true) with
                     {
                         EnumUnderlyingType = underlying.ToDisplayString(KeyFormat),
+                        EnumMembers = SequentialEnumMembers((INamedTypeSymbol)type),
                     };
                     return key;
                 case TypeShape.Nullable:
@@ -483,6 +527,30 @@ public sealed partial class RpcGenerator
                 : $"[RpcService] '{name}' has no generated code, because {referenced._errors[0]}";
             _servicesJudged[service] = verdict;
             return verdict;
+        }
+
+        /// <summary>The member names in value order when the values are exactly 0, 1, 2…; otherwise empty.</summary>
+        private static EquatableArray<string> SequentialEnumMembers(INamedTypeSymbol type)
+        {
+            var fields = type.GetMembers().OfType<IFieldSymbol>().Where(f => f.HasConstantValue).ToList();
+            var byValue = new string[fields.Count];
+            foreach (var field in fields)
+            {
+                if (field.ConstantValue is ulong big && big > long.MaxValue)
+                {
+                    return EquatableArray<string>.Empty;
+                }
+
+                var value = System.Convert.ToInt64(field.ConstantValue, System.Globalization.CultureInfo.InvariantCulture);
+                if (value < 0 || value >= fields.Count || byValue[value] is not null)
+                {
+                    return EquatableArray<string>.Empty;
+                }
+
+                byValue[value] = field.Name;
+            }
+
+            return byValue.ToEquatableArray();
         }
 
         private static TypeSpec Simple(string key, TypeShape shape, string identifier, bool isValueType) =>

@@ -33,10 +33,18 @@ public sealed partial class RpcGenerator : IIncrementalGenerator
                     Parser.Parse((INamedTypeSymbol)attributed.TargetSymbol, attributed.TargetNode, cancellationToken))
             .WithTrackingName(TrackingNames.ServiceSpecs);
 
-        context.RegisterSourceOutput(services, static (output, service) => Emit(output, service));
+        // The Cap'n Proto binding only where the capability transport is referenced; a bool, so
+        // edits elsewhere leave this step cached.
+        var hasCapabilityTransport = context.CompilationProvider
+            .Select(static (compilation, _) => compilation.GetTypeByMetadataName(CapabilityTransportMarker) is not null);
+
+        context.RegisterSourceOutput(services.Combine(hasCapabilityTransport), static (output, pair) => Emit(output, pair.Left, pair.Right));
     }
 
-    private static void Emit(SourceProductionContext output, ServiceSpec service)
+    /// <summary>A type of the capability transport whose presence turns the Cap'n Proto binding on.</summary>
+    public const string CapabilityTransportMarker = "RpcGen.Capnp.ICapnpProxy";
+
+    private static void Emit(SourceProductionContext output, ServiceSpec service, bool capnp)
     {
         if (service.Rejection is { } reason)
         {
@@ -51,6 +59,11 @@ public sealed partial class RpcGenerator : IIncrementalGenerator
         foreach (var (hintName, source) in ServiceEmitter.Emit(service))
         {
             output.AddSource(hintName, source);
+        }
+
+        if (capnp)
+        {
+            output.AddSource(service.HintPrefix + ".Capnp.g.cs", Emitters.Capnp.CapnpEmitter.Emit(service));
         }
     }
 }

@@ -1,5 +1,4 @@
-using RpcGen.Capnp;
-using static RpcGen.Samples.Calculator.CalculatorProtocol;
+using static RpcGen.Samples.Calculator.Expression;
 
 namespace RpcGen.Samples.Calculator;
 
@@ -11,7 +10,7 @@ namespace RpcGen.Samples.Calculator;
 public static class CalculatorChecks
 {
     /// <summary>The checks in the order the C++ client runs them, each with the name it prints.</summary>
-    public static IReadOnlyList<(string Name, Func<Capability, Task<string?>> Run)> All { get; } =
+    public static IReadOnlyList<(string Name, Func<ICalculator, Task<string?>> Run)> All { get; } =
     [
         ("Evaluating a literal", LiteralAsync),
         ("Using add and subtract", AddAndSubtractAsync),
@@ -24,7 +23,7 @@ public static class CalculatorChecks
     /// Runs every check; each yields a failure message or null. A check that throws or outlasts
     /// <paramref name="timeout"/> fails, and the remaining checks still run.
     /// </summary>
-    public static async Task<IReadOnlyList<CheckResult>> RunAsync(Capability calculator, TimeSpan timeout, Action<CheckResult>? onResult = null)
+    public static async Task<IReadOnlyList<CheckResult>> RunAsync(ICalculator calculator, TimeSpan timeout, Action<CheckResult>? onResult = null)
     {
         var results = new List<CheckResult>();
         foreach (var (name, run) in All)
@@ -52,74 +51,48 @@ public static class CalculatorChecks
     }
 
     /// <summary><c>evaluate(123)</c>, read through the pipelined value.</summary>
-    public static async Task<string?> LiteralAsync(Capability calculator)
-    {
-        using var evaluate = EvaluateExpression(calculator, new Expr.Literal(123));
-        using var value = evaluate.PipelinedValue();
-        return Expect(123, await ReadAsync(value));
-    }
+    public static async Task<string?> LiteralAsync(ICalculator calculator) =>
+        Expect(123, await calculator.Evaluate(new Expression.Literal(123)).ReadAsync());
 
     /// <summary><c>123 + 45 - 67</c> with the server's operators, fetched by pipelining.</summary>
-    public static async Task<string?> AddAndSubtractAsync(Capability calculator)
+    public static async Task<string?> AddAndSubtractAsync(ICalculator calculator)
     {
-        using var getAdd = GetOperatorFunction(calculator, Operator.Add);
-        using var add = getAdd.PipelinedFunction();
-        using var getSubtract = GetOperatorFunction(calculator, Operator.Subtract);
-        using var subtract = getSubtract.PipelinedFunction();
-        using var evaluate = EvaluateExpression(calculator, new Expr.Call(subtract, new Expr.Call(add, new Expr.Literal(123), new Expr.Literal(45)), new Expr.Literal(67)));
-        using var value = evaluate.PipelinedValue();
-        return Expect(101, await ReadAsync(value));
+        var add = calculator.GetOperator(Operator.Add);
+        var subtract = calculator.GetOperator(Operator.Subtract);
+        var value = calculator.Evaluate(Call.Of(subtract, Call.Of(add, new Literal(123), new Literal(45)), new Literal(67)));
+        return Expect(101, await value.ReadAsync());
     }
 
     /// <summary><c>(4 * 6) + 3</c>: the second evaluation names the first's unreturned value.</summary>
-    public static async Task<string?> PipelinedEvaluationsAsync(Capability calculator)
-    {
-        using var getAdd = GetOperatorFunction(calculator, Operator.Add);
-        using var add = getAdd.PipelinedFunction();
-        using var getMultiply = GetOperatorFunction(calculator, Operator.Multiply);
-        using var multiply = getMultiply.PipelinedFunction();
-        return Expect(27, await PipelinedSumAsync(calculator, add, multiply));
-    }
+    public static async Task<string?> PipelinedEvaluationsAsync(ICalculator calculator) =>
+        Expect(27, await PipelinedSumAsync(calculator, calculator.GetOperator(Operator.Add), calculator.GetOperator(Operator.Multiply)));
 
     /// <summary><c>f(x, y) = x * (y + 100)</c> and <c>g(x) = f(x, x * 2)</c>, defined on the server and evaluated there.</summary>
-    public static async Task<string?> DefinedFunctionsAsync(Capability calculator)
+    public static async Task<string?> DefinedFunctionsAsync(ICalculator calculator)
     {
-        using var getAdd = GetOperatorFunction(calculator, Operator.Add);
-        using var add = getAdd.PipelinedFunction();
-        using var getMultiply = GetOperatorFunction(calculator, Operator.Multiply);
-        using var multiply = getMultiply.PipelinedFunction();
-        using var defineF = DefineFunction(calculator, 2, new Expr.Call(multiply, new Expr.Parameter(0), new Expr.Call(add, new Expr.Parameter(1), new Expr.Literal(100))));
-        using var f = defineF.PipelinedFunction();
-        using var defineG = DefineFunction(calculator, 1, new Expr.Call(f, new Expr.Parameter(0), new Expr.Call(multiply, new Expr.Parameter(0), new Expr.Literal(2))));
-        using var g = defineG.PipelinedFunction();
-        using var evaluateF = EvaluateExpression(calculator, new Expr.Call(f, new Expr.Literal(12), new Expr.Literal(34)));
-        using var evaluateG = EvaluateExpression(calculator, new Expr.Call(g, new Expr.Literal(21)));
-        using var fValue = evaluateF.PipelinedValue();
-        using var gValue = evaluateG.PipelinedValue();
-        var readF = ReadAsync(fValue);
-        var readG = ReadAsync(gValue);
+        var add = calculator.GetOperator(Operator.Add);
+        var multiply = calculator.GetOperator(Operator.Multiply);
+        var f = calculator.DefFunction(2, Call.Of(multiply, new Parameter(0), Call.Of(add, new Parameter(1), new Literal(100))));
+        var g = calculator.DefFunction(1, Call.Of(f, new Parameter(0), Call.Of(multiply, new Parameter(0), new Literal(2))));
+        var readF = calculator.Evaluate(Call.Of(f, new Literal(12), new Literal(34))).ReadAsync();
+        var readG = calculator.Evaluate(Call.Of(g, new Literal(21))).ReadAsync();
         return Expect(1608, await readF) ?? Expect(2982, await readG);
     }
 
     /// <summary><c>2 ^ (4 + 5)</c>, where <c>^</c> is a <see cref="PowerFunction"/> hosted here and called back by the server.</summary>
-    public static async Task<string?> CallbackAsync(Capability calculator)
+    public static async Task<string?> CallbackAsync(ICalculator calculator)
     {
-        using var getAdd = GetOperatorFunction(calculator, Operator.Add);
-        using var add = getAdd.PipelinedFunction();
-        using var power = Capability.FromServer(new PowerFunction());
-        using var evaluate = EvaluateExpression(calculator, new Expr.Call(power, new Expr.Literal(2), new Expr.Call(add, new Expr.Literal(4), new Expr.Literal(5))));
-        using var value = evaluate.PipelinedValue();
-        return Expect(512, await ReadAsync(value));
+        var add = calculator.GetOperator(Operator.Add);
+        var value = calculator.Evaluate(Call.Of(new PowerFunction(), new Literal(2), Call.Of(add, new Literal(4), new Literal(5))));
+        return Expect(512, await value.ReadAsync());
     }
 
     /// <summary><c>evaluate(4 * 6)</c>, <c>evaluate(previous + 3)</c> and <c>read()</c>, all sent before any result comes back.</summary>
-    public static async Task<double> PipelinedSumAsync(Capability calculator, Capability add, Capability multiply)
+    public static Task<double> PipelinedSumAsync(ICalculator calculator, IFunction add, IFunction multiply)
     {
-        using var product = EvaluateExpression(calculator, new Expr.Call(multiply, new Expr.Literal(4), new Expr.Literal(6)));
-        using var productValue = product.PipelinedValue();
-        using var sum = EvaluateExpression(calculator, new Expr.Call(add, new Expr.Previous(productValue), new Expr.Literal(3)));
-        using var sumValue = sum.PipelinedValue();
-        return await ReadAsync(sumValue);
+        var product = calculator.Evaluate(Call.Of(multiply, new Literal(4), new Literal(6)));
+        var sum = calculator.Evaluate(Call.Of(add, new PreviousResult(product), new Literal(3)));
+        return sum.ReadAsync();
     }
 
     private static string? Expect(double expected, double actual) => actual == expected ? null : $"expected {expected}, got {actual}";

@@ -29,8 +29,7 @@ catch (ArgumentException error)
 
 if (args[0] == "serve")
 {
-    using var bootstrap = Capability.FromServer(new CalculatorServer());
-    await using var server = CapnpServer.Listen(address, bootstrap);
+    await using var server = CapnpServer.Listen<ICalculator>(address, new CalculatorService());
     Console.WriteLine($"Listening on {CalculatorAddress.FromLinkAddress(server.Address)}");
 
     // Serve until killed; Ctrl+C (or SIGTERM) ends it cleanly.
@@ -53,6 +52,6 @@ catch (Exception error) when (error is RpcGen.RpcException or System.Net.Sockets
 }
 
 await using var openConnection = connection;
-using var calculator = connection.Bootstrap();
+var calculator = connection.Bootstrap<ICalculator>();
 var results = await CalculatorChecks.RunAsync(calculator, TimeSpan.FromSeconds(20), result => Console.WriteLine(result));
 return results.All(result => result.Passed) ? 0 : 1;

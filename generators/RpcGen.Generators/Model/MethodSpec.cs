@@ -17,6 +17,8 @@ namespace RpcGen.Generators.Model;
 /// <param name="Kind">How the call travels.</param>
 /// <param name="RequestStream">The parameter that streams request items, or null.</param>
 /// <param name="ResponseStream">The streamed result, or null.</param>
+/// <param name="CapnpInterfaceId">On the capability transport: the id of the interface the method belongs to (the declaring <c>[RpcService]</c>, else the service).</param>
+/// <param name="CapnpOrdinal">On the capability transport: the method's ordinal in that interface, pinned by <c>[RpcMethod]</c> or its place in declaration order.</param>
 internal sealed record MethodSpec(
     string Name,
     string MemberName,
@@ -31,7 +33,9 @@ internal sealed record MethodSpec(
     string? CancellationTokenName,
     CallKind Kind = CallKind.Unary,
     StreamSpec? RequestStream = null,
-    StreamSpec? ResponseStream = null)
+    StreamSpec? ResponseStream = null,
+    ulong CapnpInterfaceId = 0,
+    int CapnpOrdinal = 0)
 {
     /// <summary>Whether the descriptor is an <c>RpcStreamingMethod</c> rather than an <c>RpcMethod</c>.</summary>
     public bool IsStreaming => Kind is CallKind.ServerStreaming or CallKind.ClientStreaming or CallKind.DuplexStreaming;

@@ -9,6 +9,7 @@ namespace RpcGen.Generators.Model;
 /// <param name="Methods">The service's methods (its own, then inherited ones) in declaration order.</param>
 /// <param name="Types">Every type reachable from the signatures, in the order first met.</param>
 /// <param name="Rejection">Why no code can be generated, or null.</param>
+/// <param name="CapnpId">The Cap'n Proto interface id: the pinned id, or the derived one with its top bit set as the schema language requires.</param>
 /// <param name="Location">Where to report <see cref="Rejection"/>; only set together with it, so a valid spec holds no positions and survives edits elsewhere in the file.</param>
 internal sealed record ServiceSpec(
     string Namespace,
@@ -19,7 +20,8 @@ internal sealed record ServiceSpec(
     EquatableArray<MethodSpec> Methods,
     EquatableArray<TypeSpec> Types,
     string? Rejection,
-    LocationInfo? Location)
+    LocationInfo? Location,
+    ulong CapnpId = 0)
 {
     /// <summary>The hint name prefix, e.g. <c>Acme.IGreeter</c> (nested: <c>Acme.Outer.IGreeter</c>).</summary>
     public string HintPrefix => ServiceName;

@@ -2,13 +2,12 @@ using RpcGen.Capnp.Tests.Infrastructure;
 using RpcGen.Capnp.Tests.Layout;
 using RpcGen.Links;
 using RpcGen.Samples.Calculator;
-using static RpcGen.Samples.Calculator.CalculatorProtocol;
 
 namespace RpcGen.Capnp.Tests.Calculator;
 
 /// <summary>
-/// The Calculator protocol of Cap'n Proto's C++ samples, hand-bound in C# (the bindings, server and
-/// client checks of <c>samples/Calculator</c>), against C++ calculator
+/// The Calculator protocol of Cap'n Proto's C++ samples as a C# contract (<c>samples/Calculator</c>:
+/// the generated binding, the server and the client checks), against C++ calculator
 /// peers in both directions, over TCP and Unix sockets. The C++ peers are ours
 /// (<c>interop/calculator</c>), or the repository's own samples when
 /// <see cref="CppPeers.CalculatorSamplesVariable"/> names a directory holding them.
@@ -20,20 +19,52 @@ public sealed class CalculatorTests
     public static TheoryData<string> Transports => ["tcp", "unix"];
 
     [Fact]
-    public async Task Bindings_use_the_layout_the_compiler_gives_calculator_capnp()
+    public async Task The_exported_schema_lays_out_like_calculator_capnp()
     {
-        var compiled = await CapnpTool.CompileAsync(Path.Combine(CapnpTool.InteropDirectory, "calculator", "calculator.capnp"));
-        LayoutAssert.SameAsCompiler(compiled["Expression"], CalculatorProtocol.Expression);
+        var original = await CapnpTool.CompileAsync(Path.Combine(CapnpTool.InteropDirectory, "calculator", "calculator.capnp"));
+        var exported = await CapnpTool.CompileTextAsync(CapnpServiceRegistry.Schema<ICalculator>());
+
+        LayoutAssert.SameAsCompiled(original["Expression"], exported["Expression"]);
+        LayoutAssert.SameAsCompiler(exported["Expression"], CapnpLayout.Compute(new StructShape("Expression",
+        [
+            new UnionShape(string.Empty,
+            [
+                new FieldShape("literal", 0, CapnpFieldType.Float64),
+                new FieldShape("previousResult", 1, CapnpFieldType.InterfaceNamed("Value")),
+                new FieldShape("parameter", 2, CapnpFieldType.UInt32),
+                new GroupShape("call", [new FieldShape("function", 3, CapnpFieldType.InterfaceNamed("Function")), new FieldShape("params", 4, CapnpFieldType.ListOf(CapnpFieldType.StructNamed("Expression")))]),
+            ]),
+        ])));
+        Assert.Equal(0x97983392df35cc36ul, CapnpServiceRegistry.InterfaceId<ICalculator>());
+    }
+
+    [Fact]
+    public async Task The_generated_codec_writes_what_capnp_decodes_and_reads_what_capnp_encodes()
+    {
+        var schema = await CapnpTool.WriteSchemaAsync(CapnpServiceRegistry.Schema<ICalculator>());
+        var expression = new Expression.Call(null!, [new Expression.Literal(2.5), new Expression.Parameter(7), new Expression.Call(null!, [])]);
+        using (var builder = new CapnpMessageBuilder())
+        {
+            CalculatorCapnp.Codec.WriteExpression(builder.Root.InitStruct(CalculatorCapnp.Codec.ExpressionDataWords, CalculatorCapnp.Codec.ExpressionPointerCount), expression);
+            var decoded = await CapnpTool.DecodeAsync(schema, "Expression", CapnpFraming.ToArray(builder));
+            Assert.Equal("(call = (params = [(literal = 2.5), (parameter = 7), (call = (params = []))]))", decoded);
+        }
+
+        var encoded = await CapnpTool.EncodeAsync(schema, "Expression", "(call = (params = [(parameter = 3), (literal = -1)]))");
+        var read = CalculatorCapnp.Codec.ReadExpression(CapnpFraming.Read(encoded, null, out _).GetRoot());
+        var call = Assert.IsType<Expression.Call>(read);
+        Assert.Null(call.Function);
+        Assert.Equal([new Expression.Parameter(3), new Expression.Literal(-1)], call.Params);
     }
 
     [Fact]
     public async Task Our_client_and_our_server_in_process()
     {
         var (clientLink, serverLink) = RpcLinks.CreateMemoryPair();
-        using var bootstrap = Capability.FromServer(new CalculatorServer());
+        using var bootstrap = CapnpServiceRegistry.ToCapability<ICalculator>(new CalculatorService());
         await using var server = CapnpConnection.Start(serverLink, new CapnpConnectionOptions { Bootstrap = bootstrap });
         await using var client = CapnpConnection.Start(clientLink);
-        using var calculator = client.Bootstrap();
+        using var calculator = (ICapnpProxy)client.Bootstrap<ICalculator>();
 
         await AssertAllChecksPassAsync(calculator);
     }
@@ -47,7 +78,7 @@ public sealed class CalculatorTests
         try
         {
             await using var connection = await CapnpConnection.ConnectAsync(address);
-            using var calculator = connection.Bootstrap();
+            using var calculator = (ICapnpProxy)connection.Bootstrap<ICalculator>();
             await AssertAllChecksPassAsync(calculator);
         }
         finally
@@ -80,11 +111,9 @@ public sealed class CalculatorTests
                     Interlocked.CompareExchange(ref outboundCallsBeforeFirstReply, Volatile.Read(ref outboundCalls), -1);
                 }
             };
-            using var calculator = connection.Bootstrap();
-            using var getAdd = GetOperatorFunction(calculator, Operator.Add);
-            using var add = getAdd.PipelinedFunction();
-            using var getMultiply = GetOperatorFunction(calculator, Operator.Multiply);
-            using var multiply = getMultiply.PipelinedFunction();
+            var calculator = connection.Bootstrap<ICalculator>();
+            var add = calculator.GetOperator(Operator.Add);
+            var multiply = calculator.GetOperator(Operator.Multiply);
 
             var sum = CalculatorChecks.PipelinedSumAsync(calculator, add, multiply);
             gate.Open();
@@ -102,9 +131,8 @@ public sealed class CalculatorTests
     [MemberData(nameof(Transports))]
     public async Task Cpp_calculator_client_against_our_server(string transport)
     {
-        using var bootstrap = Capability.FromServer(new CalculatorServer());
         var socketPath = transport == "unix" ? Path.Combine(Path.GetTempPath(), $"rpcgen-calc-{Guid.NewGuid():N}.sock") : null;
-        await using var server = CapnpServer.Listen(socketPath is null ? "tcp://127.0.0.1:0" : "unix:" + socketPath, bootstrap);
+        await using var server = CapnpServer.Listen<ICalculator>(socketPath is null ? "tcp://127.0.0.1:0" : "unix:" + socketPath, new CalculatorService());
         try
         {
             var address = socketPath is null ? server.Address["tcp://".Length..] : "unix:" + socketPath;
@@ -121,9 +149,9 @@ public sealed class CalculatorTests
         }
     }
 
-    private static async Task AssertAllChecksPassAsync(Capability calculator)
+    private static async Task AssertAllChecksPassAsync(ICapnpProxy calculator)
     {
-        var results = await CalculatorChecks.RunAsync(calculator, Timeout);
+        var results = await CalculatorChecks.RunAsync((ICalculator)calculator, Timeout);
 
         Assert.Equal(CalculatorChecks.All.Count, results.Count);
         Assert.True(results.All(result => result.Passed), string.Join('\n', results));

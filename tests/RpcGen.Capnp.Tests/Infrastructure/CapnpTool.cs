@@ -59,4 +59,20 @@ internal static class CapnpTool
         var result = await ExternalTool.RunCheckedAsync(Executable, ["compile", "-ocapnp", "-I/usr/include", schemaPath], workingDirectory: Path.GetDirectoryName(schemaPath));
         return CompiledSchema.Parse(result.StdoutText);
     }
+
+    /// <summary>Writes schema text to a file of its own (named by its content) and returns the path.</summary>
+    public static async Task<string> WriteSchemaAsync(string schemaText)
+    {
+        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(schemaText)))[..16];
+        var directory = Path.Combine(Path.GetTempPath(), "rpcgen-capnp-schemas");
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, $"s{hash.ToLowerInvariant()}.capnp");
+        var temporary = path + "." + Guid.NewGuid().ToString("N");
+        await File.WriteAllTextAsync(temporary, schemaText);
+        File.Move(temporary, path, overwrite: true);
+        return path;
+    }
+
+    /// <summary><see cref="CompileAsync"/> of schema text.</summary>
+    public static async Task<CompiledSchema> CompileTextAsync(string schemaText) => await CompileAsync(await WriteSchemaAsync(schemaText));
 }

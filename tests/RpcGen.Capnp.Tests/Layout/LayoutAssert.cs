@@ -41,4 +41,22 @@ internal static class LayoutAssert
             Assert.True(tag == layout.Groups[path], $"{compiled.Name} group '{path}': union tag {tag} but computed {layout.Groups[path]}");
         }
     }
+
+    /// <summary>Two compiler outputs agree on sizes, offsets, pointer indices and union tags.</summary>
+    public static void SameAsCompiled(CompiledStruct expected, CompiledStruct actual)
+    {
+        Assert.Equal(expected.DataBytes, actual.DataBytes);
+        Assert.Equal(expected.Pointers, actual.Pointers);
+        Assert.Equal(expected.Fields.Keys.Order(), actual.Fields.Keys.Order());
+        foreach (var (path, field) in expected.Fields)
+        {
+            var other = actual.Fields[path];
+            Assert.True(
+                (field.Ordinal, field.BitStart, field.BitEnd, field.PointerIndex, field.UnionTag) == (other.Ordinal, other.BitStart, other.BitEnd, other.PointerIndex, other.UnionTag),
+                $"{expected.Name}.{path}: {field} but {other}");
+        }
+
+        Assert.Equal(expected.UnionTagBits, actual.UnionTagBits);
+        Assert.Equal(expected.GroupUnionTags, actual.GroupUnionTags);
+    }
 }

@@ -48,6 +48,15 @@ public sealed class CapnpServer : IAsyncDisposable
         return new CapnpServer(listener, bootstrap.Dup(), options);
     }
 
+    /// <summary>Starts listening, serving <paramref name="service"/> as every connection's bootstrap capability.</summary>
+    public static CapnpServer Listen<TService>(string address, TService service, CapnpConnectionOptions? options = null)
+        where TService : class
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        using var bootstrap = CapnpServiceRegistry.ToCapability(service);
+        return Listen(address, bootstrap, options);
+    }
+
     /// <summary>Stops listening and closes every connection.</summary>
     public async ValueTask DisposeAsync()
     {

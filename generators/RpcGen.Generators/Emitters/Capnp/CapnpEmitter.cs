@@ -1,0 +1,590 @@
+using System.Collections.Generic;
+using System.Linq;
+using RpcGen.Capnp;
+using RpcGen.Generators.Model;
+using RpcGen.Generators.Shared;
+
+namespace RpcGen.Generators.Emitters.Capnp;
+
+/// <summary>
+/// Emits <c>{Base}Capnp</c>, the service on the capability transport (Cap'n Proto): the interface id,
+/// the schema text, a proxy over a <c>Capability</c> whose service-returning methods pipeline, a server
+/// that dispatches calls to an implementation, struct codecs for every DTO with offsets computed like
+/// the schema compiler's, and a module initializer that registers them. Emitted only when the
+/// compilation references the capability transport.
+/// </summary>
+internal static class CapnpEmitter
+{
+    private const string Capnp = "global::RpcGen.Capnp";
+    private const string Registry = Capnp + ".CapnpServiceRegistry";
+    private const string Tasks = "global::System.Threading.Tasks";
+
+    // internal static class CalculatorCapnp
+    // {
+    //     public const ulong InterfaceId = 0x97983392DF35CC36UL;
+    //     public const string Schema = "...";
+    //
+    //     internal sealed class Proxy : global::Acme.ICalculator, global::RpcGen.Capnp.ICapnpProxy { ... }
+    //     internal sealed class Server : global::RpcGen.Capnp.ICapabilityServer, global::System.IDisposable { ... }
+    //     internal static class Codec { WriteExpression / ReadExpression ... }
+    //     internal static class Registration { [ModuleInitializer] Register() }
+    // }
+    public static string Emit(ServiceSpec service)
+    {
+        var context = new EmitContext(service);
+        var model = new CapnpModel(context);
+        var writer = new SourceWriter();
+        context.WriteHeader(writer, "CA2255");
+        var className = service.BaseName + "Capnp";
+        writer.WriteLine($"/// <summary><c>{service.ServiceName}</c> on the capability transport: Cap'n Proto interface <c>{model.InterfaceName}</c>.</summary>");
+        writer.WriteLine(EmitContext.GeneratedCodeAttribute);
+        writer.Open($"internal static class {className}");
+        writer.WriteLine("/// <summary>The Cap'n Proto interface id.</summary>");
+        writer.WriteLine($"public const ulong InterfaceId = {EmitContext.Hex(service.CapnpId)};");
+        if (model.Rejection is { } rejection)
+        {
+            writer.WriteLine();
+            writer.WriteLine("/// <summary>Why the service has no Cap'n Proto binding.</summary>");
+            writer.WriteLine($"public const string Unsupported = {EmitContext.Literal(rejection)};");
+            writer.WriteLine();
+            EmitRegistration(writer, service, null);
+            writer.Close();
+            return writer.ToString();
+        }
+
+        writer.WriteLine();
+        writer.WriteLine("/// <summary>The contract as a <c>.capnp</c> schema, for other languages' Cap'n Proto tools.</summary>");
+        writer.WriteLine($"public const string Schema = {EmitContext.Literal(model.Schema)};");
+        writer.WriteLine();
+        EmitProxy(writer, context, model);
+        writer.WriteLine();
+        EmitServer(writer, context, model);
+        writer.WriteLine();
+        EmitCodec(writer, model);
+        writer.WriteLine();
+        EmitRegistration(writer, service, model);
+        writer.Close();
+        return writer.ToString();
+    }
+
+    private static void EmitRegistration(SourceWriter writer, ServiceSpec service, CapnpModel? model)
+    {
+        writer.WriteLine("/// <summary>Registers the binding when the assembly loads.</summary>");
+        writer.Open("internal static class Registration");
+        writer.WriteLine("/// <summary>Registers the proxy and server factories, or why there are none.</summary>");
+        writer.WriteLine("[global::System.Runtime.CompilerServices.ModuleInitializer]");
+        writer.Open("internal static void Register()");
+        if (model is null)
+        {
+            writer.WriteLine($"{Registry}.RegisterUnsupported<{service.InterfaceType}>(InterfaceId, Unsupported);");
+        }
+        else
+        {
+            writer.WriteLine($"{Registry}.Register<{service.InterfaceType}>(InterfaceId, Schema, static capability => new Proxy(capability), static implementation => new Server(implementation));");
+        }
+
+        writer.Close();
+        writer.Close();
+    }
+
+    // ------------------------------------------------------------------ proxy
+
+    private static void EmitProxy(SourceWriter writer, EmitContext context, CapnpModel model)
+    {
+        var service = context.Service;
+        writer.WriteLine("/// <summary>Calls the service through a capability; methods that return a service return a pipelined promise at once.</summary>");
+        writer.Open($"internal sealed class Proxy : {service.InterfaceType}, {Capnp}.ICapnpProxy, global::System.IAsyncDisposable");
+        writer.WriteLine($"private readonly {Capnp}.Capability _capability;");
+        writer.WriteLine();
+        writer.WriteLine("/// <summary>Wraps <paramref name=\"capability\"/>, which the proxy takes over.</summary>");
+        writer.Open($"public Proxy({Capnp}.Capability capability)");
+        writer.WriteLine("_capability = capability ?? throw new global::System.ArgumentNullException(nameof(capability));");
+        writer.Close();
+        writer.WriteLine();
+        writer.WriteLine("/// <inheritdoc />");
+        writer.WriteLine($"public {Capnp}.Capability Capability => _capability;");
+        writer.WriteLine();
+        writer.WriteLine("/// <summary>Releases the capability.</summary>");
+        writer.WriteLine("public void Dispose() => _capability.Dispose();");
+        writer.WriteLine();
+        writer.Open($"{Tasks}.ValueTask global::System.IAsyncDisposable.DisposeAsync()");
+        writer.WriteLine("_capability.Dispose();");
+        writer.WriteLine("return default;");
+        writer.Close();
+        foreach (var method in model.Methods)
+        {
+            writer.WriteLine();
+            EmitProxyMethod(writer, model, method);
+        }
+
+        writer.Close();
+    }
+
+    private static void EmitProxyMethod(SourceWriter writer, CapnpModel model, CapnpMethod capnp)
+    {
+        var method = capnp.Method;
+        var parameters = string.Join(", ", ProxyEmitter.DeclaredParameters(method));
+        var token = method.CancellationTokenName ?? "default";
+        var isAsync = method.ReturnShape is ReturnShape.Task or ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT
+            || (method.ReturnShape == ReturnShape.ValueTask && !method.IsOneWay);
+        writer.Open($"{(isAsync ? "async " : string.Empty)}{method.ReturnType} {method.DeclaringInterface}.{method.Name}({parameters})");
+        writer.WriteLine($"{Capnp}.CallPromise promise;");
+        writer.Open($"using (var request = this._capability.NewRequest({EmitContext.Hex(method.CapnpInterfaceId)}, {method.CapnpOrdinal}))");
+        writer.WriteLine($"var parameters = request.InitParams({capnp.ParamsLayout.DataWords}, {capnp.ParamsLayout.PointerCount});");
+        for (var i = 0; i < method.Parameters.Count; i++)
+        {
+            var parameter = method.Parameters[i];
+            var field = capnp.ParamsLayout.Fields[capnp.Parameters[i].Name];
+            WriteField(writer, model.TypeOf(parameter.TypeKey), "parameters", field, parameter.Name, parameter.Type);
+        }
+
+        writer.WriteLine($"promise = request.Send({token});");
+        writer.Close();
+        switch (method.ReturnShape)
+        {
+            case ReturnShape.Void:
+            case ReturnShape.ValueTask when method.IsOneWay:
+                // Cap'n Proto has no one-way call: the answer is awaited in the background and dropped.
+                writer.WriteLine($"{Registry}.Forget(promise);");
+                if (method.ReturnShape == ReturnShape.ValueTask)
+                {
+                    writer.WriteLine("return default;");
+                }
+
+                break;
+            case ReturnShape.Promise:
+                var slot = capnp.ResultsLayout.Fields[CapnpModel.ResultField].Offset;
+                writer.WriteLine("using (promise)");
+                writer.Open();
+                writer.WriteLine($"return {Registry}.ToService<{method.ResultKey}>(promise.GetPipelinedCapability({slot}));");
+                writer.Close();
+                break;
+            default:
+                writer.WriteLine("using (promise)");
+                writer.Open();
+                writer.WriteLine("using var response = await promise.Response.ConfigureAwait(false);");
+                if (method.ResultKey is { } resultKey)
+                {
+                    var field = capnp.ResultsLayout.Fields[CapnpModel.ResultField];
+                    writer.WriteLine($"return {ReadField(model.TypeOf(resultKey), "response.Results", field, method.ResultType!)};");
+                }
+
+                writer.Close();
+                break;
+        }
+
+        writer.Close();
+    }
+
+    // ------------------------------------------------------------------ server
+
+    private static void EmitServer(SourceWriter writer, EmitContext context, CapnpModel model)
+    {
+        var service = context.Service;
+        writer.WriteLine("/// <summary>Serves calls on a capability by calling the implementation; disposes it with the last reference when it is disposable.</summary>");
+        writer.Open($"internal sealed class Server : {Capnp}.ICapabilityServer, global::System.IDisposable");
+        writer.WriteLine($"private readonly {service.InterfaceType} _implementation;");
+        writer.WriteLine();
+        writer.WriteLine("/// <summary>Serves <paramref name=\"implementation\"/>.</summary>");
+        writer.Open($"public Server({service.InterfaceType} implementation)");
+        writer.WriteLine("_implementation = implementation ?? throw new global::System.ArgumentNullException(nameof(implementation));");
+        writer.Close();
+        writer.WriteLine();
+        writer.WriteLine("/// <summary>Disposes the implementation when it is disposable: the last reference to it is gone.</summary>");
+        writer.WriteLine("public void Dispose() => (this._implementation as global::System.IDisposable)?.Dispose();");
+        writer.WriteLine();
+        writer.WriteLine("/// <inheritdoc />");
+        writer.Open($"public {Tasks}.Task DispatchAsync({Capnp}.CallContext context)");
+        writer.Open("switch (context.InterfaceId)");
+        foreach (var group in model.Methods.GroupBy(m => m.Method.CapnpInterfaceId))
+        {
+            writer.WriteLine($"case {EmitContext.Hex(group.Key)}:");
+            writer.Open("switch (context.MethodId)");
+            foreach (var method in group)
+            {
+                writer.WriteLine($"case {method.Method.CapnpOrdinal}:");
+                writer.WriteLine($"    return this.{method.Method.MemberName}(context);");
+            }
+
+            writer.Close();
+            writer.WriteLine("break;");
+        }
+
+        writer.Close();
+        writer.WriteLine();
+        writer.WriteLine($"throw new {EmitContext.Runtime}.RpcException({EmitContext.Runtime}.RpcStatusCode.Unimplemented, $\"{model.InterfaceName} has no method {{context.MethodId}} of interface 0x{{context.InterfaceId:x16}}.\");");
+        writer.Close();
+        foreach (var method in model.Methods)
+        {
+            writer.WriteLine();
+            EmitServerMethod(writer, context, model, method);
+        }
+
+        writer.Close();
+    }
+
+    private static void EmitServerMethod(SourceWriter writer, EmitContext context, CapnpModel model, CapnpMethod capnp)
+    {
+        var method = capnp.Method;
+        var awaits = method.ReturnShape is not (ReturnShape.Void or ReturnShape.Promise);
+        writer.Open($"private {(awaits ? "async " : string.Empty)}{Tasks}.Task {method.MemberName}({Capnp}.CallContext context)");
+
+        // The parameters are read into C# values before anything can await: the message is the connection's.
+        writer.WriteLine("var parameters = context.Params.GetStruct();");
+        var locals = EmitContext.LocalNames(method.Parameters.Select(p => p.Name), "context", "parameters", "results", "result");
+        var arguments = new List<string>();
+        for (var i = 0; i < method.Parameters.Count; i++)
+        {
+            var parameter = method.Parameters[i];
+            var field = capnp.ParamsLayout.Fields[capnp.Parameters[i].Name];
+            writer.WriteLine($"var {locals[i]} = {ReadField(model.TypeOf(parameter.TypeKey), "parameters", field, parameter.Type)};");
+            arguments.Add(locals[i]);
+        }
+
+        if (method.CancellationTokenName is not null)
+        {
+            arguments.Add("context.CancellationToken");
+        }
+
+        var target = method.DeclaringInterface == context.Service.InterfaceType
+            ? "this._implementation"
+            : $"(({method.DeclaringInterface})this._implementation)";
+        var call = $"{target}.{method.Name}({string.Join(", ", arguments)})";
+        var results = $"context.InitResults({capnp.ResultsLayout.DataWords}, {capnp.ResultsLayout.PointerCount})";
+        switch (method.ReturnShape)
+        {
+            case ReturnShape.Void:
+                writer.WriteLine($"{call};");
+                writer.WriteLine($"{results};");
+                writer.WriteLine($"return {Tasks}.Task.CompletedTask;");
+                break;
+            case ReturnShape.Promise:
+                writer.WriteLine($"var result = {call};");
+                writer.WriteLine($"var results = {results};");
+                WriteField(writer, model.TypeOf(method.ResultKey!), "results", capnp.ResultsLayout.Fields[CapnpModel.ResultField], "result", method.ResultType!);
+                writer.WriteLine($"return {Tasks}.Task.CompletedTask;");
+                break;
+            case ReturnShape.Task or ReturnShape.ValueTask:
+                writer.WriteLine($"await {call}.ConfigureAwait(false);");
+                writer.WriteLine($"{results};");
+                break;
+            default:
+                writer.WriteLine($"var result = await {call}.ConfigureAwait(false);");
+                writer.WriteLine($"var results = {results};");
+                WriteField(writer, model.TypeOf(method.ResultKey!), "results", capnp.ResultsLayout.Fields[CapnpModel.ResultField], "result", method.ResultType!);
+                break;
+        }
+
+        writer.Close();
+    }
+
+    // ------------------------------------------------------------------ codecs
+
+    private static void EmitCodec(SourceWriter writer, CapnpModel model)
+    {
+        writer.WriteLine("/// <summary>Writes and reads the structs and lists of the contract.</summary>");
+        writer.Open("internal static class Codec");
+        var first = true;
+        foreach (var type in model.Structs)
+        {
+            if (!first)
+            {
+                writer.WriteLine();
+            }
+
+            first = false;
+            EmitStructCodec(writer, model, type);
+        }
+
+        foreach (var list in model.Lists)
+        {
+            writer.WriteLine();
+            EmitListCodec(writer, list);
+        }
+
+        writer.Close();
+    }
+
+    private static void EmitStructCodec(SourceWriter writer, CapnpModel model, CapnpStruct type)
+    {
+        var spec = type.Type.Spec;
+        var layout = type.Layout;
+        var id = spec.Identifier;
+        writer.WriteLine($"/// <summary>The data section size of <c>{type.Name}</c>, in words.</summary>");
+        writer.WriteLine($"public const ushort {id}DataWords = {layout.DataWords};");
+        writer.WriteLine();
+        writer.WriteLine($"/// <summary>The pointer section size of <c>{type.Name}</c>.</summary>");
+        writer.WriteLine($"public const ushort {id}PointerCount = {layout.PointerCount};");
+        writer.WriteLine();
+        writer.WriteLine($"/// <summary>Writes <c>{type.Name}</c>.</summary>");
+        writer.Open($"public static void Write{id}({Capnp}.StructBuilder builder, {spec.Key} value)");
+        if (spec.Shape == TypeShape.Dto)
+        {
+            foreach (var member in spec.Dto!.Members)
+            {
+                WriteField(writer, model.TypeOf(member.TypeKey), "builder", layout.Fields[CapnpModel.FieldName(member.Name)], "value." + member.Name, member.Type);
+            }
+        }
+        else
+        {
+            var tag = layout.Unions[string.Empty].DiscriminantOffset;
+            writer.Open("switch (value)");
+            foreach (var (known, index) in spec.KnownTypes.OrderBy(k => k.Tag).Select((k, i) => (k, i)))
+            {
+                var memberName = type.Shape.Members.OfType<UnionShape>().Single().Members[index].Name;
+                var dto = ContextType(model, known.TypeKey);
+                var discriminant = layout.Groups.TryGetValue(memberName, out var group) ? group : layout.Fields[memberName].DiscriminantValue;
+                writer.WriteLine($"case {known.TypeKey} member{index}:");
+                writer.Open();
+                writer.WriteLine($"builder.WriteUInt16({tag}, {discriminant});");
+                var members = dto.Dto?.Members ?? EquatableArray<MemberSpec>.Empty;
+                foreach (var member in members)
+                {
+                    var path = members.Count == 1 ? memberName : memberName + "." + CapnpModel.FieldName(member.Name);
+                    WriteField(writer, model.TypeOf(member.TypeKey), "builder", layout.Fields[path], $"member{index}.{member.Name}", member.Type);
+                }
+
+                writer.WriteLine("break;");
+                writer.Close();
+            }
+
+            writer.WriteLine("default:");
+            writer.WriteLine($"    throw new {EmitContext.Runtime}.RpcException({EmitContext.Runtime}.RpcStatusCode.InvalidPayload, $\"'{{value.GetType()}}' is not a known subtype of '{spec.Key}'.\");");
+            writer.Close();
+        }
+
+        writer.Close();
+        writer.WriteLine();
+        writer.WriteLine($"/// <summary>Reads <c>{type.Name}</c>; fields a shorter (older) struct lacks read as their defaults.</summary>");
+        writer.Open($"public static {spec.Key} Read{id}({Capnp}.StructReader reader)");
+        if (spec.Shape == TypeShape.Dto)
+        {
+            EmitConstruction(writer, model, spec.Key, spec.Dto!, member => layout.Fields[CapnpModel.FieldName(member.Name)]);
+        }
+        else
+        {
+            var tag = layout.Unions[string.Empty].DiscriminantOffset;
+            writer.Open($"switch (reader.ReadUInt16({tag}))");
+            foreach (var (known, index) in spec.KnownTypes.OrderBy(k => k.Tag).Select((k, i) => (k, i)))
+            {
+                var memberName = type.Shape.Members.OfType<UnionShape>().Single().Members[index].Name;
+                var dto = ContextType(model, known.TypeKey);
+                var discriminant = layout.Groups.TryGetValue(memberName, out var group) ? group : layout.Fields[memberName].DiscriminantValue;
+                var members = dto.Dto?.Members ?? EquatableArray<MemberSpec>.Empty;
+                writer.WriteLine($"case {discriminant}:");
+                writer.Open();
+                EmitConstruction(writer, model, known.TypeKey, dto.Dto ?? new DtoSpec(EquatableArray<MemberSpec>.Empty, EquatableArray<string>.Empty), member =>
+                    layout.Fields[members.Count == 1 ? memberName : memberName + "." + CapnpModel.FieldName(member.Name)]);
+                writer.Close();
+            }
+
+            writer.WriteLine("default:");
+            writer.WriteLine($"    throw new {EmitContext.Runtime}.RpcException({EmitContext.Runtime}.RpcStatusCode.InvalidPayload, \"{type.Name} holds an unknown union member.\");");
+            writer.Close();
+        }
+
+        writer.Close();
+    }
+
+    private static TypeSpec ContextType(CapnpModel model, string key) => model.SpecOf(key);
+
+    private static void EmitConstruction(SourceWriter writer, CapnpModel model, string typeKey, DtoSpec dto, System.Func<MemberSpec, FieldLayout> fieldOf)
+    {
+        var locals = EmitContext.LocalNames(dto.Members.Select(m => m.Name), "reader", "result");
+        var localOf = new Dictionary<string, string>(System.StringComparer.Ordinal);
+        for (var i = 0; i < dto.Members.Count; i++)
+        {
+            var member = dto.Members[i];
+            localOf[member.Name] = locals[i];
+            writer.WriteLine($"var {locals[i]} = {ReadField(model.TypeOf(member.TypeKey), "reader", fieldOf(member), member.Type)};");
+        }
+
+        var memberByName = dto.Members.ToDictionary(m => m.Name, System.StringComparer.Ordinal);
+        var arguments = string.Join(", ", dto.ConstructorArguments.Select(name => localOf[name] + (memberByName[name].Type.Contains("?") ? "!" : string.Empty)));
+        var initialized = dto.Members.Where(m => m.Assignment == MemberAssignment.Initializer).ToList();
+        var setters = dto.Members.Where(m => m.Assignment == MemberAssignment.Setter).ToList();
+        var construction = $"new {typeKey}({arguments})";
+        var target = setters.Count == 0 ? "return " : "var result = ";
+        if (initialized.Count == 0)
+        {
+            writer.WriteLine($"{target}{construction};");
+        }
+        else
+        {
+            writer.WriteLine($"{target}{construction}");
+            writer.Open();
+            foreach (var member in initialized)
+            {
+                writer.WriteLine($"{member.Name} = {localOf[member.Name]},");
+            }
+
+            writer.Close(";");
+        }
+
+        if (setters.Count > 0)
+        {
+            foreach (var member in setters)
+            {
+                writer.WriteLine($"result.{member.Name} = {localOf[member.Name]};");
+            }
+
+            writer.WriteLine("return result;");
+        }
+    }
+
+    private static void EmitListCodec(SourceWriter writer, CapnpType list)
+    {
+        var spec = list.Spec;
+        var element = list.Element!;
+        var elementKey = element.Key;
+        var id = spec.Identifier;
+        writer.WriteLine($"/// <summary>Writes a <c>{list.Field}</c>; null writes a null pointer.</summary>");
+        writer.Open($"public static void Write{id}({Capnp}.PointerBuilder pointer, {spec.Key}? value)");
+        writer.Open("if (value is null)");
+        writer.WriteLine("return;");
+        writer.Close();
+        writer.WriteLine();
+        var items = "value";
+        if (spec.Shape == TypeShape.List && !spec.IsConcreteCollection)
+        {
+            writer.WriteLine($"var items = value as global::System.Collections.Generic.IReadOnlyList<{elementKey}> ?? global::System.Linq.Enumerable.ToList(value);");
+            items = "items";
+        }
+
+        var count = spec.Shape == TypeShape.Array ? $"{items}.Length" : $"{items}.Count";
+        if (element.Kind == CapnpKind.Struct)
+        {
+            var layout = ElementLayoutExpression(element);
+            writer.WriteLine($"var list = pointer.InitStructList({count}, {layout});");
+        }
+        else
+        {
+            writer.WriteLine($"var list = pointer.InitList({Capnp}.ElementSize.{element.ElementSize}, {count});");
+        }
+
+        writer.Open($"for (var i = 0; i < {count}; i++)");
+        var item = $"{items}[i]";
+        switch (element.Kind)
+        {
+            case CapnpKind.Primitive:
+                writer.WriteLine($"list.Set{element.Primitive}(i, {item});");
+                break;
+            case CapnpKind.Enum:
+                writer.WriteLine($"list.SetUInt16(i, (ushort){item});");
+                break;
+            case CapnpKind.Text:
+                writer.WriteLine($"list.SetText(i, {item});");
+                break;
+            case CapnpKind.Data:
+                writer.WriteLine($"list.GetPointer(i).SetData({item});");
+                break;
+            case CapnpKind.Struct:
+                writer.WriteLine(element.Spec.IsValueType ? $"Write{element.Spec.Identifier}(list.GetStruct(i), {item});" : $"if ({item} is {{ }} element) Write{element.Spec.Identifier}(list.GetStruct(i), element);");
+                break;
+            case CapnpKind.Interface:
+                writer.WriteLine($"{Registry}.WriteService<{elementKey}>(list.GetPointer(i), {item});");
+                break;
+            case CapnpKind.List:
+                writer.WriteLine($"Write{element.Spec.Identifier}(list.GetPointer(i), {item});");
+                break;
+        }
+
+        writer.Close();
+        writer.Close();
+        writer.WriteLine();
+        writer.WriteLine($"/// <summary>Reads a <c>{list.Field}</c>; a null pointer reads as null.</summary>");
+        writer.Open($"public static {spec.Key}? Read{id}({Capnp}.PointerReader pointer)");
+        writer.Open("if (pointer.IsNull)");
+        writer.WriteLine("return null;");
+        writer.Close();
+        writer.WriteLine();
+        writer.WriteLine($"var list = pointer.GetList({Capnp}.ElementSize.{element.ElementSize});");
+        var arrayElement = elementKey.EndsWith("[]", System.StringComparison.Ordinal)
+            ? $"new {elementKey.Substring(0, elementKey.Length - 2)}[list.Count][]"
+            : $"new {elementKey}[list.Count]";
+        writer.WriteLine(spec.Shape == TypeShape.Array
+            ? $"var result = {arrayElement};"
+            : $"var result = new global::System.Collections.Generic.List<{elementKey}>(list.Count);");
+        writer.Open("for (var i = 0; i < list.Count; i++)");
+        var read = element.Kind switch
+        {
+            CapnpKind.Primitive => $"list.Get{element.Primitive}(i)",
+            CapnpKind.Enum => $"({elementKey})list.GetUInt16(i)",
+            CapnpKind.Text => "list.GetText(i) ?? string.Empty",
+            CapnpKind.Data => "list.GetData(i).ToArray()",
+            CapnpKind.Struct => $"Read{element.Spec.Identifier}(list.GetStruct(i))",
+            CapnpKind.Interface => $"{Registry}.ReadService<{elementKey}>(list.GetPointer(i))!",
+            _ => $"Read{element.Spec.Identifier}(list.GetPointer(i))!",
+        };
+        writer.WriteLine(spec.Shape == TypeShape.Array ? $"result[i] = {read};" : $"result.Add({read});");
+        writer.Close();
+        writer.WriteLine();
+        writer.WriteLine("return result;");
+        writer.Close();
+    }
+
+    private static string ElementLayoutExpression(CapnpType element) =>
+        $"{element.Spec.Identifier}DataWords, {element.Spec.Identifier}PointerCount";
+
+    // ------------------------------------------------------------------ fields
+
+    /// <summary>Writes <paramref name="value"/> into the field of a struct being built.</summary>
+    private static void WriteField(SourceWriter writer, CapnpType type, string builder, FieldLayout field, string value, string declaredType)
+    {
+        var offset = field.Offset;
+        switch (type.Kind)
+        {
+            case CapnpKind.Primitive:
+                writer.WriteLine($"{builder}.Write{type.Primitive}({offset}, {value});");
+                break;
+            case CapnpKind.Enum:
+                writer.WriteLine($"{builder}.WriteUInt16({offset}, (ushort){value});");
+                break;
+            case CapnpKind.Text:
+                writer.WriteLine($"{builder}.WriteText({offset}, {value});");
+                break;
+            case CapnpKind.Data:
+                writer.WriteLine($"if ({value} is {{ }} data{offset}) {builder}.WriteData({offset}, data{offset});");
+                break;
+            case CapnpKind.List:
+                writer.WriteLine($"Codec.Write{type.Spec.Identifier}({builder}.GetPointer({offset}), {value});");
+                break;
+            case CapnpKind.Interface:
+                writer.WriteLine($"{Registry}.WriteService<{type.Key}>({builder}.GetPointer({offset}), {value});");
+                break;
+            case CapnpKind.Struct:
+                var init = $"{builder}.InitStruct({offset}, Codec.{type.Spec.Identifier}DataWords, Codec.{type.Spec.Identifier}PointerCount)";
+                writer.WriteLine(type.Spec.IsValueType && !declaredType.EndsWith("?", System.StringComparison.Ordinal)
+                    ? $"Codec.Write{type.Spec.Identifier}({init}, {value});"
+                    : $"if ({value} is {{ }} struct{offset}) Codec.Write{type.Spec.Identifier}({init}, struct{offset});");
+                break;
+        }
+    }
+
+    /// <summary>The expression that reads the field of a struct.</summary>
+    private static string ReadField(CapnpType type, string reader, FieldLayout field, string declaredType)
+    {
+        var offset = field.Offset;
+        var nullable = declaredType.EndsWith("?", System.StringComparison.Ordinal);
+        return type.Kind switch
+        {
+            CapnpKind.Primitive => $"{reader}.Read{type.Primitive}({offset})",
+            CapnpKind.Enum => $"({type.Key}){reader}.ReadUInt16({offset})",
+            CapnpKind.Text => nullable ? $"{reader}.ReadText({offset}, null)" : $"{reader}.ReadText({offset}) ?? string.Empty",
+            CapnpKind.Data => nullable ? $"({reader}.HasPointer({offset}) ? {reader}.ReadData({offset}).ToArray() : null)" : $"{reader}.ReadData({offset}).ToArray()",
+            CapnpKind.List => nullable
+                ? $"Codec.Read{type.Spec.Identifier}({reader}.GetPointer({offset}))"
+                : $"(Codec.Read{type.Spec.Identifier}({reader}.GetPointer({offset})) ?? {EmptyList(type)})",
+            CapnpKind.Interface => nullable
+                ? $"{Registry}.ReadService<{type.Key}>({reader}.GetPointer({offset}))"
+                : $"{Registry}.ReadService<{type.Key}>({reader}.GetPointer({offset}))!",
+            _ => nullable
+                ? $"({reader}.HasPointer({offset}) ? Codec.Read{type.Spec.Identifier}({reader}.ReadStruct({offset})) : null)"
+                : $"Codec.Read{type.Spec.Identifier}({reader}.ReadStruct({offset}))",
+        };
+    }
+
+    private static string EmptyList(CapnpType list) => list.Spec.Shape == TypeShape.Array
+        ? $"global::System.Array.Empty<{list.Element!.Key}>()"
+        : $"new global::System.Collections.Generic.List<{list.Element!.Key}>()";
+}

@@ -1,0 +1,388 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using RpcGen.Capnp;
+using RpcGen.Generators.Model;
+using RpcGen.Generators.Shared;
+
+namespace RpcGen.Generators.Emitters.Capnp;
+
+/// <summary>How a C# type is carried in a Cap'n Proto message.</summary>
+internal enum CapnpKind
+{
+    /// <summary>A number or bool in the data section; <see cref="CapnpType.Primitive"/> names the accessor.</summary>
+    Primitive,
+
+    /// <summary>An enum: a UInt16 in the data section.</summary>
+    Enum,
+
+    /// <summary><c>string</c> as Text.</summary>
+    Text,
+
+    /// <summary><c>byte[]</c> as Data.</summary>
+    Data,
+
+    /// <summary>An array or list as a List.</summary>
+    List,
+
+    /// <summary>A DTO, or a base with known subtypes (a struct whose unnamed union holds the subtypes).</summary>
+    Struct,
+
+    /// <summary>An <c>[RpcService]</c> interface as a capability.</summary>
+    Interface,
+}
+
+/// <summary>A C# type with its Cap'n Proto counterpart.</summary>
+/// <param name="Key">The C# type key.</param>
+/// <param name="Kind">How it travels.</param>
+/// <param name="Field">Its Cap'n Proto type, for layouts and the schema.</param>
+/// <param name="Primitive">For primitives: the accessor suffix (<c>Float64</c> for <c>ReadFloat64</c>).</param>
+/// <param name="Element">For lists: the element.</param>
+/// <param name="Spec">The type's spec.</param>
+internal sealed record CapnpType(string Key, CapnpKind Kind, CapnpFieldType Field, string? Primitive, CapnpType? Element, TypeSpec Spec)
+{
+    public bool IsPointer => Field.IsPointer;
+
+    /// <summary>The list element size for a list of this type.</summary>
+    public string ElementSize => Kind switch
+    {
+        CapnpKind.Primitive => Primitive switch
+        {
+            "Bool" => "Bit",
+            "Int8" or "UInt8" => "Byte",
+            "Int16" or "UInt16" => "TwoBytes",
+            "Int32" or "UInt32" or "Float32" => "FourBytes",
+            _ => "EightBytes",
+        },
+        CapnpKind.Enum => "TwoBytes",
+        CapnpKind.Struct => "InlineComposite",
+        _ => "Pointer",
+    };
+}
+
+/// <summary>A struct to emit a codec and a schema entry for.</summary>
+internal sealed record CapnpStruct(CapnpType Type, string Name, StructShape Shape, StructLayout Layout);
+
+/// <summary>
+/// The Cap'n Proto view of one service: every reachable type mapped, the struct layouts computed with
+/// the schema compiler's algorithm (<see cref="CapnpLayout"/>, linked from the capability transport),
+/// and the schema text. <see cref="Rejection"/> says why the service has no Cap'n Proto binding.
+/// </summary>
+internal sealed class CapnpModel
+{
+    private static readonly Dictionary<string, (string Primitive, CapnpFieldType Field)> Primitives = new(StringComparer.Ordinal)
+    {
+        ["bool"] = ("Bool", CapnpFieldType.Bool),
+        ["sbyte"] = ("Int8", CapnpFieldType.Int8),
+        ["byte"] = ("UInt8", CapnpFieldType.UInt8),
+        ["short"] = ("Int16", CapnpFieldType.Int16),
+        ["ushort"] = ("UInt16", CapnpFieldType.UInt16),
+        ["int"] = ("Int32", CapnpFieldType.Int32),
+        ["uint"] = ("UInt32", CapnpFieldType.UInt32),
+        ["long"] = ("Int64", CapnpFieldType.Int64),
+        ["ulong"] = ("UInt64", CapnpFieldType.UInt64),
+        ["float"] = ("Float32", CapnpFieldType.Float32),
+        ["double"] = ("Float64", CapnpFieldType.Float64),
+    };
+
+    private readonly EmitContext _context;
+    private readonly Dictionary<string, CapnpType> _types = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CapnpStruct> _structs = new(StringComparer.Ordinal);
+    private readonly List<string> _structOrder = new();
+    private readonly Dictionary<string, EnumShape> _enums = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Name, ulong Id)> _interfaces = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _nameOf = new(StringComparer.Ordinal);
+    private readonly List<string> _errors = new();
+
+    public CapnpModel(EmitContext context)
+    {
+        _context = context;
+        var service = context.Service;
+        InterfaceName = NameFor(service.InterfaceType, isInterface: true);
+        foreach (var method in service.Methods)
+        {
+            if (method.IsStreaming)
+            {
+                _errors.Add($"method '{method.Name}' streams, and Cap'n Proto calls do not");
+                continue;
+            }
+
+            var parameters = new List<(string Name, CapnpFieldType Type)>();
+            foreach (var parameter in method.Parameters)
+            {
+                if (Map(parameter.TypeKey, $"parameter '{parameter.Name.TrimStart('@')}' of '{method.Name}'") is { } type)
+                {
+                    parameters.Add((FieldName(parameter.Name), type.Field));
+                }
+            }
+
+            var results = new List<(string Name, CapnpFieldType Type)>();
+            if (method.ResultKey is { } resultKey && Map(resultKey, $"the result of '{method.Name}'") is { } result)
+            {
+                results.Add((ResultField, result.Field));
+            }
+
+            Methods.Add(new CapnpMethod(method, CapnpLayout.ComputeParameters(parameters), CapnpLayout.ComputeParameters(results), parameters, results));
+        }
+
+        if (_errors.Count > 0)
+        {
+            Rejection = string.Join("; ", _errors.Distinct());
+            return;
+        }
+
+        Schema = WriteSchema();
+    }
+
+    /// <summary>The name of the single field of every results struct.</summary>
+    public const string ResultField = "result";
+
+    public string InterfaceName { get; }
+
+    public List<CapnpMethod> Methods { get; } = new();
+
+    public IEnumerable<CapnpStruct> Structs => _structOrder.Select(k => _structs[k]);
+
+    public IEnumerable<CapnpType> Lists => _types.Values.Where(t => t.Kind == CapnpKind.List).OrderBy(t => t.Spec.Identifier, StringComparer.Ordinal);
+
+    public string? Rejection { get; }
+
+    public string Schema { get; } = string.Empty;
+
+    public CapnpType TypeOf(string key) => _types[key];
+
+    public CapnpStruct StructOf(string key) => _structs[key];
+
+    public TypeSpec SpecOf(string key) => _context.Type(key);
+
+    /// <summary>A member or parameter name as a schema field name: camelCase, letters and digits only.</summary>
+    public static string FieldName(string name)
+    {
+        var bare = new string(name.Where(char.IsLetterOrDigit).ToArray());
+        return bare.Length == 0 ? "field" : char.ToLowerInvariant(bare[0]) + bare.Substring(1);
+    }
+
+    private CapnpType? Map(string key, string where)
+    {
+        if (_types.TryGetValue(key, out var known))
+        {
+            return known;
+        }
+
+        var spec = _context.Type(key);
+        CapnpType? type = null;
+        switch (spec.Shape)
+        {
+            case TypeShape.Builtin when Primitives.TryGetValue(key, out var primitive):
+                type = new CapnpType(key, CapnpKind.Primitive, primitive.Field, primitive.Primitive, null, spec);
+                break;
+            case TypeShape.Builtin when key == "string":
+                type = new CapnpType(key, CapnpKind.Text, CapnpFieldType.Text, null, null, spec);
+                break;
+            case TypeShape.Builtin when key == "byte[]":
+                type = new CapnpType(key, CapnpKind.Data, CapnpFieldType.Data, null, null, spec);
+                break;
+            case TypeShape.Enum when spec.EnumMembers.Count > 0:
+                var enumName = NameFor(key, isInterface: false);
+                _enums[key] = new EnumShape(enumName, spec.EnumMembers.Select(FieldName).ToList(), TypeId(key));
+                type = new CapnpType(key, CapnpKind.Enum, CapnpFieldType.EnumNamed(enumName), "UInt16", null, spec);
+                break;
+            case TypeShape.Enum:
+                _errors.Add($"{where}: enum '{key}' needs the values 0, 1, 2… to be a Cap'n Proto enum");
+                break;
+            case TypeShape.Array or TypeShape.List:
+                if (Map(spec.Arguments[0], where) is { } element)
+                {
+                    type = new CapnpType(key, CapnpKind.List, CapnpFieldType.ListOf(element.Field), null, element, spec);
+                }
+
+                break;
+            case TypeShape.Service:
+                var interfaceName = key == _context.Service.InterfaceType ? InterfaceName : NameFor(key, isInterface: true);
+                _interfaces[key] = (interfaceName, spec.CapnpId);
+                type = new CapnpType(key, CapnpKind.Interface, CapnpFieldType.InterfaceNamed(interfaceName), null, null, spec);
+                break;
+            case TypeShape.Dto or TypeShape.Polymorphic:
+                var structName = NameFor(key, isInterface: false);
+                type = new CapnpType(key, CapnpKind.Struct, CapnpFieldType.StructNamed(structName), null, null, spec);
+
+                // Registered before its members are mapped, so a recursive type (a list of itself) ends.
+                _types[key] = type;
+                if (MapStruct(type, structName, where) is { } mapped)
+                {
+                    _structs[key] = mapped;
+                    _structOrder.Add(key);
+                }
+                else
+                {
+                    _types.Remove(key);
+                    type = null;
+                }
+
+                break;
+            default:
+                _errors.Add($"{where}: '{key}' has no Cap'n Proto type (numbers, bool, string, byte[], enums, arrays and lists, DTOs, [RpcKnownType] bases and [RpcService] interfaces do)");
+                break;
+        }
+
+        if (type is not null)
+        {
+            _types[key] = type;
+        }
+
+        return type;
+    }
+
+    private CapnpStruct? MapStruct(CapnpType type, string name, string where)
+    {
+        var errors = _errors.Count;
+        var members = new List<StructMember>();
+        var ordinal = 0;
+        var spec = type.Spec;
+        if (spec.Shape == TypeShape.Dto)
+        {
+            foreach (var member in spec.Dto!.Members)
+            {
+                if (Map(member.TypeKey, $"member '{member.Name.TrimStart('@')}' of '{key(spec)}'") is { } field)
+                {
+                    members.Add(new FieldShape(FieldName(member.Name), ordinal++, field.Field));
+                }
+            }
+        }
+        else
+        {
+            if (spec.Dto is { Members.Count: > 0 })
+            {
+                _errors.Add($"{where}: the base '{spec.Key}' has members of its own; as a Cap'n Proto union only its subtypes may have members");
+            }
+
+            // Each subtype is a member of the unnamed union, in tag order: no members make a Void
+            // field, one a field of its type, more a group.
+            var union = new List<StructMember>();
+            foreach (var known in spec.KnownTypes.OrderBy(k => k.Tag))
+            {
+                var subtype = _context.Type(known.TypeKey);
+                var memberName = FieldName(SimpleName(known.TypeKey));
+                var subMembers = subtype.Dto?.Members ?? EquatableArray<MemberSpec>.Empty;
+                var fields = new List<StructMember>();
+                foreach (var member in subMembers)
+                {
+                    if (Map(member.TypeKey, $"member '{member.Name.TrimStart('@')}' of '{known.TypeKey}'") is { } field)
+                    {
+                        fields.Add(new FieldShape(FieldName(member.Name), ordinal++, field.Field));
+                    }
+                }
+
+                union.Add(subMembers.Count switch
+                {
+                    0 => new FieldShape(memberName, ordinal++, CapnpFieldType.Void),
+                    1 when fields.Count == 1 => new FieldShape(memberName, ((FieldShape)fields[0]).Ordinal, ((FieldShape)fields[0]).Type),
+                    _ => new GroupShape(memberName, fields),
+                });
+            }
+
+            if (union.Count < 2)
+            {
+                _errors.Add($"{where}: '{spec.Key}' needs at least two [RpcKnownType] subtypes to be a Cap'n Proto union");
+            }
+
+            members.Add(new UnionShape(string.Empty, union));
+        }
+
+        if (_errors.Count != errors)
+        {
+            return null;
+        }
+
+        var shape = new StructShape(name, members, TypeId(spec.Key));
+        return new CapnpStruct(type, name, shape, CapnpLayout.Compute(shape));
+
+        static string key(TypeSpec t) => t.Key;
+    }
+
+    private string WriteSchema()
+    {
+        var service = _context.Service;
+        var interfaces = new List<InterfaceShape>();
+        foreach (var group in Methods.GroupBy(m => m.Method.CapnpInterfaceId))
+        {
+            var name = group.Key == service.CapnpId ? InterfaceName : InterfaceName + "Base" + interfaces.Count;
+            interfaces.Add(new InterfaceShape(
+                name,
+                group.Select(m => new MethodShape(CapnpMethodName(m.Method.Name), m.Method.CapnpOrdinal, m.Parameters, m.Results)).ToList(),
+                group.Key));
+        }
+
+        // Services this one passes by reference: their methods live in their own schemas, so here
+        // they are declared with their ids only; capability pointers do not depend on them.
+        foreach (var reference in _interfaces.Where(i => i.Key != service.InterfaceType))
+        {
+            interfaces.Add(new InterfaceShape(reference.Value.Name, new List<MethodShape>(), reference.Value.Id));
+        }
+
+        var fileId = RpcContractRules.Fnv1a64("capnp-file:" + service.ServiceName) | (1ul << 63);
+        return CapnpSchemaWriter.Write(fileId, Structs.Select(s => s.Shape), _enums.Values, interfaces);
+    }
+
+    private static string CapnpMethodName(string name)
+    {
+        var bare = name.TrimStart('@');
+        if (bare.Length > 5 && bare.EndsWith("Async", StringComparison.Ordinal))
+        {
+            bare = bare.Substring(0, bare.Length - 5);
+        }
+
+        return FieldName(bare);
+    }
+
+    private static ulong TypeId(string key) => RpcContractRules.Fnv1a64("capnp-type:" + key) | (1ul << 63);
+
+    private static string SimpleName(string key)
+    {
+        var head = key.Split('<')[0];
+        return head.Substring(head.LastIndexOf('.') + 1);
+    }
+
+    /// <summary>A unique schema type name: upper-case first, letters and digits only; interfaces lose the leading <c>I</c>.</summary>
+    private string NameFor(string key, bool isInterface)
+    {
+        if (_nameOf.TryGetValue(key, out var known))
+        {
+            return known;
+        }
+
+        var simple = SimpleName(key);
+        if (isInterface && simple.Length > 1 && simple[0] == 'I' && char.IsUpper(simple[1]))
+        {
+            simple = simple.Substring(1);
+        }
+
+        // Generic arguments join the name: Page<Customer> is PageCustomer.
+        var generic = key.IndexOf('<') is var open and >= 0 ? key.Substring(open) : string.Empty;
+        var pieces = (simple + " " + generic).Split(new[] { '<', '>', ',', ' ', '.', ':', '_', '[', ']', '?' }, StringSplitOptions.RemoveEmptyEntries)
+            .Where(p => p != "global" && p != "System" && p != "Collections" && p != "Generic");
+        var baseName = string.Concat(pieces.Select(p => char.ToUpperInvariant(p[0]) + p.Substring(1)));
+        if (baseName.Length == 0 || !char.IsLetter(baseName[0]))
+        {
+            baseName = "T" + baseName;
+        }
+
+        var name = baseName;
+        for (var i = 2; !_names.Add(name); i++)
+        {
+            name = baseName + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        _nameOf[key] = name;
+        return name;
+    }
+}
+
+/// <summary>One method with its parameter and result layouts.</summary>
+internal sealed record CapnpMethod(
+    MethodSpec Method,
+    StructLayout ParamsLayout,
+    StructLayout ResultsLayout,
+    IReadOnlyList<(string Name, CapnpFieldType Type)> Parameters,
+    IReadOnlyList<(string Name, CapnpFieldType Type)> Results);
