@@ -308,9 +308,15 @@ internal sealed class CapnpModel
         foreach (var group in Methods.GroupBy(m => m.Method.CapnpInterfaceId))
         {
             var name = group.Key == service.CapnpId ? InterfaceName : InterfaceName + "Base" + interfaces.Count;
+            // Child and ChildAsync would both be "child": the second keeps its suffix.
+            var methodNames = new HashSet<string>(StringComparer.Ordinal);
             interfaces.Add(new InterfaceShape(
                 name,
-                group.Select(m => new MethodShape(CapnpMethodName(m.Method.Name), m.Method.CapnpOrdinal, m.Parameters, m.Results)).ToList(),
+                group.Select(m => new MethodShape(
+                    methodNames.Add(CapnpMethodName(m.Method.Name)) ? CapnpMethodName(m.Method.Name) : FieldName(m.Method.Name),
+                    m.Method.CapnpOrdinal,
+                    m.Parameters,
+                    m.Results)).ToList(),
                 group.Key));
         }
 
