@@ -359,4 +359,49 @@ public class SnapshotTests
             """);
         Snapshot.Verify(result);
     }
+
+    [Fact]
+    public void CapnpBinding()
+    {
+        var result = GeneratorHarness.RunClean(capabilityTransport: true, """
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Sketch;
+
+            [RpcService(0xE1B2_0000_0000_0001)]
+            public interface ICanvas
+            {
+                [RpcMethod(0)] ILayer AddLayer(string name);
+                [RpcMethod(1)] Task<int> DrawAsync(Stroke stroke, CancellationToken cancellationToken);
+                [RpcMethod(2)] Task<ILayer> FindAsync(string name);
+                [RpcMethod(3)] Task SubscribeAsync(ILayer listener);
+                [RpcMethod(4), OneWay] void Clear();
+            }
+
+            [RpcService(0xE1B2_0000_0000_0002)]
+            public interface ILayer
+            {
+                Task<string> NameAsync();
+            }
+
+            public enum Tool { Pen, Brush }
+
+            public sealed record Point(float X, float Y);
+
+            [RpcKnownType(typeof(Solid), 0)]
+            [RpcKnownType(typeof(Dashed), 1)]
+            public abstract record Style
+            {
+                public sealed record Solid(uint Color) : Style;
+                public sealed record Dashed(uint Color, ushort Period) : Style;
+            }
+
+            public sealed record Stroke(Tool Tool, bool Closed, IReadOnlyList<Point> Points, Style Style, byte[] Texture, string? Label);
+            """);
+        Assert.Contains(result.GeneratedSources, s => s.HintName == "Sketch.ICanvas.Capnp.g.cs");
+        Snapshot.Verify(result);
+    }
 }

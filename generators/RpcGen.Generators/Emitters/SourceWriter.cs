@@ -26,6 +26,13 @@ internal sealed class SourceWriter
         return this;
     }
 
+    /// <summary>Writes text as it is, without indentation (the inside of a verbatim string).</summary>
+    public SourceWriter WriteRaw(string text)
+    {
+        _text.Append(text);
+        return this;
+    }
+
     /// <summary>Writes every line of <paramref name="block"/> at the current indentation.</summary>
     public SourceWriter WriteLines(string block)
     {

@@ -18,11 +18,20 @@ internal static class GeneratorHarness
             .Select(file => MetadataReference.CreateFromFile(Path.Combine(AppContext.BaseDirectory, file))),
     ];
 
-    public static CSharpCompilation CreateCompilation(params string[] sources) =>
+    /// <summary>With the capability transport referenced, which turns on the Cap'n Proto bindings.</summary>
+    private static readonly ImmutableArray<MetadataReference> CapnpReferences =
+    [
+        .. References,
+        MetadataReference.CreateFromFile(Path.Combine(AppContext.BaseDirectory, "RpcGen.Transport.Capability.dll")),
+    ];
+
+    public static CSharpCompilation CreateCompilation(params string[] sources) => CreateCompilation(capabilityTransport: false, sources);
+
+    public static CSharpCompilation CreateCompilation(bool capabilityTransport, params string[] sources) =>
         CSharpCompilation.Create(
             "Contracts",
             sources.Select((source, i) => CSharpSyntaxTree.ParseText(source, ParseOptions, path: $"Contract{i}.cs")),
-            References,
+            capabilityTransport ? CapnpReferences : References,
             new CSharpCompilationOptions(
                 OutputKind.DynamicallyLinkedLibrary,
                 nullableContextOptions: NullableContextOptions.Enable,
@@ -42,17 +51,23 @@ internal static class GeneratorHarness
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
 
     /// <summary>Runs the generator; returns its result and the compilation with the generated files added.</summary>
-    public static (GeneratorRunResult Result, Compilation Output) Run(params string[] sources)
+    public static (GeneratorRunResult Result, Compilation Output) Run(params string[] sources) => Run(capabilityTransport: false, sources);
+
+    /// <summary>Runs the generator, optionally with the capability transport referenced.</summary>
+    public static (GeneratorRunResult Result, Compilation Output) Run(bool capabilityTransport, params string[] sources)
     {
-        var compilation = CreateCompilation(sources);
+        var compilation = CreateCompilation(capabilityTransport, sources);
         var driver = CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out _, TestContext.Current.CancellationToken);
         return (driver.GetRunResult().Results.Single(), output);
     }
 
     /// <summary>Runs the generator and asserts that it reported nothing and that everything compiles without a warning.</summary>
-    public static GeneratorRunResult RunClean(params string[] sources)
+    public static GeneratorRunResult RunClean(params string[] sources) => RunClean(capabilityTransport: false, sources);
+
+    /// <summary><see cref="RunClean(string[])"/>, optionally with the capability transport referenced.</summary>
+    public static GeneratorRunResult RunClean(bool capabilityTransport, params string[] sources)
     {
-        var (result, output) = Run(sources);
+        var (result, output) = Run(capabilityTransport, sources);
         Assert.Null(result.Exception);
         Assert.Empty(result.Diagnostics);
         AssertCompilesCleanly(output);

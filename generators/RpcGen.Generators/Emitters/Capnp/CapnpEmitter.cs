@@ -54,7 +54,9 @@ internal static class CapnpEmitter
 
         writer.WriteLine();
         writer.WriteLine("/// <summary>The contract as a <c>.capnp</c> schema, for other languages' Cap'n Proto tools.</summary>");
-        writer.WriteLine($"public const string Schema = {EmitContext.Literal(model.Schema)};");
+        writer.WriteLine("public const string Schema = @\"");
+        writer.WriteRaw(model.Schema.Replace("\"", "\"\""));
+        writer.WriteLine("\";");
         writer.WriteLine();
         EmitProxy(writer, context, model);
         writer.WriteLine();
@@ -127,25 +129,44 @@ internal static class CapnpEmitter
         var token = method.CancellationTokenName ?? "default";
         var isAsync = method.ReturnShape is ReturnShape.Task or ReturnShape.TaskOfT or ReturnShape.ValueTaskOfT
             || (method.ReturnShape == ReturnShape.ValueTask && !method.IsOneWay);
+
+        // Locals that cannot collide with the method's parameters.
+        var taken = new HashSet<string>(method.Parameters.Select(p => p.Name.TrimStart('@')), System.StringComparer.Ordinal);
+        if (method.CancellationTokenName is { } tokenName)
+        {
+            taken.Add(tokenName.TrimStart('@'));
+        }
+
+        string Local(string name)
+        {
+            while (!taken.Add(name))
+            {
+                name += "_";
+            }
+
+            return name;
+        }
+
+        var (request, builder, promise, response) = (Local("request"), Local("parameters"), Local("promise"), Local("response"));
         writer.Open($"{(isAsync ? "async " : string.Empty)}{method.ReturnType} {method.DeclaringInterface}.{method.Name}({parameters})");
-        writer.WriteLine($"{Capnp}.CallPromise promise;");
-        writer.Open($"using (var request = this._capability.NewRequest({EmitContext.Hex(method.CapnpInterfaceId)}, {method.CapnpOrdinal}))");
-        writer.WriteLine($"var parameters = request.InitParams({capnp.ParamsLayout.DataWords}, {capnp.ParamsLayout.PointerCount});");
+        writer.WriteLine($"{Capnp}.CallPromise {promise};");
+        writer.Open($"using (var {request} = this._capability.NewRequest({EmitContext.Hex(method.CapnpInterfaceId)}, {method.CapnpOrdinal}))");
+        writer.WriteLine($"var {builder} = {request}.InitParams({capnp.ParamsLayout.DataWords}, {capnp.ParamsLayout.PointerCount});");
         for (var i = 0; i < method.Parameters.Count; i++)
         {
             var parameter = method.Parameters[i];
             var field = capnp.ParamsLayout.Fields[capnp.Parameters[i].Name];
-            WriteField(writer, model.TypeOf(parameter.TypeKey), "parameters", field, parameter.Name, parameter.Type);
+            WriteField(writer, model.TypeOf(parameter.TypeKey), builder, field, parameter.Name, parameter.Type, Local);
         }
 
-        writer.WriteLine($"promise = request.Send({token});");
+        writer.WriteLine($"{promise} = {request}.Send({token});");
         writer.Close();
         switch (method.ReturnShape)
         {
             case ReturnShape.Void:
             case ReturnShape.ValueTask when method.IsOneWay:
                 // Cap'n Proto has no one-way call: the answer is awaited in the background and dropped.
-                writer.WriteLine($"{Registry}.Forget(promise);");
+                writer.WriteLine($"{Registry}.Forget({promise});");
                 if (method.ReturnShape == ReturnShape.ValueTask)
                 {
                     writer.WriteLine("return default;");
@@ -154,19 +175,19 @@ internal static class CapnpEmitter
                 break;
             case ReturnShape.Promise:
                 var slot = capnp.ResultsLayout.Fields[CapnpModel.ResultField].Offset;
-                writer.WriteLine("using (promise)");
+                writer.WriteLine($"using ({promise})");
                 writer.Open();
-                writer.WriteLine($"return {Registry}.ToService<{method.ResultKey}>(promise.GetPipelinedCapability({slot}));");
+                writer.WriteLine($"return {Registry}.ToService<{method.ResultKey}>({promise}.GetPipelinedCapability({slot}));");
                 writer.Close();
                 break;
             default:
-                writer.WriteLine("using (promise)");
+                writer.WriteLine($"using ({promise})");
                 writer.Open();
-                writer.WriteLine("using var response = await promise.Response.ConfigureAwait(false);");
+                writer.WriteLine($"using var {response} = await {promise}.Response.ConfigureAwait(false);");
                 if (method.ResultKey is { } resultKey)
                 {
                     var field = capnp.ResultsLayout.Fields[CapnpModel.ResultField];
-                    writer.WriteLine($"return {ReadField(model.TypeOf(resultKey), "response.Results", field, method.ResultType!)};");
+                    writer.WriteLine($"return {ReadField(model.TypeOf(resultKey), response + ".Results", field, method.ResultType!)};");
                 }
 
                 writer.Close();
@@ -199,6 +220,7 @@ internal static class CapnpEmitter
         foreach (var group in model.Methods.GroupBy(m => m.Method.CapnpInterfaceId))
         {
             writer.WriteLine($"case {EmitContext.Hex(group.Key)}:");
+            writer.Open();
             writer.Open("switch (context.MethodId)");
             foreach (var method in group)
             {
@@ -208,6 +230,7 @@ internal static class CapnpEmitter
 
             writer.Close();
             writer.WriteLine("break;");
+            writer.Close();
         }
 
         writer.Close();
@@ -529,9 +552,10 @@ internal static class CapnpEmitter
     // ------------------------------------------------------------------ fields
 
     /// <summary>Writes <paramref name="value"/> into the field of a struct being built.</summary>
-    private static void WriteField(SourceWriter writer, CapnpType type, string builder, FieldLayout field, string value, string declaredType)
+    private static void WriteField(SourceWriter writer, CapnpType type, string builder, FieldLayout field, string value, string declaredType, System.Func<string, string>? local = null)
     {
         var offset = field.Offset;
+        local ??= static name => name;
         switch (type.Kind)
         {
             case CapnpKind.Primitive:
@@ -544,7 +568,8 @@ internal static class CapnpEmitter
                 writer.WriteLine($"{builder}.WriteText({offset}, {value});");
                 break;
             case CapnpKind.Data:
-                writer.WriteLine($"if ({value} is {{ }} data{offset}) {builder}.WriteData({offset}, data{offset});");
+                var data = local($"data{offset}");
+                writer.WriteLine($"if ({value} is {{ }} {data}) {builder}.WriteData({offset}, {data});");
                 break;
             case CapnpKind.List:
                 writer.WriteLine($"Codec.Write{type.Spec.Identifier}({builder}.GetPointer({offset}), {value});");
@@ -554,9 +579,10 @@ internal static class CapnpEmitter
                 break;
             case CapnpKind.Struct:
                 var init = $"{builder}.InitStruct({offset}, Codec.{type.Spec.Identifier}DataWords, Codec.{type.Spec.Identifier}PointerCount)";
+                var instance = local($"struct{offset}");
                 writer.WriteLine(type.Spec.IsValueType && !declaredType.EndsWith("?", System.StringComparison.Ordinal)
                     ? $"Codec.Write{type.Spec.Identifier}({init}, {value});"
-                    : $"if ({value} is {{ }} struct{offset}) Codec.Write{type.Spec.Identifier}({init}, struct{offset});");
+                    : $"if ({value} is {{ }} {instance}) Codec.Write{type.Spec.Identifier}({init}, {instance});");
                 break;
         }
     }
