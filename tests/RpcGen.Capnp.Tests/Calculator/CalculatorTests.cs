@@ -58,6 +58,41 @@ public sealed class CalculatorTests
     }
 
     [Fact]
+    public async Task The_same_contract_passes_the_checks_over_the_message_transport()
+    {
+        await using var server = new RpcGen.Transport.Message.RpcServer();
+        server.AddService<ICalculator>(new CalculatorService());
+        await server.StartAsync("tcp://127.0.0.1:0");
+        await using var client = await RpcGen.Transport.Message.RpcClient.ConnectAsync(server.Addresses[0]).WaitAsync(Timeout);
+
+        var results = await CalculatorChecks.RunAsync(client.GetService<ICalculator>(), Timeout);
+
+        Assert.True(results.All(result => result.Passed), string.Join('\n', results));
+    }
+
+    [Fact]
+    public async Task An_unknown_union_member_fails_that_call_and_the_connection_goes_on()
+    {
+        var (clientLink, serverLink) = RpcLinks.CreateMemoryPair();
+        using var bootstrap = CapnpServiceRegistry.ToCapability<ICalculator>(new CalculatorService());
+        await using var server = CapnpConnection.Start(serverLink, new CapnpConnectionOptions { Bootstrap = bootstrap });
+        await using var client = CapnpConnection.Start(clientLink);
+        using var calculator = client.Bootstrap();
+
+        // evaluate() with an Expression whose union discriminant names no member.
+        using (var request = calculator.NewRequest(CalculatorCapnp.InterfaceId, 0))
+        {
+            request.InitParams(0, 1).InitStruct(0, CalculatorCapnp.Codec.ExpressionDataWords, CalculatorCapnp.Codec.ExpressionPointerCount).WriteUInt16(4, 9);
+            using var promise = request.Send();
+            var error = await Assert.ThrowsAsync<RpcException>(() => promise.Response.WaitAsync(Timeout));
+            Assert.Contains("unknown union member", error.Message);
+        }
+
+        var proxy = CapnpServiceRegistry.ToService<ICalculator>(calculator.Dup());
+        Assert.Equal(7, await proxy.Evaluate(new Expression.Literal(7)).ReadAsync().WaitAsync(Timeout));
+    }
+
+    [Fact]
     public async Task Our_client_and_our_server_in_process()
     {
         var (clientLink, serverLink) = RpcLinks.CreateMemoryPair();
