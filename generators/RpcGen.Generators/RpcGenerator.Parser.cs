@@ -458,6 +458,7 @@ public sealed partial class RpcGenerator
                     {
                         EnumUnderlyingType = underlying.ToDisplayString(KeyFormat),
                         EnumMembers = SequentialEnumMembers((INamedTypeSymbol)type),
+                        CapnpId = PinnedTypeId(type),
                     };
                     return key;
                 case TypeShape.Nullable:
@@ -479,10 +480,10 @@ public sealed partial class RpcGenerator
                     return key;
                 case TypeShape.Dto:
                     var identifier = UniqueIdentifier(type);
-                    _types[slot] = Simple(key, shape, identifier, type.IsValueType) with { Dto = ParseDto((INamedTypeSymbol)type) };
+                    _types[slot] = Simple(key, shape, identifier, type.IsValueType) with { Dto = ParseDto((INamedTypeSymbol)type), CapnpId = PinnedTypeId(type) };
                     return key;
                 case TypeShape.Polymorphic:
-                    _types[slot] = ParsePolymorphic((INamedTypeSymbol)type, key, context);
+                    _types[slot] = ParsePolymorphic((INamedTypeSymbol)type, key, context) is { } polymorphic ? polymorphic with { CapnpId = PinnedTypeId(type) } : null;
                     return key;
                 default:
                     return Reject($"'{type.ToDisplayString(RpcContractRules.IdFormat)}' is not supported");
@@ -528,6 +529,10 @@ public sealed partial class RpcGenerator
             _servicesJudged[service] = verdict;
             return verdict;
         }
+
+        /// <summary>The id pinned by <c>[RpcTypeId]</c>, or 0.</summary>
+        private static ulong PinnedTypeId(ITypeSymbol type) =>
+            RpcContractRules.GetAttribute(type, RpcContractRules.RpcTypeIdAttribute) is { ConstructorArguments.Length: 1 } attribute && attribute.ConstructorArguments[0].Value is ulong id ? id : 0;
 
         /// <summary>The member names in value order when the values are exactly 0, 1, 2…; otherwise empty.</summary>
         private static EquatableArray<string> SequentialEnumMembers(INamedTypeSymbol type)

@@ -40,6 +40,7 @@ public interface IFunction
 }
 
 /// <summary>The operators <see cref="ICalculator.GetOperator"/> knows.</summary>
+[RpcTypeId(0x8793407861e6dfe6)]
 public enum Operator
 {
     /// <summary>a + b</summary>
@@ -60,6 +61,7 @@ public enum Operator
 [RpcKnownType(typeof(PreviousResult), 1)]
 [RpcKnownType(typeof(Parameter), 2)]
 [RpcKnownType(typeof(Call), 3)]
+[RpcTypeId(0xd438d7caf5548d15)]
 public abstract record Expression
 {
     /// <summary>A number.</summary>

@@ -12,7 +12,7 @@ namespace RpcGen.Generators.Model;
 /// <param name="EnumUnderlyingType">For enums: the underlying integer type keyword (<c>int</c>, <c>byte</c>…).</param>
 /// <param name="Dto">For DTOs, and for polymorphic bases that are concrete classes: the members and construction.</param>
 /// <param name="KnownTypes">For polymorphic bases: the subtypes with their tags, in declaration order.</param>
-/// <param name="CapnpId">For services: their Cap'n Proto interface id.</param>
+/// <param name="CapnpId">For services: their Cap'n Proto interface id; for DTOs, bases and enums: the id pinned by <c>[RpcTypeId]</c>, else 0.</param>
 /// <param name="EnumMembers">For enums whose values are exactly 0, 1, 2…: the member names in value order (the enumerants of a Cap'n Proto enum); otherwise empty.</param>
 internal sealed record TypeSpec(
     string Key,

@@ -91,6 +91,7 @@ internal static class RpcContractRules
     public const string RpcMemberAttribute = "RpcGen.RpcMemberAttribute";
     public const string RpcIgnoreAttribute = "RpcGen.RpcIgnoreAttribute";
     public const string RpcKnownTypeAttribute = "RpcGen.RpcKnownTypeAttribute";
+    public const string RpcTypeIdAttribute = "RpcGen.RpcTypeIdAttribute";
 
     /// <summary>The fully qualified display format used for type names in specs and generated code.</summary>
     public static readonly SymbolDisplayFormat FullyQualified = SymbolDisplayFormat.FullyQualifiedFormat

@@ -36,6 +36,13 @@ public sealed class CalculatorTests
             ]),
         ])));
         Assert.Equal(0x97983392df35cc36ul, CapnpServiceRegistry.InterfaceId<ICalculator>());
+
+        // The ids pinned with [RpcService] and [RpcTypeId] are calculator.capnp's.
+        var schema = CapnpServiceRegistry.Schema<ICalculator>();
+        Assert.Contains("interface Calculator @0x97983392df35cc36 {", schema);
+        Assert.Contains("struct Expression @0xd438d7caf5548d15 {", schema);
+        Assert.Contains("enum Operator @0x8793407861e6dfe6 {", schema);
+        Assert.Contains("interface Value @0xc3e69d34d3ee48d2 {", schema);
     }
 
     [Fact]

@@ -342,7 +342,9 @@ internal sealed class CapnpModel
         return FieldName(bare);
     }
 
-    private static ulong TypeId(string key) => RpcContractRules.Fnv1a64("capnp-type:" + key) | (1ul << 63);
+    private ulong TypeId(string key) => _context.Type(key).CapnpId is var pinned and not 0
+        ? pinned
+        : RpcContractRules.Fnv1a64("capnp-type:" + key) | (1ul << 63);
 
     private static string SimpleName(string key)
     {
