@@ -24,4 +24,21 @@ internal static class DiagnosticDescriptors
         isEnabledByDefault: true,
         description: "The [RpcService] interface breaks a contract rule, so the generator emitted nothing for it. The analyzers report each rule it breaks.",
         helpLinkUri: "https://github.com/rpcgen/rpcgen/blob/main/README.md#rpc1000");
+
+    /// <summary>The id of <see cref="NoCapnpBinding"/>.</summary>
+    public const string NoCapnpBindingId = "RPC1001";
+
+    /// <summary>
+    /// <c>'{0}' has no Cap'n Proto binding: {1}</c> — the project references the capability transport
+    /// but the contract uses something Cap'n Proto cannot carry; it still works on the message transport.
+    /// </summary>
+    public static readonly DiagnosticDescriptor NoCapnpBinding = new(
+        NoCapnpBindingId,
+        title: "A service has no Cap'n Proto binding",
+        messageFormat: "'{0}' has no Cap'n Proto binding: {1}",
+        category: "RpcGen.Generator",
+        defaultSeverity: DiagnosticSeverity.Info,
+        isEnabledByDefault: true,
+        description: "The project references the capability transport, but the contract uses a stream or a type that Cap'n Proto cannot carry. The message-transport code is generated as usual; Bootstrap<T>() and the other capability entry points throw NotSupportedException with the same reason.",
+        helpLinkUri: "https://github.com/rpcgen/rpcgen/blob/main/README.md#rpc1001");
 }

@@ -63,7 +63,12 @@ public sealed partial class RpcGenerator : IIncrementalGenerator
 
         if (capnp)
         {
-            output.AddSource(service.HintPrefix + ".Capnp.g.cs", Emitters.Capnp.CapnpEmitter.Emit(service));
+            output.AddSource(service.HintPrefix + ".Capnp.g.cs", Emitters.Capnp.CapnpEmitter.Emit(service, out var rejection));
+            if (rejection is not null)
+            {
+                // A valid spec holds no positions (so it stays cached across edits); the message names the service.
+                output.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.NoCapnpBinding, null, service.ServiceName, rejection));
+            }
         }
     }
 }

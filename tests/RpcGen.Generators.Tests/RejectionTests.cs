@@ -236,4 +236,33 @@ public class RejectionTests
             Assert.Single(result.Diagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture),
             StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_contract_cap_n_proto_cannot_carry_gets_rpc1001_and_still_its_message_transport_code()
+    {
+        var (result, output) = GeneratorHarness.Run(capabilityTransport: true, """
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Mixed;
+
+            [RpcService]
+            public interface IPrices
+            {
+                Task<decimal> PriceAsync(string symbol);
+                IAsyncEnumerable<int> TicksAsync();
+            }
+            """);
+
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("RPC1001", diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Info, diagnostic.Severity);
+        Assert.Contains("'Mixed.IPrices' has no Cap'n Proto binding", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("streams", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("decimal", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains(result.GeneratedSources, s => s.HintName == "Mixed.IPrices.Proxy.g.cs");
+        Assert.Contains("RegisterUnsupported", result.GeneratedSources.Single(s => s.HintName == "Mixed.IPrices.Capnp.g.cs").SourceText.ToString());
+        GeneratorHarness.AssertCompilesCleanly(output);
+    }
 }

@@ -29,10 +29,11 @@ internal static class CapnpEmitter
     //     internal static class Codec { WriteExpression / ReadExpression ... }
     //     internal static class Registration { [ModuleInitializer] Register() }
     // }
-    public static string Emit(ServiceSpec service)
+    public static string Emit(ServiceSpec service, out string? rejection)
     {
         var context = new EmitContext(service);
         var model = new CapnpModel(context);
+        rejection = model.Rejection;
         var writer = new SourceWriter();
         context.WriteHeader(writer, "CA2255");
         var className = service.BaseName + "Capnp";
@@ -41,11 +42,11 @@ internal static class CapnpEmitter
         writer.Open($"internal static class {className}");
         writer.WriteLine("/// <summary>The Cap'n Proto interface id.</summary>");
         writer.WriteLine($"public const ulong InterfaceId = {EmitContext.Hex(service.CapnpId)};");
-        if (model.Rejection is { } rejection)
+        if (model.Rejection is { } reason)
         {
             writer.WriteLine();
             writer.WriteLine("/// <summary>Why the service has no Cap'n Proto binding.</summary>");
-            writer.WriteLine($"public const string Unsupported = {EmitContext.Literal(rejection)};");
+            writer.WriteLine($"public const string Unsupported = {EmitContext.Literal(reason)};");
             writer.WriteLine();
             EmitRegistration(writer, service, null);
             writer.Close();
