@@ -83,6 +83,29 @@ public sealed class CalculatorSampleTests
     }
 
     [Fact]
+    public async Task The_calculator_publishes_with_NativeAOT_without_warnings_and_serves_the_cpp_client()
+    {
+        var socketPath = SocketPathFor("unix");
+        string? binary = null;
+        try
+        {
+            binary = await NativeAot.PublishAsync("samples/Calculator", "Calculator");
+            await using var server = PeerProcess.Start(DotnetProcess.CreateStartInfo(binary, $"serve unix:{socketPath}"), exitsWhenStdinCloses: false);
+            await server.WaitForLineAsync("Listening on ", Timeout);
+
+            await using var client = PeerProcess.Start(await CppPeers.CalculatorPathOfAsync("calculator-client"), "unix:" + socketPath);
+            var exitCode = await client.WaitForExitAsync(Timeout);
+
+            AssertAllChecksPassed(exitCode, string.Join('\n', client.Output) + "\n" + await client.StderrSoFarAsync());
+        }
+        finally
+        {
+            NativeAot.Delete(binary);
+            DeleteSocket(socketPath);
+        }
+    }
+
+    [Fact]
     public async Task Call_without_an_address_prints_the_usage_and_fails()
     {
         var (exitCode, output) = await DotnetProcess.RunAsync("dotnet", $"{Sample} call", Timeout);
