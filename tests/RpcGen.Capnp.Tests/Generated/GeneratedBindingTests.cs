@@ -124,6 +124,24 @@ public sealed class GeneratedBindingTests
     }
 
     [Fact]
+    public async Task Proxies_dropped_without_dispose_release_their_references_once_collected()
+    {
+        await using var pair = await StorePair.StartAsync("memory");
+        for (var i = 0; i < 20; i++)
+        {
+            // The server gets a proxy for each visitor and drops it: the client exports one per call until released.
+            await pair.Store.VisitAsync(new RecordingVisitor(), []).WaitAsync(Timeout);
+        }
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+
+        // The releases went out before this call's answer, and the client handles messages in order.
+        await pair.Store.NameAsync().WaitAsync(Timeout);
+        Assert.Equal(0, pair.Client.GetStats().Exports);
+    }
+
+    [Fact]
     public async Task A_one_way_call_arrives()
     {
         await using var pair = await StorePair.StartAsync("memory");

@@ -108,12 +108,19 @@ internal static class CapnpEmitter
         writer.WriteLine($"public {Capnp}.Capability Capability => _capability;");
         writer.WriteLine();
         writer.WriteLine("/// <summary>Releases the capability.</summary>");
-        writer.WriteLine("public void Dispose() => _capability.Dispose();");
+        writer.Open("public void Dispose()");
+        writer.WriteLine("_capability.Dispose();");
+        writer.WriteLine("global::System.GC.SuppressFinalize(this);");
+        writer.Close();
         writer.WriteLine();
         writer.Open($"{Tasks}.ValueTask global::System.IAsyncDisposable.DisposeAsync()");
-        writer.WriteLine("_capability.Dispose();");
+        writer.WriteLine("Dispose();");
         writer.WriteLine("return default;");
         writer.Close();
+        writer.WriteLine();
+        writer.WriteLine("// A proxy dropped without Dispose (a promise nobody kept, a callback argument) still releases");
+        writer.WriteLine("// its reference, so a long-lived connection does not accumulate them.");
+        writer.WriteLine("~Proxy() => _capability.Dispose();");
         foreach (var method in model.Methods)
         {
             writer.WriteLine();

@@ -35,13 +35,21 @@ interface Layer @0xe1b2000000000002 {
         public global::RpcGen.Capnp.Capability Capability => _capability;
 
         /// <summary>Releases the capability.</summary>
-        public void Dispose() => _capability.Dispose();
+        public void Dispose()
+        {
+            _capability.Dispose();
+            global::System.GC.SuppressFinalize(this);
+        }
 
         global::System.Threading.Tasks.ValueTask global::System.IAsyncDisposable.DisposeAsync()
         {
-            _capability.Dispose();
+            Dispose();
             return default;
         }
+
+        // A proxy dropped without Dispose (a promise nobody kept, a callback argument) still releases
+        // its reference, so a long-lived connection does not accumulate them.
+        ~Proxy() => _capability.Dispose();
 
         async global::System.Threading.Tasks.Task<string> global::Sketch.ILayer.NameAsync()
         {
