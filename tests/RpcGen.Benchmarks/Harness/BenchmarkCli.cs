@@ -1,14 +1,13 @@
 using System.Diagnostics;
 using System.Runtime;
 using System.Runtime.InteropServices;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using RpcGen.Benchmarks.Bdn;
 using RpcGen.Benchmarks.Bulk;
+using RpcGen.Benchmarks.Capnp;
 
 namespace RpcGen.Benchmarks.Harness;
 
-/// <summary>The command line: <c>--compare [--quick]</c> for the side-by-side report, <c>--bulk [--quick]</c> for bulk transfer and codecs, <c>--bdn [--quick]</c> for BenchmarkDotNet.</summary>
+/// <summary>The command line: <c>--compare [--quick]</c> for the side-by-side report, <c>--bulk [--quick]</c> for bulk transfer and codecs, <c>--capnp [--quick]</c> for Cap'n Proto, <c>--bdn [--quick]</c> for BenchmarkDotNet.</summary>
 public static class BenchmarkCli
 {
     private const string Usage = """
@@ -31,6 +30,12 @@ public static class BenchmarkCli
               Stream methods against a raw socket copy of the same bytes, plus LZ4/zstd/Snappy ratio and speed on
               text-like and random payloads; writes results/bulk.md. Full run about a minute and a half.
 
+          dotnet run -c Release --project tests/RpcGen.Benchmarks -- --capnp [--quick] [--affinity both|pinned|unpinned] [--links tcp,uds] [--out DIR]
+              Cap'n Proto over TCP and a Unix socket: the C# capability transport against the message transport
+              (echo of a small struct), a three-call chain pipelined against awaited, and the C# client against
+              the C++ client (EzRpcClient) calling a C++ server (built with capnp and g++ at run time); pinned and
+              unpinned passes as for --compare. Writes results/capnp.md. --quick takes about half a minute.
+
           dotnet run -c Release --project tests/RpcGen.Benchmarks -- --profile --peers rpcgen --links tcp --workload small --callers 1 --seconds 10
               Runs one cell for a while (attach `dotnet-trace collect -p PID`) and lists the types allocated per call.
 
@@ -38,8 +43,6 @@ public static class BenchmarkCli
               BenchmarkDotNet (MemoryDiagnoser, in-process) for the foundation benchmark: RpcGen vs the raw
               floor, small DTO, 1 and 64 callers, TCP and UDS. Run it under `taskset -c 0` for the pinned figures.
         """;
-
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -51,6 +54,11 @@ public static class BenchmarkCli
         if (args.Contains("--bulk"))
         {
             return await BulkCommand.RunAsync(args).ConfigureAwait(false);
+        }
+
+        if (args.Contains("--capnp"))
+        {
+            return await CapnpCommand.RunAsync(args).ConfigureAwait(false);
         }
 
         if (args.Contains("--profile"))
@@ -65,17 +73,13 @@ public static class BenchmarkCli
         }
 
         var options = ParseOptions(args);
-        if (Value(args, "--child-results") is { } childResults)
+        if (await PinnedChild.TryRunAsChildAsync(args, label => RunPassAsync(label, "taskset -c 0: client and server share CPU 0", options, Console.Out)).ConfigureAwait(false))
         {
-            var run = await RunPassAsync(Value(args, "--label") ?? "pinned", "taskset -c 0: client and server share CPU 0", options, Console.Out).ConfigureAwait(false);
-            await File.WriteAllTextAsync(childResults, JsonSerializer.Serialize(run, Json)).ConfigureAwait(false);
             return 0;
         }
 
-        var affinity = Value(args, "--affinity") ?? "both";
-        if (affinity is not ("both" or "pinned" or "unpinned"))
+        if (PinnedChild.ParseAffinity(args) is not { } affinity)
         {
-            Console.Error.WriteLine($"--affinity must be both, pinned or unpinned, not '{affinity}'.");
             return 2;
         }
 
@@ -148,44 +152,8 @@ public static class BenchmarkCli
     private static async Task<AffinityRun> RunPinnedChildAsync(string[] args)
     {
         const string label = "pinned";
-        var taskset = FindOnPath("taskset");
-        if (taskset is null)
-        {
-            return Failed(label, "`taskset` is not installed (it is part of util-linux)");
-        }
-
-        var resultsPath = Path.Combine(Path.GetTempPath(), $"rpcgen-bench-pinned-{Environment.ProcessId}.json");
-        var start = new ProcessStartInfo(taskset) { UseShellExecute = false };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("0");
-        var host = Environment.ProcessPath ?? throw new InvalidOperationException("The process path is unknown.");
-        start.ArgumentList.Add(host);
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(BenchmarkCli).Assembly.Location);
-        }
-
-        foreach (var arg in StripOption(args, "--affinity").Where(a => a != "--compare"))
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.ArgumentList.Add("--compare");
-        start.ArgumentList.Add("--label");
-        start.ArgumentList.Add(label);
-        start.ArgumentList.Add("--child-results");
-        start.ArgumentList.Add(resultsPath);
-        using var child = Process.Start(start) ?? throw new InvalidOperationException("taskset did not start.");
-        await child.WaitForExitAsync().ConfigureAwait(false);
-        if (child.ExitCode != 0 || !File.Exists(resultsPath))
-        {
-            return Failed(label, $"the pinned child exited with code {child.ExitCode}");
-        }
-
-        var run = JsonSerializer.Deserialize<AffinityRun>(await File.ReadAllTextAsync(resultsPath).ConfigureAwait(false), Json)
-            ?? throw new InvalidDataException("The pinned child wrote no results.");
-        File.Delete(resultsPath);
-        return run;
+        var (run, failure) = await PinnedChild.RunAsync<AffinityRun>(args, "--compare", label).ConfigureAwait(false);
+        return run ?? Failed(label, failure!);
     }
 
     /// <summary>The 1-minute load average, so a report can say when other work shared the machine.</summary>
@@ -255,38 +223,19 @@ public static class BenchmarkCli
         _ => throw new ArgumentException($"Unknown peer '{name}'. Use raw, raw-coalesced, rpcgen, grpc or streamjsonrpc."),
     };
 
-    private static LinkKind ParseLink(string name) => name.ToLowerInvariant() switch
+    public static LinkKind ParseLink(string name) => name.ToLowerInvariant() switch
     {
         "tcp" => LinkKind.Tcp,
         "uds" or "unix" => LinkKind.Uds,
         _ => throw new ArgumentException($"Unknown link '{name}'. Use tcp or uds."),
     };
 
-    private static string? Value(string[] args, string name)
+    /// <summary>The value after option <paramref name="name"/>, or null.</summary>
+    public static string? Value(string[] args, string name)
     {
         var index = Array.IndexOf(args, name);
         return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
     }
-
-    private static IEnumerable<string> StripOption(string[] args, string name)
-    {
-        for (var i = 0; i < args.Length; i++)
-        {
-            if (args[i] == name)
-            {
-                i++;
-                continue;
-            }
-
-            yield return args[i];
-        }
-    }
-
-    private static string? FindOnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, program))
-            .FirstOrDefault(File.Exists);
 
     public static string DescribeMachine()
     {

@@ -1,0 +1,20 @@
+@0xd4c8b3a2f1e09876;
+# The protocol of the --capnp benchmarks. The C# side (Capnp/BenchProtocol.cs) hand-writes the same
+# layout: Small is 3 data words (id bits 0-31, flag bit 32, value word 1, timestamp word 2) and one
+# pointer (name). The interface id is fixed so the C# constants do not depend on the file id.
+
+# The same five fields as the message transport's SmallMessage (tests/RpcGen.Benchmarks/Contracts).
+struct Small {
+  id @0 :Int32;
+  name @1 :Text;
+  value @2 :Float64;
+  timestamp @3 :Int64;
+  flag @4 :Bool;
+}
+
+# A node in a chain: the bootstrap is node 0, next() returns node depth+1, read() returns the depth.
+interface BenchNode @0xe3a1c2b4d5f60718 {
+  echoSmall @0 Small -> Small;
+  next @1 () -> (node :BenchNode);
+  read @2 () -> (depth :Int64);
+}
