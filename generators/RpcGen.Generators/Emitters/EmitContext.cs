@@ -127,4 +127,59 @@ internal sealed class EmitContext
 
         return result.ToArray();
     }
+
+    /// <summary>
+    /// Writes the statements that build a DTO from locals holding its member values (<paramref name="localOf"/>,
+    /// by member name) and return it: constructor arguments, then the object initializer, then setters,
+    /// each guarded by <paramref name="setterCondition"/> when it gives one.
+    /// </summary>
+    public static void EmitConstruction(SourceWriter writer, string typeKey, DtoSpec dto, IReadOnlyDictionary<string, string> localOf, Func<MemberSpec, string?> setterCondition)
+    {
+        // A constructor parameter may be declared non-nullable where the member is nullable.
+        var memberByName = dto.Members.ToDictionary(m => m.Name, StringComparer.Ordinal);
+        var arguments = string.Join(", ", dto.ConstructorArguments.Select(name =>
+            localOf[name] + (memberByName[name].Type.Contains("?") ? "!" : string.Empty)));
+        var initialized = dto.Members.Where(m => m.Assignment == MemberAssignment.Initializer).ToList();
+        var setters = dto.Members.Where(m => m.Assignment == MemberAssignment.Setter).ToList();
+        var construction = $"new {typeKey}({arguments})";
+        var target = setters.Count == 0 ? "return " : "var result = ";
+        if (initialized.Count == 0)
+        {
+            writer.WriteLine($"{target}{construction};");
+        }
+        else
+        {
+            writer.WriteLine($"{target}{construction}");
+            writer.Open();
+            foreach (var member in initialized)
+            {
+                writer.WriteLine($"{member.Name} = {localOf[member.Name]},");
+            }
+
+            writer.Close(";");
+        }
+
+        if (setters.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var member in setters)
+        {
+            if (setterCondition(member) is { } condition)
+            {
+                writer.WriteLine();
+                writer.Open($"if ({condition})");
+                writer.WriteLine($"result.{member.Name} = {localOf[member.Name]};");
+                writer.Close();
+            }
+            else
+            {
+                writer.WriteLine($"result.{member.Name} = {localOf[member.Name]};");
+            }
+        }
+
+        writer.WriteLine();
+        writer.WriteLine("return result;");
+    }
 }

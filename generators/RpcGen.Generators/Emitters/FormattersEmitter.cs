@@ -383,45 +383,7 @@ internal static class FormattersEmitter
         writer.WriteLine();
         writer.WriteLine("reader.Depth--;");
 
-        // A constructor parameter may be declared non-nullable where the member is nullable.
-        var memberByName = dto.Members.ToDictionary(m => m.Name, StringComparer.Ordinal);
-        var arguments = string.Join(", ", dto.ConstructorArguments.Select(name =>
-            localOf[name] + (memberByName[name].Type.Contains("?") ? "!" : string.Empty)));
-        var initialized = dto.Members.Where(m => m.Assignment == MemberAssignment.Initializer).ToList();
-        var setters = dto.Members.Where(m => m.Assignment == MemberAssignment.Setter).ToList();
-        var construction = $"new {typeKey}({arguments})";
-        var target = setters.Count == 0 ? "return " : "var result = ";
-        if (initialized.Count == 0)
-        {
-            writer.WriteLine($"{target}{construction};");
-        }
-        else
-        {
-            writer.WriteLine($"{target}{construction}");
-            writer.Open();
-            foreach (var member in initialized)
-            {
-                writer.WriteLine($"{member.Name} = {localOf[member.Name]},");
-            }
-
-            writer.Close(";");
-        }
-
-        if (setters.Count == 0)
-        {
-            return;
-        }
-
         // Settable members an older peer did not send keep whatever the constructor gave them.
-        foreach (var member in setters)
-        {
-            writer.WriteLine();
-            writer.Open($"if (count > {member.Position})");
-            writer.WriteLine($"result.{member.Name} = {localOf[member.Name]};");
-            writer.Close();
-        }
-
-        writer.WriteLine();
-        writer.WriteLine("return result;");
+        EmitContext.EmitConstruction(writer, typeKey, dto, localOf, member => $"count > {member.Position}");
     }
 }

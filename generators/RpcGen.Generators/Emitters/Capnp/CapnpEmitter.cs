@@ -430,37 +430,7 @@ internal static class CapnpEmitter
             writer.WriteLine($"var {locals[i]} = {ReadField(model.TypeOf(member.TypeKey), "reader", fieldOf(member), member.Type)};");
         }
 
-        var memberByName = dto.Members.ToDictionary(m => m.Name, System.StringComparer.Ordinal);
-        var arguments = string.Join(", ", dto.ConstructorArguments.Select(name => localOf[name] + (memberByName[name].Type.Contains("?") ? "!" : string.Empty)));
-        var initialized = dto.Members.Where(m => m.Assignment == MemberAssignment.Initializer).ToList();
-        var setters = dto.Members.Where(m => m.Assignment == MemberAssignment.Setter).ToList();
-        var construction = $"new {typeKey}({arguments})";
-        var target = setters.Count == 0 ? "return " : "var result = ";
-        if (initialized.Count == 0)
-        {
-            writer.WriteLine($"{target}{construction};");
-        }
-        else
-        {
-            writer.WriteLine($"{target}{construction}");
-            writer.Open();
-            foreach (var member in initialized)
-            {
-                writer.WriteLine($"{member.Name} = {localOf[member.Name]},");
-            }
-
-            writer.Close(";");
-        }
-
-        if (setters.Count > 0)
-        {
-            foreach (var member in setters)
-            {
-                writer.WriteLine($"result.{member.Name} = {localOf[member.Name]};");
-            }
-
-            writer.WriteLine("return result;");
-        }
+        EmitContext.EmitConstruction(writer, typeKey, dto, localOf, static _ => null);
     }
 
     private static void EmitListCodec(SourceWriter writer, CapnpType list)
