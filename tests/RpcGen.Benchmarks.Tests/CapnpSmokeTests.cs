@@ -31,7 +31,7 @@ public sealed class CapnpSmokeTests
         var pass = await CapnpSuite.RunPassAsync("smoke", "in the test process", SmokeOptions, TextWriter.Null).WaitAsync(TestTimeout);
 
         Assert.Equal(SmokeOptions.Links.Count * CapnpSuite.Cells.Length, pass.Cells.Count);
-        foreach (var cell in pass.Cells.Where(c => c.Pair is CapnpPair.CSharp or CapnpPair.Message))
+        foreach (var cell in pass.Cells.Where(c => c.Pair is CapnpPair.CSharpGenerated or CapnpPair.CSharp or CapnpPair.Message))
         {
             AssertMeasured(cell);
         }
@@ -50,9 +50,9 @@ public sealed class CapnpSmokeTests
         Assert.Contains("load average", markdown, StringComparison.Ordinal);
         foreach (var link in new[] { "TCP", "UDS" })
         {
-            Assert.Contains($"| 1. Cap'n Proto ÷ message transport: echo, C# → C# | {link} |", markdown, StringComparison.Ordinal);
-            Assert.Contains($"| 2. pipelined ÷ awaited: 3-call chain, C# → C# | {link} |", markdown, StringComparison.Ordinal);
-            Assert.Contains($"| 3. C# client ÷ C++ client: echo against the C++ server | {link} |", markdown, StringComparison.Ordinal);
+            Assert.Contains($"| {CapnpReportWriter.TransportName} | {link} |", markdown, StringComparison.Ordinal);
+            Assert.Contains($"| {CapnpReportWriter.PipeliningName} | {link} |", markdown, StringComparison.Ordinal);
+            Assert.Contains($"| {CapnpReportWriter.ClientName} | {link} |", markdown, StringComparison.Ordinal);
         }
 
         Assert.DoesNotContain("error:", markdown, StringComparison.Ordinal);
@@ -65,7 +65,7 @@ public sealed class CapnpSmokeTests
         }
 
         Assert.Null(pass.NativeUnavailable);
-        foreach (var cell in pass.Cells.Where(c => c.Pair is CapnpPair.CSharpToCpp or CapnpPair.Cpp))
+        foreach (var cell in pass.Cells.Where(c => c.Pair is CapnpPair.CSharpGeneratedToCpp or CapnpPair.CSharpToCpp or CapnpPair.Cpp))
         {
             AssertMeasured(cell);
         }
@@ -78,25 +78,36 @@ public sealed class CapnpSmokeTests
     {
         var pass = Pass(
             Cell(CapnpPair.Message, CapnpWorkload.Echo, p50: 40, p99: 100),
-            Cell(CapnpPair.CSharp, CapnpWorkload.Echo, p50: 50, p99: 150),
-            Cell(CapnpPair.CSharp, CapnpWorkload.ChainPipelined, p50: 70, p99: 100),
+            Cell(CapnpPair.CSharpGenerated, CapnpWorkload.Echo, p50: 50, p99: 150),
+            Cell(CapnpPair.CSharp, CapnpWorkload.Echo, p50: 44, p99: 120),
+            Cell(CapnpPair.CSharpGenerated, CapnpWorkload.ChainPipelined, p50: 70, p99: 100),
+            Cell(CapnpPair.CSharpGenerated, CapnpWorkload.ChainAwaited, p50: 100, p99: 200),
+            Cell(CapnpPair.CSharp, CapnpWorkload.ChainPipelined, p50: 50, p99: 100),
             Cell(CapnpPair.CSharp, CapnpWorkload.ChainAwaited, p50: 100, p99: 200),
-            Cell(CapnpPair.CSharpToCpp, CapnpWorkload.Echo, p50: 42, p99: 80),
+            Cell(CapnpPair.CSharpGeneratedToCpp, CapnpWorkload.Echo, p50: 42, p99: 80),
+            Cell(CapnpPair.CSharpToCpp, CapnpWorkload.Echo, p50: 36, p99: 70),
             Cell(CapnpPair.Cpp, CapnpWorkload.Echo, p50: 30, p99: 60));
 
         var comparisons = CapnpReportWriter.Comparisons(pass);
 
-        var transport = comparisons.Single(c => c.Name.StartsWith("1.", StringComparison.Ordinal));
+        // The headline rows go through the generated proxy; the low-level client's are references without a target.
+        var transport = comparisons.Single(c => c.Name == CapnpReportWriter.TransportName);
         Assert.Equal(1.25, transport.P50Ratio!.Value, 6);
         Assert.Equal(1.5, transport.P99Ratio!.Value, 6);
         Assert.Equal("met", transport.Verdict);
-        var pipelining = comparisons.Single(c => c.Name == "2. pipelined ÷ awaited: 3-call chain, C# → C#");
+        var lowLevel = comparisons.Single(c => c.Name.StartsWith("1. Cap'n Proto low-level", StringComparison.Ordinal));
+        Assert.Equal(1.1, lowLevel.P50Ratio!.Value, 6);
+        Assert.Equal("no target", lowLevel.Verdict);
+        var pipelining = comparisons.Single(c => c.Name == CapnpReportWriter.PipeliningName);
         Assert.Equal(0.7, pipelining.P50Ratio!.Value, 6);
         Assert.Equal("**missed**", pipelining.Verdict);
-        Assert.Equal("not measured", comparisons.Single(c => c.Name.Contains("(reference)", StringComparison.Ordinal)).Verdict);
-        var client = comparisons.Single(c => c.Name.StartsWith("3.", StringComparison.Ordinal));
+        Assert.Equal("no target", comparisons.Single(c => c.Name == "2. pipelined ÷ awaited: 3-call chain, C# → C#, low-level (reference)").Verdict);
+        Assert.Equal("not measured", comparisons.Single(c => c.Name == "2. pipelined ÷ awaited: 3-call chain, C++ → C++ (reference)").Verdict);
+        var client = comparisons.Single(c => c.Name == CapnpReportWriter.ClientName);
         Assert.Equal(1.4, client.P50Ratio!.Value, 6);
         Assert.Equal("**missed**", client.Verdict);
+        Assert.Equal(1.2, comparisons.Single(c => c.Name.StartsWith("3. C# low-level", StringComparison.Ordinal)).P50Ratio!.Value, 6);
+        Assert.All(comparisons.Where(c => c.Target is not null), c => Assert.Contains("generated proxy", c.Name, StringComparison.Ordinal));
 
         var markdown = CapnpReportWriter.Render(new CapnpReport
         {
@@ -107,8 +118,8 @@ public sealed class CapnpSmokeTests
             Machine = "test machine",
             Passes = [pass],
         });
-        Assert.Contains("| 1. Cap'n Proto ÷ message transport: echo, C# → C# | UDS | 1.25× | 1.50× | 50.0 vs 40.0 | 150 vs 100 | ≤ 1.3× | met |", markdown, StringComparison.Ordinal);
-        Assert.Contains("| 3. C# client ÷ C++ client: echo against the C++ server | UDS | 1.40× | 1.33× | 42.0 vs 30.0 | 80.0 vs 60.0 | ≤ 1.3× | **missed** |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| 1. Cap'n Proto generated proxy ÷ message transport: echo, C# → C# | UDS | 1.25× | 1.50× | 50.0 vs 40.0 | 150 vs 100 | ≤ 1.3× | met |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| 3. C# generated proxy ÷ C++ client: echo against the C++ server | UDS | 1.40× | 1.33× | 42.0 vs 30.0 | 80.0 vs 60.0 | ≤ 1.3× | **missed** |", markdown, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -17,9 +17,9 @@ public sealed class BenchNodeServer(long depth) : ICapabilityServer
         {
             case BenchProtocol.EchoSmall:
                 // Decoded into the DTO and encoded from it, as the message transport's dispatcher does with SmallMessage.
-                BenchProtocol.WriteSmall(context.Results, BenchProtocol.ReadSmall(context.Params.GetStruct()));
+                BenchProtocol.WriteSmall(context.InitResults(0, 1).GetPointer(0), BenchProtocol.ReadSmall(context.Params.GetStruct().ReadStruct(0)));
                 break;
-            case BenchProtocol.Next:
+            case BenchProtocol.Next or BenchProtocol.NextAwaited:
             {
                 using var node = Capability.FromServer(new BenchNodeServer(depth + 1));
                 context.InitResults(0, 1).WriteCapability(0, node);

@@ -12,7 +12,7 @@ public static class BenchProtocol
     /// <summary>The id of <c>BenchNode</c>, fixed in the schema.</summary>
     public const ulong NodeId = 0xe3a1c2b4d5f60718;
 
-    /// <summary><c>echoSmall @0 Small -> Small</c>.</summary>
+    /// <summary><c>echoSmall @0 (message :Small) -> (result :Small)</c>: params and results are one-pointer structs, as the generated binding of <see cref="IBenchNode"/> has them.</summary>
     public const ushort EchoSmall = 0;
 
     /// <summary><c>next @1 () -> (node :BenchNode)</c>: the node one deeper.</summary>
@@ -20,6 +20,9 @@ public static class BenchProtocol
 
     /// <summary><c>read @2 () -> (depth :Int64)</c>.</summary>
     public const ushort Read = 2;
+
+    /// <summary><c>nextAwaited @3 () -> (node :BenchNode)</c>: what <see cref="IBenchNode.NextAsync"/> calls (a contract method has one ordinal).</summary>
+    public const ushort NextAwaited = 3;
 
     /// <summary>The depth <c>root.next().next().read()</c> returns.</summary>
     public const long ChainDepth = 2;
@@ -58,10 +61,10 @@ public static class BenchProtocol
     public static async ValueTask<SmallMessage> EchoAsync(Capability node, SmallMessage message)
     {
         using var request = node.NewRequest(NodeId, EchoSmall);
-        WriteSmall(request.Params, message);
+        WriteSmall(request.InitParams(0, 1).GetPointer(0), message);
         using var promise = request.Send();
         using var response = await promise.Response.ConfigureAwait(false);
-        return ReadSmall(response.Results);
+        return ReadSmall(response.Results.ReadStruct(0));
     }
 
     /// <summary>

@@ -3,13 +3,19 @@ namespace RpcGen.Benchmarks.Capnp;
 /// <summary>Who calls whom in a <c>--capnp</c> cell.</summary>
 public enum CapnpPair
 {
-    /// <summary>Cap'n Proto, C# client (<c>CapnpConnection</c>) to C# server (<c>CapnpServer</c>), in this process.</summary>
+    /// <summary>Cap'n Proto through the generated binding of <see cref="IBenchNode"/>: <c>Bootstrap&lt;IBenchNode&gt;()</c> to <c>CapnpServer.Listen&lt;IBenchNode&gt;</c>, in this process.</summary>
+    CSharpGenerated,
+
+    /// <summary>Cap'n Proto, hand-written low-level client (<c>CapnpConnection</c>, <c>Capability.NewRequest</c>) to a low-level C# server (<c>ICapabilityServer</c>), in this process.</summary>
     CSharp,
 
     /// <summary>The message transport's generated RpcGen call (<c>RpcClient</c> to <c>RpcServer</c>), in this process.</summary>
     Message,
 
-    /// <summary>Cap'n Proto, C# client in this process to the C++ <c>bench-server</c>.</summary>
+    /// <summary>Cap'n Proto, the generated <see cref="IBenchNode"/> proxy in this process to the C++ <c>bench-server</c>.</summary>
+    CSharpGeneratedToCpp,
+
+    /// <summary>Cap'n Proto, the low-level C# client in this process to the C++ <c>bench-server</c>.</summary>
     CSharpToCpp,
 
     /// <summary>Cap'n Proto, the C++ <c>bench-client</c> to the C++ <c>bench-server</c>: the reference.</summary>
@@ -35,9 +41,11 @@ public static class CapnpNames
     /// <summary>The pair as the report names it.</summary>
     public static string Display(this CapnpPair pair) => pair switch
     {
-        CapnpPair.CSharp => "Cap'n Proto C# → C#",
+        CapnpPair.CSharpGenerated => "Cap'n Proto C# → C#, generated proxy",
+        CapnpPair.CSharp => "Cap'n Proto C# → C#, low-level",
         CapnpPair.Message => "message transport C# → C#",
-        CapnpPair.CSharpToCpp => "Cap'n Proto C# → C++ server",
+        CapnpPair.CSharpGeneratedToCpp => "Cap'n Proto C# generated proxy → C++ server",
+        CapnpPair.CSharpToCpp => "Cap'n Proto C# low-level → C++ server",
         CapnpPair.Cpp => "Cap'n Proto C++ → C++ server",
         _ => pair.ToString(),
     };

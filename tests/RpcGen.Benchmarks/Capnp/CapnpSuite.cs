@@ -20,11 +20,17 @@ public static class CapnpSuite
     public static readonly (CapnpPair Pair, CapnpWorkload Workload)[] Cells =
     [
         (CapnpPair.Message, CapnpWorkload.Echo),
+        (CapnpPair.CSharpGenerated, CapnpWorkload.Echo),
         (CapnpPair.CSharp, CapnpWorkload.Echo),
+        (CapnpPair.CSharpGenerated, CapnpWorkload.ChainPipelined),
+        (CapnpPair.CSharpGenerated, CapnpWorkload.ChainAwaited),
         (CapnpPair.CSharp, CapnpWorkload.ChainPipelined),
         (CapnpPair.CSharp, CapnpWorkload.ChainAwaited),
+        (CapnpPair.CSharpGeneratedToCpp, CapnpWorkload.Echo),
         (CapnpPair.CSharpToCpp, CapnpWorkload.Echo),
         (CapnpPair.Cpp, CapnpWorkload.Echo),
+        (CapnpPair.CSharpGeneratedToCpp, CapnpWorkload.ChainPipelined),
+        (CapnpPair.CSharpGeneratedToCpp, CapnpWorkload.ChainAwaited),
         (CapnpPair.CSharpToCpp, CapnpWorkload.ChainPipelined),
         (CapnpPair.CSharpToCpp, CapnpWorkload.ChainAwaited),
         (CapnpPair.Cpp, CapnpWorkload.ChainPipelined),
@@ -116,6 +122,7 @@ public static class CapnpSuite
         var runs = Cells.Select(c => new CellRun(c.Pair, c.Workload, link)).ToList();
         CellRun Run(CapnpPair pair, CapnpWorkload workload) => runs.First(r => r.Pair == pair && r.Workload == workload);
         var csharp = await StartAsync(() => sessions.StartCSharpAsync(link, small, options.Timeout), options.Timeout).ConfigureAwait(false);
+        var generated = await StartAsync(() => sessions.StartGeneratedAsync(link, small, options.Timeout), options.Timeout).ConfigureAwait(false);
         var message = await StartAsync(() => sessions.StartMessageAsync(link, small), options.Timeout).ConfigureAwait(false);
         var cppServer = nativeUnavailable is null
             ? await StartAsync(() => sessions.StartCppAsync(Path.Combine(programs!, CppBenchPrograms.Server), link, small, options.Timeout), options.Timeout).ConfigureAwait(false)
@@ -126,22 +133,34 @@ public static class CapnpSuite
             run.Unavailable = run.Pair switch
             {
                 CapnpPair.CSharp => csharp,
+                CapnpPair.CSharpGenerated => generated,
                 CapnpPair.Message => message,
                 _ => cppServer,
             };
         }
 
         Run(CapnpPair.Message, CapnpWorkload.Echo).Driver = recorder => CallLoop.RunAsync(() => sessions.Message!.Service.EchoSmallAsync(small), recorder);
+        void Drive(CapnpPair pair, Func<ValueTask<SmallMessage>> echo, Func<ValueTask<long>> pipelined, Func<ValueTask<long>> awaited)
+        {
+            Run(pair, CapnpWorkload.Echo).Driver = recorder => CallLoop.RunAsync(echo, recorder);
+            Run(pair, CapnpWorkload.ChainPipelined).Driver = recorder => CallLoop.RunAsync(pipelined, recorder);
+            Run(pair, CapnpWorkload.ChainAwaited).Driver = recorder => CallLoop.RunAsync(awaited, recorder);
+        }
+
         foreach (var (pair, root) in new[] { (CapnpPair.CSharp, sessions.CSharpRoot), (CapnpPair.CSharpToCpp, sessions.CppRoot) })
         {
-            if (root is null)
+            if (root is not null)
             {
-                continue;
+                Drive(pair, () => BenchProtocol.EchoAsync(root, small), () => BenchProtocol.ChainPipelinedAsync(root), () => BenchProtocol.ChainAwaitedAsync(root));
             }
+        }
 
-            Run(pair, CapnpWorkload.Echo).Driver = recorder => CallLoop.RunAsync(() => BenchProtocol.EchoAsync(root, small), recorder);
-            Run(pair, CapnpWorkload.ChainPipelined).Driver = recorder => CallLoop.RunAsync(() => BenchProtocol.ChainPipelinedAsync(root), recorder);
-            Run(pair, CapnpWorkload.ChainAwaited).Driver = recorder => CallLoop.RunAsync(() => BenchProtocol.ChainAwaitedAsync(root), recorder);
+        foreach (var (pair, node) in new[] { (CapnpPair.CSharpGenerated, sessions.GeneratedRoot), (CapnpPair.CSharpGeneratedToCpp, sessions.CppGeneratedRoot) })
+        {
+            if (node is not null)
+            {
+                Drive(pair, () => GeneratedProtocol.EchoAsync(node, small), () => GeneratedProtocol.ChainPipelinedAsync(node), () => GeneratedProtocol.ChainAwaitedAsync(node));
+            }
         }
 
         for (var round = 0; round < options.Rounds; round++)
@@ -284,7 +303,7 @@ public static class CapnpSuite
     /// <summary>One line of console progress for <paramref name="cell"/>.</summary>
     public static string FormatProgress(CapnpCell cell)
     {
-        var head = $"{cell.Link,-4} {cell.Pair.Display(),-30} {cell.Workload.Display(),-24}";
+        var head = $"{cell.Link,-4} {cell.Pair.Display(),-44} {cell.Workload.Display(),-24}";
         return cell.IsMeasured
             ? head + $" p50 {ReportWriter.Us(cell.P50Microseconds),8} µs  p99 {ReportWriter.Us(cell.P99Microseconds),8} µs  {ReportWriter.Count(cell.Operations),9} ops"
             : head + " " + (cell.Unavailable ?? "no operations measured");
@@ -355,9 +374,17 @@ public static class CapnpSuite
         private CapnpServer? _server;
         private CapnpConnection? _connection;
         private string? _socketPath;
+        private CapnpServer? _generatedServer;
+        private CapnpConnection? _generatedConnection;
+        private string? _generatedSocketPath;
         private CapnpConnection? _cppConnection;
+        private CapnpConnection? _cppGeneratedConnection;
 
         public Capability? CSharpRoot { get; private set; }
+
+        public IBenchNode? GeneratedRoot { get; private set; }
+
+        public IBenchNode? CppGeneratedRoot { get; private set; }
 
         public RpcGenSession? Message { get; private set; }
 
@@ -378,6 +405,15 @@ public static class CapnpSuite
             await VerifyAsync(CSharpRoot, small, CapnpPair.CSharp.Display(), timeout).ConfigureAwait(false);
         }
 
+        public async Task StartGeneratedAsync(LinkKind link, SmallMessage small, TimeSpan timeout)
+        {
+            _generatedSocketPath = link == LinkKind.Uds ? Loopback.NewUnixSocketPath("capnp-gen") : null;
+            _generatedServer = CapnpServer.Listen<IBenchNode>(_generatedSocketPath is null ? "tcp://127.0.0.1:0" : "unix:" + _generatedSocketPath, new BenchNodeService(0));
+            _generatedConnection = await CapnpConnection.ConnectAsync(_generatedServer.Address).ConfigureAwait(false);
+            GeneratedRoot = _generatedConnection.Bootstrap<IBenchNode>();
+            await VerifyAsync(GeneratedRoot, small, CapnpPair.CSharpGenerated.Display(), timeout).ConfigureAwait(false);
+        }
+
         public async Task StartMessageAsync(LinkKind link, SmallMessage small)
         {
             Message = await RpcGenSession.StartAsync(link).ConfigureAwait(false);
@@ -390,48 +426,49 @@ public static class CapnpSuite
             _cppConnection = await CapnpConnection.ConnectAsync(CppServer.CSharpAddress).ConfigureAwait(false);
             CppRoot = _cppConnection.Bootstrap();
             await VerifyAsync(CppRoot, small, CapnpPair.CSharpToCpp.Display(), timeout).ConfigureAwait(false);
+            _cppGeneratedConnection = await CapnpConnection.ConnectAsync(CppServer.CSharpAddress).ConfigureAwait(false);
+            CppGeneratedRoot = _cppGeneratedConnection.Bootstrap<IBenchNode>();
+            await VerifyAsync(CppGeneratedRoot, small, CapnpPair.CSharpGeneratedToCpp.Display(), timeout).ConfigureAwait(false);
         }
 
         public async ValueTask DisposeAsync()
         {
             CSharpRoot?.Dispose();
             CppRoot?.Dispose();
-            if (_connection is not null)
+            (GeneratedRoot as IDisposable)?.Dispose();
+            (CppGeneratedRoot as IDisposable)?.Dispose();
+
+            // Clients before their servers, the C++ server after both of its clients.
+            IAsyncDisposable?[] owned = [_generatedConnection, _generatedServer, _connection, _server, _cppConnection, _cppGeneratedConnection, CppServer, Message];
+            foreach (var item in owned)
             {
-                await _connection.DisposeAsync().ConfigureAwait(false);
+                if (item is not null)
+                {
+                    await item.DisposeAsync().ConfigureAwait(false);
+                }
             }
 
-            if (_server is not null)
+            foreach (var path in new[] { _generatedSocketPath, _socketPath })
             {
-                await _server.DisposeAsync().ConfigureAwait(false);
-            }
-
-            if (_cppConnection is not null)
-            {
-                await _cppConnection.DisposeAsync().ConfigureAwait(false);
-            }
-
-            if (CppServer is not null)
-            {
-                await CppServer.DisposeAsync().ConfigureAwait(false);
-            }
-
-            if (Message is not null)
-            {
-                await Message.DisposeAsync().ConfigureAwait(false);
-            }
-
-            if (_socketPath is not null && File.Exists(_socketPath))
-            {
-                File.Delete(_socketPath);
+                if (path is not null && File.Exists(path))
+                {
+                    File.Delete(path);
+                }
             }
         }
 
-        private static async Task VerifyAsync(Capability root, SmallMessage small, string who, TimeSpan timeout)
+        private static Task VerifyAsync(Capability root, SmallMessage small, string who, TimeSpan timeout) =>
+            VerifyAsync(who, small, timeout, () => BenchProtocol.EchoAsync(root, small), () => BenchProtocol.ChainPipelinedAsync(root), () => BenchProtocol.ChainAwaitedAsync(root));
+
+        private static Task VerifyAsync(IBenchNode root, SmallMessage small, string who, TimeSpan timeout) =>
+            VerifyAsync(who, small, timeout, () => GeneratedProtocol.EchoAsync(root, small), () => GeneratedProtocol.ChainPipelinedAsync(root), () => GeneratedProtocol.ChainAwaitedAsync(root));
+
+        /// <summary>The echo answers the same fields and both chains reach depth 2, before anything is timed.</summary>
+        private static async Task VerifyAsync(string who, SmallMessage small, TimeSpan timeout, Func<ValueTask<SmallMessage>> echo, Func<ValueTask<long>> pipelined, Func<ValueTask<long>> awaited)
         {
-            EchoCheck.Small(small, await BenchProtocol.EchoAsync(root, small).AsTask().WaitAsync(timeout).ConfigureAwait(false), who);
-            EchoCheck.Count(BenchProtocol.ChainDepth, await BenchProtocol.ChainPipelinedAsync(root).AsTask().WaitAsync(timeout).ConfigureAwait(false), who, "pipelined chain depth");
-            EchoCheck.Count(BenchProtocol.ChainDepth, await BenchProtocol.ChainAwaitedAsync(root).AsTask().WaitAsync(timeout).ConfigureAwait(false), who, "awaited chain depth");
+            EchoCheck.Small(small, await echo().AsTask().WaitAsync(timeout).ConfigureAwait(false), who);
+            EchoCheck.Count(BenchProtocol.ChainDepth, await pipelined().AsTask().WaitAsync(timeout).ConfigureAwait(false), who, "pipelined chain depth");
+            EchoCheck.Count(BenchProtocol.ChainDepth, await awaited().AsTask().WaitAsync(timeout).ConfigureAwait(false), who, "awaited chain depth");
         }
     }
 }

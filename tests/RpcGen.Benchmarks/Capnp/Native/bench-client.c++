@@ -29,12 +29,14 @@ struct Runner {
   // Returns something derived from the results so the work cannot be skipped; checked once.
   int64_t echo() {
     auto request = root.echoSmallRequest();
-    request.setId(42);
-    request.setName("small-request");
-    request.setValue(3.25);
-    request.setTimestamp(638000000000000000LL);
-    request.setFlag(true);
-    auto response = request.send().wait(waitScope);
+    auto message = request.initMessage();
+    message.setId(42);
+    message.setName("small-request");
+    message.setValue(3.25);
+    message.setTimestamp(638000000000000000LL);
+    message.setFlag(true);
+    auto answer = request.send().wait(waitScope);
+    auto response = answer.getResult();
     return response.getId() + static_cast<int64_t>(response.getName().size()) + (response.getFlag() ? 1 : 0);
   }
 

@@ -14,8 +14,8 @@ public:
   explicit BenchNodeImpl(int64_t depth): depth(depth) {}
 
   kj::Promise<void> echoSmall(EchoSmallContext context) override {
-    auto params = context.getParams();
-    auto results = context.getResults();
+    auto params = context.getParams().getMessage();
+    auto results = context.getResults().initResult();
     results.setId(params.getId());
     results.setName(params.getName());
     results.setValue(params.getValue());
@@ -25,6 +25,11 @@ public:
   }
 
   kj::Promise<void> next(NextContext context) override {
+    context.getResults().setNode(kj::heap<BenchNodeImpl>(depth + 1));
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> nextAwaited(NextAwaitedContext context) override {
     context.getResults().setNode(kj::heap<BenchNodeImpl>(depth + 1));
     return kj::READY_NOW;
   }
