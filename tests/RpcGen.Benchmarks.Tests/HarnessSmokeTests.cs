@@ -18,6 +18,8 @@ public sealed class HarnessSmokeTests
         Links = links,
         CallerCounts = [1, 4],
         Warmup = TimeSpan.Zero,
+        JitQuietPeriod = TimeSpan.Zero,
+        MaxWarmup = TimeSpan.Zero,
         // Bounded by count, not time: each caller stops after a handful of calls.
         Measure = TimeSpan.FromMinutes(1),
         MaxCallsPerCell = 16,

@@ -13,15 +13,6 @@ public static class CapnpCommand
     /// <summary>The report's file name in the results directory.</summary>
     public const string FileName = "capnp.md";
 
-    /// <summary>
-    /// The runtime's delay before it starts counting calls for tier-1 promotion. Its default (100 ms,
-    /// ten times that on one CPU) restarts with every method compiled at tier 0, and on this machine
-    /// kept the Cap'n Proto call path at tier 0 for 4 s unpinned and 10 s pinned; at 0, tier-1 code
-    /// is in place after about a second and a half of calls. It is read at startup, so the harness
-    /// restarts itself with it set.
-    /// </summary>
-    public const string CallCountingDelayVariable = "DOTNET_TC_CallCountingDelayMs";
-
     private const string Mode = "--capnp";
 
     private const string PinnedAffinity = "taskset -c 0: the C# client and server, the C++ server and the C++ client all share CPU 0";
@@ -40,13 +31,9 @@ public static class CapnpCommand
             return 2;
         }
 
-        if (Environment.GetEnvironmentVariable(CallCountingDelayVariable) is null)
+        if (await TieredJit.RestartWithoutCallCountingDelayAsync(args).ConfigureAwait(false) is { } exitCode)
         {
-            var restart = PinnedChild.StartInfo(args);
-            restart.Environment[CallCountingDelayVariable] = "0";
-            using var child = Process.Start(restart) ?? throw new InvalidOperationException("The harness did not restart.");
-            await child.WaitForExitAsync().ConfigureAwait(false);
-            return child.ExitCode;
+            return exitCode;
         }
 
         if (await PinnedChild.TryRunAsChildAsync(args, label => CapnpSuite.RunPassAsync(label, PinnedAffinity, options, Console.Out)).ConfigureAwait(false))

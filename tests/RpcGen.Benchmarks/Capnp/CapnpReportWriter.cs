@@ -173,7 +173,7 @@ public static class CapnpReportWriter
                                  $"(every run is a new process). Then " +
                                  $"{options.Rounds} round(s) of {options.Measure.TotalSeconds:0.###} s or {ReportWriter.Count(options.MaxCallsPerRound)} operations per cell, whichever ends first; " +
                                  $"each round measures every cell of a link in turn, so the cells of a ratio are measured close together. Any phase that takes {options.Timeout.TotalSeconds:0} s longer than planned fails its cell.");
-        md.AppendLine(Invariant, $"- JIT: the harness restarts itself with `{CapnpCommand.CallCountingDelayVariable}=0` (unless it is set), and the pinned pass inherits it. With the runtime's default delay " +
+        md.AppendLine(Invariant, $"- JIT: the harness restarts itself with `{TieredJit.CallCountingDelayVariable}=0` (unless it is set), and the pinned pass inherits it. With the runtime's default delay " +
                                  $"(100 ms, ×10 on one CPU, restarted by every tier-0 compilation) the Cap'n Proto call path was still tier-0 code after 4 s of calls unpinned and 10 s pinned on " +
                                  $"the development VM, so a warmup of a fraction of a second compared tier-0 code; with 0 it reaches tier 1 (with dynamic PGO) after about 1.5 s of calls. Steady-state code is the same either way.");
         md.AppendLine("- Allocation: `GC.GetTotalAllocatedBytes(precise: true)` across the measured rounds per operation, process-wide, so C# → C# cells count client + server and C# → C++ cells the client only.");
@@ -189,9 +189,7 @@ public static class CapnpReportWriter
 
     private static string LinkName(LinkKind link) => link == LinkKind.Tcp ? "TCP" : "UDS";
 
-    private static string Tiering(CapnpPass pass) => pass.CallCountingDelayMs is { } delay
-        ? $"`{CapnpCommand.CallCountingDelayVariable}={delay}`"
-        : "the runtime's default tiering delay";
+    private static string Tiering(CapnpPass pass) => TieredJit.Describe(pass.CallCountingDelayMs);
 
     private static string Load(double load) => load < 0 ? "unknown" : load.ToString("0.00", Invariant);
 }

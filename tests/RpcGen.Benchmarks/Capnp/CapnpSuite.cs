@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime;
 using RpcGen.Benchmarks.Contracts;
 using RpcGen.Benchmarks.Harness;
 using RpcGen.Benchmarks.Peers.RpcGen;
@@ -83,7 +82,7 @@ public static class CapnpSuite
             LoadAfter = BenchmarkCli.LoadAverage(),
             NativeUnavailable = nativeUnavailable,
             NativeToolsMissing = toolsMissing,
-            CallCountingDelayMs = Environment.GetEnvironmentVariable(CapnpCommand.CallCountingDelayVariable),
+            CallCountingDelayMs = TieredJit.CallCountingDelayMs,
         };
     }
 
@@ -236,28 +235,9 @@ public static class CapnpSuite
     /// </summary>
     private static async Task WarmUpAsync(CellRun run, CallerRecorder[] recorders, Task[] tasks, CapnpOptions options)
     {
-        var slice = TimeSpan.FromMilliseconds(50);
-        var started = Stopwatch.GetTimestamp();
-        var compiled = JitInfo.GetCompiledMethodCount();
-        var quietSince = started;
-        while (true)
-        {
-            await CompareSuite.RunPhaseAsync(run.Driver!, recorders, tasks, slice, options.Timeout).ConfigureAwait(false);
-            var now = JitInfo.GetCompiledMethodCount();
-            if (now != compiled)
-            {
-                (compiled, quietSince) = (now, Stopwatch.GetTimestamp());
-            }
-
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            var settled = Stopwatch.GetElapsedTime(quietSince) >= options.JitQuietPeriod;
-            if ((elapsed >= options.Warmup && settled) || elapsed >= options.MaxWarmup)
-            {
-                run.WarmupSeconds = elapsed.TotalSeconds;
-                run.JitSettled = settled;
-                return;
-            }
-        }
+        var (elapsed, settled) = await TieredJit.WarmUpAsync(run.Driver!, recorders, tasks, options.Warmup, options.JitQuietPeriod, options.MaxWarmup, options.Timeout).ConfigureAwait(false);
+        run.WarmupSeconds = elapsed.TotalSeconds;
+        run.JitSettled = settled;
     }
 
     private static async Task MeasureCppRoundAsync(CellRun run, string client, string address, CapnpOptions options)

@@ -24,6 +24,9 @@ public sealed record AffinityRun
 
     public double LoadAfter { get; init; } = -1;
 
+    /// <summary>The pass's <c>DOTNET_TC_CallCountingDelayMs</c>, or null when it was not set (the runtime's default).</summary>
+    public string? CallCountingDelayMs { get; init; }
+
     /// <summary>Set when the pass could not run at all (for example taskset missing).</summary>
     public string? Failure { get; init; }
 }

@@ -72,6 +72,11 @@ public static class BenchmarkCli
             return args.Length == 0 || args.Contains("--help") ? 0 : 2;
         }
 
+        if (await TieredJit.RestartWithoutCallCountingDelayAsync(args).ConfigureAwait(false) is { } exitCode)
+        {
+            return exitCode;
+        }
+
         var options = ParseOptions(args);
         if (await PinnedChild.TryRunAsChildAsync(args, label => RunPassAsync(label, "taskset -c 0: client and server share CPU 0", options, Console.Out)).ConfigureAwait(false))
         {
@@ -146,6 +151,7 @@ public static class BenchmarkCli
             Seconds = clock.Elapsed.TotalSeconds,
             Results = results,
             PeerNotes = notes,
+            CallCountingDelayMs = TieredJit.CallCountingDelayMs,
         };
     }
 

@@ -14,8 +14,17 @@ public sealed record CompareOptions
 
     public IReadOnlyList<int> CallerCounts { get; init; } = [1, 64];
 
-    /// <summary>Warmup per unary cell (bounded by time only).</summary>
+    /// <summary>
+    /// Least warmup per unary cell; it goes on until no method has been compiled for
+    /// <see cref="JitQuietPeriod"/>, at most <see cref="MaxWarmup"/> (see <see cref="TieredJit"/>).
+    /// </summary>
     public required TimeSpan Warmup { get; init; }
+
+    /// <summary>How long the JIT must have compiled nothing before a unary cell's warmup ends.</summary>
+    public required TimeSpan JitQuietPeriod { get; init; }
+
+    /// <summary>The longest a unary cell warms up, whether or not the JIT has gone quiet.</summary>
+    public required TimeSpan MaxWarmup { get; init; }
 
     /// <summary>Measurement per unary cell: it ends at this time or at <see cref="MaxCallsPerCell"/>, whichever comes first.</summary>
     public required TimeSpan Measure { get; init; }
@@ -43,6 +52,8 @@ public sealed record CompareOptions
     {
         Mode = "quick",
         Warmup = TimeSpan.FromMilliseconds(150),
+        JitQuietPeriod = TimeSpan.FromMilliseconds(250),
+        MaxWarmup = TimeSpan.FromSeconds(3),
         Measure = TimeSpan.FromMilliseconds(250),
         MaxCallsPerCell = 400_000,
         StreamRuns = 1,
@@ -55,6 +66,8 @@ public sealed record CompareOptions
     {
         Mode = "full",
         Warmup = TimeSpan.FromSeconds(1),
+        JitQuietPeriod = TimeSpan.FromMilliseconds(500),
+        MaxWarmup = TimeSpan.FromSeconds(10),
         Measure = TimeSpan.FromSeconds(3),
         MaxCallsPerCell = 2_000_000,
         StreamRuns = 5,

@@ -119,7 +119,7 @@ public static class CompareSuite
         }
 
         var tasks = new Task[callers];
-        await RunPhaseAsync(driver, recorders, tasks, options.Warmup, options.Timeout).ConfigureAwait(false);
+        await TieredJit.WarmUpAsync(driver, recorders, tasks, options.Warmup, options.JitQuietPeriod, options.MaxWarmup, options.Timeout).ConfigureAwait(false);
         Settle();
 
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);

@@ -41,7 +41,7 @@ public static class ReportWriter
                       "(`GC.GetTotalAllocatedBytes(precise: true)` across the measured phase), so **B/call is client + server**.").AppendLine();
         md.Append("Passes: ");
         md.AppendLine(string.Join("; ", report.Runs.Select(r => r.Failure is null
-            ? $"**{r.Label}** — {r.Affinity}, {r.Cpus} CPU(s), {Duration(r.Seconds)}, load average {Load(r.LoadBefore)} → {Load(r.LoadAfter)}"
+            ? $"**{r.Label}** — {r.Affinity}, {r.Cpus} CPU(s), {TieredJit.Describe(r.CallCountingDelayMs)}, {Duration(r.Seconds)}, load average {Load(r.LoadBefore)} → {Load(r.LoadAfter)}"
             : $"**{r.Label}** — did not run: {r.Failure}")) + ".");
         md.AppendLine();
         var busy = report.Runs.Where(r => r.Failure is null && Math.Max(r.LoadBefore, r.LoadAfter) > BusyLoad).ToList();
@@ -198,9 +198,13 @@ public static class ReportWriter
     {
         var o = report.Options;
         md.AppendLine("## Method").AppendLine();
-        md.AppendLine(Invariant, $"- Unary cells: {o.Warmup.TotalSeconds:0.###} s warmup, then measure until {o.Measure.TotalSeconds:0.###} s pass or {o.MaxCallsPerCell:N0} calls are made (whichever comes first). " +
+        md.AppendLine(Invariant, $"- Unary cells: warm up for at least {o.Warmup.TotalSeconds:0.###} s and then until no method has been compiled for {o.JitQuietPeriod.TotalSeconds:0.###} s " +
+                                 $"(at most {o.MaxWarmup.TotalSeconds:0.###} s), then measure until {o.Measure.TotalSeconds:0.###} s pass or {o.MaxCallsPerCell:N0} calls are made (whichever comes first). " +
                                  $"Every caller loops call → await → record; each call's latency is a `Stopwatch` timestamp difference stored in a preallocated array; " +
                                  $"p50/p99 are nearest-rank over all callers' calls; calls/s is calls over the phase's wall time.");
+        md.AppendLine(Invariant, $"- JIT: the harness restarts itself with `{TieredJit.CallCountingDelayVariable}=0` (unless it is set; the passes line says what each pass ran with), and the pinned pass inherits it. " +
+                                 $"With the runtime's default delay (100 ms, ×10 on one CPU, restarted by every tier-0 compilation) call paths stayed at tier 0 for seconds of calls on the development VM, " +
+                                 $"so a short warmup measured tier-0 code; steady-state code is the same either way.");
         md.AppendLine(Invariant, $"- N callers share **one connection** per peer. Requests are built once before measuring; responses are fully deserialized.");
         md.AppendLine(Invariant, $"- Stream/upload cells: one warmup run on a tenth of the work, then up to {o.StreamRuns} stream / {o.UploadRuns} upload runs within {o.StreamBudget.TotalSeconds:0} s (at least one).");
         md.AppendLine("- Each peer first echoes every workload once and the harness checks the reply, so a broken peer shows as an error, not a figure.");
