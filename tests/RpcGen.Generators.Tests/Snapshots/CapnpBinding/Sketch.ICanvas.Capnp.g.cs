@@ -96,10 +96,9 @@ interface Layer @0xe1b2000000000002 {
                 parameters.WriteText(0, name);
                 promise = request.Send(default);
             }
-            using (promise)
-            {
-                return global::RpcGen.Capnp.CapnpServiceRegistry.ToService<global::Sketch.ILayer>(promise.GetPipelinedCapability(0));
-            }
+            var pipelined = promise.GetPipelinedCapability(0);
+            global::RpcGen.Capnp.CapnpServiceRegistry.Forget(promise);
+            return global::RpcGen.Capnp.CapnpServiceRegistry.ToService<global::Sketch.ILayer>(pipelined);
         }
 
         async global::System.Threading.Tasks.Task<int> global::Sketch.ICanvas.DrawAsync(global::Sketch.Stroke stroke, global::System.Threading.CancellationToken cancellationToken)
