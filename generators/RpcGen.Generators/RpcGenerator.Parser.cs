@@ -111,33 +111,29 @@ public sealed partial class RpcGenerator
         private List<MethodSpec> AssignCapnpOrdinals(List<(MethodSpec Method, INamedTypeSymbol Contract, int? Pinned)> methods)
         {
             var serviceId = CapnpInterfaceId(_service);
-            var result = new List<MethodSpec>();
-            var used = new Dictionary<ulong, HashSet<int>>();
-            foreach (var (_, contract, pinned) in methods)
+            var interfaceIds = methods.Select(m => RpcContractRules.IsRpcService(m.Contract) ? CapnpInterfaceId(m.Contract) : serviceId).ToList();
+            var used = interfaceIds.Distinct().ToDictionary(id => id, _ => new HashSet<int>());
+            for (var i = 0; i < methods.Count; i++)
             {
-                var id = RpcContractRules.IsRpcService(contract) ? CapnpInterfaceId(contract) : serviceId;
-                if (pinned is { } ordinal)
+                if (methods[i].Pinned is { } ordinal)
                 {
-                    (used.TryGetValue(id, out var set) ? set : used[id] = new HashSet<int>()).Add(ordinal);
+                    used[interfaceIds[i]].Add(ordinal);
                 }
             }
 
-            foreach (var (method, contract, pinned) in methods)
+            var result = new List<MethodSpec>();
+            for (var i = 0; i < methods.Count; i++)
             {
-                var id = RpcContractRules.IsRpcService(contract) ? CapnpInterfaceId(contract) : serviceId;
-                var set = used.TryGetValue(id, out var taken) ? taken : used[id] = new HashSet<int>();
-                var ordinal = pinned ?? 0;
-                if (pinned is null)
+                var ordinal = methods[i].Pinned ?? 0;
+                if (methods[i].Pinned is null)
                 {
-                    while (set.Contains(ordinal))
+                    while (!used[interfaceIds[i]].Add(ordinal))
                     {
                         ordinal++;
                     }
-
-                    set.Add(ordinal);
                 }
 
-                result.Add(method with { CapnpInterfaceId = id, CapnpOrdinal = ordinal });
+                result.Add(methods[i].Method with { CapnpInterfaceId = interfaceIds[i], CapnpOrdinal = ordinal });
             }
 
             return result;

@@ -61,7 +61,7 @@ public sealed class CapnpSmokeTests
 
         if (pass.NativeToolsMissing)
         {
-            NativePrerequisite.Missing(pass.NativeUnavailable!);
+            RpcGen.Capnp.Tests.Infrastructure.ExternalTool.Missing(pass.NativeUnavailable!, "apt-get install -y capnproto libcapnp-dev g++ pkg-config");
         }
 
         Assert.Null(pass.NativeUnavailable);

@@ -42,7 +42,7 @@ internal static class ExternalTool
             Assert.Fail($"{what}; CI must install it: {installHint}");
         }
 
-        Assert.Skip($"{what}; to run the Cap'n Proto interop tests: {installHint}");
+        Assert.Skip($"{what}; to run this test: {installHint}");
     }
 
     public static async Task<Result> RunAsync(string executable, IEnumerable<string> arguments, byte[]? stdin = null, string? workingDirectory = null, TimeSpan? timeout = null)

@@ -365,7 +365,7 @@ internal static class CapnpEmitter
             foreach (var (known, index) in spec.KnownTypes.OrderBy(k => k.Tag).Select((k, i) => (k, i)))
             {
                 var memberName = type.Shape.Members.OfType<UnionShape>().Single().Members[index].Name;
-                var dto = ContextType(model, known.TypeKey);
+                var dto = model.SpecOf(known.TypeKey);
                 var discriminant = layout.Groups.TryGetValue(memberName, out var group) ? group : layout.Fields[memberName].DiscriminantValue;
                 writer.WriteLine($"case {known.TypeKey} member{index}:");
                 writer.Open();
@@ -401,7 +401,7 @@ internal static class CapnpEmitter
             foreach (var (known, index) in spec.KnownTypes.OrderBy(k => k.Tag).Select((k, i) => (k, i)))
             {
                 var memberName = type.Shape.Members.OfType<UnionShape>().Single().Members[index].Name;
-                var dto = ContextType(model, known.TypeKey);
+                var dto = model.SpecOf(known.TypeKey);
                 var discriminant = layout.Groups.TryGetValue(memberName, out var group) ? group : layout.Fields[memberName].DiscriminantValue;
                 var members = dto.Dto?.Members ?? EquatableArray<MemberSpec>.Empty;
                 writer.WriteLine($"case {discriminant}:");
@@ -418,8 +418,6 @@ internal static class CapnpEmitter
 
         writer.Close();
     }
-
-    private static TypeSpec ContextType(CapnpModel model, string key) => model.SpecOf(key);
 
     private static void EmitConstruction(SourceWriter writer, CapnpModel model, string typeKey, DtoSpec dto, System.Func<MemberSpec, FieldLayout> fieldOf)
     {

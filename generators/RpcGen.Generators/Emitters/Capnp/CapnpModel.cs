@@ -244,7 +244,7 @@ internal sealed class CapnpModel
         {
             foreach (var member in spec.Dto!.Members)
             {
-                if (Map(member.TypeKey, $"member '{member.Name.TrimStart('@')}' of '{key(spec)}'") is { } field)
+                if (Map(member.TypeKey, $"member '{member.Name.TrimStart('@')}' of '{spec.Key}'") is { } field)
                 {
                     members.Add(new FieldShape(FieldName(member.Name), ordinal++, field.Field));
                 }
@@ -297,8 +297,6 @@ internal sealed class CapnpModel
 
         var shape = new StructShape(name, members, TypeId(spec.Key));
         return new CapnpStruct(type, name, shape, CapnpLayout.Compute(shape));
-
-        static string key(TypeSpec t) => t.Key;
     }
 
     private string WriteSchema()
@@ -313,7 +311,7 @@ internal sealed class CapnpModel
             interfaces.Add(new InterfaceShape(
                 name,
                 group.Select(m => new MethodShape(
-                    methodNames.Add(CapnpMethodName(m.Method.Name)) ? CapnpMethodName(m.Method.Name) : FieldName(m.Method.Name),
+                    CapnpMethodName(m.Method.Name) is var shortName && methodNames.Add(shortName) ? shortName : FieldName(m.Method.Name),
                     m.Method.CapnpOrdinal,
                     m.Parameters,
                     m.Results)).ToList(),
