@@ -32,6 +32,58 @@ public sealed class RpcLimits
     /// <summary>How long a graceful shutdown waits for in-flight calls before it closes connections. Default 5 s.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The outbound bytes all of a server's connections may hold together (queued frames counted by
+    /// the memory they occupy). Over it, every connection holding more than
+    /// <see cref="MinPendingBytesPerConnection"/> stops reading until its peer catches up, so peers
+    /// that do not read cannot add up to more than this while peers that do keep going. Default 256 MiB.
+    /// </summary>
+    public long MaxServerPendingBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// What a connection may always hold outbound, whatever the server-wide total: a well-behaved peer
+    /// keeps its latency while others are throttled by <see cref="MaxServerPendingBytes"/>. Default 64 KiB.
+    /// </summary>
+    public int MinPendingBytesPerConnection { get; init; } = 64 * 1024;
+
+    /// <summary>The most connections one server keeps open; one more is told why and closed. Default 1024.</summary>
+    public int MaxConnections { get; init; } = 1024;
+
+    /// <summary>
+    /// The most connections one server keeps open from one remote IP address (TCP; Unix sockets and
+    /// in-memory links are counted only by <see cref="MaxConnections"/>). Default 128.
+    /// </summary>
+    public int MaxConnectionsPerAddress { get; init; } = 128;
+
+    /// <summary>
+    /// How long a new connection has to deliver its first complete frame (the client's hello, or its
+    /// first message) before the server closes it. Default 10 s. <see cref="Timeout.InfiniteTimeSpan"/> disables it.
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a server keeps a connection that has no call in flight and receives nothing (not even
+    /// a keepalive) before it closes it. Default 5 minutes. <see cref="Timeout.InfiniteTimeSpan"/> disables it.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long a peer has to finish a frame it has started sending, plus one second for every
+    /// <see cref="MinFrameBytesPerSecond"/> bytes the frame declares. A peer that drips a frame slower
+    /// than that loses its connection. Default 30 s. <see cref="Timeout.InfiniteTimeSpan"/> disables it.
+    /// </summary>
+    public TimeSpan FrameTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The slowest receive rate a large frame is allowed (see <see cref="FrameTimeout"/>). Default 64 KiB/s.</summary>
+    public int MinFrameBytesPerSecond { get; init; } = 64 * 1024;
+
+    /// <summary>
+    /// The longest deadline a server honours. A request whose deadline is further away is served as if
+    /// it had none (it still ends when its caller cancels or disconnects). At most 49 days (the range of
+    /// a timer). Default 7 days.
+    /// </summary>
+    public TimeSpan MaxDeadline { get; init; } = TimeSpan.FromDays(7);
+
     /// <summary>Checks the values are usable.</summary>
     public void Validate()
     {
@@ -39,5 +91,25 @@ public sealed class RpcLimits
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxConcurrentCalls, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxPendingBytes, 4096);
         ArgumentOutOfRangeException.ThrowIfLessThan(StreamWindowBytes, 4096);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxServerPendingBytes, MaxPendingBytes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MinPendingBytesPerConnection, 4096);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxConnections, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxConnectionsPerAddress, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MinFrameBytesPerSecond, 1);
+        ValidateTimeout(HandshakeTimeout, nameof(HandshakeTimeout));
+        ValidateTimeout(IdleTimeout, nameof(IdleTimeout));
+        ValidateTimeout(FrameTimeout, nameof(FrameTimeout));
+        if (MaxDeadline <= TimeSpan.Zero || MaxDeadline > TimeSpan.FromDays(49))
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxDeadline), MaxDeadline, "Give a positive deadline of at most 49 days.");
+        }
+    }
+
+    private static void ValidateTimeout(TimeSpan value, string name)
+    {
+        if (value != Timeout.InfiniteTimeSpan && value <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(name, value, "Give a positive time, or Timeout.InfiniteTimeSpan to disable it.");
+        }
     }
 }

@@ -22,6 +22,14 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
     /// <summary>The bytes written so far, header slot included.</summary>
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
 
+    /// <summary>
+    /// The memory this frame occupies while queued (its buffer and the object around it), which is
+    /// what outbound limits count: a 40-byte frame in a 512-byte buffer costs 512 bytes, not 40.
+    /// </summary>
+    public int HeldBytes => _buffer.Length + ObjectOverheadBytes;
+
+    private const int ObjectOverheadBytes = 64;
+
     /// <summary>Payload bytes written after the header slot.</summary>
     public int PayloadLength => _written - FrameHeader.Size;
 

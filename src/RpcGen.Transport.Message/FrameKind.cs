@@ -38,6 +38,16 @@ public enum FrameKind : byte
     /// call-id field, the number of references released in the method-id field.
     /// </summary>
     Release = 11,
+
+    /// <summary>
+    /// Asks the receiver to answer with a <see cref="Pong"/> carrying the same call-id field; no payload.
+    /// A client sends one as soon as it connects (its hello, which satisfies the server's
+    /// <see cref="RpcLimits.HandshakeTimeout"/>).
+    /// </summary>
+    Ping = 12,
+
+    /// <summary>The answer to a <see cref="Ping"/>, with its call-id field; no payload.</summary>
+    Pong = 13,
 }
 
 /// <summary>Bits of the header's flags byte.</summary>

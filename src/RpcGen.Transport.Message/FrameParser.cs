@@ -47,6 +47,23 @@ public static class FrameParser
     public static readonly string NegativeLength = "The frame declares a negative payload length.";
 
     /// <summary>
+    /// The size, header included, that the frame starting <paramref name="buffer"/> declares, or 0
+    /// while fewer than 8 bytes of it have arrived. Not validated: call after <see cref="TryParse"/>
+    /// returned <see cref="FrameParseStatus.Incomplete"/>.
+    /// </summary>
+    public static long DeclaredFrameBytes(in ReadOnlySequence<byte> buffer)
+    {
+        if (buffer.Length < 8)
+        {
+            return 0;
+        }
+
+        Span<byte> prefix = stackalloc byte[8];
+        buffer.Slice(0, 8).CopyTo(prefix);
+        return FrameHeader.Size + (long)Math.Max(0, BinaryPrimitives.ReadInt32LittleEndian(prefix[4..]));
+    }
+
+    /// <summary>
     /// Tries to parse one frame at the start of <paramref name="buffer"/>.
     /// </summary>
     /// <param name="buffer">The received bytes.</param>
@@ -79,7 +96,7 @@ public static class FrameParser
             return FrameParseStatus.Invalid;
         }
 
-        if (available >= 3 && (bytes[2] < (byte)FrameKind.Request || bytes[2] > (byte)FrameKind.Release))
+        if (available >= 3 && (bytes[2] < (byte)FrameKind.Request || bytes[2] > (byte)FrameKind.Pong))
         {
             error = UnknownKind;
             return FrameParseStatus.Invalid;

@@ -47,6 +47,7 @@ public sealed class RpcClient : IRpcChannel, IAsyncDisposable
         var logger = options.LoggerFactory?.CreateLogger("RpcGen.Client") ?? NullLogger.Instance;
         var connection = new MessageConnection(link, options.Limits, logger, dispatchers: null, options.DefaultTimeout, onClosed: null, options.Compression, options.CompressionThresholdBytes);
         connection.Start();
+        connection.SendHello();
         return new RpcClient(connection);
     }
 

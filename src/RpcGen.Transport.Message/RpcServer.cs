@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using RpcGen.Limits;
 using RpcGen.Links;
 using RpcGen.Logging;
 
@@ -26,6 +27,12 @@ public sealed class RpcServer : IAsyncDisposable
     private readonly ConcurrentDictionary<long, MessageConnection> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<string> _addresses = new();
+
+    // What one peer, and all of them together, can make this server hold: connections (in all and
+    // per address), outbound bytes, and time (the watchdog closes connections past their limits).
+    private readonly ConnectionAdmission _admission;
+    private readonly OutboundBudget _budget;
+    private readonly ConnectionWatchdog _watchdog;
     private int _started;
     private Task? _stopped;
 
@@ -35,6 +42,9 @@ public sealed class RpcServer : IAsyncDisposable
         _options = options ?? new RpcServerOptions();
         _options.Limits.Validate();
         _logger = _options.LoggerFactory?.CreateLogger("RpcGen.Server") ?? NullLogger.Instance;
+        _admission = new ConnectionAdmission(_options.Limits);
+        _budget = new OutboundBudget(_options.Limits);
+        _watchdog = new ConnectionWatchdog(_options.TimeProvider, _options.Limits);
     }
 
     /// <summary>The addresses listened on, with ports resolved (<c>tcp://127.0.0.1:0</c> reports the chosen port).</summary>
@@ -42,6 +52,13 @@ public sealed class RpcServer : IAsyncDisposable
 
     /// <summary>Connections currently open.</summary>
     public int ConnectionCount => _connections.Count;
+
+    /// <summary>
+    /// Outbound bytes all connections hold now: frames queued for peers, counted by the memory they
+    /// occupy, until the link has taken them. Bounded by <see cref="RpcLimits.MaxServerPendingBytes"/>
+    /// (plus, per connection, what calls already in flight still answer).
+    /// </summary>
+    public long PendingOutboundBytes => _budget.Held;
 
     /// <summary>Serves <paramref name="implementation"/> as <typeparamref name="TService"/>. Call before <see cref="StartAsync(string[])"/>.</summary>
     public RpcServer AddService<TService>(TService implementation)
@@ -92,8 +109,28 @@ public sealed class RpcServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(link);
         Volatile.Write(ref _started, 1);
-        var connection = new MessageConnection(link, _options.Limits, _logger, _dispatchers, defaultTimeout: null, onClosed: c => _connections.TryRemove(c.Id, out _), _options.Compression, _options.CompressionThresholdBytes);
+        var admitted = _admission.TryAdmit(link.RemoteAddress, out var refusal);
+        var connection = new MessageConnection(
+            link,
+            _options.Limits,
+            _logger,
+            _dispatchers,
+            defaultTimeout: null,
+            onClosed: OnConnectionClosed,
+            _options.Compression,
+            _options.CompressionThresholdBytes,
+            _budget,
+            new ConnectionTimeouts(_options.Limits, _options.TimeProvider));
+        if (!admitted)
+        {
+            // Told why, then closed; it never reads, so it costs one small frame.
+            RpcLog.ConnectionRefused(_logger, link.RemoteAddress, refusal!);
+            _ = connection.CloseAfterTellingPeerAsync(RpcStatusCode.Overloaded, refusal!);
+            return;
+        }
+
         _connections[connection.Id] = connection;
+        _watchdog.Add(connection);
         if (_stopping.IsCancellationRequested)
         {
             _ = connection.DisposeAsync().AsTask();
@@ -101,6 +138,15 @@ public sealed class RpcServer : IAsyncDisposable
         }
 
         connection.Start();
+
+        void OnConnectionClosed(MessageConnection closed)
+        {
+            if (_connections.TryRemove(closed.Id, out _))
+            {
+                _watchdog.Remove(closed);
+                _admission.Release(closed.Peer);
+            }
+        }
     }
 
     /// <summary>
@@ -145,6 +191,7 @@ public sealed class RpcServer : IAsyncDisposable
         }
 
         await Task.WhenAll(_connections.Values.Select(c => c.DisposeAsync().AsTask())).ConfigureAwait(false);
+        _watchdog.Dispose();
     }
 
     private async Task AcceptLoopAsync(RpcLinkListener listener)
@@ -159,6 +206,18 @@ public sealed class RpcServer : IAsyncDisposable
             catch (OperationCanceledException)
             {
                 return;
+            }
+            catch (System.Net.Sockets.SocketException ex) when (AcceptBackoff.IsOutOfResources(ex))
+            {
+                // Out of file descriptors or buffers: retrying at once would spin a core and starve
+                // the connections that could free them. Back off instead.
+                RpcLog.AcceptBackingOff(_logger, listener.Address, AcceptBackoff.Delay, ex);
+                if (!await AcceptBackoff.WaitAsync(_stopping.Token).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                continue;
             }
             catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException)
             {

@@ -17,6 +17,13 @@ public sealed class RpcServerOptions
     /// </summary>
     public RpcGen.Compression.RpcCompression Compression { get; init; }
 
+    /// <summary>
+    /// The clock the connection time limits (<see cref="RpcLimits.HandshakeTimeout"/>,
+    /// <see cref="RpcLimits.IdleTimeout"/>, <see cref="RpcLimits.FrameTimeout"/>) are measured with.
+    /// Default <see cref="TimeProvider.System"/>; tests pass a fake one.
+    /// </summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>Payloads smaller than this are sent uncompressed. Default 1 KiB.</summary>
     public int CompressionThresholdBytes { get; init; } = 1024;
 }

@@ -50,7 +50,7 @@ internal sealed class ServerCall : RpcServerCall
     {
     }
 
-    public static ServerCall Rent(MessageConnection connection, RpcMethodInfo method, uint callId, bool oneWay, long deadlineMicroseconds, int streamWindow, RpcGen.Compression.RpcCompression codec)
+    public static ServerCall Rent(MessageConnection connection, RpcMethodInfo method, uint callId, bool oneWay, long deadlineMicroseconds, RpcLimits limits, RpcGen.Compression.RpcCompression codec)
     {
         if (!s_pool.TryDequeue(out var call))
         {
@@ -61,7 +61,7 @@ internal sealed class ServerCall : RpcServerCall
         call._method = method;
         call.CallId = callId;
         call.IsOneWay = oneWay;
-        call._streamWindow = streamWindow;
+        call._streamWindow = limits.StreamWindowBytes;
         call._codec = codec;
 
         // The sender must exist before the client's first credit is read, which can be before the
@@ -71,7 +71,9 @@ internal sealed class ServerCall : RpcServerCall
             call._responseStream = new StreamSender(connection, callId, senderIsCaller: false, codec);
         }
 
-        if (deadlineMicroseconds > 0)
+        // The deadline is the peer's number: one beyond RpcLimits.MaxDeadline (at most 49 days, the
+        // range of a timer) is served as no deadline rather than trusted into a timer that throws.
+        if (deadlineMicroseconds > 0 && deadlineMicroseconds <= (long)limits.MaxDeadline.TotalMicroseconds)
         {
             var remaining = TimeSpan.FromMicroseconds(deadlineMicroseconds);
             call._deadlineUtc = DateTime.UtcNow + remaining;

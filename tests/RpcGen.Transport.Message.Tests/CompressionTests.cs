@@ -43,6 +43,7 @@ public class CompressionTests
         listener.Listen(1);
         await using var client = await RpcClient.ConnectAsync($"tcp://127.0.0.1:{((IPEndPoint)listener.LocalEndPoint!).Port}").WaitAsync(Timeout);
         await using var fakeServer = new RawPeer(await listener.AcceptAsync().WaitAsync(Timeout));
+        await fakeServer.ExpectHelloAsync().WaitAsync(Timeout);
         var shape = Compressible();
         var plainLength = RpcGen.Serialization.RpcSerializer.Serialize(shape, RpcGen.Serialization.RpcFormatter<Shape>.Instance).Length;
 
@@ -91,6 +92,8 @@ public class CompressionTests
         listener.Listen(1);
         await using var client = await RpcClient.ConnectAsync($"tcp://127.0.0.1:{((IPEndPoint)listener.LocalEndPoint!).Port}", new RpcClientOptions { Compression = RpcCompression.Zstd }).WaitAsync(Timeout);
         await using var fakeServer = new RawPeer(await listener.AcceptAsync().WaitAsync(Timeout));
+
+        await fakeServer.ExpectHelloAsync().WaitAsync(Timeout);
 
         _ = client.GetService<IScenarioService>().AddAsync(1, 2);
 

@@ -140,6 +140,7 @@ public class HostileInputTests
 
         await using var client = await RpcClient.ConnectAsync($"tcp://127.0.0.1:{port}").WaitAsync(Timeout);
         await using var fakeServer = new RawPeer(await listener.AcceptAsync().WaitAsync(Timeout));
+        await fakeServer.ExpectHelloAsync().WaitAsync(Timeout);
         var service = client.GetService<IScenarioService>();
 
         var call = service.AddAsync(1, 2).AsTask();
@@ -164,6 +165,7 @@ public class HostileInputTests
 
         await using var client = await RpcClient.ConnectAsync($"tcp://127.0.0.1:{port}").WaitAsync(Timeout);
         await using var fakeServer = new RawPeer(await listener.AcceptAsync().WaitAsync(Timeout));
+        await fakeServer.ExpectHelloAsync().WaitAsync(Timeout);
         var service = client.GetService<IScenarioService>();
 
         var bad = service.AddAsync(1, 2).AsTask();

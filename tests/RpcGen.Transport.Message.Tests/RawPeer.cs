@@ -45,6 +45,13 @@ public sealed class RawPeer : IAsyncDisposable
         return (parsed, payload);
     }
 
+    /// <summary>Reads the hello an <see cref="RpcClient"/> sends as soon as it connects (a Ping).</summary>
+    public async Task ExpectHelloAsync()
+    {
+        var hello = await ReadFrameAsync();
+        Assert.Equal(FrameKind.Ping, hello?.Header.Kind);
+    }
+
     /// <summary>Reads until the peer closes; returns the frames seen on the way.</summary>
     public async Task<List<(FrameHeader Header, byte[] Payload)>> ReadUntilClosedAsync()
     {

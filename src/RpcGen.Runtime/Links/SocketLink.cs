@@ -13,7 +13,12 @@ namespace RpcGen.Links;
 /// </summary>
 internal sealed class SocketLink : RpcLink
 {
-    private const int MinReceiveBuffer = 32 * 1024;
+    // Receives ask the pipe for a large buffer only after a receive filled the one before (a bulk
+    // transfer); otherwise for a small one, which the pipe serves from the free tail of the segment
+    // it is filling. Memory held for a partly received frame thus stays proportional to the bytes
+    // received: a peer dripping one byte per segment pins one byte each, not a fresh 32 KiB buffer.
+    private const int BulkReceiveBuffer = 32 * 1024;
+    private const int SmallReceiveBuffer = 512;
 
     private readonly Socket _socket;
     private readonly Pipe _inbound;
@@ -24,6 +29,9 @@ internal sealed class SocketLink : RpcLink
     // Reused by the sender (one send at a time) for gathered sends.
     private readonly List<ArraySegment<byte>> _gather = new();
     private int _aborted;
+
+    /// <summary>The most bytes the outbound pipe holds before a protocol's flush waits for the socket.</summary>
+    internal const int MaxOutboundPipeBytes = 1024 * 1024;
 
     public SocketLink(Socket socket, string localAddress, string remoteAddress, int maxPendingBytes)
     {
@@ -45,9 +53,12 @@ internal sealed class SocketLink : RpcLink
             readerScheduler: PipeScheduler.Inline,
             writerScheduler: PipeScheduler.Inline,
             useSynchronizationContext: false));
+        // The outbound pipe is only a hand-off to the send loop: protocols keep (and count) what
+        // they queue themselves, so a peer that does not read stops them after a small buffer here.
+        var outboundPause = Math.Min(maxPendingBytes, MaxOutboundPipeBytes);
         _outbound = new Pipe(new PipeOptions(
-            pauseWriterThreshold: maxPendingBytes,
-            resumeWriterThreshold: maxPendingBytes / 2,
+            pauseWriterThreshold: outboundPause,
+            resumeWriterThreshold: outboundPause / 2,
             readerScheduler: PipeScheduler.Inline,
             writerScheduler: PipeScheduler.Inline,
             useSynchronizationContext: false));
@@ -95,17 +106,19 @@ internal sealed class SocketLink : RpcLink
         await Task.Yield();
         Exception? error = null;
         var writer = _inbound.Writer;
+        var sizeHint = SmallReceiveBuffer;
         try
         {
             while (true)
             {
-                var memory = writer.GetMemory(MinReceiveBuffer);
+                var memory = writer.GetMemory(sizeHint);
                 var received = await _socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
                 if (received == 0)
                 {
                     break;
                 }
 
+                sizeHint = received == memory.Length ? BulkReceiveBuffer : SmallReceiveBuffer;
                 writer.Advance(received);
                 var flush = await writer.FlushAsync().ConfigureAwait(false);
                 if (flush.IsCompleted || flush.IsCanceled)
@@ -114,8 +127,10 @@ internal sealed class SocketLink : RpcLink
                 }
             }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException or InvalidOperationException)
+        catch (Exception ex)
         {
+            // Whatever stops the loop, the protocol reading Input must see the end of the stream;
+            // an exception that escaped here would leave it waiting for good.
             error = Volatile.Read(ref _aborted) != 0
                 ? new RpcException(RpcStatusCode.Disconnected, "The link was aborted.")
                 : new RpcException(RpcStatusCode.Disconnected, $"The connection to {RemoteAddress} was lost: {ex.Message}", ex);
@@ -155,7 +170,7 @@ internal sealed class SocketLink : RpcLink
 
             _socket.Shutdown(SocketShutdown.Send);
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException or InvalidOperationException or RpcException)
+        catch (Exception ex)
         {
             // Writers see this from their next flush: give them the transport's error type.
             error = ex as RpcException ?? new RpcException(RpcStatusCode.Disconnected, $"Sending to {RemoteAddress} failed: {ex.Message}", ex);

@@ -36,4 +36,20 @@ public static partial class RpcLog
     /// <summary>Accepting a connection failed.</summary>
     [LoggerMessage(EventId = 1007, Level = LogLevel.Error, Message = "Accepting on {Address} failed")]
     public static partial void AcceptFailed(ILogger logger, string address, Exception exception);
+
+    /// <summary>A connection broke one of its time limits (handshake, frame, idle) and was closed.</summary>
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Connection {ConnectionId} with {Peer} closed: {Reason}")]
+    public static partial void ConnectionTimedOut(ILogger logger, long connectionId, string peer, string reason);
+
+    /// <summary>Reading a connection failed in a way no check foresaw; the connection was closed.</summary>
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Error, Message = "Connection {ConnectionId} with {Peer} failed unexpectedly and was closed")]
+    public static partial void ConnectionFailed(ILogger logger, long connectionId, string peer, Exception exception);
+
+    /// <summary>A connection was refused because of a connection limit.</summary>
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Connection from {Peer} refused: {Reason}")]
+    public static partial void ConnectionRefused(ILogger logger, string peer, string reason);
+
+    /// <summary>Accepting failed because the process is out of a resource (file descriptors, buffers); the listener backs off.</summary>
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Error, Message = "Accepting on {Address} failed for lack of resources; retrying in {Delay}")]
+    public static partial void AcceptBackingOff(ILogger logger, string address, TimeSpan delay, Exception exception);
 }
