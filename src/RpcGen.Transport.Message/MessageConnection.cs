@@ -879,11 +879,22 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
                 var buffer = result.Buffer;
                 var consumed = buffer.Start;
                 var framesCompleted = false;
+                var paused = false;
                 t_readerBatch = this;
                 try
                 {
                     while (true)
                     {
+                        // Backpressure: while the peer does not take what we owe it, stop parsing
+                        // what it sends (mid-batch: one read can hold hundreds of calls), so it
+                        // cannot make us queue more answers (see OutboundBudget).
+                        if (framesCompleted && _budget.ShouldPause(Volatile.Read(ref _outboxBytes)))
+                        {
+                            paused = true;
+                            _timeouts?.OnRead(framesCompleted: true, partialFrameBytes: 0, declaredFrameBytes: 0);
+                            break;
+                        }
+
                         var status = FrameParser.TryParse(buffer, _limits.MaxFrameBytes, out var header, out var payload, out var next, out var error);
                         if (status == FrameParseStatus.Incomplete)
                         {
@@ -911,25 +922,31 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
                         framesCompleted = true;
                     }
 
-                    if (result.IsCompleted || result.IsCanceled)
+                    if (!paused && (result.IsCompleted || result.IsCanceled))
                     {
                         reason = buffer.IsEmpty
                             ? new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} was closed by the peer.")
                             : new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} was closed in the middle of a frame ({buffer.Length} bytes of it arrived).");
-                        break;
                     }
                 }
                 finally
                 {
                     t_readerBatch = null;
-                    input.AdvanceTo(consumed, buffer.End);
+
+                    // Paused with whole frames left: mark nothing examined, so the next read
+                    // returns them at once instead of waiting for more bytes.
+                    input.AdvanceTo(consumed, paused ? consumed : buffer.End);
                 }
 
-                await FlushReaderBatchAsync().ConfigureAwait(false);
+                // Answers to the last calls before the peer stopped sending still go out: a peer
+                // that half-closed its side may be reading them.
+                FlushReaderBatch();
+                if (reason is not null)
+                {
+                    break;
+                }
 
-                // Backpressure: while the peer does not take what we owe it, stop reading what it
-                // sends, so it cannot make us queue more answers (see OutboundBudget).
-                if (_budget.ShouldPause(Volatile.Read(ref _outboxBytes)))
+                if (paused || _budget.ShouldPause(Volatile.Read(ref _outboxBytes)))
                 {
                     await WaitForReaderRoomAsync().ConfigureAwait(false);
                 }
@@ -971,6 +988,11 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
     /// <summary>Waits until the reader may read again (see <see cref="OutboundBudget.ShouldPause"/>) or the connection closes.</summary>
     private async ValueTask WaitForReaderRoomAsync()
     {
+        if (_budget.ShouldPause(Volatile.Read(ref _outboxBytes)))
+        {
+            RpcLog.ReaderPaused(Logger, Id, Peer, Volatile.Read(ref _outboxBytes));
+        }
+
         while (_budget.ShouldPause(Volatile.Read(ref _outboxBytes)) && _closeReason is null)
         {
             var room = Volatile.Read(ref _room);
@@ -1241,8 +1263,12 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
     internal ValueTask FlushQueuedAsync() =>
         _outbox.IsEmpty || Interlocked.CompareExchange(ref _draining, 1, 0) != 0 ? default : DrainOutbox();
 
-    /// <summary>Sends what the reader queued during its batch (unless another writer is already draining).</summary>
-    private async ValueTask FlushReaderBatchAsync()
+    /// <summary>
+    /// Sends what the reader queued during its batch (unless another writer is already draining).
+    /// The reader does not wait for the send: what it queued stays counted until the link takes it,
+    /// and the reader stops reading when the count says so (see <see cref="OutboundBudget"/>).
+    /// </summary>
+    private void FlushReaderBatch()
     {
         if (_outbox.IsEmpty || Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
         {
@@ -1252,8 +1278,7 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
         var drain = DrainOutbox();
         if (!drain.IsCompletedSuccessfully)
         {
-            // Waiting here is the backpressure: the reader stops reading while the link is full.
-            await IgnoreFailure(drain).ConfigureAwait(false);
+            _ = IgnoreFailure(drain);
         }
     }
 
@@ -1286,7 +1311,7 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
         {
             Unhold(moved);
             Volatile.Write(ref _draining, 0);
-            return ValueTask.FromException(AsDisconnected(ex));
+            return ValueTask.FromException(OnLinkFailed(ex));
         }
     }
 
@@ -1311,8 +1336,24 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
         {
             Unhold(moved);
             Volatile.Write(ref _draining, 0);
-            throw AsDisconnected(ex);
+            throw OnLinkFailed(ex);
         }
+    }
+
+    /// <summary>
+    /// The link refused a flush (the peer reset, or the link closed): close the connection, off this
+    /// thread, so a reader paused for room and writers waiting for it are released instead of
+    /// waiting for a drain that can no longer happen.
+    /// </summary>
+    private RpcException OnLinkFailed(Exception ex)
+    {
+        var error = AsDisconnected(ex);
+        if (Volatile.Read(ref _state) != Closed)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Connection.CloseAsync(state.Error), (Connection: this, Error: error), preferLocal: false);
+        }
+
+        return error;
     }
 
     /// <summary>Copies every queued frame into the link; returns the held bytes moved, which stay counted until their flush completes.</summary>
@@ -1539,9 +1580,11 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
             _link.Abort();
         }
 
+        // The server forgets the connection (and frees its slot) before the close is logged, so a
+        // client that reads the log line and reconnects finds the slot free.
+        _onClosed?.Invoke(this);
         RpcLog.ConnectionClosed(Logger, Id, Peer, reason.Message);
         _closed.TrySetResult();
-        _onClosed?.Invoke(this);
     }
 
     private RpcException Disconnected() =>

@@ -33,6 +33,36 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
         throw new TimeoutException($"No log line containing '{text}'.");
     }
 
+    /// <summary>Waits until <paramref name="count"/> lines containing <paramref name="text"/> were logged.</summary>
+    public async Task WaitForCountAsync(string text, int count, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var reader = _arrivals.Reader;
+        while (true)
+        {
+            // Empty the arrivals first, then count: a line logged after the count is still in the
+            // channel, so the wait below returns at once for it.
+            while (reader.TryRead(out _))
+            {
+            }
+
+            var seen = _entries.Count(e => e.Message.Contains(text, StringComparison.Ordinal));
+            if (seen >= count)
+            {
+                return;
+            }
+
+            try
+            {
+                await reader.WaitToReadAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"{seen} of {count} log lines containing '{text}'.");
+            }
+        }
+    }
+
     public void Dispose()
     {
     }

@@ -13,21 +13,40 @@ public sealed class RawPeer : IAsyncDisposable
     public RawPeer(Socket socket)
     {
         _socket = socket;
+        LocalAddress = socket.LocalEndPoint is System.Net.IPEndPoint ip ? $"tcp://{(ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address)}:{ip.Port}" : "?";
         _stream = new NetworkStream(socket, ownsSocket: true);
     }
 
-    public static async Task<RawPeer> ConnectAsync(string tcpAddress)
+    public static async Task<RawPeer> ConnectAsync(string tcpAddress, string? localIp = null, int? receiveBufferSize = null)
     {
         var address = RpcAddress.Parse(tcpAddress);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (receiveBufferSize is { } size)
+        {
+            // Set before connecting so the window the server sees is small: a peer that does not
+            // read then stops the server's sends after a few KiB instead of megabytes of kernel buffer.
+            socket.ReceiveBufferSize = size;
+        }
+
+        if (localIp is not null)
+        {
+            socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(localIp), 0));
+        }
+
         await socket.ConnectAsync(address.Host, address.Port);
         return new RawPeer(socket);
     }
 
+    /// <summary>This end's address as the server sees the peer (<c>tcp://127.0.0.1:PORT</c>), for matching log lines.</summary>
+    public string LocalAddress { get; }
+
+    /// <summary>Stops sending (the server reads end of stream) but keeps reading.</summary>
+    public void ShutdownSend() => _socket.Shutdown(SocketShutdown.Send);
+
     public Task SendAsync(byte[] bytes) => _stream.WriteAsync(bytes).AsTask();
 
-    public Task SendFrameAsync(FrameKind kind, uint callId, uint methodId, ulong serviceId, byte[] payload) =>
-        SendAsync(FrameParserTests.Frame(new FrameHeader(kind, 0, payload.Length, callId, methodId, serviceId, 0), payload));
+    public Task SendFrameAsync(FrameKind kind, uint callId, uint methodId, ulong serviceId, byte[] payload, long deadlineMicroseconds = 0) =>
+        SendAsync(FrameParserTests.Frame(new FrameHeader(kind, 0, payload.Length, callId, methodId, serviceId, deadlineMicroseconds), payload));
 
     /// <summary>Reads the next frame, or null at end of stream.</summary>
     public async Task<(FrameHeader Header, byte[] Payload)?> ReadFrameAsync()

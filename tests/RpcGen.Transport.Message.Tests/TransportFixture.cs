@@ -44,13 +44,14 @@ public sealed class TransportFixture : IAsyncDisposable
         string transport,
         RpcLimits? limits = null,
         RpcClientOptions? clientOptions = null,
-        bool serveOther = true)
+        bool serveOther = true,
+        TimeProvider? timeProvider = null)
     {
         var logs = new CapturingLoggerProvider();
         var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(logs));
         var service = new ScenarioService();
         var streaming = new StreamingService();
-        var server = new RpcServer(new RpcServerOptions { Limits = limits ?? RpcLimits.Default, LoggerFactory = loggerFactory });
+        var server = new RpcServer(new RpcServerOptions { Limits = limits ?? RpcLimits.Default, LoggerFactory = loggerFactory, TimeProvider = timeProvider ?? TimeProvider.System });
         server.AddService<IScenarioService>(service);
         server.AddService<IStreamingService>(streaming);
         if (serveOther)

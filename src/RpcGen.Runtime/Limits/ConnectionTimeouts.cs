@@ -15,17 +15,20 @@ internal sealed class ConnectionTimeouts
 {
     private readonly RpcLimits _limits;
     private readonly TimeProvider _time;
+    // Timestamps may be any value (a fake clock starts at 0), so "not yet" is this one.
+    private const long NotYet = long.MinValue;
+
     private readonly long _openedAt;
 
-    // Set when the first complete frame arrives; 0 until then.
-    private long _firstFrameAt;
+    // Set when the first complete frame arrives; NotYet until then.
+    private long _firstFrameAt = NotYet;
 
     // The last time a frame arrived or the connection was seen busy; the idle clock starts here.
     private long _lastActivityAt;
 
-    // When the frame now partly received began (0 when none is), and how many bytes it declared
-    // (0 while its length is not known yet).
-    private long _frameStartedAt;
+    // When the frame now partly received began (NotYet when none is), and how many bytes it
+    // declared (0 while its length is not known yet).
+    private long _frameStartedAt = NotYet;
     private long _frameDeclaredBytes;
 
     public ConnectionTimeouts(RpcLimits limits, TimeProvider time)
@@ -47,7 +50,7 @@ internal sealed class ConnectionTimeouts
             var now = _time.GetTimestamp();
             if (framesCompleted)
             {
-                if (Volatile.Read(ref _firstFrameAt) == 0)
+                if (Volatile.Read(ref _firstFrameAt) == NotYet)
                 {
                     Volatile.Write(ref _firstFrameAt, now);
                 }
@@ -56,9 +59,9 @@ internal sealed class ConnectionTimeouts
             }
 
             // A new frame's clock starts when the previous one completed.
-            Volatile.Write(ref _frameStartedAt, partialFrameBytes == 0 ? 0 : now);
+            Volatile.Write(ref _frameStartedAt, partialFrameBytes == 0 ? NotYet : now);
         }
-        else if (Volatile.Read(ref _frameStartedAt) == 0)
+        else if (Volatile.Read(ref _frameStartedAt) == NotYet)
         {
             Volatile.Write(ref _frameStartedAt, _time.GetTimestamp());
         }
@@ -73,14 +76,14 @@ internal sealed class ConnectionTimeouts
     public string? Expired(long now, bool busy)
     {
         if (_limits.HandshakeTimeout != Timeout.InfiniteTimeSpan
-            && Volatile.Read(ref _firstFrameAt) == 0
+            && Volatile.Read(ref _firstFrameAt) == NotYet
             && _time.GetElapsedTime(_openedAt, now) > _limits.HandshakeTimeout)
         {
             return $"No complete frame arrived within {_limits.HandshakeTimeout.TotalSeconds:0.###} s of connecting (RpcLimits.HandshakeTimeout).";
         }
 
         var frameStarted = Volatile.Read(ref _frameStartedAt);
-        if (_limits.FrameTimeout != Timeout.InfiniteTimeSpan && frameStarted != 0)
+        if (_limits.FrameTimeout != Timeout.InfiniteTimeSpan && frameStarted != NotYet)
         {
             var declared = Volatile.Read(ref _frameDeclaredBytes);
             var allowed = _limits.FrameTimeout + TimeSpan.FromSeconds((double)declared / _limits.MinFrameBytesPerSecond);

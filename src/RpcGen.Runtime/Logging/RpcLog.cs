@@ -52,4 +52,8 @@ public static partial class RpcLog
     /// <summary>Accepting failed because the process is out of a resource (file descriptors, buffers); the listener backs off.</summary>
     [LoggerMessage(EventId = 1011, Level = LogLevel.Error, Message = "Accepting on {Address} failed for lack of resources; retrying in {Delay}")]
     public static partial void AcceptBackingOff(ILogger logger, string address, TimeSpan delay, Exception exception);
+
+    /// <summary>A connection stopped reading because its peer does not take what it is sent.</summary>
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Debug, Message = "Connection {ConnectionId} with {Peer} stopped reading: {HeldBytes} bytes wait for the peer to read")]
+    public static partial void ReaderPaused(ILogger logger, long connectionId, string peer, long heldBytes);
 }
