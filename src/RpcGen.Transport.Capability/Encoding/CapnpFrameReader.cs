@@ -18,6 +18,7 @@ public sealed class CapnpFrameReader
     private int[]? _sizes;
     private int _filled;
     private int _bodyLength;
+    private int _headerBytes;
 
     private const int InitialBodyBytes = 64 * 1024;
 
@@ -30,6 +31,15 @@ public sealed class CapnpFrameReader
 
     /// <summary>True when part of a message has been consumed and the rest has not arrived.</summary>
     public bool IsInsideFrame => _body is not null;
+
+    /// <summary>
+    /// The size the message in progress declared (segment table plus body bytes), from the moment its
+    /// segment table is complete until it is handed out; 0 otherwise.
+    /// </summary>
+    public long DeclaredFrameBytes => _body is null ? 0 : (long)_headerBytes + _bodyLength;
+
+    /// <summary>The bytes of the message in progress consumed so far (segment table plus body); 0 when none is.</summary>
+    public long ConsumedFrameBytes => _body is null ? 0 : (long)_headerBytes + _filled;
 
     /// <summary>
     /// Consumes bytes from the front of <paramref name="buffer"/> and returns true when they complete
@@ -64,6 +74,7 @@ public sealed class CapnpFrameReader
             // peer that declares a huge message and sends nothing costs little memory.
             _body = new byte[Math.Min(_bodyLength, InitialBodyBytes)];
             _filled = 0;
+            _headerBytes = headerBytes;
             buffer = buffer.Slice(headerBytes);
         }
 

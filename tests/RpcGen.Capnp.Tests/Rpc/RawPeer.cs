@@ -38,13 +38,17 @@ internal sealed class RawPeer : IAsyncDisposable
         return new RawPeer(peerLink, connection, service);
     }
 
-    public async Task SendAsync(ushort which, ushort dataWords, ushort pointers, Action<StructBuilder> body)
+    public Task SendAsync(ushort which, ushort dataWords, ushort pointers, Action<StructBuilder> body) =>
+        SendRawAsync(Frame(which, dataWords, pointers, body));
+
+    /// <summary>One framed rpc.capnp message of kind <paramref name="which"/>; <paramref name="body"/> writes its body.</summary>
+    public static byte[] Frame(ushort which, ushort dataWords, ushort pointers, Action<StructBuilder> body)
     {
         using var builder = new CapnpMessageBuilder();
         var message = builder.InitRoot(RpcSchema.Message.DataWords, RpcSchema.Message.Pointers);
         message.WriteUInt16(RpcSchema.Message.Which, which);
         body(message.InitStruct(RpcSchema.Message.Body, dataWords, pointers));
-        await SendRawAsync(CapnpFraming.ToArray(builder));
+        return CapnpFraming.ToArray(builder);
     }
 
     public async Task SendRawAsync(byte[] bytes)
@@ -52,12 +56,17 @@ internal sealed class RawPeer : IAsyncDisposable
         await _link.Output.WriteAsync(bytes);
     }
 
-    public Task SendBootstrapAsync(uint questionId) =>
-        SendAsync(RpcSchema.Message.Bootstrap, RpcSchema.Bootstrap.DataWords, RpcSchema.Bootstrap.Pointers, b => b.WriteUInt32(RpcSchema.Bootstrap.QuestionId, questionId));
+    public Task SendBootstrapAsync(uint questionId) => SendRawAsync(BootstrapFrame(questionId));
+
+    public static byte[] BootstrapFrame(uint questionId) =>
+        Frame(RpcSchema.Message.Bootstrap, RpcSchema.Bootstrap.DataWords, RpcSchema.Bootstrap.Pointers, b => b.WriteUInt32(RpcSchema.Bootstrap.QuestionId, questionId));
 
     /// <summary>A call to our export <paramref name="exportId"/>, or to a promised answer when <paramref name="promisedQuestion"/> is set.</summary>
     public Task SendCallAsync(uint questionId, uint exportId, ulong interfaceId, ushort methodId, Action<PointerBuilder>? parameters = null, uint? promisedQuestion = null, Action<ListBuilder>? capTable = null, int capCount = 0, bool resultsToYourself = false) =>
-        SendAsync(RpcSchema.Message.Call, RpcSchema.Call.DataWords, RpcSchema.Call.Pointers, call =>
+        SendRawAsync(CallFrame(questionId, exportId, interfaceId, methodId, parameters, promisedQuestion, capTable, capCount, resultsToYourself));
+
+    public static byte[] CallFrame(uint questionId, uint exportId, ulong interfaceId, ushort methodId, Action<PointerBuilder>? parameters = null, uint? promisedQuestion = null, Action<ListBuilder>? capTable = null, int capCount = 0, bool resultsToYourself = false) =>
+        Frame(RpcSchema.Message.Call, RpcSchema.Call.DataWords, RpcSchema.Call.Pointers, call =>
         {
             call.WriteUInt32(RpcSchema.Call.QuestionId, questionId);
             call.WriteUInt16(RpcSchema.Call.SendResultsTo, resultsToYourself ? RpcSchema.Call.ToYourself : RpcSchema.Call.ToCaller);
@@ -97,8 +106,10 @@ internal sealed class RawPeer : IAsyncDisposable
             }
         });
 
-    public Task SendFinishAsync(uint questionId) =>
-        SendAsync(RpcSchema.Message.Finish, RpcSchema.Finish.DataWords, RpcSchema.Finish.Pointers, f =>
+    public Task SendFinishAsync(uint questionId) => SendRawAsync(FinishFrame(questionId));
+
+    public static byte[] FinishFrame(uint questionId) =>
+        Frame(RpcSchema.Message.Finish, RpcSchema.Finish.DataWords, RpcSchema.Finish.Pointers, f =>
         {
             f.WriteUInt32(RpcSchema.Finish.QuestionId, questionId);
             f.WriteBool(RpcSchema.Finish.ReleaseResultCaps, false, defaultValue: true);

@@ -197,6 +197,14 @@ public sealed partial class CapnpConnection
         using (Lock())
         {
             answer.Call = pending;
+            if (_disconnected is not null)
+            {
+                // The connection ended while the call was being delivered (the server's own code ran
+                // above, outside the lock, and may itself have aborted the connection, or a watchdog or
+                // another thread did). Disconnect found no call on this answer to cancel; cancel it
+                // here, or it would run on for a caller that is gone.
+                AfterUnlock(pending.Cancel);
+            }
         }
 
         _ = AwaitAnswerAsync(answer, pending);

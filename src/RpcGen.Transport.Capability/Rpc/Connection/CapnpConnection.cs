@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using RpcGen.Limits;
 using RpcGen.Links;
 
 namespace RpcGen.Capnp;
@@ -27,8 +28,19 @@ namespace RpcGen.Capnp;
 /// <c>abort</c> message that says why; every call in flight then fails with
 /// <see cref="RpcStatusCode.Disconnected"/>, and other connections are unaffected.
 /// </para>
+/// <para>
+/// What the peer can make this side hold is bounded (<see cref="CapnpConnectionOptions.Limits"/>):
+/// outbound messages are counted from the moment they are queued until the link has taken them, and
+/// while the peer does not take them the reader stops reading what it sends. On a server, a watchdog
+/// also closes connections that break a time limit. Every exception that escapes the reader or the
+/// writer closes the connection with a log line; neither loop can end while the other goes on alone.
+/// </para>
+/// <para>
+/// Lock order: <c>_gate</c> is the only lock. The loops are woken (pending read and flush cancelled,
+/// the reader's room signalled) after it is let go, since the link may run their continuations inline.
+/// </para>
 /// </remarks>
-public sealed partial class CapnpConnection : IAsyncDisposable
+public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnection
 {
     private readonly object _gate = new();
     private readonly IDuplexPipe _pipe;
@@ -42,6 +54,30 @@ public sealed partial class CapnpConnection : IAsyncDisposable
     private Task _reading = Task.CompletedTask;
     private Task _writing = Task.CompletedTask;
     private Task _finished = Task.CompletedTask;
+
+    // ===== Outbound bytes held, and the reader's backpressure =====
+
+    // The memory queued outbound messages hold (the rented array's length), from SendLocked until the
+    // write loop's flush that hands them to the link has completed: bytes parked in the link behind
+    // a peer that does not read still count. The same bytes are added to _budget (the server's,
+    // shared by its connections, or this connection's own). After each batch of input the reader
+    // stops while _budget.ShouldPause says so, and waits on _room, which the write loop completes
+    // whenever it gives bytes back and Disconnect completes so the reader sees the end.
+    private readonly OutboundBudget _budget;
+    private long _pendingBytes;
+    private TaskCompletionSource? _room;
+    private readonly TaskCompletionSource _firstPause = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Server connections only: the time limits the server's watchdog checks. Null on clients.
+    private readonly ConnectionTimeouts? _timeouts;
+
+    // The peer's address, for log lines and the server's per-address count.
+    private readonly string _remoteAddress;
+
+    // Bytes the reader has taken from the link so far (consumed, or examined and kept for the next
+    // read). Written by the reader only; a test reads it to know the reader has seen what it sent.
+    private long _bytesSeen;
+    private long _bytesConsumed;
 
     // ===== The four tables (and embargoes); all guarded by _gate =====
 
@@ -70,19 +106,42 @@ public sealed partial class CapnpConnection : IAsyncDisposable
     private int _lockDepth;
     private List<Action>? _afterUnlock;
 
-    private CapnpConnection(IDuplexPipe pipe, CapnpConnectionOptions options, IAsyncDisposable? ownedLink)
+    private CapnpConnection(IDuplexPipe pipe, CapnpConnectionOptions options, IAsyncDisposable? ownedLink, OutboundBudget? budget, ConnectionTimeouts? timeouts)
     {
         _pipe = pipe;
         _options = options;
         _ownedLink = ownedLink;
         _logger = options.Logger ?? NullLogger.Instance;
         options.ReaderOptions.Validate();
+        options.Limits.Validate();
         _frames = new CapnpFrameReader(options.ReaderOptions);
+        _budget = budget ?? OutboundBudget.Unshared(options.Limits);
+        _timeouts = timeouts;
+        _remoteAddress = (pipe as RpcLink)?.RemoteAddress ?? "(unknown)";
         _bootstrap = options.Bootstrap?.Hook.AddRef();
     }
 
     /// <summary>Completes when the connection has ended, for whatever reason (see <see cref="DisconnectReason"/>).</summary>
     public Task Completion => _closed.Task;
+
+    /// <summary>
+    /// The outbound bytes this connection holds now: messages queued for the peer, counted by the
+    /// memory they occupy, until the link has taken them. While the peer does not read, this stays
+    /// near <see cref="RpcLimits.MaxPendingBytes"/>: the connection stops reading the peer's requests.
+    /// </summary>
+    public long PendingOutboundBytes => Volatile.Read(ref _pendingBytes);
+
+    /// <summary>The peer's address (<c>tcp://HOST:PORT</c>, <c>unix:PATH</c>, ...), as the link reports it.</summary>
+    public string RemoteAddress => _remoteAddress;
+
+    /// <summary>Completes when the connection has ended and its link is closed (after <see cref="Completion"/>).</summary>
+    internal Task Closed => _finished;
+
+    /// <summary>Test hook: the bytes the reader has taken from the link (consumed, or seen and kept for the next read).</summary>
+    internal long BytesSeen => Volatile.Read(ref _bytesSeen);
+
+    /// <summary>Test hook: completes the first time the reader stops because the peer does not take what it is sent.</summary>
+    internal Task FirstReaderPause => _firstPause.Task;
 
     /// <summary>Why the connection ended; null while it is open.</summary>
     public RpcException? DisconnectReason
@@ -103,17 +162,27 @@ public sealed partial class CapnpConnection : IAsyncDisposable
     public static CapnpConnection Start(IDuplexPipe link, CapnpConnectionOptions? options = null, bool ownsLink = true)
     {
         ArgumentNullException.ThrowIfNull(link);
-        var connection = new CapnpConnection(link, options ?? new CapnpConnectionOptions(), ownsLink ? link as IAsyncDisposable : null);
-        connection._writing = connection.WriteLoopAsync();
-        connection._reading = connection.ReadLoopAsync();
-        connection._finished = connection.FinishAsync();
+        var connection = new CapnpConnection(link, options ?? new CapnpConnectionOptions(), ownsLink ? link as IAsyncDisposable : null, budget: null, timeouts: null);
+        connection.Run();
         return connection;
+    }
+
+    /// <summary>A server's connection over <paramref name="link"/> (owned), not yet running: the server registers it, then calls <see cref="Run"/>.</summary>
+    internal static CapnpConnection ForServer(RpcLink link, CapnpConnectionOptions options, OutboundBudget budget, ConnectionTimeouts timeouts) =>
+        new(link, options, link, budget, timeouts);
+
+    /// <summary>Starts the loops.</summary>
+    internal void Run()
+    {
+        _writing = WriteLoopAsync();
+        _reading = ReadLoopAsync();
+        _finished = FinishAsync();
     }
 
     /// <summary>Connects to <c>tcp://HOST:PORT</c> or <c>unix:PATH</c> and runs the protocol over it.</summary>
     public static async Task<CapnpConnection> ConnectAsync(string address, CapnpConnectionOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var link = await RpcLinks.ConnectAsync(address, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var link = await RpcLinks.ConnectAsync(address, options?.Limits, cancellationToken).ConfigureAwait(false);
         return Start(link, options);
     }
 
@@ -166,13 +235,96 @@ public sealed partial class CapnpConnection : IAsyncDisposable
         await _finished.ConfigureAwait(false);
     }
 
-    /// <summary>Once both directions have stopped, closes the link (which ends the peer's stream too).</summary>
+    /// <summary>Closes the connection if one of its time limits passed at <paramref name="now"/> (called by the server's watchdog).</summary>
+    void IWatchedConnection.CheckTimeouts(long now)
+    {
+        if (_timeouts is null)
+        {
+            return;
+        }
+
+        bool busy;
+        lock (_gate)
+        {
+            if (_disconnected is not null)
+            {
+                return;
+            }
+
+            busy = HasWorkInFlightLocked();
+        }
+
+        if (_timeouts.Expired(now, busy) is { } reason)
+        {
+            CapnpLog.TimedOut(_logger, _remoteAddress, reason);
+            Disconnect(RpcErrors.Disconnected("The connection was closed: " + reason), sendAbort: true, abortReason: reason);
+        }
+    }
+
+    /// <summary>Whether a call is in flight either way: one of ours awaits its Return, or one of the peer's is still running here.</summary>
+    private bool HasWorkInFlightLocked()
+    {
+        foreach (var answer in _answers.Values)
+        {
+            if (!answer.Completed)
+            {
+                return true;
+            }
+        }
+
+        foreach (var question in _questions.Values())
+        {
+            if (!question.ReturnReceived)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>How long closing the link may wait for the peer to take what is left before the link is cut.</summary>
+    private static readonly TimeSpan LinkCloseGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Once both directions have stopped, closes the link (which ends the peer's stream too). A peer
+    /// that does not read would keep the link's last bytes, and the link, forever: after a grace
+    /// period (real time: it is a back-off, not a limit) the link is aborted.
+    /// </summary>
     private async Task FinishAsync()
     {
         await Task.WhenAll(_writing, _reading).ConfigureAwait(false);
-        if (_ownedLink is not null)
+        if (_ownedLink is null)
         {
-            await _ownedLink.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
+        var closing = _ownedLink.DisposeAsync().AsTask();
+        try
+        {
+            await closing.WaitAsync(LinkCloseGrace).ConfigureAwait(false);
+        }
+        catch (TimeoutException) when (_ownedLink is RpcLink link)
+        {
+            link.Abort();
+            await IgnoreFailureAsync(closing).ConfigureAwait(false);
+        }
+        catch (Exception error)
+        {
+            // The link failed while closing: it is closed all the same.
+            CapnpLog.Closed(_logger, "Closing the link failed: " + error.Message);
+        }
+    }
+
+    private static async Task IgnoreFailureAsync(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Aborted: nothing more to do.
         }
     }
 
@@ -240,6 +392,14 @@ public sealed partial class CapnpConnection : IAsyncDisposable
         return builder;
     }
 
+    /// <summary>A framed <c>abort</c> message carrying <paramref name="reason"/>, for a peer that gets nothing else (a refused connection).</summary>
+    internal static byte[] AbortMessage(string reason)
+    {
+        using var builder = NewMessage(RpcSchema.Message.Abort, RpcSchema.Exception.DataWords, RpcSchema.Exception.Pointers, out var exception);
+        RpcErrors.Write(exception, new RpcException(RpcStatusCode.Overloaded, reason));
+        return CapnpFraming.ToArray(builder);
+    }
+
     /// <summary>Frames <paramref name="builder"/> into the outbound queue, in the order sends happen under the lock.</summary>
     private void SendLocked(CapnpMessageBuilder builder, bool dispose = true)
     {
@@ -254,8 +414,10 @@ public sealed partial class CapnpConnection : IAsyncDisposable
             var length = checked((int)CapnpFraming.GetFramedLength(builder));
             var buffer = ArrayPool<byte>.Shared.Rent(length);
             CapnpFraming.Write(builder, new FixedBufferWriter(buffer));
+            Hold(buffer.Length);
             if (!_outbound.Writer.TryWrite((buffer, length)))
             {
+                Unhold(buffer.Length);
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
@@ -268,39 +430,99 @@ public sealed partial class CapnpConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Counts bytes queued for the peer against this connection and the budget.</summary>
+    private void Hold(long bytes)
+    {
+        _budget.Add(bytes);
+        Interlocked.Add(ref _pendingBytes, bytes);
+    }
+
+    /// <summary>Stops counting bytes the link has taken (or that were dropped), and wakes the reader if it waits for room.</summary>
+    private void Unhold(long bytes)
+    {
+        if (bytes == 0)
+        {
+            return;
+        }
+
+        _budget.Add(-bytes);
+        Interlocked.Add(ref _pendingBytes, -bytes);
+        Interlocked.Exchange(ref _room, null)?.TrySetResult();
+    }
+
     private async Task WriteLoopAsync()
     {
         var output = _pipe.Output;
+        var reader = _outbound.Reader;
+        var moved = 0L;
         try
         {
-            var reader = _outbound.Reader;
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
                 while (reader.TryRead(out var frame))
                 {
-                    output.Write(frame.Buffer.AsSpan(0, frame.Length));
-                    ArrayPool<byte>.Shared.Return(frame.Buffer);
+                    moved += frame.Buffer.Length;
+                    try
+                    {
+                        output.Write(frame.Buffer.AsSpan(0, frame.Length));
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(frame.Buffer);
+                    }
                 }
 
+                // The bytes stay counted until the link has taken them: behind a peer that does not
+                // read, this flush waits, the count stays high, and the reader stops reading.
                 var flushed = await output.FlushAsync().ConfigureAwait(false);
-                if (flushed.IsCompleted || flushed.IsCanceled)
+                Unhold(moved);
+                moved = 0;
+                if (flushed.IsCompleted || (flushed.IsCanceled && IsDisconnected))
                 {
+                    // The link is gone, or Disconnect woke us from a flush the peer may never let
+                    // finish: what is still queued is handed over below, without waiting.
                     break;
                 }
             }
         }
         catch (Exception error)
         {
+            Unhold(moved);
+            moved = 0;
+            if (error is not (RpcException or IOException or InvalidOperationException or OperationCanceledException))
+            {
+                CapnpLog.ConnectionFailed(_logger, _remoteAddress, error);
+            }
+
             Disconnect(RpcErrors.Disconnected("Writing to the peer failed: " + error.Message), sendAbort: false);
         }
         finally
         {
-            while (_outbound.Reader.TryRead(out var frame))
+            // Messages queued last (an abort, answers sent as the connection ended) go into the link
+            // without a flush: closing the link sends them if the peer reads, and is cut short if not.
+            while (reader.TryRead(out var frame))
             {
+                try
+                {
+                    output.Write(frame.Buffer.AsSpan(0, frame.Length));
+                }
+                catch (Exception)
+                {
+                    // The link failed: the rest is dropped with it.
+                }
+
                 ArrayPool<byte>.Shared.Return(frame.Buffer);
+                Unhold(frame.Buffer.Length);
             }
 
-            await output.CompleteAsync().ConfigureAwait(false);
+            try
+            {
+                await output.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Completing a failed link's writer: nothing more to tell it.
+            }
         }
     }
 
@@ -315,10 +537,12 @@ public sealed partial class CapnpConnection : IAsyncDisposable
             {
                 var result = await input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
+                var framesCompleted = false;
                 try
                 {
                     while (!IsDisconnected && _frames.TryRead(ref buffer, out var message))
                     {
+                        framesCompleted = true;
                         HandleMessage(message);
                     }
                 }
@@ -335,6 +559,11 @@ public sealed partial class CapnpConnection : IAsyncDisposable
                     input.AdvanceTo(buffer.Start, buffer.End);
                 }
 
+                // The frame reader copies a message's body out of the pipe as it arrives: what is
+                // partly received is what it consumed plus what is left in the pipe.
+                _bytesConsumed += result.Buffer.Length - buffer.Length;
+                _timeouts?.OnRead(framesCompleted, _frames.ConsumedFrameBytes + buffer.Length, _frames.DeclaredFrameBytes);
+                Volatile.Write(ref _bytesSeen, _bytesConsumed + buffer.Length);
                 if (IsDisconnected)
                 {
                     break;
@@ -349,15 +578,66 @@ public sealed partial class CapnpConnection : IAsyncDisposable
                         sendAbort: false);
                     break;
                 }
+
+                // Backpressure: while the peer does not take what we owe it, stop reading what it
+                // sends, so it cannot make us queue more answers (see OutboundBudget).
+                if (_budget.ShouldPause(Volatile.Read(ref _pendingBytes)))
+                {
+                    await WaitForReaderRoomAsync().ConfigureAwait(false);
+                }
             }
         }
         catch (Exception error)
         {
+            // A link that failed, or a bug: either way the connection must not stay half-open with
+            // nobody reading it. Close it and say why.
+            if (error is not (RpcException or IOException or InvalidOperationException or OperationCanceledException))
+            {
+                CapnpLog.ConnectionFailed(_logger, _remoteAddress, error);
+            }
+
             Disconnect(RpcErrors.Disconnected("Reading from the peer failed: " + error.Message), sendAbort: false);
         }
         finally
         {
-            await input.CompleteAsync().ConfigureAwait(false);
+            try
+            {
+                await input.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Completing a failed link's reader: nothing more to tell it.
+            }
+        }
+    }
+
+    /// <summary>Waits until the reader may read again (see <see cref="OutboundBudget.ShouldPause"/>) or the connection ends.</summary>
+    private async ValueTask WaitForReaderRoomAsync()
+    {
+        var logged = false;
+        while (_budget.ShouldPause(Volatile.Read(ref _pendingBytes)) && !IsDisconnected)
+        {
+            var room = Volatile.Read(ref _room);
+            if (room is null)
+            {
+                var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                room = Interlocked.CompareExchange(ref _room, created, null) ?? created;
+            }
+
+            // Re-check after publishing the signal: the writer (or Disconnect) may have acted in between.
+            if (!_budget.ShouldPause(Volatile.Read(ref _pendingBytes)) || IsDisconnected)
+            {
+                break;
+            }
+
+            if (!logged)
+            {
+                logged = true;
+                CapnpLog.ReadingPaused(_logger, _remoteAddress, Volatile.Read(ref _pendingBytes));
+                _firstPause.TrySetResult();
+            }
+
+            await room.Task.ConfigureAwait(false);
         }
     }
 
@@ -389,89 +669,126 @@ public sealed partial class CapnpConnection : IAsyncDisposable
 
             if (sendAbort)
             {
-                var abort = NewMessage(RpcSchema.Message.Abort, RpcSchema.Exception.DataWords, RpcSchema.Exception.Pointers, out var exception);
-                RpcErrors.Write(exception, new RpcException(RpcStatusCode.Failed, abortReason ?? error.Message));
-                SendLocked(abort);
+                try
+                {
+                    var abort = NewMessage(RpcSchema.Message.Abort, RpcSchema.Exception.DataWords, RpcSchema.Exception.Pointers, out var exception);
+                    RpcErrors.Write(exception, new RpcException(RpcStatusCode.Failed, abortReason ?? error.Message));
+                    SendLocked(abort);
+                }
+                catch (Exception failure)
+                {
+                    // The connection ends all the same, without telling the peer why.
+                    CapnpLog.DeferredFailed(_logger, failure);
+                }
             }
 
+            // From here on the connection is ended whatever fails below: both loops are woken once
+            // the lock is let go, and Completion is set last.
             _disconnected = error;
             _outbound.Writer.TryComplete();
+            AfterUnlock(WakeLoops);
             try
             {
-                _pipe.Input.CancelPendingRead();
+                ReleaseTablesLocked(error);
             }
-            catch (InvalidOperationException)
+            finally
             {
-                // The reader already completed.
-            }
-
-            foreach (var question in _questions.Values())
-            {
-                if (!question.ReturnReceived || question.AwaitingRedirect is not null)
+                ReleaseAfterUnlock(_bootstrap);
+                AfterUnlock(() => _closed.TrySetResult());
+                if (!sendAbort)
                 {
-                    question.ReturnReceived = true;
-                    question.AwaitingRedirect = null;
-                    CompleteQuestionLocked(question, null, error);
+                    CapnpLog.Closed(_logger, error.Message);
                 }
-            }
-
-            _questions.Clear();
-            foreach (var answer in _answers.Values)
-            {
-                if (answer.TakenBy is { AwaitingRedirect: not null } taker && taker.AwaitingRedirect == answer)
-                {
-                    // Our question's results were to come from this answer (its id may already be free).
-                    taker.AwaitingRedirect = null;
-                    CompleteQuestionLocked(taker, null, error);
-                }
-
-                if (answer.Call is { } call && !answer.Completed)
-                {
-                    AfterUnlock(call.Cancel);
-                }
-
-                if (answer.Result is { } result)
-                {
-                    AfterUnlock(result.Release);
-                }
-            }
-
-            _answers.Clear();
-            foreach (var entry in _imports.Values)
-            {
-                if (entry.Promise is { } promise && promise.TryAddRef())
-                {
-                    ResolvePromiseLocked(promise, new BrokenHook(error), isError: true);
-                    ReleaseAfterUnlock(promise);
-                }
-            }
-
-            _imports.Clear();
-            foreach (var export in _exports.Values())
-            {
-                ReleaseAfterUnlock(export.Hook);
-            }
-
-            _exports.Clear();
-            _exportsByHook.Clear();
-            foreach (var embargo in _embargoes.Values())
-            {
-                AfterUnlock(() =>
-                {
-                    embargo.Queue.Resolve(new BrokenHook(error));
-                    embargo.Queue.Release();
-                    embargo.Target.Release();
-                });
-            }
-
-            _embargoes.Clear();
-            ReleaseAfterUnlock(_bootstrap);
-            AfterUnlock(() => _closed.TrySetResult());
-            if (!sendAbort)
-            {
-                CapnpLog.Closed(_logger, error.Message);
             }
         }
+    }
+
+    /// <summary>Wakes the reader (a pending read, or a wait for room) and the writer (a flush the peer may never let finish), so both see the end.</summary>
+    private void WakeLoops()
+    {
+        Interlocked.Exchange(ref _room, null)?.TrySetResult();
+        try
+        {
+            _pipe.Input.CancelPendingRead();
+        }
+        catch (Exception)
+        {
+            // The reader already completed.
+        }
+
+        try
+        {
+            _pipe.Output.CancelPendingFlush();
+        }
+        catch (Exception)
+        {
+            // The writer already completed.
+        }
+    }
+
+    /// <summary>Empties the four tables and the embargoes at disconnect: questions fail, promises break, answers' calls are cancelled, references are released.</summary>
+    private void ReleaseTablesLocked(RpcException error)
+    {
+        foreach (var question in _questions.Values())
+        {
+            if (!question.ReturnReceived || question.AwaitingRedirect is not null)
+            {
+                question.ReturnReceived = true;
+                question.AwaitingRedirect = null;
+                CompleteQuestionLocked(question, null, error);
+            }
+        }
+
+        _questions.Clear();
+        foreach (var answer in _answers.Values)
+        {
+            if (answer.TakenBy is { AwaitingRedirect: not null } taker && taker.AwaitingRedirect == answer)
+            {
+                // Our question's results were to come from this answer (its id may already be free).
+                taker.AwaitingRedirect = null;
+                CompleteQuestionLocked(taker, null, error);
+            }
+
+            if (answer.Call is { } call && !answer.Completed)
+            {
+                AfterUnlock(call.Cancel);
+            }
+
+            if (answer.Result is { } result)
+            {
+                AfterUnlock(result.Release);
+            }
+        }
+
+        _answers.Clear();
+        foreach (var entry in _imports.Values)
+        {
+            if (entry.Promise is { } promise && promise.TryAddRef())
+            {
+                ResolvePromiseLocked(promise, new BrokenHook(error), isError: true);
+                ReleaseAfterUnlock(promise);
+            }
+        }
+
+        _imports.Clear();
+        foreach (var export in _exports.Values())
+        {
+            ReleaseAfterUnlock(export.Hook);
+        }
+
+        _exports.Clear();
+        _exportsByHook.Clear();
+        foreach (var embargo in _embargoes.Values())
+        {
+            AfterUnlock(() =>
+            {
+                embargo.Queue.Resolve(new BrokenHook(error));
+                embargo.Queue.Release();
+                embargo.Target.Release();
+            });
+        }
+
+        _embargoes.Clear();
     }
 
     /// <summary>An <see cref="IBufferWriter{T}"/> over an array known to be large enough.</summary>

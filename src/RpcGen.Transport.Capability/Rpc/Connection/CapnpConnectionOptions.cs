@@ -20,6 +20,22 @@ public sealed class CapnpConnectionOptions
 
     /// <summary>Where protocol violations and disconnects are logged.</summary>
     public ILogger? Logger { get; init; }
+
+    /// <summary>
+    /// What one peer, and all peers of a <see cref="CapnpServer"/> together, can make this side hold:
+    /// queued outbound bytes (<see cref="RpcLimits.MaxPendingBytes"/>; a server also applies
+    /// <see cref="RpcLimits.MaxServerPendingBytes"/> and <see cref="RpcLimits.MinPendingBytesPerConnection"/>),
+    /// and, on a server, connections (<see cref="RpcLimits.MaxConnections"/>,
+    /// <see cref="RpcLimits.MaxConnectionsPerAddress"/>) and time (<see cref="RpcLimits.HandshakeTimeout"/>,
+    /// <see cref="RpcLimits.IdleTimeout"/>, <see cref="RpcLimits.FrameTimeout"/>). Default <see cref="RpcLimits.Default"/>.
+    /// </summary>
+    public RpcLimits Limits { get; init; } = RpcLimits.Default;
+
+    /// <summary>
+    /// The clock a <see cref="CapnpServer"/> measures its connections' time limits with (tests pass a fake
+    /// one to advance time instead of waiting). Default <see cref="TimeProvider.System"/>.
+    /// </summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }
 
 /// <summary>The sizes of a connection's four tables (and its embargoes), for diagnostics and tests.</summary>

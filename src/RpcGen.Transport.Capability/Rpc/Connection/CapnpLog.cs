@@ -16,4 +16,22 @@ internal static partial class CapnpLog
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "A deferred release failed")]
     public static partial void DeferredFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Cap'n Proto connection from {Peer} refused: {Reason}")]
+    public static partial void ConnectionRefused(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Information, Message = "Cap'n Proto connection from {Peer} timed out: {Reason}")]
+    public static partial void TimedOut(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Error, Message = "Cap'n Proto connection from {Peer} failed unexpectedly and was closed")]
+    public static partial void ConnectionFailed(ILogger logger, string peer, Exception exception);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Accepting on {Address} failed for lack of resources; retrying in {Delay}")]
+    public static partial void AcceptBackingOff(ILogger logger, string address, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Accepting one connection on {Address} failed; the server goes on")]
+    public static partial void AcceptFailed(ILogger logger, string address, Exception exception);
+
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Debug, Message = "Cap'n Proto connection from {Peer} stopped reading: it holds {Bytes} outbound bytes its peer has not taken")]
+    public static partial void ReadingPaused(ILogger logger, string peer, long bytes);
 }

@@ -1,3 +1,7 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RpcGen.Limits;
 using RpcGen.Links;
 
 namespace RpcGen.Capnp;
@@ -7,20 +11,39 @@ namespace RpcGen.Capnp;
 /// <see cref="CapnpConnection"/> per accepted link. A connection that breaks the protocol is
 /// aborted alone; the listener and the other connections go on.
 /// </summary>
+/// <remarks>
+/// What peers can make the server hold is bounded by <see cref="CapnpConnectionOptions.Limits"/>: one
+/// admission counts connections (in all and per address; one more is sent an <c>abort</c> that says
+/// why and closed), one outbound budget is shared by every connection, and one watchdog enforces
+/// every connection's time limits on <see cref="CapnpConnectionOptions.TimeProvider"/>'s clock. A
+/// connection is admitted before it runs and released once its link is closed, so the counts are
+/// what the server holds.
+/// </remarks>
 public sealed class CapnpServer : IAsyncDisposable
 {
     private readonly RpcLinkListener _listener;
     private readonly CapnpConnectionOptions _options;
+    private readonly ILogger _logger;
     private readonly List<CapnpConnection> _connections = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _accepting;
     private readonly Capability _bootstrap;
+    private readonly ConnectionAdmission _admission;
+    private readonly OutboundBudget _budget;
+    private readonly ConnectionWatchdog _watchdog;
+
+    // Refused links still being told why and closed; awaited on dispose.
+    private readonly List<Task> _refusing = [];
 
     private CapnpServer(RpcLinkListener listener, Capability bootstrap, CapnpConnectionOptions options)
     {
         _listener = listener;
         _bootstrap = bootstrap;
         _options = options;
+        _logger = options.Logger ?? NullLogger.Instance;
+        _admission = new ConnectionAdmission(options.Limits);
+        _budget = new OutboundBudget(options.Limits);
+        _watchdog = new ConnectionWatchdog(options.TimeProvider, options.Limits);
         _accepting = AcceptLoopAsync();
     }
 
@@ -39,12 +62,23 @@ public sealed class CapnpServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Outbound bytes all connections hold now: messages queued for peers, counted by the memory they
+    /// occupy, until the link has taken them. Bounded by <see cref="RpcLimits.MaxServerPendingBytes"/>
+    /// (plus, per connection, what calls already in flight still answer).
+    /// </summary>
+    public long PendingOutboundBytes => _budget.Held;
+
+    /// <summary>Connections admitted whose links are not yet closed (what counts against <see cref="RpcLimits.MaxConnections"/>).</summary>
+    public int ConnectionCount => _admission.Count;
+
     /// <summary>Starts listening. The server takes its own reference to <paramref name="bootstrap"/>.</summary>
     public static CapnpServer Listen(string address, Capability bootstrap, CapnpConnectionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(bootstrap);
         options ??= new CapnpConnectionOptions();
-        var listener = RpcLinks.Listen(address);
+        options.Limits.Validate();
+        var listener = RpcLinks.Listen(address, options.Limits);
         return new CapnpServer(listener, bootstrap.Dup(), options);
     }
 
@@ -71,11 +105,15 @@ public sealed class CapnpServer : IAsyncDisposable
             // Stopped while accepting.
         }
 
-        foreach (var connection in Connections)
+        await Task.WhenAll(Connections.Select(connection => connection.DisposeAsync().AsTask())).ConfigureAwait(false);
+        Task[] refusing;
+        lock (_refusing)
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
+            refusing = [.. _refusing];
         }
 
+        await Task.WhenAll(refusing).ConfigureAwait(false);
+        _watchdog.Dispose();
         _bootstrap.Dispose();
         _stopping.Dispose();
     }
@@ -93,33 +131,122 @@ public sealed class CapnpServer : IAsyncDisposable
             {
                 return;
             }
+            catch (SocketException error) when (AcceptBackoff.IsOutOfResources(error))
+            {
+                // Out of file descriptors or buffers: retrying at once would spin a core and starve
+                // the connections that could free them. Back off instead.
+                CapnpLog.AcceptBackingOff(_logger, Address, AcceptBackoff.Delay, error);
+                if (!await AcceptBackoff.WaitAsync(_stopping.Token).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                continue;
+            }
+            catch (Exception error) when (error is SocketException or IOException)
+            {
+                // One failed accept (a client that reset before we got to it) must not stop the server.
+                CapnpLog.AcceptFailed(_logger, Address, error);
+                continue;
+            }
 
             if (link is null)
             {
                 return;
             }
 
-            var connection = CapnpConnection.Start(link, new CapnpConnectionOptions
+            Accept(link);
+        }
+    }
+
+    private void Accept(RpcLink link)
+    {
+        var remote = link.RemoteAddress;
+        if (!_admission.TryAdmit(remote, out var refusal))
+        {
+            CapnpLog.ConnectionRefused(_logger, remote, refusal!);
+            var refused = RefuseAsync(link, refusal!);
+            lock (_refusing)
+            {
+                _refusing.Add(refused);
+            }
+
+            _ = refused.ContinueWith(
+                done =>
+                {
+                    lock (_refusing)
+                    {
+                        _refusing.Remove(done);
+                    }
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            return;
+        }
+
+        var connection = CapnpConnection.ForServer(
+            link,
+            new CapnpConnectionOptions
             {
                 Bootstrap = _bootstrap,
                 ReaderOptions = _options.ReaderOptions,
                 MaxAnswers = _options.MaxAnswers,
                 Logger = _options.Logger,
-            });
-            lock (_connections)
-            {
-                _connections.Add(connection);
-            }
+                Limits = _options.Limits,
+                TimeProvider = _options.TimeProvider,
+            },
+            _budget,
+            new ConnectionTimeouts(_options.Limits, _options.TimeProvider));
 
-            _ = connection.Completion.ContinueWith(
-                _ =>
+        // Registered before it runs, so a peer that has had an answer finds it in Connections.
+        lock (_connections)
+        {
+            _connections.Add(connection);
+        }
+
+        _watchdog.Add(connection);
+        connection.Run();
+        _ = connection.Completion.ContinueWith(
+            _ =>
+            {
+                lock (_connections)
                 {
-                    lock (_connections)
-                    {
-                        _connections.Remove(connection);
-                    }
-                },
-                TaskScheduler.Default);
+                    _connections.Remove(connection);
+                }
+
+                _watchdog.Remove(connection);
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+
+        // The admission is given back once the link is closed, not when the protocol ends: until
+        // then the connection still holds a socket (a peer that does not read keeps it for the grace).
+        _ = connection.Closed.ContinueWith(
+            _ => _admission.Release(remote),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        if (_stopping.IsCancellationRequested)
+        {
+            _ = connection.DisposeAsync().AsTask();
+        }
+    }
+
+    /// <summary>Tells a refused peer why in an <c>abort</c> message, then closes the link; nothing is read from it.</summary>
+    private static async Task RefuseAsync(RpcLink link, string reason)
+    {
+        try
+        {
+            await link.Output.WriteAsync(CapnpConnection.AbortMessage(reason)).ConfigureAwait(false);
+            await link.Input.CompleteAsync().ConfigureAwait(false);
+            await link.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // A peer that does not read, or is gone: cut the link.
+            link.Abort();
         }
     }
 }
