@@ -59,7 +59,7 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
     private readonly OutboundBudget _budget;
     private int _draining;
     private long _outboxBytes;
-    private TaskCompletionSource? _room;
+    private readonly RoomSignal _room = new();
 
     // Server connections only: the time limits the server's watchdog checks. Null on clients.
     private readonly ConnectionTimeouts? _timeouts;
@@ -986,29 +986,14 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
     }
 
     /// <summary>Waits until the reader may read again (see <see cref="OutboundBudget.ShouldPause"/>) or the connection closes.</summary>
-    private async ValueTask WaitForReaderRoomAsync()
+    private ValueTask WaitForReaderRoomAsync()
     {
         if (_budget.ShouldPause(Volatile.Read(ref _outboxBytes)))
         {
             RpcLog.ReaderPaused(Logger, Id, Peer, Volatile.Read(ref _outboxBytes));
         }
 
-        while (_budget.ShouldPause(Volatile.Read(ref _outboxBytes)) && _closeReason is null)
-        {
-            var room = Volatile.Read(ref _room);
-            if (room is null)
-            {
-                var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                room = Interlocked.CompareExchange(ref _room, created, null) ?? created;
-            }
-
-            if (!_budget.ShouldPause(Volatile.Read(ref _outboxBytes)))
-            {
-                break;
-            }
-
-            await room.Task.ConfigureAwait(false);
-        }
+        return _room.WaitWhileAsync(() => _budget.ShouldPause(Volatile.Read(ref _outboxBytes)) && _closeReason is null);
     }
 
     /// <summary>
@@ -1396,7 +1381,7 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
         Interlocked.Add(ref _outboxBytes, -bytes);
 
         // Each waiter re-checks its own condition (its limit, or the reader's budget rule).
-        Interlocked.Exchange(ref _room, null)?.TrySetResult();
+        _room.Notify();
     }
 
     /// <summary>
@@ -1411,24 +1396,7 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
 
     internal async ValueTask WaitForRoomAsync()
     {
-        while (Volatile.Read(ref _outboxBytes) > _limits.MaxPendingBytes && _closeReason is null)
-        {
-            var room = Volatile.Read(ref _room);
-            if (room is null)
-            {
-                var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                room = Interlocked.CompareExchange(ref _room, created, null) ?? created;
-            }
-
-            // Re-check after publishing the signal: the drainer may have made room in between.
-            if (Volatile.Read(ref _outboxBytes) <= _limits.MaxPendingBytes)
-            {
-                break;
-            }
-
-            await room.Task.ConfigureAwait(false);
-        }
-
+        await _room.WaitWhileAsync(() => Volatile.Read(ref _outboxBytes) > _limits.MaxPendingBytes && _closeReason is null).ConfigureAwait(false);
         if (_closeReason is { } reason)
         {
             throw new RpcException(RpcStatusCode.Disconnected, reason.Message);
@@ -1563,7 +1531,7 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
             await Task.Yield();
         }
 
-        Interlocked.Exchange(ref _room, null)?.TrySetResult();
+        _room.Notify();
         while (_outbox.TryDequeue(out var dropped))
         {
             Unhold(dropped.HeldBytes);
