@@ -101,6 +101,30 @@ public sealed class ServerLimitsTests
         Assert.Equal("still served", await EchoAsync(goodService, "still served").WaitAsync(Timeout));
     }
 
+    [Fact]
+    public async Task A_client_that_sends_a_burst_larger_than_every_buffer_is_served_to_the_end()
+    {
+        // 64 MiB of echo calls sent at once, so 64 MiB of answers: more than the limits and the
+        // kernel's buffers hold either way. The server stops reading while the client has not taken
+        // its answers; the client must go on reading them, or each side waits for the other.
+        var limits = new RpcLimits { MaxPendingBytes = 64 * 1024 };
+        var service = new TestServiceServer();
+        using var bootstrap = Capability.FromServer(service);
+        await using var server = CapnpServer.Listen("tcp://127.0.0.1:0", bootstrap, new CapnpConnectionOptions { Limits = limits });
+        await using var client = await CapnpConnection.ConnectAsync(server.Address, new CapnpConnectionOptions { Limits = limits });
+        using var echo = client.Bootstrap();
+        var text = new string('x', 64 * 1024);
+        var calls = Enumerable.Range(0, 1024).Select(_ => Echo(echo, text)).ToList();
+        foreach (var call in calls)
+        {
+            using (call)
+            {
+                using var response = await call.Response.WaitAsync(Timeout);
+                Assert.Equal(text.Length, response.Results.ReadText(TextParams.Field("text"))!.Length);
+            }
+        }
+    }
+
     // ===== Connections =====
 
     [Fact]

@@ -63,7 +63,13 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
     // shared by its connections, or this connection's own). After each batch of input the reader
     // stops while _budget.ShouldPause says so, and waits on _room, which the write loop completes
     // whenever it gives bytes back and Disconnect completes so the reader sees the end.
+    //
+    // Only a server's connections pause their reader. On a server, what is queued is what the peer's
+    // requests produced, so not reading them bounds it. A client's queue is what its own application
+    // sends; pausing its reader would not bound that, and would deadlock against a server that pauses
+    // too (each waits for the other to read). A client's bytes are still counted.
     private readonly OutboundBudget _budget;
+    private readonly bool _pausesReader;
     private long _pendingBytes;
     private TaskCompletionSource? _room;
     private readonly TaskCompletionSource _firstPause = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -116,6 +122,7 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
         options.Limits.Validate();
         _frames = new CapnpFrameReader(options.ReaderOptions);
         _budget = budget ?? OutboundBudget.Unshared(options.Limits);
+        _pausesReader = budget is not null;
         _timeouts = timeouts;
         _remoteAddress = (pipe as RpcLink)?.RemoteAddress ?? "(unknown)";
         _bootstrap = options.Bootstrap?.Hook.AddRef();
@@ -126,8 +133,10 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
 
     /// <summary>
     /// The outbound bytes this connection holds now: messages queued for the peer, counted by the
-    /// memory they occupy, until the link has taken them. While the peer does not read, this stays
-    /// near <see cref="RpcLimits.MaxPendingBytes"/>: the connection stops reading the peer's requests.
+    /// memory they occupy, until the link has taken them. On a <see cref="CapnpServer"/>'s connection
+    /// this stays near <see cref="RpcLimits.MaxPendingBytes"/> while the peer does not read: the
+    /// connection stops reading the peer's requests. A client's connection only counts (what it holds
+    /// is what its own application sends).
     /// </summary>
     public long PendingOutboundBytes => Volatile.Read(ref _pendingBytes);
 
@@ -581,7 +590,7 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
 
                 // Backpressure: while the peer does not take what we owe it, stop reading what it
                 // sends, so it cannot make us queue more answers (see OutboundBudget).
-                if (_budget.ShouldPause(Volatile.Read(ref _pendingBytes)))
+                if (_pausesReader && _budget.ShouldPause(Volatile.Read(ref _pendingBytes)))
                 {
                     await WaitForReaderRoomAsync().ConfigureAwait(false);
                 }
