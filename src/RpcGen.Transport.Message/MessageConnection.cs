@@ -56,7 +56,10 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
     // added to the server-wide _budget.
     private readonly System.Collections.Concurrent.ConcurrentQueue<FrameBuffer> _outbox = new();
     private readonly DeferredDrain _deferredDrain;
-    private readonly OutboundBudget _budget;
+    // Server connections only (null on clients): the server-wide count, and the rule for when the
+    // reader stops. A client's reader never stops: if both ends stopped reading while each had more
+    // than its limit queued for the other (a burst of large calls), neither would ever resume.
+    private readonly OutboundBudget? _budget;
     private int _draining;
     private long _outboxBytes;
     private readonly RoomSignal _room = new();
@@ -119,7 +122,7 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
         OutboundBudget? budget = null,
         ConnectionTimeouts? timeouts = null)
     {
-        _budget = budget ?? OutboundBudget.Unshared(limits);
+        _budget = budget;
         _timeouts = timeouts;
         _compression = compression;
         _compressionThreshold = compressionThreshold;
@@ -888,7 +891,7 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
                         // Backpressure: while the peer does not take what we owe it, stop parsing
                         // what it sends (mid-batch: one read can hold hundreds of calls), so it
                         // cannot make us queue more answers (see OutboundBudget).
-                        if (framesCompleted && _budget.ShouldPause(Volatile.Read(ref _outboxBytes)))
+                        if (framesCompleted && ReaderMustPause)
                         {
                             paused = true;
                             _timeouts?.OnRead(framesCompleted: true, partialFrameBytes: 0, declaredFrameBytes: 0);
@@ -946,7 +949,7 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
                     break;
                 }
 
-                if (paused || _budget.ShouldPause(Volatile.Read(ref _outboxBytes)))
+                if (paused || ReaderMustPause)
                 {
                     await WaitForReaderRoomAsync().ConfigureAwait(false);
                 }
@@ -988,12 +991,12 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
     /// <summary>Waits until the reader may read again (see <see cref="OutboundBudget.ShouldPause"/>) or the connection closes.</summary>
     private ValueTask WaitForReaderRoomAsync()
     {
-        if (_budget.ShouldPause(Volatile.Read(ref _outboxBytes)))
+        if (ReaderMustPause)
         {
             RpcLog.ReaderPaused(Logger, Id, Peer, Volatile.Read(ref _outboxBytes));
         }
 
-        return _room.WaitWhileAsync(() => _budget.ShouldPause(Volatile.Read(ref _outboxBytes)) && _closeReason is null);
+        return _room.WaitWhileAsync(() => ReaderMustPause && _closeReason is null);
     }
 
     /// <summary>
@@ -1361,11 +1364,14 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
         return moved;
     }
 
+    /// <summary>Whether the reader must stop reading because the peer does not take what it is sent (server connections only).</summary>
+    private bool ReaderMustPause => _budget?.ShouldPause(Volatile.Read(ref _outboxBytes)) == true;
+
     /// <summary>Counts a queued frame against this connection and the server; returns this connection's new total.</summary>
     private long Hold(FrameBuffer frame)
     {
         var held = frame.HeldBytes;
-        _budget.Add(held);
+        _budget?.Add(held);
         return Interlocked.Add(ref _outboxBytes, held);
     }
 
@@ -1377,7 +1383,7 @@ internal sealed class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsy
             return;
         }
 
-        _budget.Add(-bytes);
+        _budget?.Add(-bytes);
         Interlocked.Add(ref _outboxBytes, -bytes);
 
         // Each waiter re-checks its own condition (its limit, or the reader's budget rule).

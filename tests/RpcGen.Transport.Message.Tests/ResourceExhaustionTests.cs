@@ -273,6 +273,23 @@ public class ResourceExhaustionTests
         await WaitForAsync(() => fixture.Server.PendingOutboundBytes == 0, fixture, "every attacker");
     }
 
+    [Fact]
+    public async Task A_client_burst_larger_than_every_buffer_is_served_to_the_end()
+    {
+        // The server stops reading a client that does not take its answers; the client must keep
+        // reading whatever it has queued, or both ends would stop at once and never resume.
+        var limits = new RpcLimits { MaxPendingBytes = 256 * 1024 };
+        await using var fixture = await TransportFixture.StartAsync("tcp", limits);
+        var client = await fixture.ConnectAsync(new RpcClientOptions { Limits = limits });
+        var service = client.GetService<IScenarioService>();
+        var large = new Shape { Name = new string('x', 64 * 1024) };
+
+        var calls = Enumerable.Range(0, 512).Select(_ => service.EchoAsync(large)).ToArray();
+        var echoed = await Task.WhenAll(calls).WaitAsync(Timeout);
+
+        Assert.All(echoed, shape => Assert.Equal(large.Name.Length, shape.Name.Length));
+    }
+
     // ---- 6. Frame kind against method kind ---------------------------------------------------------
 
     [Fact]
