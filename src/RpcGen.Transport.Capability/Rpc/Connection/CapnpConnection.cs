@@ -71,7 +71,7 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
     private readonly OutboundBudget _budget;
     private readonly bool _pausesReader;
     private long _pendingBytes;
-    private TaskCompletionSource? _room;
+    private readonly RoomSignal _room = new();
     private readonly TaskCompletionSource _firstPause = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // Server connections only: the time limits the server's watchdog checks. Null on clients.
@@ -456,7 +456,7 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
 
         _budget.Add(-bytes);
         Interlocked.Add(ref _pendingBytes, -bytes);
-        Interlocked.Exchange(ref _room, null)?.TrySetResult();
+        _room.Notify();
     }
 
     private async Task WriteLoopAsync()
@@ -621,33 +621,16 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
     }
 
     /// <summary>Waits until the reader may read again (see <see cref="OutboundBudget.ShouldPause"/>) or the connection ends.</summary>
-    private async ValueTask WaitForReaderRoomAsync()
+    private ValueTask WaitForReaderRoomAsync()
     {
-        var logged = false;
-        while (_budget.ShouldPause(Volatile.Read(ref _pendingBytes)) && !IsDisconnected)
+        if (!_budget.ShouldPause(Volatile.Read(ref _pendingBytes)) || IsDisconnected)
         {
-            var room = Volatile.Read(ref _room);
-            if (room is null)
-            {
-                var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                room = Interlocked.CompareExchange(ref _room, created, null) ?? created;
-            }
-
-            // Re-check after publishing the signal: the writer (or Disconnect) may have acted in between.
-            if (!_budget.ShouldPause(Volatile.Read(ref _pendingBytes)) || IsDisconnected)
-            {
-                break;
-            }
-
-            if (!logged)
-            {
-                logged = true;
-                CapnpLog.ReadingPaused(_logger, _remoteAddress, Volatile.Read(ref _pendingBytes));
-                _firstPause.TrySetResult();
-            }
-
-            await room.Task.ConfigureAwait(false);
+            return default;
         }
+
+        CapnpLog.ReadingPaused(_logger, _remoteAddress, Volatile.Read(ref _pendingBytes));
+        _firstPause.TrySetResult();
+        return _room.WaitWhileAsync(() => _budget.ShouldPause(Volatile.Read(ref _pendingBytes)) && !IsDisconnected);
     }
 
     private bool IsDisconnected
@@ -715,7 +698,7 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
     /// <summary>Wakes the reader (a pending read, or a wait for room) and the writer (a flush the peer may never let finish), so both see the end.</summary>
     private void WakeLoops()
     {
-        Interlocked.Exchange(ref _room, null)?.TrySetResult();
+        _room.Notify();
         try
         {
             _pipe.Input.CancelPendingRead();
