@@ -1,0 +1,302 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using Microsoft.Extensions.Logging;
+using RpcGen.Compression;
+using RpcGen.Limits;
+using RpcGen.Links;
+using RpcGen.Logging;
+using RpcGen.Serialization;
+using RpcGen.Telemetry;
+
+namespace RpcGen.Transport.Message;
+
+/// <summary>Calls this side makes: two-way, one-way and streaming, and the pending-call table.</summary>
+internal sealed partial class MessageConnection
+{
+    public ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken) =>
+        InvokeAsync(method, request, cancellationToken, exportTarget: null);
+
+    /// <summary>Makes a two-way call to a service the peer serves, or to an object it exported when <paramref name="exportTarget"/> is set.</summary>
+    internal ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken, uint? exportTarget)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<TResponse>(cancellationToken);
+        }
+
+        if (RefuseNewCall() is { } refused)
+        {
+            return ValueTask.FromException<TResponse>(refused);
+        }
+
+        TimeSpan? timeout = null;
+        if ((RpcDeadline.Current ?? (_defaultTimeout is { } t ? DateTime.UtcNow + t : null)) is { } deadline)
+        {
+            var remaining = deadline - DateTime.UtcNow;
+            if (remaining <= TimeSpan.Zero)
+            {
+                return ValueTask.FromException<TResponse>(new RpcException(RpcStatusCode.DeadlineExceeded, $"The deadline of {method.FullName} passed before it was sent."));
+            }
+
+            timeout = remaining;
+        }
+
+        var frame = FrameBuffer.Rent();
+        if (BuildPayload(frame, request, method.RequestFormatter, "request", OutboundCodec) is { } invalid)
+        {
+            FrameBuffer.Return(frame);
+            return ValueTask.FromException<TResponse>(invalid);
+        }
+
+        var call = PendingCall<TResponse>.Rent(this, method, method.ResponseFormatter);
+        call.Activity = RpcTelemetry.StartClient(method);
+        call.StartTimestamp = RpcTelemetry.IsMeasuring ? Stopwatch.GetTimestamp() : 0;
+        var result = call.Task;
+        if (!TryAddPending(call))
+        {
+            FrameBuffer.Return(frame);
+            call.Fail(Disconnected(), RpcStatusCode.Disconnected);
+            return result;
+        }
+
+        var micros = timeout is { } left ? Math.Max(1, (long)left.TotalMicroseconds) : 0;
+        frame.WriteHeader(RequestHeader(FrameKind.Request, frame.PayloadLength, call.CallId, method, micros, exportTarget));
+        call.Arm(cancellationToken, timeout);
+        var write = WriteFrameAsync(frame);
+        if (!write.IsCompletedSuccessfully)
+        {
+            _ = FailIfWriteFailsAsync(write, call);
+        }
+
+        return result;
+    }
+
+    public ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request) =>
+        SendAsync(method, request, exportTarget: null);
+
+    /// <summary>Sends a one-way call to a service, or to an object the peer exported.</summary>
+    internal ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request, uint? exportTarget)
+    {
+        if (RefuseNewCall() is { } refused)
+        {
+            return ValueTask.FromException(refused);
+        }
+
+        var frame = FrameBuffer.Rent();
+        if (BuildPayload(frame, request, method.RequestFormatter, "request", OutboundCodec) is { } invalid)
+        {
+            FrameBuffer.Return(frame);
+            return ValueTask.FromException(invalid);
+        }
+
+        frame.WriteHeader(RequestHeader(FrameKind.OneWay, frame.PayloadLength, 0, method, 0, exportTarget));
+        return WriteFrameAsync(frame);
+    }
+
+    private FrameHeader RequestHeader(FrameKind kind, int payloadLength, uint callId, RpcMethodInfo method, long deadlineMicroseconds, uint? exportTarget)
+    {
+        // Tell the server which codec to answer in even when this request went raw (too small).
+        var flags = (byte)((byte)OutboundCodec << 3);
+        return exportTarget is { } export
+            ? new FrameHeader(kind, (byte)(flags | (byte)FrameFlags.ToExport), payloadLength, callId, method.Id, export, deadlineMicroseconds)
+            : new FrameHeader(kind, flags, payloadLength, callId, method.Id, method.Service.Id, deadlineMicroseconds);
+    }
+
+
+    public IAsyncEnumerable<TResponse> InvokeServerStreaming<TRequest, TResponse>(RpcStreamingMethod<TRequest, RpcVoid, TResponse> method, TRequest request, CancellationToken cancellationToken) =>
+        StreamResponsesAsync<TRequest, RpcVoid, TResponse>(method, request, items: null, cancellationToken);
+
+    public IAsyncEnumerable<TResponse> InvokeDuplexStreaming<TRequest, TRequestItem, TResponse>(RpcStreamingMethod<TRequest, TRequestItem, TResponse> method, TRequest request, IAsyncEnumerable<TRequestItem> items, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        return StreamResponsesAsync(method, request, items, cancellationToken);
+    }
+
+    public ValueTask<TResponse> InvokeClientStreamingAsync<TRequest, TRequestItem, TResponse>(RpcStreamingMethod<TRequest, TRequestItem, TResponse> method, TRequest request, IAsyncEnumerable<TRequestItem> items, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        try
+        {
+            var call = StartStreamingCall(method, request, items, cancellationToken);
+            return new ValueTask<TResponse>(call.Response);
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException)
+        {
+            return ValueTask.FromException<TResponse>(ex);
+        }
+    }
+
+    private async IAsyncEnumerable<TResponse> StreamResponsesAsync<TRequest, TRequestItem, TResponse>(
+        RpcStreamingMethod<TRequest, TRequestItem, TResponse> method,
+        TRequest request,
+        IAsyncEnumerable<TRequestItem>? items,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // The call starts when enumeration starts, like any lazy sequence.
+        var call = StartStreamingCall(method, request, items, cancellationToken);
+        await foreach (var item in call.Responses.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            yield return item;
+        }
+    }
+
+    private StreamingCall<TRequestItem, TResponse> StartStreamingCall<TRequest, TRequestItem, TResponse>(
+        RpcStreamingMethod<TRequest, TRequestItem, TResponse> method,
+        TRequest request,
+        IAsyncEnumerable<TRequestItem>? items,
+        CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (RefuseNewCall() is { } refused)
+        {
+            throw refused;
+        }
+
+        TimeSpan? timeout = null;
+        if ((RpcDeadline.Current ?? (_defaultTimeout is { } t ? DateTime.UtcNow + t : null)) is { } deadline)
+        {
+            timeout = deadline - DateTime.UtcNow;
+            if (timeout <= TimeSpan.Zero)
+            {
+                throw new RpcException(RpcStatusCode.DeadlineExceeded, $"The deadline of {method.FullName} passed before it was sent.");
+            }
+        }
+
+        var codec = OutboundCodec;
+        var frame = BuildFrame(request, method.RequestFormatter, "request", codec);
+        var call = new StreamingCall<TRequestItem, TResponse>(this, method, method.ResponseFormatter, codec);
+        if (!TryAddPending(call))
+        {
+            FrameBuffer.Return(frame);
+            var closed = Disconnected();
+            call.Fail(closed, RpcStatusCode.Disconnected);
+            throw closed;
+        }
+
+        call.Open(_limits.StreamWindowBytes);
+        var micros = timeout is { } left ? Math.Max(1, (long)left.TotalMicroseconds) : 0;
+        frame.WriteHeader(new FrameHeader(FrameKind.Request, (byte)((byte)codec << 3), frame.PayloadLength, call.CallId, method.Id, method.Service.Id, micros));
+        call.Arm(cancellationToken, timeout);
+        var write = WriteFrameAsync(frame);
+        if (!write.IsCompletedSuccessfully)
+        {
+            _ = FailIfWriteFailsAsync(write, call);
+        }
+
+        call.StartReceiving();
+        if (items is not null)
+        {
+            _ = call.SendRequestsAsync(items, method.RequestItemFormatter);
+        }
+
+        return call;
+    }
+
+    internal bool TryRemovePending(PendingCall call)
+    {
+        lock (_pending)
+        {
+            return _pending.TryGetValue(call.CallId, out var current) && ReferenceEquals(current, call) && _pending.Remove(call.CallId);
+        }
+    }
+
+    internal void SendCancel(uint callId)
+    {
+        if (Volatile.Read(ref _state) == Closed)
+        {
+            return;
+        }
+
+        var frame = FrameBuffer.Rent();
+        frame.WriteHeader(new FrameHeader(FrameKind.Cancel, 0, 0, callId, 0, 0, 0));
+        _ = IgnoreFailure(WriteFrameAsync(frame));
+    }
+
+    /// <summary>The codec for a call made now: the scope's choice, else the connection's.</summary>
+    private RpcCompression OutboundCodec => RpcCompressionScope.Current ?? _compression;
+
+    private RpcException? RefuseNewCall()
+    {
+        if (_closeReason is { } reason)
+        {
+            return new RpcException(RpcStatusCode.Disconnected, reason.Message);
+        }
+
+        if (_peerDraining)
+        {
+            return new RpcException(RpcStatusCode.Disconnected, "The peer is shutting down and accepts no new calls; open a new connection.");
+        }
+
+        return null;
+    }
+
+    private RpcException? BuildPayload<T>(FrameBuffer frame, T value, IRpcFormatter<T> formatter, string what, RpcCompression codec)
+    {
+        try
+        {
+            using var capabilities = RpcCapabilityContext.Enter(this);
+            RpcSerializer.Serialize(frame, value, formatter);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return new RpcException(RpcStatusCode.InvalidPayload, $"The {what} could not be serialized: {ex.Message}", ex);
+        }
+
+        if (frame.PayloadLength > _limits.MaxFrameBytes)
+        {
+            return new RpcException(RpcStatusCode.InvalidPayload, $"The {what} is {frame.PayloadLength} bytes, over the limit of {_limits.MaxFrameBytes} bytes (RpcLimits.MaxFrameBytes).");
+        }
+
+        frame.Compress(codec, _compressionThreshold);
+        return null;
+    }
+
+    private bool TryAddPending(PendingCall call)
+    {
+        lock (_pending)
+        {
+            if (_closeReason is not null)
+            {
+                return false;
+            }
+
+            // Call ids wrap after 2^32 calls; skip zero and any id still in flight.
+            do
+            {
+                call.CallId = ++_lastCallId;
+            }
+            while (call.CallId == 0 || _pending.ContainsKey(call.CallId));
+
+            _pending.Add(call.CallId, call);
+            return true;
+        }
+    }
+
+    private async Task FailIfWriteFailsAsync(ValueTask write, PendingCall call)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            if (TryRemovePending(call))
+            {
+                call.Fail(ex, ex.StatusCode);
+            }
+        }
+    }
+
+    private static async Task IgnoreFailure(ValueTask write)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        catch (RpcException)
+        {
+            // The connection is closing; the frame no longer matters.
+        }
+    }
+}

@@ -1,0 +1,331 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using Microsoft.Extensions.Logging;
+using RpcGen.Compression;
+using RpcGen.Limits;
+using RpcGen.Links;
+using RpcGen.Logging;
+using RpcGen.Serialization;
+using RpcGen.Telemetry;
+
+namespace RpcGen.Transport.Message;
+
+/// <summary>The reader loop: parsing frames, backpressure, and handling each kind of frame.</summary>
+internal sealed partial class MessageConnection
+{
+    private async Task ReadLoopAsync()
+    {
+        var input = _link.Input;
+        RpcException? reason = null;
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                var consumed = buffer.Start;
+                var framesCompleted = false;
+                var paused = false;
+                t_readerBatch = this;
+                try
+                {
+                    while (true)
+                    {
+                        // Backpressure: while the peer does not take what we owe it, stop parsing
+                        // what it sends (mid-batch: one read can hold hundreds of calls), so it
+                        // cannot make us queue more answers (see OutboundBudget).
+                        if (framesCompleted && ReaderMustPause)
+                        {
+                            paused = true;
+                            _timeouts?.OnRead(framesCompleted: true, partialFrameBytes: 0, declaredFrameBytes: 0);
+                            break;
+                        }
+
+                        var status = FrameParser.TryParse(buffer, _limits.MaxFrameBytes, out var header, out var payload, out var next, out var error);
+                        if (status == FrameParseStatus.Incomplete)
+                        {
+                            _timeouts?.OnRead(framesCompleted, buffer.Length, buffer.IsEmpty ? 0 : FrameParser.DeclaredFrameBytes(buffer));
+                            break;
+                        }
+
+                        if (status == FrameParseStatus.Invalid)
+                        {
+                            throw new ProtocolViolation(error!);
+                        }
+
+                        using var capabilities = RpcCapabilityContext.Enter(this);
+                        if ((header.Flags & (byte)FrameFlags.CodecMask) == 0)
+                        {
+                            HandleFrame(header, payload);
+                        }
+                        else
+                        {
+                            HandleCompressedFrame(header, payload);
+                        }
+
+                        buffer = buffer.Slice(next);
+                        consumed = next;
+                        framesCompleted = true;
+                    }
+
+                    if (!paused && (result.IsCompleted || result.IsCanceled))
+                    {
+                        reason = buffer.IsEmpty
+                            ? new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} was closed by the peer.")
+                            : new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} was closed in the middle of a frame ({buffer.Length} bytes of it arrived).");
+                    }
+                }
+                finally
+                {
+                    t_readerBatch = null;
+
+                    // Paused with whole frames left: mark nothing examined, so the next read
+                    // returns them at once instead of waiting for more bytes.
+                    input.AdvanceTo(consumed, paused ? consumed : buffer.End);
+                }
+
+                // Answers to the last calls before the peer stopped sending still go out: a peer
+                // that half-closed its side may be reading them.
+                FlushReaderBatch();
+                if (reason is not null)
+                {
+                    break;
+                }
+
+                if (paused || ReaderMustPause)
+                {
+                    await WaitForReaderRoomAsync().ConfigureAwait(false);
+                }
+            }
+        }
+        catch (ProtocolViolation ex)
+        {
+            reason = new RpcException(RpcStatusCode.ProtocolError, $"Protocol error from {Peer}: {ex.Message}");
+            RpcLog.ProtocolViolation(Logger, Id, Peer, ex.Message);
+            await SendAbortAsync(RpcStatusCode.ProtocolError, ex.Message).ConfigureAwait(false);
+        }
+        catch (RpcException ex)
+        {
+            reason = ex.StatusCode == RpcStatusCode.Disconnected ? ex : new RpcException(RpcStatusCode.Disconnected, ex.Message, ex);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException)
+        {
+            reason = new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} failed: {ex.Message}", ex);
+        }
+        catch (Exception ex)
+        {
+            // Whatever else escapes (a bug, or an input no check above foresaw) must not leave the
+            // connection half-open with nobody reading it: close it and say why.
+            reason = new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} failed unexpectedly: {ex.GetType().Name}: {ex.Message}", ex);
+            RpcLog.ConnectionFailed(Logger, Id, Peer, ex);
+            await SendAbortAsync(RpcStatusCode.Failed, "The server failed while reading this connection.").ConfigureAwait(false);
+        }
+
+        try
+        {
+            await CloseAsync(reason ?? new RpcException(RpcStatusCode.Disconnected, "The connection was closed.")).ConfigureAwait(false);
+        }
+        finally
+        {
+            await input.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits until the reader may read again (see <see cref="OutboundBudget.ShouldPause"/>) or the connection closes.</summary>
+    private ValueTask WaitForReaderRoomAsync()
+    {
+        if (ReaderMustPause)
+        {
+            RpcLog.ReaderPaused(Logger, Id, Peer, Volatile.Read(ref _outboxBytes));
+        }
+
+        return _room.WaitWhileAsync(() => ReaderMustPause && _closeReason is null);
+    }
+
+    /// <summary>
+    /// Decompresses a payload into a pooled buffer of exactly the declared size (checked against
+    /// the frame limit first, so a bomb cannot make this allocate more), then handles the frame.
+    /// </summary>
+    private void HandleCompressedFrame(in FrameHeader header, in ReadOnlySequence<byte> compressed)
+    {
+        var codec = (RpcCompression)(header.Flags & (byte)FrameFlags.CodecMask);
+        if (compressed.Length < 4)
+        {
+            throw new ProtocolViolation($"A {codec} frame is too short to hold its uncompressed length.");
+        }
+
+        Span<byte> prefix = stackalloc byte[4];
+        compressed.Slice(0, 4).CopyTo(prefix);
+        var declared = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(prefix);
+        if (declared < 0 || declared > _limits.MaxFrameBytes)
+        {
+            throw new ProtocolViolation($"A {codec} frame declares {declared} bytes uncompressed, over the limit of {_limits.MaxFrameBytes} bytes (RpcLimits.MaxFrameBytes).");
+        }
+
+        var body = compressed.Slice(4);
+        var input = ArrayPool<byte>.Shared.Rent((int)body.Length);
+        var output = ArrayPool<byte>.Shared.Rent(declared);
+        try
+        {
+            body.CopyTo(input);
+            try
+            {
+                RpcCodecs.Decompress(codec, input.AsSpan(0, (int)body.Length), output.AsSpan(0, declared));
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new ProtocolViolation(ex.Message);
+            }
+
+            HandleFrame(header, new ReadOnlySequence<byte>(output, 0, declared));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(input);
+            ArrayPool<byte>.Shared.Return(output);
+        }
+    }
+
+    private void HandleFrame(in FrameHeader header, in ReadOnlySequence<byte> payload)
+    {
+        switch (header.Kind)
+        {
+            case FrameKind.Request:
+            case FrameKind.OneWay:
+                HandleCall(header, payload);
+                break;
+            case FrameKind.Response:
+                HandleResponse(header, payload);
+                break;
+            case FrameKind.Error:
+                HandleError(header, payload);
+                break;
+            case FrameKind.Cancel:
+                HandleCancel(header);
+                break;
+            case FrameKind.GoAway:
+                _peerDraining = true;
+                break;
+            case FrameKind.Abort:
+                var abort = ErrorPayload.Read(payload);
+                throw new RpcException(RpcStatusCode.Disconnected, $"The peer aborted the connection: {abort.Message}");
+            case FrameKind.StreamItem:
+            case FrameKind.StreamEnd:
+            case FrameKind.StreamCredit:
+                HandleStreamFrame(header, payload);
+                break;
+            case FrameKind.Release:
+                HandleRelease(header);
+                break;
+            case FrameKind.Ping:
+                SendControl(FrameKind.Pong, header.CallId);
+                break;
+            case FrameKind.Pong:
+                break;
+        }
+    }
+
+    private void HandleStreamFrame(in FrameHeader header, in ReadOnlySequence<byte> payload)
+    {
+        var error = header.Kind == FrameKind.StreamEnd && header.PayloadLength > 0 ? ErrorPayload.Read(payload) : null;
+        if (((FrameFlags)header.Flags & FrameFlags.FromCaller) != 0)
+        {
+            // The peer's own call, which this side serves. The action happens under the lock so the
+            // call cannot be finished and reused under our feet (none of it runs user code).
+            lock (_inbound)
+            {
+                _inbound.TryGetValue(header.CallId, out var call);
+                if (call is null && header.CallId > _highestInboundCallId)
+                {
+                    throw new ProtocolViolation($"The peer sent a stream frame for call {header.CallId}, which it never made.");
+                }
+
+                switch (header.Kind)
+                {
+                    case FrameKind.StreamItem:
+                        call?.OnStreamItem(payload);
+                        break;
+                    case FrameKind.StreamEnd:
+                        call?.OnStreamEnd(error);
+                        break;
+                    default:
+                        call?.OnCredit(header.MethodId);
+                        break;
+                }
+            }
+
+            return;
+        }
+
+        // A call this side made. A stream end finishes the call, so it leaves the table.
+        PendingCall? pending;
+        lock (_pending)
+        {
+            _pending.TryGetValue(header.CallId, out pending);
+            if (pending is null && header.CallId > _lastCallId)
+            {
+                throw new ProtocolViolation($"The peer sent a stream frame for call {header.CallId}, which this side never made.");
+            }
+
+            if (pending is not null && header.Kind == FrameKind.StreamEnd && pending.EndsWithStream)
+            {
+                _pending.Remove(header.CallId);
+            }
+        }
+
+        switch (header.Kind)
+        {
+            case FrameKind.StreamItem:
+                pending?.OnStreamItem(payload);
+                break;
+            case FrameKind.StreamEnd:
+                pending?.OnStreamEnd(error);
+                break;
+            default:
+                pending?.OnCredit(header.MethodId);
+                break;
+        }
+    }
+
+    private void HandleResponse(in FrameHeader header, in ReadOnlySequence<byte> payload)
+    {
+        // An unknown id is a call this side already gave up on (cancelled or timed out): the
+        // answer crossed the Cancel frame on the wire.
+        if (TakePending(header.CallId) is { } call)
+        {
+            call.CompleteWithPayload(payload);
+        }
+    }
+
+    private void HandleError(in FrameHeader header, in ReadOnlySequence<byte> payload)
+    {
+        if (TakePending(header.CallId) is { } call)
+        {
+            var error = ErrorPayload.Read(payload);
+            call.Fail(error, error.StatusCode);
+        }
+    }
+
+    private void HandleCancel(in FrameHeader header)
+    {
+        (CancellationTokenSource? Token, IStreamReceiver? RequestStream) fire = default;
+        lock (_inbound)
+        {
+            if (_inbound.TryGetValue(header.CallId, out var call))
+            {
+                fire = call.MarkCancelled();
+            }
+        }
+
+        ServerCall.Fire(fire.Token, fire.RequestStream, reason: null);
+    }
+
+    private PendingCall? TakePending(uint callId)
+    {
+        lock (_pending)
+        {
+            return _pending.Remove(callId, out var call) ? call : null;
+        }
+    }
+}

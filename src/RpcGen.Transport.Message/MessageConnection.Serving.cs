@@ -1,0 +1,247 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using Microsoft.Extensions.Logging;
+using RpcGen.Compression;
+using RpcGen.Limits;
+using RpcGen.Links;
+using RpcGen.Logging;
+using RpcGen.Serialization;
+using RpcGen.Telemetry;
+
+namespace RpcGen.Transport.Message;
+
+/// <summary>Calls the peer makes: finding the method, admitting the call and running it, and the answers.</summary>
+internal sealed partial class MessageConnection
+{
+    internal RpcStatusCode SendResponse<T>(uint callId, T value, IRpcFormatter<T> formatter, RpcCompression codec)
+    {
+        var frame = FrameBuffer.Rent();
+        if (BuildPayload(frame, value, formatter, "response", codec) is { } invalid)
+        {
+            FrameBuffer.Return(frame);
+            SendError(callId, invalid.StatusCode, invalid.Message);
+            return invalid.StatusCode;
+        }
+
+        frame.WriteHeader(new FrameHeader(FrameKind.Response, 0, frame.PayloadLength, callId, 0, 0, 0));
+        var write = WriteFrameAsync(frame);
+        if (!write.IsCompletedSuccessfully)
+        {
+            _ = IgnoreFailure(write);
+        }
+
+        return RpcStatusCode.Ok;
+    }
+
+    internal void SendError(uint callId, RpcStatusCode code, string message)
+    {
+        var frame = FrameBuffer.Rent();
+        ErrorPayload.Write(frame, code, message);
+        frame.WriteHeader(new FrameHeader(FrameKind.Error, 0, frame.PayloadLength, callId, 0, 0, 0));
+        var write = WriteFrameAsync(frame);
+        if (!write.IsCompletedSuccessfully)
+        {
+            _ = IgnoreFailure(write);
+        }
+    }
+
+    /// <summary>Builds a frame around <paramref name="value"/>; throws <see cref="RpcException"/> when it cannot be serialized or is over the limit.</summary>
+    internal FrameBuffer BuildFrame<T>(T value, IRpcFormatter<T> formatter, string what, RpcCompression codec)
+    {
+        var frame = FrameBuffer.Rent();
+        if (BuildPayload(frame, value, formatter, what, codec) is { } invalid)
+        {
+            FrameBuffer.Return(frame);
+            throw invalid;
+        }
+
+        return frame;
+    }
+
+    internal void SendCredit(uint callId, FrameFlags flags, uint bytes)
+    {
+        var frame = FrameBuffer.Rent();
+        frame.WriteHeader(new FrameHeader(FrameKind.StreamCredit, (byte)flags, 0, callId, bytes, 0, 0));
+        var write = WriteFrameAsync(frame);
+        if (!write.IsCompletedSuccessfully)
+        {
+            _ = IgnoreFailure(write);
+        }
+    }
+
+    internal void SendStreamEnd(uint callId, FrameFlags flags, RpcException? error)
+    {
+        var frame = FrameBuffer.Rent();
+        if (error is not null)
+        {
+            ErrorPayload.Write(frame, error.StatusCode, error.Message);
+        }
+
+        frame.WriteHeader(new FrameHeader(FrameKind.StreamEnd, (byte)flags, frame.PayloadLength, callId, 0, 0, 0));
+        var write = WriteFrameAsync(frame);
+        if (!write.IsCompletedSuccessfully)
+        {
+            _ = IgnoreFailure(write);
+        }
+    }
+
+    internal void OnInboundFinished(ServerCall call)
+    {
+        if (!call.IsOneWay)
+        {
+            lock (_inbound)
+            {
+                if (_inbound.TryGetValue(call.CallId, out var current) && ReferenceEquals(current, call))
+                {
+                    _inbound.Remove(call.CallId);
+                }
+            }
+        }
+
+        if (Interlocked.Decrement(ref _inflight) == 0 && Volatile.Read(ref _state) != Open)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    private void HandleCall(in FrameHeader header, in ReadOnlySequence<byte> payload)
+    {
+        var oneWay = header.Kind == FrameKind.OneWay;
+        if ((header.Flags & (byte)FrameFlags.ToExport) != 0)
+        {
+            if (FindExport(header.ServiceId) is not { } exported)
+            {
+                if (!oneWay)
+                {
+                    SendError(header.CallId, RpcStatusCode.Disconnected, $"Object {header.ServiceId} was released or never exported; it cannot be called.");
+                }
+
+                return;
+            }
+
+            Dispatch(header, payload, exported, oneWay);
+            return;
+        }
+
+        if (_dispatchers is null || !_dispatchers.TryGetValue(header.ServiceId, out var dispatcher))
+        {
+            MessageLog.UnknownService(Logger, Id, header.CallId, header.ServiceId);
+            if (!oneWay)
+            {
+                SendError(header.CallId, RpcStatusCode.Unimplemented, $"No service with id 0x{header.ServiceId:x16} is served here.");
+            }
+
+            return;
+        }
+
+        Dispatch(header, payload, dispatcher, oneWay);
+    }
+
+    private void Dispatch(in FrameHeader header, in ReadOnlySequence<byte> payload, IRpcDispatcher dispatcher, bool oneWay)
+    {
+        var method = dispatcher.FindMethod(header.MethodId);
+        if (method is null)
+        {
+            if (!oneWay)
+            {
+                SendError(header.CallId, RpcStatusCode.Unimplemented, $"{dispatcher.Service.Name} has no method with id 0x{header.MethodId:x8}.");
+            }
+
+            return;
+        }
+
+        if (oneWay != (method.Kind == RpcMethodKind.OneWay))
+        {
+            RefuseMismatchedCall(header, method, oneWay);
+            return;
+        }
+
+        if (Volatile.Read(ref _state) != Open)
+        {
+            if (!oneWay)
+            {
+                SendError(header.CallId, RpcStatusCode.Disconnected, "The server is shutting down and accepts no new calls.");
+            }
+
+            return;
+        }
+
+        if (Volatile.Read(ref _inflight) >= _limits.MaxConcurrentCalls)
+        {
+            var reason = $"The connection already has {_limits.MaxConcurrentCalls} calls in flight (RpcLimits.MaxConcurrentCalls).";
+            RpcLog.CallRefused(Logger, Id, reason);
+            if (!oneWay)
+            {
+                SendError(header.CallId, RpcStatusCode.Overloaded, reason);
+            }
+
+            return;
+        }
+
+        // Answer in the codec the caller asked for, else in the request's own.
+        var replyCodec = (RpcCompression)((header.Flags & (byte)FrameFlags.ReplyCodecMask) >> 3);
+        var codec = replyCodec != RpcCompression.None ? replyCodec : (RpcCompression)(header.Flags & (byte)FrameFlags.CodecMask);
+        var call = ServerCall.Rent(this, method, header.CallId, oneWay, header.DeadlineMicroseconds, _limits, codec);
+        if (!oneWay)
+        {
+            lock (_inbound)
+            {
+                _highestInboundCallId = Math.Max(_highestInboundCallId, header.CallId);
+                if (!_inbound.TryAdd(header.CallId, call))
+                {
+                    throw new ProtocolViolation($"The peer reused call id {header.CallId} while that call is still running.");
+                }
+            }
+        }
+
+        Interlocked.Increment(ref _inflight);
+        ValueTask completion;
+        // Setting the context allocates, so it is not restored afterwards: the next call on this
+        // reader overwrites it, and nothing else the reader runs reads it (completions of our own
+        // calls resume with their callers' context, and stream frames run no user code).
+        RpcCallContext.SetCurrent(call);
+        try
+        {
+            completion = dispatcher.DispatchAsync(call, payload);
+        }
+        catch (Exception ex)
+        {
+            // A payload that does not decode, or an implementation that threw before returning a task.
+            completion = default;
+            call.Fail(ex);
+        }
+
+        if (completion.IsCompletedSuccessfully)
+        {
+            call.Finish();
+        }
+        else
+        {
+            _ = call.FinishAsync(completion);
+        }
+    }
+
+    /// <summary>
+    /// Refuses a call whose frame kind does not fit its method: a one-way frame cannot run a two-way
+    /// or streaming method (nobody could cancel it, and a stream would hold a call slot for good),
+    /// and a request cannot run a one-way method. The caller gets an error when it can take one; a
+    /// peer that keeps doing it is aborted.
+    /// </summary>
+    private void RefuseMismatchedCall(in FrameHeader header, RpcMethodInfo method, bool oneWay)
+    {
+        var reason = oneWay
+            ? $"{method.FullName} is a {method.Kind} method; a one-way frame cannot call it."
+            : $"{method.FullName} is one-way; call it with a one-way frame.";
+        if (Interlocked.Increment(ref _mismatchedCalls) > MaxMismatchedCalls)
+        {
+            throw new ProtocolViolation($"The peer sent more than {MaxMismatchedCalls} calls whose frame kind does not match the method ({reason})");
+        }
+
+        RpcLog.CallRefused(Logger, Id, reason);
+        if (!oneWay)
+        {
+            SendError(header.CallId, RpcStatusCode.Unimplemented, reason);
+        }
+    }
+}
