@@ -34,8 +34,9 @@ internal sealed partial class MessageConnection
                     {
                         // Backpressure: while the peer does not take what we owe it, stop parsing
                         // what it sends (mid-batch: one read can hold hundreds of calls), so it
-                        // cannot make us queue more answers (see OutboundBudget).
-                        if (framesCompleted && ReaderMustPause)
+                        // cannot make us queue more answers (see OutboundBudget); likewise while
+                        // the thread pool has not yet started the calls already handed to it.
+                        if (framesCompleted && ReaderMustWait)
                         {
                             paused = true;
                             _timeouts?.OnRead(framesCompleted: true, partialFrameBytes: 0, declaredFrameBytes: 0);
@@ -90,10 +91,11 @@ internal sealed partial class MessageConnection
                 FlushReaderBatch();
                 if (reason is not null)
                 {
+                    await WaitForQueuedCallsAsync().ConfigureAwait(false);
                     break;
                 }
 
-                if (paused || ReaderMustPause)
+                if (paused || ReaderMustWait)
                 {
                     await WaitForReaderRoomAsync().ConfigureAwait(false);
                 }
@@ -140,7 +142,7 @@ internal sealed partial class MessageConnection
             RpcLog.ReaderPaused(Logger, Id, Peer, Volatile.Read(ref _outboxBytes));
         }
 
-        return _room.WaitWhileAsync(() => ReaderMustPause && _closeReason is null);
+        return _room.WaitWhileAsync(() => ReaderMustWait && _closeReason is null);
     }
 
     /// <summary>

@@ -196,29 +196,15 @@ internal sealed partial class MessageConnection
         }
 
         Interlocked.Increment(ref _inflight);
-        ValueTask completion;
-        // Setting the context allocates, so it is not restored afterwards: the next call on this
-        // reader overwrites it, and nothing else the reader runs reads it (completions of our own
-        // calls resume with their callers' context, and stream frames run no user code).
-        RpcCallContext.SetCurrent(call);
-        try
+        if (_handlerExecution == RpcHandlerExecution.Inline)
         {
-            completion = dispatcher.DispatchAsync(call, payload);
-        }
-        catch (Exception ex)
-        {
-            // A payload that does not decode, or an implementation that threw before returning a task.
-            completion = default;
-            call.Fail(ex);
-        }
-
-        if (completion.IsCompletedSuccessfully)
-        {
-            call.Finish();
+            call.RunInline(dispatcher, payload);
         }
         else
         {
-            _ = call.FinishAsync(completion);
+            // The payload lives in the reader's buffer, which is reused as soon as this frame is
+            // handled, so the call takes a copy along to the thread pool.
+            call.QueueToThreadPool(dispatcher, payload);
         }
     }
 

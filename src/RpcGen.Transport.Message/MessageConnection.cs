@@ -67,6 +67,10 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     // Server connections only: the time limits the server's watchdog checks. Null on clients.
     private readonly ConnectionTimeouts? _timeouts;
 
+    // Where inbound calls run their implementation: handed to the thread pool (the default) or on
+    // the reader itself (see RpcHandlerExecution.Inline for the risk).
+    private readonly RpcHandlerExecution _handlerExecution;
+
     // Calls refused because their frame kind did not match their method's kind.
     private int _mismatchedCalls;
 
@@ -120,8 +124,10 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
         RpcCompression compression = RpcCompression.None,
         int compressionThreshold = int.MaxValue,
         OutboundBudget? budget = null,
-        ConnectionTimeouts? timeouts = null)
+        ConnectionTimeouts? timeouts = null,
+        RpcHandlerExecution handlerExecution = RpcHandlerExecution.ThreadPool)
     {
+        _handlerExecution = handlerExecution;
         _budget = budget;
         _timeouts = timeouts;
         _compression = compression;

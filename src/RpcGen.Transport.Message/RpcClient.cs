@@ -45,7 +45,7 @@ public sealed class RpcClient : IRpcChannel, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(link);
         options ??= new RpcClientOptions();
         var logger = options.LoggerFactory?.CreateLogger("RpcGen.Client") ?? NullLogger.Instance;
-        var connection = new MessageConnection(link, options.Limits, logger, dispatchers: null, options.DefaultTimeout, onClosed: null, options.Compression, options.CompressionThresholdBytes);
+        var connection = new MessageConnection(link, options.Limits, logger, dispatchers: null, options.DefaultTimeout, onClosed: null, options.Compression, options.CompressionThresholdBytes, handlerExecution: options.HandlerExecution);
         connection.Start();
         connection.SendHello();
         return new RpcClient(connection);

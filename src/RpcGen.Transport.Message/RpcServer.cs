@@ -120,7 +120,8 @@ public sealed class RpcServer : IAsyncDisposable
             _options.Compression,
             _options.CompressionThresholdBytes,
             _budget,
-            new ConnectionTimeouts(_options.Limits, _options.TimeProvider));
+            new ConnectionTimeouts(_options.Limits, _options.TimeProvider),
+            _options.HandlerExecution);
         if (!admitted)
         {
             // Told why, then closed; it never reads, so it costs one small frame.

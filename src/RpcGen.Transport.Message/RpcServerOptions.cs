@@ -26,4 +26,14 @@ public sealed class RpcServerOptions
 
     /// <summary>Payloads smaller than this are sent uncompressed. Default 1 KiB.</summary>
     public int CompressionThresholdBytes { get; init; } = 1024;
+
+    /// <summary>
+    /// Where the implementations this side serves run (service methods and the callbacks clients pass in). Default
+    /// <see cref="RpcHandlerExecution.ThreadPool"/>: the connection's reader hands each call over and
+    /// goes on reading, so a handler that blocks holds up only itself.
+    /// <see cref="RpcHandlerExecution.Inline"/> saves a thread-pool hop per call, for handlers that
+    /// never block; while one blocks, no other call on its connection is read, and one that waits
+    /// synchronously for a call back into its caller deadlocks the connection.
+    /// </summary>
+    public RpcHandlerExecution HandlerExecution { get; init; }
 }

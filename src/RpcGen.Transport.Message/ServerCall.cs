@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using RpcGen.Logging;
 using RpcGen.Serialization;
@@ -9,7 +10,7 @@ namespace RpcGen.Transport.Message;
 /// One inbound call on a <see cref="MessageConnection"/>. It is the <see cref="RpcServerCall"/> the
 /// generated dispatcher completes and the <see cref="RpcCallContext"/> the implementation sees.
 /// </summary>
-internal sealed class ServerCall : RpcServerCall
+internal sealed class ServerCall : RpcServerCall, IThreadPoolWorkItem
 {
     // Calls are pooled: a server allocates no call object in steady state. A call is recycled
     // only after it left the connection's inbound table (under its lock), and every action the
@@ -24,6 +25,12 @@ internal sealed class ServerCall : RpcServerCall
     private DateTime? _deadlineUtc;
     private long _startTimestamp;
     private Activity? _activity;
+
+    // Set between QueueToThreadPool and Execute: what the thread pool runs, and its own copy of the
+    // request payload (rented, returned once dispatch has read it).
+    private IRpcDispatcher? _dispatcher;
+    private byte[]? _payload;
+    private int _payloadLength;
 
     // Created on first use of the token (most methods never ask for it) or at once when a deadline
     // must fire. Disposed when the call finishes; never pooled, so a token handed out keeps
@@ -80,9 +87,112 @@ internal sealed class ServerCall : RpcServerCall
             call._cancellation = new CancellationTokenSource(remaining);
         }
 
-        call._activity = RpcTelemetry.StartServer(method);
-        call._startTimestamp = RpcTelemetry.IsMeasuring ? Stopwatch.GetTimestamp() : 0;
         return call;
+    }
+
+    /// <summary>
+    /// Runs the implementation on the calling thread, the connection's reader, up to its first
+    /// incomplete await (<see cref="RpcHandlerExecution.Inline"/>).
+    /// </summary>
+    public void RunInline(IRpcDispatcher dispatcher, in ReadOnlySequence<byte> payload)
+    {
+        // The reader's own async context must not keep this call's span once it moves on: the next
+        // call it reads would take it for its parent. (The call context is left for the next call
+        // to overwrite: nothing else the reader runs reads it, and setting it allocates.)
+        var outerActivity = Activity.Current;
+        if (Run(dispatcher, payload))
+        {
+            Activity.Current = outerActivity;
+        }
+    }
+
+    /// <summary>
+    /// Hands the call to the thread pool with a copy of <paramref name="payload"/>, so the reader
+    /// goes on reading whatever the implementation does (<see cref="RpcHandlerExecution.ThreadPool"/>).
+    /// </summary>
+    public void QueueToThreadPool(IRpcDispatcher dispatcher, in ReadOnlySequence<byte> payload)
+    {
+        _payloadLength = checked((int)payload.Length);
+        _payload = _payloadLength == 0 ? [] : ArrayPool<byte>.Shared.Rent(_payloadLength);
+        payload.CopyTo(_payload);
+        _dispatcher = dispatcher;
+        _connection.OnCallQueued();
+
+        // Unsafe: the reader's execution context (whatever call context or span it last saw) must
+        // not flow into the call; the thread pool resets the context after each work item.
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    /// <summary>Runs on the thread pool: dispatches the queued call and gives its payload copy back.</summary>
+    void IThreadPoolWorkItem.Execute()
+    {
+        var connection = _connection;
+        var turn = connection.TakeTurn(this);
+        if (turn == MessageConnection.QueuedCallTurn.Parked)
+        {
+            return;
+        }
+
+        var dispatcher = _dispatcher!;
+        var payload = _payload!;
+        var payloadLength = _payloadLength;
+        _dispatcher = null;
+        _payload = null;
+        try
+        {
+            if (turn == MessageConnection.QueuedCallTurn.Run)
+            {
+                // References in the request (callbacks) decode against the connection it came on, as on the reader.
+                using var capabilities = RpcCapabilityContext.Enter(connection);
+                Run(dispatcher, new ReadOnlySequence<byte>(payload, 0, payloadLength));
+            }
+            else
+            {
+                Fail(new RpcException(RpcStatusCode.Disconnected, "The connection closed before the call started."));
+                Finish();
+            }
+        }
+        finally
+        {
+            // The generated dispatcher reads the payload synchronously, so it is free by now.
+            if (payload.Length != 0)
+            {
+                ArrayPool<byte>.Shared.Return(payload);
+            }
+
+            connection.OnQueuedCallRan();
+        }
+    }
+
+    /// <summary>Starts the call's span and runs the implementation; returns whether a span was started (the call may be recycled by then).</summary>
+    private bool Run(IRpcDispatcher dispatcher, in ReadOnlySequence<byte> payload)
+    {
+        _activity = RpcTelemetry.StartServer(_method);
+        var activityStarted = _activity is not null;
+        _startTimestamp = RpcTelemetry.IsMeasuring ? Stopwatch.GetTimestamp() : 0;
+        RpcCallContext.SetCurrent(this);
+        ValueTask completion;
+        try
+        {
+            completion = dispatcher.DispatchAsync(this, payload);
+        }
+        catch (Exception ex)
+        {
+            // A payload that does not decode, or an implementation that threw before returning a task.
+            completion = default;
+            Fail(ex);
+        }
+
+        if (completion.IsCompletedSuccessfully)
+        {
+            Finish();
+        }
+        else
+        {
+            _ = FinishAsync(completion);
+        }
+
+        return activityStarted;
     }
 
     public uint CallId { get; private set; }
@@ -184,7 +294,9 @@ internal sealed class ServerCall : RpcServerCall
     {
         try
         {
-            token?.Cancel();
+            // Cancellation callbacks are user code (registrations, awaits of cancelled tasks), and
+            // this runs on the reader: let the thread pool run them.
+            _ = token?.CancelAsync();
         }
         catch (ObjectDisposedException)
         {

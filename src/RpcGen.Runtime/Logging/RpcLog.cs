@@ -53,6 +53,13 @@ public static partial class RpcLog
     [LoggerMessage(EventId = 1011, Level = LogLevel.Error, Message = "Accepting on {Address} failed for lack of resources; retrying in {Delay}")]
     public static partial void AcceptBackingOff(ILogger logger, string address, TimeSpan delay, Exception exception);
 
+    /// <summary>
+    /// A server connection holds back calls it has read but not started, because its peer does not
+    /// take the answers it is sent (the calls start once it does).
+    /// </summary>
+    [LoggerMessage(EventId = 1019, Level = LogLevel.Debug, Message = "Connection {ConnectionId} with {Peer} stopped starting calls: {HeldBytes} bytes wait for the peer to read")]
+    public static partial void CallsHeldBack(ILogger logger, long connectionId, string peer, long heldBytes);
+
     /// <summary>A connection stopped reading because its peer does not take what it is sent.</summary>
     [LoggerMessage(EventId = 1012, Level = LogLevel.Debug, Message = "Connection {ConnectionId} with {Peer} stopped reading: {HeldBytes} bytes wait for the peer to read")]
     public static partial void ReaderPaused(ILogger logger, long connectionId, string peer, long heldBytes);

@@ -224,9 +224,10 @@ public static class BenchmarkCli
         "raw" => PeerKind.Raw,
         "raw-coalesced" => PeerKind.RawCoalesced,
         "rpcgen" => PeerKind.RpcGen,
+        "rpcgen-inline" => PeerKind.RpcGenInline,
         "grpc" => PeerKind.Grpc,
         "streamjsonrpc" or "jsonrpc" => PeerKind.StreamJsonRpc,
-        _ => throw new ArgumentException($"Unknown peer '{name}'. Use raw, raw-coalesced, rpcgen, grpc or streamjsonrpc."),
+        _ => throw new ArgumentException($"Unknown peer '{name}'. Use raw, raw-coalesced, rpcgen, rpcgen-inline, grpc or streamjsonrpc."),
     };
 
     public static LinkKind ParseLink(string name) => name.ToLowerInvariant() switch

@@ -13,6 +13,7 @@ public static class PeerFactory
         PeerKind.Raw => await RawSession.StartAsync(link, RawSendMode.PerMessage).ConfigureAwait(false),
         PeerKind.RawCoalesced => await RawSession.StartAsync(link, RawSendMode.Coalesced).ConfigureAwait(false),
         PeerKind.RpcGen => await RpcGenSession.StartAsync(link).ConfigureAwait(false),
+        PeerKind.RpcGenInline => await RpcGenSession.StartAsync(link, RpcHandlerExecution.Inline).ConfigureAwait(false),
         PeerKind.Grpc => await GrpcSession.StartAsync(link).ConfigureAwait(false),
         PeerKind.StreamJsonRpc => await JsonRpcSession.StartAsync(link).ConfigureAwait(false),
         _ => throw new ArgumentOutOfRangeException(nameof(peer)),

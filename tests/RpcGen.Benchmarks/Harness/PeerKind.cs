@@ -12,6 +12,13 @@ public enum PeerKind
     /// <summary>RpcGen's message transport with generated proxy and dispatcher.</summary>
     RpcGen,
 
+    /// <summary>
+    /// RpcGen with <see cref="RpcHandlerExecution.Inline"/> on both sides: the handler runs on the
+    /// connection's reader. Measured beside <see cref="RpcGen"/> to show what the safe thread-pool
+    /// hop costs.
+    /// </summary>
+    RpcGenInline,
+
     /// <summary>grpc-dotnet: Grpc.AspNetCore on Kestrel (h2c) and Grpc.Net.Client.</summary>
     Grpc,
 
@@ -27,6 +34,7 @@ public static class PeerNames
         PeerKind.Raw => "raw floor",
         PeerKind.RawCoalesced => "raw floor (coalesced)",
         PeerKind.RpcGen => "RpcGen",
+        PeerKind.RpcGenInline => "RpcGen (inline handlers)",
         PeerKind.Grpc => "grpc-dotnet",
         PeerKind.StreamJsonRpc => "StreamJsonRpc",
         _ => peer.ToString(),

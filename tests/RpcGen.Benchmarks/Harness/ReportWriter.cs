@@ -102,6 +102,19 @@ public static class ReportWriter
 
         foreach (var link in options.Links)
         {
+            foreach (var callers in options.CallerCounts)
+            {
+                var hop = Find(run, PeerKind.RpcGen, link, Workload.Small, callers);
+                var inline = Find(run, PeerKind.RpcGenInline, link, Workload.Small, callers);
+                if (Measured(hop) && Measured(inline))
+                {
+                    md.AppendLine(Invariant, $"| cost of running handlers off the reader (no target), {callers} caller{(callers == 1 ? "" : "s")}: default vs Inline | {link} | p50 {Ratio(hop!.P50Microseconds / inline!.P50Microseconds)} ({Us(hop.P50Microseconds)} vs {Us(inline.P50Microseconds)} µs); calls/s {Ratio(hop.OperationsPerSecond / inline.OperationsPerSecond)} ({Count(hop.OperationsPerSecond)} vs {Count(inline.OperationsPerSecond)}) | — |");
+                }
+            }
+        }
+
+        foreach (var link in options.Links)
+        {
             var rpc64 = Find(run, PeerKind.RpcGen, link, Workload.Small, ConcurrentCallers);
             md.AppendLine(Measured(rpc64)
                 ? $"| {ConcurrentCallers} callers, one connection: RpcGen ≥ 0.5 M calls/s | {link} | {Count(rpc64!.OperationsPerSecond)} calls/s ({Ratio(rpc64.OperationsPerSecond / ConcurrentCallsPerSecondTarget)} of target) | {Verdict(rpc64.OperationsPerSecond >= ConcurrentCallsPerSecondTarget)} |"

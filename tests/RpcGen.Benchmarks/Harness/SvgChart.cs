@@ -25,6 +25,7 @@ public static class SvgChart
         (PeerKind.Raw, "#7f7f7f"),
         (PeerKind.RawCoalesced, "#b5b5b5"),
         (PeerKind.RpcGen, "#d62728"),
+        (PeerKind.RpcGenInline, "#ff9896"),
         (PeerKind.Grpc, "#1f77b4"),
         (PeerKind.StreamJsonRpc, "#2ca02c"),
     ];

@@ -12,12 +12,14 @@ public sealed class RpcGenSession : PeerSession
     private readonly IBenchService _service;
     private readonly IBenchStreamService _streams;
     private readonly string? _socketPath;
+    private readonly RpcHandlerExecution _execution;
     private readonly SmallMessage _small = BenchData.CreateSmall();
     private readonly BenchmarkMessage _message = BenchData.CreateBenchmarkMessage();
     private readonly byte[] _bytes = BenchData.CreateLargePayload();
 
-    private RpcGenSession(LinkKind link, RpcServer server, RpcClient client, string? socketPath)
+    private RpcGenSession(LinkKind link, RpcHandlerExecution execution, RpcServer server, RpcClient client, string? socketPath)
     {
+        _execution = execution;
         Link = link;
         _server = server;
         _client = client;
@@ -26,28 +28,31 @@ public sealed class RpcGenSession : PeerSession
         _streams = client.GetService<IBenchStreamService>();
     }
 
-    public override PeerKind Peer => PeerKind.RpcGen;
+    public override PeerKind Peer => _execution == RpcHandlerExecution.Inline ? PeerKind.RpcGenInline : PeerKind.RpcGen;
 
     public override LinkKind Link { get; }
 
     public override string ConfigurationNote =>
-        "message transport with default RpcServerOptions/RpcClientOptions, generated proxy and dispatcher; server stream as an " +
+        (_execution == RpcHandlerExecution.Inline
+            ? "message transport with HandlerExecution = Inline on server and client (handlers on the reader), otherwise defaults; generated"
+            : "message transport with default RpcServerOptions/RpcClientOptions (handlers on the thread pool), generated") +
+        " proxy and dispatcher; server stream as an " +
         "IAsyncEnumerable<StreamItem> result, upload as a Stream parameter (raw 64 KiB chunks under the transport's byte-credit flow control)";
 
     /// <summary>The generated proxy, for benchmarks that call it directly.</summary>
     public IBenchService Service => _service;
 
-    public static async Task<RpcGenSession> StartAsync(LinkKind link)
+    public static async Task<RpcGenSession> StartAsync(LinkKind link, RpcHandlerExecution execution = RpcHandlerExecution.ThreadPool)
     {
         var socketPath = link == LinkKind.Uds ? Loopback.NewUnixSocketPath("rpcgen") : null;
-        var server = new RpcServer(new RpcServerOptions());
+        var server = new RpcServer(new RpcServerOptions { HandlerExecution = execution });
         try
         {
             server.AddService<IBenchService>(new BenchService());
             server.AddService<IBenchStreamService>(new BenchStreamService());
             await server.StartAsync(socketPath is null ? "tcp://127.0.0.1:0" : "unix:" + socketPath).ConfigureAwait(false);
-            var client = await RpcClient.ConnectAsync(server.Addresses[0]).ConfigureAwait(false);
-            return new RpcGenSession(link, server, client, socketPath);
+            var client = await RpcClient.ConnectAsync(server.Addresses[0], new RpcClientOptions { HandlerExecution = execution }).ConfigureAwait(false);
+            return new RpcGenSession(link, execution, server, client, socketPath);
         }
         catch
         {
