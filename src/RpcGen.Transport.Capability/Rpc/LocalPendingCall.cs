@@ -21,12 +21,31 @@ internal sealed class LocalPendingCall : PendingCall
     private RpcException? _error;
 
     private bool _dropped;
+
+    // The local server call's cancellation, once it has started; _cancelled once the consumer asked
+    // to stop it (possibly before it started: a call waiting in a handler queue). Both under _gate.
     private Action? _cancel;
+    private bool _cancelled;
 
     public override Task<ResponseCore> Response => _response.Task;
 
-    /// <summary>What to do when the consumer cancels: stop the local server call.</summary>
-    public void OnCancel(Action cancel) => _cancel = cancel;
+    /// <summary>
+    /// What to do when the consumer cancels: stop the local server call. Returns false, and keeps
+    /// nothing, when the consumer already cancelled: the call should not start at all.
+    /// </summary>
+    public bool OnCancel(Action cancel)
+    {
+        lock (_gate)
+        {
+            if (_cancelled)
+            {
+                return false;
+            }
+
+            _cancel = cancel;
+            return true;
+        }
+    }
 
     public void Complete(ResponseCore result)
     {
@@ -182,7 +201,8 @@ internal sealed class LocalPendingCall : PendingCall
             forwardedTo = _forwardedTo;
             if (!HasOutcome && (cancelEvenIfPipelined || !_pipelineUsed))
             {
-                // Nobody else depends on the results: stop the work.
+                // Nobody else depends on the results: stop the work (or never start it).
+                _cancelled = true;
                 cancel = _cancel;
             }
         }

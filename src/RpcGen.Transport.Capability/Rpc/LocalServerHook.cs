@@ -8,7 +8,16 @@ internal sealed class LocalServerHook(ICapabilityServer server) : CapabilityHook
     public override PendingCall Call(CallRequest request)
     {
         var pending = new LocalPendingCall();
-        new CallContext(request).Run(Server, pending);
+        var context = new CallContext(request);
+        if (request.Handlers is { } handlers)
+        {
+            handlers.Enqueue(this, context, pending);
+        }
+        else
+        {
+            context.Run(Server, pending);
+        }
+
         return pending;
     }
 

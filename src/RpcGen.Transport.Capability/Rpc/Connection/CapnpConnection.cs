@@ -105,6 +105,12 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
     // Embargoes we asked for, by the id in our senderLoopback Disembargo, until it comes back.
     private readonly IdTable<Embargo> _embargoes = new();
 
+    // ===== Where the peer's calls on our objects run =====
+
+    // Starts the handlers of calls the reader delivers to objects served here, on the thread pool, in
+    // order per object (see HandlerQueue). Null in RpcHandlerExecution.Inline mode: they run on the reader.
+    private readonly HandlerQueue? _handlers;
+
     // Set once, when the connection ends; every later operation fails with it.
     private RpcException? _disconnected;
 
@@ -125,6 +131,12 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
         _pausesReader = budget is not null;
         _timeouts = timeouts;
         _remoteAddress = (pipe as RpcLink)?.RemoteAddress ?? "(unknown)";
+        _handlers = options.HandlerExecution switch
+        {
+            RpcHandlerExecution.ThreadPool => new HandlerQueue(_logger),
+            RpcHandlerExecution.Inline => null,
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.HandlerExecution, "Unknown handler execution mode."),
+        };
         _bootstrap = options.Bootstrap?.Hook.AddRef();
     }
 
