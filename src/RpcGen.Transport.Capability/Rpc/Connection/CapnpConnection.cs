@@ -36,6 +36,12 @@ namespace RpcGen.Capnp;
 /// writer closes the connection with a log line; neither loop can end while the other goes on alone.
 /// </para>
 /// <para>
+/// User code never runs on the reader by default: calls the peer makes on objects served here start
+/// on the thread pool through <see cref="HandlerQueue"/>, in order per object, and cancellations of
+/// them run there too. <see cref="CapnpConnectionOptions.HandlerExecution"/> set to
+/// <see cref="RpcHandlerExecution.Inline"/> runs them on the reader instead.
+/// </para>
+/// <para>
 /// Lock order: <c>_gate</c> is the only lock. The loops are woken (pending read and flush cancelled,
 /// the reader's room signalled) after it is let go, since the link may run their continuations inline.
 /// </para>
