@@ -88,12 +88,10 @@ public sealed class CallContext
     {
         if (!pending.OnCancel(Cancel))
         {
-            // The caller cancelled while the call waited behind an earlier call to the same object:
-            // it was never delivered, so it never runs (as in C++, where a cancelled queued call is dropped).
-            _request.ReleaseParams();
-            _cancellation.Dispose();
-            pending.Fail(RpcErrors.Cancelled());
-            return;
+            // The caller cancelled while the call waited behind an earlier call to the same object.
+            // Every delivered call starts (as on the reader); this one with its token already
+            // cancelled, so the method can stop at once.
+            CancelNow();
         }
 
         Task task;

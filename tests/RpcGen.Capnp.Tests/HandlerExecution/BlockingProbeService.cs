@@ -14,6 +14,9 @@ public sealed class ProbeState : IDisposable
     /// <summary>The numbers <see cref="IBlockingProbe.RecordAsync"/> was started with, in the order it started.</summary>
     public ConcurrentQueue<int> Recorded { get; } = new();
 
+    /// <summary>The numbers <see cref="IBlockingProbe.RecordAsync"/> was started with whose token was already cancelled.</summary>
+    public ConcurrentQueue<int> StartedCancelled { get; } = new();
+
     public void Dispose()
     {
         // Whatever a test asserted, no handler stays blocked behind it.
@@ -43,8 +46,13 @@ public sealed class BlockingProbeService(ProbeState state) : IBlockingProbe
 
     public async Task<string> AskAsync(IAnswerer answerer, string question) => await answerer.AnswerAsync(question);
 
-    public Task RecordAsync(int number)
+    public Task RecordAsync(int number, CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            state.StartedCancelled.Enqueue(number);
+        }
+
         state.Recorded.Enqueue(number);
         return Task.CompletedTask;
     }

@@ -111,10 +111,34 @@ public sealed class HandlerExecutionTests
         await using var connections = ProbeConnections.Listen(transport);
         var probe = await connections.ConnectAsync();
 
-        var calls = Enumerable.Range(0, 200).Select(probe.RecordAsync).ToArray();
+        var calls = Enumerable.Range(0, 200).Select(number => probe.RecordAsync(number, CancellationToken.None)).ToArray();
         await Task.WhenAll(calls).WaitAsync(Timeout);
 
         Assert.Equal(Enumerable.Range(0, 200), connections.State.Recorded);
+    }
+
+    [Fact]
+    public async Task A_call_cancelled_while_it_waits_behind_a_blocking_method_starts_cancelled()
+    {
+        await using var connections = ProbeConnections.Listen("tcp");
+        var probe = await connections.ConnectAsync();
+        var sibling = probe.Sibling();
+        Assert.Equal("ready", await sibling.EchoAsync("ready").WaitAsync(Timeout));
+        var blocked = probe.BlockAsync();
+        await connections.State.Blocking.Task.WaitAsync(Timeout);
+        using var cancellation = new CancellationTokenSource();
+
+        var waiting = probe.RecordAsync(1, cancellation.Token);
+        await cancellation.CancelAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => waiting.WaitAsync(Timeout));
+
+        // The server reads in order: once a later call has completed, it has read the cancellation.
+        Assert.Equal("after", await sibling.EchoAsync("after").WaitAsync(Timeout));
+        connections.State.Gate.Set();
+        Assert.Equal(1, await blocked.WaitAsync(Timeout));
+        await probe.RecordAsync(2, CancellationToken.None).WaitAsync(Timeout);
+        Assert.Equal([1, 2], connections.State.Recorded);
+        Assert.Equal([1], connections.State.StartedCancelled);
     }
 
     /// <summary>

@@ -18,8 +18,8 @@ public interface IBlockingProbe
     /// <summary>Calls <paramref name="answerer"/> back and awaits the answer.</summary>
     Task<string> AskAsync(IAnswerer answerer, string question);
 
-    /// <summary>Records <paramref name="number"/> when the method starts.</summary>
-    Task RecordAsync(int number);
+    /// <summary>Records <paramref name="number"/> when the method starts, and whether it started cancelled.</summary>
+    Task RecordAsync(int number, CancellationToken cancellationToken);
 }
 
 /// <summary>A callback a client passes to <see cref="IBlockingProbe"/>.</summary>
