@@ -58,7 +58,20 @@ public sealed class CallContext
     /// <summary>Drops the parameters early (they hold capability references and buffers).</summary>
     public void ReleaseParams() => _request.ReleaseParams();
 
+    /// <summary>The caller cancelled. A connection's reader hands the cancellation to the pool: it runs the handler's cancellation callbacks, which are user code.</summary>
     internal void Cancel()
+    {
+        if (_request.Handlers is not null)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static context => context.CancelNow(), this, preferLocal: false);
+        }
+        else
+        {
+            CancelNow();
+        }
+    }
+
+    private void CancelNow()
     {
         try
         {
@@ -73,7 +86,14 @@ public sealed class CallContext
     /// <summary>Runs the server and reports the outcome to <paramref name="pending"/>.</summary>
     internal void Run(ICapabilityServer server, LocalPendingCall pending)
     {
-        pending.OnCancel(Cancel);
+        if (!pending.OnCancel(Cancel))
+        {
+            // The caller cancelled while the call waited behind an earlier call to the same object.
+            // Every delivered call starts (as on the reader); this one with its token already
+            // cancelled, so the method can stop at once.
+            CancelNow();
+        }
+
         Task task;
         try
         {

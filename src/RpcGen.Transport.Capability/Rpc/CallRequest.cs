@@ -32,6 +32,13 @@ internal sealed class CallRequest
 
     public bool IsInbound => _inboundCapabilities is not null;
 
+    /// <summary>
+    /// Where a local server's handler for this request starts: the handler queue of the connection that
+    /// delivers it (its reader must not run user code), or null to start it on the caller's thread (a
+    /// call made in this process, or a connection in <see cref="RpcHandlerExecution.Inline"/> mode).
+    /// </summary>
+    public HandlerQueue? Handlers { get; set; }
+
     /// <summary>Where the parameters are written (requests built here only).</summary>
     public PointerBuilder ParamsBuilder => _builder is not null ? _content : throw new InvalidOperationException("The request's parameters can no longer be written.");
 
@@ -56,8 +63,8 @@ internal sealed class CallRequest
         return request;
     }
 
-    public static CallRequest FromInbound(ulong interfaceId, ushort methodId, PointerReader content, Capability?[] capabilities) =>
-        new(interfaceId, methodId) { _inboundContent = content, _inboundCapabilities = capabilities };
+    public static CallRequest FromInbound(ulong interfaceId, ushort methodId, PointerReader content, Capability?[] capabilities, HandlerQueue? handlers) =>
+        new(interfaceId, methodId) { _inboundContent = content, _inboundCapabilities = capabilities, Handlers = handlers };
 
     /// <summary>
     /// Hands the request to a connection as a <c>Message.call</c> to fill in (question id, target,

@@ -2,9 +2,10 @@ namespace RpcGen.Capnp;
 
 /// <summary>
 /// An object that answers calls: wrap it with <see cref="Capability.FromServer"/> to give it out.
-/// Calls arrive in the order they were made on each reference. The dispatch method runs on the
-/// connection's receive path until its first <c>await</c>, so it must not block; start long work
-/// asynchronously. Throw an <see cref="RpcException"/> with <see cref="RpcStatusCode.Unimplemented"/>
+/// Calls arrive in the order they were made on each reference: calls a connection delivers start on
+/// the thread pool, one after another per object (each runs until its first incomplete <c>await</c>
+/// before the next starts), unless the connection's <see cref="CapnpConnectionOptions.HandlerExecution"/>
+/// is <see cref="RpcHandlerExecution.Inline"/>, where they run on its reader and must not block. Throw an <see cref="RpcException"/> with <see cref="RpcStatusCode.Unimplemented"/>
 /// for an unknown interface or method. A server that is <see cref="IDisposable"/> is disposed when
 /// the last reference to it is dropped.
 /// </summary>

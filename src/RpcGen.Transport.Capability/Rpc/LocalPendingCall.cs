@@ -11,7 +11,8 @@ internal sealed class LocalPendingCall : PendingCall
     private readonly TaskCompletionSource<ResponseCore> _response = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // Promises handed out before the outcome was known, by path. Each entry holds one reference;
-    // resolved and cleared when the outcome (or the call it is forwarded to) is known.
+    // resolved when the outcome (or the call it is forwarded to) is known, and cleared only once all
+    // are resolved (see ResolvePipelined). No entry is added once the outcome is known.
     private Dictionary<PipelinePath, LocalPromiseHook>? _pipelined;
     private bool _pipelineUsed;
 
@@ -21,12 +22,31 @@ internal sealed class LocalPendingCall : PendingCall
     private RpcException? _error;
 
     private bool _dropped;
+
+    // The local server call's cancellation, once it has started; _cancelled once the consumer asked
+    // to stop it (possibly before it started: a call waiting in a handler queue). Both under _gate.
     private Action? _cancel;
+    private bool _cancelled;
 
     public override Task<ResponseCore> Response => _response.Task;
 
-    /// <summary>What to do when the consumer cancels: stop the local server call.</summary>
-    public void OnCancel(Action cancel) => _cancel = cancel;
+    /// <summary>
+    /// What to do when the consumer cancels: stop the local server call. Returns false, and keeps
+    /// nothing, when the consumer already cancelled (before the call started): then the caller cancels it itself.
+    /// </summary>
+    public bool OnCancel(Action cancel)
+    {
+        lock (_gate)
+        {
+            if (_cancelled)
+            {
+                return false;
+            }
+
+            _cancel = cancel;
+            return true;
+        }
+    }
 
     public void Complete(ResponseCore result)
     {
@@ -42,20 +62,12 @@ internal sealed class LocalPendingCall : PendingCall
 
             _result = result;
             pipelined = _pipelined;
-            _pipelined = null;
             dropped = _dropped;
         }
 
         // Pipelined promises resolve before the caller hears of the results, so calls queued on
         // them are on their way before anyone can make a newer call directly on the results.
-        if (pipelined is not null)
-        {
-            foreach (var (path, promise) in pipelined)
-            {
-                promise.Resolve(result.GetPipelinedHook(path));
-                promise.Release();
-            }
-        }
+        ResolvePipelined(pipelined, result, forwardedTo: null, error: null);
 
         if (dropped || !_response.TrySetResult(result))
         {
@@ -76,17 +88,9 @@ internal sealed class LocalPendingCall : PendingCall
 
             _error = rpcError;
             pipelined = _pipelined;
-            _pipelined = null;
         }
 
-        if (pipelined is not null)
-        {
-            foreach (var promise in pipelined.Values)
-            {
-                promise.Resolve(new BrokenHook(rpcError));
-                promise.Release();
-            }
-        }
+        ResolvePipelined(pipelined, result: null, forwardedTo: null, rpcError);
 
         _response.TrySetException(rpcError);
     }
@@ -106,18 +110,10 @@ internal sealed class LocalPendingCall : PendingCall
 
             _forwardedTo = inner;
             pipelined = _pipelined;
-            _pipelined = null;
             dropped = _dropped;
         }
 
-        if (pipelined is not null)
-        {
-            foreach (var (path, promise) in pipelined)
-            {
-                promise.Resolve(inner.GetPipelinedHook(path));
-                promise.Release();
-            }
-        }
+        ResolvePipelined(pipelined, result: null, inner, error: null);
 
         if (dropped)
         {
@@ -133,6 +129,13 @@ internal sealed class LocalPendingCall : PendingCall
         PendingCall? forwardedTo;
         lock (_gate)
         {
+            if (_pipelined is not null && _pipelined.TryGetValue(path, out var earlier))
+            {
+                // Calls were pipelined on this path before the outcome: go through the same promise,
+                // behind them, even while it is being resolved.
+                return earlier.AddRef();
+            }
+
             forwardedTo = _forwardedTo;
             if (forwardedTo is null)
             {
@@ -163,6 +166,37 @@ internal sealed class LocalPendingCall : PendingCall
 
     public override void Drop() => Drop(cancelEvenIfPipelined: false);
 
+    /// <summary>
+    /// Resolves the promises handed out before the outcome (one of <paramref name="result"/>,
+    /// <paramref name="forwardedTo"/>, <paramref name="error"/>), then forgets them. They stay in
+    /// <c>_pipelined</c> while they resolve. The race this closes: a handler completes on the thread
+    /// pool while the connection's reader delivers the peer's next call pipelined on the same path;
+    /// taken straight from the results, that call would reach the target before the calls still
+    /// queued in the promise, which the peer made first. Through the promise it queues behind them.
+    /// </summary>
+    private void ResolvePipelined(Dictionary<PipelinePath, LocalPromiseHook>? pipelined, ResponseCore? result, PendingCall? forwardedTo, RpcException? error)
+    {
+        if (pipelined is null)
+        {
+            return;
+        }
+
+        foreach (var (path, promise) in pipelined)
+        {
+            promise.Resolve(result?.GetPipelinedHook(path) ?? forwardedTo?.GetPipelinedHook(path) ?? new BrokenHook(error!));
+        }
+
+        lock (_gate)
+        {
+            _pipelined = null;
+        }
+
+        foreach (var promise in pipelined.Values)
+        {
+            promise.Release();
+        }
+    }
+
     public override void Cancel() => Drop(cancelEvenIfPipelined: true);
 
     private bool HasOutcome => _forwardedTo is not null || _result is not null || _error is not null;
@@ -182,7 +216,8 @@ internal sealed class LocalPendingCall : PendingCall
             forwardedTo = _forwardedTo;
             if (!HasOutcome && (cancelEvenIfPipelined || !_pipelineUsed))
             {
-                // Nobody else depends on the results: stop the work.
+                // Nobody else depends on the results: stop the work (or have it start cancelled).
+                _cancelled = true;
                 cancel = _cancel;
             }
         }

@@ -1,6 +1,10 @@
 namespace RpcGen.Capnp;
 
-/// <summary>A capability implemented by an <see cref="ICapabilityServer"/> in this process.</summary>
+/// <summary>
+/// A capability implemented by an <see cref="ICapabilityServer"/> in this process. A call a connection
+/// delivers starts in that connection's <see cref="HandlerQueue"/>; a call made in this process starts
+/// on the caller's thread.
+/// </summary>
 internal sealed class LocalServerHook(ICapabilityServer server) : CapabilityHook
 {
     public ICapabilityServer Server { get; } = server;
@@ -8,7 +12,16 @@ internal sealed class LocalServerHook(ICapabilityServer server) : CapabilityHook
     public override PendingCall Call(CallRequest request)
     {
         var pending = new LocalPendingCall();
-        new CallContext(request).Run(Server, pending);
+        var context = new CallContext(request);
+        if (request.Handlers is { } handlers)
+        {
+            handlers.Enqueue(this, context, pending);
+        }
+        else
+        {
+            context.Run(Server, pending);
+        }
+
         return pending;
     }
 

@@ -113,6 +113,32 @@ public sealed class RpcEngineTests
     }
 
     [Fact]
+    public async Task Our_capability_sent_and_returned_takes_calls_made_after_the_embargo_behind_those_that_came_back()
+    {
+        await using var pair = LoopbackPair.Create(startServer: false);
+        using var service = pair.Client.Bootstrap();
+        var gated = new GatedCounterServer(100);
+        using var local = Capability.FromServer(gated);
+
+        // The peer calls our object back first; that call blocks, so what comes back after it waits here.
+        var held = CallBackAsync(service, local, "hold");
+        using var echoed = EchoCap(service, local);
+        using var roundTripped = echoed.GetPipelinedCapability(0);
+        var viaPeer = IncrementAsync(roundTripped);
+        pair.StartServer();
+        await roundTripped.WhenResolvedAsync().WaitAsync(Timeout);
+
+        // The embargo has lifted: the increment has come back here and waits behind the blocked call.
+        // A call made now on the same reference must wait behind it too.
+        var direct = IncrementAsync(roundTripped);
+        gated.Gate.Set();
+
+        Assert.Equal("opened", await held.WaitAsync(Timeout));
+        Assert.Equal(101ul, await viaPeer.WaitAsync(Timeout));
+        Assert.Equal(102ul, await direct.WaitAsync(Timeout));
+    }
+
+    [Fact]
     public async Task Errors_keep_their_type_across_the_wire()
     {
         await using var pair = LoopbackPair.Create();

@@ -193,3 +193,30 @@ internal sealed class CallbackServer(Func<string?, string> reply) : ICapabilityS
 
     public void Dispose() => Disposed.TrySetResult();
 }
+
+/// <summary>
+/// A counter that is also a callback: a callback call blocks its thread until <see cref="Gate"/> opens,
+/// which holds back the calls queued behind it on the same connection.
+/// </summary>
+internal sealed class GatedCounterServer(ulong start) : ICapabilityServer, IDisposable
+{
+    private long _value = (long)start;
+
+    public ManualResetEventSlim Gate { get; } = new();
+
+    public Task DispatchAsync(CallContext context)
+    {
+        if (context.InterfaceId == CallbackId)
+        {
+            // Bounded only so that a broken run cannot hold a thread for ever.
+            var opened = Gate.Wait(TimeSpan.FromMinutes(2));
+            Init(context, TextParams).WriteText(0, opened ? "opened" : "timed out");
+            return Task.CompletedTask;
+        }
+
+        Init(context, ValueResults).WriteUInt64(0, (ulong)Interlocked.Increment(ref _value));
+        return Task.CompletedTask;
+    }
+
+    public void Dispose() => Gate.Set();
+}

@@ -180,10 +180,11 @@ public sealed partial class CapnpConnection
             }
 
             payload.Message!.CapTable = capabilities;
-            request = CallRequest.FromInbound(interfaceId, methodId, payload.GetPointer(RpcSchema.Payload.Content), capabilities);
+            request = CallRequest.FromInbound(interfaceId, methodId, payload.GetPointer(RpcSchema.Payload.Content), capabilities, _handlers);
         }
 
-        // Deliver outside the lock: the target may be a local server (user code) or another connection.
+        // Deliver outside the lock: the target may be a local server (its handler starts on the pool,
+        // or here in Inline mode) or another connection.
         PendingCall pending;
         try
         {
@@ -613,8 +614,12 @@ public sealed partial class CapnpConnection
                     _embargoes.Remove(embargoId);
                 }
 
-                // Everything sent through the peer has now come back: release the queued calls.
-                embargo.Queue.Resolve(embargo.Target);
+                // Everything sent through the peer has now come back: release the queued calls. A
+                // target in this process takes calls through our handler queue from now on, behind
+                // the calls that came back (see HandlerQueueHook).
+                embargo.Queue.Resolve(_handlers is not null && embargo.Target.Connection is null
+                    ? new HandlerQueueHook(_handlers, embargo.Target)
+                    : embargo.Target);
                 embargo.Queue.Release();
                 break;
             }

@@ -36,6 +36,12 @@ namespace RpcGen.Capnp;
 /// writer closes the connection with a log line; neither loop can end while the other goes on alone.
 /// </para>
 /// <para>
+/// User code never runs on the reader by default: calls the peer makes on objects served here start
+/// on the thread pool through <see cref="HandlerQueue"/>, in order per object, and cancellations of
+/// them run there too. <see cref="CapnpConnectionOptions.HandlerExecution"/> set to
+/// <see cref="RpcHandlerExecution.Inline"/> runs them on the reader instead.
+/// </para>
+/// <para>
 /// Lock order: <c>_gate</c> is the only lock. The loops are woken (pending read and flush cancelled,
 /// the reader's room signalled) after it is let go, since the link may run their continuations inline.
 /// </para>
@@ -105,6 +111,12 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
     // Embargoes we asked for, by the id in our senderLoopback Disembargo, until it comes back.
     private readonly IdTable<Embargo> _embargoes = new();
 
+    // ===== Where the peer's calls on our objects run =====
+
+    // Starts the handlers of calls the reader delivers to objects served here, on the thread pool, in
+    // order per object (see HandlerQueue). Null in RpcHandlerExecution.Inline mode: they run on the reader.
+    private readonly HandlerQueue? _handlers;
+
     // Set once, when the connection ends; every later operation fails with it.
     private RpcException? _disconnected;
 
@@ -125,6 +137,12 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
         _pausesReader = budget is not null;
         _timeouts = timeouts;
         _remoteAddress = (pipe as RpcLink)?.RemoteAddress ?? "(unknown)";
+        _handlers = options.HandlerExecution switch
+        {
+            RpcHandlerExecution.ThreadPool => new HandlerQueue(_logger),
+            RpcHandlerExecution.Inline => null,
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.HandlerExecution, "Unknown handler execution mode."),
+        };
         _bootstrap = options.Bootstrap?.Hook.AddRef();
     }
 

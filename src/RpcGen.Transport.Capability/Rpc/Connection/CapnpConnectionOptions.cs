@@ -18,6 +18,22 @@ public sealed class CapnpConnectionOptions
     /// </summary>
     public int MaxAnswers { get; init; } = 16 * 1024;
 
+    /// <summary>
+    /// Where the peer's calls on this side's objects run: the bootstrap capability, and every capability
+    /// passed to the peer (a callback a client exports, an object a result returns).
+    /// <see cref="RpcHandlerExecution.ThreadPool"/> (the default): the connection's reader hands each
+    /// call to the thread pool and goes on reading. Calls on one object from this connection still start
+    /// in the order they arrived (Cap'n Proto's E-order): each runs until its first incomplete
+    /// <c>await</c> before the next one starts, so a method that blocks before its first <c>await</c>
+    /// holds back later calls to that object from this connection, never other objects or connections.
+    /// <see cref="RpcHandlerExecution.Inline"/>: methods run on the reader until their first incomplete
+    /// <c>await</c>, saving a thread-pool hop per call. The risk is yours: while a method blocks, nothing
+    /// else on the connection is read, and a method that waits synchronously (<c>.Result</c>,
+    /// <c>.GetAwaiter().GetResult()</c>) for a call back into the peer deadlocks the connection until
+    /// it is closed, since the answer can only be read by the reader it blocks.
+    /// </summary>
+    public RpcHandlerExecution HandlerExecution { get; init; } = RpcHandlerExecution.ThreadPool;
+
     /// <summary>Where protocol violations and disconnects are logged.</summary>
     public ILogger? Logger { get; init; }
 

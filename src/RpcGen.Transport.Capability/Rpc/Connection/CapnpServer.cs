@@ -192,6 +192,7 @@ public sealed class CapnpServer : IAsyncDisposable
                 Bootstrap = _bootstrap,
                 ReaderOptions = _options.ReaderOptions,
                 MaxAnswers = _options.MaxAnswers,
+                HandlerExecution = _options.HandlerExecution,
                 Logger = _options.Logger,
                 Limits = _options.Limits,
                 TimeProvider = _options.TimeProvider,
