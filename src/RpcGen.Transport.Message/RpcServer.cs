@@ -53,6 +53,12 @@ public sealed class RpcServer : IAsyncDisposable
     /// <summary>Connections currently open.</summary>
     public int ConnectionCount => _connections.Count;
 
+    /// <summary>Inbound calls running now, over every connection.</summary>
+    public int InflightCalls => _connections.Values.Sum(connection => connection.InflightCalls);
+
+    /// <summary>Whether the server is listening: started and not stopped.</summary>
+    public bool IsListening => Volatile.Read(ref _started) != 0 && !_stopping.IsCancellationRequested;
+
     /// <summary>
     /// Outbound bytes all connections hold now: frames queued for peers, counted by the memory they
     /// occupy, until the link has taken them. Bounded by <see cref="RpcLimits.MaxServerPendingBytes"/>
@@ -69,7 +75,22 @@ public sealed class RpcServer : IAsyncDisposable
             throw new InvalidOperationException("Add services before starting the server.");
         }
 
-        var dispatcher = RpcServiceRegistry.CreateDispatcher(implementation);
+        return AddDispatcher(RpcServiceRegistry.CreateDispatcher(implementation));
+    }
+
+    /// <summary>
+    /// Serves the service <paramref name="dispatcher"/> dispatches to, for hosts that decide per
+    /// call which object serves it (for example a dependency-injection scope per call). Call before
+    /// <see cref="StartAsync(string[])"/>.
+    /// </summary>
+    public RpcServer AddDispatcher(IRpcDispatcher dispatcher)
+    {
+        ArgumentNullException.ThrowIfNull(dispatcher);
+        if (Volatile.Read(ref _started) != 0)
+        {
+            throw new InvalidOperationException("Add services before starting the server.");
+        }
+
         if (!_dispatchers.TryAdd(dispatcher.Service.Id, dispatcher))
         {
             throw new InvalidOperationException($"A service with id 0x{dispatcher.Service.Id:x16} ({_dispatchers[dispatcher.Service.Id].Service.Name}) is already served.");
