@@ -88,6 +88,11 @@ internal sealed partial class MessageConnection
                 // Answers to the last calls before the peer stopped sending still go out: a peer
                 // that half-closed its side may be reading them.
                 FlushReaderBatch();
+                if (framesCompleted)
+                {
+                    _keepAlive?.OnFramesReceived();
+                }
+
                 if (reason is not null)
                 {
                     break;
@@ -189,6 +194,7 @@ internal sealed partial class MessageConnection
 
     private void HandleFrame(in FrameHeader header, in ReadOnlySequence<byte> payload)
     {
+        CheckHandshakeOrder(header.Kind);
         switch (header.Kind)
         {
             case FrameKind.Request:
@@ -222,6 +228,10 @@ internal sealed partial class MessageConnection
                 SendControl(FrameKind.Pong, header.CallId);
                 break;
             case FrameKind.Pong:
+                HandlePong(header);
+                break;
+            case FrameKind.Hello:
+                HandleHello(payload);
                 break;
         }
     }

@@ -347,7 +347,7 @@ public class ResourceExhaustionTests
         await using var first = await ConnectedPeerAsync(fixture);
         await using var second = await ConnectedPeerAsync(fixture);
 
-        await using (var refused = await RawPeer.ConnectAsync(fixture.Address))
+        await using (var refused = await RawPeer.ConnectAsync(fixture.Address, hello: false))
         {
             var refusedAddress = refused.LocalAddress;
             var frames = await refused.ReadUntilClosedAsync().WaitAsync(Timeout);
@@ -369,7 +369,7 @@ public class ResourceExhaustionTests
         await using var fixture = await TransportFixture.StartAsync("tcp", new RpcLimits { MaxConnectionsPerAddress = 2 });
         await using var second = await ConnectedPeerAsync(fixture);
 
-        await using var refused = await RawPeer.ConnectAsync(fixture.Address);
+        await using var refused = await RawPeer.ConnectAsync(fixture.Address, hello: false);
         var frames = await refused.ReadUntilClosedAsync().WaitAsync(Timeout);
         Assert.Contains("connections from 127.0.0.1 (RpcLimits.MaxConnectionsPerAddress)", RawPeer.ReadError(Assert.Single(frames).Payload).Message);
 
@@ -383,7 +383,7 @@ public class ResourceExhaustionTests
         await using var fixture = await TransportFixture.StartAsync("tcp", timeProvider: time);
         var client = fixture.Client.GetService<IScenarioService>();
         Assert.Equal(3, await client.AddAsync(1, 2).AsTask().WaitAsync(Timeout)); // its hello has arrived
-        await using var silent = await RawPeer.ConnectAsync(fixture.Address);
+        await using var silent = await RawPeer.ConnectAsync(fixture.Address, hello: false);
         await fixture.Logs.WaitForAsync($"opened with {silent.LocalAddress}", Timeout);
 
         time.Advance(RpcLimits.Default.HandshakeTimeout - TimeSpan.FromSeconds(1));
@@ -403,7 +403,7 @@ public class ResourceExhaustionTests
         await using var fixture = await TransportFixture.StartAsync("tcp", timeProvider: time);
         await using var dripper = await RawPeer.ConnectAsync(fixture.Address);
 
-        // A hello, then the first 20 bytes of a 1 KiB request, in one write: once the Pong is back,
+        // A ping, then the first 20 bytes of a 1 KiB request, in one write: once the Pong is back,
         // the server has read the partial frame too and started its clock.
         var ping = FrameParserTests.Frame(new FrameHeader(FrameKind.Ping, 0, 0, 5, 0, 0, 0), []);
         var partial = Frame(FrameKind.Request, 1, AddMethod, ScenarioServiceId, new byte[1024])[..20];
@@ -541,7 +541,7 @@ public class ResourceExhaustionTests
         }
     }
 
-    /// <summary>Connects a raw peer and proves the server admitted it (a Ping answered).</summary>
+    /// <summary>Connects a raw peer (hellos exchanged) and proves the server admitted it (a Ping answered).</summary>
     private static async Task<RawPeer> ConnectedPeerAsync(TransportFixture fixture, string? localIp = null)
     {
         var peer = await RawPeer.ConnectAsync(fixture.Address, localIp);
