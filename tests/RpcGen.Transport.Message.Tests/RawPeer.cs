@@ -57,6 +57,16 @@ public sealed class RawPeer : IAsyncDisposable
         return FrameParserTests.Frame(new FrameHeader(FrameKind.Hello, 0, payload.WrittenCount, 0, 0, 0, 0), payload.WrittenSpan.ToArray());
     }
 
+    /// <summary>A loopback listener on an ephemeral port, for a test that plays the server by hand; <paramref name="address"/> is its <c>tcp://</c> address.</summary>
+    public static Socket Listen(out string address)
+    {
+        var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        listener.Listen(1);
+        address = $"tcp://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndPoint!).Port}";
+        return listener;
+    }
+
     /// <summary>
     /// Connects an <see cref="RpcClient"/> to <paramref name="listener"/> and plays the server's side of
     /// the handshake (ConnectAsync returns only once the server's hello arrived); returns both ends.
