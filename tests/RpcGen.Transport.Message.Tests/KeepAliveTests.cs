@@ -78,6 +78,30 @@ public class KeepAliveTests
         Assert.Null(fixture.Client.CloseReason);
     }
 
+    [Fact]
+    public async Task Pings_do_not_keep_an_idle_connection_open_past_the_servers_idle_timeout()
+    {
+        var time = new FakeTimeProvider();
+        await using var fixture = await TransportFixture.StartAsync("tcp", timeProvider: time);
+        await using var pinger = await RawPeer.ConnectAsync(fixture.Address);
+        var idle = RpcLimits.Default.IdleTimeout;
+
+        await PingAsync(pinger, 1);
+        time.Advance(idle - TimeSpan.FromSeconds(30));
+        await PingAsync(pinger, 2); // answered, but not activity
+        time.Advance(TimeSpan.FromSeconds(31));
+
+        var frames = await pinger.ReadUntilClosedAsync().WaitAsync(Timeout);
+        Assert.Contains("RpcLimits.IdleTimeout", RawPeer.ReadError(Assert.Single(frames).Payload).Message);
+    }
+
+    private static async Task PingAsync(RawPeer peer, uint sequence)
+    {
+        await peer.SendAsync(FrameParserTests.Frame(new FrameHeader(FrameKind.Ping, 0, 0, sequence, 0, 0, 0), []));
+        var pong = (await peer.ReadFrameAsync().WaitAsync(Timeout))!.Value.Header;
+        Assert.Equal((FrameKind.Pong, sequence), (pong.Kind, pong.CallId));
+    }
+
     private static RpcClientOptions Options(TimeProvider time) =>
         new() { TimeProvider = time, KeepAliveInterval = Interval, KeepAliveTimeout = PongTimeout };
 }
