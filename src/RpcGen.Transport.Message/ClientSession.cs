@@ -26,8 +26,9 @@ namespace RpcGen.Transport.Message;
 /// <para>
 /// Story of a swap: the reconnect loop sets <c>_current</c> to the new connection and then completes
 /// <c>_ready</c>; a caller reads <c>_current</c> and, if it does not accept calls, awaits <c>_ready</c>
-/// and reads <c>_current</c> again. Only the loop and <see cref="DisposeAsync"/> write <c>_current</c>,
-/// <c>_ready</c> and the state, under <c>_gate</c>.
+/// and reads <c>_current</c> again. Only the loop, <see cref="OnConnectionClosed"/> and
+/// <see cref="DisposeAsync"/> write <c>_current</c>, <c>_ready</c> and <c>_failure</c>, under <c>_gate</c>;
+/// the state is published after the lock is released, because <c>StateChanged</c> handlers are user code.
 /// </para>
 /// </remarks>
 internal sealed class ClientSession : IRpcChannel, IAsyncDisposable
@@ -268,10 +269,11 @@ internal sealed class ClientSession : IRpcChannel, IAsyncDisposable
 
                 _current = next;
                 _failure = null;
-                States.Set(RpcConnectionState.Ready);
                 _ready.TrySetResult();
             }
 
+            // Outside the lock: StateChanged handlers are user code.
+            States.Set(RpcConnectionState.Ready);
             ClientLog.Reconnected(_logger, _address!);
         }
 
@@ -341,10 +343,10 @@ internal sealed class ClientSession : IRpcChannel, IAsyncDisposable
     {
         lock (_gate)
         {
-            States.Set(RpcConnectionState.Shutdown);
             _ready.TrySetResult();
         }
 
+        States.Set(RpcConnectionState.Shutdown);
         _shutdown.TrySetResult();
     }
 
