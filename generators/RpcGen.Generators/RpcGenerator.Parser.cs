@@ -321,7 +321,8 @@ public sealed partial class RpcGenerator
                 CancellationTokenName: cancellationTokenName,
                 Kind: kind,
                 RequestStream: requestStream,
-                ResponseStream: responseStream);
+                ResponseStream: responseStream,
+                IsIdempotent: RpcContractRules.HasAttribute(method, RpcContractRules.IdempotentAttribute));
         }
 
         /// <summary>

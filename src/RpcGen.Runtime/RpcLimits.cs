@@ -56,14 +56,15 @@ public sealed class RpcLimits
     public int MaxConnectionsPerAddress { get; init; } = 128;
 
     /// <summary>
-    /// How long a new connection has to deliver its first complete frame (the client's hello, or its
-    /// first message) before the server closes it. Default 10 s. <see cref="Timeout.InfiniteTimeSpan"/> disables it.
+    /// How long a new connection has to deliver its first complete frame (on the message transport the
+    /// client's Hello, which must come first; on Cap'n Proto its first message) before the server closes it. Default 10 s. <see cref="Timeout.InfiniteTimeSpan"/> disables it.
     /// </summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// How long a server keeps a connection that has no call in flight and receives nothing (not even
-    /// a keepalive) before it closes it. Default 5 minutes. <see cref="Timeout.InfiniteTimeSpan"/> disables it.
+    /// How long a server keeps a connection that has no call in flight and receives nothing but
+    /// keepalive pings (which the message transport does not count as activity, so a client's
+    /// keepalive cannot hold an idle connection open) before it closes it. Default 5 minutes. <see cref="Timeout.InfiniteTimeSpan"/> disables it.
     /// </summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
 

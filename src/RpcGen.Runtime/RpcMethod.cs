@@ -38,6 +38,12 @@ public abstract class RpcMethodInfo
     /// <summary><c>Service/Method</c>, used for activity names and logs.</summary>
     public string FullName { get; }
 
+    /// <summary>
+    /// Whether the method is marked <c>[Idempotent]</c>: a call in flight on a connection that dropped
+    /// may be re-sent, once, on the next connection.
+    /// </summary>
+    public bool IsIdempotent { get; init; }
+
     /// <summary>The OpenTelemetry RPC attributes for this method, computed once.</summary>
     internal KeyValuePair<string, object?>[] Tags { get; }
 

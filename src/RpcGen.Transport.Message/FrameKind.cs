@@ -41,13 +41,22 @@ public enum FrameKind : byte
 
     /// <summary>
     /// Asks the receiver to answer with a <see cref="Pong"/> carrying the same call-id field; no payload.
-    /// A client sends one as soon as it connects (its hello, which satisfies the server's
-    /// <see cref="RpcLimits.HandshakeTimeout"/>).
+    /// A client sends one when the connection has been quiet for its keepalive interval
+    /// (<see cref="RpcClientOptions.KeepAliveInterval"/>).
     /// </summary>
     Ping = 12,
 
     /// <summary>The answer to a <see cref="Ping"/>, with its call-id field; no payload.</summary>
     Pong = 13,
+
+    /// <summary>
+    /// The first frame each side sends, and only then; payload <see cref="HelloPayload"/> (magic,
+    /// protocol version, feature bits, the sender's limits). The client sends its hello as soon as
+    /// it connects; the server answers with its own, or with an <see cref="Abort"/> naming both
+    /// versions when they differ. A server closes a connection whose first frame is not a hello, or
+    /// whose hello does not arrive within <see cref="RpcLimits.HandshakeTimeout"/>.
+    /// </summary>
+    Hello = 14,
 }
 
 /// <summary>Bits of the header's flags byte.</summary>

@@ -96,7 +96,7 @@ public static class FrameParser
             return FrameParseStatus.Invalid;
         }
 
-        if (available >= 3 && (bytes[2] < (byte)FrameKind.Request || bytes[2] > (byte)FrameKind.Pong))
+        if (available >= 3 && (bytes[2] < (byte)FrameKind.Request || bytes[2] > (byte)FrameKind.Hello))
         {
             error = UnknownKind;
             return FrameParseStatus.Invalid;

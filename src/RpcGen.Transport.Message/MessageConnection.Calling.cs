@@ -248,6 +248,11 @@ internal sealed partial class MessageConnection
             return new RpcException(RpcStatusCode.InvalidPayload, $"The {what} is {frame.PayloadLength} bytes, over the limit of {_limits.MaxFrameBytes} bytes (RpcLimits.MaxFrameBytes).");
         }
 
+        if (frame.PayloadLength > _peerMaxFrameBytes)
+        {
+            return new RpcException(RpcStatusCode.InvalidPayload, $"The {what} is {frame.PayloadLength} bytes, over the peer's limit of {_peerMaxFrameBytes} bytes (its RpcLimits.MaxFrameBytes, from its hello).");
+        }
+
         frame.Compress(codec, _compressionThreshold);
         return null;
     }

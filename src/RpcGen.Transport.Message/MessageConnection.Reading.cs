@@ -26,6 +26,11 @@ internal sealed partial class MessageConnection
                 var buffer = result.Buffer;
                 var consumed = buffer.Start;
                 var framesCompleted = false;
+
+                // Whether a frame other than a keepalive ping or pong arrived: only those count as
+                // activity for RpcLimits.IdleTimeout, so a client's keepalive does not hold an idle
+                // connection open on the server for ever.
+                var activity = false;
                 var paused = false;
                 t_readerBatch = this;
                 try
@@ -39,14 +44,14 @@ internal sealed partial class MessageConnection
                         if (framesCompleted && ReaderMustWait)
                         {
                             paused = true;
-                            _timeouts?.OnRead(framesCompleted: true, partialFrameBytes: 0, declaredFrameBytes: 0);
+                            _timeouts?.OnRead(activity, partialFrameBytes: 0, declaredFrameBytes: 0);
                             break;
                         }
 
                         var status = FrameParser.TryParse(buffer, _limits.MaxFrameBytes, out var header, out var payload, out var next, out var error);
                         if (status == FrameParseStatus.Incomplete)
                         {
-                            _timeouts?.OnRead(framesCompleted, buffer.Length, buffer.IsEmpty ? 0 : FrameParser.DeclaredFrameBytes(buffer));
+                            _timeouts?.OnRead(activity, buffer.Length, buffer.IsEmpty ? 0 : FrameParser.DeclaredFrameBytes(buffer));
                             break;
                         }
 
@@ -68,6 +73,7 @@ internal sealed partial class MessageConnection
                         buffer = buffer.Slice(next);
                         consumed = next;
                         framesCompleted = true;
+                        activity |= header.Kind is not (FrameKind.Ping or FrameKind.Pong);
                     }
 
                     if (!paused && (result.IsCompleted || result.IsCanceled))
@@ -89,6 +95,11 @@ internal sealed partial class MessageConnection
                 // Answers to the last calls before the peer stopped sending still go out: a peer
                 // that half-closed its side may be reading them.
                 FlushReaderBatch();
+                if (framesCompleted)
+                {
+                    _keepAlive?.OnFramesReceived();
+                }
+
                 if (reason is not null)
                 {
                     await WaitForQueuedCallsAsync().ConfigureAwait(false);
@@ -191,6 +202,7 @@ internal sealed partial class MessageConnection
 
     private void HandleFrame(in FrameHeader header, in ReadOnlySequence<byte> payload)
     {
+        CheckHandshakeOrder(header.Kind);
         switch (header.Kind)
         {
             case FrameKind.Request:
@@ -224,6 +236,10 @@ internal sealed partial class MessageConnection
                 SendControl(FrameKind.Pong, header.CallId);
                 break;
             case FrameKind.Pong:
+                HandlePong(header);
+                break;
+            case FrameKind.Hello:
+                HandleHello(payload);
                 break;
         }
     }

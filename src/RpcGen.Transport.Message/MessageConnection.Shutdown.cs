@@ -50,6 +50,7 @@ internal sealed partial class MessageConnection
         }
 
         _closeReason = reason;
+        _keepAlive?.Dispose();
         _drained.TrySetResult();
 
         PendingCall[] pending;

@@ -168,9 +168,6 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
         _reading = ReadLoopAsync();
     }
 
-    /// <summary>Sends the client's hello (a <see cref="FrameKind.Ping"/>), which opens its session within the server's handshake timeout.</summary>
-    public void SendHello() => SendControl(FrameKind.Ping, callId: 0);
-
     private void SendControl(FrameKind kind, uint callId)
     {
         var frame = FrameBuffer.Rent();

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using RpcGen.Links;
 
 namespace RpcGen.Transport.Message;
@@ -16,39 +15,50 @@ namespace RpcGen.Transport.Message;
 /// </example>
 public sealed class RpcClient : IRpcChannel, IAsyncDisposable
 {
-    private readonly MessageConnection _connection;
+    // The current connection, and the reconnect loop when the client reconnects.
+    private readonly ClientSession _connection;
 
-    private RpcClient(MessageConnection connection) => _connection = connection;
+    private RpcClient(ClientSession connection) => _connection = connection;
 
     /// <summary>The server's address.</summary>
     public string RemoteAddress => _connection.Peer;
 
-    /// <summary>Completes when the connection has closed; <see cref="CloseReason"/> then says why.</summary>
+    /// <summary>
+    /// Completes when the client is finished: its connection closed and it does not reconnect, or it
+    /// was disposed; <see cref="CloseReason"/> then says why.
+    /// </summary>
     public Task Completion => _connection.Completion;
 
-    /// <summary>Why the connection closed, or null while it is open.</summary>
+    /// <summary>Why the connection closed (or, while a reconnecting client is disconnected, why it is), or null while it is open.</summary>
     public RpcException? CloseReason => _connection.CloseReason;
 
-    /// <summary>Connects to a server at <paramref name="address"/> (<c>tcp://HOST:PORT</c>, <c>unix:PATH</c> or <c>memory:NAME</c>).</summary>
-    /// <exception cref="RpcException">With <see cref="RpcStatusCode.Disconnected"/> when nothing listens there.</exception>
+    /// <summary>
+    /// Connects to a server at <paramref name="address"/> (<c>tcp://HOST:PORT</c>, <c>unix:PATH</c> or
+    /// <c>memory:NAME</c>) and completes the hello exchange; returns once the server's hello arrived.
+    /// </summary>
+    /// <exception cref="RpcException">
+    /// With <see cref="RpcStatusCode.Disconnected"/>, naming the address, when nothing listens there, the
+    /// Unix socket file does not exist, or nothing answered within <see cref="RpcClientOptions.ConnectTimeout"/>;
+    /// with <see cref="RpcStatusCode.ProtocolError"/> when the server speaks another protocol version.
+    /// </exception>
     public static async Task<RpcClient> ConnectAsync(string address, RpcClientOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new RpcClientOptions();
-        options.Limits.Validate();
-        var link = await RpcLinks.ConnectAsync(address, options.Limits, cancellationToken).ConfigureAwait(false);
-        return Create(link, options);
+        options.ValidateConnection();
+        return new RpcClient(await ClientSession.ConnectAsync(address, options, cancellationToken).ConfigureAwait(false));
     }
 
-    /// <summary>Runs the client side of the protocol over a link that is already open (for example one end of <see cref="RpcLinks.CreateMemoryPair"/>).</summary>
+    /// <summary>
+    /// Runs the client side of the protocol over a link that is already open (for example one end of
+    /// <see cref="RpcLinks.CreateMemoryPair"/>). Returns at once: the hello exchange completes in the
+    /// background, and calls made meanwhile follow the hello. Such a client cannot reconnect.
+    /// </summary>
     public static RpcClient Create(RpcLink link, RpcClientOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(link);
         options ??= new RpcClientOptions();
-        var logger = options.LoggerFactory?.CreateLogger("RpcGen.Client") ?? NullLogger.Instance;
-        var connection = new MessageConnection(link, options.Limits, logger, dispatchers: null, options.DefaultTimeout, onClosed: null, options.Compression, options.CompressionThresholdBytes, handlerExecution: options.HandlerExecution);
-        connection.Start();
-        connection.SendHello();
-        return new RpcClient(connection);
+        options.ValidateConnection();
+        return new RpcClient(ClientSession.Create(link, options));
     }
 
     /// <summary>Creates a proxy for the <c>[RpcService]</c> interface <typeparamref name="TService"/>.</summary>
@@ -75,6 +85,29 @@ public sealed class RpcClient : IRpcChannel, IAsyncDisposable
     public IAsyncEnumerable<TResponse> InvokeDuplexStreaming<TRequest, TRequestItem, TResponse>(RpcStreamingMethod<TRequest, TRequestItem, TResponse> method, TRequest request, IAsyncEnumerable<TRequestItem> items, CancellationToken cancellationToken) =>
         _connection.InvokeDuplexStreaming(method, request, items, cancellationToken);
 
-    /// <summary>Closes the connection; calls still waiting fail with <see cref="RpcStatusCode.Disconnected"/>.</summary>
+    /// <summary>Closes the connection (and stops reconnecting); calls still waiting fail with <see cref="RpcStatusCode.Disconnected"/>.</summary>
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
+
+    /// <summary>The connection's state now (see <see cref="RpcClientOptions.Reconnect"/> for how it changes).</summary>
+    public RpcConnectionState State => _connection.States.State;
+
+    /// <summary>Raised after each change of <see cref="State"/>, on the thread that made it; keep handlers short.</summary>
+    public event Action<RpcConnectionState>? StateChanged
+    {
+        add => _connection.States.Changed += value;
+        remove => _connection.States.Changed -= value;
+    }
+
+    /// <summary>
+    /// The current state, then each change in order, until <see cref="RpcConnectionState.Shutdown"/>
+    /// (the last item) or until <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    public IAsyncEnumerable<RpcConnectionState> WatchStateAsync(CancellationToken cancellationToken = default) =>
+        _connection.States.WatchAsync(cancellationToken);
+
+    /// <summary>
+    /// The last measured round-trip time to the server: from the hello exchange, then from each
+    /// keepalive ping (<see cref="RpcClientOptions.KeepAliveInterval"/>); null before the first.
+    /// </summary>
+    public TimeSpan? RoundTripTime => _connection.RoundTripTime;
 }

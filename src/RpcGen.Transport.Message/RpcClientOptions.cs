@@ -35,4 +35,62 @@ public sealed class RpcClientOptions
     /// synchronously for a call back into its caller deadlocks the connection.
     /// </summary>
     public RpcHandlerExecution HandlerExecution { get; init; }
+
+    /// <summary>
+    /// How long <see cref="RpcClient.ConnectAsync"/> (and each reconnection attempt) may take, from
+    /// the start of the TCP or Unix-socket connect to the arrival of the server's hello. Default
+    /// 10 s; <see cref="Timeout.InfiniteTimeSpan"/> waits as long as the operating system does.
+    /// </summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// When no frame has arrived from the server for this long, the client sends a ping. Default
+    /// 30 s; <see cref="Timeout.InfiniteTimeSpan"/> disables keepalive pings.
+    /// </summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// A ping not answered within this long means the server is gone: the connection closes and
+    /// every pending call fails with <see cref="RpcStatusCode.Disconnected"/>. Default 20 s.
+    /// </summary>
+    public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// The clock keepalive, the connect timeout and reconnection backoff are measured with. Default
+    /// <see cref="TimeProvider.System"/>; tests pass a fake one. (Call deadlines use the system clock.)
+    /// </summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Whether and how the client reconnects after its connection drops; null (the default) means it
+    /// does not, and the client is finished once its connection closed (see <see cref="RpcClient.Completion"/>).
+    /// Set to <see cref="RpcReconnectPolicy.Default"/> (or your own policy) to keep the client, and the
+    /// proxies it handed out, working across server restarts.
+    /// </summary>
+    public RpcReconnectPolicy? Reconnect { get; init; }
+
+    /// <summary>
+    /// For a reconnecting client: whether calls made while it is not connected wait for a connection
+    /// (up to their deadline or cancellation) instead of failing at once with
+    /// <see cref="RpcStatusCode.Disconnected"/>. Default false; <see cref="RpcWaitForReady"/> sets it per call.
+    /// </summary>
+    public bool WaitForReady { get; init; }
+
+    /// <summary>Checks the connection settings; throws <see cref="ArgumentOutOfRangeException"/> naming the first bad one.</summary>
+    internal void ValidateConnection()
+    {
+        Limits.Validate();
+        ValidateTimeout(ConnectTimeout, nameof(ConnectTimeout));
+        ValidateTimeout(KeepAliveInterval, nameof(KeepAliveInterval));
+        ValidateTimeout(KeepAliveTimeout, nameof(KeepAliveTimeout));
+        Reconnect?.Validate();
+    }
+
+    private static void ValidateTimeout(TimeSpan value, string name)
+    {
+        if (value != Timeout.InfiniteTimeSpan && value <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"RpcClientOptions.{name} must be positive or Timeout.InfiniteTimeSpan.");
+        }
+    }
 }

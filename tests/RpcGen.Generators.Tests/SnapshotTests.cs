@@ -39,6 +39,7 @@ public class SnapshotTests
                 [OneWay] void FireAndForget(string message);
                 [OneWay] ValueTask OneWayValueTask(byte[] data);
                 [OneWay] void OneWayNoParameters();
+                [Idempotent] Task<string> IdempotentRead(int key);
             }
             """);
         Snapshot.Verify(result);

@@ -41,9 +41,9 @@ public class CompressionTests
         using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(1);
-        await using var client = await RpcClient.ConnectAsync($"tcp://127.0.0.1:{((IPEndPoint)listener.LocalEndPoint!).Port}").WaitAsync(Timeout);
-        await using var fakeServer = new RawPeer(await listener.AcceptAsync().WaitAsync(Timeout));
-        await fakeServer.ExpectHelloAsync().WaitAsync(Timeout);
+        var (client, fakeServer) = await RawPeer.ConnectClientAsync(listener).WaitAsync(Timeout);
+        await using var clientScope = client;
+        await using var fakeServerScope = fakeServer;
         var shape = Compressible();
         var plainLength = RpcGen.Serialization.RpcSerializer.Serialize(shape, RpcGen.Serialization.RpcFormatter<Shape>.Instance).Length;
 
@@ -90,10 +90,9 @@ public class CompressionTests
         using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(1);
-        await using var client = await RpcClient.ConnectAsync($"tcp://127.0.0.1:{((IPEndPoint)listener.LocalEndPoint!).Port}", new RpcClientOptions { Compression = RpcCompression.Zstd }).WaitAsync(Timeout);
-        await using var fakeServer = new RawPeer(await listener.AcceptAsync().WaitAsync(Timeout));
-
-        await fakeServer.ExpectHelloAsync().WaitAsync(Timeout);
+        var (client, fakeServer) = await RawPeer.ConnectClientAsync(listener, new RpcClientOptions { Compression = RpcCompression.Zstd }).WaitAsync(Timeout);
+        await using var clientScope = client;
+        await using var fakeServerScope = fakeServer;
 
         _ = client.GetService<IScenarioService>().AddAsync(1, 2);
 

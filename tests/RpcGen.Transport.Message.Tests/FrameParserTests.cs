@@ -46,7 +46,7 @@ public class FrameParserTests
     [InlineData(new byte[] { 0x00 }, "magic")]
     [InlineData(new byte[] { 0x52, 0x00 }, "magic")]
     [InlineData(new byte[] { 0x52, 0x47, 0x00 }, "kind")]
-    [InlineData(new byte[] { 0x52, 0x47, 0x0E }, "kind")]
+    [InlineData(new byte[] { 0x52, 0x47, 0x63 }, "kind")] // 99: no such kind (14 is Hello)
     [InlineData(new byte[] { 0x52, 0x47, 0x01, 0x20 }, "codec")] // reply codec 4: every flag bit is defined in version 1
     [InlineData(new byte[] { 0x52, 0x47, 0x01, 0x00, 0xFF, 0xFF, 0xFF, 0xFF }, "negative")]
     [InlineData(new byte[] { 0x52, 0x47, 0x01, 0x00, 0x01, 0x04, 0x00, 0x00 }, "over the limit")]

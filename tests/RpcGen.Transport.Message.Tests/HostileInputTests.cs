@@ -136,11 +136,10 @@ public class HostileInputTests
         using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(1);
-        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
 
-        await using var client = await RpcClient.ConnectAsync($"tcp://127.0.0.1:{port}").WaitAsync(Timeout);
-        await using var fakeServer = new RawPeer(await listener.AcceptAsync().WaitAsync(Timeout));
-        await fakeServer.ExpectHelloAsync().WaitAsync(Timeout);
+        var (client, fakeServer) = await RawPeer.ConnectClientAsync(listener).WaitAsync(Timeout);
+        await using var clientScope = client;
+        await using var fakeServerScope = fakeServer;
         var service = client.GetService<IScenarioService>();
 
         var call = service.AddAsync(1, 2).AsTask();
@@ -161,11 +160,10 @@ public class HostileInputTests
         using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(1);
-        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
 
-        await using var client = await RpcClient.ConnectAsync($"tcp://127.0.0.1:{port}").WaitAsync(Timeout);
-        await using var fakeServer = new RawPeer(await listener.AcceptAsync().WaitAsync(Timeout));
-        await fakeServer.ExpectHelloAsync().WaitAsync(Timeout);
+        var (client, fakeServer) = await RawPeer.ConnectClientAsync(listener).WaitAsync(Timeout);
+        await using var clientScope = client;
+        await using var fakeServerScope = fakeServer;
         var service = client.GetService<IScenarioService>();
 
         var bad = service.AddAsync(1, 2).AsTask();

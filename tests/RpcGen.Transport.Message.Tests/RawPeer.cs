@@ -17,7 +17,11 @@ public sealed class RawPeer : IAsyncDisposable
         _stream = new NetworkStream(socket, ownsSocket: true);
     }
 
-    public static async Task<RawPeer> ConnectAsync(string tcpAddress, string? localIp = null, int? receiveBufferSize = null)
+    /// <summary>
+    /// Connects to a server; unless <paramref name="hello"/> is false, also exchanges hellos (the
+    /// server refuses any other first frame), so the test's frames are read as calls.
+    /// </summary>
+    public static async Task<RawPeer> ConnectAsync(string tcpAddress, string? localIp = null, int? receiveBufferSize = null, bool hello = true)
     {
         var address = RpcAddress.Parse(tcpAddress);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -34,7 +38,46 @@ public sealed class RawPeer : IAsyncDisposable
         }
 
         await socket.ConnectAsync(address.Host, address.Port);
-        return new RawPeer(socket);
+        var peer = new RawPeer(socket);
+        if (hello)
+        {
+            await peer.SendAsync(HelloFrame());
+            var answer = await peer.ReadFrameAsync();
+            Assert.Equal(FrameKind.Hello, answer?.Header.Kind);
+        }
+
+        return peer;
+    }
+
+    /// <summary>A hello frame as a client or server of <paramref name="version"/> sends it.</summary>
+    internal static byte[] HelloFrame(ushort version = HelloPayload.CurrentVersion, int maxFrameBytes = 4 * 1024 * 1024, ulong features = 0)
+    {
+        var payload = new System.Buffers.ArrayBufferWriter<byte>();
+        new HelloPayload(version, features, maxFrameBytes, 8 * 1024 * 1024).Write(payload);
+        return FrameParserTests.Frame(new FrameHeader(FrameKind.Hello, 0, payload.WrittenCount, 0, 0, 0, 0), payload.WrittenSpan.ToArray());
+    }
+
+    /// <summary>A loopback listener on an ephemeral port, for a test that plays the server by hand; <paramref name="address"/> is its <c>tcp://</c> address.</summary>
+    public static Socket Listen(out string address)
+    {
+        var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        listener.Listen(1);
+        address = $"tcp://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndPoint!).Port}";
+        return listener;
+    }
+
+    /// <summary>
+    /// Connects an <see cref="RpcClient"/> to <paramref name="listener"/> and plays the server's side of
+    /// the handshake (ConnectAsync returns only once the server's hello arrived); returns both ends.
+    /// </summary>
+    public static async Task<(RpcClient Client, RawPeer Server)> ConnectClientAsync(Socket listener, RpcClientOptions? options = null)
+    {
+        var port = ((System.Net.IPEndPoint)listener.LocalEndPoint!).Port;
+        var connecting = RpcClient.ConnectAsync($"tcp://127.0.0.1:{port}", options);
+        var server = new RawPeer(await listener.AcceptAsync());
+        await server.ExpectHelloAsync();
+        return (await connecting, server);
     }
 
     /// <summary>This end's address as the server sees the peer (<c>tcp://127.0.0.1:PORT</c>), for matching log lines.</summary>
@@ -64,11 +107,22 @@ public sealed class RawPeer : IAsyncDisposable
         return (parsed, payload);
     }
 
-    /// <summary>Reads the hello an <see cref="RpcClient"/> sends as soon as it connects (a Ping).</summary>
-    public async Task ExpectHelloAsync()
+    /// <summary>
+    /// Plays a server's part of the handshake: reads the hello an <see cref="RpcClient"/> sends as soon
+    /// as it connects and, unless <paramref name="answer"/> is false, answers with a hello of
+    /// <paramref name="version"/> (so the client's ConnectAsync returns). Returns the client's hello.
+    /// </summary>
+    internal async Task<HelloPayload> ExpectHelloAsync(bool answer = true, ushort version = HelloPayload.CurrentVersion)
     {
         var hello = await ReadFrameAsync();
-        Assert.Equal(FrameKind.Ping, hello?.Header.Kind);
+        Assert.Equal(FrameKind.Hello, hello?.Header.Kind);
+        Assert.Null(HelloPayload.TryRead(new System.Buffers.ReadOnlySequence<byte>(hello!.Value.Payload), out var parsed));
+        if (answer)
+        {
+            await SendAsync(HelloFrame(version));
+        }
+
+        return parsed;
     }
 
     /// <summary>Reads until the peer closes; returns the frames seen on the way.</summary>

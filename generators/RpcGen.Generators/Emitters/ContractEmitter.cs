@@ -69,14 +69,19 @@ internal static class ContractEmitter
                 : (Void, VoidFormatter);
             writer.WriteLine($"public static readonly {EmitContext.Runtime}.RpcStreamingMethod<{request}, {item}, {response}> {method.MemberName} = new(");
             writer.WriteLine($"    Service, {EmitContext.Literal(method.Name.TrimStart('@'))}, {EmitContext.Hex(method.Id)}, {EmitContext.Runtime}.RpcMethodKind.{kind},");
-            writer.WriteLine($"    {requestFormatter}, {itemFormatter}, {responseFormatter});");
+            writer.WriteLine($"    {requestFormatter}, {itemFormatter}, {responseFormatter}){IdempotentInitializer(method)};");
             return;
         }
 
         writer.WriteLine($"public static readonly {EmitContext.Runtime}.RpcMethod<{request}, {response}> {method.MemberName} = new(");
         writer.WriteLine($"    Service, {EmitContext.Literal(method.Name.TrimStart('@'))}, {EmitContext.Hex(method.Id)}, {EmitContext.Runtime}.RpcMethodKind.{kind},");
-        writer.WriteLine($"    {requestFormatter}, {responseFormatter});");
+        writer.WriteLine($"    {requestFormatter}, {responseFormatter}){IdempotentInitializer(method)};");
     }
+
+    // An [Idempotent] method's descriptor ends with an initializer; others have none, so their
+    // generated code is unchanged:
+    //     <request formatter>, <response formatter>) { IsIdempotent = true };
+    private static string IdempotentInitializer(MethodSpec method) => method.IsIdempotent ? " { IsIdempotent = true }" : string.Empty;
 
     // public readonly struct NameRequest
     // {

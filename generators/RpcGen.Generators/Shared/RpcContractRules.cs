@@ -88,6 +88,9 @@ internal static class RpcContractRules
     public const string RpcServiceAttribute = "RpcGen.RpcServiceAttribute";
     public const string RpcMethodAttribute = "RpcGen.RpcMethodAttribute";
     public const string OneWayAttribute = "RpcGen.OneWayAttribute";
+
+    /// <summary>The metadata name of <c>[Idempotent]</c>.</summary>
+    public const string IdempotentAttribute = "RpcGen.IdempotentAttribute";
     public const string RpcMemberAttribute = "RpcGen.RpcMemberAttribute";
     public const string RpcIgnoreAttribute = "RpcGen.RpcIgnoreAttribute";
     public const string RpcKnownTypeAttribute = "RpcGen.RpcKnownTypeAttribute";

@@ -36,7 +36,8 @@ public static class RpcLinks
                 catch (SocketException ex)
                 {
                     socket.Dispose();
-                    throw new RpcException(RpcStatusCode.Disconnected, $"Cannot connect to {address}: {ex.Message}", ex);
+                    var why = File.Exists(parsed.Path) || Directory.Exists(parsed.Path) ? ex.Message : $"the socket file {parsed.Path} does not exist";
+                    throw new RpcException(RpcStatusCode.Disconnected, $"Cannot connect to {address}: {why}", ex);
                 }
 
                 return new SocketLink(socket, "unix:" + parsed.Path + "#client", parsed.ToString(), limits.MaxPendingBytes);
@@ -80,12 +81,7 @@ public static class RpcLinks
 
             case RpcAddressScheme.Unix:
             {
-                if (File.Exists(parsed.Path))
-                {
-                    // A socket file left by a process that died; binding fails while it exists.
-                    File.Delete(parsed.Path);
-                }
-
+                UnixSocketPath.ClaimForListening(parsed.Path);
                 var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
                 socket.Bind(new UnixDomainSocketEndPoint(parsed.Path));
                 socket.Listen(512);

@@ -60,6 +60,11 @@ internal static partial class ShapesRpc
         Service, "OneWayNoParameters", 0xE134475Eu, global::RpcGen.RpcMethodKind.OneWay,
         global::RpcGen.Serialization.RpcVoidFormatter.Instance, global::RpcGen.Serialization.RpcVoidFormatter.Instance);
 
+    /// <summary>The descriptor of <c>IdempotentRead</c>.</summary>
+    public static readonly global::RpcGen.RpcMethod<IdempotentReadRequest, string> IdempotentRead = new(
+        Service, "IdempotentRead", 0xE6DF829Eu, global::RpcGen.RpcMethodKind.Unary,
+        IdempotentReadRequestFormatter.Instance, global::RpcGen.Serialization.StringFormatter.Instance) { IsIdempotent = true };
+
     /// <summary>The parameters of <c>TaskOfT</c>.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("RpcGen.Generators", "1.0.0.0")]
     public readonly struct TaskOfTRequest
@@ -386,6 +391,52 @@ internal static partial class ShapesRpc
 
             reader.Depth--;
             return new OneWayValueTaskRequest(data);
+        }
+    }
+
+    /// <summary>The parameters of <c>IdempotentRead</c>.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("RpcGen.Generators", "1.0.0.0")]
+    public readonly struct IdempotentReadRequest
+    {
+        public readonly int Key;
+
+        public IdempotentReadRequest(int key)
+        {
+            this.Key = key;
+        }
+    }
+
+    [global::System.CodeDom.Compiler.GeneratedCode("RpcGen.Generators", "1.0.0.0")]
+    public sealed class IdempotentReadRequestFormatter : global::RpcGen.Serialization.IRpcFormatter<IdempotentReadRequest>
+    {
+        public static readonly IdempotentReadRequestFormatter Instance = new();
+
+        public void Serialize(ref global::MessagePack.MessagePackWriter writer, IdempotentReadRequest value)
+        {
+            writer.WriteArrayHeader(1);
+            global::RpcGen.Serialization.Int32Formatter.Instance.Serialize(ref writer, value.Key);
+        }
+
+        public IdempotentReadRequest Deserialize(ref global::MessagePack.MessagePackReader reader)
+        {
+            var count = reader.ReadArrayHeader();
+            global::RpcGen.Serialization.RpcSerializer.EnterNested(ref reader);
+            int key = default;
+            for (var index = 0; index < count; index++)
+            {
+                switch (index)
+                {
+                    case 0:
+                        key = global::RpcGen.Serialization.Int32Formatter.Instance.Deserialize(ref reader);
+                        break;
+                    default:
+                        global::RpcGen.Serialization.MessagePackSkipper.Skip(ref reader);
+                        break;
+                }
+            }
+
+            reader.Depth--;
+            return new IdempotentReadRequest(key);
         }
     }
 }

@@ -31,6 +31,7 @@ internal sealed class ShapesDispatcher : global::RpcGen.IRpcDispatcher
         0xD99B86FFu => global::Shapes.ShapesRpc.FireAndForget,
         0xF0B1F48Fu => global::Shapes.ShapesRpc.OneWayValueTask,
         0xE134475Eu => global::Shapes.ShapesRpc.OneWayNoParameters,
+        0xE6DF829Eu => global::Shapes.ShapesRpc.IdempotentRead,
         _ => null,
     };
 
@@ -90,6 +91,11 @@ internal sealed class ShapesDispatcher : global::RpcGen.IRpcDispatcher
                 _ = global::RpcGen.Serialization.RpcSerializer.Deserialize(payload, global::Shapes.ShapesRpc.OneWayNoParameters.RequestFormatter);
                 this._implementation.OneWayNoParameters();
                 return default;
+            }
+            case 0xE6DF829Eu: // IdempotentRead
+            {
+                var request = global::RpcGen.Serialization.RpcSerializer.Deserialize(payload, global::Shapes.ShapesRpc.IdempotentRead.RequestFormatter);
+                return call.CompleteAsync(this._implementation.IdempotentRead(request.Key), global::Shapes.ShapesRpc.IdempotentRead.ResponseFormatter);
             }
             default:
                 throw new global::RpcGen.RpcException(global::RpcGen.RpcStatusCode.Unimplemented, $"Service 'Shapes.IShapes' has no method with id 0x{call.Method.Id:x8}.");

@@ -90,4 +90,10 @@ internal sealed class ShapesPromise : global::Shapes.IShapes, global::RpcGen.IRp
     {
         global::RpcGen.RpcPromise.Forget(this._resolution, resolved => resolved.OneWayNoParameters());
     }
+
+    async global::System.Threading.Tasks.Task<string> global::Shapes.IShapes.IdempotentRead(int key)
+    {
+        var resolved = await this._resolution.ConfigureAwait(false);
+        return await resolved.IdempotentRead(key).ConfigureAwait(false);
+    }
 }

@@ -69,4 +69,9 @@ internal sealed class ShapesProxy : global::Shapes.IShapes, global::RpcGen.IRpcP
     {
         global::RpcGen.RpcOneWay.Forget(this._channel.SendAsync(global::Shapes.ShapesRpc.OneWayNoParameters, global::RpcGen.RpcVoid.Value));
     }
+
+    global::System.Threading.Tasks.Task<string> global::Shapes.IShapes.IdempotentRead(int key)
+    {
+        return this._channel.InvokeAsync(global::Shapes.ShapesRpc.IdempotentRead, new global::Shapes.ShapesRpc.IdempotentReadRequest(key), default).AsTask();
+    }
 }
