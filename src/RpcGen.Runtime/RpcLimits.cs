@@ -2,24 +2,26 @@ namespace RpcGen;
 
 /// <summary>
 /// Limits that bound what one peer can make this process do. The defaults are safe for a server
-/// exposed to untrusted clients; raise them deliberately.
+/// exposed to untrusted clients; raise them deliberately. Settable like any options class (so
+/// configuration can bind it); a server or connection reads them when it starts, and changing an
+/// instance afterwards has no defined effect.
 /// </summary>
 public sealed class RpcLimits
 {
-    /// <summary>The defaults.</summary>
-    public static RpcLimits Default { get; } = new();
+    /// <summary>A new instance with the defaults (a new one each time, so changing it changes nobody else's).</summary>
+    public static RpcLimits Default => new();
 
     /// <summary>The largest payload a frame may declare. Default 4 MiB. A larger declared length aborts the connection before anything is allocated.</summary>
-    public int MaxFrameBytes { get; init; } = 4 * 1024 * 1024;
+    public int MaxFrameBytes { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>The most inbound calls one connection may have in flight. Calls beyond it fail at once with <see cref="RpcStatusCode.Overloaded"/>. Default 1024.</summary>
-    public int MaxConcurrentCalls { get; init; } = 1024;
+    public int MaxConcurrentCalls { get; set; } = 1024;
 
     /// <summary>
     /// The most bytes buffered in each direction of a connection before the producer waits: outbound
     /// writers pause, and the socket is not read until the protocol catches up. Default 8 MiB.
     /// </summary>
-    public int MaxPendingBytes { get; init; } = 8 * 1024 * 1024;
+    public int MaxPendingBytes { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>
     /// The flow-control window of each stream, in bytes (each item costs its payload plus a 32-byte
@@ -27,10 +29,10 @@ public sealed class RpcLimits
     /// stops its producer instead of growing memory. Default 1 MiB. An item larger than the window
     /// fails its stream.
     /// </summary>
-    public int StreamWindowBytes { get; init; } = 1024 * 1024;
+    public int StreamWindowBytes { get; set; } = 1024 * 1024;
 
     /// <summary>How long a graceful shutdown waits for in-flight calls before it closes connections. Default 5 s.</summary>
-    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// The outbound bytes all of a server's connections may hold together (queued frames counted by
@@ -38,52 +40,52 @@ public sealed class RpcLimits
     /// <see cref="MinPendingBytesPerConnection"/> stops reading until its peer catches up, so peers
     /// that do not read cannot add up to more than this while peers that do keep going. Default 256 MiB.
     /// </summary>
-    public long MaxServerPendingBytes { get; init; } = 256L * 1024 * 1024;
+    public long MaxServerPendingBytes { get; set; } = 256L * 1024 * 1024;
 
     /// <summary>
     /// What a connection may always hold outbound, whatever the server-wide total: a well-behaved peer
     /// keeps its latency while others are throttled by <see cref="MaxServerPendingBytes"/>. Default 64 KiB.
     /// </summary>
-    public int MinPendingBytesPerConnection { get; init; } = 64 * 1024;
+    public int MinPendingBytesPerConnection { get; set; } = 64 * 1024;
 
     /// <summary>The most connections one server keeps open; one more is told why and closed. Default 1024.</summary>
-    public int MaxConnections { get; init; } = 1024;
+    public int MaxConnections { get; set; } = 1024;
 
     /// <summary>
     /// The most connections one server keeps open from one remote IP address (TCP; Unix sockets and
     /// in-memory links are counted only by <see cref="MaxConnections"/>). Default 128.
     /// </summary>
-    public int MaxConnectionsPerAddress { get; init; } = 128;
+    public int MaxConnectionsPerAddress { get; set; } = 128;
 
     /// <summary>
     /// How long a new connection has to deliver its first complete frame (on the message transport the
     /// client's Hello, which must come first; on Cap'n Proto its first message) before the server closes it. Default 10 s. <see cref="Timeout.InfiniteTimeSpan"/> disables it.
     /// </summary>
-    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// How long a server keeps a connection that has no call in flight and receives nothing but
     /// keepalive pings (which the message transport does not count as activity, so a client's
     /// keepalive cannot hold an idle connection open) before it closes it. Default 5 minutes. <see cref="Timeout.InfiniteTimeSpan"/> disables it.
     /// </summary>
-    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// How long a peer has to finish a frame it has started sending, plus one second for every
     /// <see cref="MinFrameBytesPerSecond"/> bytes the frame declares. A peer that drips a frame slower
     /// than that loses its connection. Default 30 s. <see cref="Timeout.InfiniteTimeSpan"/> disables it.
     /// </summary>
-    public TimeSpan FrameTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan FrameTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The slowest receive rate a large frame is allowed (see <see cref="FrameTimeout"/>). Default 64 KiB/s.</summary>
-    public int MinFrameBytesPerSecond { get; init; } = 64 * 1024;
+    public int MinFrameBytesPerSecond { get; set; } = 64 * 1024;
 
     /// <summary>
     /// The longest deadline a server honours. A request whose deadline is further away is served as if
     /// it had none (it still ends when its caller cancels or disconnects). At most 49 days (the range of
     /// a timer). Default 7 days.
     /// </summary>
-    public TimeSpan MaxDeadline { get; init; } = TimeSpan.FromDays(7);
+    public TimeSpan MaxDeadline { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>Checks the values are usable.</summary>
     public void Validate()
