@@ -23,6 +23,19 @@ public class RpcException : Exception
     /// <summary>How the call failed.</summary>
     public RpcStatusCode StatusCode { get; }
 
+    /// <summary>
+    /// Structured detail about the failure, for code to act on rather than people to read (a field
+    /// that failed validation, a retry delay, an error id). A server sets it on the exception it
+    /// throws; the caller's <see cref="RpcException"/> carries it back. Text values, or bytes under keys
+    /// ending in <c>-bin</c>; bounded by <see cref="RpcLimits.MaxMetadataEntries"/>. Null when none.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// throw new RpcException(RpcStatusCode.Failed, "Invalid order") { Detail = new() { { "field", "quantity" } } };
+    /// </code>
+    /// </example>
+    public RpcMetadata? Detail { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"{GetType().FullName} ({StatusCode}): {Message}";
 }

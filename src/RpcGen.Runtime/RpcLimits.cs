@@ -87,6 +87,21 @@ public sealed class RpcLimits
     /// </summary>
     public TimeSpan MaxDeadline { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// The most entries (headers, trailers, or the detail of an error) one call may carry. Default 64.
+    /// A sender over it fails the call locally with <see cref="RpcStatusCode.InvalidPayload"/>; a peer
+    /// that sends more has its connection aborted (<see cref="RpcStatusCode.ProtocolError"/>), checked
+    /// before any entry is read.
+    /// </summary>
+    public int MaxMetadataEntries { get; init; } = 64;
+
+    /// <summary>
+    /// The most bytes one block of metadata may take on the wire (keys, values and their MessagePack
+    /// framing). Default 8 KiB. Checked like <see cref="MaxMetadataEntries"/>; on receipt the frame's
+    /// declared length is checked before its payload is buffered. Give both peers the same value.
+    /// </summary>
+    public int MaxMetadataBytes { get; init; } = 8 * 1024;
+
     /// <summary>Checks the values are usable.</summary>
     public void Validate()
     {
@@ -99,6 +114,8 @@ public sealed class RpcLimits
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxConnections, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxConnectionsPerAddress, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MinFrameBytesPerSecond, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxMetadataEntries, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxMetadataBytes, 256);
         ValidateTimeout(HandshakeTimeout, nameof(HandshakeTimeout));
         ValidateTimeout(IdleTimeout, nameof(IdleTimeout));
         ValidateTimeout(FrameTimeout, nameof(FrameTimeout));

@@ -26,7 +26,14 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
     /// The memory this frame occupies while queued (its buffer and the object around it), which is
     /// what outbound limits count: a 40-byte frame in a 512-byte buffer costs 512 bytes, not 40.
     /// </summary>
-    public int HeldBytes => _buffer.Length + ObjectOverheadBytes;
+    public int HeldBytes => _buffer.Length + ObjectOverheadBytes + (Leading?.HeldBytes ?? 0);
+
+    /// <summary>
+    /// A frame that must reach the link immediately before this one, in the same write (the
+    /// <see cref="FrameKind.Metadata"/> of a call), so no other frame can come between them. Null for
+    /// most frames; returned to the pool with this one.
+    /// </summary>
+    public FrameBuffer? Leading { get; set; }
 
     private const int ObjectOverheadBytes = 64;
 
@@ -47,6 +54,12 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
 
     public static void Return(FrameBuffer buffer)
     {
+        if (buffer.Leading is { } leading)
+        {
+            buffer.Leading = null;
+            Return(leading);
+        }
+
         if (buffer._buffer.Length <= MaxPooledSize && s_pool.Count < MaxPooled)
         {
             s_pool.Enqueue(buffer);

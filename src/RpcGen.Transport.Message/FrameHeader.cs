@@ -15,6 +15,8 @@ namespace RpcGen.Transport.Message;
 /// 16     8    service id (requests only)
 /// 24     8    deadline: the caller's remaining time in microseconds (requests; 0 = none)
 /// </code>
+/// A call's headers or trailers travel in a <see cref="FrameKind.Metadata"/> frame with the call's id,
+/// written immediately before its request or answer; its other fields are zero.
 /// </summary>
 public readonly record struct FrameHeader(FrameKind Kind, byte Flags, int PayloadLength, uint CallId, uint MethodId, ulong ServiceId, long DeadlineMicroseconds)
 {
@@ -29,7 +31,7 @@ public readonly record struct FrameHeader(FrameKind Kind, byte Flags, int Payloa
 
     /// <summary>
     /// Reads the fields of a header from its first <see cref="Size"/> bytes, without validating
-    /// them; <see cref="FrameParser.TryParse"/> is the validating entry point.
+    /// them; <c>FrameParser.TryParse</c> is the validating entry point.
     /// </summary>
     public static FrameHeader Read(ReadOnlySpan<byte> source)
     {

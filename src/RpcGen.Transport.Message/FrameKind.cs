@@ -57,6 +57,17 @@ public enum FrameKind : byte
     /// whose hello does not arrive within <see cref="RpcLimits.HandshakeTimeout"/>.
     /// </summary>
     Hello = 14,
+
+    /// <summary>
+    /// Metadata of the call with the same call id: request headers when it comes immediately before a
+    /// <see cref="Request"/> or <see cref="OneWay"/>, response trailers when it comes immediately before a
+    /// <see cref="Response"/> or <see cref="Error"/> (both frames leave in one write). Payload: a
+    /// MessagePack array <c>[key, value, …]</c>, values strings or (for keys ending in <c>-bin</c>) bin;
+    /// never compressed; at most <see cref="RpcLimits.MaxMetadataBytes"/> bytes and
+    /// <see cref="RpcLimits.MaxMetadataEntries"/> entries. A call without metadata sends no such frame.
+    /// Any other frame after it, a second one, or one over the limits aborts the connection.
+    /// </summary>
+    Metadata = 15,
 }
 
 /// <summary>Bits of the header's flags byte.</summary>

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 
 namespace RpcGen.Transport.Message;
 
-/// <summary>The outcome of <see cref="FrameParser.TryParse"/>.</summary>
+/// <summary>The outcome of <c>FrameParser.TryParse</c>.</summary>
 public enum FrameParseStatus
 {
     /// <summary>A whole frame was parsed.</summary>
@@ -39,16 +39,23 @@ public static class FrameParser
     /// <summary>The error for a compressed frame of a kind that carries no data.</summary>
     public static readonly string CompressedControlFrame = "Only request, response and stream item frames may be compressed.";
 
+    /// <summary>The error for a metadata frame with flags set.</summary>
+    public static readonly string FlaggedMetadata = "A metadata frame sets flags; it must set none (it is never compressed, and the frame after it says which call it belongs to).";
+
     /// <summary>Whether frames of <paramref name="kind"/> carry call data (and so may be compressed).</summary>
     public static bool CarriesData(FrameKind kind) =>
         kind is FrameKind.Request or FrameKind.OneWay or FrameKind.Response or FrameKind.StreamItem;
+
+    /// <summary>Whether this version defines frames of <paramref name="kind"/>.</summary>
+    public static bool IsKnown(FrameKind kind) =>
+        kind is >= FrameKind.Request and <= FrameKind.Metadata;
 
     /// <summary>The error for a negative declared length.</summary>
     public static readonly string NegativeLength = "The frame declares a negative payload length.";
 
     /// <summary>
     /// The size, header included, that the frame starting <paramref name="buffer"/> declares, or 0
-    /// while fewer than 8 bytes of it have arrived. Not validated: call after <see cref="TryParse"/>
+    /// while fewer than 8 bytes of it have arrived. Not validated: call after <c>TryParse</c>
     /// returned <see cref="FrameParseStatus.Incomplete"/>.
     /// </summary>
     public static long DeclaredFrameBytes(in ReadOnlySequence<byte> buffer)
@@ -63,11 +70,22 @@ public static class FrameParser
         return FrameHeader.Size + (long)Math.Max(0, BinaryPrimitives.ReadInt32LittleEndian(prefix[4..]));
     }
 
+    /// <summary>Tries to parse one frame, with no separate limit for <see cref="FrameKind.Metadata"/> frames.</summary>
+    public static FrameParseStatus TryParse(
+        in ReadOnlySequence<byte> buffer,
+        int maxPayloadBytes,
+        out FrameHeader header,
+        out ReadOnlySequence<byte> payload,
+        out SequencePosition consumed,
+        out string? error) =>
+        TryParse(buffer, maxPayloadBytes, maxPayloadBytes, out header, out payload, out consumed, out error);
+
     /// <summary>
     /// Tries to parse one frame at the start of <paramref name="buffer"/>.
     /// </summary>
     /// <param name="buffer">The received bytes.</param>
     /// <param name="maxPayloadBytes">The largest payload accepted; a larger declared length is <see cref="FrameParseStatus.Invalid"/>.</param>
+    /// <param name="maxMetadataBytes">The largest payload a <see cref="FrameKind.Metadata"/> frame may declare (<see cref="RpcLimits.MaxMetadataBytes"/>).</param>
     /// <param name="header">The parsed header (valid for <see cref="FrameParseStatus.Frame"/>).</param>
     /// <param name="payload">The payload slice of <paramref name="buffer"/> (valid for <see cref="FrameParseStatus.Frame"/>).</param>
     /// <param name="consumed">The position after the frame (valid for <see cref="FrameParseStatus.Frame"/>).</param>
@@ -75,6 +93,7 @@ public static class FrameParser
     public static FrameParseStatus TryParse(
         in ReadOnlySequence<byte> buffer,
         int maxPayloadBytes,
+        int maxMetadataBytes,
         out FrameHeader header,
         out ReadOnlySequence<byte> payload,
         out SequencePosition consumed,
@@ -96,7 +115,7 @@ public static class FrameParser
             return FrameParseStatus.Invalid;
         }
 
-        if (available >= 3 && (bytes[2] < (byte)FrameKind.Request || bytes[2] > (byte)FrameKind.Hello))
+        if (available >= 3 && !IsKnown((FrameKind)bytes[2]))
         {
             error = UnknownKind;
             return FrameParseStatus.Invalid;
@@ -126,6 +145,12 @@ public static class FrameParser
             return FrameParseStatus.Invalid;
         }
 
+        if (available >= 4 && bytes[3] != 0 && bytes[2] == (byte)FrameKind.Metadata)
+        {
+            error = FlaggedMetadata;
+            return FrameParseStatus.Invalid;
+        }
+
         if (available >= 8)
         {
             var declared = BinaryPrimitives.ReadInt32LittleEndian(bytes[4..]);
@@ -138,6 +163,12 @@ public static class FrameParser
             if (declared > maxPayloadBytes)
             {
                 error = $"The frame declares a payload of {declared} bytes, over the limit of {maxPayloadBytes} bytes (RpcLimits.MaxFrameBytes).";
+                return FrameParseStatus.Invalid;
+            }
+
+            if (declared > maxMetadataBytes && bytes[2] == (byte)FrameKind.Metadata)
+            {
+                error = $"The metadata frame declares {declared} bytes, over the limit of {maxMetadataBytes} bytes (RpcLimits.MaxMetadataBytes).";
                 return FrameParseStatus.Invalid;
             }
         }

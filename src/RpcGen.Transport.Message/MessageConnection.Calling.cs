@@ -17,8 +17,19 @@ internal sealed partial class MessageConnection
     public ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken) =>
         InvokeAsync(method, request, cancellationToken, exportTarget: null);
 
-    /// <summary>Makes a two-way call to a service the peer serves, or to an object it exported when <paramref name="exportTarget"/> is set.</summary>
+    /// <summary>Makes a two-way call with the headers of the current <see cref="RpcMetadataScope"/>, which takes its trailers.</summary>
     internal ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken, uint? exportTarget)
+    {
+        var scope = RpcMetadataScope.Current;
+        return InvokeAsync(method, request, cancellationToken, exportTarget, scope?.RequestHeaders, scope);
+    }
+
+    /// <summary>
+    /// Makes a two-way call to a service the peer serves, or to an object it exported when
+    /// <paramref name="exportTarget"/> is set, sending <paramref name="headers"/>; the trailers that come
+    /// back go to <paramref name="trailers"/> before the call completes.
+    /// </summary>
+    internal ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken, uint? exportTarget, RpcMetadata? headers, IRpcTrailerSink? trailers)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -49,8 +60,19 @@ internal sealed partial class MessageConnection
             return ValueTask.FromException<TResponse>(invalid);
         }
 
+        var span = RpcTelemetry.StartClient(method, _peerTags.Outbound);
+        var metadata = BuildHeaders(headers, span, out var refusedHeaders);
+        if (refusedHeaders is not null)
+        {
+            FrameBuffer.Return(frame);
+            RpcTelemetry.StopClient(method, 0, refusedHeaders.StatusCode, span);
+            return ValueTask.FromException<TResponse>(refusedHeaders);
+        }
+
+        frame.Leading = metadata;
         var call = PendingCall<TResponse>.Rent(this, method, method.ResponseFormatter);
-        call.Activity = RpcTelemetry.StartClient(method);
+        call.Activity = span;
+        call.TrailerSink = trailers;
         call.StartTimestamp = RpcTelemetry.IsMeasuring ? Stopwatch.GetTimestamp() : 0;
         var result = call.Task;
         if (!TryAddPending(call))
@@ -62,6 +84,7 @@ internal sealed partial class MessageConnection
 
         var micros = timeout is { } left ? Math.Max(1, (long)left.TotalMicroseconds) : 0;
         frame.WriteHeader(RequestHeader(FrameKind.Request, frame.PayloadLength, call.CallId, method, micros, exportTarget));
+        WriteMetadataHeader(frame, call.CallId);
         call.Arm(cancellationToken, timeout);
         var write = WriteFrameAsync(frame);
         if (!write.IsCompletedSuccessfully)
@@ -75,8 +98,12 @@ internal sealed partial class MessageConnection
     public ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request) =>
         SendAsync(method, request, exportTarget: null);
 
-    /// <summary>Sends a one-way call to a service, or to an object the peer exported.</summary>
-    internal ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request, uint? exportTarget)
+    /// <summary>Sends a one-way call with the headers of the current <see cref="RpcMetadataScope"/>.</summary>
+    internal ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request, uint? exportTarget) =>
+        SendAsync(method, request, exportTarget, RpcMetadataScope.Current?.RequestHeaders);
+
+    /// <summary>Sends a one-way call to a service, or to an object the peer exported, with <paramref name="headers"/>.</summary>
+    internal ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request, uint? exportTarget, RpcMetadata? headers)
     {
         if (RefuseNewCall() is { } refused)
         {
@@ -90,7 +117,15 @@ internal sealed partial class MessageConnection
             return ValueTask.FromException(invalid);
         }
 
+        frame.Leading = BuildHeaders(headers, callSpan: null, out var refusedHeaders);
+        if (refusedHeaders is not null)
+        {
+            FrameBuffer.Return(frame);
+            return ValueTask.FromException(refusedHeaders);
+        }
+
         frame.WriteHeader(RequestHeader(FrameKind.OneWay, frame.PayloadLength, 0, method, 0, exportTarget));
+        WriteMetadataHeader(frame, callId: 0);
         return WriteFrameAsync(frame);
     }
 
@@ -165,7 +200,17 @@ internal sealed partial class MessageConnection
 
         var codec = OutboundCodec;
         var frame = BuildFrame(request, method.RequestFormatter, "request", codec);
-        var call = new StreamingCall<TRequestItem, TResponse>(this, method, method.ResponseFormatter, codec);
+        var span = RpcTelemetry.StartClient(method, _peerTags.Outbound);
+        var scope = RpcMetadataScope.Current;
+        frame.Leading = BuildHeaders(scope?.RequestHeaders, span, out var refusedHeaders);
+        if (refusedHeaders is not null)
+        {
+            FrameBuffer.Return(frame);
+            RpcTelemetry.StopClient(method, 0, refusedHeaders.StatusCode, span);
+            throw refusedHeaders;
+        }
+
+        var call = new StreamingCall<TRequestItem, TResponse>(this, method, method.ResponseFormatter, codec, span) { TrailerSink = scope };
         if (!TryAddPending(call))
         {
             FrameBuffer.Return(frame);
@@ -177,6 +222,7 @@ internal sealed partial class MessageConnection
         call.Open(_limits.StreamWindowBytes);
         var micros = timeout is { } left ? Math.Max(1, (long)left.TotalMicroseconds) : 0;
         frame.WriteHeader(new FrameHeader(FrameKind.Request, (byte)((byte)codec << 3), frame.PayloadLength, call.CallId, method.Id, method.Service.Id, micros));
+        WriteMetadataHeader(frame, call.CallId);
         call.Arm(cancellationToken, timeout);
         var write = WriteFrameAsync(frame);
         if (!write.IsCompletedSuccessfully)
@@ -212,6 +258,48 @@ internal sealed partial class MessageConnection
         frame.WriteHeader(new FrameHeader(FrameKind.Cancel, 0, 0, callId, 0, 0, 0));
         _ = IgnoreFailure(WriteFrameAsync(frame));
     }
+
+    /// <summary>
+    /// The <see cref="FrameKind.Metadata"/> frame for a call's headers (the caller's, then the trace
+    /// context of <paramref name="callSpan"/>), its header slot still to fill; null when there are none,
+    /// the common case, which costs neither a frame nor an allocation.
+    /// </summary>
+    private FrameBuffer? BuildHeaders(RpcMetadata? headers, Activity? callSpan, out RpcException? refused) =>
+        BuildMetadata(headers, RpcTelemetry.InjectTraceContext(callSpan), "request headers", out refused);
+
+    /// <summary>
+    /// Encodes metadata for a <see cref="FrameKind.Metadata"/> frame; null when there are no entries.
+    /// Over <see cref="RpcLimits.MaxMetadataEntries"/> or <see cref="RpcLimits.MaxMetadataBytes"/> it
+    /// returns null and says why in <paramref name="refused"/>: the peer would abort the connection.
+    /// </summary>
+    internal FrameBuffer? BuildMetadata(RpcMetadata? first, RpcMetadata? second, string what, out RpcException? refused)
+    {
+        refused = null;
+        if ((first?.Count ?? 0) + (second?.Count ?? 0) == 0)
+        {
+            return null;
+        }
+
+        var frame = FrameBuffer.Rent();
+        var error = MetadataPayload.Write(frame, first, second, _limits, what);
+        if (error is null && frame.PayloadLength > _limits.MaxMetadataBytes)
+        {
+            error = $"The {what} take {frame.PayloadLength} bytes, over the limit of {_limits.MaxMetadataBytes} bytes (RpcLimits.MaxMetadataBytes).";
+        }
+
+        if (error is not null)
+        {
+            FrameBuffer.Return(frame);
+            refused = new RpcException(RpcStatusCode.InvalidPayload, error);
+            return null;
+        }
+
+        return frame;
+    }
+
+    /// <summary>Fills the header of the metadata frame leading <paramref name="frame"/>, if any, now that the call id is known.</summary>
+    internal static void WriteMetadataHeader(FrameBuffer frame, uint callId) =>
+        frame.Leading?.WriteHeader(new FrameHeader(FrameKind.Metadata, 0, frame.Leading.PayloadLength, callId, 0, 0, 0));
 
     /// <summary>The codec for a call made now: the scope's choice, else the connection's.</summary>
     private RpcCompression OutboundCodec => RpcCompressionScope.Current ?? _compression;

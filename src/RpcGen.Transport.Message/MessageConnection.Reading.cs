@@ -48,7 +48,7 @@ internal sealed partial class MessageConnection
                             break;
                         }
 
-                        var status = FrameParser.TryParse(buffer, _limits.MaxFrameBytes, out var header, out var payload, out var next, out var error);
+                        var status = FrameParser.TryParse(buffer, _limits.MaxFrameBytes, _limits.MaxMetadataBytes, out var header, out var payload, out var next, out var error);
                         if (status == FrameParseStatus.Incomplete)
                         {
                             _timeouts?.OnRead(activity, buffer.Length, buffer.IsEmpty ? 0 : FrameParser.DeclaredFrameBytes(buffer));
@@ -203,17 +203,22 @@ internal sealed partial class MessageConnection
     private void HandleFrame(in FrameHeader header, in ReadOnlySequence<byte> payload)
     {
         CheckHandshakeOrder(header.Kind);
+        var metadata = _heldMetadata is null ? null : TakeHeldMetadata(header);
         switch (header.Kind)
         {
             case FrameKind.Request:
             case FrameKind.OneWay:
-                HandleCall(header, payload);
+                HandleCall(header, payload, metadata);
                 break;
             case FrameKind.Response:
-                HandleResponse(header, payload);
+                HandleResponse(header, payload, metadata);
                 break;
             case FrameKind.Error:
-                HandleError(header, payload);
+                HandleError(header, payload, metadata);
+                break;
+            case FrameKind.Metadata:
+                _heldMetadata = MetadataPayload.Read(payload, _limits.MaxMetadataEntries, "metadata");
+                _heldMetadataCallId = header.CallId;
                 break;
             case FrameKind.Cancel:
                 HandleCancel(header);
@@ -306,21 +311,40 @@ internal sealed partial class MessageConnection
         }
     }
 
-    private void HandleResponse(in FrameHeader header, in ReadOnlySequence<byte> payload)
+    /// <summary>
+    /// Hands the held metadata to <paramref name="next"/>, the frame right after it, which must be the
+    /// request or answer of the same call: anything else means the peer does not follow the protocol
+    /// (or tries to make this side hold metadata for a call that never comes).
+    /// </summary>
+    private RpcMetadata TakeHeldMetadata(in FrameHeader next)
+    {
+        var metadata = _heldMetadata!;
+        _heldMetadata = null;
+        if (next.Kind is not (FrameKind.Request or FrameKind.OneWay or FrameKind.Response or FrameKind.Error) || next.CallId != _heldMetadataCallId)
+        {
+            throw new ProtocolViolation($"The peer sent metadata for call {_heldMetadataCallId}, then a {next.Kind} frame for call {next.CallId}; metadata must come immediately before the request, response or error of its call.");
+        }
+
+        return metadata;
+    }
+
+    private void HandleResponse(in FrameHeader header, in ReadOnlySequence<byte> payload, RpcMetadata? trailers)
     {
         // An unknown id is a call this side already gave up on (cancelled or timed out): the
         // answer crossed the Cancel frame on the wire.
         if (TakePending(header.CallId) is { } call)
         {
+            call.TrailerSink?.SetTrailers(trailers);
             call.CompleteWithPayload(payload);
         }
     }
 
-    private void HandleError(in FrameHeader header, in ReadOnlySequence<byte> payload)
+    private void HandleError(in FrameHeader header, in ReadOnlySequence<byte> payload, RpcMetadata? trailers)
     {
         if (TakePending(header.CallId) is { } call)
         {
-            var error = ErrorPayload.Read(payload);
+            var error = ErrorPayload.Read(payload, _limits.MaxMetadataEntries);
+            call.TrailerSink?.SetTrailers(trailers);
             call.Fail(error, error.StatusCode);
         }
     }

@@ -14,7 +14,8 @@ namespace RpcGen.Transport.Message;
 /// <summary>Calls the peer makes: finding the method, admitting the call and running it, and the answers.</summary>
 internal sealed partial class MessageConnection
 {
-    internal RpcStatusCode SendResponse<T>(uint callId, T value, IRpcFormatter<T> formatter, RpcCompression codec)
+    /// <summary>Sends a call's response, after its <paramref name="trailers"/> (if any); returns the status the call ended with.</summary>
+    internal RpcStatusCode SendResponse<T>(uint callId, T value, IRpcFormatter<T> formatter, RpcCompression codec, RpcMetadata? trailers = null)
     {
         var frame = FrameBuffer.Rent();
         if (BuildPayload(frame, value, formatter, "response", codec) is { } invalid)
@@ -24,21 +25,43 @@ internal sealed partial class MessageConnection
             return invalid.StatusCode;
         }
 
-        frame.WriteHeader(new FrameHeader(FrameKind.Response, 0, frame.PayloadLength, callId, 0, 0, 0));
-        var write = WriteFrameAsync(frame);
-        if (!write.IsCompletedSuccessfully)
+        frame.Leading = BuildMetadata(trailers, null, "response trailers", out var refused);
+        if (refused is not null)
         {
-            _ = IgnoreFailure(write);
+            // The caller must not get a success whose trailers were silently lost.
+            FrameBuffer.Return(frame);
+            SendError(callId, refused.StatusCode, refused.Message);
+            return refused.StatusCode;
         }
 
+        frame.WriteHeader(new FrameHeader(FrameKind.Response, 0, frame.PayloadLength, callId, 0, 0, 0));
+        WriteMetadataHeader(frame, callId);
+        Send(frame);
         return RpcStatusCode.Ok;
     }
 
-    internal void SendError(uint callId, RpcStatusCode code, string message)
+    internal void SendError(uint callId, RpcStatusCode code, string message) =>
+        SendError(callId, code, message, detail: null, trailers: null);
+
+    /// <summary>Sends a call's error with its <paramref name="detail"/>, after its <paramref name="trailers"/> (trailers over the limits are dropped, and the message says so).</summary>
+    internal void SendError(uint callId, RpcStatusCode code, string message, RpcMetadata? detail, RpcMetadata? trailers)
     {
         var frame = FrameBuffer.Rent();
-        ErrorPayload.Write(frame, code, message);
+        frame.Leading = BuildMetadata(trailers, null, "response trailers", out var refused);
+        if (refused is not null)
+        {
+            message += $" ({refused.Message} They were dropped.)";
+        }
+
+        ErrorPayload.Write(frame, code, message, detail, _limits);
         frame.WriteHeader(new FrameHeader(FrameKind.Error, 0, frame.PayloadLength, callId, 0, 0, 0));
+        WriteMetadataHeader(frame, callId);
+        Send(frame);
+    }
+
+    /// <summary>Queues a frame whose sending nobody waits for (a failure closes the connection anyway).</summary>
+    private void Send(FrameBuffer frame)
+    {
         var write = WriteFrameAsync(frame);
         if (!write.IsCompletedSuccessfully)
         {
@@ -105,7 +128,7 @@ internal sealed partial class MessageConnection
         }
     }
 
-    private void HandleCall(in FrameHeader header, in ReadOnlySequence<byte> payload)
+    private void HandleCall(in FrameHeader header, in ReadOnlySequence<byte> payload, RpcMetadata? headers)
     {
         var oneWay = header.Kind == FrameKind.OneWay;
         if ((header.Flags & (byte)FrameFlags.ToExport) != 0)
@@ -120,7 +143,7 @@ internal sealed partial class MessageConnection
                 return;
             }
 
-            Dispatch(header, payload, exported, oneWay);
+            Dispatch(header, payload, exported, oneWay, headers);
             return;
         }
 
@@ -129,23 +152,23 @@ internal sealed partial class MessageConnection
             MessageLog.UnknownService(Logger, Id, header.CallId, header.ServiceId);
             if (!oneWay)
             {
-                SendError(header.CallId, RpcStatusCode.Unimplemented, $"No service with id 0x{header.ServiceId:x16} is served here.");
+                SendError(header.CallId, RpcStatusCode.Unimplemented, $"No service with id 0x{header.ServiceId:x16} is served here, so method 0x{header.MethodId:x8} of it cannot be called (is the service registered on this server?).");
             }
 
             return;
         }
 
-        Dispatch(header, payload, dispatcher, oneWay);
+        Dispatch(header, payload, dispatcher, oneWay, headers);
     }
 
-    private void Dispatch(in FrameHeader header, in ReadOnlySequence<byte> payload, IRpcDispatcher dispatcher, bool oneWay)
+    private void Dispatch(in FrameHeader header, in ReadOnlySequence<byte> payload, IRpcDispatcher dispatcher, bool oneWay, RpcMetadata? headers)
     {
         var method = dispatcher.FindMethod(header.MethodId);
         if (method is null)
         {
             if (!oneWay)
             {
-                SendError(header.CallId, RpcStatusCode.Unimplemented, $"{dispatcher.Service.Name} has no method with id 0x{header.MethodId:x8}.");
+                SendError(header.CallId, RpcStatusCode.Unimplemented, $"Service {dispatcher.Service.Name} (0x{dispatcher.Service.Id:x16}) has no method with id 0x{header.MethodId:x8} (is the caller's contract newer than the server's?).");
             }
 
             return;
@@ -182,7 +205,7 @@ internal sealed partial class MessageConnection
         // Answer in the codec the caller asked for, else in the request's own.
         var replyCodec = (RpcCompression)((header.Flags & (byte)FrameFlags.ReplyCodecMask) >> 3);
         var codec = replyCodec != RpcCompression.None ? replyCodec : (RpcCompression)(header.Flags & (byte)FrameFlags.CodecMask);
-        var call = ServerCall.Rent(this, method, header.CallId, oneWay, header.DeadlineMicroseconds, _limits, codec);
+        var call = ServerCall.Rent(this, method, header.CallId, oneWay, header.DeadlineMicroseconds, _limits, codec, headers, _peerTags.Inbound);
         if (!oneWay)
         {
             lock (_inbound)

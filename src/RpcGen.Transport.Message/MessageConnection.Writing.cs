@@ -178,6 +178,11 @@ internal sealed partial class MessageConnection
             try
             {
                 moved += frame.HeldBytes;
+                if (frame.Leading is { } leading)
+                {
+                    _output.Write(leading.WrittenSpan);
+                }
+
                 _output.Write(frame.WrittenSpan);
             }
             finally

@@ -71,6 +71,16 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     // the reader itself (see RpcHandlerExecution.Inline for the risk).
     private readonly RpcHandlerExecution _handlerExecution;
 
+    // The address tags of this connection's spans (server.* on calls it makes, client.* on calls it
+    // serves), computed once.
+    private readonly (KeyValuePair<string, object?>[] Outbound, KeyValuePair<string, object?>[] Inbound) _peerTags;
+
+    // ---- Inbound metadata ----------------------------------------------------------------------
+    // The Metadata frame the reader got last, held for the frame it belongs to, which must be the very
+    // next one (the sender writes both at once). Set and cleared by the reader only; at most one.
+    private RpcMetadata? _heldMetadata;
+    private uint _heldMetadataCallId;
+
     // Calls refused because their frame kind did not match their method's kind.
     private int _mismatchedCalls;
 
@@ -142,6 +152,7 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
         Id = Interlocked.Increment(ref s_nextId);
         _deferredDrain = new DeferredDrain(this);
         Peer = link.RemoteAddress;
+        _peerTags = RpcTelemetry.PeerTags(Peer);
     }
 
     public long Id { get; }

@@ -16,6 +16,10 @@ internal abstract class PendingCall
     public RpcMethodInfo Method = null!;
     public MessageConnection Connection = null!;
 
+    // Where the trailers that come back with the answer go (the caller's RpcMetadataScope or its
+    // interceptors' context); null when nobody asked for them. Set before the request is sent.
+    public IRpcTrailerSink? TrailerSink;
+
     // Telemetry of this call; zero/null when nobody listens.
     public long StartTimestamp;
     public Activity? Activity;

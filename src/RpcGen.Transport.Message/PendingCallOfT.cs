@@ -81,6 +81,7 @@ internal sealed class PendingCall<TResponse> : PendingCall, IValueTaskSource<TRe
         Method = null!;
         _formatter = null!;
         Activity = null;
+        TrailerSink = null;
         StartTimestamp = 0;
         if (s_pool.Count < MaxPooled)
         {

@@ -26,6 +26,9 @@ internal sealed class ServerCall : RpcServerCall, IThreadPoolWorkItem
     private long _startTimestamp;
     private Activity? _activity;
 
+    // The connection's client.* span tags; valid from Rent until Recycle.
+    private KeyValuePair<string, object?>[] _peerTags = [];
+
     // Set between QueueToThreadPool and Execute: what the thread pool runs, and its own copy of the
     // request payload (rented, returned once dispatch has read it).
     private IRpcDispatcher? _dispatcher;
@@ -57,7 +60,16 @@ internal sealed class ServerCall : RpcServerCall, IThreadPoolWorkItem
     {
     }
 
-    public static ServerCall Rent(MessageConnection connection, RpcMethodInfo method, uint callId, bool oneWay, long deadlineMicroseconds, RpcLimits limits, RpcGen.Compression.RpcCompression codec)
+    public static ServerCall Rent(
+        MessageConnection connection,
+        RpcMethodInfo method,
+        uint callId,
+        bool oneWay,
+        long deadlineMicroseconds,
+        RpcLimits limits,
+        RpcGen.Compression.RpcCompression codec,
+        RpcMetadata? headers,
+        KeyValuePair<string, object?>[] peerTags)
     {
         if (!s_pool.TryDequeue(out var call))
         {
@@ -87,6 +99,9 @@ internal sealed class ServerCall : RpcServerCall, IThreadPoolWorkItem
             call._cancellation = new CancellationTokenSource(remaining);
         }
 
+        // The span starts when the implementation runs (Run), from these headers' trace context.
+        call.ReceivedHeaders = headers;
+        call._peerTags = peerTags;
         return call;
     }
 
@@ -167,7 +182,7 @@ internal sealed class ServerCall : RpcServerCall, IThreadPoolWorkItem
     /// <summary>Starts the call's span and runs the implementation; returns whether a span was started (the call may be recycled by then).</summary>
     private bool Run(IRpcDispatcher dispatcher, in ReadOnlySequence<byte> payload)
     {
-        _activity = RpcTelemetry.StartServer(_method);
+        _activity = RpcTelemetry.StartServer(_method, ReceivedHeaders, _peerTags);
         var activityStarted = _activity is not null;
         _startTimestamp = RpcTelemetry.IsMeasuring ? Stopwatch.GetTimestamp() : 0;
         RpcCallContext.SetCurrent(this);
@@ -322,7 +337,7 @@ internal sealed class ServerCall : RpcServerCall, IThreadPoolWorkItem
             return;
         }
 
-        var status = _connection.SendResponse(CallId, value, formatter, _codec);
+        var status = _connection.SendResponse(CallId, value, formatter, _codec, PendingTrailers);
         RpcTelemetry.StopServer(_method, _startTimestamp, status, _activity);
     }
 
@@ -341,7 +356,7 @@ internal sealed class ServerCall : RpcServerCall, IThreadPoolWorkItem
         else
         {
             RpcLog.CallFailed(_connection.Logger, _method.FullName, exception);
-            _connection.SendError(CallId, code, message);
+            _connection.SendError(CallId, code, message, (exception as RpcException)?.Detail, PendingTrailers);
         }
 
         RpcTelemetry.StopServer(_method, _startTimestamp, code, _activity);
@@ -366,6 +381,9 @@ internal sealed class ServerCall : RpcServerCall, IThreadPoolWorkItem
         _deadlineUtc = null;
         _startTimestamp = 0;
         _activity = null;
+        _peerTags = [];
+        ReceivedHeaders = null;
+        PendingTrailers = null;
         _cancelRequested = false;
         _answered = 0;
         _requestStream = null;

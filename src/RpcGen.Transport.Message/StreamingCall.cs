@@ -28,7 +28,7 @@ internal sealed class StreamingCall<TRequestItem, TResponse> : PendingCall
 
     private readonly RpcGen.Compression.RpcCompression _codec;
 
-    public StreamingCall(MessageConnection connection, RpcMethodInfo method, IRpcFormatter<TResponse> responseFormatter, RpcGen.Compression.RpcCompression codec)
+    public StreamingCall(MessageConnection connection, RpcMethodInfo method, IRpcFormatter<TResponse> responseFormatter, RpcGen.Compression.RpcCompression codec, Activity? span)
     {
         _codec = codec;
         Connection = connection;
@@ -40,7 +40,7 @@ internal sealed class StreamingCall<TRequestItem, TResponse> : PendingCall
             _response = new TaskCompletionSource<TResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
-        Activity = RpcTelemetry.StartClient(method);
+        Activity = span;
         StartTimestamp = RpcTelemetry.IsMeasuring ? Stopwatch.GetTimestamp() : 0;
     }
 

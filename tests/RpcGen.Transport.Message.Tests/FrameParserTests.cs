@@ -47,6 +47,8 @@ public class FrameParserTests
     [InlineData(new byte[] { 0x52, 0x00 }, "magic")]
     [InlineData(new byte[] { 0x52, 0x47, 0x00 }, "kind")]
     [InlineData(new byte[] { 0x52, 0x47, 0x63 }, "kind")] // 99: no such kind (14 is Hello)
+    [InlineData(new byte[] { 0x52, 0x47, 0x10 }, "kind")] // 16: one past Metadata
+    [InlineData(new byte[] { 0x52, 0x47, 0x0F, 0x40 }, "metadata frame sets flags")]
     [InlineData(new byte[] { 0x52, 0x47, 0x01, 0x20 }, "codec")] // reply codec 4: every flag bit is defined in version 1
     [InlineData(new byte[] { 0x52, 0x47, 0x01, 0x00, 0xFF, 0xFF, 0xFF, 0xFF }, "negative")]
     [InlineData(new byte[] { 0x52, 0x47, 0x01, 0x00, 0x01, 0x04, 0x00, 0x00 }, "over the limit")]
@@ -68,6 +70,29 @@ public class FrameParserTests
 
         Assert.Equal(FrameParseStatus.Invalid, status);
         Assert.Contains("MaxFrameBytes", error);
+    }
+
+    [Fact]
+    public void A_metadata_frame_is_held_to_the_metadata_limit_before_its_payload_arrives()
+    {
+        var header = new byte[FrameHeader.Size];
+        new FrameHeader(FrameKind.Metadata, 0, 257, 1, 0, 0, 0).Write(header);
+
+        var status = FrameParser.TryParse(new ReadOnlySequence<byte>(header), Limit, maxMetadataBytes: 256, out _, out _, out _, out var error);
+
+        Assert.Equal(FrameParseStatus.Invalid, status);
+        Assert.Contains("MaxMetadataBytes", error);
+    }
+
+    [Fact]
+    public void A_metadata_frame_within_its_limit_parses()
+    {
+        var bytes = Frame(new FrameHeader(FrameKind.Metadata, 0, 3, 5, 0, 0, 0), [0x92, 0xA0, 0xA0]);
+
+        var status = FrameParser.TryParse(new ReadOnlySequence<byte>(bytes), Limit, maxMetadataBytes: 3, out var header, out _, out _, out _);
+
+        Assert.Equal(FrameParseStatus.Frame, status);
+        Assert.Equal(FrameKind.Metadata, header.Kind);
     }
 
     internal static byte[] Frame(FrameHeader header, byte[] payload)

@@ -14,13 +14,6 @@ public class HostileInputTests
     private const uint AddMethodId = 2;
     private static readonly TimeSpan Timeout = TransportFixture.Timeout;
 
-    private static byte[] AddRequest(int a, int b) => RawPeer.Pack((ref MessagePackWriter w) =>
-    {
-        w.WriteArrayHeader(2);
-        w.Write(a);
-        w.Write(b);
-    });
-
     [Fact]
     public async Task A_garbage_header_aborts_that_connection_with_a_reason_and_others_go_on()
     {
@@ -77,13 +70,13 @@ public class HostileInputTests
         await using var fixture = await TransportFixture.StartAsync("tcp");
         await using var peer = await RawPeer.ConnectAsync(fixture.Address);
 
-        await peer.SendFrameAsync(FrameKind.Request, 1, 0xDEAD, ScenarioServiceId, AddRequest(1, 2));
+        await peer.SendFrameAsync(FrameKind.Request, 1, 0xDEAD, ScenarioServiceId, RawPeer.AddRequest(1, 2));
         var error = await peer.ReadFrameAsync().WaitAsync(Timeout);
         Assert.Equal(FrameKind.Error, error!.Value.Header.Kind);
         Assert.Equal(1u, error.Value.Header.CallId);
         Assert.Equal((int)RpcStatusCode.Unimplemented, RawPeer.ReadError(error.Value.Payload).Code);
 
-        await peer.SendFrameAsync(FrameKind.Request, 2, AddMethodId, ScenarioServiceId, AddRequest(20, 22));
+        await peer.SendFrameAsync(FrameKind.Request, 2, AddMethodId, ScenarioServiceId, RawPeer.AddRequest(20, 22));
         var response = await peer.ReadFrameAsync().WaitAsync(Timeout);
         Assert.Equal(FrameKind.Response, response!.Value.Header.Kind);
         Assert.Equal(2u, response.Value.Header.CallId);
@@ -106,7 +99,7 @@ public class HostileInputTests
         Assert.Equal(FrameKind.Error, error!.Value.Header.Kind);
         Assert.Equal(5u, error.Value.Header.CallId);
         Assert.Equal((int)RpcStatusCode.InvalidPayload, RawPeer.ReadError(error.Value.Payload).Code);
-        await peer.SendFrameAsync(FrameKind.Request, 6, AddMethodId, ScenarioServiceId, AddRequest(1, 1));
+        await peer.SendFrameAsync(FrameKind.Request, 6, AddMethodId, ScenarioServiceId, RawPeer.AddRequest(1, 1));
         Assert.Equal(FrameKind.Response, (await peer.ReadFrameAsync().WaitAsync(Timeout))!.Value.Header.Kind);
     }
 

@@ -152,6 +152,24 @@ public sealed class RawPeer : IAsyncDisposable
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>The request envelope of <c>IScenarioService.AddAsync(a, b)</c>.</summary>
+    public static byte[] AddRequest(int a, int b) => Pack((ref MessagePackWriter w) =>
+    {
+        w.WriteArrayHeader(2);
+        w.Write(a);
+        w.Write(b);
+    });
+
+    /// <summary>Reads until the peer closes and returns the message of the protocol-error Abort it sent on the way.</summary>
+    public async Task<string> ReadAbortReasonAsync(TimeSpan timeout)
+    {
+        var frames = await ReadUntilClosedAsync().WaitAsync(timeout);
+        var abort = Assert.Single(frames, f => f.Header.Kind == FrameKind.Abort);
+        var (code, message) = ReadError(abort.Payload);
+        Assert.Equal((int)RpcStatusCode.ProtocolError, code);
+        return message;
+    }
+
     public static (int Code, string Message) ReadError(byte[] payload)
     {
         var reader = new MessagePackReader(payload);

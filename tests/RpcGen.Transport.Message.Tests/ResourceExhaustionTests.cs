@@ -25,13 +25,6 @@ public class ResourceExhaustionTests
     private const uint CountMethod = 1;
     private static readonly TimeSpan Timeout = TransportFixture.Timeout;
 
-    private static byte[] AddRequest(int a, int b) => RawPeer.Pack((ref MessagePackWriter w) =>
-    {
-        w.WriteArrayHeader(2);
-        w.Write(a);
-        w.Write(b);
-    });
-
     private static byte[] OneArgument(int value) => RawPeer.Pack((ref MessagePackWriter w) =>
     {
         w.WriteArrayHeader(1);
@@ -63,7 +56,7 @@ public class ResourceExhaustionTests
 
         Assert.Equal(FrameKind.Response, answer.Header.Kind);
         Assert.Equal(new byte[] { 0xC0 }, answer.Payload); // no remaining time: served without a deadline
-        await peer.SendFrameAsync(FrameKind.Request, 2, AddMethod, ScenarioServiceId, AddRequest(20, 22));
+        await peer.SendFrameAsync(FrameKind.Request, 2, AddMethod, ScenarioServiceId, RawPeer.AddRequest(20, 22));
         var sum = (await peer.ReadFrameAsync().WaitAsync(Timeout))!.Value;
         Assert.Equal(FrameKind.Response, sum.Header.Kind);
         Assert.Equal(42, MessagePackSerializer.Deserialize<int>(sum.Payload));
@@ -202,7 +195,7 @@ public class ResourceExhaustionTests
                 var calls = new List<byte>();
                 for (uint id = 1; id <= 1000; id++)
                 {
-                    calls.AddRange(Frame(FrameKind.Request, (chunk * 1000) + id, AddMethod, ScenarioServiceId, AddRequest(1, 2)));
+                    calls.AddRange(Frame(FrameKind.Request, (chunk * 1000) + id, AddMethod, ScenarioServiceId, RawPeer.AddRequest(1, 2)));
                 }
 
                 await attacker.SendAsync([.. calls]);
@@ -308,9 +301,9 @@ public class ResourceExhaustionTests
         await using var peer = await RawPeer.ConnectAsync(fixture.Address);
 
         await peer.SendFrameAsync(FrameKind.OneWay, 0, WaitUntilCancelledMethod, ScenarioServiceId, OneArgument("one-way abuse"));
-        await peer.SendFrameAsync(FrameKind.OneWay, 0, CountMethod, StreamingServiceId, AddRequest(0, 10));
+        await peer.SendFrameAsync(FrameKind.OneWay, 0, CountMethod, StreamingServiceId, RawPeer.AddRequest(0, 10));
         await peer.SendFrameAsync(FrameKind.Request, 7, NotifyMethod, ScenarioServiceId, OneArgument("two-way abuse"));
-        await peer.SendFrameAsync(FrameKind.Request, 8, AddMethod, ScenarioServiceId, AddRequest(1, 2));
+        await peer.SendFrameAsync(FrameKind.Request, 8, AddMethod, ScenarioServiceId, RawPeer.AddRequest(1, 2));
 
         // The one-way frames get no answer (there is nobody to give it to) and run nothing; the
         // request to a one-way method is refused; the connection goes on.

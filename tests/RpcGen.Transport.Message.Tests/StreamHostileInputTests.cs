@@ -15,15 +15,6 @@ public class StreamHostileInputTests
     private static Task SendStreamFrameAsync(RawPeer peer, FrameKind kind, uint callId, uint methodField, byte[] payload) =>
         peer.SendAsync(FrameParserTests.Frame(new FrameHeader(kind, (byte)FrameFlags.FromCaller, payload.Length, callId, methodField, 0, 0), payload));
 
-    private static async Task<string> AbortReasonAsync(RawPeer peer)
-    {
-        var frames = await peer.ReadUntilClosedAsync().WaitAsync(Timeout);
-        var abort = Assert.Single(frames, f => f.Header.Kind == FrameKind.Abort);
-        var (code, message) = RawPeer.ReadError(abort.Payload);
-        Assert.Equal((int)RpcStatusCode.ProtocolError, code);
-        return message;
-    }
-
     private static async Task<uint> OpenIgnoredUploadAsync(RawPeer peer, uint callId)
     {
         await peer.SendFrameAsync(FrameKind.Request, callId, IgnoreMethod, StreamingServiceId, NoArguments);
@@ -50,7 +41,7 @@ public class StreamHostileInputTests
         await peer.SendFrameAsync(FrameKind.Request, 1, CountMethod, StreamingServiceId, arguments);
         await SendStreamFrameAsync(peer, FrameKind.StreamCredit, 1, uint.MaxValue, []);
 
-        Assert.Contains("invalid amount of credit", await AbortReasonAsync(peer));
+        Assert.Contains("invalid amount of credit", await peer.ReadAbortReasonAsync(Timeout));
         Assert.Equal(2, await fixture.Client.GetService<IScenarioService>().AddAsync(1, 1).AsTask().WaitAsync(Timeout));
     }
 
@@ -67,7 +58,7 @@ public class StreamHostileInputTests
         var count = (int)(window / frame.Length) + 3;
         await peer.SendAsync(Enumerable.Repeat(frame, count).SelectMany(f => f).ToArray());
 
-        Assert.Contains("without credit", await AbortReasonAsync(peer));
+        Assert.Contains("without credit", await peer.ReadAbortReasonAsync(Timeout));
     }
 
     [Fact]
@@ -81,7 +72,7 @@ public class StreamHostileInputTests
         await SendStreamFrameAsync(peer, FrameKind.StreamEnd, 1, 0, []);
         await SendStreamFrameAsync(peer, FrameKind.StreamItem, 1, 0, Item(2));
 
-        Assert.Contains("after its end", await AbortReasonAsync(peer));
+        Assert.Contains("after its end", await peer.ReadAbortReasonAsync(Timeout));
     }
 
     [Fact]
@@ -92,7 +83,7 @@ public class StreamHostileInputTests
 
         await SendStreamFrameAsync(peer, FrameKind.StreamItem, 999, 0, Item(1));
 
-        Assert.Contains("never made", await AbortReasonAsync(peer));
+        Assert.Contains("never made", await peer.ReadAbortReasonAsync(Timeout));
         Assert.Equal(2, await fixture.Client.GetService<IScenarioService>().AddAsync(1, 1).AsTask().WaitAsync(Timeout));
     }
 
@@ -112,6 +103,6 @@ public class StreamHostileInputTests
         await peer.SendFrameAsync(FrameKind.Request, 1, CountMethod, StreamingServiceId, arguments);
         await SendStreamFrameAsync(peer, FrameKind.StreamItem, 1, 0, Item(1));
 
-        Assert.Contains("before it was open", await AbortReasonAsync(peer));
+        Assert.Contains("before it was open", await peer.ReadAbortReasonAsync(Timeout));
     }
 }
