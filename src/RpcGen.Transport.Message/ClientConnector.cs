@@ -64,7 +64,12 @@ internal static class ClientConnector
     /// </summary>
     public static MessageConnection Open(RpcLink link, RpcClientOptions options, ILogger logger, Action<MessageConnection>? onClosed)
     {
-        var connection = new MessageConnection(link, options.Limits, logger, dispatchers: null, options.DefaultTimeout, onClosed, options.Compression, options.CompressionThresholdBytes, handlerExecution: options.HandlerExecution);
+        var connection = new MessageConnection(link, options.Limits, logger, dispatchers: null, options.DefaultTimeout, onClosed, options.Compression, options.CompressionThresholdBytes, handlerExecution: options.HandlerExecution)
+        {
+            // Every connection of a reconnecting client runs the same interceptors; a call re-sent
+            // after a drop runs through them again.
+            ClientInterceptors = options.Interceptors.Count == 0 ? null : [.. options.Interceptors],
+        };
         connection.Attach(new KeepAlive(connection, options.TimeProvider, options.KeepAliveInterval, options.KeepAliveTimeout));
         connection.Start();
         connection.SendHello();

@@ -15,7 +15,9 @@ namespace RpcGen.Transport.Message;
 internal sealed partial class MessageConnection
 {
     public ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken) =>
-        InvokeAsync(method, request, cancellationToken, exportTarget: null);
+        ClientInterceptors is { } interceptors
+            ? new RpcClientCallContext(method, cancellationToken, interceptors, this).InvokeFrom<TRequest, TResponse>(0, request)
+            : InvokeAsync(method, request, cancellationToken, exportTarget: null);
 
     /// <summary>Makes a two-way call with the headers of the current <see cref="RpcMetadataScope"/>, which takes its trailers.</summary>
     internal ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken, uint? exportTarget)
@@ -96,7 +98,9 @@ internal sealed partial class MessageConnection
     }
 
     public ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request) =>
-        SendAsync(method, request, exportTarget: null);
+        ClientInterceptors is { } interceptors
+            ? Sent(new RpcClientCallContext(method, default, interceptors, this).InvokeFrom<TRequest, RpcVoid>(0, request))
+            : SendAsync(method, request, exportTarget: null);
 
     /// <summary>Sends a one-way call with the headers of the current <see cref="RpcMetadataScope"/>.</summary>
     internal ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request, uint? exportTarget) =>
@@ -153,7 +157,7 @@ internal sealed partial class MessageConnection
         ArgumentNullException.ThrowIfNull(items);
         try
         {
-            var call = StartStreamingCall(method, request, items, cancellationToken);
+            var call = StartInterceptedStreamingCall(method, request, items, cancellationToken);
             return new ValueTask<TResponse>(call.Response);
         }
         catch (Exception ex) when (ex is RpcException or OperationCanceledException)
@@ -169,18 +173,23 @@ internal sealed partial class MessageConnection
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // The call starts when enumeration starts, like any lazy sequence.
-        var call = StartStreamingCall(method, request, items, cancellationToken);
+        var call = StartInterceptedStreamingCall(method, request, items, cancellationToken);
         await foreach (var item in call.Responses.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
             yield return item;
         }
     }
 
+    /// <summary>
+    /// Starts a streaming call; <paramref name="intercepted"/> (when interceptors are registered) has
+    /// already told them it starts, supplies the headers, takes the trailers and hears how it ends.
+    /// </summary>
     private StreamingCall<TRequestItem, TResponse> StartStreamingCall<TRequest, TRequestItem, TResponse>(
         RpcStreamingMethod<TRequest, TRequestItem, TResponse> method,
         TRequest request,
         IAsyncEnumerable<TRequestItem>? items,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        RpcClientCallContext? intercepted)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (RefuseNewCall() is { } refused)
@@ -202,7 +211,7 @@ internal sealed partial class MessageConnection
         var frame = BuildFrame(request, method.RequestFormatter, "request", codec);
         var span = RpcTelemetry.StartClient(method, _peerTags.Outbound);
         var scope = RpcMetadataScope.Current;
-        frame.Leading = BuildHeaders(scope?.RequestHeaders, span, out var refusedHeaders);
+        frame.Leading = BuildHeaders(intercepted is null ? scope?.RequestHeaders : intercepted.HeadersToSend, span, out var refusedHeaders);
         if (refusedHeaders is not null)
         {
             FrameBuffer.Return(frame);
@@ -210,7 +219,11 @@ internal sealed partial class MessageConnection
             throw refusedHeaders;
         }
 
-        var call = new StreamingCall<TRequestItem, TResponse>(this, method, method.ResponseFormatter, codec, span) { TrailerSink = scope };
+        var call = new StreamingCall<TRequestItem, TResponse>(this, method, method.ResponseFormatter, codec, span)
+        {
+            TrailerSink = intercepted ?? (IRpcTrailerSink?)scope,
+            Observer = intercepted,
+        };
         if (!TryAddPending(call))
         {
             FrameBuffer.Return(frame);

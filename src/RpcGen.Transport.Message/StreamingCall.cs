@@ -28,6 +28,9 @@ internal sealed class StreamingCall<TRequestItem, TResponse> : PendingCall
 
     private readonly RpcGen.Compression.RpcCompression _codec;
 
+    /// <summary>The client interceptors to tell how the call ended; null when none are registered.</summary>
+    public RpcClientCallContext? Observer { get; init; }
+
     public StreamingCall(MessageConnection connection, RpcMethodInfo method, IRpcFormatter<TResponse> responseFormatter, RpcGen.Compression.RpcCompression codec, Activity? span)
     {
         _codec = codec;
@@ -97,13 +100,13 @@ internal sealed class StreamingCall<TRequestItem, TResponse> : PendingCall
             return;
         }
 
-        End(RpcStatusCode.Ok);
+        End(RpcStatusCode.Ok, exception: null);
         _response.TrySetResult(value);
     }
 
     public override void Fail(Exception exception, RpcStatusCode status)
     {
-        End(status);
+        End(status, exception);
         _responses?.Fail(exception);
         _response?.TrySetException(exception);
     }
@@ -127,7 +130,7 @@ internal sealed class StreamingCall<TRequestItem, TResponse> : PendingCall
             return;
         }
 
-        End(error?.StatusCode ?? RpcStatusCode.Ok);
+        End(error?.StatusCode ?? RpcStatusCode.Ok, error);
         _responses.OnEnd(error);
     }
 
@@ -145,7 +148,7 @@ internal sealed class StreamingCall<TRequestItem, TResponse> : PendingCall
     /// <summary>The consumer stopped reading before the end: cancel the call on the server.</summary>
     private void Abandon() => OnCallerCancelled();
 
-    private void End(RpcStatusCode status)
+    private void End(RpcStatusCode status, Exception? exception)
     {
         if (Interlocked.Exchange(ref _finished, 1) != 0)
         {
@@ -155,5 +158,6 @@ internal sealed class StreamingCall<TRequestItem, TResponse> : PendingCall
         Disarm();
         _over.Cancel();
         RpcTelemetry.StopClient(Method, StartTimestamp, status, Activity);
+        Observer?.OnStreamingCallEnded(status, exception);
     }
 }
