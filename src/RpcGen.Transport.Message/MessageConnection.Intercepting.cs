@@ -1,12 +1,16 @@
 namespace RpcGen.Transport.Message;
 
 /// <summary>
-/// Client interceptors (<see cref="RpcClientOptions.Interceptors"/>): the calls this side makes to the
-/// peer's services run through them, ending here, at the transport. Calls to the peer's exported
-/// objects (callbacks) are not intercepted.
+/// Interceptors. Client ones (<see cref="RpcClientOptions.Interceptors"/>): the calls this side makes to
+/// the peer's services run through them, ending here, at the transport; calls to the peer's exported
+/// objects (callbacks) are not intercepted. Server ones (<see cref="RpcServerOptions.Interceptors"/>)
+/// are run by each <see cref="ServerCall"/>, around the implementation.
 /// </summary>
 internal sealed partial class MessageConnection : IRpcClientTerminal
 {
+    /// <summary>The server interceptors, outermost first; null when none are registered. Set before <see cref="Start"/>.</summary>
+    public RpcServerInterceptor[]? ServerInterceptors { get; init; }
+
     /// <summary>The client interceptors, outermost first; null when none are registered (then nothing here runs). Set before <see cref="Start"/>.</summary>
     public RpcClientInterceptor[]? ClientInterceptors { get; init; }
 

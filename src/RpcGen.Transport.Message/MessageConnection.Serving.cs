@@ -25,6 +25,26 @@ internal sealed partial class MessageConnection
             return invalid.StatusCode;
         }
 
+        return SendResponse(callId, frame, trailers);
+    }
+
+    /// <summary>Builds a response frame to send later (<see cref="SendResponse(uint, FrameBuffer, RpcMetadata?)"/>); null, with the reason, when it cannot be serialized.</summary>
+    internal FrameBuffer? BuildResponse<T>(T value, IRpcFormatter<T> formatter, RpcCompression codec, out RpcException? invalid)
+    {
+        var frame = FrameBuffer.Rent();
+        invalid = BuildPayload(frame, value, formatter, "response", codec);
+        if (invalid is not null)
+        {
+            FrameBuffer.Return(frame);
+            return null;
+        }
+
+        return frame;
+    }
+
+    /// <summary>Sends a response built by <see cref="BuildResponse"/>, after its <paramref name="trailers"/>; returns the status the call ended with.</summary>
+    internal RpcStatusCode SendResponse(uint callId, FrameBuffer frame, RpcMetadata? trailers)
+    {
         frame.Leading = BuildMetadata(trailers, null, "response trailers", out var refused);
         if (refused is not null)
         {

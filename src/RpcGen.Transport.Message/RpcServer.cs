@@ -142,7 +142,10 @@ public sealed class RpcServer : IAsyncDisposable
             _options.CompressionThresholdBytes,
             _budget,
             new ConnectionTimeouts(_options.Limits, _options.TimeProvider),
-            _options.HandlerExecution);
+            _options.HandlerExecution)
+        {
+            ServerInterceptors = _options.Interceptors.Count == 0 ? null : [.. _options.Interceptors],
+        };
         if (!admitted)
         {
             // Told why, then closed; it never reads, so it costs one small frame.

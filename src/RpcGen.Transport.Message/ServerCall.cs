@@ -10,7 +10,7 @@ namespace RpcGen.Transport.Message;
 /// One inbound call on a <see cref="MessageConnection"/>. It is the <see cref="RpcServerCall"/> the
 /// generated dispatcher completes and the <see cref="RpcCallContext"/> the implementation sees.
 /// </summary>
-internal sealed class ServerCall : RpcServerCall, IThreadPoolWorkItem
+internal sealed partial class ServerCall : RpcServerCall, IThreadPoolWorkItem
 {
     // Calls are pooled: a server allocates no call object in steady state. A call is recycled
     // only after it left the connection's inbound table (under its lock), and every action the
@@ -186,6 +186,12 @@ internal sealed class ServerCall : RpcServerCall, IThreadPoolWorkItem
         var activityStarted = _activity is not null;
         _startTimestamp = RpcTelemetry.IsMeasuring ? Stopwatch.GetTimestamp() : 0;
         RpcCallContext.SetCurrent(this);
+        if (_connection.ServerInterceptors is { } interceptors)
+        {
+            RunIntercepted(interceptors, dispatcher, payload);
+            return activityStarted;
+        }
+
         ValueTask completion;
         try
         {
@@ -279,6 +285,7 @@ internal sealed class ServerCall : RpcServerCall, IThreadPoolWorkItem
 
         var outcome = await _responseStream.SendAsync(items, formatter, CancellationToken).ConfigureAwait(false);
         RpcTelemetry.StopServer(_method, _startTimestamp, outcome, _activity);
+        OnStreamed(outcome);
     }
 
     /// <summary>A stream frame from the client for this call arrived.</summary>
@@ -331,6 +338,12 @@ internal sealed class ServerCall : RpcServerCall, IThreadPoolWorkItem
             return;
         }
 
+        if (_pipeline is not null)
+        {
+            HoldResponse(value, formatter);
+            return;
+        }
+
         if (IsOneWay)
         {
             RpcTelemetry.StopServer(_method, _startTimestamp, RpcStatusCode.Ok, _activity);
@@ -348,6 +361,18 @@ internal sealed class ServerCall : RpcServerCall, IThreadPoolWorkItem
             return;
         }
 
+        if (_pipeline is not null)
+        {
+            _pipeline.Error = exception;
+            return;
+        }
+
+        SendError(exception);
+    }
+
+    /// <summary>Answers with <paramref name="exception"/> (logged; sent unless the call is one-way) and ends the call's telemetry.</summary>
+    private void SendError(Exception exception)
+    {
         var (code, message) = Describe(exception);
         if (IsOneWay)
         {
@@ -368,6 +393,12 @@ internal sealed class ServerCall : RpcServerCall, IThreadPoolWorkItem
     /// <summary>Releases what the call holds once it is answered, and returns the call to the pool.</summary>
     public void Finish()
     {
+        // A one-way implementation that succeeded never writes an answer; its span ends here.
+        if (IsOneWay && Interlocked.Exchange(ref _answered, 1) == 0)
+        {
+            RpcTelemetry.StopServer(_method, _startTimestamp, RpcStatusCode.Ok, _activity);
+        }
+
         _connection.OnInboundFinished(this);
         var cts = Interlocked.Exchange(ref _cancellation, null);
         cts?.Dispose();
@@ -384,6 +415,7 @@ internal sealed class ServerCall : RpcServerCall, IThreadPoolWorkItem
         _peerTags = [];
         ReceivedHeaders = null;
         PendingTrailers = null;
+        _pipeline = null;
         _cancelRequested = false;
         _answered = 0;
         _requestStream = null;

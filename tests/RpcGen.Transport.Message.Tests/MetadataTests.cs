@@ -8,7 +8,7 @@ public class MetadataTests
     private const ulong MetadataServiceId = 0x5E57_0000_0000_0020;
     private static readonly TimeSpan Timeout = TransportFixture.Timeout;
 
-    /// <summary>A server with <see cref="MetadataService"/> and <see cref="QuoteFeed"/>, and one client.</summary>
+    /// <summary>A server with <see cref="MetadataService"/>, <see cref="QuoteFeed"/>, <see cref="ScenarioService"/> and <see cref="StreamingService"/>, and one client.</summary>
     internal sealed class Fixture : IAsyncDisposable
     {
         public required RpcServer Server { get; init; }
@@ -17,11 +17,17 @@ public class MetadataTests
 
         public IMetadataService Service => Client.GetService<IMetadataService>();
 
+        public IScenarioService Scenario => Client.GetService<IScenarioService>();
+
+        public IStreamingService Streaming => Client.GetService<IStreamingService>();
+
         public static async Task<Fixture> StartAsync(string transport, RpcServerOptions? serverOptions = null, RpcClientOptions? clientOptions = null)
         {
             var server = new RpcServer(serverOptions ?? new RpcServerOptions());
             server.AddService<IMetadataService>(new MetadataService());
             server.AddService<IQuoteFeed>(new QuoteFeed());
+            server.AddService<IScenarioService>(new ScenarioService());
+            server.AddService<IStreamingService>(new StreamingService());
             await server.StartAsync(TransportFixture.NewAddress(transport));
             var client = await RpcClient.ConnectAsync(server.Addresses[0], clientOptions).WaitAsync(Timeout);
             return new Fixture { Server = server, Client = client };

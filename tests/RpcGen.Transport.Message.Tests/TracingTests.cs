@@ -54,11 +54,21 @@ public class TracingTests
 
     [Theory]
     [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
-    public async Task Concurrent_calls_with_callbacks_each_parent_exactly_their_own_spans(string transport)
+    public Task Concurrent_calls_with_callbacks_each_parent_exactly_their_own_spans(string transport) =>
+        AssertConcurrentCallsWithCallbacksParentTheirOwnSpans(transport, RpcHandlerExecution.ThreadPool);
+
+    [Fact]
+    public Task Concurrent_calls_with_callbacks_parent_their_own_spans_with_handlers_run_inline() =>
+        AssertConcurrentCallsWithCallbacksParentTheirOwnSpans("tcp", RpcHandlerExecution.Inline);
+
+    private static async Task AssertConcurrentCallsWithCallbacksParentTheirOwnSpans(string transport, RpcHandlerExecution execution)
     {
         const int Callers = 16;
         using var spans = new SpanCollector();
-        await using var fixture = await MetadataTests.Fixture.StartAsync(transport);
+        await using var fixture = await MetadataTests.Fixture.StartAsync(
+            transport,
+            new RpcServerOptions { HandlerExecution = execution },
+            new RpcClientOptions { HandlerExecution = execution });
         var listener = new RecordingListener();
 
         // Each caller runs in its own trace: a call whose handler calls the caller back, then a plain

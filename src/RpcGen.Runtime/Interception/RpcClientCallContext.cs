@@ -49,7 +49,7 @@ public sealed class RpcClientCallContext : IRpcTrailerSink
     /// <summary>Runs the pipeline from interceptor <paramref name="index"/> on (the transport past the last).</summary>
     internal ValueTask<TResponse> InvokeFrom<TRequest, TResponse>(int index, TRequest request) =>
         index < _interceptors.Length
-            ? _interceptors[index].InterceptAsync(this, request, RpcClientContinuations<TRequest, TResponse>.At(index + 1))
+            ? _interceptors[index].InterceptAsync(this, request, RpcClientContinuations<TRequest, TResponse>.Cache.At(index + 1))
             : _terminal.InvokeAsync<TRequest, TResponse>(this, request);
 
     /// <summary>Tells every interceptor a streaming call is starting; an exception refuses the call.</summary>
