@@ -38,9 +38,9 @@ public sealed class RpcServerOptions
     public RpcHandlerExecution HandlerExecution { get; init; }
 
     /// <summary>
-    /// Server middleware, outermost first: every call served (service methods, and the callbacks
-    /// clients pass in) runs through them (see <see cref="RpcServerInterceptor"/>). Empty by default,
-    /// which costs nothing.
+    /// Server middleware, outermost first: every call this server serves (its services, and the
+    /// objects it handed to clients by reference) runs through them (see <see cref="RpcServerInterceptor"/>).
+    /// Read when each connection opens. Empty by default, which costs nothing.
     /// </summary>
     /// <example>
     /// <code>
