@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using MessagePack;
 
 namespace RpcGen.Transport.Message.Tests;
@@ -88,6 +90,51 @@ public class MetadataTests
 
         Assert.Equal("", await fixture.Service.SpanAsync().WaitAsync(Timeout));
         Assert.Empty(scope.ResponseTrailers);
+    }
+
+    [Fact]
+    public async Task On_the_wire_metadata_frames_come_just_before_the_request_and_the_response_of_their_call()
+    {
+        using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        await using var client = await RpcClient.ConnectAsync($"tcp://127.0.0.1:{port}").WaitAsync(Timeout);
+        await using var fakeServer = new RawPeer(await listener.AcceptAsync().WaitAsync(Timeout));
+        await fakeServer.ExpectHelloAsync().WaitAsync(Timeout);
+        using var scope = RpcMetadataScope.Begin().Add("tenant", "acme").Add("key-bin", new byte[] { 9 });
+
+        var call = client.GetService<IScenarioService>().AddAsync(1, 2).AsTask();
+        var metadata = (await fakeServer.ReadFrameAsync().WaitAsync(Timeout))!.Value;
+        var request = (await fakeServer.ReadFrameAsync().WaitAsync(Timeout))!.Value;
+
+        Assert.Equal(FrameKind.Metadata, metadata.Header.Kind);
+        Assert.Equal(0, metadata.Header.Flags);
+        Assert.Equal(FrameKind.Request, request.Header.Kind);
+        Assert.Equal(request.Header.CallId, metadata.Header.CallId);
+        var reader = new MessagePackReader(metadata.Payload);
+        var items = reader.ReadArrayHeader();
+        var entries = new Dictionary<string, object>();
+        for (var i = 0; i < items; i += 2)
+        {
+            var key = reader.ReadString()!;
+            entries[key] = reader.NextMessagePackType == MessagePackType.Binary ? (object)System.Buffers.BuffersExtensions.ToArray(reader.ReadBytes()!.Value) : reader.ReadString()!;
+        }
+
+        Assert.Equal("acme", entries["tenant"]);
+        Assert.Equal(new byte[] { 9 }, entries["key-bin"]);
+
+        var trailers = RawPeer.Pack((ref MessagePackWriter w) =>
+        {
+            w.WriteArrayHeader(2);
+            w.Write("served-by");
+            w.Write("fake");
+        });
+        await fakeServer.SendAsync(FrameParserTests.Frame(new FrameHeader(FrameKind.Metadata, 0, trailers.Length, request.Header.CallId, 0, 0, 0), trailers)
+            .Concat(FrameParserTests.Frame(new FrameHeader(FrameKind.Response, 0, 1, request.Header.CallId, 0, 0, 0), [3])).ToArray());
+
+        Assert.Equal(3, await call.WaitAsync(Timeout));
+        Assert.Equal("fake", scope.ResponseTrailers.GetString("served-by"));
     }
 
     [Fact]
