@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using MessagePack;
 
 namespace RpcGen.Transport.Message.Tests;
@@ -95,13 +93,10 @@ public class MetadataTests
     [Fact]
     public async Task On_the_wire_metadata_frames_come_just_before_the_request_and_the_response_of_their_call()
     {
-        using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
-        await using var client = await RpcClient.ConnectAsync($"tcp://127.0.0.1:{port}").WaitAsync(Timeout);
-        await using var fakeServer = new RawPeer(await listener.AcceptAsync().WaitAsync(Timeout));
-        await fakeServer.ExpectHelloAsync().WaitAsync(Timeout);
+        using var listener = RawPeer.Listen(out _);
+        var (client, fakeServer) = await RawPeer.ConnectClientAsync(listener).WaitAsync(Timeout);
+        await using var clientScope = client;
+        await using var fakeServerScope = fakeServer;
         using var scope = RpcMetadataScope.Begin().Add("tenant", "acme").Add("key-bin", new byte[] { 9 });
 
         var call = client.GetService<IScenarioService>().AddAsync(1, 2).AsTask();
