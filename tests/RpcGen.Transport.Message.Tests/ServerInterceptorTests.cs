@@ -184,6 +184,39 @@ public class ServerInterceptorTests
         });
         var failed = await observing.Outcomes.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
         Assert.Equal(("FailAfterAsync", RpcStatusCode.Failed), (failed.Method, failed.Status));
-        Assert.Equal(["T>Notify", "<T", "T>CountAsync", "<T", "T>FailAfterAsync", "<T"], log);
+        Assert.Equal(15, await fixture.Streaming.SumAsync(Numbers(5)).WaitAsync(Timeout));
+        var summed = await observing.Outcomes.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
+        Assert.Equal(("SumAsync", RpcStatusCode.Ok), (summed.Method, summed.Status));
+        Assert.Equal(["T>Notify", "<T", "T>CountAsync", "<T", "T>FailAfterAsync", "<T", "T>SumAsync", "<T"], log);
+
+        static async IAsyncEnumerable<int> Numbers(int count)
+        {
+            for (var i = 1; i <= count; i++)
+            {
+                await Task.Yield();
+                yield return i;
+            }
+        }
+    }
+
+    /// <summary>Calls next twice, as a retrying client interceptor would; a server runs the implementation once.</summary>
+    private sealed class Twice : RpcServerInterceptor
+    {
+        public override async ValueTask InterceptAsync(RpcCallContext context, RpcServerContinuation next)
+        {
+            await next(context);
+            await next(context);
+        }
+    }
+
+    [Fact]
+    public async Task Calling_next_twice_fails_the_call_instead_of_running_the_implementation_again()
+    {
+        await using var fixture = await StartAsync(RpcHandlerExecution.ThreadPool, new Twice());
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => fixture.Scenario.AddAsync(1, 2).AsTask().WaitAsync(Timeout));
+
+        Assert.Equal(RpcStatusCode.Failed, error.StatusCode);
+        Assert.Contains("called next more than once", error.Message);
     }
 }
