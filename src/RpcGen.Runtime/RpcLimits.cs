@@ -93,14 +93,14 @@ public sealed class RpcLimits
     /// that sends more has its connection aborted (<see cref="RpcStatusCode.ProtocolError"/>), checked
     /// before any entry is read.
     /// </summary>
-    public int MaxMetadataEntries { get; init; } = 64;
+    public int MaxMetadataEntries { get; set; } = 64;
 
     /// <summary>
     /// The most bytes one block of metadata may take on the wire (keys, values and their MessagePack
     /// framing). Default 8 KiB. Checked like <see cref="MaxMetadataEntries"/>; on receipt the frame's
     /// declared length is checked before its payload is buffered. Give both peers the same value.
     /// </summary>
-    public int MaxMetadataBytes { get; init; } = 8 * 1024;
+    public int MaxMetadataBytes { get; set; } = 8 * 1024;
 
     /// <summary>Checks the values are usable.</summary>
     public void Validate()
