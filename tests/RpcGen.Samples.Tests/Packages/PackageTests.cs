@@ -28,6 +28,7 @@ public class PackageTests(PackageFeed feed) : IClassFixture<PackageFeed>
         Assert.Equal(["K4os.Compression.LZ4", "Snappier", "ZstdSharp.Port"], Dependencies("RpcGen.Compression"));
         Assert.Equal(["RpcGen.Compression", "RpcGen.Runtime"], Dependencies("RpcGen.Transport.Message"));
         Assert.Equal(["RpcGen.Runtime"], Dependencies("RpcGen.Transport.Capability"));
+        Assert.Empty(Dependencies("RpcGen.Templates"));
 
         var rpcgen = PackageFeed.Files(feed.PackagePath("RpcGen"));
         Assert.Contains("analyzers/dotnet/cs/RpcGen.Generators.dll", rpcgen);
@@ -45,7 +46,7 @@ public class PackageTests(PackageFeed feed) : IClassFixture<PackageFeed>
             Assert.Contains("README.md", PackageFeed.Files(feed.PackagePath(id)));
             Assert.False(string.IsNullOrEmpty(Field("releaseNotes")), id + " has no release notes");
             Assert.NotNull(metadata.Elements().SingleOrDefault(e => e.Name.LocalName == "repository"));
-            if (id != "RpcGen")
+            if (id is not "RpcGen" and not "RpcGen.Templates")
             {
                 Assert.True(File.Exists(Path.ChangeExtension(feed.PackagePath(id), ".snupkg")), id + " has no symbols package");
                 Assert.Contains(PackageFeed.Files(feed.PackagePath(id)), f => f.StartsWith("lib/", StringComparison.Ordinal) && f.EndsWith($"{id}.xml", StringComparison.Ordinal));
@@ -184,6 +185,31 @@ public class PackageTests(PackageFeed feed) : IClassFixture<PackageFeed>
         Assert.Contains("Chat.Contracts", libraries);
         Assert.Contains("RpcGen.Runtime", libraries);
         Assert.DoesNotContain("RpcGen", libraries);
+    }
+
+    /// <summary>
+    /// §2: the template package installs from the feed (into a private template hive), and
+    /// <c>dotnet new rpcgen-service</c> gives a contract, a server and a client that build against
+    /// the packages of the same version.
+    /// </summary>
+    [Fact]
+    public async Task The_rpcgen_service_template_installs_from_the_feed_and_builds()
+    {
+        var hive = feed.NewProjectDirectory("template-hive");
+        var (installExit, installOutput) = await DotnetProcess.RunAsync(
+            "dotnet", $"new install \"{feed.PackagePath("RpcGen.Templates")}\" --debug:custom-hive \"{hive}\"", BuildTimeout, feed.Root);
+        Assert.True(installExit == 0, installOutput);
+
+        var (newExit, newOutput) = await DotnetProcess.RunAsync(
+            "dotnet", $"new rpcgen-service -n Acme.Greeter -o Acme.Greeter --debug:custom-hive \"{hive}\"", BuildTimeout, feed.Root);
+        Assert.True(newExit == 0, newOutput);
+        var solution = Path.Combine(feed.Root, "Acme.Greeter");
+        Assert.True(File.Exists(Path.Combine(solution, "Acme.Greeter.slnx")), newOutput);
+        Assert.Contains($"Version=\"{feed.Version}\"", File.ReadAllText(Path.Combine(solution, "Acme.Greeter.Contracts", "Acme.Greeter.Contracts.csproj")));
+
+        var (buildExit, buildOutput) = await DotnetProcess.RunAsync("dotnet", "build Acme.Greeter.slnx", BuildTimeout, solution);
+        Assert.True(buildExit == 0, buildOutput);
+        AssertNoWarnings(buildOutput);
     }
 
     /// <summary>Writes <c>{name}.csproj</c>: a net10.0 project with nullable and implicit usings on, plus <paramref name="properties"/> and <paramref name="items"/>.</summary>
