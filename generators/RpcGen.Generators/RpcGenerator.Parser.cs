@@ -34,6 +34,9 @@ public sealed partial class RpcGenerator
         private readonly List<TypeSpec?> _types = new();
         private readonly HashSet<string> _identifiers = new(StringComparer.Ordinal);
 
+        /// <summary>False once the interface or a type it reaches is not public: then its generated code cannot be public either.</summary>
+        private bool _allPublic = true;
+
         /// <summary>Why each unsupported type was rejected, so every later use of it is reported in its own context.</summary>
         private readonly Dictionary<string, string> _rejectedTypes = new(StringComparer.Ordinal);
 
@@ -86,6 +89,8 @@ public sealed partial class RpcGenerator
                 _errors.Add("the interface must be public or internal, and so must the types that contain it");
             }
 
+            _allPublic &= IsPublic(_service);
+
             var methods = ParseMethods();
             var types = _types.Where(t => t is not null).Select(t => t!).ToEquatableArray();
             return new ServiceSpec(
@@ -98,7 +103,8 @@ public sealed partial class RpcGenerator
                 Types: types,
                 Rejection: null,
                 Location: null,
-                CapnpId: CapnpInterfaceId(_service));
+                CapnpId: CapnpInterfaceId(_service),
+                AllPublic: _allPublic);
         }
 
         private static ulong CapnpInterfaceId(INamedTypeSymbol contract)
@@ -429,9 +435,14 @@ public sealed partial class RpcGenerator
             _types.Add(null);
 
             var shape = RpcContractRules.Classify(type, out var reason);
-            if (shape != TypeShape.Unsupported && type is INamedTypeSymbol named && !IsAccessibleFromNamespace(named))
+            if (shape != TypeShape.Unsupported && type is INamedTypeSymbol named)
             {
-                return Reject($"'{type.ToDisplayString(RpcContractRules.IdFormat)}' is not accessible to generated code; make it public or internal");
+                if (!IsAccessibleFromNamespace(named))
+                {
+                    return Reject($"'{type.ToDisplayString(RpcContractRules.IdFormat)}' is not accessible to generated code; make it public or internal");
+                }
+
+                _allPublic &= IsPublic(named);
             }
 
             switch (shape)
@@ -775,6 +786,28 @@ public sealed partial class RpcGenerator
         };
 
         // ------------------------------------------------------------------ names
+
+        /// <summary>Whether another assembly can name the type: it, the types that contain it, and its type arguments are public.</summary>
+        private static bool IsPublic(INamedTypeSymbol type)
+        {
+            for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
+            {
+                if (current.DeclaredAccessibility != Accessibility.Public)
+                {
+                    return false;
+                }
+
+                foreach (var argument in current.TypeArguments)
+                {
+                    if (argument is INamedTypeSymbol namedArgument && !IsPublic(namedArgument))
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            return true;
+        }
 
         /// <summary>Whether generated code at namespace level in this assembly can name the type.</summary>
         private bool IsAccessibleFromNamespace(INamedTypeSymbol type)

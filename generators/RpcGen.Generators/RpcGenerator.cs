@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -38,14 +39,27 @@ public sealed partial class RpcGenerator : IIncrementalGenerator
         var hasCapabilityTransport = context.CompilationProvider
             .Select(static (compilation, _) => compilation.GetTypeByMetadataName(CapabilityTransportMarker) is not null);
 
-        context.RegisterSourceOutput(services.Combine(hasCapabilityTransport), static (output, pair) => Emit(output, pair.Left, pair.Right));
+        // A client package (RpcGenClientPackage=true) ships its generated code public, so consumers
+        // of the package need no generator; a bool, like the one above.
+        var clientPackage = context.AnalyzerConfigOptionsProvider
+            .Select(static (options, _) =>
+                options.GlobalOptions.TryGetValue(ClientPackageProperty, out var value)
+                && string.Equals(value?.Trim(), "true", StringComparison.OrdinalIgnoreCase));
+
+        context.RegisterSourceOutput(
+            services.Combine(hasCapabilityTransport).Combine(clientPackage),
+            static (output, pair) => Emit(output, pair.Left.Left, pair.Left.Right, pair.Right));
     }
 
     /// <summary>A type of the capability transport whose presence turns the Cap'n Proto binding on.</summary>
     public const string CapabilityTransportMarker = "RpcGen.Capnp.ICapnpProxy";
 
-    private static void Emit(SourceProductionContext output, ServiceSpec service, bool capnp)
+    /// <summary>The MSBuild property (made visible by <c>build/RpcGen.props</c>) that asks for public generated code.</summary>
+    public const string ClientPackageProperty = "build_property.RpcGenClientPackage";
+
+    private static void Emit(SourceProductionContext output, ServiceSpec service, bool capnp, bool clientPackage)
     {
+        service = service with { PublicCode = clientPackage && service.AllPublic };
         if (service.Rejection is { } reason)
         {
             output.ReportDiagnostic(Diagnostic.Create(

@@ -15,6 +15,56 @@ public class SnapshotTests
         Snapshot.Verify(result);
     }
 
+    /// <summary>
+    /// A client package (<c>RpcGenClientPackage=true</c>): the public contract's generated code is
+    /// public; a contract that is not public keeps internal code.
+    /// </summary>
+    [Fact]
+    public void ClientPackage()
+    {
+        var (result, _) = GeneratorHarness.RunCleanClientPackage(TestSources.Greeter, ClientPackageInternalContract);
+        Snapshot.Verify(result);
+    }
+
+    /// <summary>Another assembly can use what a client package generated, as a consumer of the package would.</summary>
+    [Fact]
+    public void ClientPackage_code_is_usable_from_another_assembly()
+    {
+        var (_, contracts) = GeneratorHarness.RunCleanClientPackage(TestSources.Greeter, ClientPackageInternalContract);
+        var consumer = GeneratorHarness.CreateConsumerCompilation(contracts, """
+            using RpcGen;
+            using RpcGen.Serialization;
+
+            public static class Consumer
+            {
+                public static Acme.IGreeter Proxy(IRpcChannel channel) => new Acme.GreeterProxy(channel);
+                public static IRpcDispatcher Dispatcher(Acme.IGreeter implementation) => new Acme.GreeterDispatcher(implementation);
+                public static RpcServiceInfo Service => Acme.GreeterRpc.Service;
+                public static RpcMethodInfo Method => Acme.GreeterRpc.SayHelloAsync;
+                public static IRpcFormatter<Acme.HelloReply> Formatter => Acme.GreeterRpc.Formatters.HelloReplyFormatter.Instance;
+                public static System.Type Promise => typeof(Acme.GreeterPromise);
+                public static void Register() => Acme.GreeterRpcRegistration.Register();
+            }
+            """);
+        GeneratorHarness.AssertCompilesCleanly(consumer);
+
+        var hidden = GeneratorHarness.CreateConsumerCompilation(contracts, "public static class Consumer { public static System.Type Proxy => typeof(Audit.AuditProxy); }");
+        Assert.Contains(hidden.GetDiagnostics(TestContext.Current.CancellationToken), d => d.Id == "CS0122");
+    }
+
+    private const string ClientPackageInternalContract = """
+        using System.Threading.Tasks;
+        using RpcGen;
+
+        namespace Audit;
+
+        [RpcService]
+        internal interface IAudit
+        {
+            Task RecordAsync(string line);
+        }
+        """;
+
     [Fact]
     public void EveryReturnShape()
     {

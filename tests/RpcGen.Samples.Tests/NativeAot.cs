@@ -13,7 +13,13 @@ internal static class NativeAot
     /// temporary directory, asserts that no trim, AOT or compiler warning was printed, and returns
     /// the path of the native binary. Delete <see cref="Path.GetDirectoryName(string)"/> of it afterwards.
     /// </summary>
-    public static async Task<string> PublishAsync(string project, string binaryName)
+    public static Task<string> PublishAsync(string project, string binaryName) => PublishAsync(project, binaryName, workingDirectory: null, extraArguments: string.Empty);
+
+    /// <summary>
+    /// <see cref="PublishAsync(string, string)"/> for a project outside the repository (relative to
+    /// <paramref name="workingDirectory"/>), with more <paramref name="extraArguments"/> for <c>dotnet publish</c>.
+    /// </summary>
+    public static async Task<string> PublishAsync(string project, string binaryName, string? workingDirectory, string extraArguments)
     {
         // NativeAOT links with the platform toolchain; a machine with only the .NET SDK has none.
         if (!new[] { "clang", "gcc", "cc" }.Any(tool => ExternalTool.Find(tool) is not null))
@@ -24,8 +30,9 @@ internal static class NativeAot
         var outputDirectory = Path.Combine(Path.GetTempPath(), $"rpcgen-aot-{Guid.NewGuid():N}");
         var (exitCode, output) = await DotnetProcess.RunAsync(
             "dotnet",
-            $"publish {project} -c Release -r linux-x64 -o \"{outputDirectory}\" -p:TrimmerSingleWarn=false",
-            BuildTimeout);
+            $"publish {project} -c Release -r linux-x64 -o \"{outputDirectory}\" -p:TrimmerSingleWarn=false {extraArguments}",
+            BuildTimeout,
+            workingDirectory);
 
         Assert.True(exitCode == 0, output);
         var warnings = output.Split('\n')

@@ -7,7 +7,7 @@ namespace RpcGen.Generators.Emitters;
 /// <summary>Emits <c>{Base}Rpc</c>: the service and method descriptors, and the request envelopes with their formatters.</summary>
 internal static class ContractEmitter
 {
-    // internal static partial class GreeterRpc
+    // internal (public in a client package) static partial class GreeterRpc
     // {
     //     public static readonly global::RpcGen.RpcServiceInfo Service = new("Acme.IGreeter", 0x...UL);
     //     public static readonly global::RpcGen.RpcMethod<SayHelloAsyncRequest, global::Acme.HelloReply> SayHelloAsync = new(
@@ -23,7 +23,7 @@ internal static class ContractEmitter
         context.WriteHeader(writer);
         writer.WriteLine($"/// <summary>The RpcGen descriptors and request envelopes of <c>{service.ServiceName}</c>.</summary>");
         writer.WriteLine(EmitContext.GeneratedCodeAttribute);
-        writer.Open($"internal static partial class {context.RpcClass}");
+        writer.Open($"{context.Visibility} static partial class {context.RpcClass}");
         writer.WriteLine("/// <summary>The service description.</summary>");
         writer.WriteLine($"public static readonly {EmitContext.Runtime}.RpcServiceInfo Service = new({EmitContext.Literal(service.ServiceName)}, {EmitContext.Hex(service.Id)});");
         foreach (var method in service.Methods)

@@ -8,7 +8,7 @@ namespace RpcGen.Generators.Emitters;
 /// <summary>Emits <c>{Base}Dispatcher</c>, the server side: reads a request envelope and calls the implementation.</summary>
 internal static class DispatcherEmitter
 {
-    // internal sealed class GreeterDispatcher : global::RpcGen.IRpcDispatcher
+    // internal (public in a client package) sealed class GreeterDispatcher : global::RpcGen.IRpcDispatcher
     // {
     //     private readonly global::Acme.IGreeter _implementation;
     //     public global::RpcGen.RpcServiceInfo Service => global::Acme.GreeterRpc.Service;
@@ -34,7 +34,7 @@ internal static class DispatcherEmitter
         context.WriteHeader(writer);
         writer.WriteLine($"/// <summary>Serves <c>{service.ServiceName}</c>: reads each request and calls the implementation.</summary>");
         writer.WriteLine(EmitContext.GeneratedCodeAttribute);
-        writer.Open($"internal sealed class {context.DispatcherClass} : {EmitContext.Runtime}.IRpcDispatcher");
+        writer.Open($"{context.Visibility} sealed class {context.DispatcherClass} : {EmitContext.Runtime}.IRpcDispatcher");
         writer.WriteLine($"private readonly {service.InterfaceType} _implementation;");
         writer.WriteLine();
         writer.WriteLine("/// <summary>Creates a dispatcher that calls <paramref name=\"implementation\"/>.</summary>");

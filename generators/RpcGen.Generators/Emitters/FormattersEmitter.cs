@@ -24,9 +24,9 @@ internal static class FormattersEmitter
         //   Nullable<T>: nil or the value. Arrays and lists: an array. Dictionaries: a map.
         """;
 
-    // internal static partial class GreeterRpc
+    // internal (public in a client package) static partial class GreeterRpc
     // {
-    //     internal static class Formatters
+    //     internal (public in a client package) static class Formatters
     //     {
     //         public static readonly global::RpcGen.Serialization.IRpcFormatter<global::System.Collections.Generic.List<string>> List_String = new global::RpcGen.Serialization.ListFormatter<string>(...);
     //         public sealed class HelloReplyFormatter : global::RpcGen.Serialization.IRpcFormatter<global::Acme.HelloReply> { ... }
@@ -39,10 +39,10 @@ internal static class FormattersEmitter
         context.WriteHeader(writer);
         writer.WriteLines(WireFormat);
         writer.WriteLine();
-        writer.Open($"internal static partial class {context.RpcClass}");
+        writer.Open($"{context.Visibility} static partial class {context.RpcClass}");
         writer.WriteLine($"/// <summary>The formatters of the types <c>{service.ServiceName}</c> sends and receives.</summary>");
         writer.WriteLine(EmitContext.GeneratedCodeAttribute);
-        writer.Open("internal static class Formatters");
+        writer.Open($"{context.Visibility} static class Formatters");
         var first = true;
         foreach (var type in CompositesInDependencyOrder(context))
         {

@@ -10,7 +10,7 @@ namespace RpcGen.Generators.Emitters;
 /// </summary>
 internal static class PromiseEmitter
 {
-    // internal sealed class ValuePromise : global::Acme.IValue, global::RpcGen.IRpcPromise<global::Acme.IValue>, global::System.IAsyncDisposable
+    // internal (public in a client package) sealed class ValuePromise : global::Acme.IValue, global::RpcGen.IRpcPromise<global::Acme.IValue>, global::System.IAsyncDisposable
     // {
     //     private readonly global::System.Threading.Tasks.Task<global::Acme.IValue> _resolution;
     //     public ValuePromise(global::System.Threading.Tasks.Task<global::Acme.IValue> resolution) { ... }
@@ -29,7 +29,7 @@ internal static class PromiseEmitter
         context.WriteHeader(writer);
         writer.WriteLine($"/// <summary>A <c>{service.ServiceName}</c> that is still on its way: calls wait for it, then go to it in order.</summary>");
         writer.WriteLine(EmitContext.GeneratedCodeAttribute);
-        writer.Open($"internal sealed class {context.PromiseClass} : {service.InterfaceType}, {EmitContext.Runtime}.IRpcPromise<{service.InterfaceType}>, global::System.IAsyncDisposable");
+        writer.Open($"{context.Visibility} sealed class {context.PromiseClass} : {service.InterfaceType}, {EmitContext.Runtime}.IRpcPromise<{service.InterfaceType}>, global::System.IAsyncDisposable");
         writer.WriteLine($"private readonly {resolution} _resolution;");
         writer.WriteLine();
         writer.WriteLine("/// <summary>Creates a promise for what <paramref name=\"resolution\"/> produces.</summary>");

@@ -7,7 +7,7 @@ namespace RpcGen.Generators.Emitters;
 /// <summary>Emits <c>{Base}Proxy</c>, the client side: each method packs its parameters and calls the channel.</summary>
 internal static class ProxyEmitter
 {
-    // internal sealed class GreeterProxy : global::Acme.IGreeter, global::RpcGen.IRpcProxy, global::System.IAsyncDisposable
+    // internal (public in a client package) sealed class GreeterProxy : global::Acme.IGreeter, global::RpcGen.IRpcProxy, global::System.IAsyncDisposable
     // {
     //     private readonly global::RpcGen.IRpcChannel _channel;
     //     public GreeterProxy(global::RpcGen.IRpcChannel channel) { ... }
@@ -27,7 +27,7 @@ internal static class ProxyEmitter
         context.WriteHeader(writer);
         writer.WriteLine($"/// <summary>Calls <c>{service.ServiceName}</c> through an <c>IRpcChannel</c>.</summary>");
         writer.WriteLine(EmitContext.GeneratedCodeAttribute);
-        writer.Open($"internal sealed class {context.ProxyClass} : {service.InterfaceType}, {EmitContext.Runtime}.IRpcProxy, global::System.IAsyncDisposable");
+        writer.Open($"{context.Visibility} sealed class {context.ProxyClass} : {service.InterfaceType}, {EmitContext.Runtime}.IRpcProxy, global::System.IAsyncDisposable");
         writer.WriteLine($"private readonly {EmitContext.Runtime}.IRpcChannel _channel;");
         writer.WriteLine();
         writer.WriteLine("/// <summary>Creates a proxy that calls through <paramref name=\"channel\"/>.</summary>");

@@ -6,10 +6,10 @@ namespace RpcGen.Generators.Emitters;
 /// <summary>Emits the module initializer that registers the service and its formatters when the assembly loads.</summary>
 internal static class RegistrationEmitter
 {
-    // internal static class GreeterRpcRegistration
+    // internal (public in a client package) static class GreeterRpcRegistration
     // {
     //     [global::System.Runtime.CompilerServices.ModuleInitializer]
-    //     internal static void Register()
+    //     internal (public in a client package) static void Register()
     //     {
     //         global::RpcGen.Serialization.RpcFormatter<global::Acme.HelloReply>.TryRegister(global::Acme.GreeterRpc.Formatters.HelloReplyFormatter.Instance);
     //         global::RpcGen.RpcServiceRegistry.Register<global::Acme.IGreeter>(global::Acme.GreeterRpc.Service, static channel => new global::Acme.GreeterProxy(channel), static implementation => new global::Acme.GreeterDispatcher(implementation), static resolution => new global::Acme.GreeterPromise(resolution));
@@ -25,10 +25,10 @@ internal static class RegistrationEmitter
         context.WriteHeader(writer, "CA2255");
         writer.WriteLine($"/// <summary>Registers the generated code of <c>{service.ServiceName}</c> when the assembly loads.</summary>");
         writer.WriteLine(EmitContext.GeneratedCodeAttribute);
-        writer.Open($"internal static class {context.RegistrationClass}");
+        writer.Open($"{context.Visibility} static class {context.RegistrationClass}");
         writer.WriteLine("/// <summary>Registers the formatters, the proxy and the dispatcher.</summary>");
         writer.WriteLine("[global::System.Runtime.CompilerServices.ModuleInitializer]");
-        writer.Open("internal static void Register()");
+        writer.Open($"{context.Visibility} static void Register()");
         var formatters = context.QualifiedRpcClass + ".Formatters";
         foreach (var type in service.Types)
         {

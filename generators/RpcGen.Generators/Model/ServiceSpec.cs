@@ -10,6 +10,8 @@ namespace RpcGen.Generators.Model;
 /// <param name="Types">Every type reachable from the signatures, in the order first met.</param>
 /// <param name="Rejection">Why no code can be generated, or null.</param>
 /// <param name="CapnpId">The Cap'n Proto interface id: the pinned id, or the derived one with its top bit set as the schema language requires.</param>
+/// <param name="AllPublic">Whether the interface and every type it reaches are public, so that its generated code can be public too.</param>
+/// <param name="PublicCode">Whether the generated code is emitted public (a client package: <c>RpcGenClientPackage=true</c> and <paramref name="AllPublic"/>) rather than internal. Set by the pipeline, not the parser.</param>
 /// <param name="Location">Where to report <see cref="Rejection"/>; only set together with it, so a valid spec holds no positions and survives edits elsewhere in the file.</param>
 internal sealed record ServiceSpec(
     string Namespace,
@@ -21,7 +23,9 @@ internal sealed record ServiceSpec(
     EquatableArray<TypeSpec> Types,
     string? Rejection,
     LocationInfo? Location,
-    ulong CapnpId = 0)
+    ulong CapnpId = 0,
+    bool AllPublic = false,
+    bool PublicCode = false)
 {
     /// <summary>The hint name prefix, e.g. <c>Acme.IGreeter</c> (nested: <c>Acme.Outer.IGreeter</c>).</summary>
     public string HintPrefix => ServiceName;

@@ -44,11 +44,44 @@ internal static class GeneratorHarness
                     ["CS1702"] = ReportDiagnostic.Suppress,
                 }));
 
-    public static GeneratorDriver CreateDriver(bool trackSteps = false) =>
+    public static GeneratorDriver CreateDriver(bool trackSteps = false, bool clientPackage = false) =>
         CSharpGeneratorDriver.Create(
             [new RpcGenerator().AsSourceGenerator()],
             parseOptions: ParseOptions,
+            optionsProvider: clientPackage ? BuildProperties.Of(("RpcGenClientPackage", "true")) : null,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
+
+    /// <summary>Runs the generator as a client package project would (<c>RpcGenClientPackage=true</c>) and asserts a clean compilation.</summary>
+    public static (GeneratorRunResult Result, Compilation Output) RunCleanClientPackage(params string[] sources)
+    {
+        var compilation = CreateCompilation(capabilityTransport: false, sources);
+        var driver = CreateDriver(clientPackage: true).RunGeneratorsAndUpdateCompilation(compilation, out var output, out _, TestContext.Current.CancellationToken);
+        var result = driver.GetRunResult().Results.Single();
+        Assert.Null(result.Exception);
+        Assert.Empty(result.Diagnostics);
+        AssertCompilesCleanly(output);
+        return (result, output);
+    }
+
+    /// <summary>A consumer assembly compiled against <paramref name="contracts"/> (emitted to an image) and the runtime.</summary>
+    public static CSharpCompilation CreateConsumerCompilation(Compilation contracts, string source)
+    {
+        using var image = new MemoryStream();
+        var emitted = contracts.Emit(image, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(emitted.Success, string.Join(Environment.NewLine, emitted.Diagnostics));
+        return CSharpCompilation.Create(
+            "Consumer",
+            [CSharpSyntaxTree.ParseText(source, ParseOptions, path: "Consumer.cs")],
+            [.. References, MetadataReference.CreateFromImage(image.ToArray())],
+            new CSharpCompilationOptions(
+                OutputKind.DynamicallyLinkedLibrary,
+                nullableContextOptions: NullableContextOptions.Enable,
+                specificDiagnosticOptions: new Dictionary<string, ReportDiagnostic>
+                {
+                    ["CS1701"] = ReportDiagnostic.Suppress,
+                    ["CS1702"] = ReportDiagnostic.Suppress,
+                }));
+    }
 
     /// <summary>Runs the generator; returns its result and the compilation with the generated files added.</summary>
     public static (GeneratorRunResult Result, Compilation Output) Run(params string[] sources) => Run(capabilityTransport: false, sources);

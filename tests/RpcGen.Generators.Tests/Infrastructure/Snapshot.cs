@@ -65,5 +65,13 @@ internal static class Snapshot
         }
     }
 
-    private static string Normalize(string text) => text.Replace("\r\n", "\n").TrimStart('\uFEFF');
+    /// <summary>
+    /// Line endings, a byte order mark, and the generator's version in <c>[GeneratedCode]</c>: it
+    /// follows the package version (Directory.Build.props), which must not re-approve every file.
+    /// </summary>
+    private static string Normalize(string text) =>
+        GeneratorVersion.Replace(text.Replace("\r\n", "\n").TrimStart('\uFEFF'), "GeneratedCode(\"RpcGen.Generators\", \"{version}\")");
+
+    private static readonly System.Text.RegularExpressions.Regex GeneratorVersion =
+        new(@"GeneratedCode\(""RpcGen\.Generators"", ""[0-9.]+""\)", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 }

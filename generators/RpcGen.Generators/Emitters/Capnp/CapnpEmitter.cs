@@ -19,13 +19,13 @@ internal static class CapnpEmitter
     private const string Registry = Capnp + ".CapnpServiceRegistry";
     private const string Tasks = "global::System.Threading.Tasks";
 
-    // internal static class CalculatorCapnp
+    // internal (public in a client package) static class CalculatorCapnp
     // {
     //     public const ulong InterfaceId = 0x97983392DF35CC36UL;
     //     public const string Schema = "...";
     //
-    //     internal sealed class Proxy : global::Acme.ICalculator, global::RpcGen.Capnp.ICapnpProxy { ... }
-    //     internal sealed class Server : global::RpcGen.Capnp.ICapabilityServer, global::System.IDisposable { ... }
+    //     internal (public in a client package) sealed class Proxy : global::Acme.ICalculator, global::RpcGen.Capnp.ICapnpProxy { ... }
+    //     internal (public in a client package) sealed class Server : global::RpcGen.Capnp.ICapabilityServer, global::System.IDisposable { ... }
     //     internal static class Codec { WriteExpression / ReadExpression ... }
     //     internal static class Registration { [ModuleInitializer] Register() }
     // }
@@ -39,7 +39,7 @@ internal static class CapnpEmitter
         var className = service.BaseName + "Capnp";
         writer.WriteLine($"/// <summary><c>{service.ServiceName}</c> on the capability transport: Cap'n Proto interface <c>{model.InterfaceName}</c>.</summary>");
         writer.WriteLine(EmitContext.GeneratedCodeAttribute);
-        writer.Open($"internal static class {className}");
+        writer.Open($"{context.Visibility} static class {className}");
         writer.WriteLine("/// <summary>The Cap'n Proto interface id.</summary>");
         writer.WriteLine($"public const ulong InterfaceId = {EmitContext.Hex(service.CapnpId)};");
         if (model.Rejection is { } reason)
@@ -96,7 +96,7 @@ internal static class CapnpEmitter
     {
         var service = context.Service;
         writer.WriteLine("/// <summary>Calls the service through a capability; methods that return a service return a pipelined promise at once.</summary>");
-        writer.Open($"internal sealed class Proxy : {service.InterfaceType}, {Capnp}.ICapnpProxy, global::System.IAsyncDisposable");
+        writer.Open($"{context.Visibility} sealed class Proxy : {service.InterfaceType}, {Capnp}.ICapnpProxy, global::System.IAsyncDisposable");
         writer.WriteLine($"private readonly {Capnp}.Capability _capability;");
         writer.WriteLine();
         writer.WriteLine("/// <summary>Wraps <paramref name=\"capability\"/>, which the proxy takes over.</summary>");
@@ -213,7 +213,7 @@ internal static class CapnpEmitter
     {
         var service = context.Service;
         writer.WriteLine("/// <summary>Serves calls on a capability by calling the implementation; disposes it with the last reference when it is disposable.</summary>");
-        writer.Open($"internal sealed class Server : {Capnp}.ICapabilityServer, global::System.IDisposable");
+        writer.Open($"{context.Visibility} sealed class Server : {Capnp}.ICapabilityServer, global::System.IDisposable");
         writer.WriteLine($"private readonly {service.InterfaceType} _implementation;");
         writer.WriteLine();
         writer.WriteLine("/// <summary>Serves <paramref name=\"implementation\"/>.</summary>");
