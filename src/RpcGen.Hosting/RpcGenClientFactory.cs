@@ -52,6 +52,11 @@ public sealed class RpcGenClientFactory : IAsyncDisposable
         }
 
         var clientOptions = options.ToClientOptions(_services.GetService<ILoggerFactory>(), _services.GetService<TimeProvider>());
+        foreach (var interceptor in _services.GetServices<RpcGenInterceptorRegistration<RpcClientInterceptor>>())
+        {
+            clientOptions.Interceptors.Add(interceptor.Resolve(_services));
+        }
+
         return RpcClient.ConnectAsync(options.Address, clientOptions, cancellationToken);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -39,6 +40,19 @@ public static class RpcGenClientServiceCollectionExtensions
         services.AddOptions<RpcGenClientOptions>(name).Configure<IServiceProvider>(configure);
         services.TryAddSingleton<RpcGenClientFactory>();
         services.TryAddTransient(provider => provider.GetRequiredService<RpcGenClientFactory>().GetService<TService>(name));
+        return services;
+    }
+
+    /// <summary>
+    /// Adds a client interceptor to every client <c>AddRpcClient</c> registered, resolved once from
+    /// the container; interceptors run in the order they were added, the first outermost.
+    /// </summary>
+    public static IServiceCollection AddRpcClientInterceptor<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TInterceptor>(this IServiceCollection services)
+        where TInterceptor : RpcClientInterceptor
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton<TInterceptor>();
+        services.AddSingleton(new RpcGenInterceptorRegistration<RpcClientInterceptor>(provider => provider.GetRequiredService<TInterceptor>()));
         return services;
     }
 

@@ -37,6 +37,19 @@ public static class RpcGenServerBuilderExtensions
         return builder.Add<TService>(_ => RpcServiceRegistry.CreateDispatcher(implementation));
     }
 
+    /// <summary>
+    /// Adds a server interceptor, resolved once from the container (so it can take singletons such
+    /// as an <c>ILogger</c>); interceptors run in the order they were added, the first outermost.
+    /// </summary>
+    public static IRpcGenServerBuilder AddInterceptor<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TInterceptor>(this IRpcGenServerBuilder builder)
+        where TInterceptor : RpcServerInterceptor
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton<TInterceptor>();
+        builder.Services.AddSingleton(new RpcGenInterceptorRegistration<RpcServerInterceptor>(services => services.GetRequiredService<TInterceptor>()));
+        return builder;
+    }
+
     private static IRpcGenServerBuilder Add<TService>(this IRpcGenServerBuilder builder, Func<IServiceProvider, IRpcDispatcher> createDispatcher)
     {
         builder.Services.AddSingleton(new RpcGenServiceRegistration(typeof(TService), createDispatcher));

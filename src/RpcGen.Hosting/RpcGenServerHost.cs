@@ -41,7 +41,7 @@ public sealed class RpcGenServerHost : IHostedService, IAsyncDisposable
             throw new InvalidOperationException("RpcGen has no address to listen on: set RpcGenServerOptions.Addresses (configuration key RpcGen:Addresses).");
         }
 
-        var server = new RpcServer(new RpcServerOptions
+        var serverOptions = new RpcServerOptions
         {
             Limits = _options.Limits,
             LoggerFactory = _services.GetService<ILoggerFactory>(),
@@ -49,7 +49,14 @@ public sealed class RpcGenServerHost : IHostedService, IAsyncDisposable
             CompressionThresholdBytes = _options.CompressionThresholdBytes,
             HandlerExecution = _options.HandlerExecution,
             TimeProvider = _services.GetService<TimeProvider>() ?? TimeProvider.System,
-        });
+        };
+        foreach (var interceptor in _services.GetServices<RpcGenInterceptorRegistration<RpcServerInterceptor>>())
+        {
+            serverOptions.Interceptors.Add(interceptor.Resolve(_services));
+        }
+
+        var server = new RpcServer(serverOptions);
+
         foreach (var registration in _registrations)
         {
             server.AddDispatcher(registration.CreateDispatcher(_services));

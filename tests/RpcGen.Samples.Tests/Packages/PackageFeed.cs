@@ -16,7 +16,7 @@ public sealed class PackageFeed : IAsyncLifetime
     public static readonly string[] ProductPackages =
     [
         "RpcGen", "RpcGen.Abstractions", "RpcGen.Runtime", "RpcGen.Compression",
-        "RpcGen.Transport.Message", "RpcGen.Transport.Capability", "RpcGen.Templates",
+        "RpcGen.Transport.Message", "RpcGen.Transport.Capability", "RpcGen.Hosting", "RpcGen.Templates",
     ];
 
     private static readonly TimeSpan PackTimeout = TimeSpan.FromMinutes(8);

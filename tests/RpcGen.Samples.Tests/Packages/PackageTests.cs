@@ -28,6 +28,7 @@ public class PackageTests(PackageFeed feed) : IClassFixture<PackageFeed>
         Assert.Equal(["K4os.Compression.LZ4", "Snappier", "ZstdSharp.Port"], Dependencies("RpcGen.Compression"));
         Assert.Equal(["RpcGen.Compression", "RpcGen.Runtime"], Dependencies("RpcGen.Transport.Message"));
         Assert.Equal(["RpcGen.Runtime"], Dependencies("RpcGen.Transport.Capability"));
+        Assert.Equal(["Microsoft.Extensions.Diagnostics.HealthChecks", "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Options.ConfigurationExtensions", "RpcGen.Runtime", "RpcGen.Transport.Message"], Dependencies("RpcGen.Hosting"));
         Assert.Empty(Dependencies("RpcGen.Templates"));
 
         var rpcgen = PackageFeed.Files(feed.PackagePath("RpcGen"));
