@@ -35,6 +35,10 @@ internal sealed partial class ServerCall : RpcServerCall, IThreadPoolWorkItem
     private byte[]? _payload;
     private int _payloadLength;
 
+    // Kept across recycling: see CaptureOwnContext. _queuedRun carries Execute's arguments into it.
+    private ExecutionContext? _ownContext;
+    private (IRpcDispatcher? Dispatcher, byte[]? Payload, int Length) _queuedRun;
+
     // Created on first use of the token (most methods never ask for it) or at once when a deadline
     // must fire. Disposed when the call finishes; never pooled, so a token handed out keeps
     // meaning this call only.
@@ -159,7 +163,19 @@ internal sealed partial class ServerCall : RpcServerCall, IThreadPoolWorkItem
             {
                 // References in the request (callbacks) decode against the connection it came on, as on the reader.
                 using var capabilities = RpcCapabilityContext.Enter(connection);
-                Run(dispatcher, new ReadOnlySequence<byte>(payload, 0, payloadLength));
+
+                // The implementation runs in this call's own execution context, in which
+                // RpcCallContext.Current is already this call: setting it afresh on a pool thread
+                // would allocate a context for every call.
+                _queuedRun = (dispatcher, payload, payloadLength);
+                if ((_ownContext ??= CaptureOwnContext()) is { } own)
+                {
+                    ExecutionContext.Run(own, s_runQueued, this);
+                }
+                else
+                {
+                    RunQueued();
+                }
             }
             else
             {
@@ -177,6 +193,28 @@ internal sealed partial class ServerCall : RpcServerCall, IThreadPoolWorkItem
 
             connection.OnQueuedCallRan();
         }
+    }
+
+    private static readonly ContextCallback s_runQueued = static state => ((ServerCall)state!).RunQueued();
+
+    private void RunQueued()
+    {
+        var (dispatcher, payload, payloadLength) = _queuedRun;
+        _queuedRun = default;
+        Run(dispatcher!, new ReadOnlySequence<byte>(payload!, 0, payloadLength));
+    }
+
+    /// <summary>
+    /// Captures, once per pooled call, an execution context holding only this call as
+    /// <see cref="RpcCallContext.Current"/>. Called on a thread-pool thread running an unsafe work
+    /// item, whose context is the default one, so nothing else leaks into it.
+    /// </summary>
+    private ExecutionContext? CaptureOwnContext()
+    {
+        RpcCallContext.SetCurrent(this);
+        var captured = ExecutionContext.Capture();
+        RpcCallContext.SetCurrent(null);
+        return captured;
     }
 
     /// <summary>Starts the call's span and runs the implementation; returns whether a span was started (the call may be recycled by then).</summary>

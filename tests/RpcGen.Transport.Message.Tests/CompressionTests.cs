@@ -53,7 +53,7 @@ public class CompressionTests
             call = client.GetService<IScenarioService>().EchoAsync(shape);
         }
 
-        var request = (await fakeServer.ReadFrameAsync().WaitAsync(Timeout))!.Value;
+        var request = (await fakeServer.ReadCallFrameAsync().WaitAsync(Timeout))!.Value;
         Assert.Equal((byte)codec, request.Header.Flags & 0x07);
         Assert.True(request.Payload.Length < plainLength / 4, $"{codec}: {request.Payload.Length} bytes for {plainLength}");
 
@@ -96,7 +96,7 @@ public class CompressionTests
 
         _ = client.GetService<IScenarioService>().AddAsync(1, 2);
 
-        var flags = (await fakeServer.ReadFrameAsync().WaitAsync(Timeout))!.Value.Header.Flags;
+        var flags = (await fakeServer.ReadCallFrameAsync().WaitAsync(Timeout))!.Value.Header.Flags;
         Assert.Equal(0, flags & 0x07);
 
         // The request still tells the server which codec to answer in.

@@ -136,7 +136,7 @@ public class HostileInputTests
         var service = client.GetService<IScenarioService>();
 
         var call = service.AddAsync(1, 2).AsTask();
-        var request = await fakeServer.ReadFrameAsync().WaitAsync(Timeout);
+        var request = await fakeServer.ReadCallFrameAsync().WaitAsync(Timeout);
         Assert.Equal(FrameKind.Request, request!.Value.Header.Kind);
         await fakeServer.SendAsync(new byte[64]);
 
@@ -161,8 +161,8 @@ public class HostileInputTests
 
         var bad = service.AddAsync(1, 2).AsTask();
         var good = service.AddAsync(3, 4).AsTask();
-        var first = (await fakeServer.ReadFrameAsync().WaitAsync(Timeout))!.Value.Header;
-        var second = (await fakeServer.ReadFrameAsync().WaitAsync(Timeout))!.Value.Header;
+        var first = (await fakeServer.ReadCallFrameAsync().WaitAsync(Timeout))!.Value.Header;
+        var second = (await fakeServer.ReadCallFrameAsync().WaitAsync(Timeout))!.Value.Header;
         await fakeServer.SendFrameAsync(FrameKind.Response, first.CallId, 0, 0, new byte[] { 0xA3, 0x61, 0x62, 0x63 });
         await fakeServer.SendFrameAsync(FrameKind.Response, second.CallId, 0, 0, RawPeer.Pack((ref MessagePackWriter w) => w.Write(7)));
 

@@ -23,7 +23,7 @@ public class KeepAliveTests
         await using var clientScope = client;
         await using var serverScope = server;
         var call = client.GetService<IScenarioService>().AddAsync(1, 2).AsTask();
-        Assert.Equal(FrameKind.Request, (await server.ReadFrameAsync().WaitAsync(Timeout))!.Value.Header.Kind);
+        Assert.Equal(FrameKind.Request, (await server.ReadCallFrameAsync().WaitAsync(Timeout))!.Value.Header.Kind);
 
         time.Advance(Interval);
         Assert.Equal(FrameKind.Ping, (await server.ReadFrameAsync().WaitAsync(Timeout))!.Value.Header.Kind);
@@ -56,7 +56,7 @@ public class KeepAliveTests
 
         // A call answered after the pong proves the client has read the pong.
         var call = client.GetService<IScenarioService>().AddAsync(1, 2).AsTask();
-        var request = (await server.ReadFrameAsync().WaitAsync(Timeout))!.Value.Header;
+        var request = (await server.ReadCallFrameAsync().WaitAsync(Timeout))!.Value.Header;
         await server.SendFrameAsync(FrameKind.Response, request.CallId, 0, 0, RawPeer.Pack((ref MessagePackWriter w) => w.Write(3)));
         Assert.Equal(3, await call.WaitAsync(Timeout));
         Assert.Equal(TimeSpan.FromMilliseconds(7), client.RoundTripTime);

@@ -108,6 +108,22 @@ public sealed class RawPeer : IAsyncDisposable
     }
 
     /// <summary>
+    /// Reads the next frame that is not <see cref="FrameKind.Metadata"/>. A client sends a call's
+    /// headers first when a trace is active, which any test's process-wide listener can make so.
+    /// </summary>
+    public async Task<(FrameHeader Header, byte[] Payload)?> ReadCallFrameAsync()
+    {
+        while (true)
+        {
+            var frame = await ReadFrameAsync();
+            if (frame is not { Header.Kind: FrameKind.Metadata })
+            {
+                return frame;
+            }
+        }
+    }
+
+    /// <summary>
     /// Plays a server's part of the handshake: reads the hello an <see cref="RpcClient"/> sends as soon
     /// as it connects and, unless <paramref name="answer"/> is false, answers with a hello of
     /// <paramref name="version"/> (so the client's ConnectAsync returns). Returns the client's hello.
