@@ -203,6 +203,9 @@ internal sealed class ServerCall : RpcServerCall, IThreadPoolWorkItem
 
     public override string Peer => _connection.Peer;
 
+    /// <inheritdoc />
+    public override RpcGen.Security.RpcPeerIdentity? PeerIdentity => _connection.PeerIdentity;
+
     public override DateTime? DeadlineUtc => _deadlineUtc;
 
     public override CancellationToken CancellationToken
