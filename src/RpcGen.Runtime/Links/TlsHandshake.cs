@@ -85,7 +85,7 @@ internal static class TlsHandshake
             switch (read == 0 ? (Verdict?)null : (Verdict)verdict[0])
             {
                 case Verdict.Admitted:
-                    return new StreamLink(ssl, local, address, maxPendingBytes, server);
+                    return await WrapAsync(new StreamLink(ssl, local, address, maxPendingBytes, server), options, isServer: false, cancellationToken).ConfigureAwait(false);
                 case Verdict.UnknownKey:
                     throw new RpcException(RpcStatusCode.PermissionDenied, $"The server at {address} refused this client: its key {Fingerprint(options)} is not in the server's known keys, which are locked down.");
                 case Verdict.KeyChanged:
@@ -192,7 +192,16 @@ internal static class TlsHandshake
                 identity = (identity ?? new RpcPeerIdentity()) with { ProcessId = credentials.ProcessId, UserId = credentials.UserId, GroupId = credentials.GroupId };
             }
 
-            return new StreamLink(ssl, local, remote, maxPendingBytes, identity);
+            var link = new StreamLink(ssl, local, remote, maxPendingBytes, identity);
+            try
+            {
+                return await WrapAsync(link, options, isServer: true, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException ex)
+            {
+                TlsLog.HandshakeRefused(context.Logger, remote, $"{ex.Message} (client {identity?.Name ?? "without certificate"} {identity?.Fingerprint})");
+                return null;
+            }
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
@@ -211,6 +220,25 @@ internal static class TlsHandshake
             }
 
             return null;
+        }
+    }
+
+    private static async ValueTask<RpcLink> WrapAsync(RpcLink link, RpcTlsOptions options, bool isServer, CancellationToken cancellationToken)
+    {
+        if (options.InnerLayer is not { } layer)
+        {
+            return link;
+        }
+
+        try
+        {
+            return await layer.WrapAsync(link, isServer, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            link.Abort();
+            await link.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 

@@ -42,6 +42,13 @@ public sealed class RpcTlsOptions
     /// </summary>
     public IReadOnlyList<TlsCipherSuite>? CipherSuites { get; init; }
 
+    /// <summary>
+    /// A layer run inside TLS once both sides are admitted, before the protocol starts: for example
+    /// <c>RpcPskLayer</c> (package <c>RpcGen.Security</c>), so a stolen TLS identity alone does not get
+    /// in. Both sides must use the same layer. Default: none.
+    /// </summary>
+    public IRpcLinkLayer? InnerLayer { get; init; }
+
     /// <summary>Checks the options can work on the side they are used for.</summary>
     internal void Validate(bool server)
     {
