@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using RpcGen.Security;
 
@@ -13,6 +14,7 @@ namespace RpcGen.Links;
 internal sealed class StreamLink : RpcLink
 {
     private const int ReceiveBuffer = 16 * 1024;
+    private const int CoalesceBytes = 64 * 1024;
 
     private readonly Stream _stream;
     private readonly Pipe _inbound;
@@ -109,6 +111,33 @@ internal sealed class StreamLink : RpcLink
         await writer.CompleteAsync(error).ConfigureAwait(false);
     }
 
+    // Each write to an SslStream is at least one TLS record and one send: many small frames written
+    // together (many segments) are copied into one buffer and written once, up to 64 KiB at a time.
+    private async ValueTask WriteAsync(ReadOnlySequence<byte> buffer)
+    {
+        if (buffer.IsSingleSegment)
+        {
+            await _stream.WriteAsync(buffer.First).ConfigureAwait(false);
+            return;
+        }
+
+        var chunk = ArrayPool<byte>.Shared.Rent(CoalesceBytes);
+        try
+        {
+            while (!buffer.IsEmpty)
+            {
+                var take = (int)Math.Min(buffer.Length, CoalesceBytes);
+                buffer.Slice(0, take).CopyTo(chunk);
+                await _stream.WriteAsync(chunk.AsMemory(0, take)).ConfigureAwait(false);
+                buffer = buffer.Slice(take);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
     private async Task SendLoopAsync()
     {
         await Task.Yield();
@@ -122,13 +151,9 @@ internal sealed class StreamLink : RpcLink
                 var buffer = result.Buffer;
                 try
                 {
-                    foreach (var segment in buffer)
-                    {
-                        await _stream.WriteAsync(segment).ConfigureAwait(false);
-                    }
-
                     if (!buffer.IsEmpty)
                     {
+                        await WriteAsync(buffer).ConfigureAwait(false);
                         await _stream.FlushAsync().ConfigureAwait(false);
                     }
                 }
