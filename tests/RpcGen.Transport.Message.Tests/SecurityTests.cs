@@ -284,6 +284,53 @@ public class SecurityTests
     }
 
     [Fact]
+    public async Task The_client_records_the_server_on_first_use_and_refuses_a_changed_server_key()
+    {
+        using var pki = new TestPki();
+        var knownServers = pki.TempPath("known_server_keys");
+        var (server, _, _) = await StartAsync(NewAddress("tls"), pki.ServerTls());
+        await using (server)
+        {
+            await using var client = await ConnectAsync(server.Addresses[0], pki.ClientTls(knownKeys: knownServers));
+            await client.GetService<ISecureService>().WhoAmIAsync().WaitAsync(Timeout);
+        }
+
+        Assert.StartsWith(RpcCertificates.Fingerprint(pki.Server) + "\tserver\t", Assert.Single(File.ReadAllLines(knownServers)));
+        var impostorTls = new RpcTlsOptions { Certificate = pki.Issue("server"), CertificateAuthorities = [pki.Authority] };
+        var (impostor, _, _) = await StartAsync(NewAddress("tls"), impostorTls);
+        await using var _impostor = impostor;
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => ConnectAsync(impostor.Addresses[0], pki.ClientTls(knownKeys: knownServers)));
+
+        Assert.Equal(RpcStatusCode.PermissionDenied, error.StatusCode);
+        Assert.Contains("changed key", error.Message);
+    }
+
+    [Fact]
+    public async Task Chosen_cipher_suites_are_used_and_disjoint_ones_fail_the_handshake()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "CipherSuitesPolicy is not supported on Windows.");
+        var pki = TestPki.Shared;
+        RpcTlsOptions With(RpcTlsOptions tls, System.Net.Security.TlsCipherSuite suite) => new()
+        {
+            Certificate = tls.Certificate,
+            CertificateAuthorities = tls.CertificateAuthorities,
+            CipherSuites = [suite],
+        };
+        var (server, _, _) = await StartAsync(NewAddress("tls"), With(pki.ServerTls(), System.Net.Security.TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256));
+        await using var _server = server;
+
+        await using (var client = await ConnectAsync(server.Addresses[0], With(pki.ClientTls(), System.Net.Security.TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256)))
+        {
+            Assert.NotNull(await client.GetService<ISecureService>().WhoAmIAsync().WaitAsync(Timeout));
+        }
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => ConnectAsync(server.Addresses[0], With(pki.ClientTls(), System.Net.Security.TlsCipherSuite.TLS_AES_256_GCM_SHA384)));
+        Assert.Equal(RpcStatusCode.Disconnected, error.StatusCode);
+        Assert.Contains("TLS handshake", error.Message);
+    }
+
+    [Fact]
     public async Task An_rpc_authorize_policy_denies_before_the_implementation_runs()
     {
         var pki = TestPki.Shared;

@@ -39,6 +39,7 @@ internal static class TlsHandshake
         var known = options.KnownKeysPath is null ? null : RpcKnownKeys.Open(options.KnownKeysPath);
         RpcPeerIdentity? server = null;
         string? refusal = null;
+        var handshaken = false;
         var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
         var sslOptions = new SslClientAuthenticationOptions
         {
@@ -80,6 +81,7 @@ internal static class TlsHandshake
         try
         {
             await ssl.AuthenticateAsClientAsync(sslOptions, cancellationToken).ConfigureAwait(false);
+            handshaken = true;
             var verdict = new byte[1];
             var read = await ssl.ReadAsync(verdict, cancellationToken).ConfigureAwait(false);
             switch (read == 0 ? (Verdict?)null : (Verdict)verdict[0])
@@ -104,6 +106,13 @@ internal static class TlsHandshake
             if (refusal is not null)
             {
                 throw new RpcException(RpcStatusCode.PermissionDenied, $"Cannot connect to {address}: {refusal}.", ex);
+            }
+
+            if (!handshaken)
+            {
+                // Not a verdict on our certificate (in TLS 1.3 that comes after our side finished):
+                // no common protocol or cipher suite, or not a TLS server at all.
+                throw new RpcException(RpcStatusCode.Disconnected, $"The TLS handshake with {address} failed: {ex.Message}", ex);
             }
 
             // The handshake went through on our side, then the server hung up: it refused our certificate.
