@@ -368,6 +368,19 @@ public class SecurityTests
     }
 
     [Fact]
+    public async Task Tls_connections_count_against_the_per_address_limit()
+    {
+        var pki = TestPki.Shared;
+        var (server, _, _) = await StartAsync(NewAddress("tls"), pki.ServerTls(), limits: new RpcLimits { MaxConnectionsPerAddress = 1 });
+        await using var _server = server;
+        await using var first = await ConnectAsync(server.Addresses[0], pki.ClientTls());
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => ConnectAsync(server.Addresses[0], pki.ClientTls()));
+
+        Assert.Contains("MaxConnectionsPerAddress", error.Message);
+    }
+
+    [Fact]
     public async Task Garbage_instead_of_a_client_hello_is_closed_and_the_server_goes_on()
     {
         var pki = TestPki.Shared;
