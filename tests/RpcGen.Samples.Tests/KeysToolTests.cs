@@ -8,6 +8,47 @@ public class KeysToolTests
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
     [Fact]
+    public async Task The_tool_installs_from_a_local_feed_with_dotnet_tool_install()
+    {
+        var dir = Directory.CreateTempSubdirectory("rpcgen-tool-").FullName;
+        try
+        {
+            // A version of its own, packed without rebuilding (so nothing shared is rewritten), and
+            // installed into a private tool path and package cache.
+            var version = $"0.0.0-test{DateTime.UtcNow.Ticks}";
+            var feed = Path.Combine(dir, "feed");
+            var pack = await DotnetProcess.RunAsync("dotnet", $"pack src/RpcGen.Tool --no-build -o {feed} -p:PackageVersion={version}", Timeout);
+            Assert.True(pack.ExitCode == 0, pack.Output);
+            var tools = Path.Combine(dir, "tools");
+            var install = await RunWithCacheAsync("dotnet", $"tool install RpcGen.Tool --version {version} --add-source {feed} --tool-path {tools}", Path.Combine(dir, "packages"));
+            Assert.True(install.ExitCode == 0, install.Output);
+
+            var rpcgen = Path.Combine(tools, OperatingSystem.IsWindows() ? "rpcgen.exe" : "rpcgen");
+            var psk = Path.Combine(dir, "psk");
+            var run = await DotnetProcess.RunAsync(rpcgen, $"keys psk {psk}", Timeout);
+            Assert.True(run.ExitCode == 0, run.Output);
+            Assert.Equal(32, new FileInfo(psk).Length);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunWithCacheAsync(string fileName, string arguments, string packages)
+    {
+        var info = DotnetProcess.CreateStartInfo(fileName, arguments);
+        info.Environment["NUGET_PACKAGES"] = packages;
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(Timeout);
+        return (process.ExitCode, await output + await error);
+    }
+
+    [Fact]
     public async Task Keys_commands_make_a_ca_and_identity_and_never_print_a_private_key()
     {
         var dir = Directory.CreateTempSubdirectory("rpcgen-keys-").FullName;
