@@ -328,7 +328,11 @@ public sealed partial class RpcGenerator
                 Kind: kind,
                 RequestStream: requestStream,
                 ResponseStream: responseStream,
-                IsIdempotent: RpcContractRules.HasAttribute(method, RpcContractRules.IdempotentAttribute));
+                IsIdempotent: RpcContractRules.HasAttribute(method, RpcContractRules.IdempotentAttribute),
+                AuthorizationPolicies: RpcContractRules.AuthorizationPolicies(_service)
+                    .Concat(RpcContractRules.AuthorizationPolicies(method))
+                    .Distinct()
+                    .ToEquatableArray());
         }
 
         /// <summary>

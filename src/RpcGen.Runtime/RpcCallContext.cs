@@ -23,6 +23,13 @@ public abstract class RpcCallContext
     /// <summary>The caller's address as the link reports it (e.g. <c>tcp://127.0.0.1:53122</c>).</summary>
     public abstract string Peer { get; }
 
+    /// <summary>
+    /// Who the caller is, as the link established it: the fingerprint, subject, email and CA of the
+    /// certificate a TLS link verified, and on Unix sockets the caller's pid, uid and gid
+    /// (<c>SO_PEERCRED</c>). Null when the link knows nothing beyond <see cref="Peer"/>.
+    /// </summary>
+    public virtual RpcGen.Security.RpcPeerIdentity? PeerIdentity => null;
+
     /// <summary>When the caller stops waiting, in UTC on this machine's clock; null without a deadline.</summary>
     public abstract DateTime? DeadlineUtc { get; }
 

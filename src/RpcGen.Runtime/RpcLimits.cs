@@ -59,7 +59,9 @@ public sealed class RpcLimits
 
     /// <summary>
     /// How long a new connection has to deliver its first complete frame (on the message transport the
-    /// client's Hello, which must come first; on Cap'n Proto its first message) before the server closes it. Default 10 s. <see cref="Timeout.InfiniteTimeSpan"/> disables it.
+    /// client's Hello, which must come first; on Cap'n Proto its first message) before the server closes it.
+    /// On <c>tls://</c> and <c>tls+unix:</c> listeners the TLS handshake (and an inner layer's) gets
+    /// this long too, before the connection exists. Default 10 s. <see cref="Timeout.InfiniteTimeSpan"/> disables it.
     /// </summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -44,6 +44,12 @@ public abstract class RpcMethodInfo
     /// </summary>
     public bool IsIdempotent { get; init; }
 
+    /// <summary>
+    /// The policies a call must pass before the implementation runs, from <c>[RpcAuthorize]</c> on the
+    /// service interface and then on the method; empty when there are none.
+    /// </summary>
+    public IReadOnlyList<string> AuthorizationPolicies { get; init; } = [];
+
     /// <summary>The OpenTelemetry RPC attributes for this method, computed once.</summary>
     internal KeyValuePair<string, object?>[] Tags { get; }
 

@@ -33,4 +33,7 @@ public enum RpcStatusCode
 
     /// <summary>The peer broke the wire protocol (bad frame, limit exceeded); the connection was aborted.</summary>
     ProtocolError = 8,
+
+    /// <summary>The server refused the caller: its identity is not admitted (TLS, known keys) or an authorization policy denied the call. Retrying as the same peer will not succeed.</summary>
+    PermissionDenied = 9,
 }

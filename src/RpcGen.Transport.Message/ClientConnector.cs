@@ -26,7 +26,7 @@ internal static class ClientConnector
         RpcLink link;
         try
         {
-            link = await RpcLinks.ConnectAsync(address, options.Limits, linked.Token).ConfigureAwait(false);
+            link = await RpcLinks.ConnectAsync(address, options.Limits, options.Tls, linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {

@@ -55,7 +55,7 @@ internal static class ErrorPayload
 
             var code = reader.ReadInt32();
             var message = reader.ReadString() ?? string.Empty;
-            if (code <= 0 || code > (int)RpcStatusCode.ProtocolError)
+            if (code <= 0 || code > (int)RpcStatusCode.PermissionDenied)
             {
                 code = (int)RpcStatusCode.Failed;
             }

@@ -210,6 +210,17 @@ internal sealed partial class MessageConnection
             return;
         }
 
+        if (_authorization?.Check(method, Peer, PeerIdentity) is { } denial)
+        {
+            RpcLog.CallRefused(Logger, Id, $"{method.FullName} denied to {PeerIdentity?.Name ?? Peer}: {denial}");
+            if (!oneWay)
+            {
+                SendError(header.CallId, RpcStatusCode.PermissionDenied, denial);
+            }
+
+            return;
+        }
+
         if (Volatile.Read(ref _inflight) >= _limits.MaxConcurrentCalls)
         {
             var reason = $"The connection already has {_limits.MaxConcurrentCalls} calls in flight (RpcLimits.MaxConcurrentCalls).";

@@ -124,6 +124,10 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _reading;
 
+    // The server's authorization rules, consulted before each inbound call is dispatched; null on
+    // clients and on servers without rules. Read-only once the server started.
+    private readonly RpcGen.Security.CallAuthorization? _authorization;
+
     public MessageConnection(
         RpcLink link,
         RpcLimits limits,
@@ -135,9 +139,11 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
         int compressionThreshold = int.MaxValue,
         OutboundBudget? budget = null,
         ConnectionTimeouts? timeouts = null,
-        RpcHandlerExecution handlerExecution = RpcHandlerExecution.ThreadPool)
+        RpcHandlerExecution handlerExecution = RpcHandlerExecution.ThreadPool,
+        RpcGen.Security.CallAuthorization? authorization = null)
     {
         _handlerExecution = handlerExecution;
+        _authorization = authorization is { IsEmpty: false } ? authorization : null;
         _budget = budget;
         _timeouts = timeouts;
         _compression = compression;
@@ -158,6 +164,9 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     public long Id { get; }
 
     public string Peer { get; }
+
+    /// <summary>Who the peer is, as the link established it (TLS certificate, Unix socket credentials); null when the link cannot tell.</summary>
+    public RpcGen.Security.RpcPeerIdentity? PeerIdentity => _link.PeerIdentity;
 
     public ILogger Logger { get; }
 

@@ -9,6 +9,13 @@ public sealed class RpcClientOptions
     public RpcLimits Limits { get; init; } = RpcLimits.Default;
 
     /// <summary>
+    /// TLS settings for <c>tls://</c> and <c>tls+unix:</c> addresses: this side's certificate, the CA
+    /// peers must chain to, the posture and the known-keys file. Plain addresses (<c>tcp://</c>,
+    /// <c>unix:</c>) ignore it. Default: none, so a TLS address is refused.
+    /// </summary>
+    public RpcGen.Security.RpcTlsOptions? Tls { get; init; }
+
+    /// <summary>
     /// The deadline given to calls made outside any <see cref="RpcDeadline"/> scope; null (the
     /// default) means such calls have no deadline.
     /// </summary>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using RpcGen.Limits;
 using RpcGen.Links;
 using RpcGen.Logging;
+using RpcGen.Security;
 
 namespace RpcGen.Transport.Message;
 
@@ -33,6 +34,7 @@ public sealed class RpcServer : IAsyncDisposable
     private readonly ConnectionAdmission _admission;
     private readonly OutboundBudget _budget;
     private readonly ConnectionWatchdog _watchdog;
+    private readonly CallAuthorization _authorization;
     private int _started;
     private Task? _stopped;
 
@@ -45,6 +47,7 @@ public sealed class RpcServer : IAsyncDisposable
         _admission = new ConnectionAdmission(_options.Limits);
         _budget = new OutboundBudget(_options.Limits);
         _watchdog = new ConnectionWatchdog(_options.TimeProvider, _options.Limits);
+        _authorization = new CallAuthorization(_options.Authorizer, _options.AuthorizationPolicies);
     }
 
     /// <summary>The addresses listened on, with ports resolved (<c>tcp://127.0.0.1:0</c> reports the chosen port).</summary>
@@ -76,6 +79,21 @@ public sealed class RpcServer : IAsyncDisposable
         }
 
         return AddDispatcher(RpcServiceRegistry.CreateDispatcher(implementation));
+    }
+
+    /// <summary>
+    /// Serves <paramref name="implementation"/> as <typeparamref name="TService"/>, letting only calls
+    /// <paramref name="authorizer"/> allows reach it (after <see cref="RpcServerOptions.Authorizer"/>,
+    /// before the methods' <c>[RpcAuthorize]</c> policies). Call before <see cref="StartAsync(string[])"/>.
+    /// </summary>
+    public RpcServer AddService<TService>(TService implementation, IRpcAuthorizer authorizer)
+        where TService : class
+    {
+        ArgumentNullException.ThrowIfNull(authorizer);
+        var dispatcher = RpcServiceRegistry.CreateDispatcher(implementation);
+        AddDispatcher(dispatcher);
+        _authorization.AddService(dispatcher.Service.Id, authorizer);
+        return this;
     }
 
     /// <summary>
@@ -115,7 +133,7 @@ public sealed class RpcServer : IAsyncDisposable
 
         foreach (var address in addresses)
         {
-            var listener = RpcLinks.Listen(address, _options.Limits);
+            var listener = RpcLinks.Listen(address, _options.Limits, _options.Tls, _logger, _options.TimeProvider);
             _listeners.Add(listener);
             _addresses.Add(listener.Address);
             RpcLog.Listening(_logger, listener.Address);
@@ -142,7 +160,8 @@ public sealed class RpcServer : IAsyncDisposable
             _options.CompressionThresholdBytes,
             _budget,
             new ConnectionTimeouts(_options.Limits, _options.TimeProvider),
-            _options.HandlerExecution)
+            _options.HandlerExecution,
+            _authorization)
         {
             ServerInterceptors = _options.Interceptors.Count == 0 ? null : [.. _options.Interceptors],
         };

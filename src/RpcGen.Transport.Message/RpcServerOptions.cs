@@ -8,6 +8,13 @@ public sealed class RpcServerOptions
     /// <summary>Limits applied to every connection. Default: <see cref="RpcLimits.Default"/>.</summary>
     public RpcLimits Limits { get; init; } = RpcLimits.Default;
 
+    /// <summary>
+    /// TLS settings for <c>tls://</c> and <c>tls+unix:</c> addresses: this side's certificate, the CA
+    /// peers must chain to, the posture and the known-keys file. Plain addresses (<c>tcp://</c>,
+    /// <c>unix:</c>) ignore it. Default: none, so a TLS address is refused.
+    /// </summary>
+    public RpcGen.Security.RpcTlsOptions? Tls { get; init; }
+
     /// <summary>Where the server logs. Default: nowhere.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
     /// <summary>
@@ -48,4 +55,17 @@ public sealed class RpcServerOptions
     /// </code>
     /// </example>
     public IList<RpcServerInterceptor> Interceptors { get; } = new List<RpcServerInterceptor>();
+
+    /// <summary>
+    /// Consulted before every call on this server, before the service's authorizer and the method's
+    /// <c>[RpcAuthorize]</c> policies; a denial fails the call with <see cref="RpcStatusCode.PermissionDenied"/>
+    /// before the implementation runs. Default: none (every call is allowed).
+    /// </summary>
+    public RpcGen.Security.IRpcAuthorizer? Authorizer { get; init; }
+
+    /// <summary>
+    /// The policies <c>[RpcAuthorize("name")]</c> names, by name. A call to a method naming a policy
+    /// that is not registered is denied. Default: none.
+    /// </summary>
+    public IReadOnlyDictionary<string, RpcGen.Security.IRpcAuthorizer>? AuthorizationPolicies { get; init; }
 }

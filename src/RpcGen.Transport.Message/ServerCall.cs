@@ -262,6 +262,9 @@ internal sealed partial class ServerCall : RpcServerCall, IThreadPoolWorkItem
 
     public override string Peer => _connection.Peer;
 
+    /// <inheritdoc />
+    public override RpcGen.Security.RpcPeerIdentity? PeerIdentity => _connection.PeerIdentity;
+
     public override DateTime? DeadlineUtc => _deadlineUtc;
 
     public override CancellationToken CancellationToken

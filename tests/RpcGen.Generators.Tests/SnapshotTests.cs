@@ -96,6 +96,30 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void AuthorizationPolicies()
+    {
+        // The interface's policies come first on every method, then the method's own, without repeats.
+        var result = GeneratorHarness.RunClean("""
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Secured;
+
+            [RpcService]
+            [RpcAuthorize("staff")]
+            public interface IPayroll
+            {
+                Task<decimal> GetAsync(string employee);
+
+                [RpcAuthorize("admins"), RpcAuthorize("staff")]
+                [Idempotent]
+                Task RaiseAsync(string employee, decimal amount);
+            }
+            """);
+        Snapshot.Verify(result);
+    }
+
+    [Fact]
     public void StreamingShapes()
     {
         var result = GeneratorHarness.RunClean("""

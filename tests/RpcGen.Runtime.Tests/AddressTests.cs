@@ -9,6 +9,9 @@ public class AddressTests
     [InlineData("tcp://[::1]:0", RpcAddressScheme.Tcp, "::1", 0)]
     [InlineData("unix:/tmp/a.sock", RpcAddressScheme.Unix, "", 0)]
     [InlineData("memory:svc", RpcAddressScheme.Memory, "", 0)]
+    [InlineData("tls://127.0.0.1:5000", RpcAddressScheme.Tls, "127.0.0.1", 5000)]
+    [InlineData("tls://[::1]:7", RpcAddressScheme.Tls, "::1", 7)]
+    [InlineData("tls+unix:/tmp/a.sock", RpcAddressScheme.TlsUnix, "", 0)]
     public void Parses_every_scheme(string text, RpcAddressScheme scheme, string host, int port)
     {
         var address = RpcAddress.Parse(text);

@@ -69,19 +69,33 @@ internal static class ContractEmitter
                 : (Void, VoidFormatter);
             writer.WriteLine($"public static readonly {EmitContext.Runtime}.RpcStreamingMethod<{request}, {item}, {response}> {method.MemberName} = new(");
             writer.WriteLine($"    Service, {EmitContext.Literal(method.Name.TrimStart('@'))}, {EmitContext.Hex(method.Id)}, {EmitContext.Runtime}.RpcMethodKind.{kind},");
-            writer.WriteLine($"    {requestFormatter}, {itemFormatter}, {responseFormatter}){IdempotentInitializer(method)};");
+            writer.WriteLine($"    {requestFormatter}, {itemFormatter}, {responseFormatter}){DescriptorInitializer(method)};");
             return;
         }
 
         writer.WriteLine($"public static readonly {EmitContext.Runtime}.RpcMethod<{request}, {response}> {method.MemberName} = new(");
         writer.WriteLine($"    Service, {EmitContext.Literal(method.Name.TrimStart('@'))}, {EmitContext.Hex(method.Id)}, {EmitContext.Runtime}.RpcMethodKind.{kind},");
-        writer.WriteLine($"    {requestFormatter}, {responseFormatter}){IdempotentInitializer(method)};");
+        writer.WriteLine($"    {requestFormatter}, {responseFormatter}){DescriptorInitializer(method)};");
     }
 
-    // An [Idempotent] method's descriptor ends with an initializer; others have none, so their
-    // generated code is unchanged:
-    //     <request formatter>, <response formatter>) { IsIdempotent = true };
-    private static string IdempotentInitializer(MethodSpec method) => method.IsIdempotent ? " { IsIdempotent = true }" : string.Empty;
+    // An [Idempotent] or [RpcAuthorize] method's descriptor ends with an initializer; others have
+    // none, so their generated code is unchanged:
+    //     <request formatter>, <response formatter>) { IsIdempotent = true, AuthorizationPolicies = new string[] { "admin" } };
+    private static string DescriptorInitializer(MethodSpec method)
+    {
+        var assignments = new System.Collections.Generic.List<string>();
+        if (method.IsIdempotent)
+        {
+            assignments.Add("IsIdempotent = true");
+        }
+
+        if (method.AuthorizationPolicies.Count > 0)
+        {
+            assignments.Add("AuthorizationPolicies = new string[] { " + string.Join(", ", method.AuthorizationPolicies.Select(EmitContext.Literal)) + " }");
+        }
+
+        return assignments.Count == 0 ? string.Empty : " { " + string.Join(", ", assignments) + " }";
+    }
 
     // public readonly struct NameRequest
     // {

@@ -20,6 +20,7 @@ namespace RpcGen.Generators.Model;
 /// <param name="CapnpInterfaceId">On the capability transport: the id of the interface the method belongs to (the declaring <c>[RpcService]</c>, else the service).</param>
 /// <param name="CapnpOrdinal">On the capability transport: the method's ordinal in that interface, pinned by <c>[RpcMethod]</c> or its place in declaration order.</param>
 /// <param name="IsIdempotent">Whether the method is <c>[Idempotent]</c> (a reconnecting client may re-send it once).</param>
+/// <param name="AuthorizationPolicies">The <c>[RpcAuthorize]</c> policies a call must pass: the service interface's, then the method's, without repeats.</param>
 internal sealed record MethodSpec(
     string Name,
     string MemberName,
@@ -37,7 +38,8 @@ internal sealed record MethodSpec(
     StreamSpec? ResponseStream = null,
     ulong CapnpInterfaceId = 0,
     int CapnpOrdinal = 0,
-    bool IsIdempotent = false)
+    bool IsIdempotent = false,
+    EquatableArray<string> AuthorizationPolicies = default)
 {
     /// <summary>Whether the descriptor is an <c>RpcStreamingMethod</c> rather than an <c>RpcMethod</c>.</summary>
     public bool IsStreaming => Kind is CallKind.ServerStreaming or CallKind.ClientStreaming or CallKind.DuplexStreaming;

@@ -91,6 +91,9 @@ internal static class RpcContractRules
 
     /// <summary>The metadata name of <c>[Idempotent]</c>.</summary>
     public const string IdempotentAttribute = "RpcGen.IdempotentAttribute";
+
+    /// <summary>The metadata name of <c>[RpcAuthorize]</c>.</summary>
+    public const string RpcAuthorizeAttribute = "RpcGen.RpcAuthorizeAttribute";
     public const string RpcMemberAttribute = "RpcGen.RpcMemberAttribute";
     public const string RpcIgnoreAttribute = "RpcGen.RpcIgnoreAttribute";
     public const string RpcKnownTypeAttribute = "RpcGen.RpcKnownTypeAttribute";
@@ -180,6 +183,14 @@ internal static class RpcContractRules
 
     public static bool HasAttribute(ISymbol symbol, string metadataName) =>
         symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString(IdFormat) == metadataName);
+
+    /// <summary>The policy names of the <c>[RpcAuthorize]</c> attributes on <paramref name="symbol"/>, in declaration order.</summary>
+    public static IEnumerable<string> AuthorizationPolicies(ISymbol symbol) =>
+        symbol.GetAttributes()
+            .Where(a => a.AttributeClass?.ToDisplayString(IdFormat) == RpcAuthorizeAttribute)
+            .Select(a => a.ConstructorArguments.Length == 1 ? a.ConstructorArguments[0].Value as string : null)
+            .Where(policy => !string.IsNullOrEmpty(policy))
+            .Select(policy => policy!);
 
     public static AttributeData? GetAttribute(ISymbol symbol, string metadataName) =>
         symbol.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString(IdFormat) == metadataName);

@@ -67,10 +67,11 @@ internal sealed class ConnectionAdmission(RpcLimits limits)
         }
     }
 
-    /// <summary>The IP address of a <c>tcp://HOST:PORT</c> remote address; null for other schemes (no address to count by).</summary>
+    /// <summary>The IP address of a <c>tcp://HOST:PORT</c> or <c>tls://HOST:PORT</c> remote address; null for other schemes (no address to count by).</summary>
     internal static string? AddressKey(string remoteAddress)
     {
-        if (!remoteAddress.StartsWith("tcp://", StringComparison.Ordinal))
+        // tls:// is as long as tcp://, so the slicing below serves both.
+        if (!remoteAddress.StartsWith("tcp://", StringComparison.Ordinal) && !remoteAddress.StartsWith("tls://", StringComparison.Ordinal))
         {
             return null;
         }

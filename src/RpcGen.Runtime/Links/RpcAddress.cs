@@ -14,11 +14,18 @@ public enum RpcAddressScheme
 
     /// <summary><c>memory:name</c>, an in-process duplex pipe.</summary>
     Memory,
+
+    /// <summary><c>tls://host:port</c>: TLS 1.3 over TCP (see <see cref="RpcGen.Security.RpcTlsOptions"/>).</summary>
+    Tls,
+
+    /// <summary><c>tls+unix:/path/to.sock</c>: TLS 1.3 over a Unix domain socket.</summary>
+    TlsUnix,
 }
 
 /// <summary>
 /// A parsed link address: <c>tcp://127.0.0.1:5000</c> (port 0 picks a free port when listening),
-/// <c>tcp://[::1]:5000</c>, <c>unix:/tmp/app.sock</c> or <c>memory:name</c>.
+/// <c>tcp://[::1]:5000</c>, <c>unix:/tmp/app.sock</c>, <c>memory:name</c>, and their TLS forms
+/// <c>tls://127.0.0.1:5000</c> and <c>tls+unix:/tmp/app.sock</c>.
 /// </summary>
 public sealed record RpcAddress(RpcAddressScheme Scheme, string Host, int Port, string Path)
 {
@@ -31,7 +38,7 @@ public sealed record RpcAddress(RpcAddressScheme Scheme, string Host, int Port, 
             return parsed;
         }
 
-        throw new FormatException($"'{address}' is not an RpcGen address. Use tcp://HOST:PORT, unix:PATH or memory:NAME.");
+        throw new FormatException($"'{address}' is not an RpcGen address. Use tcp://HOST:PORT, tls://HOST:PORT, unix:PATH, tls+unix:PATH or memory:NAME.");
     }
 
     /// <summary>Parses <paramref name="address"/> without throwing.</summary>
@@ -43,9 +50,10 @@ public sealed record RpcAddress(RpcAddressScheme Scheme, string Host, int Port, 
             return false;
         }
 
-        if (address.StartsWith("tcp://", StringComparison.OrdinalIgnoreCase))
+        var tls = address.StartsWith("tls://", StringComparison.OrdinalIgnoreCase);
+        if (tls || address.StartsWith("tcp://", StringComparison.OrdinalIgnoreCase))
         {
-            var rest = address["tcp://".Length..].TrimEnd('/');
+            var rest = address["tcp://".Length..].TrimEnd('/'); // tls:// is as long
             var colon = rest.LastIndexOf(':');
             if (colon <= 0 || !int.TryParse(rest.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
             {
@@ -63,13 +71,14 @@ public sealed record RpcAddress(RpcAddressScheme Scheme, string Host, int Port, 
                 return false;
             }
 
-            parsed = new RpcAddress(RpcAddressScheme.Tcp, host, port, string.Empty);
+            parsed = new RpcAddress(tls ? RpcAddressScheme.Tls : RpcAddressScheme.Tcp, host, port, string.Empty);
             return true;
         }
 
-        if (address.StartsWith("unix:", StringComparison.OrdinalIgnoreCase))
+        var tlsUnix = address.StartsWith("tls+unix:", StringComparison.OrdinalIgnoreCase);
+        if (tlsUnix || address.StartsWith("unix:", StringComparison.OrdinalIgnoreCase))
         {
-            var path = address["unix:".Length..];
+            var path = address[(tlsUnix ? "tls+unix:" : "unix:").Length..];
             if (path.StartsWith("//", StringComparison.Ordinal))
             {
                 path = path[2..];
@@ -80,7 +89,7 @@ public sealed record RpcAddress(RpcAddressScheme Scheme, string Host, int Port, 
                 return false;
             }
 
-            parsed = new RpcAddress(RpcAddressScheme.Unix, string.Empty, 0, path);
+            parsed = new RpcAddress(tlsUnix ? RpcAddressScheme.TlsUnix : RpcAddressScheme.Unix, string.Empty, 0, path);
             return true;
         }
 
@@ -99,13 +108,27 @@ public sealed record RpcAddress(RpcAddressScheme Scheme, string Host, int Port, 
         return false;
     }
 
+    /// <summary>Whether the address names a TLS link.</summary>
+    public bool IsTls => Scheme is RpcAddressScheme.Tls or RpcAddressScheme.TlsUnix;
+
+    /// <summary>Whether the address names a Unix domain socket (plain or TLS).</summary>
+    public bool IsUnix => Scheme is RpcAddressScheme.Unix or RpcAddressScheme.TlsUnix;
+
     /// <summary>Formats the address back into its string form.</summary>
     public override string ToString() => Scheme switch
     {
-        RpcAddressScheme.Tcp => IPAddress.TryParse(Host, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
-            ? $"tcp://[{Host}]:{Port.ToString(CultureInfo.InvariantCulture)}"
-            : $"tcp://{Host}:{Port.ToString(CultureInfo.InvariantCulture)}",
-        RpcAddressScheme.Unix => "unix:" + Path,
-        _ => "memory:" + Path,
+        RpcAddressScheme.Tcp or RpcAddressScheme.Tls => IPAddress.TryParse(Host, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? $"{SchemePrefix}[{Host}]:{Port.ToString(CultureInfo.InvariantCulture)}"
+            : $"{SchemePrefix}{Host}:{Port.ToString(CultureInfo.InvariantCulture)}",
+        _ => SchemePrefix + Path,
+    };
+
+    private string SchemePrefix => Scheme switch
+    {
+        RpcAddressScheme.Tcp => "tcp://",
+        RpcAddressScheme.Tls => "tls://",
+        RpcAddressScheme.Unix => "unix:",
+        RpcAddressScheme.TlsUnix => "tls+unix:",
+        _ => "memory:",
     };
 }

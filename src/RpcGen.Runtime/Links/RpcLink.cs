@@ -22,6 +22,13 @@ public abstract class RpcLink : IDuplexPipe, IAsyncDisposable
     /// <summary>The other end's address.</summary>
     public abstract string RemoteAddress { get; }
 
+    /// <summary>
+    /// Who the other end is, when the link could establish it: the certificate a TLS link verified,
+    /// the <c>SO_PEERCRED</c> credentials of a Unix socket. Null when the link knows nothing beyond
+    /// <see cref="RemoteAddress"/>.
+    /// </summary>
+    public virtual RpcGen.Security.RpcPeerIdentity? PeerIdentity => null;
+
     /// <summary>Closes the link at once; buffered outbound bytes may be lost.</summary>
     public abstract void Abort();
 

@@ -33,9 +33,10 @@ internal sealed class SocketLink : RpcLink
     /// <summary>The most bytes the outbound pipe holds before a protocol's flush waits for the socket.</summary>
     internal const int MaxOutboundPipeBytes = 1024 * 1024;
 
-    public SocketLink(Socket socket, string localAddress, string remoteAddress, int maxPendingBytes)
+    public SocketLink(Socket socket, string localAddress, string remoteAddress, int maxPendingBytes, RpcGen.Security.RpcPeerIdentity? peerIdentity = null)
     {
         _socket = socket;
+        PeerIdentity = peerIdentity;
         LocalAddress = localAddress;
         RemoteAddress = remoteAddress;
         if (socket.ProtocolType == ProtocolType.Tcp)
@@ -73,6 +74,8 @@ internal sealed class SocketLink : RpcLink
     public override string LocalAddress { get; }
 
     public override string RemoteAddress { get; }
+
+    public override RpcGen.Security.RpcPeerIdentity? PeerIdentity { get; }
 
     public override void Abort()
     {

@@ -191,6 +191,35 @@ public sealed class CalculatorTests
         }
     }
 
+    [Theory]
+    [InlineData("tls://127.0.0.1:0")]
+    [InlineData("tls+unix:")]
+    public async Task Calculator_checks_pass_over_mutual_tls(string listen)
+    {
+        var authority = RpcGen.Security.RpcCertificates.CreateAuthority("Calculator CA");
+        RpcGen.Security.RpcTlsOptions Tls(string name) => new()
+        {
+            Certificate = RpcGen.Security.RpcCertificates.IssueIdentity(authority, name),
+            CertificateAuthorities = [authority],
+        };
+        var socketPath = listen == "tls+unix:" ? Path.Combine(Path.GetTempPath(), $"rpcgen-calc-{Guid.NewGuid():N}.sock") : null;
+        await using var server = CapnpServer.Listen<ICalculator>(socketPath is null ? listen : listen + socketPath, new CalculatorService(), new CapnpConnectionOptions { Tls = Tls("server") });
+        try
+        {
+            Assert.StartsWith("tls", server.Address);
+            await using var connection = await CapnpConnection.ConnectAsync(server.Address, new CapnpConnectionOptions { Tls = Tls("client") }).WaitAsync(Timeout);
+            using var calculator = (ICapnpProxy)connection.Bootstrap<ICalculator>();
+            await AssertAllChecksPassAsync(calculator);
+
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => CapnpConnection.ConnectAsync(server.Address, new CapnpConnectionOptions()).WaitAsync(Timeout));
+            Assert.Contains("TLS address", refused.Message);
+        }
+        finally
+        {
+            DeleteSocket(socketPath);
+        }
+    }
+
     private static async Task AssertAllChecksPassAsync(ICapnpProxy calculator)
     {
         var results = await CalculatorChecks.RunAsync((ICalculator)calculator, Timeout);

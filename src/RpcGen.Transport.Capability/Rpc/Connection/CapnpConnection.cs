@@ -206,10 +206,10 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
         _finished = FinishAsync();
     }
 
-    /// <summary>Connects to <c>tcp://HOST:PORT</c> or <c>unix:PATH</c> and runs the protocol over it.</summary>
+    /// <summary>Connects to <c>tcp://HOST:PORT</c>, <c>unix:PATH</c> or (with <see cref="CapnpConnectionOptions.Tls"/>) <c>tls://HOST:PORT</c> and <c>tls+unix:PATH</c>, and runs the protocol over it.</summary>
     public static async Task<CapnpConnection> ConnectAsync(string address, CapnpConnectionOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var link = await RpcLinks.ConnectAsync(address, options?.Limits, cancellationToken).ConfigureAwait(false);
+        var link = await RpcLinks.ConnectAsync(address, options?.Limits, options?.Tls, cancellationToken).ConfigureAwait(false);
         return Start(link, options);
     }
 

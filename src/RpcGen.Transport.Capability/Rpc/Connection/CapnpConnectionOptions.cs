@@ -48,6 +48,12 @@ public sealed class CapnpConnectionOptions
     public RpcLimits Limits { get; init; } = RpcLimits.Default;
 
     /// <summary>
+    /// TLS settings for <c>tls://</c> and <c>tls+unix:</c> addresses (this side's certificate, the CA,
+    /// posture, known keys); ignored by plain addresses. Default: none, so a TLS address is refused.
+    /// </summary>
+    public RpcGen.Security.RpcTlsOptions? Tls { get; init; }
+
+    /// <summary>
     /// The clock a <see cref="CapnpServer"/> measures its connections' time limits with (tests pass a fake
     /// one to advance time instead of waiting). Default <see cref="TimeProvider.System"/>.
     /// </summary>

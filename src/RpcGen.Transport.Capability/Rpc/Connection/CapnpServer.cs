@@ -78,7 +78,7 @@ public sealed class CapnpServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(bootstrap);
         options ??= new CapnpConnectionOptions();
         options.Limits.Validate();
-        var listener = RpcLinks.Listen(address, options.Limits);
+        var listener = RpcLinks.Listen(address, options.Limits, options.Tls, options.Logger, options.TimeProvider);
         return new CapnpServer(listener, bootstrap.Dup(), options);
     }
 

@@ -1,0 +1,4 @@
+using System.CommandLine;
+using RpcGen.Tool;
+
+return KeysCommand.CreateRoot().Parse(args).Invoke();
