@@ -17,7 +17,9 @@ public class KeysToolTests
             // installed into a private tool path and package cache.
             var version = $"0.0.0-test{DateTime.UtcNow.Ticks}";
             var feed = Path.Combine(dir, "feed");
-            var pack = await DotnetProcess.RunAsync("dotnet", $"pack src/RpcGen.Tool --no-build -o {feed} -p:PackageVersion={version}", Timeout);
+            // The configuration this test was built in: the tool was built with it (a project reference).
+            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+            var pack = await DotnetProcess.RunAsync("dotnet", $"pack src/RpcGen.Tool --no-build -c {configuration} -o {feed} -p:PackageVersion={version}", Timeout);
             Assert.True(pack.ExitCode == 0, pack.Output);
             var tools = Path.Combine(dir, "tools");
             var install = await RunWithCacheAsync("dotnet", $"tool install RpcGen.Tool --version {version} --add-source {feed} --tool-path {tools}", Path.Combine(dir, "packages"));
