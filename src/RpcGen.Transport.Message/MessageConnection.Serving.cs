@@ -210,17 +210,6 @@ internal sealed partial class MessageConnection
             return;
         }
 
-        if (_authorization?.Check(method, Peer, PeerIdentity) is { } denial)
-        {
-            RpcLog.CallRefused(Logger, Id, $"{method.FullName} denied to {PeerIdentity?.Name ?? Peer}: {denial}");
-            if (!oneWay)
-            {
-                SendError(header.CallId, RpcStatusCode.PermissionDenied, denial);
-            }
-
-            return;
-        }
-
         if (Volatile.Read(ref _inflight) >= _limits.MaxConcurrentCalls)
         {
             var reason = $"The connection already has {_limits.MaxConcurrentCalls} calls in flight (RpcLimits.MaxConcurrentCalls).";
@@ -268,6 +257,22 @@ internal sealed partial class MessageConnection
     /// and a request cannot run a one-way method. The caller gets an error when it can take one; a
     /// peer that keeps doing it is aborted.
     /// </summary>
+    /// <summary>
+    /// Asks the server's authorizers whether <paramref name="method"/> may run for this peer; returns
+    /// why not, or null. Authorizers are user code, so this runs where the implementation would,
+    /// never on the reader (unless handlers run inline).
+    /// </summary>
+    internal string? Authorize(RpcMethodInfo method)
+    {
+        if (_authorization?.Check(method, Peer, PeerIdentity) is not { } denial)
+        {
+            return null;
+        }
+
+        RpcLog.CallRefused(Logger, Id, $"{method.FullName} denied to {PeerIdentity?.Name ?? Peer}: {denial}");
+        return denial;
+    }
+
     private void RefuseMismatchedCall(in FrameHeader header, RpcMethodInfo method, bool oneWay)
     {
         var reason = oneWay

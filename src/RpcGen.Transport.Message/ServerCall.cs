@@ -220,6 +220,14 @@ internal sealed partial class ServerCall : RpcServerCall, IThreadPoolWorkItem
     /// <summary>Starts the call's span and runs the implementation; returns whether a span was started (the call may be recycled by then).</summary>
     private bool Run(IRpcDispatcher dispatcher, in ReadOnlySequence<byte> payload)
     {
+        if (_connection.Authorize(_method) is { } denial)
+        {
+            // Refused before the implementation (and any interceptor) runs; no span, as nothing ran.
+            WriteError(new RpcException(RpcStatusCode.PermissionDenied, denial));
+            Finish();
+            return false;
+        }
+
         _activity = RpcTelemetry.StartServer(_method, ReceivedHeaders, _peerTags);
         var activityStarted = _activity is not null;
         _startTimestamp = RpcTelemetry.IsMeasuring ? Stopwatch.GetTimestamp() : 0;
