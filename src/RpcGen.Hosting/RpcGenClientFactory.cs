@@ -51,7 +51,8 @@ public sealed class RpcGenClientFactory : IAsyncDisposable
             throw new InvalidOperationException($"The RpcGen client '{name}' has no address: set RpcGenClientOptions.Address.");
         }
 
-        var clientOptions = options.ToClientOptions(_services.GetService<ILoggerFactory>(), _services.GetService<TimeProvider>());
+        var tls = _services.GetRequiredService<IOptionsMonitor<RpcGenSecurityOptions>>().Get(name).Tls?.Invoke(_services);
+        var clientOptions = options.ToClientOptions(_services.GetService<ILoggerFactory>(), _services.GetService<TimeProvider>(), tls);
         foreach (var interceptor in _services.GetServices<RpcGenInterceptorRegistration<RpcClientInterceptor>>())
         {
             clientOptions.Interceptors.Add(interceptor.Resolve(_services));

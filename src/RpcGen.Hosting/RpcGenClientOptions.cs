@@ -42,8 +42,9 @@ public sealed class RpcGenClientOptions
     /// <summary>Limits applied to the connection.</summary>
     public RpcLimits Limits { get; set; } = new();
 
-    internal RpcClientOptions ToClientOptions(Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory, TimeProvider? timeProvider) => new()
+    internal RpcClientOptions ToClientOptions(Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory, TimeProvider? timeProvider, RpcGen.Security.RpcTlsOptions? tls) => new()
     {
+        Tls = tls,
         Limits = Limits,
         DefaultTimeout = DefaultTimeout,
         LoggerFactory = loggerFactory,

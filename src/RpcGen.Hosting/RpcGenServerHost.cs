@@ -41,8 +41,12 @@ public sealed class RpcGenServerHost : IHostedService, IAsyncDisposable
             throw new InvalidOperationException("RpcGen has no address to listen on: set RpcGenServerOptions.Addresses (configuration key RpcGen:Addresses).");
         }
 
+        var security = _services.GetRequiredService<IOptionsMonitor<RpcGenSecurityOptions>>().Get(RpcGenSecurityExtensions.ServerName);
         var serverOptions = new RpcServerOptions
         {
+            Tls = security.Tls?.Invoke(_services),
+            Authorizer = security.Authorizer,
+            AuthorizationPolicies = security.Policies.Count == 0 ? null : new Dictionary<string, RpcGen.Security.IRpcAuthorizer>(security.Policies, StringComparer.Ordinal),
             Limits = _options.Limits,
             LoggerFactory = _services.GetService<ILoggerFactory>(),
             Compression = _options.Compression,
