@@ -37,6 +37,25 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void TlsIsJudgedAgainstPlainAndPskAgainstTls()
+    {
+        var run = Run(
+            Cell(PeerKind.RpcGen, 1, p50: 25, rate: 35_000, allocated: 0),
+            Cell(PeerKind.RpcGenTls, 1, p50: 30, rate: 30_000, allocated: 0),
+            Cell(PeerKind.RpcGenTlsPsk, 1, p50: 45, rate: 20_000, allocated: 0),
+            Cell(PeerKind.RpcGen, 64, p50: 100, rate: 600_000, allocated: 0),
+            Cell(PeerKind.RpcGenTls, 64, p50: 150, rate: 400_000, allocated: 0),
+            Cell(PeerKind.RpcGenTlsPsk, 64, p50: 150, rate: 400_000, allocated: 0));
+
+        var markdown = ReportWriter.Render(Report(run));
+
+        Assert.Contains("| TLS vs plain, 1 caller p50 ≤ 1.3× | Tcp | 1.20× (30.0 vs 25.0 µs) | met |", markdown);
+        Assert.Contains("| TLS vs plain, 64 callers calls/s (no target) | Tcp | 0.67× (400,000 vs 600,000 calls/s) | — |", markdown);
+        Assert.Contains("| TLS+PSK vs TLS, 1 caller p50 ≤ 1.3× | Tcp | 1.50× (45.0 vs 30.0 µs) | **missed** |", markdown);
+        Assert.Contains("| TLS+PSK vs TLS, 64 callers calls/s (no target) | Tcp | 1.00× (400,000 vs 400,000 calls/s) | — |", markdown);
+    }
+
+    [Fact]
     public void PeersAreShownAsRatiosToRpcGen()
     {
         var run = Run(

@@ -10,6 +10,7 @@ public static class BulkReportWriter
 {
     /// <summary>RpcGen's throughput over the raw socket copy's that the transport aims for.</summary>
     public const double ThroughputRatioTarget = 0.6;
+    public const double TlsThroughputRatioTarget = 0.7;
 
     // As in the comparison report: more runnable threads than CPUs + 1 means other work shared the machine.
     private static readonly int BusyLoad = Environment.ProcessorCount + 1;
@@ -61,6 +62,20 @@ public static class BulkReportWriter
             var ratio = RatioToRaw(report, direction);
             md.AppendLine(Invariant, $"| {Direction(direction)} | {Throughput(raw)} | {Throughput(rpc)} | {(ratio is { } r ? ReportWriter.Ratio(r) : "—")} | ≥ {ThroughputRatioTarget:0.0}× | " +
                                      $"{(ratio is { } v ? (v >= ThroughputRatioTarget ? "met" : "**missed**") : "not measured")} | {(rpc is { IsMeasured: true } ? ReportWriter.Bytes(rpc.AllocatedBytesPerMebibyte) + " B" : "—")} |");
+        }
+
+        md.AppendLine();
+
+        // TLS against plain RpcGen, same bytes, same run: what encryption costs a bulk transfer.
+        md.AppendLine("| direction | RpcGen | RpcGen over TLS 1.3 | TLS ÷ plain | target | verdict |");
+        md.AppendLine("|---|---|---|---|---|---|");
+        foreach (var direction in Enum.GetValues<TransferDirection>())
+        {
+            var rpc = report.Transfers.FirstOrDefault(t => t.Peer == BulkSuite.RpcGenPeer && t.Direction == direction);
+            var tls = report.Transfers.FirstOrDefault(t => t.Peer == BulkSuite.RpcGenTlsPeer && t.Direction == direction);
+            double? ratio = rpc is { IsMeasured: true } && tls is { IsMeasured: true } ? tls.MebibytesPerSecond / rpc.MebibytesPerSecond : null;
+            md.AppendLine(Invariant, $"| {Direction(direction)} | {Throughput(rpc)} | {Throughput(tls)} | {(ratio is { } r ? ReportWriter.Ratio(r) : "—")} | ≥ {TlsThroughputRatioTarget:0.0}× | " +
+                                     $"{(ratio is { } v ? (v >= TlsThroughputRatioTarget ? "met" : "**missed**") : "not measured")} |");
         }
 
         md.AppendLine();

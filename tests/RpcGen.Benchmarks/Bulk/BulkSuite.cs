@@ -10,6 +10,7 @@ public static class BulkSuite
 {
     public const string RawPeer = "raw socket copy";
     public const string RpcGenPeer = "RpcGen";
+    public const string RpcGenTlsPeer = "RpcGen over TLS 1.3";
     public const string RandomData = "random";
     public const string TextData = "text-like";
 
@@ -75,11 +76,13 @@ public static class BulkSuite
         var results = new List<TransferResult>();
         IBulkPeer? raw = null;
         IBulkPeer? rpc = null;
+        IBulkPeer? rpcTls = null;
         try
         {
             raw = await RawSocketCopy.StartAsync(chunk).ConfigureAwait(false);
             rpc = await RpcGenBulkPeer.StartAsync(chunk, RpcCompression.None).ConfigureAwait(false);
-            var peers = new[] { (RawPeer, raw), (RpcGenPeer, rpc) };
+            rpcTls = await RpcGenBulkPeer.StartAsync(chunk, RpcCompression.None, tls: true).ConfigureAwait(false);
+            var peers = new[] { (RawPeer, raw), (RpcGenPeer, rpc), (RpcGenTlsPeer, rpcTls) };
             foreach (var direction in Enum.GetValues<TransferDirection>())
             {
                 var cells = peers.Select(p => new TransferResult { Peer = p.Item1, Direction = direction, Data = RandomData, BytesPerRun = options.TransferBytes }).ToArray();
@@ -107,6 +110,11 @@ public static class BulkSuite
         }
         finally
         {
+            if (rpcTls is not null)
+            {
+                await rpcTls.DisposeAsync().ConfigureAwait(false);
+            }
+
             if (rpc is not null)
             {
                 await rpc.DisposeAsync().ConfigureAwait(false);

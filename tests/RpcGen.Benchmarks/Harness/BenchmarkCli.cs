@@ -39,6 +39,10 @@ public static class BenchmarkCli
           dotnet run -c Release --project tests/RpcGen.Benchmarks -- --profile --peers rpcgen --links tcp --workload small --callers 1 --seconds 10
               Runs one cell for a while (attach `dotnet-trace collect -p PID`) and lists the types allocated per call.
 
+          dotnet run -c Release --project tests/RpcGen.Benchmarks -- --handshakes [--quick] [--count N] [--out DIR]
+              Connects and disposes clients one after another: plain TCP, TLS 1.3, TLS 1.3 + PSK; writes
+              results/handshakes.md. At most 10 s per kind.
+
           dotnet run -c Release --project tests/RpcGen.Benchmarks -- --bdn [--quick] [-- BenchmarkDotNet args]
               BenchmarkDotNet (MemoryDiagnoser, in-process) for the foundation benchmark: RpcGen vs the raw
               floor, small DTO, 1 and 64 callers, TCP and UDS. Run it under `taskset -c 0` for the pinned figures.
@@ -54,6 +58,11 @@ public static class BenchmarkCli
         if (args.Contains("--bulk"))
         {
             return await BulkCommand.RunAsync(args).ConfigureAwait(false);
+        }
+
+        if (args.Contains("--handshakes"))
+        {
+            return await HandshakeCommand.RunAsync(args).ConfigureAwait(false);
         }
 
         if (args.Contains("--capnp"))
@@ -225,9 +234,11 @@ public static class BenchmarkCli
         "raw-coalesced" => PeerKind.RawCoalesced,
         "rpcgen" => PeerKind.RpcGen,
         "rpcgen-inline" => PeerKind.RpcGenInline,
+        "rpcgen-tls" => PeerKind.RpcGenTls,
+        "rpcgen-tls-psk" => PeerKind.RpcGenTlsPsk,
         "grpc" => PeerKind.Grpc,
         "streamjsonrpc" or "jsonrpc" => PeerKind.StreamJsonRpc,
-        _ => throw new ArgumentException($"Unknown peer '{name}'. Use raw, raw-coalesced, rpcgen, rpcgen-inline, grpc or streamjsonrpc."),
+        _ => throw new ArgumentException($"Unknown peer '{name}'. Use raw, raw-coalesced, rpcgen, rpcgen-inline, rpcgen-tls, rpcgen-tls-psk, grpc or streamjsonrpc."),
     };
 
     public static LinkKind ParseLink(string name) => name.ToLowerInvariant() switch

@@ -5,7 +5,7 @@ public sealed record CompareOptions
 {
     public required string Mode { get; init; }
 
-    public IReadOnlyList<PeerKind> Peers { get; init; } = [PeerKind.Raw, PeerKind.RawCoalesced, PeerKind.RpcGen, PeerKind.RpcGenInline, PeerKind.Grpc, PeerKind.StreamJsonRpc];
+    public IReadOnlyList<PeerKind> Peers { get; init; } = [PeerKind.Raw, PeerKind.RawCoalesced, PeerKind.RpcGen, PeerKind.RpcGenInline, PeerKind.RpcGenTls, PeerKind.RpcGenTlsPsk, PeerKind.Grpc, PeerKind.StreamJsonRpc];
 
     public IReadOnlyList<LinkKind> Links { get; init; } = [LinkKind.Tcp, LinkKind.Uds];
 

@@ -14,6 +14,7 @@ public static class PeerFactory
         PeerKind.RawCoalesced => await RawSession.StartAsync(link, RawSendMode.Coalesced).ConfigureAwait(false),
         PeerKind.RpcGen => await RpcGenSession.StartAsync(link).ConfigureAwait(false),
         PeerKind.RpcGenInline => await RpcGenSession.StartAsync(link, RpcHandlerExecution.Inline).ConfigureAwait(false),
+        PeerKind.RpcGenTls or PeerKind.RpcGenTlsPsk => await RpcGenSession.StartAsync(peer, link).ConfigureAwait(false),
         PeerKind.Grpc => await GrpcSession.StartAsync(link).ConfigureAwait(false),
         PeerKind.StreamJsonRpc => await JsonRpcSession.StartAsync(link).ConfigureAwait(false),
         _ => throw new ArgumentOutOfRangeException(nameof(peer)),

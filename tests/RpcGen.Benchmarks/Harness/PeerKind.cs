@@ -19,6 +19,12 @@ public enum PeerKind
     /// </summary>
     RpcGenInline,
 
+    /// <summary><see cref="RpcGen"/> over mutual TLS 1.3 (<c>tls://</c>, <c>tls+unix:</c>) with certificates generated at start-up.</summary>
+    RpcGenTls,
+
+    /// <summary><see cref="RpcGenTls"/> with the pre-shared-key layer (<c>RpcPskLayer</c>) inside TLS.</summary>
+    RpcGenTlsPsk,
+
     /// <summary>grpc-dotnet: Grpc.AspNetCore on Kestrel (h2c) and Grpc.Net.Client.</summary>
     Grpc,
 
@@ -35,6 +41,8 @@ public static class PeerNames
         PeerKind.RawCoalesced => "raw floor (coalesced)",
         PeerKind.RpcGen => "RpcGen",
         PeerKind.RpcGenInline => "RpcGen (inline handlers)",
+        PeerKind.RpcGenTls => "RpcGen over TLS 1.3",
+        PeerKind.RpcGenTlsPsk => "RpcGen over TLS 1.3 + PSK",
         PeerKind.Grpc => "grpc-dotnet",
         PeerKind.StreamJsonRpc => "StreamJsonRpc",
         _ => peer.ToString(),

@@ -8,6 +8,7 @@ public static class ReportWriter
 {
     /// <summary>Issue A's targets.</summary>
     public const double SingleCallerRatioTarget = 1.3;
+    public const double SecurityLatencyTarget = 1.3;
     public const double ConcurrentCallsPerSecondTarget = 500_000;
     public const double AllocatedBytesTarget = 256;
     public const int ConcurrentCallers = 64;
@@ -115,6 +116,12 @@ public static class ReportWriter
 
         foreach (var link in options.Links)
         {
+            RenderSecurityCost(md, run, link, PeerKind.RpcGenTls, PeerKind.RpcGen, "TLS vs plain");
+            RenderSecurityCost(md, run, link, PeerKind.RpcGenTlsPsk, PeerKind.RpcGenTls, "TLS+PSK vs TLS");
+        }
+
+        foreach (var link in options.Links)
+        {
             var rpc64 = Find(run, PeerKind.RpcGen, link, Workload.Small, ConcurrentCallers);
             md.AppendLine(Measured(rpc64)
                 ? $"| {ConcurrentCallers} callers, one connection: RpcGen ≥ 0.5 M calls/s | {link} | {Count(rpc64!.OperationsPerSecond)} calls/s ({Ratio(rpc64.OperationsPerSecond / ConcurrentCallsPerSecondTarget)} of target) | {Verdict(rpc64.OperationsPerSecond >= ConcurrentCallsPerSecondTarget)} |"
@@ -133,6 +140,29 @@ public static class ReportWriter
         }
 
         md.AppendLine();
+    }
+
+    // What TLS (and the PSK layer inside it) costs: 1 caller p50 against the 1.3× target, 64 callers' calls/s as a ratio.
+    private static void RenderSecurityCost(StringBuilder md, AffinityRun run, LinkKind link, PeerKind secured, PeerKind baseline, string label)
+    {
+        var one = Find(run, secured, link, Workload.Small, 1);
+        var oneBase = Find(run, baseline, link, Workload.Small, 1);
+        if (Measured(one) && Measured(oneBase))
+        {
+            var p50 = one!.P50Microseconds / oneBase!.P50Microseconds;
+            md.AppendLine(Invariant, $"| {label}, 1 caller p50 ≤ {SecurityLatencyTarget:0.0}× | {link} | {Ratio(p50)} ({Us(one.P50Microseconds)} vs {Us(oneBase.P50Microseconds)} µs) | {Verdict(p50 <= SecurityLatencyTarget)} |");
+        }
+        else if (one is not null || oneBase is not null)
+        {
+            md.AppendLine(Invariant, $"| {label}, 1 caller p50 ≤ {SecurityLatencyTarget:0.0}× | {link} | {Why(one, oneBase)} | — |");
+        }
+
+        var many = Find(run, secured, link, Workload.Small, ConcurrentCallers);
+        var manyBase = Find(run, baseline, link, Workload.Small, ConcurrentCallers);
+        if (Measured(many) && Measured(manyBase))
+        {
+            md.AppendLine(Invariant, $"| {label}, {ConcurrentCallers} callers calls/s (no target) | {link} | {Ratio(many!.OperationsPerSecond / manyBase!.OperationsPerSecond)} ({Count(many.OperationsPerSecond)} vs {Count(manyBase.OperationsPerSecond)} calls/s) | — |");
+        }
     }
 
     private static void RenderUnary(StringBuilder md, AffinityRun run, LinkKind link, CompareOptions options)

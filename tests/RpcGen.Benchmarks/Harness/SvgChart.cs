@@ -26,6 +26,8 @@ public static class SvgChart
         (PeerKind.RawCoalesced, "#b5b5b5"),
         (PeerKind.RpcGen, "#d62728"),
         (PeerKind.RpcGenInline, "#ff9896"),
+        (PeerKind.RpcGenTls, "#9467bd"),
+        (PeerKind.RpcGenTlsPsk, "#c5b0d5"),
         (PeerKind.Grpc, "#1f77b4"),
         (PeerKind.StreamJsonRpc, "#2ca02c"),
     ];

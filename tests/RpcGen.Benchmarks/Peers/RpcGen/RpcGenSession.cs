@@ -1,5 +1,6 @@
 using RpcGen.Benchmarks.Contracts;
 using RpcGen.Benchmarks.Harness;
+using RpcGen.Security;
 using RpcGen.Transport.Message;
 
 namespace RpcGen.Benchmarks.Peers.RpcGen;
@@ -13,12 +14,14 @@ public sealed class RpcGenSession : PeerSession
     private readonly IBenchStreamService _streams;
     private readonly string? _socketPath;
     private readonly RpcHandlerExecution _execution;
+    private readonly PeerKind _peer;
     private readonly SmallMessage _small = BenchData.CreateSmall();
     private readonly BenchmarkMessage _message = BenchData.CreateBenchmarkMessage();
     private readonly byte[] _bytes = BenchData.CreateLargePayload();
 
-    private RpcGenSession(LinkKind link, RpcHandlerExecution execution, RpcServer server, RpcClient client, string? socketPath)
+    private RpcGenSession(PeerKind peer, LinkKind link, RpcHandlerExecution execution, RpcServer server, RpcClient client, string? socketPath)
     {
+        _peer = peer;
         _execution = execution;
         Link = link;
         _server = server;
@@ -28,31 +31,50 @@ public sealed class RpcGenSession : PeerSession
         _streams = client.GetService<IBenchStreamService>();
     }
 
-    public override PeerKind Peer => _execution == RpcHandlerExecution.Inline ? PeerKind.RpcGenInline : PeerKind.RpcGen;
+    public override PeerKind Peer => _peer;
 
     public override LinkKind Link { get; }
 
     public override string ConfigurationNote =>
+        (_peer == PeerKind.RpcGenTls ? "TLS 1.3 (mutual, certificates generated at start-up), " : "") +
+        (_peer == PeerKind.RpcGenTlsPsk ? "TLS 1.3 (mutual, certificates generated at start-up) with the RpcPskLayer inside, " : "") +
         (_execution == RpcHandlerExecution.Inline
             ? "message transport with HandlerExecution = Inline on server and client (handlers on the reader), otherwise defaults; generated"
             : "message transport with default RpcServerOptions/RpcClientOptions (handlers on the thread pool), generated") +
         " proxy and dispatcher; server stream as an " +
         "IAsyncEnumerable<StreamItem> result, upload as a Stream parameter (raw 64 KiB chunks under the transport's byte-credit flow control)";
 
+    /// <summary>The server's address, for benchmarks that connect more clients.</summary>
+    public string Address => _server.Addresses[0];
+
     /// <summary>The generated proxy, for benchmarks that call it directly.</summary>
     public IBenchService Service => _service;
 
-    public static async Task<RpcGenSession> StartAsync(LinkKind link, RpcHandlerExecution execution = RpcHandlerExecution.ThreadPool)
+    public static Task<RpcGenSession> StartAsync(LinkKind link, RpcHandlerExecution execution = RpcHandlerExecution.ThreadPool) =>
+        StartAsync(execution == RpcHandlerExecution.Inline ? PeerKind.RpcGenInline : PeerKind.RpcGen, link);
+
+    /// <summary>Starts one of the RpcGen peers: <see cref="PeerKind.RpcGen"/>, <see cref="PeerKind.RpcGenInline"/>, <see cref="PeerKind.RpcGenTls"/> or <see cref="PeerKind.RpcGenTlsPsk"/>.</summary>
+    public static async Task<RpcGenSession> StartAsync(PeerKind peer, LinkKind link)
     {
+        var execution = peer == PeerKind.RpcGenInline ? RpcHandlerExecution.Inline : RpcHandlerExecution.ThreadPool;
+        var tls = peer is PeerKind.RpcGenTls or PeerKind.RpcGenTlsPsk;
+        var psk = peer == PeerKind.RpcGenTlsPsk;
         var socketPath = link == LinkKind.Uds ? Loopback.NewUnixSocketPath("rpcgen") : null;
-        var server = new RpcServer(new RpcServerOptions { HandlerExecution = execution });
+        var server = new RpcServer(new RpcServerOptions { HandlerExecution = execution, Tls = tls ? BenchTls.Server(psk) : null });
         try
         {
             server.AddService<IBenchService>(new BenchService());
             server.AddService<IBenchStreamService>(new BenchStreamService());
-            await server.StartAsync(socketPath is null ? "tcp://127.0.0.1:0" : "unix:" + socketPath).ConfigureAwait(false);
-            var client = await RpcClient.ConnectAsync(server.Addresses[0], new RpcClientOptions { HandlerExecution = execution }).ConfigureAwait(false);
-            return new RpcGenSession(link, execution, server, client, socketPath);
+            var address = (tls, socketPath) switch
+            {
+                (false, null) => "tcp://127.0.0.1:0",
+                (false, _) => "unix:" + socketPath,
+                (true, null) => "tls://127.0.0.1:0",
+                (true, _) => "tls+unix:" + socketPath,
+            };
+            await server.StartAsync(address).ConfigureAwait(false);
+            var client = await RpcClient.ConnectAsync(server.Addresses[0], new RpcClientOptions { HandlerExecution = execution, Tls = tls ? BenchTls.Client(psk) : null }).ConfigureAwait(false);
+            return new RpcGenSession(peer, link, execution, server, client, socketPath);
         }
         catch
         {
