@@ -97,7 +97,10 @@ public sealed class CallContext
         Task task;
         try
         {
-            task = server.DispatchAsync(this);
+            // Refused before the implementation runs; here, where it would run (the pool, by default).
+            task = _request.Authorization?.Check(server, InterfaceId, MethodId) is { } denial
+                ? Task.FromException(new RpcException(RpcStatusCode.PermissionDenied, denial))
+                : server.DispatchAsync(this);
         }
         catch (Exception error)
         {

@@ -39,6 +39,9 @@ internal sealed class CallRequest
     /// </summary>
     public HandlerQueue? Handlers { get; set; }
 
+    /// <summary>The rules of the connection that delivered this request, checked before a local server runs it; null for calls made in this process.</summary>
+    public CapnpAuthorization? Authorization { get; private init; }
+
     /// <summary>Where the parameters are written (requests built here only).</summary>
     public PointerBuilder ParamsBuilder => _builder is not null ? _content : throw new InvalidOperationException("The request's parameters can no longer be written.");
 
@@ -63,8 +66,8 @@ internal sealed class CallRequest
         return request;
     }
 
-    public static CallRequest FromInbound(ulong interfaceId, ushort methodId, PointerReader content, Capability?[] capabilities, HandlerQueue? handlers) =>
-        new(interfaceId, methodId) { _inboundContent = content, _inboundCapabilities = capabilities, Handlers = handlers };
+    public static CallRequest FromInbound(ulong interfaceId, ushort methodId, PointerReader content, Capability?[] capabilities, HandlerQueue? handlers, CapnpAuthorization? authorization) =>
+        new(interfaceId, methodId) { _inboundContent = content, _inboundCapabilities = capabilities, Handlers = handlers, Authorization = authorization };
 
     /// <summary>
     /// Hands the request to a connection as a <c>Message.call</c> to fill in (question id, target,

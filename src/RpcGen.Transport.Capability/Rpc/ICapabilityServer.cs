@@ -13,4 +13,14 @@ public interface ICapabilityServer
 {
     /// <summary>Handles one call: read <see cref="CallContext.Params"/>, write <see cref="CallContext.Results"/>.</summary>
     Task DispatchAsync(CallContext context);
+
+    /// <summary>
+    /// The RpcGen method a call with <paramref name="interfaceId"/> and <paramref name="methodId"/>
+    /// runs, or null when there is none. A connection with authorization rules
+    /// (<see cref="CapnpConnectionOptions.Authorizer"/>, <see cref="CapnpConnectionOptions.AuthorizationPolicies"/>)
+    /// checks the peer's calls against the method this returns before <see cref="DispatchAsync"/> runs;
+    /// a server that returns null (the default, as for hand-written servers) is not checked.
+    /// Generated <c>[RpcService]</c> servers return their methods' descriptors.
+    /// </summary>
+    RpcMethodInfo? FindMethod(ulong interfaceId, ushort methodId) => null;
 }

@@ -3,6 +3,11 @@ namespace RpcGen.Capnp;
 /// <summary>Maps between .NET exceptions and the <c>Exception</c> struct of rpc.capnp.</summary>
 internal static class RpcErrors
 {
+    // rpc.capnp's Exception.Type has no "permission denied"; such a failure travels as 'failed' with
+    // this prefix on its reason, which a peer of this implementation reads back as PermissionDenied
+    // (and any other peer shows as text).
+    private const string PermissionDeniedPrefix = "permission denied: ";
+
     public static RpcException Disconnected(string reason) => new(RpcStatusCode.Disconnected, reason);
 
     public static RpcException Cancelled() => new(RpcStatusCode.Cancelled, "The call was cancelled.");
@@ -21,7 +26,7 @@ internal static class RpcErrors
     public static void Write(StructBuilder target, Exception error)
     {
         var rpc = ToRpcException(error);
-        target.WriteText(RpcSchema.Exception.Reason, rpc.Message);
+        target.WriteText(RpcSchema.Exception.Reason, rpc.StatusCode == RpcStatusCode.PermissionDenied ? PermissionDeniedPrefix + rpc.Message : rpc.Message);
         target.WriteUInt16(RpcSchema.Exception.Type, rpc.StatusCode switch
         {
             RpcStatusCode.Overloaded => RpcSchema.Exception.Overloaded,
@@ -41,6 +46,11 @@ internal static class RpcErrors
             RpcSchema.Exception.Unimplemented => RpcStatusCode.Unimplemented,
             _ => RpcStatusCode.Failed,
         };
+        if (status == RpcStatusCode.Failed && reason.StartsWith(PermissionDeniedPrefix, StringComparison.Ordinal))
+        {
+            return new RpcException(RpcStatusCode.PermissionDenied, prefix + reason[PermissionDeniedPrefix.Length..]);
+        }
+
         return new RpcException(status, prefix + reason);
     }
 }

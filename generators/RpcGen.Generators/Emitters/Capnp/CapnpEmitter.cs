@@ -247,6 +247,8 @@ internal static class CapnpEmitter
         writer.WriteLine();
         writer.WriteLine($"throw new {EmitContext.Runtime}.RpcException({EmitContext.Runtime}.RpcStatusCode.Unimplemented, $\"{model.InterfaceName} has no method {{context.MethodId}} of interface 0x{{context.InterfaceId:x16}}.\");");
         writer.Close();
+        writer.WriteLine();
+        EmitFindMethod(writer, context, model);
         foreach (var method in model.Methods)
         {
             writer.WriteLine();
@@ -254,6 +256,27 @@ internal static class CapnpEmitter
         }
 
         writer.Close();
+    }
+
+    // Writes the descriptor lookup a connection's authorization reads before a call runs:
+    //
+    //     public global::RpcGen.RpcMethodInfo? FindMethod(ulong interfaceId, ushort methodId) => (interfaceId, methodId) switch
+    //     {
+    //         (0xE1B2000000000002UL, 0) => global::Sketch.LayerRpc.NameAsync,
+    //         _ => null,
+    //     };
+    private static void EmitFindMethod(SourceWriter writer, EmitContext context, CapnpModel model)
+    {
+        writer.WriteLine("/// <inheritdoc />");
+        writer.WriteLine($"public {EmitContext.Runtime}.RpcMethodInfo? FindMethod(ulong interfaceId, ushort methodId) => (interfaceId, methodId) switch");
+        writer.Open();
+        foreach (var method in model.Methods)
+        {
+            writer.WriteLine($"({EmitContext.Hex(method.Method.CapnpInterfaceId)}, {method.Method.CapnpOrdinal}) => {context.QualifiedRpcClass}.{method.Method.MemberName},");
+        }
+
+        writer.WriteLine("_ => null,");
+        writer.Close(";");
     }
 
     private static void EmitServerMethod(SourceWriter writer, EmitContext context, CapnpModel model, CapnpMethod capnp)

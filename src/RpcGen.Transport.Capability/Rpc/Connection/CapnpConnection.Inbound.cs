@@ -180,7 +180,7 @@ public sealed partial class CapnpConnection
             }
 
             payload.Message!.CapTable = capabilities;
-            request = CallRequest.FromInbound(interfaceId, methodId, payload.GetPointer(RpcSchema.Payload.Content), capabilities, _handlers);
+            request = CallRequest.FromInbound(interfaceId, methodId, payload.GetPointer(RpcSchema.Payload.Content), capabilities, _handlers, _authorization);
         }
 
         // Deliver outside the lock: the target may be a local server (its handler starts on the pool,

@@ -117,6 +117,10 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
     // order per object (see HandlerQueue). Null in RpcHandlerExecution.Inline mode: they run on the reader.
     private readonly HandlerQueue? _handlers;
 
+    // The authorization rules the peer's calls on our objects are checked against; null when the
+    // options have none. Set in the constructor, read-only after.
+    private readonly CapnpAuthorization? _authorization;
+
     // Set once, when the connection ends; every later operation fails with it.
     private RpcException? _disconnected;
 
@@ -143,6 +147,7 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
             RpcHandlerExecution.Inline => null,
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.HandlerExecution, "Unknown handler execution mode."),
         };
+        _authorization = CapnpAuthorization.Create(options, pipe as RpcLink, _remoteAddress, _logger);
         _bootstrap = options.Bootstrap?.Hook.AddRef();
     }
 

@@ -34,6 +34,22 @@ public sealed class CapnpConnectionOptions
     /// </summary>
     public RpcHandlerExecution HandlerExecution { get; init; } = RpcHandlerExecution.ThreadPool;
 
+    /// <summary>
+    /// Asked before every call the peer makes on an object served here whose server names its method
+    /// (<see cref="ICapabilityServer.FindMethod"/>: every <c>[RpcService]</c>-generated server, whether it is
+    /// the bootstrap or a capability passed to the peer); a denial fails the call with
+    /// <see cref="RpcStatusCode.PermissionDenied"/> before the implementation runs. It runs where the
+    /// implementation would (see <see cref="HandlerExecution"/>), never on the reader in the default mode.
+    /// Hand-written servers that do not name their methods are not checked. Default: none.
+    /// </summary>
+    public RpcGen.Security.IRpcAuthorizer? Authorizer { get; init; }
+
+    /// <summary>
+    /// The policies <c>[RpcAuthorize("name")]</c> names, by name, checked after <see cref="Authorizer"/>.
+    /// A call to a method naming a policy that is not here is denied.
+    /// </summary>
+    public IReadOnlyDictionary<string, RpcGen.Security.IRpcAuthorizer>? AuthorizationPolicies { get; init; }
+
     /// <summary>Where protocol violations and disconnects are logged.</summary>
     public ILogger? Logger { get; init; }
 

@@ -35,6 +35,9 @@ internal static partial class CapnpLog
     [LoggerMessage(EventId = 4009, Level = LogLevel.Debug, Message = "Cap'n Proto connection from {Peer} stopped reading: it holds {Bytes} outbound bytes its peer has not taken")]
     public static partial void ReadingPaused(ILogger logger, string peer, long bytes);
 
+    [LoggerMessage(EventId = 4011, Level = LogLevel.Information, Message = "Cap'n Proto call {Method} from {Peer} denied: {Reason}")]
+    public static partial void CallDenied(ILogger logger, string method, string peer, string reason);
+
     [LoggerMessage(EventId = 4010, Level = LogLevel.Error, Message = "Starting a call on the thread pool failed; the calls queued behind it go on")]
     public static partial void HandlerStartFailed(ILogger logger, Exception exception);
 }

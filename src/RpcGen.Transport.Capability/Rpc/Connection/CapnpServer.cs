@@ -193,6 +193,8 @@ public sealed class CapnpServer : IAsyncDisposable
                 ReaderOptions = _options.ReaderOptions,
                 MaxAnswers = _options.MaxAnswers,
                 HandlerExecution = _options.HandlerExecution,
+                Authorizer = _options.Authorizer,
+                AuthorizationPolicies = _options.AuthorizationPolicies,
                 Logger = _options.Logger,
                 Limits = _options.Limits,
                 TimeProvider = _options.TimeProvider,

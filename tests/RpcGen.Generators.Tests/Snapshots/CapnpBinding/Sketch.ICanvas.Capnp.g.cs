@@ -201,6 +201,17 @@ interface Layer @0xe1b2000000000002 {
             throw new global::RpcGen.RpcException(global::RpcGen.RpcStatusCode.Unimplemented, $"Canvas has no method {context.MethodId} of interface 0x{context.InterfaceId:x16}.");
         }
 
+        /// <inheritdoc />
+        public global::RpcGen.RpcMethodInfo? FindMethod(ulong interfaceId, ushort methodId) => (interfaceId, methodId) switch
+        {
+            (0xE1B2000000000001UL, 0) => global::Sketch.CanvasRpc.AddLayer,
+            (0xE1B2000000000001UL, 1) => global::Sketch.CanvasRpc.DrawAsync,
+            (0xE1B2000000000001UL, 2) => global::Sketch.CanvasRpc.FindAsync,
+            (0xE1B2000000000001UL, 3) => global::Sketch.CanvasRpc.SubscribeAsync,
+            (0xE1B2000000000001UL, 4) => global::Sketch.CanvasRpc.Clear,
+            _ => null,
+        };
+
         private global::System.Threading.Tasks.Task AddLayer(global::RpcGen.Capnp.CallContext context)
         {
             var parameters = context.Params.GetStruct();

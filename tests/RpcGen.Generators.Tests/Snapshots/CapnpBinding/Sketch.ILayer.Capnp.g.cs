@@ -100,6 +100,13 @@ interface Layer @0xe1b2000000000002 {
             throw new global::RpcGen.RpcException(global::RpcGen.RpcStatusCode.Unimplemented, $"Layer has no method {context.MethodId} of interface 0x{context.InterfaceId:x16}.");
         }
 
+        /// <inheritdoc />
+        public global::RpcGen.RpcMethodInfo? FindMethod(ulong interfaceId, ushort methodId) => (interfaceId, methodId) switch
+        {
+            (0xE1B2000000000002UL, 0) => global::Sketch.LayerRpc.NameAsync,
+            _ => null,
+        };
+
         private async global::System.Threading.Tasks.Task NameAsync(global::RpcGen.Capnp.CallContext context)
         {
             var parameters = context.Params.GetStruct();
