@@ -237,6 +237,7 @@ public static class BenchmarkCli
         "rpcgen-tls" => PeerKind.RpcGenTls,
         "rpcgen-tls-psk" => PeerKind.RpcGenTlsPsk,
         "grpc" => PeerKind.Grpc,
+        "grpc-tls" => PeerKind.GrpcTls,
         "streamjsonrpc" or "jsonrpc" => PeerKind.StreamJsonRpc,
         _ => throw new ArgumentException($"Unknown peer '{name}'. Use raw, raw-coalesced, rpcgen, rpcgen-inline, rpcgen-tls, rpcgen-tls-psk, grpc or streamjsonrpc."),
     };

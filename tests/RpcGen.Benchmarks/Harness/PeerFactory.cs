@@ -16,6 +16,7 @@ public static class PeerFactory
         PeerKind.RpcGenInline => await RpcGenSession.StartAsync(link, RpcHandlerExecution.Inline).ConfigureAwait(false),
         PeerKind.RpcGenTls or PeerKind.RpcGenTlsPsk => await RpcGenSession.StartAsync(peer, link).ConfigureAwait(false),
         PeerKind.Grpc => await GrpcSession.StartAsync(link).ConfigureAwait(false),
+        PeerKind.GrpcTls => await GrpcSession.StartAsync(link, tls: true).ConfigureAwait(false),
         PeerKind.StreamJsonRpc => await JsonRpcSession.StartAsync(link).ConfigureAwait(false),
         _ => throw new ArgumentOutOfRangeException(nameof(peer)),
     };

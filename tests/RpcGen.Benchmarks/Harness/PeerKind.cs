@@ -28,6 +28,9 @@ public enum PeerKind
     /// <summary>grpc-dotnet: Grpc.AspNetCore on Kestrel (h2c) and Grpc.Net.Client.</summary>
     Grpc,
 
+    /// <summary>grpc-dotnet over HTTPS (TLS 1.3, mutual authentication against the benchmark CA): the TLS peer for RpcGen over TLS.</summary>
+    GrpcTls,
+
     /// <summary>StreamJsonRpc with its MessagePack formatter over a socket stream.</summary>
     StreamJsonRpc,
 }
@@ -44,6 +47,7 @@ public static class PeerNames
         PeerKind.RpcGenTls => "RpcGen over TLS 1.3",
         PeerKind.RpcGenTlsPsk => "RpcGen over TLS 1.3 + PSK",
         PeerKind.Grpc => "grpc-dotnet",
+        PeerKind.GrpcTls => "grpc-dotnet over TLS 1.3",
         PeerKind.StreamJsonRpc => "StreamJsonRpc",
         _ => peer.ToString(),
     };

@@ -29,6 +29,7 @@ public static class SvgChart
         (PeerKind.RpcGenTls, "#9467bd"),
         (PeerKind.RpcGenTlsPsk, "#c5b0d5"),
         (PeerKind.Grpc, "#1f77b4"),
+        (PeerKind.GrpcTls, "#aec7e8"),
         (PeerKind.StreamJsonRpc, "#2ca02c"),
     ];
 

@@ -6,7 +6,13 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using RpcGen.Benchmarks.Peers.RpcGen;
+using RpcGen.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using RpcGen.Benchmarks.Contracts;
@@ -34,9 +40,10 @@ public sealed class GrpcSession : PeerSession
     private readonly BenchmarkMsg _message;
     private readonly BytesMsg _payload;
 
-    private GrpcSession(LinkKind link, WebApplication app, GrpcChannel channel, string? socketPath)
+    private GrpcSession(LinkKind link, WebApplication app, GrpcChannel channel, string? socketPath, bool tls)
     {
         Link = link;
+        _tls = tls;
         _app = app;
         _channel = channel;
         _socketPath = socketPath;
@@ -46,15 +53,17 @@ public sealed class GrpcSession : PeerSession
         _payload = GrpcMessages.ToProto(_bytes);
     }
 
-    public override PeerKind Peer => PeerKind.Grpc;
+    private readonly bool _tls;
+
+    public override PeerKind Peer => _tls ? PeerKind.GrpcTls : PeerKind.Grpc;
 
     public override LinkKind Link { get; }
 
     public override string ConfigurationNote =>
-        "Kestrel h2c, logging off, protobuf messages from Grpc.Tools codegen; client: one SocketsHttpHandler connection " +
+        (_tls ? "Kestrel HTTPS (TLS 1.3, client certificate required and checked against the benchmark CA), " : "Kestrel h2c, ") + "logging off, protobuf messages from Grpc.Tools codegen; client: one SocketsHttpHandler connection " +
         "(EnableMultipleHttp2Connections=false); server stream written with WriteFlags.BufferHint; upload as a client stream of chunks";
 
-    public static async Task<GrpcSession> StartAsync(LinkKind link)
+    public static async Task<GrpcSession> StartAsync(LinkKind link, bool tls = false)
     {
         var socketPath = link == LinkKind.Uds ? Loopback.NewUnixSocketPath("grpc") : null;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -65,11 +74,11 @@ public sealed class GrpcSession : PeerSession
             kestrel.AddServerHeader = false;
             if (socketPath is not null)
             {
-                kestrel.ListenUnixSocket(socketPath, listen => listen.Protocols = HttpProtocols.Http2);
+                kestrel.ListenUnixSocket(socketPath, listen => ConfigureListener(listen, tls));
             }
             else
             {
-                kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2);
+                kestrel.Listen(IPAddress.Loopback, 0, listen => ConfigureListener(listen, tls));
             }
         });
         builder.Services.AddGrpc(options =>
@@ -86,6 +95,19 @@ public sealed class GrpcSession : PeerSession
             EnableMultipleHttp2Connections = false,
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
         };
+        if (tls)
+        {
+            // The same posture as RpcGen's TLS peer: TLS 1.3, a client certificate, both sides
+            // checked against the benchmark CA only (certificates are issued to a fixed name).
+            var client = BenchTls.Client(psk: false);
+            handler.SslOptions = new SslClientAuthenticationOptions
+            {
+                EnabledSslProtocols = SslProtocols.Tls13,
+                ClientCertificates = [client.Certificate!],
+                TargetHost = RpcCertificates.DefaultServerName,
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => IsFromBenchmarkCa(certificate),
+            };
+        }
         string address;
         if (socketPath is not null)
         {
@@ -103,7 +125,7 @@ public sealed class GrpcSession : PeerSession
                     throw;
                 }
             };
-            address = "http://localhost";
+            address = tls ? "https://localhost" : "http://localhost";
         }
         else
         {
@@ -119,8 +141,28 @@ public sealed class GrpcSession : PeerSession
         });
         // No channel.ConnectAsync(): grpc-dotnet refuses it with a ConnectCallback (the Unix socket
         // case); the first call connects, and VerifyAsync makes that call before anything is measured.
-        return new GrpcSession(link, app, channel, socketPath);
+        return new GrpcSession(link, app, channel, socketPath, tls);
     }
+
+    private static void ConfigureListener(ListenOptions listen, bool tls)
+    {
+        listen.Protocols = HttpProtocols.Http2;
+        if (tls)
+        {
+            listen.UseHttps(https =>
+            {
+                https.ServerCertificate = BenchTls.Server(psk: false).Certificate;
+                https.SslProtocols = SslProtocols.Tls13;
+                https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+                https.ClientCertificateValidation = (certificate, _, _) => IsFromBenchmarkCa(certificate);
+            });
+        }
+    }
+
+    private static bool IsFromBenchmarkCa(X509Certificate? certificate) =>
+        certificate is not null
+        && RpcCertificates.VerifyChain(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), BenchTls.Client(psk: false).CertificateAuthorities, out var error) is not null
+        && error is null;
 
     public override CallerDriver? CreateUnaryDriver(Workload workload, out string? unavailableReason)
     {
