@@ -1,3 +1,4 @@
+using RpcGen.Capnp.Tests.Infrastructure;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
@@ -74,7 +75,11 @@ public class SecurityTests
     [Fact]
     public async Task Plain_unix_socket_handlers_see_the_peer_credentials()
     {
-        Assert.SkipUnless(OperatingSystem.IsLinux(), "SO_PEERCRED is Linux only.");
+        if (!OperatingSystem.IsLinux())
+        {
+            ExternalTool.Missing("SO_PEERCRED is Linux only", "run on Linux");
+        }
+
         var (server, _, _) = await StartAsync(NewAddress("unix"), tls: null);
         await using var _server = server;
         await using var client = await ConnectAsync(server.Addresses[0], tls: null);
@@ -309,7 +314,11 @@ public class SecurityTests
     [Fact]
     public async Task Chosen_cipher_suites_are_used_and_disjoint_ones_fail_the_handshake()
     {
-        Assert.SkipWhen(OperatingSystem.IsWindows(), "CipherSuitesPolicy is not supported on Windows.");
+        if (OperatingSystem.IsWindows())
+        {
+            ExternalTool.Missing("CipherSuitesPolicy is not supported on Windows", "run on Linux or macOS");
+        }
+
         var pki = TestPki.Shared;
         RpcTlsOptions With(RpcTlsOptions tls, System.Net.Security.TlsCipherSuite suite) => new()
         {
