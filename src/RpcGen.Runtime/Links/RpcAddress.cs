@@ -38,7 +38,7 @@ public sealed record RpcAddress(RpcAddressScheme Scheme, string Host, int Port, 
             return parsed;
         }
 
-        throw new FormatException($"'{address}' is not an RpcGen address. Use tcp://HOST:PORT, tls://HOST:PORT, unix:PATH, tls+unix:PATH or memory:NAME.");
+        throw new FormatException($"'{address}' is not an RpcGen address. Use tcp://HOST:PORT, tls://HOST:PORT, unix:PATH, tls+unix:PATH, memory:NAME, or a scheme registered with RpcLinks.Register.");
     }
 
     /// <summary>Parses <paramref name="address"/> without throwing.</summary>

@@ -16,6 +16,42 @@ namespace RpcGen.Links;
 public static class RpcLinks
 {
     private static readonly ConcurrentDictionary<string, MemoryListener> s_memoryListeners = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, IRpcLinkProvider> s_providers = new(StringComparer.OrdinalIgnoreCase);
+    private static readonly string[] s_builtInSchemes = ["tcp", "tls", "unix", "tls+unix", "memory"];
+
+    /// <summary>
+    /// Adds <paramref name="provider"/> for its <see cref="IRpcLinkProvider.Schemes"/>, process-wide.
+    /// Registering the same provider again is a no-op.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A scheme is built in or already taken by another provider.</exception>
+    public static void Register(IRpcLinkProvider provider)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        foreach (var scheme in provider.Schemes)
+        {
+            if (string.IsNullOrEmpty(scheme) || scheme.Contains(':', StringComparison.Ordinal) || s_builtInSchemes.Contains(scheme, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException($"'{scheme}' cannot be registered as a link scheme: it is empty, holds a colon, or is built in.");
+            }
+
+            var taken = s_providers.GetOrAdd(scheme, provider);
+            if (!ReferenceEquals(taken, provider) && taken.GetType() != provider.GetType())
+            {
+                throw new InvalidOperationException($"The link scheme '{scheme}' is already registered by {taken.GetType().FullName}.");
+            }
+        }
+    }
+
+    /// <summary>Whether an address of <paramref name="scheme"/> (without the colon) can be opened: built in or registered.</summary>
+    public static bool IsKnownScheme(string scheme) =>
+        s_builtInSchemes.Contains(scheme, StringComparer.OrdinalIgnoreCase) || s_providers.ContainsKey(scheme);
+
+    private static bool TryGetProvider(string address, out IRpcLinkProvider provider)
+    {
+        provider = null!;
+        var colon = address.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 && !s_providers.IsEmpty && s_providers.TryGetValue(address[..colon], out provider!);
+    }
 
     /// <summary>Connects to <paramref name="address"/> (plain addresses only; see the overload taking <see cref="RpcTlsOptions"/> for <c>tls://</c>).</summary>
     /// <exception cref="RpcException">With <see cref="RpcStatusCode.Disconnected"/> when nothing listens there.</exception>
@@ -35,8 +71,14 @@ public static class RpcLinks
     /// <exception cref="InvalidOperationException">A TLS address without <paramref name="tls"/>.</exception>
     public static async ValueTask<RpcLink> ConnectAsync(string address, RpcLimits? limits, RpcTlsOptions? tls, CancellationToken cancellationToken = default)
     {
-        var parsed = RpcAddress.Parse(address);
+        ArgumentNullException.ThrowIfNull(address);
         limits ??= RpcLimits.Default;
+        if (TryGetProvider(address, out var provider))
+        {
+            return await provider.ConnectAsync(address, new RpcLinkContext { Limits = limits, Tls = tls }, cancellationToken).ConfigureAwait(false);
+        }
+
+        var parsed = RpcAddress.Parse(address);
         if (parsed.IsTls && tls is null)
         {
             throw new InvalidOperationException($"{address} is a TLS address: give RpcTlsOptions (the CA to trust and, for mutual TLS, this client's certificate).");
@@ -110,8 +152,20 @@ public static class RpcLinks
     /// </exception>
     public static RpcLinkListener Listen(string address, RpcLimits? limits, RpcTlsOptions? tls, ILogger? logger = null, TimeProvider? timeProvider = null)
     {
-        var parsed = RpcAddress.Parse(address);
+        ArgumentNullException.ThrowIfNull(address);
         limits ??= RpcLimits.Default;
+        if (TryGetProvider(address, out var provider))
+        {
+            return provider.Listen(address, new RpcLinkContext
+            {
+                Limits = limits,
+                Tls = tls,
+                Logger = logger ?? NullLogger.Instance,
+                TimeProvider = timeProvider ?? TimeProvider.System,
+            });
+        }
+
+        var parsed = RpcAddress.Parse(address);
         TlsServerContext? context = null;
         if (parsed.IsTls)
         {
