@@ -339,6 +339,31 @@ public class SecurityTests
         Assert.Contains("TLS handshake", error.Message);
     }
 
+    [Theory]
+    [InlineData(false, "TLS_CHACHA20_POLY1305_SHA256")]
+    [InlineData(true, "TLS_AES_128_GCM_SHA256")]
+    public async Task ChaCha20_is_preferred_by_default_and_AES_GCM_first_on_request(bool aesFirst, string expected)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            ExternalTool.Missing("CipherSuitesPolicy is not supported on Windows", "run on Linux or macOS");
+        }
+
+        var pki = TestPki.Shared;
+        RpcTlsOptions Ordered(RpcTlsOptions tls) => aesFirst
+            ? new() { Certificate = tls.Certificate, CertificateAuthorities = tls.CertificateAuthorities, CipherSuites = RpcTlsCipherSuites.AesGcmFirst }
+            : tls;
+        var (server, _, logs) = await StartAsync(NewAddress("tls"), Ordered(pki.ServerTls()));
+        await using var _server = server;
+
+        await using var client = await ConnectAsync(server.Addresses[0], Ordered(pki.ClientTls()));
+        Assert.NotNull(await client.GetService<ISecureService>().WhoAmIAsync().WaitAsync(Timeout));
+
+        var done = Assert.Single(logs.Entries, e => e.EventId == 1208);
+        Assert.Contains(expected, done.Message);
+        Assert.Contains("Tls13", done.Message);
+    }
+
     [Fact]
     public async Task An_rpc_authorize_policy_denies_before_the_implementation_runs()
     {
