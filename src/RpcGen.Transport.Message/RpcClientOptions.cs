@@ -75,7 +75,9 @@ public sealed class RpcClientOptions
     /// Whether and how the client reconnects after its connection drops; null (the default) means it
     /// does not, and the client is finished once its connection closed (see <see cref="RpcClient.Completion"/>).
     /// Set to <see cref="RpcReconnectPolicy.Default"/> (or your own policy) to keep the client, and the
-    /// proxies it handed out, working across server restarts.
+    /// proxies it handed out, working across server restarts. An attempt the server (or this client's
+    /// TLS checks) refuses with <see cref="RpcStatusCode.PermissionDenied"/> ends reconnection: the
+    /// client shuts down and every later call fails with that refusal.
     /// </summary>
     public RpcReconnectPolicy? Reconnect { get; set; }
 

@@ -463,6 +463,45 @@ public class SecurityTests
         await logs.WaitForAsync("did not finish within", Timeout);
     }
 
+    [Fact]
+    public async Task A_reconnecting_client_the_restarted_server_refuses_stops_reconnecting_and_its_calls_fail_with_PermissionDenied()
+    {
+        using var pki = new TestPki();
+        var (first, _, _) = await StartAsync(NewAddress("tls+unix"), pki.ServerTls());
+        var address = first.Addresses[0];
+        var clientLogs = new CapturingLoggerProvider();
+        await using var client = await RpcClient.ConnectAsync(address, new RpcClientOptions
+        {
+            Tls = pki.ClientTls(),
+            Reconnect = new RpcReconnectPolicy { InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(200) },
+            LoggerFactory = LoggerFactory.Create(b => b.AddProvider(clientLogs)),
+        }).WaitAsync(Timeout);
+        var secure = client.GetService<ISecureService>();
+        Assert.Equal("alice", (await secure.WhoAmIAsync().WaitAsync(Timeout))!.Name);
+        var states = client.WatchStateAsync().GetAsyncEnumerator();
+
+        // The server comes back locked down to bob alone: alice's next handshake is refused.
+        await first.DisposeAsync();
+        var known = pki.TempPath("known_client_keys");
+        Assert.True(RpcKnownKeys.Trust(known, RpcCertificates.Fingerprint(pki.Issue("bob")), "bob"));
+        MakeReadOnly(known);
+        var (second, _, serverLogs) = await StartAsync(address, pki.ServerTls(known));
+        await using var _second = second;
+
+        while (await states.MoveNextAsync().AsTask().WaitAsync(Timeout) && states.Current != RpcConnectionState.Shutdown)
+        {
+            Assert.NotEqual(RpcConnectionState.Ready, states.Current);
+        }
+
+        Assert.Equal(RpcConnectionState.Shutdown, client.State);
+        await clientLogs.WaitForAsync("Stopped reconnecting", Timeout);
+        Assert.Single(serverLogs.Entries, e => e.EventId == 1201);
+        var error = await Assert.ThrowsAsync<RpcException>(() => secure.WhoAmIAsync().WaitAsync(Timeout));
+        Assert.Equal(RpcStatusCode.PermissionDenied, error.StatusCode);
+        Assert.Contains("stopped reconnecting", error.Message);
+        Assert.Contains("not in the server's known keys", error.Message);
+    }
+
     private static void MakeReadOnly(string path)
     {
         if (OperatingSystem.IsWindows())
