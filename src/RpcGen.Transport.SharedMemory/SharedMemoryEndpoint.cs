@@ -261,7 +261,9 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
             var remaining = timeout == Timeout.InfiniteTimeSpan ? s_sleepSlice : timeout - Stopwatch.GetElapsedTime(started);
             if (remaining <= TimeSpan.Zero)
             {
-                throw Violation($"the peer did not hand control back within {timeout}", RpcStatusCode.Disconnected);
+                // Not proof of malice (the peer may be stuck), but this side cannot wait for ever.
+                Shutdown();
+                throw new RpcException(RpcStatusCode.Disconnected, $"The shared-memory peer did not hand control back within {timeout}; the window was shut down.");
             }
 
             _sleeping = 1;
@@ -299,9 +301,9 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
             : Violation($"illegal state word {state}");
     }
 
-    private RpcException Violation(string what, RpcStatusCode code = RpcStatusCode.Disconnected)
+    private RpcException Violation(string what)
     {
         Shutdown();
-        return new RpcException(code, $"The shared-memory peer broke the window protocol: {what}; the window was shut down.");
+        return new RpcException(RpcStatusCode.Disconnected, $"The shared-memory peer broke the window protocol: {what}; the window was shut down.");
     }
 }
