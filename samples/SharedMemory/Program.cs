@@ -7,7 +7,9 @@ using SharedMemorySample;
 // Starts a child server process serving IAdder on shm: and unix:, then times N sequential calls over
 // each from this process and prints p50/p99 and the ratio; the last line is OK when every answer was
 // right. (The child runs this same program with "serve SHM UNIX".)
-SharedMemoryLinks.Register();
+// RPCGEN_SHM_SPIN_MICROSECONDS (inherited by the child) overrides the spin budget, to measure it.
+var spin = Environment.GetEnvironmentVariable("RPCGEN_SHM_SPIN_MICROSECONDS");
+SharedMemoryLinks.Register(spin is null ? null : new SharedMemoryOptions { SpinBudget = TimeSpan.FromMicroseconds(double.Parse(spin, System.Globalization.CultureInfo.InvariantCulture)) });
 if (args.Length == 3 && args[0] == "serve")
 {
     await using var server = new RpcServer();

@@ -31,6 +31,9 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
     // state word after our shutdown so the kernel's value check lets us sleep.
     private static readonly TimeSpan s_sleepSlice = TimeSpan.FromMilliseconds(100);
 
+    // Busy rounds (16 pause instructions each, ~0.1-0.5 µs) before the spin starts yielding the core.
+    private const int BusySpins = 64;
+
     private readonly SharedMapping? _ownedMapping;
     private readonly byte* _window;
     private readonly int _activeState;
@@ -50,6 +53,13 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
 
     // Whether this side holds control. Read and written only by the one thread driving the endpoint.
     private bool _haveControl;
+
+    // The spin budget in force, adapted by the waiting thread (one at a time): halved each time a
+    // spin ends in a futex sleep (the peer was not answering that fast, or the machine is too busy
+    // for spinning to pay), doubled up to the configured budget each time a spin catches the
+    // hand-off. Never below a floor of a few busy rounds, so a peer that becomes fast again is seen.
+    private long _adaptiveSpinTicks;
+    private readonly long _minSpinTicks;
 
     /// <summary>Maps <paramref name="window"/> and creates the <paramref name="side"/> endpoint on it. The window must start zero-filled (a fresh allocator window is).</summary>
     public SharedMemoryEndpoint(SharedMemoryEndpointSide side, PacketWindowDescriptor window, SharedMemoryOptions? options = null)
@@ -75,6 +85,8 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
             : (PacketHeader.ServerActive, PacketHeader.ClientActive);
         _haveControl = side == SharedMemoryEndpointSide.Client;
         _spinTicks = (long)(options.SpinBudget.TotalSeconds * Stopwatch.Frequency);
+        _minSpinTicks = Math.Min(_spinTicks, Stopwatch.Frequency / 1_000_000);
+        _adaptiveSpinTicks = _spinTicks;
         _defaultTimeout = options.PeerResponseTimeout;
     }
 
@@ -239,21 +251,33 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
         var started = Stopwatch.GetTimestamp();
         while (true)
         {
-            // Spin: cheap re-reads while the peer is likely still running.
-            var spinUntil = Stopwatch.GetTimestamp() + _spinTicks;
+            // Spin: re-read the state while the peer is likely still running. The first few rounds
+            // busy-wait (a hand-off to a running peer lands within a microsecond); after that each
+            // round yields the core, so on a busy machine the threads the peer's answer depends on
+            // (possibly on this very core) run instead of being starved by our spinning.
+            var spinUntil = Stopwatch.GetTimestamp() + _adaptiveSpinTicks;
             for (var spins = 0; ; spins++)
             {
                 if (CheckState())
                 {
+                    _adaptiveSpinTicks = Math.Min(_spinTicks, Math.Max(_minSpinTicks, _adaptiveSpinTicks * 2));
                     return;
                 }
 
-                if ((spins & 7) == 7 && Stopwatch.GetTimestamp() >= spinUntil)
+                if (Stopwatch.GetTimestamp() >= spinUntil)
                 {
+                    _adaptiveSpinTicks = Math.Max(_minSpinTicks, _adaptiveSpinTicks / 2);
                     break;
                 }
 
-                Thread.SpinWait(16);
+                if (spins < BusySpins)
+                {
+                    Thread.SpinWait(16);
+                }
+                else
+                {
+                    Thread.Yield();
+                }
             }
 
             // Sleep: announce ourselves, re-check (the waker reads the hint after changing the
