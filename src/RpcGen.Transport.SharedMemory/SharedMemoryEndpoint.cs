@@ -51,6 +51,9 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
     // 1 while a local thread sleeps in FUTEX_WAIT, so WakeLocalSleeper costs nothing otherwise.
     private volatile int _sleeping;
 
+    // Calls touching the window right now (a driving thread, or one that has not yet noticed shutdown).
+    private int _callsInProgress;
+
     // Whether this side holds control. Read and written only by the one thread driving the endpoint.
     private bool _haveControl;
 
@@ -154,12 +157,18 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
         }
     }
 
-    /// <summary>Shuts down, then unmaps the window if this endpoint mapped it. No call may be in progress.</summary>
+    /// <summary>
+    /// Shuts down, then unmaps the window if this endpoint mapped it. Calls still in progress on other
+    /// threads are woken by the shutdown and given up to a second to leave; if one has not, the
+    /// mapping is left in place (leaked) rather than pulled from under it.
+    /// </summary>
     public void Dispose()
     {
-        Shutdown();
         Detach();
-        _ownedMapping?.Dispose();
+        if (_ownedMapping is not null && SpinWait.SpinUntil(() => Volatile.Read(ref _callsInProgress) == 0, TimeSpan.FromSeconds(1)))
+        {
+            _ownedMapping.Dispose();
+        }
     }
 
     /// <summary>Server side of the connection handshake: waits for the client's connect datagram and hands control back.</summary>
@@ -174,6 +183,19 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
     /// datagram the peer handed over, checked against the window.
     /// </summary>
     internal int AcquireControl(TimeSpan timeout)
+    {
+        Interlocked.Increment(ref _callsInProgress);
+        try
+        {
+            return AcquireControlCore(timeout);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _callsInProgress);
+        }
+    }
+
+    private int AcquireControlCore(TimeSpan timeout)
     {
         if (!_haveControl)
         {
@@ -198,6 +220,20 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(length), length, $"A datagram holds at most {DataCapacity} bytes.");
         }
+
+        Interlocked.Increment(ref _callsInProgress);
+        try
+        {
+            HandOffCore(length);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _callsInProgress);
+        }
+    }
+
+    private void HandOffCore(int length)
+    {
 
         if (_shutdown)
         {

@@ -25,8 +25,9 @@ namespace RpcGen.Transport.SharedMemory;
 /// shuts both windows down, which wakes every waiter here, so pending reads and flushes end with
 /// <see cref="RpcStatusCode.Disconnected"/> at once.</item>
 /// </list>
-/// Disposal order: shut both endpoints down and detach them, wait for the receiver thread and the
-/// sender to stop, close the socket, then unmap. Nothing touches the mapping after it is unmapped.
+/// Disposal order: shut both endpoints down (which wakes every waiter) and close the socket; wait for
+/// the window handshake, the receiver thread, the sender and the socket watcher to stop; detach both
+/// endpoints (no shutdown write after that); then unmap. Nothing touches the mapping after it is unmapped.
 /// </summary>
 internal sealed class SharedMemoryLink : RpcLink
 {
@@ -40,6 +41,7 @@ internal sealed class SharedMemoryLink : RpcLink
     private readonly TimeSpan _peerTimeout;
     private readonly TimeSpan _handshakeTimeout;
     private readonly TaskCompletionSource _receiverStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _handshake;
     private readonly Task _sending;
     private readonly Task _watching;
     private readonly Task _closed;
@@ -73,6 +75,8 @@ internal sealed class SharedMemoryLink : RpcLink
 
         var receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = "rpcgen-shm-receive" };
         receiver.Start();
+        // The window handshake blocks in the endpoint (spin, then futex), so it gets a thread of its own.
+        _handshake = Task.Factory.StartNew(() => _sendWindow.Connect(_handshakeTimeout), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         _sending = SendLoopAsync();
         _watching = WatchSocketAsync();
         _closed = CloseWhenStoppedAsync();
@@ -98,7 +102,7 @@ internal sealed class SharedMemoryLink : RpcLink
         var link = new SharedMemoryLink(socket, mapping, windowBytes, isServer, options, context, localAddress, remoteAddress);
         try
         {
-            await Task.Factory.StartNew(() => link._sendWindow.Connect(context.Limits.HandshakeTimeout), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+            await link._handshake.ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -277,6 +281,9 @@ internal sealed class SharedMemoryLink : RpcLink
 
     private async Task CloseWhenStoppedAsync()
     {
+        // Every thread that can touch the windows must be done before they are unmapped: the
+        // handshake, the receiver, the sender (which runs inline in callers' flushes) and the watcher.
+        await _handshake.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
         await _receiverStopped.Task.ConfigureAwait(false);
         await _sending.ConfigureAwait(false);
         await _watching.ConfigureAwait(false);

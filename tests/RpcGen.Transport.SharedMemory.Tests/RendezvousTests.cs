@@ -115,4 +115,45 @@ public sealed class RendezvousTests
         Assert.Equal("hello"u8.ToArray(), System.Buffers.BuffersExtensions.ToArray(read.Buffer));
         served.Input.AdvanceTo(read.Buffer.End);
     }
+
+    [Fact]
+    public async Task A_client_that_flips_the_length_while_the_server_reads_cannot_make_it_read_outside_the_window()
+    {
+        var address = "shm:" + NewPath();
+        await using var listener = RpcLinks.Listen(address, s_quickHandshake);
+        using var hostile = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await hostile.ConnectAsync(new UnixDomainSocketEndPoint(address["shm:".Length..])).WaitAsync(s_timeout);
+        var hello = await Rendezvous.ReceiveHelloAsync(hostile, CancellationToken.None).WaitAsync(s_timeout);
+        using (hello.File)
+        using (var window = new RawWindow(hello.File.FileDescriptor, hello.Offset, hello.WindowBytes))
+        {
+            // Open the client-to-server window properly, then hand over a datagram while another
+            // thread flips its length between a legal and an impossible value, a bounded number of times.
+            window.State = PacketHeader.ServerActive;
+            await EndpointTests.WaitUntilAsync(() => window.State != PacketHeader.ServerActive);
+            using var stop = new CancellationTokenSource();
+            var flipping = Task.Run(() =>
+            {
+                for (var i = 0; i < 200_000 && !stop.IsCancellationRequested; i++)
+                {
+                    window.Length = (i & 1) == 0 ? 5u : uint.MaxValue;
+                }
+            });
+            window.State = PacketHeader.ServerActive;
+            await flipping.WaitAsync(s_timeout);
+            stop.Cancel();
+        }
+
+        // Whatever length the server read, it read it once and checked it: it either took a legal
+        // datagram or cut the client off. Closing the hostile socket ends the link either way, and
+        // the server goes on to serve a well-behaved client.
+        hostile.Dispose();
+        var accepting = listener.AcceptAsync().AsTask();
+        await using var good = await RpcLinks.ConnectAsync(address, s_quickHandshake).AsTask().WaitAsync(s_timeout);
+        await using var served = (await accepting.WaitAsync(s_timeout))!;
+        await good.Output.WriteAsync("fine"u8.ToArray());
+        var read = await served.Input.ReadAtLeastAsync(4).AsTask().WaitAsync(s_timeout);
+        Assert.Equal("fine"u8.ToArray(), System.Buffers.BuffersExtensions.ToArray(read.Buffer));
+        served.Input.AdvanceTo(read.Buffer.End);
+    }
 }
