@@ -156,4 +156,37 @@ public sealed class RendezvousTests
         Assert.Equal("fine"u8.ToArray(), System.Buffers.BuffersExtensions.ToArray(read.Buffer));
         served.Input.AdvanceTo(read.Buffer.End);
     }
+
+    [Fact]
+    public async Task A_client_that_stops_taking_data_is_given_up_after_the_peer_response_timeout()
+    {
+        var provider = new SharedMemoryLinkProvider(new SharedMemoryOptions { PeerResponseTimeout = TimeSpan.FromMilliseconds(500) });
+        var path = NewPath();
+        await using var listener = provider.Listen("shm:" + path, new RpcLinkContext { Limits = s_quickHandshake });
+
+        // The hostile client opens both windows by hand, then never acknowledges a datagram.
+        using var hostile = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await hostile.ConnectAsync(new UnixDomainSocketEndPoint(path)).WaitAsync(s_timeout);
+        var hello = await Rendezvous.ReceiveHelloAsync(hostile, CancellationToken.None).WaitAsync(s_timeout);
+        using var file = hello.File;
+        using var toServer = new RawWindow(file.FileDescriptor, hello.Offset, hello.WindowBytes);
+        using var toClient = new RawWindow(file.FileDescriptor, hello.Offset + hello.WindowBytes, hello.WindowBytes);
+        toServer.State = PacketHeader.ServerActive;
+        await EndpointTests.WaitUntilAsync(() => toClient.State == PacketHeader.ServerActive);
+        toClient.State = PacketHeader.ClientActive;
+        await using var served = (await listener.AcceptAsync().AsTask().WaitAsync(s_timeout))!;
+
+        // The first chunk fills the window; the next waits for an acknowledgement that never comes.
+        var flood = new byte[3 * hello.WindowBytes];
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                await served.Output.WriteAsync(flood).AsTask().WaitAsync(s_timeout);
+            }
+        });
+
+        Assert.Equal(RpcStatusCode.Disconnected, error.StatusCode);
+        Assert.Contains("did not hand control back", error.Message);
+    }
 }
