@@ -9,6 +9,8 @@ public sealed class TransportFixture : IAsyncDisposable
 
     private readonly List<RpcClient> _clients = new();
 
+    static TransportFixture() => RpcGen.Transport.SharedMemory.SharedMemoryLinks.Register();
+
     private TransportFixture(RpcServer server, ScenarioService service, StreamingService streaming, CapturingLoggerProvider logs)
     {
         Server = server;
@@ -30,7 +32,7 @@ public sealed class TransportFixture : IAsyncDisposable
     public RpcClient Client => _clients[0];
 
     /// <summary>The transports every scenario runs over.</summary>
-    public static TheoryData<string> Transports => new() { "tcp", "unix", "memory", "tls", "tls+unix" };
+    public static TheoryData<string> Transports => new() { "tcp", "unix", "memory", "tls", "tls+unix", "shm" };
 
     public static string NewAddress(string transport) => transport switch
     {
@@ -39,6 +41,7 @@ public sealed class TransportFixture : IAsyncDisposable
         "memory" => $"memory:{Guid.NewGuid():N}",
         "tls" => "tls://127.0.0.1:0",
         "tls+unix" => $"tls+unix:{NewSocketPath()}",
+        "shm" => $"shm:{NewSocketPath()}",
         _ => throw new ArgumentOutOfRangeException(nameof(transport), transport, null),
     };
 

@@ -36,6 +36,11 @@ public static class BenchmarkCli
               the C++ client (EzRpcClient) calling a C++ server (built with capnp and g++ at run time); pinned and
               unpinned passes as for --compare. Writes results/capnp.md. --quick takes about half a minute.
 
+          dotnet run -c Release --project tests/RpcGen.Benchmarks -- --shm [--quick] [--spin-us N] [--out DIR]
+              The shared-memory transport (server in a child process): unary p50/p99 against a raw spin ping-pong
+              and against the message transport over a Unix socket, 64 callers, allocations per call, a 1 GiB
+              download (quick: 256 MiB) against memcpy; writes results/shm.md.
+
           dotnet run -c Release --project tests/RpcGen.Benchmarks -- --profile --peers rpcgen --links tcp --workload small --callers 1 --seconds 10
               Runs one cell for a while (attach `dotnet-trace collect -p PID`) and lists the types allocated per call.
 
@@ -63,6 +68,11 @@ public static class BenchmarkCli
         if (args.Contains("--handshakes"))
         {
             return await HandshakeCommand.RunAsync(args).ConfigureAwait(false);
+        }
+
+        if (args.Contains("--shm"))
+        {
+            return await RpcGen.Benchmarks.SharedMemory.ShmCommand.RunAsync(args).ConfigureAwait(false);
         }
 
         if (args.Contains("--capnp"))

@@ -1,0 +1,109 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+
+namespace RpcGen.Transport.SharedMemory;
+
+/// <summary>
+/// The one message the rendezvous socket carries: the server tells a new client where its two
+/// windows are and passes the memory file's descriptor with it (<c>SCM_RIGHTS</c>). After that the
+/// socket carries nothing; it stays open only so each side learns at once when the other is gone.
+/// <code>
+/// offset 0  uint32 magic "RSHM" (0x4D485352)
+/// offset 4  uint32 version, 1
+/// offset 8  uint32 window length in bytes (both windows)
+/// offset 12 uint32 reserved, zero
+/// offset 16 uint64 file offset of the first window; the second follows it
+/// ancillary: exactly one file descriptor
+/// </code>
+/// The client checks every field (a hostile server could send anything): magic and version, a
+/// window of whole pages within <see cref="SharedMemoryOptions.MaxWindowBytes"/>, a page-aligned
+/// offset, and a file sealed against shrinking that is long enough (see <see cref="MemoryFile.Adopt"/>).
+/// </summary>
+internal static class Rendezvous
+{
+    public const int HelloBytes = 24;
+    private const uint Magic = 0x4D485352;
+    private const uint Version = 1;
+
+    /// <summary>Sends the hello with <paramref name="fd"/> attached. The socket's send buffer is empty at this point, so the non-blocking send completes.</summary>
+    public static unsafe void SendHello(Socket socket, int fd, int windowBytes, long offset)
+    {
+        Span<byte> hello = stackalloc byte[HelloBytes];
+        hello.Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(hello, Magic);
+        BinaryPrimitives.WriteUInt32LittleEndian(hello[4..], Version);
+        BinaryPrimitives.WriteUInt32LittleEndian(hello[8..], (uint)windowBytes);
+        BinaryPrimitives.WriteInt64LittleEndian(hello[16..], offset);
+        fixed (byte* data = hello)
+        {
+            var iov = new LibC.IoVec { Base = data, Length = HelloBytes };
+            var control = new LibC.FdControlMessage { Length = LibC.FdControlMessageLength, Level = LibC.SolSocket, Type = LibC.ScmRights, Fd = fd };
+            var message = new LibC.MsgHdr { Iov = &iov, IovLength = 1, Control = &control, ControlLength = (nuint)sizeof(LibC.FdControlMessage) };
+            var sent = LibC.SendMsg(socket.SafeHandle.DangerousGetHandle(), &message, LibC.MsgDontWait | LibC.MsgNoSignal);
+            if (sent != HelloBytes)
+            {
+                throw sent < 0 ? LibC.Failure("sendmsg of the memory file") : new IOException($"sendmsg sent {sent} of {HelloBytes} hello bytes.");
+            }
+        }
+    }
+
+    /// <summary>The window layout a server announced, with the adopted (validated) memory file.</summary>
+    public readonly record struct Hello(MemoryFile File, int WindowBytes, long Offset);
+
+    /// <summary>Waits (bounded by <paramref name="cancellationToken"/>) for the hello, then receives and validates it.</summary>
+    /// <exception cref="InvalidDataException">The server sent something other than a valid hello.</exception>
+    public static async Task<Hello> ReceiveHelloAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        // A zero-byte receive completes when data is there, without consuming it.
+        await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        return ReceiveHelloNow(socket);
+    }
+
+    private static unsafe Hello ReceiveHelloNow(Socket socket)
+    {
+        var hello = new byte[HelloBytes];
+        int fd;
+        nint received;
+        int flags;
+        fixed (byte* data = hello)
+        {
+            var iov = new LibC.IoVec { Base = data, Length = HelloBytes };
+            var control = default(LibC.FdControlMessage);
+            var message = new LibC.MsgHdr { Iov = &iov, IovLength = 1, Control = &control, ControlLength = (nuint)sizeof(LibC.FdControlMessage) };
+            received = LibC.RecvMsg(socket.SafeHandle.DangerousGetHandle(), &message, LibC.MsgDontWait | LibC.MsgCmsgCloexec);
+            if (received < 0)
+            {
+                throw LibC.Failure("recvmsg of the memory file");
+            }
+
+            flags = message.Flags;
+            var hasFd = message.ControlLength >= LibC.FdControlMessageLength && control.Level == LibC.SolSocket && control.Type == LibC.ScmRights && control.Length == LibC.FdControlMessageLength;
+            fd = hasFd ? control.Fd : -1;
+        }
+
+        const int MsgCtrunc = 8;
+        var magic = BinaryPrimitives.ReadUInt32LittleEndian(hello);
+        var version = BinaryPrimitives.ReadUInt32LittleEndian(hello.AsSpan(4));
+        var windowBytes = BinaryPrimitives.ReadUInt32LittleEndian(hello.AsSpan(8));
+        var offset = BinaryPrimitives.ReadInt64LittleEndian(hello.AsSpan(16));
+        var page = (uint)Environment.SystemPageSize;
+        string? problem = received != HelloBytes ? $"{received} hello bytes instead of {HelloBytes}"
+            : fd < 0 ? "no file descriptor"
+            : (flags & MsgCtrunc) != 0 ? "more ancillary data than one descriptor"
+            : magic != Magic || version != Version ? $"magic 0x{magic:x8} version {version}"
+            : windowBytes < page || windowBytes > SharedMemoryOptions.MaxWindowBytes || windowBytes % page != 0 ? $"window length {windowBytes}"
+            : offset < 0 || offset % page != 0 || offset > long.MaxValue / 2 ? $"window offset {offset}"
+            : null;
+        if (problem is not null)
+        {
+            if (fd >= 0)
+            {
+                LibC.Close(fd);
+            }
+
+            throw new InvalidDataException($"The shared-memory server sent an invalid hello: {problem}.");
+        }
+
+        return new Hello(MemoryFile.Adopt(fd, offset + (2L * windowBytes)), (int)windowBytes, offset);
+    }
+}

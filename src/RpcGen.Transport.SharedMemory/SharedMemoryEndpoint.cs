@@ -1,0 +1,369 @@
+using System.Diagnostics;
+
+namespace RpcGen.Transport.SharedMemory;
+
+/// <summary>
+/// One side of a packet window with gVisor flipcall's semantics: exactly one side holds control at a
+/// time; the holder may read and write the datagram, then hands control (and a datagram length) to
+/// the other side and waits for it to come back.
+/// <list type="bullet">
+/// <item>The client starts with control and calls <see cref="Connect"/>; the server calls
+/// <see cref="RecvFirst"/>. Then each calls <see cref="SendRecv"/>, or <see cref="SendLast"/> to hand
+/// control over without waiting.</item>
+/// <item><see cref="Shutdown"/> may be called at any time from any thread; it makes every waiting and
+/// future call on both sides fail with <see cref="SharedMemoryShutdownException"/>. Every other method is
+/// called by one thread at a time.</item>
+/// <item>Waiting for control spins for <see cref="SharedMemoryOptions.SpinBudget"/>, then sleeps in a
+/// non-private FUTEX_WAIT on the state word, in slices, so local shutdown and timeouts are noticed even
+/// if the peer never wakes us.</item>
+/// </list>
+/// Invariants against a hostile peer (it can write the header and datagram at any moment): the state
+/// word is read once per check and must be one of the three legal values, and control only passes from
+/// this side by a compare-and-swap from our active state (a peer that takes control it was not given
+/// is a violation); the datagram length is read once and must fit the window; this side never touches
+/// memory outside the window. A violation shuts the window down and fails the call with
+/// <see cref="RpcStatusCode.Disconnected"/> naming what the peer did.
+/// </summary>
+public sealed unsafe class SharedMemoryEndpoint : IDisposable
+{
+    // How long one FUTEX_WAIT sleeps before the waiter looks at local shutdown and its deadline again.
+    // Shutdown wakes sleepers at once; this bounds the wait only when a hostile peer rewrites the
+    // state word after our shutdown so the kernel's value check lets us sleep.
+    private static readonly TimeSpan s_sleepSlice = TimeSpan.FromMilliseconds(100);
+
+    // Busy rounds (16 pause instructions each, ~0.1-0.5 µs) before the spin starts yielding the core.
+    private const int BusySpins = 64;
+
+    private readonly SharedMapping? _ownedMapping;
+    private readonly byte* _window;
+    private readonly int _activeState;
+    private readonly int _inactiveState;
+    private readonly long _spinTicks;
+    private readonly TimeSpan _defaultTimeout;
+
+    // Guards the shutdown write against the memory being unmapped (Dispose / Detach).
+    private readonly object _lifetime = new();
+    private bool _detached;
+
+    // Set once by Shutdown; waiters look at it between spins and sleeps.
+    private volatile bool _shutdown;
+
+    // 1 while a local thread sleeps in FUTEX_WAIT, so WakeLocalSleeper costs nothing otherwise.
+    private volatile int _sleeping;
+
+    // Calls touching the window right now (a driving thread, or one that has not yet noticed shutdown).
+    private int _callsInProgress;
+
+    // Whether this side holds control. Read and written only by the one thread driving the endpoint.
+    private bool _haveControl;
+
+    // The spin budget in force, adapted by the waiting thread (one at a time): halved each time a
+    // spin ends in a futex sleep (the peer was not answering that fast, or the machine is too busy
+    // for spinning to pay), doubled up to the configured budget each time a spin catches the
+    // hand-off. Never below a floor of a few busy rounds, so a peer that becomes fast again is seen.
+    private long _adaptiveSpinTicks;
+    private readonly long _minSpinTicks;
+
+    /// <summary>Maps <paramref name="window"/> and creates the <paramref name="side"/> endpoint on it. The window must start zero-filled (a fresh allocator window is).</summary>
+    public SharedMemoryEndpoint(SharedMemoryEndpointSide side, PacketWindowDescriptor window, SharedMemoryOptions? options = null)
+        : this(side, SharedMapping.Map(window), options)
+    {
+    }
+
+    private SharedMemoryEndpoint(SharedMemoryEndpointSide side, SharedMapping mapping, SharedMemoryOptions? options)
+        : this(side, mapping.Address, mapping.Length, options)
+    {
+        _ownedMapping = mapping;
+    }
+
+    /// <summary>An endpoint on memory mapped by its owner, which unmaps it only after <see cref="Detach"/>.</summary>
+    internal SharedMemoryEndpoint(SharedMemoryEndpointSide side, byte* window, int windowBytes, SharedMemoryOptions? options)
+    {
+        options ??= SharedMemoryOptions.Default;
+        options.Validate();
+        _window = window;
+        DataCapacity = windowBytes - PacketHeader.Bytes;
+        (_activeState, _inactiveState) = side == SharedMemoryEndpointSide.Client
+            ? (PacketHeader.ClientActive, PacketHeader.ServerActive)
+            : (PacketHeader.ServerActive, PacketHeader.ClientActive);
+        _haveControl = side == SharedMemoryEndpointSide.Client;
+        _spinTicks = (long)(options.SpinBudget.TotalSeconds * Stopwatch.Frequency);
+        _minSpinTicks = Math.Min(_spinTicks, Stopwatch.Frequency / 1_000_000);
+        _adaptiveSpinTicks = _spinTicks;
+        _defaultTimeout = options.PeerResponseTimeout;
+    }
+
+    /// <summary>The most bytes one datagram carries.</summary>
+    public int DataCapacity { get; }
+
+    /// <summary>
+    /// The datagram area. Only touch it while this side holds control (after <see cref="Connect"/>,
+    /// <see cref="RecvFirst"/> or <see cref="SendRecv"/> returned), and treat what it holds as hostile:
+    /// copy it out once, then parse the copy.
+    /// </summary>
+    public Span<byte> Data => new(_window + PacketHeader.Bytes, DataCapacity);
+
+    /// <summary>Whether <see cref="Shutdown"/> was called here.</summary>
+    public bool IsShutdown => _shutdown;
+
+    private int* State => (int*)(_window + PacketHeader.StateOffset);
+
+    private int* Length => (int*)(_window + PacketHeader.LengthOffset);
+
+    private int* Sleeper => (int*)(_window + PacketHeader.SleeperOffset);
+
+    /// <summary>Client only, first call: waits until the server has called <see cref="RecvFirst"/>; fails after <paramref name="timeout"/> (default <see cref="SharedMemoryOptions.PeerResponseTimeout"/>).</summary>
+    public void Connect(TimeSpan? timeout = null)
+    {
+        HandOff(0);
+        AcquireControl(timeout ?? _defaultTimeout);
+    }
+
+    /// <summary>Server only, first call: answers the client's <see cref="Connect"/>, then waits for its first datagram and returns its length.</summary>
+    public int RecvFirst(TimeSpan? timeout = null)
+    {
+        AcceptConnect(timeout ?? _defaultTimeout);
+        return AcquireControl(timeout ?? _defaultTimeout);
+    }
+
+    /// <summary>Hands control and a datagram of <paramref name="length"/> bytes to the peer, then waits for control to come back and returns the length of the peer's datagram.</summary>
+    public int SendRecv(int length, TimeSpan? timeout = null)
+    {
+        HandOff(length);
+        return AcquireControl(timeout ?? _defaultTimeout);
+    }
+
+    /// <summary>Hands control and a datagram of <paramref name="length"/> bytes to the peer without waiting for it to come back.</summary>
+    public void SendLast(int length) => HandOff(length);
+
+    /// <summary>
+    /// Makes every waiting and future call here and in the peer fail with
+    /// <see cref="SharedMemoryShutdownException"/>. Does not wait for them. Safe to call concurrently
+    /// with anything, and more than once.
+    /// </summary>
+    public void Shutdown()
+    {
+        lock (_lifetime)
+        {
+            if (_shutdown || _detached)
+            {
+                _shutdown = true;
+                return;
+            }
+
+            _shutdown = true;
+            Interlocked.Exchange(ref *State, PacketHeader.Shutdown);
+            Futex.Wake(State, int.MaxValue);
+        }
+    }
+
+    /// <summary>
+    /// Shuts down, then unmaps the window if this endpoint mapped it. Calls still in progress on other
+    /// threads are woken by the shutdown and given up to a second to leave; if one has not, the
+    /// mapping is left in place (leaked) rather than pulled from under it.
+    /// </summary>
+    public void Dispose()
+    {
+        Detach();
+        if (_ownedMapping is not null && SpinWait.SpinUntil(() => Volatile.Read(ref _callsInProgress) == 0, TimeSpan.FromSeconds(1)))
+        {
+            _ownedMapping.Dispose();
+        }
+    }
+
+    /// <summary>Server side of the connection handshake: waits for the client's connect datagram and hands control back.</summary>
+    internal void AcceptConnect(TimeSpan timeout)
+    {
+        AcquireControl(timeout);
+        HandOff(0);
+    }
+
+    /// <summary>
+    /// Returns once this side holds control (at once if it already does) and gives the length of the
+    /// datagram the peer handed over, checked against the window.
+    /// </summary>
+    internal int AcquireControl(TimeSpan timeout)
+    {
+        Interlocked.Increment(ref _callsInProgress);
+        try
+        {
+            return AcquireControlCore(timeout);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _callsInProgress);
+        }
+    }
+
+    private int AcquireControlCore(TimeSpan timeout)
+    {
+        if (!_haveControl)
+        {
+            WaitUntilActive(timeout);
+            _haveControl = true;
+        }
+
+        // Read once: the peer may rewrite it after we looked.
+        var length = (uint)Volatile.Read(ref *Length);
+        if (length > (uint)DataCapacity)
+        {
+            throw Violation($"datagram length {length} exceeds the window's {DataCapacity} bytes");
+        }
+
+        return (int)length;
+    }
+
+    /// <summary>Hands control with a datagram of <paramref name="length"/> bytes to the peer; this side must hold control.</summary>
+    internal void HandOff(int length)
+    {
+        if ((uint)length > (uint)DataCapacity)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"A datagram holds at most {DataCapacity} bytes.");
+        }
+
+        Interlocked.Increment(ref _callsInProgress);
+        try
+        {
+            HandOffCore(length);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _callsInProgress);
+        }
+    }
+
+    private void HandOffCore(int length)
+    {
+
+        if (_shutdown)
+        {
+            throw new SharedMemoryShutdownException();
+        }
+
+        Volatile.Write(ref *Length, length);
+        var prior = Interlocked.CompareExchange(ref *State, _inactiveState, _activeState);
+        _haveControl = false;
+        if (prior != _activeState)
+        {
+            throw prior == PacketHeader.Shutdown
+                ? new SharedMemoryShutdownException()
+                : Violation($"the state word was {prior} while this side held control");
+        }
+
+        // The compare-and-swap above is a full fence, so this read sees a sleeper that announced
+        // itself before we changed the state (it rechecks the state after announcing: no lost wake).
+        if (Volatile.Read(ref *Sleeper) != 0)
+        {
+            Volatile.Write(ref *Sleeper, 0);
+            Futex.Wake(State, 1);
+        }
+    }
+
+    /// <summary>
+    /// Wakes a local thread sleeping for control on this window so it spins again. The link calls it
+    /// on the inbound window right after sending a request: the reply is then caught by spinning
+    /// instead of costing a futex wake on the reply path.
+    /// </summary>
+    internal void WakeLocalSleeper()
+    {
+        if (_sleeping != 0)
+        {
+            Futex.Wake(State, int.MaxValue);
+        }
+    }
+
+    /// <summary>Stops all further writes to the window memory, so its owner may unmap it. Shuts down first if not yet.</summary>
+    internal void Detach()
+    {
+        Shutdown();
+        lock (_lifetime)
+        {
+            _detached = true;
+        }
+    }
+
+    private void WaitUntilActive(TimeSpan timeout)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            // Spin: re-read the state while the peer is likely still running. The first few rounds
+            // busy-wait (a hand-off to a running peer lands within a microsecond); after that each
+            // round yields the core, so on a busy machine the threads the peer's answer depends on
+            // (possibly on this very core) run instead of being starved by our spinning.
+            var spinUntil = Stopwatch.GetTimestamp() + _adaptiveSpinTicks;
+            for (var spins = 0; ; spins++)
+            {
+                if (CheckState())
+                {
+                    _adaptiveSpinTicks = Math.Min(_spinTicks, Math.Max(_minSpinTicks, _adaptiveSpinTicks * 2));
+                    return;
+                }
+
+                if (Stopwatch.GetTimestamp() >= spinUntil)
+                {
+                    _adaptiveSpinTicks = Math.Max(_minSpinTicks, _adaptiveSpinTicks / 2);
+                    break;
+                }
+
+                if (spins < BusySpins)
+                {
+                    Thread.SpinWait(16);
+                }
+                else
+                {
+                    Thread.Yield();
+                }
+            }
+
+            // Sleep: announce ourselves, re-check (the waker reads the hint after changing the
+            // state), then let the kernel compare the word and sleep while it is still inactive.
+            var remaining = timeout == Timeout.InfiniteTimeSpan ? s_sleepSlice : timeout - Stopwatch.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero)
+            {
+                // Not proof of malice (the peer may be stuck), but this side cannot wait for ever.
+                Shutdown();
+                throw new RpcException(RpcStatusCode.Disconnected, $"The shared-memory peer did not hand control back within {timeout}; the window was shut down.");
+            }
+
+            _sleeping = 1;
+            Interlocked.Exchange(ref *Sleeper, 1);
+            if (!CheckState())
+            {
+                Futex.Wait(State, _inactiveState, remaining < s_sleepSlice ? remaining : s_sleepSlice);
+            }
+
+            _sleeping = 0;
+        }
+    }
+
+    /// <summary>True when this side is active; false while the peer is; throws on shutdown or an illegal state.</summary>
+    private bool CheckState()
+    {
+        var state = Volatile.Read(ref *State);
+        if (state == _activeState)
+        {
+            if (_shutdown)
+            {
+                throw new SharedMemoryShutdownException();
+            }
+
+            return true;
+        }
+
+        if (state == _inactiveState)
+        {
+            return _shutdown ? throw new SharedMemoryShutdownException() : false;
+        }
+
+        throw state == PacketHeader.Shutdown
+            ? new SharedMemoryShutdownException()
+            : Violation($"illegal state word {state}");
+    }
+
+    private RpcException Violation(string what)
+    {
+        Shutdown();
+        return new RpcException(RpcStatusCode.Disconnected, $"The shared-memory peer broke the window protocol: {what}; the window was shut down.");
+    }
+}

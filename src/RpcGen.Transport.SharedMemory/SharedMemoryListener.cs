@@ -1,0 +1,119 @@
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using RpcGen.Links;
+
+namespace RpcGen.Transport.SharedMemory;
+
+/// <summary>
+/// Listens on a Unix socket for shared-memory clients. Each accepted client gets its own memory file
+/// with two windows (so no client can see or touch another's bytes), the file's descriptor over
+/// <c>SCM_RIGHTS</c>, and the window handshake; only links whose rendezvous completed within
+/// <see cref="RpcLimits.HandshakeTimeout"/> are handed out, and a slow or hostile client delays nobody
+/// else (each rendezvous runs on its own). Disposal stops accepting and removes the socket file;
+/// links already handed out stay open.
+/// </summary>
+internal sealed class SharedMemoryListener : RpcLinkListener
+{
+    private readonly Socket _socket;
+    private readonly string _path;
+    private readonly SharedMemoryOptions _options;
+    private readonly RpcLinkContext _context;
+    private readonly Channel<RpcLink> _ready = Channel.CreateUnbounded<RpcLink>();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _accepting;
+
+    public SharedMemoryListener(string path, SharedMemoryOptions options, RpcLinkContext context)
+    {
+        _path = path;
+        _options = options;
+        _context = context;
+        Address = SharedMemoryLinkProvider.Scheme + ":" + path;
+        UnixSocketPath.ClaimForListening(path);
+        _socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        _socket.Bind(new UnixDomainSocketEndPoint(path));
+        _socket.Listen(512);
+        _accepting = AcceptLoopAsync();
+    }
+
+    public override string Address { get; }
+
+    public override async ValueTask<RpcLink?> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _ready.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            return null;
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        _stopping.Cancel();
+        _socket.Dispose();
+        await _accepting.ConfigureAwait(false);
+        _ready.Writer.TryComplete();
+        try
+        {
+            File.Delete(_path);
+        }
+        catch (IOException)
+        {
+            // Someone else removed or replaced it; nothing of ours to clean.
+        }
+
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (true)
+        {
+            Socket accepted;
+            try
+            {
+                accepted = await _socket.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException or SocketException)
+            {
+                return;
+            }
+
+            _ = RendezvousAsync(accepted);
+        }
+    }
+
+    private async Task RendezvousAsync(Socket accepted)
+    {
+        SharedMapping? mapping = null;
+        try
+        {
+            // One file per client: its descriptor reaches the client, so it must hold nothing else.
+            using (var allocator = new PacketWindowAllocator(2, _options.WindowBytes))
+            {
+                allocator.TryAllocateRange(2, out var range);
+                mapping = SharedMapping.Map(range);
+                Rendezvous.SendHello(accepted, allocator.FileDescriptor, _options.WindowBytes, range.Offset);
+            }
+
+            var link = await SharedMemoryLink.EstablishAsync(accepted, mapping, _options.WindowBytes, isServer: true, _options, _context, Address, Address + "#peer").ConfigureAwait(false);
+            if (!_ready.Writer.TryWrite(link))
+            {
+                await link.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            // EstablishAsync owns (and has released) the socket and mapping once it was called.
+            SharedMemoryLog.RendezvousFailed(_context.Logger, Address, ex.Message);
+            if (ex is not RpcException)
+            {
+                accepted.Dispose();
+                mapping?.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using RpcGen.Benchmarks.Harness;
+using RpcGen.Transport.Message;
+using RpcGen.Transport.SharedMemory;
+
+namespace RpcGen.Benchmarks.SharedMemory;
+
+/// <summary>
+/// <c>--shm [--quick]</c>: the shared-memory transport against its floors and against the message
+/// transport over a Unix socket, with the server in a child process (this program again, with
+/// <c>--shm-serve</c>). Measures unary round trips (p50/p99), 64 concurrent callers (calls/s),
+/// client allocations per call, and a streamed download against memcpy; writes results/shm.md.
+/// </summary>
+public static class ShmCommand
+{
+    private const string ServeOption = "--shm-serve";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var spin = BenchmarkCli.Value(args, "--spin-us");
+        var options = spin is null ? new SharedMemoryOptions() : new SharedMemoryOptions { SpinBudget = TimeSpan.FromMicroseconds(double.Parse(spin, CultureInfo.InvariantCulture)) };
+        SharedMemoryLinks.Register(options);
+        if (BenchmarkCli.Value(args, ServeOption) is { } shmAddress)
+        {
+            await using var server = new RpcServer();
+            server.AddService<IShmBenchService>(new ShmBenchService());
+            await server.StartAsync(shmAddress, BenchmarkCli.Value(args, "--unix")!).ConfigureAwait(false);
+            Console.WriteLine("listening");
+            await Console.In.ReadToEndAsync().ConfigureAwait(false);
+            return 0;
+        }
+
+        var quick = args.Contains("--quick");
+        var calls = quick ? 20_000 : 100_000;
+        var seconds = quick ? 2 : 5;
+        var bulkBytes = quick ? 256L << 20 : 1L << 30;
+        var report = new StringBuilder();
+        var command = "dotnet run -c Release --project tests/RpcGen.Benchmarks -- " + string.Join(' ', args);
+        var clock = Stopwatch.StartNew();
+
+        var socketBase = Path.Combine(Path.GetTempPath(), $"rpcgen-shm-bench-{Guid.NewGuid():N}");
+        var shm = $"shm:{socketBase}-shm.sock";
+        var unix = $"unix:{socketBase}-unix.sock";
+        using var child = StartChild(args, shm, unix);
+        try
+        {
+            if (await child.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(1)).ConfigureAwait(false) != "listening")
+            {
+                Console.Error.WriteLine("The child server did not start: " + await child.StandardError.ReadToEndAsync().ConfigureAwait(false));
+                return 1;
+            }
+
+            Console.WriteLine($"shared-memory benchmark: {calls:N0} calls per unary cell, {seconds} s per 64-caller cell, {bulkBytes >> 20} MiB streamed");
+            var raw = Percentiles.Of(RawSpinPingPong.Run(calls));
+            Print("raw spin ping-pong (2 threads)", raw);
+            var endpoint = Percentiles.Of(EndpointPingPong.Run(calls, options));
+            Print("endpoint SendRecv (2 threads)", endpoint);
+
+            await using var shmClient = await RpcClient.ConnectAsync(shm).ConfigureAwait(false);
+            await using var unixClient = await RpcClient.ConnectAsync(unix).ConfigureAwait(false);
+            var (shmUnary, shmAllocated) = await UnaryAsync(shmClient, calls).ConfigureAwait(false);
+            Print("RpcGen unary over shm (2 processes)", shmUnary);
+            var (unixUnary, unixAllocated) = await UnaryAsync(unixClient, calls).ConfigureAwait(false);
+            Print("RpcGen unary over UDS (2 processes)", unixUnary);
+            var shmConcurrent = await ConcurrentAsync(shmClient, 64, seconds).ConfigureAwait(false);
+            var unixConcurrent = await ConcurrentAsync(unixClient, 64, seconds).ConfigureAwait(false);
+            Console.WriteLine($"64 callers: shm {shmConcurrent:N0} calls/s, UDS {unixConcurrent:N0} calls/s");
+            var shmBulk = await DownloadAsync(shmClient, bulkBytes).ConfigureAwait(false);
+            var unixBulk = await DownloadAsync(unixClient, bulkBytes).ConfigureAwait(false);
+            var memcpy = MemcpyBandwidth(bulkBytes);
+            Console.WriteLine($"bulk: shm {shmBulk:F0} MiB/s, UDS {unixBulk:F0} MiB/s, memcpy {memcpy:F0} MiB/s");
+
+            report.AppendLine("# Shared-memory transport benchmark");
+            report.AppendLine();
+            report.AppendLine($"Command: `{command}`  ");
+            report.AppendLine($"Machine: {Environment.ProcessorCount} CPUs, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}; load average before: {LoadAverage()}  ");
+            report.AppendLine($"Spin budget: {options.SpinBudget.TotalMicroseconds:F0} µs (adaptive); windows {options.WindowBytes / 1024} KiB; unpinned; total {clock.Elapsed.TotalSeconds:F0} s.");
+            report.AppendLine();
+            report.AppendLine("| cell | p50 µs | p99 µs | mean µs |");
+            report.AppendLine("|---|---:|---:|---:|");
+            Row(report, "raw spin ping-pong, 2 threads, one shared word (floor)", raw);
+            Row(report, "SharedMemoryEndpoint SendRecv, 2 threads", endpoint);
+            Row(report, "RpcGen unary over shm:, 2 processes", shmUnary);
+            Row(report, "RpcGen unary over unix: (UDS), 2 processes", unixUnary);
+            report.AppendLine();
+            report.AppendLine("| ratio | value | issue target |");
+            report.AppendLine("|---|---:|---:|");
+            report.AppendLine(CultureInfo.InvariantCulture, $"| shm unary p50 / raw ping-pong p50 | {shmUnary.P50 / raw.P50:F1}x | ≤ 3x |");
+            report.AppendLine(CultureInfo.InvariantCulture, $"| shm unary p50 / UDS unary p50 | {shmUnary.P50 / unixUnary.P50:F2}x | ≤ 0.05x |");
+            report.AppendLine(CultureInfo.InvariantCulture, $"| 64 callers over shm, calls/s | {shmConcurrent:N0} (UDS {unixConcurrent:N0}; {shmConcurrent / unixConcurrent:F2}x) | ≥ 2,000,000 |");
+            report.AppendLine(CultureInfo.InvariantCulture, $"| client allocations per unary call, shm | {shmAllocated:F0} B (UDS {unixAllocated:F0} B) | 0 B |");
+            report.AppendLine(CultureInfo.InvariantCulture, $"| {bulkBytes >> 20} MiB streamed over shm / memcpy | {shmBulk / memcpy:F3}x ({shmBulk:F0} vs {memcpy:F0} MiB/s; UDS {unixBulk:F0} MiB/s) | ≥ 0.5x |");
+        }
+        finally
+        {
+            child.StandardInput.Close();
+            if (!child.WaitForExit(TimeSpan.FromSeconds(10)))
+            {
+                child.Kill();
+            }
+        }
+
+        var path = Path.Combine(BenchmarkCli.Value(args, "--out") ?? Path.Combine(BenchmarkCli.FindProjectDirectory(), "results"), "shm.md");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllTextAsync(path, report.ToString()).ConfigureAwait(false);
+        Console.WriteLine();
+        Console.WriteLine(report);
+        Console.WriteLine($"Wrote {path}.");
+        return 0;
+    }
+
+    private static async Task<(Percentiles Latency, double AllocatedPerCall)> UnaryAsync(RpcClient client, int calls)
+    {
+        var service = client.GetService<IShmBenchService>();
+        for (var i = 0; i < Math.Min(calls, 5_000); i++)
+        {
+            await service.AddAsync(i, 1).ConfigureAwait(false);
+        }
+
+        var micros = new double[calls];
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        for (var i = 0; i < calls; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await service.AddAsync(i, 1).ConfigureAwait(false);
+            micros[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+        }
+
+        var allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)calls;
+        return (Percentiles.Of(micros), allocated);
+    }
+
+    private static async Task<double> ConcurrentAsync(RpcClient client, int callers, int seconds)
+    {
+        var service = client.GetService<IShmBenchService>();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        long total = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, callers).Select(_ => Task.Run(async () =>
+        {
+            long made = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                await service.AddAsync(1, 2).ConfigureAwait(false);
+                made++;
+            }
+
+            Interlocked.Add(ref total, made);
+        }))).ConfigureAwait(false);
+        return total / clock.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<double> DownloadAsync(RpcClient client, long bytes)
+    {
+        var buffer = new byte[256 * 1024];
+        var clock = Stopwatch.StartNew();
+        await using var stream = await client.GetService<IShmBenchService>().DownloadAsync(bytes).ConfigureAwait(false);
+        long received = 0;
+        int read;
+        while ((read = await stream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+        {
+            received += read;
+        }
+
+        if (received != bytes)
+        {
+            throw new InvalidOperationException($"Downloaded {received} of {bytes} bytes.");
+        }
+
+        return bytes / (1024.0 * 1024.0) / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>memcpy bandwidth for the same total in 64 KiB copies (a window's size), one thread.</summary>
+    private static double MemcpyBandwidth(long bytes)
+    {
+        var source = new byte[64 * 1024];
+        var target = new byte[64 * 1024];
+        var clock = Stopwatch.StartNew();
+        for (long copied = 0; copied < bytes; copied += source.Length)
+        {
+            source.AsSpan().CopyTo(target);
+        }
+
+        return bytes / (1024.0 * 1024.0) / clock.Elapsed.TotalSeconds;
+    }
+
+    private static Process StartChild(string[] args, string shm, string unix)
+    {
+        var self = Environment.ProcessPath!;
+        var info = new ProcessStartInfo(self) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            info.ArgumentList.Add(typeof(ShmCommand).Assembly.Location);
+        }
+
+        foreach (var argument in new[] { "--shm", ServeOption, shm, "--unix", unix })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        if (BenchmarkCli.Value(args, "--spin-us") is { } spin)
+        {
+            info.ArgumentList.Add("--spin-us");
+            info.ArgumentList.Add(spin);
+        }
+
+        return Process.Start(info)!;
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+
+    private static void Print(string name, Percentiles latency) =>
+        Console.WriteLine($"{name,-40} p50 {latency.P50,9:F2} µs  p99 {latency.P99,9:F2} µs  mean {latency.Mean,9:F2} µs");
+
+    private static void Row(StringBuilder report, string name, Percentiles latency) =>
+        report.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {latency.P50:F2} | {latency.P99:F2} | {latency.Mean:F2} |");
+
+    private readonly record struct Percentiles(double P50, double P99, double Mean)
+    {
+        public static Percentiles Of(double[] micros)
+        {
+            Array.Sort(micros);
+            return new Percentiles(micros[micros.Length / 2], micros[Math.Min(micros.Length - 1, micros.Length * 99 / 100)], micros.Average());
+        }
+    }
+}

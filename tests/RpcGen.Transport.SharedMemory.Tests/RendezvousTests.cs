@@ -1,0 +1,192 @@
+using System.Net.Sockets;
+using RpcGen.Links;
+
+namespace RpcGen.Transport.SharedMemory.Tests;
+
+/// <summary>
+/// What a hostile or broken peer can do at the rendezvous and in the windows of a link: the other
+/// side refuses it with <see cref="RpcStatusCode.Disconnected"/> within a bound and goes on serving.
+/// </summary>
+public sealed class RendezvousTests
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+    private static readonly RpcLimits s_quickHandshake = new() { HandshakeTimeout = TimeSpan.FromSeconds(1) };
+
+    public RendezvousTests() => SharedMemoryLinks.Register();
+
+    private static string NewPath() => Path.Combine(Path.GetTempPath(), $"rpcgen-shm-{Guid.NewGuid():N}.sock");
+
+    /// <summary>A fake server: accepts one client and lets <paramref name="act"/> do what it likes with the socket.</summary>
+    private static async Task<RpcException> ConnectToFakeServerAsync(Action<Socket> act)
+    {
+        var path = NewPath();
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen(1);
+        try
+        {
+            var connecting = RpcLinks.ConnectAsync("shm:" + path, s_quickHandshake).AsTask();
+            using var accepted = await listener.AcceptAsync().WaitAsync(s_timeout);
+            act(accepted);
+            var error = await Assert.ThrowsAsync<RpcException>(() => connecting.WaitAsync(s_timeout));
+            Assert.Equal(RpcStatusCode.Disconnected, error.StatusCode);
+            return error;
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task A_hello_without_a_descriptor_is_refused()
+    {
+        var error = await ConnectToFakeServerAsync(socket => socket.Send(new byte[Rendezvous.HelloBytes]));
+
+        Assert.Contains("no file descriptor", error.Message);
+    }
+
+    [Fact]
+    public async Task A_file_that_could_shrink_under_the_mapping_is_refused()
+    {
+        var temp = Path.GetTempFileName();
+        try
+        {
+            using var file = File.OpenHandle(temp, FileMode.Open, FileAccess.ReadWrite);
+            RandomAccess.SetLength(file, 1024 * 1024);
+            var error = await ConnectToFakeServerAsync(socket => Rendezvous.SendHello(socket, (int)file.DangerousGetHandle(), 64 * 1024, 0));
+
+            Assert.Contains("shrink seal", error.Message);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    [Fact]
+    public async Task Windows_past_the_end_of_the_file_are_refused()
+    {
+        using var allocator = new PacketWindowAllocator(windowCount: 2);
+
+        var error = await ConnectToFakeServerAsync(socket => Rendezvous.SendHello(socket, allocator.FileDescriptor, allocator.WindowBytes, offset: 1024 * 1024));
+
+        Assert.Contains("not usable", error.Message);
+    }
+
+    [Fact]
+    public async Task A_server_that_never_runs_the_window_handshake_times_out()
+    {
+        using var allocator = new PacketWindowAllocator(windowCount: 2);
+
+        var error = await ConnectToFakeServerAsync(socket => Rendezvous.SendHello(socket, allocator.FileDescriptor, allocator.WindowBytes, offset: 0));
+
+        Assert.Contains("handshake", error.Message);
+    }
+
+    [Fact]
+    public async Task A_client_that_writes_a_garbage_length_is_cut_off_and_others_are_still_served()
+    {
+        var address = "shm:" + NewPath();
+        await using var listener = RpcLinks.Listen(address, s_quickHandshake);
+
+        // The hostile client does the rendezvous by hand, then fills the header of the
+        // client-to-server window with a length no window holds.
+        using var hostile = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await hostile.ConnectAsync(new UnixDomainSocketEndPoint(address["shm:".Length..])).WaitAsync(s_timeout);
+        var hello = await Rendezvous.ReceiveHelloAsync(hostile, CancellationToken.None).WaitAsync(s_timeout);
+        using (hello.File)
+        using (var window = new RawWindow(hello.File.FileDescriptor, hello.Offset, hello.WindowBytes))
+        {
+            window.Length = uint.MaxValue;
+            window.State = PacketHeader.ServerActive;
+        }
+
+        // The server hangs up on it.
+        var received = await hostile.ReceiveAsync(new byte[1], SocketFlags.None).WaitAsync(s_timeout);
+        Assert.Equal(0, received);
+
+        // And serves the next, well-behaved client.
+        var accepting = listener.AcceptAsync().AsTask();
+        await using var good = await RpcLinks.ConnectAsync(address, s_quickHandshake).AsTask().WaitAsync(s_timeout);
+        await using var served = (await accepting.WaitAsync(s_timeout))!;
+        await good.Output.WriteAsync("hello"u8.ToArray());
+        var read = await served.Input.ReadAtLeastAsync(5).AsTask().WaitAsync(s_timeout);
+        Assert.Equal("hello"u8.ToArray(), System.Buffers.BuffersExtensions.ToArray(read.Buffer));
+        served.Input.AdvanceTo(read.Buffer.End);
+    }
+
+    [Fact]
+    public async Task A_client_that_flips_the_length_while_the_server_reads_cannot_make_it_read_outside_the_window()
+    {
+        var address = "shm:" + NewPath();
+        await using var listener = RpcLinks.Listen(address, s_quickHandshake);
+        using var hostile = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await hostile.ConnectAsync(new UnixDomainSocketEndPoint(address["shm:".Length..])).WaitAsync(s_timeout);
+        var hello = await Rendezvous.ReceiveHelloAsync(hostile, CancellationToken.None).WaitAsync(s_timeout);
+        using (hello.File)
+        using (var window = new RawWindow(hello.File.FileDescriptor, hello.Offset, hello.WindowBytes))
+        {
+            // Open the client-to-server window properly, then hand over a datagram while another
+            // thread flips its length between a legal and an impossible value, a bounded number of times.
+            window.State = PacketHeader.ServerActive;
+            await EndpointTests.WaitUntilAsync(() => window.State != PacketHeader.ServerActive);
+            using var stop = new CancellationTokenSource();
+            var flipping = Task.Run(() =>
+            {
+                for (var i = 0; i < 200_000 && !stop.IsCancellationRequested; i++)
+                {
+                    window.Length = (i & 1) == 0 ? 5u : uint.MaxValue;
+                }
+            });
+            window.State = PacketHeader.ServerActive;
+            await flipping.WaitAsync(s_timeout);
+            stop.Cancel();
+        }
+
+        // Whatever length the server read, it read it once and checked it: it either took a legal
+        // datagram or cut the client off. Closing the hostile socket ends the link either way, and
+        // the server goes on to serve a well-behaved client.
+        hostile.Dispose();
+        var accepting = listener.AcceptAsync().AsTask();
+        await using var good = await RpcLinks.ConnectAsync(address, s_quickHandshake).AsTask().WaitAsync(s_timeout);
+        await using var served = (await accepting.WaitAsync(s_timeout))!;
+        await good.Output.WriteAsync("fine"u8.ToArray());
+        var read = await served.Input.ReadAtLeastAsync(4).AsTask().WaitAsync(s_timeout);
+        Assert.Equal("fine"u8.ToArray(), System.Buffers.BuffersExtensions.ToArray(read.Buffer));
+        served.Input.AdvanceTo(read.Buffer.End);
+    }
+
+    [Fact]
+    public async Task A_client_that_stops_taking_data_is_given_up_after_the_peer_response_timeout()
+    {
+        var provider = new SharedMemoryLinkProvider(new SharedMemoryOptions { PeerResponseTimeout = TimeSpan.FromMilliseconds(500) });
+        var path = NewPath();
+        await using var listener = provider.Listen("shm:" + path, new RpcLinkContext { Limits = s_quickHandshake });
+
+        // The hostile client opens both windows by hand, then never acknowledges a datagram.
+        using var hostile = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await hostile.ConnectAsync(new UnixDomainSocketEndPoint(path)).WaitAsync(s_timeout);
+        var hello = await Rendezvous.ReceiveHelloAsync(hostile, CancellationToken.None).WaitAsync(s_timeout);
+        using var file = hello.File;
+        using var toServer = new RawWindow(file.FileDescriptor, hello.Offset, hello.WindowBytes);
+        using var toClient = new RawWindow(file.FileDescriptor, hello.Offset + hello.WindowBytes, hello.WindowBytes);
+        toServer.State = PacketHeader.ServerActive;
+        await EndpointTests.WaitUntilAsync(() => toClient.State == PacketHeader.ServerActive);
+        toClient.State = PacketHeader.ClientActive;
+        await using var served = (await listener.AcceptAsync().AsTask().WaitAsync(s_timeout))!;
+
+        // The first chunk fills the window; the next waits for an acknowledgement that never comes.
+        var flood = new byte[3 * hello.WindowBytes];
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                await served.Output.WriteAsync(flood).AsTask().WaitAsync(s_timeout);
+            }
+        });
+
+        Assert.Equal(RpcStatusCode.Disconnected, error.StatusCode);
+        Assert.Contains("did not hand control back", error.Message);
+    }
+}

@@ -1,0 +1,2 @@
+global using RpcGen.Transport.Message;
+global using RpcGen.Transport.SharedMemory.TestHost;
