@@ -9,6 +9,8 @@ public sealed class TransportFixture : IAsyncDisposable
 
     private readonly List<RpcClient> _clients = new();
 
+    static TransportFixture() => RpcGen.Transport.Flow.FlowLinks.Register();
+
     private TransportFixture(RpcServer server, ScenarioService service, StreamingService streaming, CapturingLoggerProvider logs)
     {
         Server = server;
@@ -30,13 +32,14 @@ public sealed class TransportFixture : IAsyncDisposable
     public RpcClient Client => _clients[0];
 
     /// <summary>The transports every scenario runs over.</summary>
-    public static TheoryData<string> Transports => new() { "tcp", "unix", "memory" };
+    public static TheoryData<string> Transports => new() { "tcp", "unix", "memory", "flow" };
 
     public static string NewAddress(string transport) => transport switch
     {
         "tcp" => "tcp://127.0.0.1:0",
         "unix" => $"unix:{Path.Combine(Path.GetTempPath(), $"rpcgen-{Guid.NewGuid():N}.sock")}",
         "memory" => $"memory:{Guid.NewGuid():N}",
+        "flow" => "flow+tcp://127.0.0.1:0", // registered by the static constructor below
         _ => throw new ArgumentOutOfRangeException(nameof(transport), transport, null),
     };
 
