@@ -36,7 +36,17 @@ public static class FlowLinks
                 manager = TlsManagers.For(context);
             }
 
-            var flow = await manager.DialAsync(inner, cancellationToken: cancellationToken).ConfigureAwait(false);
+            Flow flow;
+            try
+            {
+                flow = await manager.DialAsync(inner, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (FlowException ex)
+            {
+                // The link contract: an RpcException (Disconnected when nothing listens), whatever carries it.
+                throw new RpcException(ex.StatusCode, ex.Message, ex);
+            }
+
             return new FlowRpcLink(flow, Prefix + flow.Connection.LocalAddress, Prefix + flow.Connection.RemoteAddress);
         }
 
