@@ -83,8 +83,14 @@ public sealed class Flow : IDuplexPipe, IAsyncDisposable
     /// <inheritdoc />
     public PipeWriter Output => _output;
 
-    /// <summary>Data frames written for this flow so far (the fairness tests count them).</summary>
+    /// <summary>Data frames written for this flow so far.</summary>
     public long FramesWritten { get; internal set; }
+
+    /// <summary>
+    /// The most frames (of any flow, and control frames) the connection wrote while one chunk of
+    /// this flow waited to be written: how long a busy neighbour delayed it, counted in frames.
+    /// </summary>
+    public long MaxFramesWaited { get; internal set; }
 
     // ─── State under the connection's gate ────────────────────────────────
 

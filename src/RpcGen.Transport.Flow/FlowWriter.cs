@@ -71,7 +71,7 @@ internal sealed class FlowWriter
     /// </summary>
     public Task SendDataAsync(Flow flow, ReadOnlySequence<byte> payload, FlowFrameFlags flags)
     {
-        var chunk = new DataChunk(flow, payload, flags);
+        var chunk = new DataChunk(flow, payload, flags) { QueuedAt = Volatile.Read(ref _framesWritten) };
         lock (_queueLock)
         {
             if (_completing)
@@ -224,6 +224,7 @@ internal sealed class FlowWriter
             _output.Write(segment.Span);
         }
 
+        flow.MaxFramesWaited = Math.Max(flow.MaxFramesWaited, _framesWritten - chunk.QueuedAt);
         _framesWritten++;
         flow.FramesWritten++;
         chunk.Written.TrySetResult();
@@ -262,6 +263,9 @@ internal sealed class FlowWriter
         public ReadOnlySequence<byte> Payload { get; } = payload;
 
         public FlowFrameFlags Flags { get; } = flags;
+
+        // The connection's frame count when the chunk was queued: what it waited is counted in frames, not time.
+        public long QueuedAt { get; init; }
 
         public TaskCompletionSource Written { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
