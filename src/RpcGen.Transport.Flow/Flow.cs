@@ -170,6 +170,11 @@ public sealed class Flow : IDuplexPipe, IAsyncDisposable
             throw new FlowException(FlowErrorCode.BadArg, "A message must hold at least one byte.");
         }
 
+        if (_failure is { } failure)
+        {
+            throw failure as FlowException ?? new FlowException(FlowErrorCode.Aborted, failure.Message, failure);
+        }
+
         foreach (var part in parts)
         {
             _output.Write(part.Span);
@@ -296,8 +301,8 @@ public sealed class Flow : IDuplexPipe, IAsyncDisposable
     /// <summary>The flow failed: wake the pump so it stops, and make the user's writes fail.</summary>
     internal void FailOutbound(Exception error)
     {
-        _outbound.Reader.CancelPendingRead();
         _failure ??= error;
+        _outbound.Reader.CancelPendingRead();
     }
 
     private volatile Exception? _failure;

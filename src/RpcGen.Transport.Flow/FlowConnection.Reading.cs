@@ -376,8 +376,8 @@ public sealed partial class FlowConnection
         }
 
         var error = new FlowException(FlowErrorCode.Aborted, $"The peer reset flow {flowId}: {reason}");
-        flow.EndInbound(error);
         flow.FailOutbound(error);
+        flow.EndInbound(error);
         if (answer)
         {
             // This side's final frame; the peer retires the flow when it arrives.

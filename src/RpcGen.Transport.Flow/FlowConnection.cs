@@ -515,8 +515,8 @@ public sealed partial class FlowConnection : IAsyncDisposable
             flow.CreditWaiter?.TrySetResult();
         }
 
-        flow.EndInbound(localError);
         flow.FailOutbound(localError);
+        flow.EndInbound(localError);
         Writer.SendReset(flow, FlowFrames.BuildReset(flow.Id, reason));
         if (queue)
         {
@@ -692,8 +692,8 @@ public sealed partial class FlowConnection : IAsyncDisposable
 
         foreach (var flow in flows)
         {
-            flow.EndInbound(reason);
             flow.FailOutbound(reason);
+            flow.EndInbound(reason);
         }
 
         _accepted.Writer.TryComplete();
