@@ -19,15 +19,15 @@ public sealed class FlowManager : IAsyncDisposable
 {
     private static readonly Lazy<FlowManager> s_default = new(() => new FlowManager());
 
-    private readonly object _gate = new();
-    private readonly FlowManagerOptions _options;
+    internal readonly object _gate = new();
+    internal readonly FlowManagerOptions _options;
     private readonly Dictionary<string, IFlowProtocol> _protocols = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Dictionary<string, CacheEntry> _cache = new(StringComparer.Ordinal);
+    internal readonly Dictionary<string, CacheEntry> _cache = new(StringComparer.Ordinal);
     private readonly HashSet<FlowConnection> _accepted = [];
     private readonly Dictionary<string, RpcLinkListener> _listeners = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _listenErrors = new(StringComparer.Ordinal);
     private readonly Channel<Flow> _flows = Channel.CreateUnbounded<Flow>();
-    private readonly CancellationTokenSource _stopping = new();
+    internal readonly CancellationTokenSource _stopping = new();
     private readonly ITimer? _eviction;
     private TaskCompletionSource _statusChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _disposed;
@@ -253,11 +253,10 @@ public sealed class FlowManager : IAsyncDisposable
     /// Keeps a connection to <paramref name="address"/> in the cache, never evicted, and dials it again
     /// whenever it drops, until the returned handle is disposed.
     /// </summary>
-    public async Task<IAsyncDisposable> PinConnectionAsync(string address, IPeerAuthorizer? authorizer = null, CancellationToken cancellationToken = default)
+    public async Task<FlowPin> PinConnectionAsync(string address, IPeerAuthorizer? authorizer = null, CancellationToken cancellationToken = default)
     {
         var connection = await GetConnectionAsync(address, authorizer, null, dialIfMissing: true, cancellationToken).ConfigureAwait(false);
         var key = await ProtocolOf(address).ResolveAsync(address, cancellationToken).ConfigureAwait(false);
-        var pin = new Pin(this, address, key, authorizer);
         lock (_gate)
         {
             if (_cache.TryGetValue(key, out var entry))
@@ -266,7 +265,7 @@ public sealed class FlowManager : IAsyncDisposable
             }
         }
 
-        pin.Watch(connection);
+        var pin = new FlowPin(this, address, key, authorizer, connection);
         return pin;
     }
 
@@ -280,7 +279,7 @@ public sealed class FlowManager : IAsyncDisposable
         }
     }
 
-    private async Task<FlowConnection> GetConnectionAsync(string address, IPeerAuthorizer? authorizer, TimeSpan? channelTimeout, bool dialIfMissing, CancellationToken cancellationToken)
+    internal async Task<FlowConnection> GetConnectionAsync(string address, IPeerAuthorizer? authorizer, TimeSpan? channelTimeout, bool dialIfMissing, CancellationToken cancellationToken)
     {
         var protocol = ProtocolOf(address);
         var key = await protocol.ResolveAsync(address, cancellationToken).ConfigureAwait(false);
@@ -486,7 +485,7 @@ public sealed class FlowManager : IAsyncDisposable
         }
     }
 
-    private sealed class CacheEntry
+    internal sealed class CacheEntry
     {
         // Completes with the connection once the dial (setup and authorization included) is done.
         public TaskCompletionSource<FlowConnection> Dialing { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -496,54 +495,5 @@ public sealed class FlowManager : IAsyncDisposable
 
         // Under the manager's gate: how many pins hold the entry (a pinned entry is never evicted).
         public int Pins { get; set; }
-    }
-
-    // Re-dials a pinned connection whenever it drops. Each attempt is bounded by the dial's own
-    // timeouts; attempts stop when the pin or the manager is disposed.
-    private sealed class Pin(FlowManager manager, string address, string key, IPeerAuthorizer? authorizer) : IAsyncDisposable
-    {
-        private readonly CancellationTokenSource _unpinned = new();
-
-        public void Watch(FlowConnection connection) => _ = WatchAsync(connection);
-
-        private async Task WatchAsync(FlowConnection connection)
-        {
-            while (!_unpinned.IsCancellationRequested)
-            {
-                await connection.Completion.WaitAsync(_unpinned.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                if (_unpinned.IsCancellationRequested || manager._stopping.IsCancellationRequested)
-                {
-                    return;
-                }
-
-                FlowLog.PinnedReconnect(manager._options.Logger, address, connection.CloseReason?.Message ?? "closed");
-                try
-                {
-                    // The entry keeps its pins, so the closed connection's entry is dialed again here.
-                    connection = await manager.GetConnectionAsync(address, authorizer, null, dialIfMissing: true, _unpinned.Token).ConfigureAwait(false);
-                }
-                catch (Exception) when (!_unpinned.IsCancellationRequested && !manager._stopping.IsCancellationRequested)
-                {
-                    // The remote is not back yet; the next attempt waits for a fresh dial below.
-                    await Task.Delay(TimeSpan.FromMilliseconds(100), manager._options.TimeProvider, _unpinned.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                }
-                catch (Exception)
-                {
-                    return;
-                }
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _unpinned.CancelAsync().ConfigureAwait(false);
-            lock (manager._gate)
-            {
-                if (manager._cache.TryGetValue(key, out var entry) && entry.Pins > 0)
-                {
-                    entry.Pins--;
-                }
-            }
-        }
     }
 }
