@@ -68,8 +68,11 @@ public sealed class Flow : IDuplexPipe, IAsyncDisposable
         _output = new FlowOutput(_outbound.Writer, this);
     }
 
-    /// <summary>The flow's id on its connection (odd when the connection's dialer opened it, even otherwise).</summary>
-    public uint Id { get; }
+    /// <summary>
+    /// The flow's id on its connection (odd when the connection's dialer opened it, even otherwise).
+    /// A flow this side opened gets its id when its first frame is written; 0 until then.
+    /// </summary>
+    public uint Id { get; internal set; }
 
     /// <summary>Whether this side opened the flow (false: accepted from the peer).</summary>
     public bool IsDialed { get; }

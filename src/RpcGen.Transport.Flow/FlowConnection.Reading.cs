@@ -381,7 +381,7 @@ public sealed partial class FlowConnection
         if (answer)
         {
             // This side's final frame; the peer retires the flow when it arrives.
-            Writer.SendReset(flow, FlowFrames.BuildReset(flowId, "reset acknowledged"));
+            Writer.SendReset(flow, "reset acknowledged");
         }
 
         if (queue)

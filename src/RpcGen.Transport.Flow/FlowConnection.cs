@@ -43,6 +43,11 @@ public sealed partial class FlowConnection : IAsyncDisposable
     // Gate: open flows by id; a flow leaves when both final frames are through (see Flow).
     private readonly Dictionary<uint, Flow> _flows = [];
 
+    // Gate: flows this side opened whose first frame has not been written yet; they get their id
+    // from the writer loop when it writes that frame, so ids reach the peer in increasing order
+    // however the flows' pumps race.
+    private readonly HashSet<Flow> _unopened = [];
+
     // Gate: flows whose consumed bytes are due to be released to the peer.
     private readonly HashSet<Flow> _releaseFlows = [];
 
@@ -128,10 +133,27 @@ public sealed partial class FlowConnection : IAsyncDisposable
         {
             lock (Gate)
             {
-                return _flows.Count;
+                return _flows.Count + _unopened.Count;
             }
         }
     }
+
+    /// <summary>Writer loop: gives <paramref name="flow"/> the next id as its first frame is written.</summary>
+    internal void AssignId(Flow flow)
+    {
+        lock (Gate)
+        {
+            flow.Id = _nextLocalId;
+            _nextLocalId += 2;
+            if (_unopened.Remove(flow))
+            {
+                _flows.Add(flow.Id, flow);
+            }
+        }
+    }
+
+    private bool IsTrackedLocked(Flow flow) =>
+        _unopened.Contains(flow) || (_flows.TryGetValue(flow.Id, out var tracked) && ReferenceEquals(tracked, flow));
 
     /// <summary>Bytes this side's new flows may borrow right now from the peer's shared pool.</summary>
     public long SharedCreditAvailable
@@ -269,19 +291,18 @@ public sealed partial class FlowConnection : IAsyncDisposable
             }
 
             var peer = _peerSetup.Task.Result;
-            if (_flows.Count >= Math.Min(Limits.MaxFlows, peer.MaxFlows))
+            if (_flows.Count + _unopened.Count >= Math.Min(Limits.MaxFlows, peer.MaxFlows))
             {
                 throw new FlowException(FlowErrorCode.BadState, $"The flow connection to {RemoteAddress} has {_flows.Count} flows open, its limit.");
             }
 
-            if (_nextLocalId > uint.MaxValue - 2)
+            if (_nextLocalId + (2L * (_unopened.Count + 1)) > uint.MaxValue)
             {
                 throw new FlowException(FlowErrorCode.BadState, $"The flow connection to {RemoteAddress} used up its flow ids.");
             }
 
-            flow = new Flow(this, _nextLocalId, dialed: true, Mtu(peer), initialCredit: 0) { Granted = Limits.WindowBytes };
-            _nextLocalId += 2;
-            _flows.Add(flow.Id, flow);
+            flow = new Flow(this, 0, dialed: true, Mtu(peer), initialCredit: 0) { Granted = Limits.WindowBytes };
+            _unopened.Add(flow);
         }
 
         Touch();
@@ -308,7 +329,7 @@ public sealed partial class FlowConnection : IAsyncDisposable
     {
         lock (Gate)
         {
-            if (_flows.Count == 0 || _closeReason is not null)
+            if (_flows.Count + _unopened.Count == 0 || _closeReason is not null)
             {
                 return Task.CompletedTask;
             }
@@ -503,7 +524,7 @@ public sealed partial class FlowConnection : IAsyncDisposable
         bool queue;
         lock (Gate)
         {
-            if (_closeReason is not null || flow.LocalFinal || !_flows.ContainsKey(flow.Id))
+            if (_closeReason is not null || flow.LocalFinal || !IsTrackedLocked(flow))
             {
                 return;
             }
@@ -517,7 +538,7 @@ public sealed partial class FlowConnection : IAsyncDisposable
 
         flow.FailOutbound(localError);
         flow.EndInbound(localError);
-        Writer.SendReset(flow, FlowFrames.BuildReset(flow.Id, reason));
+        Writer.SendReset(flow, reason);
         if (queue)
         {
             Writer.SendRelease();
@@ -547,7 +568,7 @@ public sealed partial class FlowConnection : IAsyncDisposable
     // Removes the flow once both final frames are through; returns what the peer borrowed for it.
     private void RetireLocked(Flow flow)
     {
-        if (!flow.LocalFinal || !flow.RemoteFinal || !_flows.Remove(flow.Id))
+        if (!flow.LocalFinal || !flow.RemoteFinal || !(_unopened.Remove(flow) || (IsTrackedLocked(flow) && _flows.Remove(flow.Id))))
         {
             return;
         }
@@ -562,7 +583,7 @@ public sealed partial class FlowConnection : IAsyncDisposable
             Writer.SendRelease();
         }
 
-        if (_flows.Count == 0 && _drained is { } drained)
+        if (_flows.Count + _unopened.Count == 0 && _drained is { } drained)
         {
             _drained = null;
             drained.TrySetResult();
@@ -620,7 +641,7 @@ public sealed partial class FlowConnection : IAsyncDisposable
             else
             {
                 _lameDuck = true;
-                open = _flows.Count;
+                open = _flows.Count + _unopened.Count;
             }
         }
 
@@ -666,8 +687,9 @@ public sealed partial class FlowConnection : IAsyncDisposable
             }
 
             _closeReason = reason;
-            flows = [.. _flows.Values];
+            flows = [.. _flows.Values, .. _unopened];
             _flows.Clear();
+            _unopened.Clear();
             foreach (var flow in flows)
             {
                 flow.CreditWaiter?.TrySetResult();

@@ -11,7 +11,9 @@ namespace RpcGen.Transport.Flow;
 /// data; flow data goes out one chunk (at most an MTU) per flow in turn, because a flow's pump
 /// offers its next chunk only after the previous one was written, so a busy flow re-queues behind
 /// every flow that became ready meanwhile (round-robin). A flow's Open frame is the first of its
-/// chunks to be written; a reset of a flow whose Open was never written is not sent at all.
+/// chunks to be written, and this loop gives a locally opened flow its id as it writes that Open,
+/// so ids reach the peer in increasing order; a reset of a flow whose Open was never written is
+/// not sent at all.
 /// Lock order: the connection's gate, then <see cref="_queueLock"/>; nothing is called while
 /// holding <see cref="_queueLock"/>. <see cref="Flow.OpenWritten"/> is written only by this loop.
 /// </remarks>
@@ -45,7 +47,7 @@ internal sealed class FlowWriter
     public void SendControl(byte[] frame) => Enqueue(new ControlItem(frame, null, false));
 
     /// <summary>Queues a reset of <paramref name="flow"/>; dropped if the flow's Open was never written.</summary>
-    public void SendReset(Flow flow, byte[] frame) => Enqueue(new ControlItem(frame, flow, false));
+    public void SendReset(Flow flow, string reason) => Enqueue(new ControlItem(null, flow, false) { Reason = reason });
 
     /// <summary>Queues a release frame, built from the connection's pending credit when it is written.</summary>
     public void SendRelease() => Enqueue(new ControlItem(null, null, true));
@@ -193,16 +195,23 @@ internal sealed class FlowWriter
             return _connection.WritePendingRelease(_output, ref _framesWritten);
         }
 
-        if (item.ResetOf is { } flow && !flow.OpenWritten)
+        var frame = item.Frame;
+        if (item.ResetOf is { } flow)
         {
-            // The peer never heard of this flow: nothing to reset there.
-            _connection.OnResetNotSent(flow);
-            return 0;
+            if (!flow.OpenWritten)
+            {
+                // The peer never heard of this flow: nothing to reset there.
+                _connection.OnResetNotSent(flow);
+                return 0;
+            }
+
+            // Built here: a flow this side opened has its id only once its Open was written.
+            frame = FlowFrames.BuildReset(flow.Id, item.Reason!);
         }
 
-        _output.Write(item.Frame);
+        _output.Write(frame);
         _framesWritten++;
-        return item.Frame!.Length;
+        return frame!.Length;
     }
 
     private int WriteData(DataChunk chunk)
@@ -215,7 +224,12 @@ internal sealed class FlowWriter
         }
 
         var kind = flow.OpenWritten ? FlowFrameKind.Data : FlowFrameKind.Open;
-        flow.OpenWritten = true;
+        if (!flow.OpenWritten)
+        {
+            _connection.AssignId(flow);
+            flow.OpenWritten = true;
+        }
+
         var length = (int)chunk.Payload.Length;
         FlowFrames.WriteHeader(_output.GetSpan(FlowFrames.HeaderSize), new FlowFrameHeader(kind, chunk.Flags, flow.Id, length));
         _output.Advance(FlowFrames.HeaderSize);
@@ -254,7 +268,10 @@ internal sealed class FlowWriter
         }
     }
 
-    private sealed record ControlItem(byte[]? Frame, Flow? ResetOf, bool IsRelease);
+    private sealed record ControlItem(byte[]? Frame, Flow? ResetOf, bool IsRelease)
+    {
+        public string? Reason { get; init; }
+    }
 
     private sealed class DataChunk(Flow flow, ReadOnlySequence<byte> payload, FlowFrameFlags flags)
     {
