@@ -22,8 +22,8 @@ public sealed record FlowLimits
     /// </summary>
     public int SharedPoolBytes { get; init; } = 1024 * 1024;
 
-    /// <summary>The largest payload this side puts in one frame; larger writes are split so other flows interleave. Default 16 KiB.</summary>
-    public int MtuBytes { get; init; } = 16 * 1024;
+    /// <summary>The largest payload this side puts in one frame; larger writes are split so other flows interleave. Default 64 KiB.</summary>
+    public int MtuBytes { get; init; } = 64 * 1024;
 
     /// <summary>The largest frame payload accepted from the peer; a larger declared length closes the connection. Default 64 KiB.</summary>
     public int MaxFrameBytes { get; init; } = 64 * 1024;
