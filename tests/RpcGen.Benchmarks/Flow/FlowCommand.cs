@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using RpcGen.Benchmarks.Harness;
-using RpcGen.Transport.Flow;
 
 namespace RpcGen.Benchmarks.Flow;
 
@@ -12,7 +11,6 @@ public static class FlowCommand
 
     public static async Task<int> RunAsync(string[] args)
     {
-        FlowLinks.Register();
         var options = args.Contains("--quick") ? FlowOptions.Quick : FlowOptions.Full;
         var command = "dotnet run -c Release --project tests/RpcGen.Benchmarks -- " + string.Join(' ', args);
         var cells = await FlowSuite.RunAsync(options, Console.Out).ConfigureAwait(false);

@@ -14,7 +14,8 @@ namespace RpcGen.Benchmarks.Flow;
 /// <param name="TransferBytes">Bytes per throughput cell (split across channels for the 16-way cells).</param>
 /// <param name="LatencySamples">Samples per latency cell.</param>
 /// <param name="CallersSeconds">How long the 64-caller cells run.</param>
-public sealed record FlowOptions(long TransferBytes, int LatencySamples, double CallersSeconds)
+/// <param name="MaxCallsPerCaller">Each of the 64 callers stops after this many calls even if time is left.</param>
+public sealed record FlowOptions(long TransferBytes, int LatencySamples, double CallersSeconds, long MaxCallsPerCaller = 1_000_000)
 {
     public static FlowOptions Full { get; } = new(1024L * 1024 * 1024, 5000, 5);
 
@@ -36,6 +37,7 @@ public static class FlowSuite
 
     public static async Task<List<FlowCell>> RunAsync(FlowOptions options, TextWriter log)
     {
+        FlowLinks.Register();
         var cells = new List<FlowCell>();
         async Task Add(string name, Func<Task<double>> measure, string unit)
         {
@@ -54,8 +56,8 @@ public static class FlowSuite
         await Add("flow ping round trip, p50", () => PingAsync(options.LatencySamples), "µs").ConfigureAwait(false);
         await Add("unary over message transport (tcp), p50", () => UnaryAsync("tcp://127.0.0.1:0", options.LatencySamples), "µs").ConfigureAwait(false);
         await Add("unary over a flow (flow+tcp), p50", () => UnaryAsync("flow+tcp://127.0.0.1:0", options.LatencySamples), "µs").ConfigureAwait(false);
-        await Add("64 callers, message transport (tcp)", () => CallersAsync("tcp://127.0.0.1:0", options.CallersSeconds), "calls/s").ConfigureAwait(false);
-        await Add("64 callers, over a flow (flow+tcp)", () => CallersAsync("flow+tcp://127.0.0.1:0", options.CallersSeconds), "calls/s").ConfigureAwait(false);
+        await Add("64 callers, message transport (tcp)", () => CallersAsync("tcp://127.0.0.1:0", options), "calls/s").ConfigureAwait(false);
+        await Add("64 callers, over a flow (flow+tcp)", () => CallersAsync("flow+tcp://127.0.0.1:0", options), "calls/s").ConfigureAwait(false);
         return cells;
     }
 
@@ -258,7 +260,7 @@ public static class FlowSuite
         return Median(times);
     }
 
-    private static async Task<double> CallersAsync(string listen, double seconds)
+    private static async Task<double> CallersAsync(string listen, FlowOptions options)
     {
         await using var server = new RpcServer();
         server.AddService<IBenchService>(new BenchService());
@@ -271,12 +273,12 @@ public static class FlowSuite
             await service.EchoSmallAsync(request).ConfigureAwait(false);
         }
 
-        var stopAt = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+        var stopAt = Stopwatch.GetTimestamp() + (long)(options.CallersSeconds * Stopwatch.Frequency);
         var watch = Stopwatch.StartNew();
         var counts = await Task.WhenAll(Enumerable.Range(0, 64).Select(async _ =>
         {
             var calls = 0L;
-            while (Stopwatch.GetTimestamp() < stopAt)
+            while (Stopwatch.GetTimestamp() < stopAt && calls < options.MaxCallsPerCaller)
             {
                 await service.EchoSmallAsync(request).ConfigureAwait(false);
                 calls++;
