@@ -9,7 +9,11 @@ public sealed class TransportFixture : IAsyncDisposable
 
     private readonly List<RpcClient> _clients = new();
 
-    static TransportFixture() => RpcGen.Transport.SharedMemory.SharedMemoryLinks.Register();
+    static TransportFixture()
+    {
+        RpcGen.Transport.SharedMemory.SharedMemoryLinks.Register();
+        RpcGen.Transport.Flow.FlowLinks.Register();
+    }
 
     private TransportFixture(RpcServer server, ScenarioService service, StreamingService streaming, CapturingLoggerProvider logs)
     {
@@ -32,7 +36,7 @@ public sealed class TransportFixture : IAsyncDisposable
     public RpcClient Client => _clients[0];
 
     /// <summary>The transports every scenario runs over.</summary>
-    public static TheoryData<string> Transports => new() { "tcp", "unix", "memory", "tls", "tls+unix", "shm" };
+    public static TheoryData<string> Transports => new() { "tcp", "unix", "memory", "tls", "tls+unix", "shm", "flow" };
 
     public static string NewAddress(string transport) => transport switch
     {
@@ -42,6 +46,7 @@ public sealed class TransportFixture : IAsyncDisposable
         "tls" => "tls://127.0.0.1:0",
         "tls+unix" => $"tls+unix:{NewSocketPath()}",
         "shm" => $"shm:{NewSocketPath()}",
+        "flow" => "flow+tcp://127.0.0.1:0",
         _ => throw new ArgumentOutOfRangeException(nameof(transport), transport, null),
     };
 

@@ -48,6 +48,10 @@ public static class BenchmarkCli
               Connects and disposes clients one after another: plain TCP, TLS 1.3, TLS 1.3 + PSK; writes
               results/handshakes.md. At most 10 s per kind.
 
+          dotnet run -c Release --project tests/RpcGen.Benchmarks -- --flow [--quick] [--out DIR]
+              The flow transport: one flow and 16 flows vs raw TCP and Nerdbank.Streams MultiplexingStream,
+              open-to-first-byte, unary and 64 callers over a flow vs the message transport; writes results/flow.md.
+
           dotnet run -c Release --project tests/RpcGen.Benchmarks -- --bdn [--quick] [-- BenchmarkDotNet args]
               BenchmarkDotNet (MemoryDiagnoser, in-process) for the foundation benchmark: RpcGen vs the raw
               floor, small DTO, 1 and 64 callers, TCP and UDS. Run it under `taskset -c 0` for the pinned figures.
@@ -73,6 +77,11 @@ public static class BenchmarkCli
         if (args.Contains("--shm"))
         {
             return await RpcGen.Benchmarks.SharedMemory.ShmCommand.RunAsync(args).ConfigureAwait(false);
+        }
+
+        if (args.Contains("--flow"))
+        {
+            return await RpcGen.Benchmarks.Flow.FlowCommand.RunAsync(args).ConfigureAwait(false);
         }
 
         if (args.Contains("--capnp"))
