@@ -53,4 +53,7 @@ internal static class DiagnosticIds
 
     /// <summary>A stream no call can carry: two stream parameters, a stream on a <c>[OneWay]</c> method, a synchronous <c>Stream</c> result, or <c>IAsyncEnumerable&lt;T&gt;</c> inside a task.</summary>
     public const string InvalidStream = "RPC0016";
+
+    /// <summary>A DTO member with state that generated code cannot set (a private setter, a get-only auto-property, a read-only field the constructor does not take).</summary>
+    public const string UnsettableMember = "RPC0017";
 }

@@ -510,7 +510,7 @@ internal static class RpcContractRules
         if (named.ContainingNamespace?.ToDisplayString() is { } ns &&
             (ns == "System" || ns.StartsWith("System.", System.StringComparison.Ordinal)))
         {
-            reason = $"'{named.ToDisplayString(IdFormat)}' is a framework type without an RpcGen formatter";
+            reason = $"'{named.ToDisplayString(IdFormat)}' is a framework type without an RpcGen formatter; use a type from the README's type table, or a DTO of your own";
             return TypeShape.Unsupported;
         }
 
@@ -535,9 +535,11 @@ internal static class RpcContractRules
     }
 
     /// <summary>
-    /// The serialized members of a DTO in wire order: base members first, then declaration order;
-    /// public instance fields and properties with a getter that are writable, init-only or set by a
-    /// constructor parameter of the same name; minus <c>[RpcIgnore]</c>.
+    /// The serialized members of a DTO in wire order: base members first, then declaration order; every
+    /// public instance field and every public instance property with a getter that holds state (see
+    /// <see cref="HoldsState"/>), minus <c>[RpcIgnore]</c>. A member here that generated code cannot set
+    /// (a read-only field, a private setter, a get-only auto-property the constructor does not take) is an
+    /// error, never skipped: its value would otherwise never arrive.
     /// </summary>
     public static IReadOnlyList<ISymbol> SerializedMembers(INamedTypeSymbol type)
     {
@@ -570,12 +572,9 @@ internal static class RpcContractRules
                 switch (member)
                 {
                     case IFieldSymbol field when !field.IsConst:
-                        if (!field.IsReadOnly || constructorParameters.Contains(field.Name.ToLowerInvariant()))
+                        if (seen.Add(member.Name))
                         {
-                            if (seen.Add(member.Name))
-                            {
-                                result.Add(member);
-                            }
+                            result.Add(member);
                         }
 
                         break;
@@ -585,7 +584,7 @@ internal static class RpcContractRules
                             break;
                         }
 
-                        if (property.SetMethod is { DeclaredAccessibility: Accessibility.Public } || constructorParameters.Contains(property.Name.ToLowerInvariant()))
+                        if (HoldsState(property) || constructorParameters.Contains(property.Name.ToLowerInvariant()))
                         {
                             if (seen.Add(member.Name))
                             {
@@ -600,4 +599,37 @@ internal static class RpcContractRules
 
         return result;
     }
+
+    /// <summary>
+    /// Whether a property holds state of its own: it has a setter or <c>init</c> of any accessibility, or it
+    /// is an auto-property (a get-only one with an initializer included). A get-only property computed from
+    /// other members holds none and is not serialized.
+    /// </summary>
+    public static bool HoldsState(IPropertySymbol property) =>
+        property.SetMethod is not null ||
+        property.ContainingType.GetMembers().OfType<IFieldSymbol>().Any(f => SymbolEqualityComparer.Default.Equals(f.AssociatedSymbol, property));
+
+    /// <summary>
+    /// Why generated code cannot give <paramref name="member"/> its value back when the chosen constructor
+    /// does not take it (follows "'Type.Member' "), or null when it can: a public setter, <c>init</c>, or a
+    /// writable field.
+    /// </summary>
+    public static string? WhyNotSettable(ISymbol member) => member switch
+    {
+        IFieldSymbol { IsReadOnly: true } => "is a read-only field",
+        IPropertySymbol { SetMethod: null } => "is a get-only property",
+        IPropertySymbol { SetMethod.DeclaredAccessibility: var access } when access != Accessibility.Public =>
+            $"has a {AccessibilityText(access)} {(((IPropertySymbol)member).SetMethod!.IsInitOnly ? "init" : "setter")}",
+        _ => null,
+    };
+
+    private static string AccessibilityText(Accessibility access) => access switch
+    {
+        Accessibility.Private => "private",
+        Accessibility.Protected => "protected",
+        Accessibility.Internal => "internal",
+        Accessibility.ProtectedOrInternal => "protected internal",
+        Accessibility.ProtectedAndInternal => "private protected",
+        _ => "non-public",
+    };
 }
