@@ -116,11 +116,20 @@ internal static class FormattersEmitter
     }
 
     private static bool IsComposite(TypeSpec type) =>
-        type.Shape is TypeShape.Nullable or TypeShape.Array or TypeShape.List or TypeShape.Dictionary;
+        type.Shape is TypeShape.Nullable or TypeShape.Array or TypeShape.List or TypeShape.Dictionary or TypeShape.Unsupported;
 
     // public static readonly global::RpcGen.Serialization.IRpcFormatter<T> Identifier = new global::RpcGen.Serialization.XFormatter<...>(...);
+    // An unsupported type (reported by the analyzers) gets one that fails the call carrying it:
+    // public static readonly global::RpcGen.Serialization.IRpcFormatter<T> Identifier = new global::RpcGen.Serialization.UnsupportedFormatter<T>("why");
     private static void EmitComposite(SourceWriter writer, EmitContext context, TypeSpec type)
     {
+        if (type.Shape == TypeShape.Unsupported)
+        {
+            writer.WriteLine($"public static readonly {EmitContext.Serialization}.IRpcFormatter<{type.Key}> {type.Identifier} =");
+            writer.WriteLine($"    new {EmitContext.Serialization}.UnsupportedFormatter<{type.Key}>({EmitContext.Literal(type.Key.Replace("global::", string.Empty) + ": " + type.UnsupportedReason)});");
+            return;
+        }
+
         var arguments = type.Arguments.Select(a => context.FormatterOf(a)).ToArray();
         var argumentTypes = type.Arguments.ToArray();
         var construction = type.Shape switch
