@@ -484,13 +484,23 @@ public sealed partial class RpcGenerator
                     return key;
                 case TypeShape.List:
                     var list = (INamedTypeSymbol)type;
-                    _types[slot] = Composite(key, shape, type, IsConcrete(list, "System.Collections.Generic.List<T>"), Visit(list.TypeArguments[0], context));
+                    var elementKey = Visit(list.TypeArguments[0], context);
+                    _types[slot] = Composite(key, shape, type, IsConcrete(list, "System.Collections.Generic.List<T>"), elementKey) with
+                    {
+                        Factory = RpcContractRules.CollectionFactory(list, [elementKey]),
+                    };
                     return key;
                 case TypeShape.Dictionary:
                     var dictionary = (INamedTypeSymbol)type;
                     var keyKey = Visit(dictionary.TypeArguments[0], context);
                     var valueKey = Visit(dictionary.TypeArguments[1], context);
-                    _types[slot] = Composite(key, shape, type, IsConcrete(dictionary, "System.Collections.Generic.Dictionary<TKey, TValue>"), keyKey, valueKey);
+                    _types[slot] = Composite(key, shape, type, IsConcrete(dictionary, "System.Collections.Generic.Dictionary<TKey, TValue>"), keyKey, valueKey) with
+                    {
+                        Factory = RpcContractRules.CollectionFactory(dictionary, [keyKey, valueKey]),
+                    };
+                    return key;
+                case TypeShape.Lazy:
+                    _types[slot] = Composite(key, shape, type, true, Visit(((INamedTypeSymbol)type).TypeArguments[0], context));
                     return key;
                 case TypeShape.Dto:
                     var identifier = UniqueIdentifier(type);
@@ -742,7 +752,8 @@ public sealed partial class RpcGenerator
 
             return new DtoSpec(
                 specs.OrderBy(m => m.Position).ToEquatableArray(),
-                constructorArguments.Select(Escape).ToEquatableArray());
+                constructorArguments.Select(Escape).ToEquatableArray(),
+                type.IsTupleType ? ValueTupleName(type.TupleUnderlyingType ?? type) : null);
         }
 
         /// <summary>
@@ -814,6 +825,10 @@ public sealed partial class RpcGenerator
             return best;
         }
 
+        /// <summary><c>global::System.ValueTuple&lt;int, string&gt;</c>: what <c>new</c> takes for the tuple <c>(int, string)</c>.</summary>
+        private static string ValueTupleName(INamedTypeSymbol tuple) =>
+            "global::System.ValueTuple<" + string.Join(", ", tuple.TypeArguments.Select(a => a.ToDisplayString(RpcContractRules.FullyQualified))) + ">";
+
         private static ITypeSymbol MemberType(ISymbol member) => member switch
         {
             IPropertySymbol property => property.Type,
@@ -883,9 +898,11 @@ public sealed partial class RpcGenerator
             return true;
         }
 
+        /// <summary>The runtime formatter's name without <c>Formatter</c>: <c>Int32</c>, <c>ByteArray</c>, <c>ReadOnlyMemoryOfByte</c>.</summary>
         private static string BuiltinIdentifier(ITypeSymbol type) => type switch
         {
             IArrayTypeSymbol => "ByteArray",
+            INamedTypeSymbol { IsGenericType: true } named => named.Name + "OfByte",
             _ => type.SpecialType == SpecialType.System_String ? "String" : type.MetadataName,
         };
 

@@ -46,7 +46,7 @@ public class RejectionTests
         { "Task PutAsync(Clash value);", "public sealed class Clash { [RpcMember(0)] public int A { get; set; } [RpcMember(0)] public int B { get; set; } }", "pins position 0" },
         { "Task PutAsync(int[,] grid);", "", "multi-dimensional arrays" },
         { "Task PutAsync(System.Action callback);", "", "delegates cannot be serialized" },
-        { "Task PutAsync(System.Uri address);", "", "framework type without an RpcGen formatter" },
+        { "Task PutAsync(System.Text.StringBuilder text);", "", "framework type without an RpcGen formatter" },
         { "System.Collections.Generic.IAsyncEnumerable<object> GetAsync();", "", "'object' has no schema" },
         { "Task PutAsync(Holder value);", "public sealed class Holder { public System.IO.Stream? Data { get; set; } }", "a stream can only be a parameter or the result" },
         { "Task PutAsync(List<System.Collections.Generic.IAsyncEnumerable<int>> nested);", "", "a stream can only be a parameter or the result" },

@@ -207,7 +207,7 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
                 case TypeShape.Service:
                     VisitService((INamedTypeSymbol)type, path, holder);
                     break;
-                case TypeShape.Nullable:
+                case TypeShape.Nullable or TypeShape.Lazy:
                     Visit(((INamedTypeSymbol)type).TypeArguments[0], path, holder, atTop);
                     break;
                 case TypeShape.Array:

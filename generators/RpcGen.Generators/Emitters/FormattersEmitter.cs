@@ -116,7 +116,7 @@ internal static class FormattersEmitter
     }
 
     private static bool IsComposite(TypeSpec type) =>
-        type.Shape is TypeShape.Nullable or TypeShape.Array or TypeShape.List or TypeShape.Dictionary or TypeShape.Unsupported;
+        type.Shape is TypeShape.Nullable or TypeShape.Array or TypeShape.List or TypeShape.Dictionary or TypeShape.Lazy or TypeShape.Unsupported;
 
     // public static readonly global::RpcGen.Serialization.IRpcFormatter<T> Identifier = new global::RpcGen.Serialization.XFormatter<...>(...);
     // An unsupported type (reported by the analyzers) gets one that fails the call carrying it:
@@ -132,9 +132,21 @@ internal static class FormattersEmitter
 
         var arguments = type.Arguments.Select(a => context.FormatterOf(a)).ToArray();
         var argumentTypes = type.Arguments.ToArray();
+        if (type.Factory is { } factory)
+        {
+            // A set, queue, stack, immutable or concurrent collection: written in enumeration order, rebuilt by the factory.
+            var (formatter, parameter) = type.Shape == TypeShape.Dictionary
+                ? ($"MapFormatter<{type.Key}, {argumentTypes[0]}, {argumentTypes[1]}>", "map")
+                : ($"SequenceFormatter<{type.Key}, {argumentTypes[0]}>", "items");
+            writer.WriteLine($"public static readonly {EmitContext.Serialization}.IRpcFormatter<{type.Key}> {type.Identifier} =");
+            writer.WriteLine($"    new {EmitContext.Serialization}.{formatter}({string.Join(", ", arguments)}, static {parameter} => {factory});");
+            return;
+        }
+
         var construction = type.Shape switch
         {
             TypeShape.Nullable => $"NullableFormatter<{argumentTypes[0]}>",
+            TypeShape.Lazy => $"LazyFormatter<{argumentTypes[0]}>",
             TypeShape.Array => $"ArrayFormatter<{argumentTypes[0]}>",
             TypeShape.List when type.IsConcreteCollection => $"ListFormatter<{argumentTypes[0]}>",
             TypeShape.List => $"CollectionInterfaceFormatter<{type.Key}, {argumentTypes[0]}>",

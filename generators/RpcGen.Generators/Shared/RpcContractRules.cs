@@ -67,6 +67,9 @@ internal enum TypeShape
 
     /// <summary>An <c>[RpcService]</c> interface, passed by reference (a capability the peer calls back), not by value.</summary>
     Service,
+
+    /// <summary><c>Lazy&lt;T&gt;</c>: written as its value, read back as a <c>Lazy</c> holding it.</summary>
+    Lazy,
 }
 
 /// <summary>How a parameter or a result streams, if it does.</summary>
@@ -378,6 +381,52 @@ internal static class RpcContractRules
     public const string StreamInsideValue = "a stream can only be a parameter or the result of a service method, not part of a value";
 
     /// <summary>
+    /// The collections (beyond <c>List&lt;T&gt;</c>, <c>Dictionary&lt;K,V&gt;</c> and their interfaces) written as a
+    /// MessagePack array or map and rebuilt by an expression over <c>items</c> (a <c>List&lt;T&gt;</c>) or
+    /// <c>map</c> (a <c>Dictionary&lt;K,V&gt;</c>), where <c>{0}</c> is the element or key type and <c>{1}</c> the
+    /// value type. Sets and hashed maps read from the wire use the collision-resistant comparer.
+    /// </summary>
+    private static readonly Dictionary<string, (bool IsMap, string Factory)> CollectionFactories = new()
+    {
+        ["System.Collections.Generic.HashSet<T>"] = (false, HashSetFactory),
+        ["System.Collections.Generic.ISet<T>"] = (false, HashSetFactory),
+        ["System.Collections.Generic.IReadOnlySet<T>"] = (false, HashSetFactory),
+        ["System.Collections.Generic.SortedSet<T>"] = (false, "new global::System.Collections.Generic.SortedSet<{0}>(items)"),
+        ["System.Collections.Generic.Queue<T>"] = (false, "new global::System.Collections.Generic.Queue<{0}>(items)"),
+        ["System.Collections.Generic.Stack<T>"] = (false, "new global::System.Collections.Generic.Stack<{0}>(global::System.Linq.Enumerable.Reverse(items))"),
+        ["System.Collections.Generic.LinkedList<T>"] = (false, "new global::System.Collections.Generic.LinkedList<{0}>(items)"),
+        ["System.Collections.Immutable.ImmutableArray<T>"] = (false, "global::System.Collections.Immutable.ImmutableArray.CreateRange(items)"),
+        ["System.Collections.Immutable.ImmutableList<T>"] = (false, "global::System.Collections.Immutable.ImmutableList.CreateRange(items)"),
+        ["System.Collections.Immutable.IImmutableList<T>"] = (false, "global::System.Collections.Immutable.ImmutableList.CreateRange(items)"),
+        ["System.Collections.Immutable.ImmutableHashSet<T>"] = (false, "global::System.Collections.Immutable.ImmutableHashSet.CreateRange(global::RpcGen.Serialization.CollisionResistantComparer<{0}>.Instance, items)"),
+        ["System.Collections.Immutable.IImmutableSet<T>"] = (false, "global::System.Collections.Immutable.ImmutableHashSet.CreateRange(global::RpcGen.Serialization.CollisionResistantComparer<{0}>.Instance, items)"),
+        ["System.Collections.Immutable.ImmutableSortedSet<T>"] = (false, "global::System.Collections.Immutable.ImmutableSortedSet.CreateRange(items)"),
+        ["System.Collections.Immutable.ImmutableQueue<T>"] = (false, "global::System.Collections.Immutable.ImmutableQueue.CreateRange(items)"),
+        ["System.Collections.Immutable.IImmutableQueue<T>"] = (false, "global::System.Collections.Immutable.ImmutableQueue.CreateRange(items)"),
+        ["System.Collections.Immutable.ImmutableStack<T>"] = (false, "global::System.Collections.Immutable.ImmutableStack.CreateRange(global::System.Linq.Enumerable.Reverse(items))"),
+        ["System.Collections.Immutable.IImmutableStack<T>"] = (false, "global::System.Collections.Immutable.ImmutableStack.CreateRange(global::System.Linq.Enumerable.Reverse(items))"),
+        ["System.Collections.Generic.SortedDictionary<TKey, TValue>"] = (true, "new global::System.Collections.Generic.SortedDictionary<{0}, {1}>(map)"),
+        ["System.Collections.Generic.SortedList<TKey, TValue>"] = (true, "new global::System.Collections.Generic.SortedList<{0}, {1}>(map)"),
+        ["System.Collections.Concurrent.ConcurrentDictionary<TKey, TValue>"] = (true, "new global::System.Collections.Concurrent.ConcurrentDictionary<{0}, {1}>(map, global::RpcGen.Serialization.CollisionResistantComparer<{0}>.Instance)"),
+        ["System.Collections.Immutable.ImmutableDictionary<TKey, TValue>"] = (true, ImmutableDictionaryFactory),
+        ["System.Collections.Immutable.IImmutableDictionary<TKey, TValue>"] = (true, ImmutableDictionaryFactory),
+        ["System.Collections.Immutable.ImmutableSortedDictionary<TKey, TValue>"] = (true, "global::System.Collections.Immutable.ImmutableSortedDictionary.CreateRange(map)"),
+    };
+
+    private const string HashSetFactory = "new global::System.Collections.Generic.HashSet<{0}>(items, global::RpcGen.Serialization.CollisionResistantComparer<{0}>.Instance)";
+    private const string ImmutableDictionaryFactory = "global::System.Collections.Immutable.ImmutableDictionary.CreateRange(global::RpcGen.Serialization.CollisionResistantComparer<{0}>.Instance, map)";
+
+    /// <summary>
+    /// For a collection rebuilt by a factory (see <see cref="CollectionFactories"/>): the expression, with the
+    /// element (or key and value) types filled in from <paramref name="argumentKeys"/>; null for
+    /// <c>List&lt;T&gt;</c>, <c>Dictionary&lt;K,V&gt;</c> and their interfaces.
+    /// </summary>
+    public static string? CollectionFactory(INamedTypeSymbol type, IReadOnlyList<string> argumentKeys) =>
+        CollectionFactories.TryGetValue(type.ConstructedFrom.ToDisplayString(IdFormat), out var entry)
+            ? string.Format(System.Globalization.CultureInfo.InvariantCulture, entry.Factory, argumentKeys.Cast<object>().ToArray())
+            : null;
+
+    /// <summary>
     /// Classifies how <paramref name="type"/> is serialized. Only looks at the type itself; a DTO's
     /// members are classified when the DTO is walked. <paramref name="reason"/> says why a type is
     /// unsupported.
@@ -459,9 +508,32 @@ internal static class RpcContractRules
             case "System.Guid":
             case "System.TimeSpan":
             case "System.DateTimeOffset":
+            case "System.DateOnly":
+            case "System.TimeOnly":
+            case "System.Half":
+            case "System.Int128":
+            case "System.UInt128":
+            case "System.Numerics.BigInteger":
+            case "System.Uri":
+            case "System.Version":
+            case "System.Collections.BitArray":
                 return TypeShape.Builtin;
+            case "System.ReadOnlyMemory<T>":
+            case "System.Memory<T>":
+            case "System.ArraySegment<T>":
+                if (named.TypeArguments[0].SpecialType == SpecialType.System_Byte)
+                {
+                    return TypeShape.Builtin;
+                }
+
+                reason = $"'{named.ToDisplayString(IdFormat)}' is supported for bytes only; use T[] or List<T> for other elements";
+                return TypeShape.Unsupported;
             case "System.Nullable<T>":
                 return TypeShape.Nullable;
+            case "System.Lazy<T>":
+                return TypeShape.Lazy;
+            case "System.Collections.Generic.KeyValuePair<TKey, TValue>":
+                return TypeShape.Dto;
             case "System.Collections.Generic.List<T>":
             case "System.Collections.Generic.IList<T>":
             case "System.Collections.Generic.IReadOnlyList<T>":
@@ -473,6 +545,11 @@ internal static class RpcContractRules
             case "System.Collections.Generic.IDictionary<TKey, TValue>":
             case "System.Collections.Generic.IReadOnlyDictionary<TKey, TValue>":
                 return TypeShape.Dictionary;
+            case var _ when CollectionFactories.TryGetValue(definition, out var factory):
+                return factory.IsMap ? TypeShape.Dictionary : TypeShape.List;
+            case var _ when named.IsTupleType || definition.StartsWith("System.Tuple<", System.StringComparison.Ordinal):
+                // Tuples are DTOs whose members are Item1…ItemN (and Rest), rebuilt through their constructor.
+                return TypeShape.Dto;
             case "System.Threading.CancellationToken":
                 reason = "a CancellationToken is only allowed as the last parameter of a method";
                 return TypeShape.Unsupported;
@@ -543,6 +620,8 @@ internal static class RpcContractRules
     /// </summary>
     public static IReadOnlyList<ISymbol> SerializedMembers(INamedTypeSymbol type)
     {
+        // A tuple's members are Item1…ItemN (and Rest), whatever its elements are named.
+        type = type.TupleUnderlyingType ?? type;
         var chain = new List<INamedTypeSymbol>();
         for (var current = type; current is not null && current.SpecialType != SpecialType.System_Object && current.SpecialType != SpecialType.System_ValueType; current = current.BaseType)
         {
@@ -559,7 +638,7 @@ internal static class RpcContractRules
         {
             foreach (var member in level.GetMembers())
             {
-                if (member.IsStatic || member.DeclaredAccessibility != Accessibility.Public || member.IsImplicitlyDeclared)
+                if (member.IsStatic || member.DeclaredAccessibility != Accessibility.Public || (member.IsImplicitlyDeclared && !IsTupleItem(member)))
                 {
                     continue;
                 }
@@ -599,6 +678,14 @@ internal static class RpcContractRules
 
         return result;
     }
+
+    /// <summary>
+    /// Whether <paramref name="member"/> is one of a value tuple's stored fields <c>Item1</c>…<c>Item7</c> (which
+    /// the compiler declares implicitly), not the virtual <c>Item8</c>… that reach into <c>Rest</c>.
+    /// </summary>
+    private static bool IsTupleItem(ISymbol member) =>
+        member is IFieldSymbol { ContainingType.IsTupleType: true } field &&
+        field.Name.Length == 5 && field.Name.StartsWith("Item", System.StringComparison.Ordinal) && field.Name[4] is >= '1' and <= '7';
 
     /// <summary>
     /// Whether a property holds state of its own: it has a setter or <c>init</c> of any accessibility, or it

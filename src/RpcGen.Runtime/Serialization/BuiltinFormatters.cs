@@ -30,6 +30,18 @@ internal static class BuiltinFormatters
             typeof(T) == typeof(DateTimeOffset) ? DateTimeOffsetFormatter.Instance :
             typeof(T) == typeof(TimeSpan) ? TimeSpanFormatter.Instance :
             typeof(T) == typeof(Guid) ? GuidFormatter.Instance :
+            typeof(T) == typeof(DateOnly) ? DateOnlyFormatter.Instance :
+            typeof(T) == typeof(TimeOnly) ? TimeOnlyFormatter.Instance :
+            typeof(T) == typeof(Half) ? HalfFormatter.Instance :
+            typeof(T) == typeof(System.Numerics.BigInteger) ? BigIntegerFormatter.Instance :
+            typeof(T) == typeof(Int128) ? Int128Formatter.Instance :
+            typeof(T) == typeof(UInt128) ? UInt128Formatter.Instance :
+            typeof(T) == typeof(Uri) ? UriFormatter.Instance :
+            typeof(T) == typeof(Version) ? VersionFormatter.Instance :
+            typeof(T) == typeof(System.Collections.BitArray) ? BitArrayFormatter.Instance :
+            typeof(T) == typeof(ReadOnlyMemory<byte>) ? ReadOnlyMemoryOfByteFormatter.Instance :
+            typeof(T) == typeof(Memory<byte>) ? MemoryOfByteFormatter.Instance :
+            typeof(T) == typeof(ArraySegment<byte>) ? ArraySegmentOfByteFormatter.Instance :
             typeof(T) == typeof(RpcVoid) ? RpcVoidFormatter.Instance :
             null;
         return (IRpcFormatter<T>?)formatter;
