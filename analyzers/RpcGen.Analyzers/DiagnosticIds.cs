@@ -56,4 +56,7 @@ internal static class DiagnosticIds
 
     /// <summary>A DTO member with state that generated code cannot set (a private setter, a get-only auto-property, a read-only field the constructor does not take).</summary>
     public const string UnsettableMember = "RPC0017";
+
+    /// <summary>An <c>[RpcUseFormatter]</c> naming a type generated code cannot use as the formatter of the type or member.</summary>
+    public const string InvalidFormatter = "RPC0018";
 }

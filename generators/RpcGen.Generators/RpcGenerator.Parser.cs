@@ -420,10 +420,21 @@ public sealed partial class RpcGenerator
         /// its key. The slot is reserved before the type's parts are visited, so recursive DTOs
         /// (a tree node with a list of nodes) terminate.
         /// </summary>
-        private string Visit(ITypeSymbol type, string context)
+        private string Visit(ITypeSymbol type, string context, ISymbol? member = null)
         {
             _cancellationToken.ThrowIfCancellationRequested();
             var key = type.ToDisplayString(KeyFormat);
+
+            // A formatter named on the member is that member's alone: its spec has a key of its own.
+            var typeFormatter = RpcContractRules.UserFormatter(type, null, _service.ContainingAssembly, out _);
+            var userFormatter = member is null ? typeFormatter : RpcContractRules.UserFormatter(type, member, _service.ContainingAssembly, out _);
+            var memberOnly = userFormatter is not null && !SymbolEqualityComparer.Default.Equals(userFormatter, typeFormatter);
+            var formattedType = key;
+            if (memberOnly)
+            {
+                key = key + " with " + userFormatter!.ToDisplayString(KeyFormat);
+            }
+
             if (_typeIndex.ContainsKey(key))
             {
                 if (_rejectedTypes.TryGetValue(key, out var earlier))
@@ -437,6 +448,16 @@ public sealed partial class RpcGenerator
             var slot = _types.Count;
             _typeIndex.Add(key, slot);
             _types.Add(null);
+
+            if (userFormatter is not null)
+            {
+                _types[slot] = Simple(key, TypeShape.UserFormatted, UniqueIdentifier(type) + (memberOnly ? "_" + userFormatter.Name : string.Empty), type.IsValueType) with
+                {
+                    UserFormatter = userFormatter.ToDisplayString(KeyFormat),
+                    FormattedType = memberOnly ? formattedType : null,
+                };
+                return key;
+            }
 
             var shape = RpcContractRules.Classify(type, out var reason);
             if (shape != TypeShape.Unsupported && type is INamedTypeSymbol named)
@@ -735,7 +756,7 @@ public sealed partial class RpcGenerator
                     return null;
                 }
 
-                var key = Visit(memberType, $"member '{typeName}.{member.Name}'");
+                var key = Visit(memberType, $"member '{typeName}.{member.Name}'", member);
                 var assignment =
                     required && !setsRequiredMembers ? MemberAssignment.Initializer :
                     inConstructor ? MemberAssignment.Constructor :

@@ -24,7 +24,8 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         DiagnosticDescriptors.UnserializableType,
-        DiagnosticDescriptors.UnsettableMember);
+        DiagnosticDescriptors.UnsettableMember,
+        DiagnosticDescriptors.InvalidFormatter);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -185,6 +186,12 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
+            // A type with a user formatter ([RpcUseFormatter] on it or on the assembly) is that formatter's business.
+            if (UserFormatterAccepts(type, null, path, holder))
+            {
+                return;
+            }
+
             var shape = RpcContractRules.Classify(type, out var reason);
 
             // A path starts at the outermost DTO: a list or dictionary of orders reports 'Order.Total', like an order does.
@@ -295,8 +302,32 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
                     continue;
                 }
 
-                Visit(DtoConstruction.MemberType(member), memberPath, member);
+                if (!UserFormatterAccepts(DtoConstruction.MemberType(member), member, memberPath, member))
+                {
+                    Visit(DtoConstruction.MemberType(member), memberPath, member);
+                }
             }
+        }
+
+        /// <summary>
+        /// Whether a user formatter takes <paramref name="type"/> over (named on <paramref name="member"/>, the type
+        /// or an assembly); one that is named but cannot be used is reported (RPC0018) and counts as taking over,
+        /// so the type is not reported a second time.
+        /// </summary>
+        private bool UserFormatterAccepts(ITypeSymbol type, ISymbol? member, string path, ISymbol? holder)
+        {
+            if (RpcContractRules.UserFormatter(type, member, _assembly, out var problem) is not null)
+            {
+                return true;
+            }
+
+            if (problem is null)
+            {
+                return false;
+            }
+
+            Problems.Add(new SerializationProblem(DiagnosticDescriptors.InvalidFormatter, path, holder, path, problem));
+            return true;
         }
 
         private void Add(string path, string reason, ISymbol? holder) =>

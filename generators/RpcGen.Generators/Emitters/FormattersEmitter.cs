@@ -116,13 +116,20 @@ internal static class FormattersEmitter
     }
 
     private static bool IsComposite(TypeSpec type) =>
-        type.Shape is TypeShape.Nullable or TypeShape.Array or TypeShape.List or TypeShape.Dictionary or TypeShape.Lazy or TypeShape.Unsupported;
+        type.Shape is TypeShape.Nullable or TypeShape.Array or TypeShape.List or TypeShape.Dictionary or TypeShape.Lazy or TypeShape.Unsupported or TypeShape.UserFormatted;
 
     // public static readonly global::RpcGen.Serialization.IRpcFormatter<T> Identifier = new global::RpcGen.Serialization.XFormatter<...>(...);
     // An unsupported type (reported by the analyzers) gets one that fails the call carrying it:
     // public static readonly global::RpcGen.Serialization.IRpcFormatter<T> Identifier = new global::RpcGen.Serialization.UnsupportedFormatter<T>("why");
     private static void EmitComposite(SourceWriter writer, EmitContext context, TypeSpec type)
     {
+        if (type.Shape == TypeShape.UserFormatted)
+        {
+            // The formatter the contract named with [RpcUseFormatter], created once.
+            writer.WriteLine($"public static readonly {EmitContext.Serialization}.IRpcFormatter<{type.FormattedType ?? type.Key}> {type.Identifier} = new {type.UserFormatter}();");
+            return;
+        }
+
         if (type.Shape == TypeShape.Unsupported)
         {
             writer.WriteLine($"public static readonly {EmitContext.Serialization}.IRpcFormatter<{type.Key}> {type.Identifier} =");

@@ -1,6 +1,7 @@
 // Shared by the generator and the analyzers (linked into both) so that what the analyzers accept is
 // exactly what the generator can emit.
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using System.Text;
 using Microsoft.CodeAnalysis;
@@ -70,6 +71,9 @@ internal enum TypeShape
 
     /// <summary><c>Lazy&lt;T&gt;</c>: written as its value, read back as a <c>Lazy</c> holding it.</summary>
     Lazy,
+
+    /// <summary>Formatted by a user formatter named with <c>[RpcUseFormatter]</c> (see <see cref="RpcContractRules.UserFormatter"/>).</summary>
+    UserFormatted,
 }
 
 /// <summary>How a parameter or a result streams, if it does.</summary>
@@ -101,6 +105,12 @@ internal static class RpcContractRules
     public const string RpcIgnoreAttribute = "RpcGen.RpcIgnoreAttribute";
     public const string RpcKnownTypeAttribute = "RpcGen.RpcKnownTypeAttribute";
     public const string RpcTypeIdAttribute = "RpcGen.RpcTypeIdAttribute";
+
+    /// <summary>The metadata name of <c>[RpcUseFormatter]</c>.</summary>
+    public const string RpcUseFormatterAttribute = "RpcGen.RpcUseFormatterAttribute";
+
+    /// <summary>The interface a user formatter implements, as <see cref="IdFormat"/> shows its definition.</summary>
+    private const string FormatterInterface = "RpcGen.Serialization.IRpcFormatter<T>";
 
     /// <summary>The fully qualified display format used for type names in specs and generated code.</summary>
     public static readonly SymbolDisplayFormat FullyQualified = SymbolDisplayFormat.FullyQualifiedFormat
@@ -677,6 +687,67 @@ internal static class RpcContractRules
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The user formatter for <paramref name="type"/>: named by <c>[RpcUseFormatter]</c> on <paramref name="member"/>
+    /// (a DTO member holding the type, if any), else on the type, else on <paramref name="assembly"/> (the
+    /// contract's assembly) or the type's own assembly for the <c>T</c> it formats. Null when none is named.
+    /// <paramref name="problem"/> says why a named formatter cannot be used (then the result is null too).
+    /// </summary>
+    public static INamedTypeSymbol? UserFormatter(ITypeSymbol type, ISymbol? member, IAssemblySymbol assembly, out string? problem)
+    {
+        problem = null;
+        foreach (var owner in new ISymbol?[] { member, type })
+        {
+            if (owner is not null && FormatterNamedOn(owner) is { } named)
+            {
+                problem = WhyNotUsable(named, type);
+                return problem is null ? named : null;
+            }
+        }
+
+        foreach (var source in new[] { assembly, type.ContainingAssembly })
+        {
+            foreach (var attribute in source?.GetAttributes() ?? ImmutableArray<AttributeData>.Empty)
+            {
+                if (IsFormatterAttribute(attribute) && attribute.ConstructorArguments[0].Value is INamedTypeSymbol candidate &&
+                    FormattedTypes(candidate).Any(t => SymbolEqualityComparer.Default.Equals(t, type)))
+                {
+                    problem = WhyNotUsable(candidate, type);
+                    return problem is null ? candidate : null;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static INamedTypeSymbol? FormatterNamedOn(ISymbol owner) =>
+        owner.GetAttributes().FirstOrDefault(IsFormatterAttribute)?.ConstructorArguments[0].Value as INamedTypeSymbol;
+
+    private static bool IsFormatterAttribute(AttributeData attribute) =>
+        attribute.AttributeClass?.ToDisplayString(IdFormat) == RpcUseFormatterAttribute && attribute.ConstructorArguments.Length == 1;
+
+    private static IEnumerable<ITypeSymbol> FormattedTypes(INamedTypeSymbol formatter) =>
+        formatter.AllInterfaces.Where(i => i.ConstructedFrom.ToDisplayString(IdFormat) == FormatterInterface).Select(i => i.TypeArguments[0]);
+
+    /// <summary>Why generated code cannot use <paramref name="formatter"/> for <paramref name="type"/>, or null.</summary>
+    private static string? WhyNotUsable(INamedTypeSymbol formatter, ITypeSymbol type)
+    {
+        var name = formatter.ToDisplayString(IdFormat);
+        if (!FormattedTypes(formatter).Any(t => SymbolEqualityComparer.Default.Equals(t, type)))
+        {
+            return $"formatter '{name}' does not implement IRpcFormatter<{type.ToDisplayString(IdFormat)}>";
+        }
+
+        if (formatter.IsAbstract || formatter.IsUnboundGenericType || formatter.TypeKind != TypeKind.Class ||
+            !formatter.InstanceConstructors.Any(c => c.Parameters.Length == 0 && c.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal))
+        {
+            return $"formatter '{name}' must be a concrete class with a public or internal parameterless constructor";
+        }
+
+        return null;
     }
 
     /// <summary>
