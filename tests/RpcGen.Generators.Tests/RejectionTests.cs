@@ -304,4 +304,30 @@ public class RejectionTests
         Assert.Contains("RegisterUnsupported", result.GeneratedSources.Single(s => s.HintName == "Mixed.IPrices.Capnp.g.cs").SourceText.ToString());
         GeneratorHarness.AssertCompilesCleanly(output);
     }
+
+    [Fact]
+    public void Schema_names_a_generic_DTO_by_its_arguments_and_drops_the_I_of_a_global_namespace_interface()
+    {
+        var (result, output) = GeneratorHarness.Run(capabilityTransport: true, """
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            public sealed record Customer(string Name);
+            public sealed record Page<T>(List<T> Items, int Next);
+
+            [RpcService]
+            public interface ICustomers
+            {
+                Task<Page<Customer>> ListAsync(int from);
+            }
+            """);
+
+        Assert.Empty(result.Diagnostics);
+        var capnp = result.GeneratedSources.Single(s => s.HintName == "ICustomers.Capnp.g.cs").SourceText.ToString();
+        Assert.Contains("struct PageCustomer ", capnp, StringComparison.Ordinal);
+        Assert.Contains("interface Customers ", capnp, StringComparison.Ordinal);
+        Assert.DoesNotContain("interface ICustomers", capnp, StringComparison.Ordinal);
+        GeneratorHarness.AssertCompilesCleanly(output);
+    }
 }

@@ -344,9 +344,15 @@ internal sealed class CapnpModel
         ? pinned
         : RpcContractRules.Fnv1a64("capnp-type:" + key) | (1ul << 63);
 
+    /// <summary><c>global::Acme.IGreeter</c> and <c>global::IGreeter</c> are both <c>IGreeter</c>.</summary>
     private static string SimpleName(string key)
     {
         var head = key.Split('<')[0];
+        if (head.StartsWith("global::", StringComparison.Ordinal))
+        {
+            head = head.Substring("global::".Length);
+        }
+
         return head.Substring(head.LastIndexOf('.') + 1);
     }
 
