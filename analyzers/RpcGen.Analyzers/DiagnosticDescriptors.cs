@@ -214,4 +214,31 @@ internal static class DiagnosticDescriptors
         description: "A call streams its requests through at most one IAsyncEnumerable<T> or Stream parameter, and its responses by returning IAsyncEnumerable<T>, Task<Stream> or ValueTask<Stream>. A [OneWay] call gets no reply and has no flow control, so it cannot stream.",
         helpLinkUri: HelpLinkBase + "rpc0016",
         customTags: []);
+
+    /// <summary>
+    /// <c>{0}: '{1}' {2}, so its value would never arrive; make it settable or init, take it in the constructor, or mark it [RpcIgnore]</c>,
+    /// e.g. <c>Order.Total: 'Order.Total' has a private setter, …</c>.
+    /// </summary>
+    public static readonly DiagnosticDescriptor UnsettableMember = new(
+        id: DiagnosticIds.UnsettableMember,
+        title: "A DTO member holds state the serializer cannot set",
+        messageFormat: "{0}: '{1}' {2}, so its value would never arrive; make it settable or init, take it in the constructor, or mark it [RpcIgnore]",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Every public field and every public property with state is serialized. Generated code rebuilds a DTO through its constructor and public setters or init accessors, so a member it cannot set would be sent and lost. Computed get-only properties hold no state and are not serialized.",
+        helpLinkUri: HelpLinkBase + "rpc0017",
+        customTags: []);
+
+    /// <summary><c>{0}: {1}</c>, e.g. <c>Label.Text: formatter 'Acme.UpperCase' does not implement IRpcFormatter&lt;string&gt;</c>.</summary>
+    public static readonly DiagnosticDescriptor InvalidFormatter = new(
+        id: DiagnosticIds.InvalidFormatter,
+        title: "An [RpcUseFormatter] names a formatter generated code cannot use",
+        messageFormat: "{0}: {1}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A formatter named with [RpcUseFormatter] implements IRpcFormatter<T> for the exact type it formats and is a concrete class with a public or internal parameterless constructor, which generated code calls once.",
+        helpLinkUri: HelpLinkBase + "rpc0018",
+        customTags: []);
 }

@@ -53,4 +53,10 @@ internal static class DiagnosticIds
 
     /// <summary>A stream no call can carry: two stream parameters, a stream on a <c>[OneWay]</c> method, a synchronous <c>Stream</c> result, or <c>IAsyncEnumerable&lt;T&gt;</c> inside a task.</summary>
     public const string InvalidStream = "RPC0016";
+
+    /// <summary>A DTO member with state that generated code cannot set (a private setter, a get-only auto-property, a read-only field the constructor does not take).</summary>
+    public const string UnsettableMember = "RPC0017";
+
+    /// <summary>An <c>[RpcUseFormatter]</c> naming a type generated code cannot use as the formatter of the type or member.</summary>
+    public const string InvalidFormatter = "RPC0018";
 }

@@ -37,7 +37,7 @@ public sealed partial class RpcGenerator
         /// <summary>False once the interface or a type it reaches is not public: then its generated code cannot be public either.</summary>
         private bool _allPublic = true;
 
-        /// <summary>Why each unsupported type was rejected, so every later use of it is reported in its own context.</summary>
+        /// <summary>Why each type generated code cannot name was rejected, so every later use of it is reported in its own context.</summary>
         private readonly Dictionary<string, string> _rejectedTypes = new(StringComparer.Ordinal);
 
         /// <summary>
@@ -420,10 +420,21 @@ public sealed partial class RpcGenerator
         /// its key. The slot is reserved before the type's parts are visited, so recursive DTOs
         /// (a tree node with a list of nodes) terminate.
         /// </summary>
-        private string Visit(ITypeSymbol type, string context)
+        private string Visit(ITypeSymbol type, string context, ISymbol? member = null)
         {
             _cancellationToken.ThrowIfCancellationRequested();
             var key = type.ToDisplayString(KeyFormat);
+
+            // A formatter named on the member is that member's alone: its spec has a key of its own.
+            var typeFormatter = RpcContractRules.UserFormatter(type, null, _service.ContainingAssembly, out _);
+            var userFormatter = member is null ? typeFormatter : RpcContractRules.UserFormatter(type, member, _service.ContainingAssembly, out _);
+            var memberOnly = userFormatter is not null && !SymbolEqualityComparer.Default.Equals(userFormatter, typeFormatter);
+            var formattedType = key;
+            if (memberOnly)
+            {
+                key = key + " with " + userFormatter!.ToDisplayString(KeyFormat);
+            }
+
             if (_typeIndex.ContainsKey(key))
             {
                 if (_rejectedTypes.TryGetValue(key, out var earlier))
@@ -438,6 +449,16 @@ public sealed partial class RpcGenerator
             _typeIndex.Add(key, slot);
             _types.Add(null);
 
+            if (userFormatter is not null)
+            {
+                _types[slot] = Simple(key, TypeShape.UserFormatted, UniqueIdentifier(type) + (memberOnly ? "_" + userFormatter.Name : string.Empty), type.IsValueType) with
+                {
+                    UserFormatter = userFormatter.ToDisplayString(KeyFormat),
+                    FormattedType = memberOnly ? formattedType : null,
+                };
+                return key;
+            }
+
             var shape = RpcContractRules.Classify(type, out var reason);
             if (shape != TypeShape.Unsupported && type is INamedTypeSymbol named)
             {
@@ -451,6 +472,8 @@ public sealed partial class RpcGenerator
 
             switch (shape)
             {
+                case TypeShape.Unsupported when CanBeNamedInGeneratedCode(type):
+                    return Unsupported(reason ?? "the type is not supported");
                 case TypeShape.Unsupported:
                     return Reject(reason ?? "the type is not supported");
                 case TypeShape.Service:
@@ -482,20 +505,36 @@ public sealed partial class RpcGenerator
                     return key;
                 case TypeShape.List:
                     var list = (INamedTypeSymbol)type;
-                    _types[slot] = Composite(key, shape, type, IsConcrete(list, "System.Collections.Generic.List<T>"), Visit(list.TypeArguments[0], context));
+                    var elementKey = Visit(list.TypeArguments[0], context);
+                    _types[slot] = Composite(key, shape, type, IsConcrete(list, "System.Collections.Generic.List<T>"), elementKey) with
+                    {
+                        Factory = RpcContractRules.CollectionFactory(list, [elementKey]),
+                    };
                     return key;
                 case TypeShape.Dictionary:
                     var dictionary = (INamedTypeSymbol)type;
                     var keyKey = Visit(dictionary.TypeArguments[0], context);
                     var valueKey = Visit(dictionary.TypeArguments[1], context);
-                    _types[slot] = Composite(key, shape, type, IsConcrete(dictionary, "System.Collections.Generic.Dictionary<TKey, TValue>"), keyKey, valueKey);
+                    _types[slot] = Composite(key, shape, type, IsConcrete(dictionary, "System.Collections.Generic.Dictionary<TKey, TValue>"), keyKey, valueKey) with
+                    {
+                        Factory = RpcContractRules.CollectionFactory(dictionary, [keyKey, valueKey]),
+                    };
+                    return key;
+                case TypeShape.Lazy:
+                    _types[slot] = Composite(key, shape, type, true, Visit(((INamedTypeSymbol)type).TypeArguments[0], context));
                     return key;
                 case TypeShape.Dto:
                     var identifier = UniqueIdentifier(type);
-                    _types[slot] = Simple(key, shape, identifier, type.IsValueType) with { Dto = ParseDto((INamedTypeSymbol)type), CapnpId = PinnedTypeId(type) };
+                    var dto = ParseDto((INamedTypeSymbol)type, out var dtoProblem);
+                    _types[slot] = dtoProblem is not null
+                        ? Simple(key, TypeShape.Unsupported, identifier, type.IsValueType) with { UnsupportedReason = dtoProblem }
+                        : Simple(key, shape, identifier, type.IsValueType) with { Dto = dto, CapnpId = PinnedTypeId(type) };
                     return key;
                 case TypeShape.Polymorphic:
-                    _types[slot] = ParsePolymorphic((INamedTypeSymbol)type, key, context) is { } polymorphic ? polymorphic with { CapnpId = PinnedTypeId(type) } : null;
+                    var polymorphic = ParsePolymorphic((INamedTypeSymbol)type, key, out var polymorphicProblem);
+                    _types[slot] = polymorphicProblem is not null
+                        ? Simple(key, TypeShape.Unsupported, polymorphic.Identifier, type.IsValueType) with { UnsupportedReason = polymorphicProblem }
+                        : polymorphic with { CapnpId = PinnedTypeId(type) };
                     return key;
                 default:
                     return Reject($"'{type.ToDisplayString(RpcContractRules.IdFormat)}' is not supported");
@@ -507,7 +546,26 @@ public sealed partial class RpcGenerator
                 _errors.Add($"{context}: {why}");
                 return key;
             }
+
+            // The analyzers report it (RPC0008) at the member that holds it; the rest of the contract is
+            // generated, and this type's formatter fails any call that carries one, saying why.
+            string Unsupported(string why)
+            {
+                _types[slot] = Simple(key, TypeShape.Unsupported, UniqueIdentifier(type), type.IsValueType) with { UnsupportedReason = why };
+                return key;
+            }
         }
+
+        /// <summary>
+        /// Whether generated code can use the type as a type argument (<c>IRpcFormatter&lt;T&gt;</c>), so an
+        /// unsupported one can get a formatter that fails instead of sinking the whole contract: not a pointer,
+        /// a ref struct, an open type parameter or a type that does not resolve.
+        /// </summary>
+        private static bool CanBeNamedInGeneratedCode(ITypeSymbol type) =>
+            type.TypeKind is not (TypeKind.Pointer or TypeKind.FunctionPointer or TypeKind.TypeParameter or TypeKind.Error or TypeKind.Dynamic) &&
+            !type.IsRefLikeType &&
+            (type is not IArrayTypeSymbol array || CanBeNamedInGeneratedCode(array.ElementType)) &&
+            (type is not INamedTypeSymbol named || named.TypeArguments.All(CanBeNamedInGeneratedCode));
 
         /// <summary>
         /// Why a service passed by reference has no generated proxy and dispatcher for
@@ -579,16 +637,18 @@ public sealed partial class RpcGenerator
         private static bool IsConcrete(INamedTypeSymbol type, string definition) =>
             type.ConstructedFrom.ToDisplayString(RpcContractRules.IdFormat) == definition;
 
-        private TypeSpec? ParsePolymorphic(INamedTypeSymbol type, string key, string context)
+        /// <summary>A polymorphic base with its known subtypes; <paramref name="problem"/> says why it cannot be one.</summary>
+        private TypeSpec ParsePolymorphic(INamedTypeSymbol type, string key, out string? problem)
         {
+            problem = null;
             var name = type.ToDisplayString(RpcContractRules.IdFormat);
+            var spec = Simple(key, TypeShape.Polymorphic, UniqueIdentifier(type), false);
             if (type.IsValueType)
             {
-                _errors.Add($"{context}: struct '{name}' cannot have [RpcKnownType] subtypes");
-                return null;
+                problem = $"struct '{name}' cannot have [RpcKnownType] subtypes";
+                return spec;
             }
 
-            var spec = Simple(key, TypeShape.Polymorphic, UniqueIdentifier(type), false);
             var known = new List<KnownTypeSpec>();
             var tags = new HashSet<int>();
             foreach (var attribute in type.GetAttributes())
@@ -604,27 +664,33 @@ public sealed partial class RpcGenerator
                 var subtypeName = subtype.ToDisplayString(RpcContractRules.IdFormat);
                 if (tag < 0 || !tags.Add(tag))
                 {
-                    _errors.Add($"{context}: known type '{subtypeName}' of '{name}' needs a non-negative tag unique within the base");
+                    problem ??= $"known type '{subtypeName}' of '{name}' needs a non-negative tag unique within the base";
                     continue;
                 }
 
                 if (!DerivesFrom(subtype, type))
                 {
-                    _errors.Add($"{context}: known type '{subtypeName}' does not derive from '{name}'");
+                    problem ??= $"known type '{subtypeName}' does not derive from '{name}'";
                     continue;
                 }
 
                 if (RpcContractRules.Classify(subtype, out _) != TypeShape.Dto)
                 {
-                    _errors.Add($"{context}: known type '{subtypeName}' of '{name}' must be a concrete class or struct without [RpcKnownType] subtypes of its own; list every subtype on the root");
+                    problem ??= $"known type '{subtypeName}' of '{name}' must be a concrete class or struct without [RpcKnownType] subtypes of its own; list every subtype on the root";
                     continue;
                 }
 
-                known.Add(new KnownTypeSpec(tag, Visit(subtype, context)));
+                known.Add(new KnownTypeSpec(tag, Visit(subtype, $"known type '{subtypeName}'")));
             }
 
             // A concrete base can be sent as itself (tag -1); an abstract base or an interface cannot.
-            var dto = type.TypeKind == TypeKind.Class && !type.IsAbstract ? ParseDto(type) : null;
+            DtoSpec? dto = null;
+            if (type.TypeKind == TypeKind.Class && !type.IsAbstract)
+            {
+                dto = ParseDto(type, out var dtoProblem);
+                problem ??= dtoProblem;
+            }
+
             return spec with { Dto = dto, KnownTypes = known.ToEquatableArray() };
         }
 
@@ -648,11 +714,16 @@ public sealed partial class RpcGenerator
 
         // ------------------------------------------------------------------ DTOs
 
-        private DtoSpec? ParseDto(INamedTypeSymbol type)
+        /// <summary>
+        /// The members and construction of a DTO; <paramref name="problem"/> says why generated code cannot
+        /// write or rebuild it (then the result is null).
+        /// </summary>
+        private DtoSpec? ParseDto(INamedTypeSymbol type, out string? problem)
         {
+            problem = null;
             var typeName = type.ToDisplayString(RpcContractRules.IdFormat);
             var members = RpcContractRules.SerializedMembers(type);
-            var positions = AssignPositions(type, members);
+            var positions = AssignPositions(type, members, out problem);
             if (positions is null)
             {
                 return null;
@@ -661,7 +732,7 @@ public sealed partial class RpcGenerator
             var constructor = ChooseConstructor(type, members);
             if (constructor is null)
             {
-                _errors.Add($"'{typeName}' has no public constructor whose parameters all match serialized members, and no parameterless one");
+                problem = $"'{typeName}' has no public constructor whose parameters all match serialized members, and no parameterless one";
                 return null;
             }
 
@@ -681,11 +752,11 @@ public sealed partial class RpcGenerator
                 var required = member is IPropertySymbol { IsRequired: true } or IFieldSymbol { IsRequired: true };
                 if (!inConstructor && !settable)
                 {
-                    _errors.Add($"member '{typeName}.{member.Name}' is read-only and the constructor used to rebuild '{type.Name}' does not take it");
-                    continue;
+                    problem = $"member '{typeName}.{member.Name}' {RpcContractRules.WhyNotSettable(member) ?? "is read-only"} and the constructor used to rebuild '{type.Name}' does not take it";
+                    return null;
                 }
 
-                var key = Visit(memberType, $"member '{typeName}.{member.Name}'");
+                var key = Visit(memberType, $"member '{typeName}.{member.Name}'", member);
                 var assignment =
                     required && !setsRequiredMembers ? MemberAssignment.Initializer :
                     inConstructor ? MemberAssignment.Constructor :
@@ -702,15 +773,17 @@ public sealed partial class RpcGenerator
 
             return new DtoSpec(
                 specs.OrderBy(m => m.Position).ToEquatableArray(),
-                constructorArguments.Select(Escape).ToEquatableArray());
+                constructorArguments.Select(Escape).ToEquatableArray(),
+                type.IsTupleType ? ValueTupleName(type.TupleUnderlyingType ?? type) : null);
         }
 
         /// <summary>
         /// Wire positions: <c>[RpcMember(n)]</c> pins n; unpinned members follow the highest pinned
         /// position in declaration order. Null (and an error) when pins are negative or repeated.
         /// </summary>
-        internal int[]? AssignPositions(INamedTypeSymbol type, IReadOnlyList<ISymbol> members)
+        internal static int[]? AssignPositions(INamedTypeSymbol type, IReadOnlyList<ISymbol> members, out string? problem)
         {
+            problem = null;
             var positions = new int[members.Count];
             var used = new HashSet<int>();
             var next = 0;
@@ -722,7 +795,7 @@ public sealed partial class RpcGenerator
                 {
                     if (pinned < 0 || !used.Add(pinned))
                     {
-                        _errors.Add($"member '{type.Name}.{members[i].Name}' pins position {pinned}, which is negative or already taken");
+                        problem ??= $"member '{type.Name}.{members[i].Name}' pins position {pinned}, which is negative or already taken";
                         ok = false;
                     }
 
@@ -772,6 +845,10 @@ public sealed partial class RpcGenerator
 
             return best;
         }
+
+        /// <summary><c>global::System.ValueTuple&lt;int, string&gt;</c>: what <c>new</c> takes for the tuple <c>(int, string)</c>.</summary>
+        private static string ValueTupleName(INamedTypeSymbol tuple) =>
+            "global::System.ValueTuple<" + string.Join(", ", tuple.TypeArguments.Select(a => a.ToDisplayString(RpcContractRules.FullyQualified))) + ">";
 
         private static ITypeSymbol MemberType(ISymbol member) => member switch
         {
@@ -842,9 +919,11 @@ public sealed partial class RpcGenerator
             return true;
         }
 
+        /// <summary>The runtime formatter's name without <c>Formatter</c>: <c>Int32</c>, <c>ByteArray</c>, <c>ReadOnlyMemoryOfByte</c>.</summary>
         private static string BuiltinIdentifier(ITypeSymbol type) => type switch
         {
             IArrayTypeSymbol => "ByteArray",
+            INamedTypeSymbol { IsGenericType: true } named => named.Name + "OfByte",
             _ => type.SpecialType == SpecialType.System_String ? "String" : type.MetadataName,
         };
 

@@ -70,7 +70,7 @@ public class CacheabilityTests
             [RpcService]
             public interface IBroken
             {
-                Task<object> GetAsync();
+                int Get();
             }
             """)));
 

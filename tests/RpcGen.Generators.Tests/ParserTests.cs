@@ -398,7 +398,7 @@ public class ParserTests
         var (spec, _) = Parse("IBroken", """
             using System.Threading.Tasks;
             using RpcGen;
-            [RpcService] public interface IBroken { Task Ok(int a); Task Bad(object b); }
+            [RpcService] public interface IBroken { Task Ok(int a); int Bad(object b); }
             """);
 
         Assert.NotNull(spec.Rejection);

@@ -5,14 +5,15 @@ namespace RpcGen.Generators.Tests;
 
 /// <summary>
 /// A service that breaks a contract rule gets no generated code and one RPC1000 warning on its name;
-/// other services in the compilation are unaffected.
+/// other services in the compilation are unaffected. A type that cannot be serialized does not sink the
+/// contract: the rest is generated, that type's formatter fails the calls that carry it, and the
+/// analyzers report it at the member that holds it (no RPC1000 on top).
 /// </summary>
 public class RejectionTests
 {
     public static TheoryData<string, string, string> Cases => new()
     {
         { "int Count();", "", "returns 'int'" },
-        { "Task PutAsync(object value);", "", "'object' has no schema" },
         { "Task PutAsync<T>(T value);", "", "method 'PutAsync' is generic" },
         { "Task PutAsync(ref int value);", "", "passed by reference" },
         { "Task PutAsync(out int value);", "", "passed by reference" },
@@ -25,8 +26,19 @@ public class RejectionTests
         { "int Count { get; }", "", "property 'Count'" },
         { "event System.Action Changed;", "", "event 'Changed'" },
         { "static abstract Task Create();", "", "static abstract member 'Create'" },
+        { "Task PutAsync(System.Collections.Generic.IAsyncEnumerable<int> a, System.Collections.Generic.IAsyncEnumerable<int> b);", "", "streams more than one parameter" },
+        { "Task PutAsync(System.IO.Stream a, System.Collections.Generic.IAsyncEnumerable<int> b);", "", "streams more than one parameter" },
+        { "[OneWay] ValueTask PutAsync(System.Collections.Generic.IAsyncEnumerable<int> values);", "", "cannot stream" },
+        { "Task<System.Collections.Generic.IAsyncEnumerable<int>> GetAsync();", "", "return IAsyncEnumerable<T> directly" },
+        { "System.IO.Stream Get();", "", "returns a Stream synchronously" },
+    };
+
+    /// <summary>Types the generator cannot serialize: the analyzers report them (RPC0008/RPC0017) where they are declared.</summary>
+    public static TheoryData<string, string, string> TypeCases => new()
+    {
+        { "Task PutAsync(object value);", "", "'object' has no schema" },
         { "Task PutAsync(NoConstructor value);", "public sealed class NoConstructor { public NoConstructor(int other) { } public int Value { get; set; } }", "has no public constructor" },
-        { "Task PutAsync(Half value);", "public sealed class Half { public Half(int a) { A = a; } public Half(string b) { B = b; } public int A { get; } public string B { get; } = \"\"; }", "is read-only" },
+        { "Task PutAsync(Half value);", "public sealed class Half { public Half(int a) { A = a; } public Half(string b) { B = b; } public int A { get; } public string B { get; } = \"\"; }", "is a get-only property and the constructor used to rebuild 'Half' does not take it" },
         { "Task PutAsync(Abstract value);", "public abstract class Abstract { }", "abstract class 'Abstract'" },
         { "Task PutAsync(Base value);", "[RpcKnownType(typeof(Unrelated), 1)] public abstract class Base { } public sealed class Unrelated { }", "does not derive" },
         { "Task PutAsync(Base value);", "[RpcKnownType(typeof(Sub), -2)] public abstract class Base { } public sealed class Sub : Base { }", "non-negative tag" },
@@ -34,12 +46,7 @@ public class RejectionTests
         { "Task PutAsync(Clash value);", "public sealed class Clash { [RpcMember(0)] public int A { get; set; } [RpcMember(0)] public int B { get; set; } }", "pins position 0" },
         { "Task PutAsync(int[,] grid);", "", "multi-dimensional arrays" },
         { "Task PutAsync(System.Action callback);", "", "delegates cannot be serialized" },
-        { "Task PutAsync(System.Uri address);", "", "framework type without an RpcGen formatter" },
-        { "Task PutAsync(System.Collections.Generic.IAsyncEnumerable<int> a, System.Collections.Generic.IAsyncEnumerable<int> b);", "", "streams more than one parameter" },
-        { "Task PutAsync(System.IO.Stream a, System.Collections.Generic.IAsyncEnumerable<int> b);", "", "streams more than one parameter" },
-        { "[OneWay] ValueTask PutAsync(System.Collections.Generic.IAsyncEnumerable<int> values);", "", "cannot stream" },
-        { "Task<System.Collections.Generic.IAsyncEnumerable<int>> GetAsync();", "", "return IAsyncEnumerable<T> directly" },
-        { "System.IO.Stream Get();", "", "returns a Stream synchronously" },
+        { "Task PutAsync(System.Text.StringBuilder text);", "", "framework type without an RpcGen formatter" },
         { "System.Collections.Generic.IAsyncEnumerable<object> GetAsync();", "", "'object' has no schema" },
         { "Task PutAsync(Holder value);", "public sealed class Holder { public System.IO.Stream? Data { get; set; } }", "a stream can only be a parameter or the result" },
         { "Task PutAsync(List<System.Collections.Generic.IAsyncEnumerable<int>> nested);", "", "a stream can only be a parameter or the result" },
@@ -81,6 +88,38 @@ public class RejectionTests
         // The spec keeps a path and span, not the syntax tree, so the location is rebuilt from those.
         Assert.Equal("Contract0.cs", diagnostic.Location.GetLineSpan().Path);
         Assert.Equal("IBroken", source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
+    }
+
+    [Theory]
+    [MemberData(nameof(TypeCases))]
+    public void UnsupportedTypeGeneratesTheContractWithAFailingFormatterAndNoRpc1000(string member, string declarations, string reason)
+    {
+        var source = $$"""
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Broken;
+
+            [RpcService]
+            public interface IBroken
+            {
+                {{member}}
+                Task<int> PingAsync(int value);
+            }
+
+            {{declarations}}
+            """;
+
+        var (result, output) = GeneratorHarness.Run(source);
+
+        Assert.Empty(result.Diagnostics);
+        Assert.Contains(result.GeneratedSources, s => s.HintName == "Broken.IBroken.Proxy.g.cs");
+        var formatters = Assert.Single(result.GeneratedSources, s => s.HintName == "Broken.IBroken.Formatters.g.cs").SourceText.ToString();
+        Assert.Contains("global::RpcGen.Serialization.UnsupportedFormatter<", formatters, StringComparison.Ordinal);
+        Assert.Contains(reason, formatters, StringComparison.Ordinal);
+        Assert.DoesNotContain(output.GetDiagnostics(TestContext.Current.CancellationToken), d => d.Severity == DiagnosticSeverity.Error);
     }
 
     [Fact]
@@ -132,15 +171,15 @@ public class RejectionTests
             [RpcService]
             public interface IBroken
             {
-                Task A(object first);
-                Task B(object second);
+                Task A(ref int first);
+                Task B(out int second);
                 int C();
             }
             """);
 
         var message = Assert.Single(result.Diagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture);
-        Assert.Contains("parameter 'first' of 'A'", message);
-        Assert.Contains("parameter 'second' of 'B'", message);
+        Assert.Contains("parameter 'first' of 'A' is passed by reference", message);
+        Assert.Contains("parameter 'second' of 'B' is passed by reference", message);
         Assert.Contains("method 'C' returns 'int'", message);
     }
 
@@ -154,7 +193,7 @@ public class RejectionTests
             [RpcService]
             public interface IBroken
             {
-                Task<object> GetAsync();
+                int Get();
             }
             """);
 
@@ -263,6 +302,32 @@ public class RejectionTests
         Assert.Contains("decimal", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Contains(result.GeneratedSources, s => s.HintName == "Mixed.IPrices.Proxy.g.cs");
         Assert.Contains("RegisterUnsupported", result.GeneratedSources.Single(s => s.HintName == "Mixed.IPrices.Capnp.g.cs").SourceText.ToString());
+        GeneratorHarness.AssertCompilesCleanly(output);
+    }
+
+    [Fact]
+    public void Schema_names_a_generic_DTO_by_its_arguments_and_drops_the_I_of_a_global_namespace_interface()
+    {
+        var (result, output) = GeneratorHarness.Run(capabilityTransport: true, """
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            public sealed record Customer(string Name);
+            public sealed record Page<T>(List<T> Items, int Next);
+
+            [RpcService]
+            public interface ICustomers
+            {
+                Task<Page<Customer>> ListAsync(int from);
+            }
+            """);
+
+        Assert.Empty(result.Diagnostics);
+        var capnp = result.GeneratedSources.Single(s => s.HintName == "ICustomers.Capnp.g.cs").SourceText.ToString();
+        Assert.Contains("struct PageCustomer ", capnp, StringComparison.Ordinal);
+        Assert.Contains("interface Customers ", capnp, StringComparison.Ordinal);
+        Assert.DoesNotContain("interface ICustomers", capnp, StringComparison.Ordinal);
         GeneratorHarness.AssertCompilesCleanly(output);
     }
 }

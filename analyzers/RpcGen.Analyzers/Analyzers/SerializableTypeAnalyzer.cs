@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
@@ -10,15 +12,20 @@ namespace RpcGen.Analyzers;
 /// <summary>
 /// Checks that every parameter, result and stream item of a service method can be serialized (RPC0008),
 /// walking through nullable values, collection elements, dictionary keys and values, DTO members and
-/// known subtypes, with the same classification the generator uses. A stream anywhere but a parameter or
-/// the result is unsupported like any other type.
+/// known subtypes, with the same classification the generator uses, and that every DTO member with state
+/// can be set on the receiving side (RPC0017). A stream anywhere but a parameter or the result is
+/// unsupported like any other type. A problem inside a DTO declared in source is reported once, at the
+/// member that holds it (however many methods reach it by the same path); one at the top of a signature,
+/// or inside a type from metadata, at the parameter or return type.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
 {
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
-        DiagnosticDescriptors.UnserializableType);
+        DiagnosticDescriptors.UnserializableType,
+        DiagnosticDescriptors.UnsettableMember,
+        DiagnosticDescriptors.InvalidFormatter);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -32,11 +39,13 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterSymbolAction(symbolContext => AnalyzeService(symbolContext, symbols), SymbolKind.NamedType);
+            // One report per place and message, however many services, methods and parameters reach it.
+            var reported = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+            start.RegisterSymbolAction(symbolContext => AnalyzeService(symbolContext, symbols, reported), SymbolKind.NamedType);
         });
     }
 
-    private static void AnalyzeService(SymbolAnalysisContext context, RpcSymbols symbols)
+    private static void AnalyzeService(SymbolAnalysisContext context, RpcSymbols symbols, ConcurrentDictionary<string, bool> reported)
     {
         var service = (INamedTypeSymbol)context.Symbol;
 
@@ -66,15 +75,15 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
                 switch (RpcContractRules.ClassifyStream(parameter.Type, out var itemType))
                 {
                     case StreamShape.Items:
-                        Report(context, parameterLocation, itemType!, ItemPath(parameter.Type), service);
+                        Report(context, reported, parameterLocation, itemType!, ItemPath(parameter.Type), service);
                         break;
                     case StreamShape.None:
-                        Report(context, parameterLocation, parameter.Type, Display(parameter.Type), service);
+                        Report(context, reported, parameterLocation, parameter.Type, Display(parameter.Type), service);
                         break;
                 }
             }
 
-            AnalyzeResult(context, method, service);
+            AnalyzeResult(context, reported, method, service);
         }
     }
 
@@ -82,13 +91,13 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
     /// A value result is walked as itself, a streamed <c>IAsyncEnumerable&lt;T&gt;</c> through its items; a byte
     /// stream has nothing to walk, and a stream declared in a way no call can carry is RPC0016's.
     /// </summary>
-    private static void AnalyzeResult(SymbolAnalysisContext context, IMethodSymbol method, INamedTypeSymbol service)
+    private static void AnalyzeResult(SymbolAnalysisContext context, ConcurrentDictionary<string, bool> reported, IMethodSymbol method, INamedTypeSymbol service)
     {
         var location = Locations.ReturnTypeOf(method, service);
         switch (RpcContractRules.ClassifyResultStream(method.ReturnType, out var itemType, out var problem))
         {
             case StreamShape.Items:
-                Report(context, location, itemType!, ItemPath(method.ReturnType), service);
+                Report(context, reported, location, itemType!, ItemPath(method.ReturnType), service);
                 return;
             case StreamShape.Bytes:
                 return;
@@ -96,7 +105,7 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
 
         if (problem is null && RpcContractRules.ClassifyReturn(method.ReturnType, out var resultType) != ReturnShape.Unsupported && resultType is not null)
         {
-            Report(context, location, resultType, Display(resultType), service);
+            Report(context, reported, location, resultType, Display(resultType), service);
         }
     }
 
@@ -116,11 +125,18 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
         return true;
     }
 
-    private static void Report(SymbolAnalysisContext context, Location location, ITypeSymbol root, string path, INamedTypeSymbol service)
+    private static void Report(SymbolAnalysisContext context, ConcurrentDictionary<string, bool> reported, Location rootLocation, ITypeSymbol root, string path, INamedTypeSymbol service)
     {
         foreach (var problem in FindProblems(root, path, service.ContainingAssembly))
         {
-            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnserializableType, location, problem.Path, problem.Reason));
+            var location = problem.Holder?.Locations.FirstOrDefault(l => l.IsInSource) ?? rootLocation;
+            var diagnostic = Diagnostic.Create(problem.Descriptor, location, problem.Arguments);
+            // At a member: once, with the path of the first method that reaches it. At a parameter or return type: once per message.
+            var key = diagnostic.Id + "|" + location.SourceTree?.FilePath + "|" + location.SourceSpan + "|" + (problem.Holder is null ? diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture) : string.Empty);
+            if (reported.TryAdd(key, true))
+            {
+                context.ReportDiagnostic(diagnostic);
+            }
         }
     }
 
@@ -132,7 +148,7 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
     internal static IReadOnlyList<SerializationProblem> FindProblems(ITypeSymbol root, string path, IAssemblySymbol assembly)
     {
         var walk = new SerializationWalk(assembly);
-        walk.Visit(root, path);
+        walk.Visit(root, path, atTop: true);
         return walk.Problems;
     }
 
@@ -154,7 +170,8 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
 
         public List<SerializationProblem> Problems { get; } = new();
 
-        public void Visit(ITypeSymbol type, string path)
+        /// <summary><paramref name="atTop"/>: the type is the parameter or result itself, or an element of it.</summary>
+        public void Visit(ITypeSymbol type, string path, ISymbol? holder = null, bool atTop = false)
         {
             // The compiler already reports a type that does not resolve.
             if (type.TypeKind == TypeKind.Error)
@@ -169,40 +186,53 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
+            // A type with a user formatter ([RpcUseFormatter] on it or on the assembly) is that formatter's business.
+            if (UserFormatterAccepts(type, null, path, holder))
+            {
+                return;
+            }
+
             var shape = RpcContractRules.Classify(type, out var reason);
+
+            // A path starts at the outermost DTO: a list or dictionary of orders reports 'Order.Total', like an order does.
+            if (atTop && shape is TypeShape.Dto or TypeShape.Polymorphic)
+            {
+                path = Display(type);
+            }
+
             if (shape != TypeShape.Unsupported && type is INamedTypeSymbol named && !GeneratedCodeAccess.CanName(named, _assembly))
             {
-                Add(path, $"'{Display(type)}' is not accessible to generated code; make it public or internal");
+                Add(path, $"'{Display(type)}' is not accessible to generated code; make it public or internal", holder);
                 return;
             }
 
             switch (shape)
             {
                 case TypeShape.Unsupported:
-                    Add(path, reason ?? "the type is not supported");
+                    Add(path, reason ?? "the type is not supported", holder);
                     break;
                 case TypeShape.Service:
-                    VisitService((INamedTypeSymbol)type, path);
+                    VisitService((INamedTypeSymbol)type, path, holder);
                     break;
-                case TypeShape.Nullable:
-                    Visit(((INamedTypeSymbol)type).TypeArguments[0], path);
+                case TypeShape.Nullable or TypeShape.Lazy:
+                    Visit(((INamedTypeSymbol)type).TypeArguments[0], path, holder, atTop);
                     break;
                 case TypeShape.Array:
-                    Visit(((IArrayTypeSymbol)type).ElementType, path + "[]");
+                    Visit(((IArrayTypeSymbol)type).ElementType, path + "[]", holder, atTop);
                     break;
                 case TypeShape.List:
-                    Visit(((INamedTypeSymbol)type).TypeArguments[0], path + "[]");
+                    Visit(((INamedTypeSymbol)type).TypeArguments[0], path + "[]", holder, atTop);
                     break;
                 case TypeShape.Dictionary:
                     var dictionary = (INamedTypeSymbol)type;
-                    Visit(dictionary.TypeArguments[0], path + "[key]");
-                    Visit(dictionary.TypeArguments[1], path + "[value]");
+                    Visit(dictionary.TypeArguments[0], path + "[key]", holder, atTop);
+                    Visit(dictionary.TypeArguments[1], path + "[value]", holder, atTop);
                     break;
                 case TypeShape.Dto:
-                    VisitDto((INamedTypeSymbol)type, path);
+                    VisitDto((INamedTypeSymbol)type, path, holder);
                     break;
                 case TypeShape.Polymorphic:
-                    VisitPolymorphic((INamedTypeSymbol)type, path);
+                    VisitPolymorphic((INamedTypeSymbol)type, path, holder);
                     break;
             }
         }
@@ -212,15 +242,15 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
         /// proxy and dispatcher. A service of this compilation gets them (or its own diagnostics say why
         /// not); one of another assembly has them only if the generator ran there.
         /// </summary>
-        private void VisitService(INamedTypeSymbol service, string path)
+        private void VisitService(INamedTypeSymbol service, string path, ISymbol? holder)
         {
             if (!SymbolEqualityComparer.Default.Equals(service.ContainingAssembly, _assembly) && !RpcContractRules.HasGeneratedRegistration(service))
             {
-                Add(path, $"[RpcService] '{Display(service)}' comes from assembly '{service.ContainingAssembly?.Name}', which was built without the RpcGen generator, so it has no proxy or dispatcher to pass it by reference");
+                Add(path, $"[RpcService] '{Display(service)}' comes from assembly '{service.ContainingAssembly?.Name}', which was built without the RpcGen generator, so it has no proxy or dispatcher to pass it by reference", holder);
             }
         }
 
-        private void VisitPolymorphic(INamedTypeSymbol type, string path)
+        private void VisitPolymorphic(INamedTypeSymbol type, string path, ISymbol? holder)
         {
             foreach (var subtype in KnownSubtypes(type))
             {
@@ -233,43 +263,75 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
                 var subtypePath = path + "(" + Display(subtype) + ")";
                 if (RpcContractRules.Classify(subtype, out _) != TypeShape.Dto)
                 {
-                    Add(subtypePath, $"known type '{Display(subtype)}' must be a concrete class or struct without [RpcKnownType] subtypes of its own; list every subtype on the root");
+                    Add(subtypePath, $"known type '{Display(subtype)}' must be a concrete class or struct without [RpcKnownType] subtypes of its own; list every subtype on the root", holder);
                     continue;
                 }
 
-                Visit(subtype, subtypePath);
+                Visit(subtype, subtypePath, holder);
             }
 
             // A concrete base can be sent as itself; an abstract base or an interface cannot.
             if (type.TypeKind == TypeKind.Class && !type.IsAbstract)
             {
-                VisitDto(type, path);
+                VisitDto(type, path, holder);
             }
         }
 
-        private void VisitDto(INamedTypeSymbol type, string path)
+        private void VisitDto(INamedTypeSymbol type, string path, ISymbol? holder)
         {
             var members = RpcContractRules.SerializedMembers(type);
             var constructor = DtoConstruction.ChooseConstructor(type, members);
             if (constructor is null)
             {
-                Add(path, $"'{type.Name}' has no public constructor whose parameters all match serialized members, and no parameterless one");
+                Add(path, $"'{type.Name}' has no public constructor whose parameters all match serialized members, and no parameterless one; add a public constructor whose parameters are named after members", holder);
                 return;
             }
 
             foreach (var member in members)
             {
+                var memberPath = path + "." + member.Name;
                 if (!DtoConstruction.CanRebuild(member, constructor))
                 {
-                    Add(path + "." + member.Name, $"'{type.Name}.{member.Name}' is read-only and the constructor used to rebuild '{type.Name}' does not take it");
+                    Problems.Add(new SerializationProblem(
+                        DiagnosticDescriptors.UnsettableMember,
+                        memberPath,
+                        member,
+                        memberPath,
+                        type.Name + "." + member.Name,
+                        RpcContractRules.WhyNotSettable(member) ?? "cannot be set"));
                     continue;
                 }
 
-                Visit(DtoConstruction.MemberType(member), path + "." + member.Name);
+                if (!UserFormatterAccepts(DtoConstruction.MemberType(member), member, memberPath, member))
+                {
+                    Visit(DtoConstruction.MemberType(member), memberPath, member);
+                }
             }
         }
 
-        private void Add(string path, string reason) => Problems.Add(new SerializationProblem(path, reason));
+        /// <summary>
+        /// Whether a user formatter takes <paramref name="type"/> over (named on <paramref name="member"/>, the type
+        /// or an assembly); one that is named but cannot be used is reported (RPC0018) and counts as taking over,
+        /// so the type is not reported a second time.
+        /// </summary>
+        private bool UserFormatterAccepts(ITypeSymbol type, ISymbol? member, string path, ISymbol? holder)
+        {
+            if (RpcContractRules.UserFormatter(type, member, _assembly, out var problem) is not null)
+            {
+                return true;
+            }
+
+            if (problem is null)
+            {
+                return false;
+            }
+
+            Problems.Add(new SerializationProblem(DiagnosticDescriptors.InvalidFormatter, path, holder, path, problem));
+            return true;
+        }
+
+        private void Add(string path, string reason, ISymbol? holder) =>
+            Problems.Add(new SerializationProblem(DiagnosticDescriptors.UnserializableType, path, holder, path, reason));
 
         private static IEnumerable<INamedTypeSymbol> KnownSubtypes(INamedTypeSymbol type) =>
             type.GetAttributes()
@@ -278,19 +340,27 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
                 .Where(t => t is not null)!;
     }
 
-    /// <summary>One unsupported type: where it is and why.</summary>
+    /// <summary>One unsupported type or unsettable member: where it is and why.</summary>
     internal sealed class SerializationProblem
     {
-        public SerializationProblem(string path, string reason)
+        public SerializationProblem(DiagnosticDescriptor descriptor, string path, ISymbol? holder, params object[] arguments)
         {
+            Descriptor = descriptor;
             Path = path;
-            Reason = reason;
+            Holder = holder;
+            Arguments = arguments;
         }
+
+        /// <summary>RPC0008 or RPC0017.</summary>
+        public DiagnosticDescriptor Descriptor { get; }
 
         /// <summary>The path from the parameter or result type, e.g. <c>Order.Customer.Callback</c>.</summary>
         public string Path { get; }
 
-        /// <summary>Why the type cannot be serialized.</summary>
-        public string Reason { get; }
+        /// <summary>The DTO member that holds the problem, or null for one at the top of a signature.</summary>
+        public ISymbol? Holder { get; }
+
+        /// <summary>The message arguments of <see cref="Descriptor"/>.</summary>
+        public object[] Arguments { get; }
     }
 }

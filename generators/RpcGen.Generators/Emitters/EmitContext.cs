@@ -151,7 +151,7 @@ internal sealed class EmitContext
             localOf[name] + (memberByName[name].Type.Contains("?") ? "!" : string.Empty)));
         var initialized = dto.Members.Where(m => m.Assignment == MemberAssignment.Initializer).ToList();
         var setters = dto.Members.Where(m => m.Assignment == MemberAssignment.Setter).ToList();
-        var construction = $"new {typeKey}({arguments})";
+        var construction = $"new {dto.ConstructedType ?? typeKey}({arguments})";
         var target = setters.Count == 0 ? "return " : "var result = ";
         if (initialized.Count == 0)
         {

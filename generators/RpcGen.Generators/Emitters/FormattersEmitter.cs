@@ -116,16 +116,44 @@ internal static class FormattersEmitter
     }
 
     private static bool IsComposite(TypeSpec type) =>
-        type.Shape is TypeShape.Nullable or TypeShape.Array or TypeShape.List or TypeShape.Dictionary;
+        type.Shape is TypeShape.Nullable or TypeShape.Array or TypeShape.List or TypeShape.Dictionary or TypeShape.Lazy or TypeShape.Unsupported or TypeShape.UserFormatted;
 
     // public static readonly global::RpcGen.Serialization.IRpcFormatter<T> Identifier = new global::RpcGen.Serialization.XFormatter<...>(...);
+    // An unsupported type (reported by the analyzers) gets one that fails the call carrying it:
+    // public static readonly global::RpcGen.Serialization.IRpcFormatter<T> Identifier = new global::RpcGen.Serialization.UnsupportedFormatter<T>("why");
     private static void EmitComposite(SourceWriter writer, EmitContext context, TypeSpec type)
     {
+        if (type.Shape == TypeShape.UserFormatted)
+        {
+            // The formatter the contract named with [RpcUseFormatter], created once.
+            writer.WriteLine($"public static readonly {EmitContext.Serialization}.IRpcFormatter<{type.FormattedType ?? type.Key}> {type.Identifier} = new {type.UserFormatter}();");
+            return;
+        }
+
+        if (type.Shape == TypeShape.Unsupported)
+        {
+            writer.WriteLine($"public static readonly {EmitContext.Serialization}.IRpcFormatter<{type.Key}> {type.Identifier} =");
+            writer.WriteLine($"    new {EmitContext.Serialization}.UnsupportedFormatter<{type.Key}>({EmitContext.Literal(type.Key.Replace("global::", string.Empty) + ": " + type.UnsupportedReason)});");
+            return;
+        }
+
         var arguments = type.Arguments.Select(a => context.FormatterOf(a)).ToArray();
         var argumentTypes = type.Arguments.ToArray();
+        if (type.Factory is { } factory)
+        {
+            // A set, queue, stack, immutable or concurrent collection: written in enumeration order, rebuilt by the factory.
+            var (formatter, parameter) = type.Shape == TypeShape.Dictionary
+                ? ($"MapFormatter<{type.Key}, {argumentTypes[0]}, {argumentTypes[1]}>", "map")
+                : ($"SequenceFormatter<{type.Key}, {argumentTypes[0]}>", "items");
+            writer.WriteLine($"public static readonly {EmitContext.Serialization}.IRpcFormatter<{type.Key}> {type.Identifier} =");
+            writer.WriteLine($"    new {EmitContext.Serialization}.{formatter}({string.Join(", ", arguments)}, static {parameter} => {factory});");
+            return;
+        }
+
         var construction = type.Shape switch
         {
             TypeShape.Nullable => $"NullableFormatter<{argumentTypes[0]}>",
+            TypeShape.Lazy => $"LazyFormatter<{argumentTypes[0]}>",
             TypeShape.Array => $"ArrayFormatter<{argumentTypes[0]}>",
             TypeShape.List when type.IsConcreteCollection => $"ListFormatter<{argumentTypes[0]}>",
             TypeShape.List => $"CollectionInterfaceFormatter<{type.Key}, {argumentTypes[0]}>",

@@ -32,9 +32,9 @@ internal static class RegistrationEmitter
         var formatters = context.QualifiedRpcClass + ".Formatters";
         foreach (var type in service.Types)
         {
-            // Builtins are the runtime's own; everything else, composed formatters included, is
+            // Builtins are the runtime's own and unsupported types have none; everything else, composed formatters included, is
             // registered so code outside the generated classes can reach it through RpcFormatter<T>.
-            if (type.Shape != TypeShape.Builtin)
+            if (type.Shape is not (TypeShape.Builtin or TypeShape.Unsupported) && type.FormattedType is null)
             {
                 writer.WriteLine($"{EmitContext.Serialization}.RpcFormatter<{type.Key}>.TryRegister({context.FormatterOf(type.Key, formatters)});");
             }

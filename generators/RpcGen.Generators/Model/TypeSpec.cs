@@ -13,6 +13,10 @@ namespace RpcGen.Generators.Model;
 /// <param name="Dto">For DTOs, and for polymorphic bases that are concrete classes: the members and construction.</param>
 /// <param name="KnownTypes">For polymorphic bases: the subtypes with their tags, in declaration order.</param>
 /// <param name="CapnpId">For services: their Cap'n Proto interface id; for DTOs, bases and enums: the id pinned by <c>[RpcTypeId]</c>, else 0.</param>
+/// <param name="UnsupportedReason">For an unsupported type (<see cref="TypeShape.Unsupported"/>): why; its formatter fails every call that carries one with this reason, and the analyzers report it at build time.</param>
+/// <param name="Factory">For collections the runtime writes through <c>SequenceFormatter</c> or <c>MapFormatter</c> (sets, queues, stacks, immutable and concurrent collections…): the expression that rebuilds one from <c>items</c> or <c>map</c>; null otherwise.</param>
+/// <param name="UserFormatter">For <see cref="TypeShape.UserFormatted"/>: the formatter type, fully qualified.</param>
+/// <param name="FormattedType">For a formatter named on one DTO member: the member's type (the key then also names the formatter, so that member gets its own); null when the key is the type.</param>
 /// <param name="EnumMembers">For enums whose values are exactly 0, 1, 2…: the member names in value order (the enumerants of a Cap'n Proto enum); otherwise empty.</param>
 internal sealed record TypeSpec(
     string Key,
@@ -25,4 +29,8 @@ internal sealed record TypeSpec(
     DtoSpec? Dto,
     EquatableArray<KnownTypeSpec> KnownTypes,
     EquatableArray<string> EnumMembers = default,
-    ulong CapnpId = 0);
+    ulong CapnpId = 0,
+    string? UnsupportedReason = null,
+    string? Factory = null,
+    string? UserFormatter = null,
+    string? FormattedType = null);

@@ -1,6 +1,7 @@
 // Shared by the generator and the analyzers (linked into both) so that what the analyzers accept is
 // exactly what the generator can emit.
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using System.Text;
 using Microsoft.CodeAnalysis;
@@ -67,6 +68,12 @@ internal enum TypeShape
 
     /// <summary>An <c>[RpcService]</c> interface, passed by reference (a capability the peer calls back), not by value.</summary>
     Service,
+
+    /// <summary><c>Lazy&lt;T&gt;</c>: written as its value, read back as a <c>Lazy</c> holding it.</summary>
+    Lazy,
+
+    /// <summary>Formatted by a user formatter named with <c>[RpcUseFormatter]</c> (see <see cref="RpcContractRules.UserFormatter"/>).</summary>
+    UserFormatted,
 }
 
 /// <summary>How a parameter or a result streams, if it does.</summary>
@@ -98,6 +105,12 @@ internal static class RpcContractRules
     public const string RpcIgnoreAttribute = "RpcGen.RpcIgnoreAttribute";
     public const string RpcKnownTypeAttribute = "RpcGen.RpcKnownTypeAttribute";
     public const string RpcTypeIdAttribute = "RpcGen.RpcTypeIdAttribute";
+
+    /// <summary>The metadata name of <c>[RpcUseFormatter]</c>.</summary>
+    public const string RpcUseFormatterAttribute = "RpcGen.RpcUseFormatterAttribute";
+
+    /// <summary>The interface a user formatter implements, as <see cref="IdFormat"/> shows its definition.</summary>
+    private const string FormatterInterface = "RpcGen.Serialization.IRpcFormatter<T>";
 
     /// <summary>The fully qualified display format used for type names in specs and generated code.</summary>
     public static readonly SymbolDisplayFormat FullyQualified = SymbolDisplayFormat.FullyQualifiedFormat
@@ -378,6 +391,52 @@ internal static class RpcContractRules
     public const string StreamInsideValue = "a stream can only be a parameter or the result of a service method, not part of a value";
 
     /// <summary>
+    /// The collections (beyond <c>List&lt;T&gt;</c>, <c>Dictionary&lt;K,V&gt;</c> and their interfaces) written as a
+    /// MessagePack array or map and rebuilt by an expression over <c>items</c> (a <c>List&lt;T&gt;</c>) or
+    /// <c>map</c> (a <c>Dictionary&lt;K,V&gt;</c>), where <c>{0}</c> is the element or key type and <c>{1}</c> the
+    /// value type. Sets and hashed maps read from the wire use the collision-resistant comparer.
+    /// </summary>
+    private static readonly Dictionary<string, (bool IsMap, string Factory)> CollectionFactories = new()
+    {
+        ["System.Collections.Generic.HashSet<T>"] = (false, HashSetFactory),
+        ["System.Collections.Generic.ISet<T>"] = (false, HashSetFactory),
+        ["System.Collections.Generic.IReadOnlySet<T>"] = (false, HashSetFactory),
+        ["System.Collections.Generic.SortedSet<T>"] = (false, "new global::System.Collections.Generic.SortedSet<{0}>(items)"),
+        ["System.Collections.Generic.Queue<T>"] = (false, "new global::System.Collections.Generic.Queue<{0}>(items)"),
+        ["System.Collections.Generic.Stack<T>"] = (false, "new global::System.Collections.Generic.Stack<{0}>(global::System.Linq.Enumerable.Reverse(items))"),
+        ["System.Collections.Generic.LinkedList<T>"] = (false, "new global::System.Collections.Generic.LinkedList<{0}>(items)"),
+        ["System.Collections.Immutable.ImmutableArray<T>"] = (false, "global::System.Collections.Immutable.ImmutableArray.CreateRange(items)"),
+        ["System.Collections.Immutable.ImmutableList<T>"] = (false, "global::System.Collections.Immutable.ImmutableList.CreateRange(items)"),
+        ["System.Collections.Immutable.IImmutableList<T>"] = (false, "global::System.Collections.Immutable.ImmutableList.CreateRange(items)"),
+        ["System.Collections.Immutable.ImmutableHashSet<T>"] = (false, "global::System.Collections.Immutable.ImmutableHashSet.CreateRange(global::RpcGen.Serialization.CollisionResistantComparer<{0}>.Instance, items)"),
+        ["System.Collections.Immutable.IImmutableSet<T>"] = (false, "global::System.Collections.Immutable.ImmutableHashSet.CreateRange(global::RpcGen.Serialization.CollisionResistantComparer<{0}>.Instance, items)"),
+        ["System.Collections.Immutable.ImmutableSortedSet<T>"] = (false, "global::System.Collections.Immutable.ImmutableSortedSet.CreateRange(items)"),
+        ["System.Collections.Immutable.ImmutableQueue<T>"] = (false, "global::System.Collections.Immutable.ImmutableQueue.CreateRange(items)"),
+        ["System.Collections.Immutable.IImmutableQueue<T>"] = (false, "global::System.Collections.Immutable.ImmutableQueue.CreateRange(items)"),
+        ["System.Collections.Immutable.ImmutableStack<T>"] = (false, "global::System.Collections.Immutable.ImmutableStack.CreateRange(global::System.Linq.Enumerable.Reverse(items))"),
+        ["System.Collections.Immutable.IImmutableStack<T>"] = (false, "global::System.Collections.Immutable.ImmutableStack.CreateRange(global::System.Linq.Enumerable.Reverse(items))"),
+        ["System.Collections.Generic.SortedDictionary<TKey, TValue>"] = (true, "new global::System.Collections.Generic.SortedDictionary<{0}, {1}>(map)"),
+        ["System.Collections.Generic.SortedList<TKey, TValue>"] = (true, "new global::System.Collections.Generic.SortedList<{0}, {1}>(map)"),
+        ["System.Collections.Concurrent.ConcurrentDictionary<TKey, TValue>"] = (true, "new global::System.Collections.Concurrent.ConcurrentDictionary<{0}, {1}>(map, global::RpcGen.Serialization.CollisionResistantComparer<{0}>.Instance)"),
+        ["System.Collections.Immutable.ImmutableDictionary<TKey, TValue>"] = (true, ImmutableDictionaryFactory),
+        ["System.Collections.Immutable.IImmutableDictionary<TKey, TValue>"] = (true, ImmutableDictionaryFactory),
+        ["System.Collections.Immutable.ImmutableSortedDictionary<TKey, TValue>"] = (true, "global::System.Collections.Immutable.ImmutableSortedDictionary.CreateRange(map)"),
+    };
+
+    private const string HashSetFactory = "new global::System.Collections.Generic.HashSet<{0}>(items, global::RpcGen.Serialization.CollisionResistantComparer<{0}>.Instance)";
+    private const string ImmutableDictionaryFactory = "global::System.Collections.Immutable.ImmutableDictionary.CreateRange(global::RpcGen.Serialization.CollisionResistantComparer<{0}>.Instance, map)";
+
+    /// <summary>
+    /// For a collection rebuilt by a factory (see <see cref="CollectionFactories"/>): the expression, with the
+    /// element (or key and value) types filled in from <paramref name="argumentKeys"/>; null for
+    /// <c>List&lt;T&gt;</c>, <c>Dictionary&lt;K,V&gt;</c> and their interfaces.
+    /// </summary>
+    public static string? CollectionFactory(INamedTypeSymbol type, IReadOnlyList<string> argumentKeys) =>
+        CollectionFactories.TryGetValue(type.ConstructedFrom.ToDisplayString(IdFormat), out var entry)
+            ? string.Format(System.Globalization.CultureInfo.InvariantCulture, entry.Factory, argumentKeys.Cast<object>().ToArray())
+            : null;
+
+    /// <summary>
     /// Classifies how <paramref name="type"/> is serialized. Only looks at the type itself; a DTO's
     /// members are classified when the DTO is walked. <paramref name="reason"/> says why a type is
     /// unsupported.
@@ -459,9 +518,32 @@ internal static class RpcContractRules
             case "System.Guid":
             case "System.TimeSpan":
             case "System.DateTimeOffset":
+            case "System.DateOnly":
+            case "System.TimeOnly":
+            case "System.Half":
+            case "System.Int128":
+            case "System.UInt128":
+            case "System.Numerics.BigInteger":
+            case "System.Uri":
+            case "System.Version":
+            case "System.Collections.BitArray":
                 return TypeShape.Builtin;
+            case "System.ReadOnlyMemory<T>":
+            case "System.Memory<T>":
+            case "System.ArraySegment<T>":
+                if (named.TypeArguments[0].SpecialType == SpecialType.System_Byte)
+                {
+                    return TypeShape.Builtin;
+                }
+
+                reason = $"'{named.ToDisplayString(IdFormat)}' is supported for bytes only; use T[] or List<T> for other elements";
+                return TypeShape.Unsupported;
             case "System.Nullable<T>":
                 return TypeShape.Nullable;
+            case "System.Lazy<T>":
+                return TypeShape.Lazy;
+            case "System.Collections.Generic.KeyValuePair<TKey, TValue>":
+                return TypeShape.Dto;
             case "System.Collections.Generic.List<T>":
             case "System.Collections.Generic.IList<T>":
             case "System.Collections.Generic.IReadOnlyList<T>":
@@ -473,6 +555,11 @@ internal static class RpcContractRules
             case "System.Collections.Generic.IDictionary<TKey, TValue>":
             case "System.Collections.Generic.IReadOnlyDictionary<TKey, TValue>":
                 return TypeShape.Dictionary;
+            case var _ when CollectionFactories.TryGetValue(definition, out var factory):
+                return factory.IsMap ? TypeShape.Dictionary : TypeShape.List;
+            case var _ when named.IsTupleType || definition.StartsWith("System.Tuple<", System.StringComparison.Ordinal):
+                // Tuples are DTOs whose members are Item1…ItemN (and Rest), rebuilt through their constructor.
+                return TypeShape.Dto;
             case "System.Threading.CancellationToken":
                 reason = "a CancellationToken is only allowed as the last parameter of a method";
                 return TypeShape.Unsupported;
@@ -510,7 +597,7 @@ internal static class RpcContractRules
         if (named.ContainingNamespace?.ToDisplayString() is { } ns &&
             (ns == "System" || ns.StartsWith("System.", System.StringComparison.Ordinal)))
         {
-            reason = $"'{named.ToDisplayString(IdFormat)}' is a framework type without an RpcGen formatter";
+            reason = $"'{named.ToDisplayString(IdFormat)}' is a framework type without an RpcGen formatter; use a type from the README's type table, or a DTO of your own";
             return TypeShape.Unsupported;
         }
 
@@ -535,12 +622,16 @@ internal static class RpcContractRules
     }
 
     /// <summary>
-    /// The serialized members of a DTO in wire order: base members first, then declaration order;
-    /// public instance fields and properties with a getter that are writable, init-only or set by a
-    /// constructor parameter of the same name; minus <c>[RpcIgnore]</c>.
+    /// The serialized members of a DTO in wire order: base members first, then declaration order; every
+    /// public instance field and every public instance property with a getter that holds state (see
+    /// <see cref="HoldsState"/>), minus <c>[RpcIgnore]</c>. A member here that generated code cannot set
+    /// (a read-only field, a private setter, a get-only auto-property the constructor does not take) is an
+    /// error, never skipped: its value would otherwise never arrive.
     /// </summary>
     public static IReadOnlyList<ISymbol> SerializedMembers(INamedTypeSymbol type)
     {
+        // A tuple's members are Item1…ItemN (and Rest), whatever its elements are named.
+        type = type.TupleUnderlyingType ?? type;
         var chain = new List<INamedTypeSymbol>();
         for (var current = type; current is not null && current.SpecialType != SpecialType.System_Object && current.SpecialType != SpecialType.System_ValueType; current = current.BaseType)
         {
@@ -557,7 +648,7 @@ internal static class RpcContractRules
         {
             foreach (var member in level.GetMembers())
             {
-                if (member.IsStatic || member.DeclaredAccessibility != Accessibility.Public || member.IsImplicitlyDeclared)
+                if (member.IsStatic || member.DeclaredAccessibility != Accessibility.Public || (member.IsImplicitlyDeclared && !IsTupleItem(member)))
                 {
                     continue;
                 }
@@ -570,12 +661,9 @@ internal static class RpcContractRules
                 switch (member)
                 {
                     case IFieldSymbol field when !field.IsConst:
-                        if (!field.IsReadOnly || constructorParameters.Contains(field.Name.ToLowerInvariant()))
+                        if (seen.Add(member.Name))
                         {
-                            if (seen.Add(member.Name))
-                            {
-                                result.Add(member);
-                            }
+                            result.Add(member);
                         }
 
                         break;
@@ -585,7 +673,7 @@ internal static class RpcContractRules
                             break;
                         }
 
-                        if (property.SetMethod is { DeclaredAccessibility: Accessibility.Public } || constructorParameters.Contains(property.Name.ToLowerInvariant()))
+                        if (HoldsState(property) || constructorParameters.Contains(property.Name.ToLowerInvariant()))
                         {
                             if (seen.Add(member.Name))
                             {
@@ -600,4 +688,106 @@ internal static class RpcContractRules
 
         return result;
     }
+
+    /// <summary>
+    /// The user formatter for <paramref name="type"/>: named by <c>[RpcUseFormatter]</c> on <paramref name="member"/>
+    /// (a DTO member holding the type, if any), else on the type, else on <paramref name="assembly"/> (the
+    /// contract's assembly) or the type's own assembly for the <c>T</c> it formats. Null when none is named.
+    /// <paramref name="problem"/> says why a named formatter cannot be used (then the result is null too).
+    /// </summary>
+    public static INamedTypeSymbol? UserFormatter(ITypeSymbol type, ISymbol? member, IAssemblySymbol assembly, out string? problem)
+    {
+        problem = null;
+        foreach (var owner in new ISymbol?[] { member, type })
+        {
+            if (owner is not null && FormatterNamedOn(owner) is { } named)
+            {
+                problem = WhyNotUsable(named, type);
+                return problem is null ? named : null;
+            }
+        }
+
+        foreach (var source in new[] { assembly, type.ContainingAssembly })
+        {
+            foreach (var attribute in source?.GetAttributes() ?? ImmutableArray<AttributeData>.Empty)
+            {
+                if (IsFormatterAttribute(attribute) && attribute.ConstructorArguments[0].Value is INamedTypeSymbol candidate &&
+                    FormattedTypes(candidate).Any(t => SymbolEqualityComparer.Default.Equals(t, type)))
+                {
+                    problem = WhyNotUsable(candidate, type);
+                    return problem is null ? candidate : null;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static INamedTypeSymbol? FormatterNamedOn(ISymbol owner) =>
+        owner.GetAttributes().FirstOrDefault(IsFormatterAttribute)?.ConstructorArguments[0].Value as INamedTypeSymbol;
+
+    private static bool IsFormatterAttribute(AttributeData attribute) =>
+        attribute.AttributeClass?.ToDisplayString(IdFormat) == RpcUseFormatterAttribute && attribute.ConstructorArguments.Length == 1;
+
+    private static IEnumerable<ITypeSymbol> FormattedTypes(INamedTypeSymbol formatter) =>
+        formatter.AllInterfaces.Where(i => i.ConstructedFrom.ToDisplayString(IdFormat) == FormatterInterface).Select(i => i.TypeArguments[0]);
+
+    /// <summary>Why generated code cannot use <paramref name="formatter"/> for <paramref name="type"/>, or null.</summary>
+    private static string? WhyNotUsable(INamedTypeSymbol formatter, ITypeSymbol type)
+    {
+        var name = formatter.ToDisplayString(IdFormat);
+        if (!FormattedTypes(formatter).Any(t => SymbolEqualityComparer.Default.Equals(t, type)))
+        {
+            return $"formatter '{name}' does not implement IRpcFormatter<{type.ToDisplayString(IdFormat)}>";
+        }
+
+        if (formatter.IsAbstract || formatter.IsUnboundGenericType || formatter.TypeKind != TypeKind.Class ||
+            !formatter.InstanceConstructors.Any(c => c.Parameters.Length == 0 && c.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal))
+        {
+            return $"formatter '{name}' must be a concrete class with a public or internal parameterless constructor";
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="member"/> is one of a value tuple's stored fields <c>Item1</c>…<c>Item7</c> (which
+    /// the compiler declares implicitly), not the virtual <c>Item8</c>… that reach into <c>Rest</c>.
+    /// </summary>
+    private static bool IsTupleItem(ISymbol member) =>
+        member is IFieldSymbol { ContainingType.IsTupleType: true } field &&
+        field.Name.Length == 5 && field.Name.StartsWith("Item", System.StringComparison.Ordinal) && field.Name[4] is >= '1' and <= '7';
+
+    /// <summary>
+    /// Whether a property holds state of its own: it has a setter or <c>init</c> of any accessibility, or it
+    /// is an auto-property (a get-only one with an initializer included). A get-only property computed from
+    /// other members holds none and is not serialized.
+    /// </summary>
+    public static bool HoldsState(IPropertySymbol property) =>
+        property.SetMethod is not null ||
+        property.ContainingType.GetMembers().OfType<IFieldSymbol>().Any(f => SymbolEqualityComparer.Default.Equals(f.AssociatedSymbol, property));
+
+    /// <summary>
+    /// Why generated code cannot give <paramref name="member"/> its value back when the chosen constructor
+    /// does not take it (follows "'Type.Member' "), or null when it can: a public setter, <c>init</c>, or a
+    /// writable field.
+    /// </summary>
+    public static string? WhyNotSettable(ISymbol member) => member switch
+    {
+        IFieldSymbol { IsReadOnly: true } => "is a read-only field",
+        IPropertySymbol { SetMethod: null } => "is a get-only property",
+        IPropertySymbol { SetMethod.DeclaredAccessibility: var access } when access != Accessibility.Public =>
+            $"has a {AccessibilityText(access)} {(((IPropertySymbol)member).SetMethod!.IsInitOnly ? "init" : "setter")}",
+        _ => null,
+    };
+
+    private static string AccessibilityText(Accessibility access) => access switch
+    {
+        Accessibility.Private => "private",
+        Accessibility.Protected => "protected",
+        Accessibility.Internal => "internal",
+        Accessibility.ProtectedOrInternal => "protected internal",
+        Accessibility.ProtectedAndInternal => "private protected",
+        _ => "non-public",
+    };
 }

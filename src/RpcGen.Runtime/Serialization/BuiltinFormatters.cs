@@ -30,6 +30,18 @@ internal static class BuiltinFormatters
             typeof(T) == typeof(DateTimeOffset) ? DateTimeOffsetFormatter.Instance :
             typeof(T) == typeof(TimeSpan) ? TimeSpanFormatter.Instance :
             typeof(T) == typeof(Guid) ? GuidFormatter.Instance :
+            typeof(T) == typeof(DateOnly) ? DateOnlyFormatter.Instance :
+            typeof(T) == typeof(TimeOnly) ? TimeOnlyFormatter.Instance :
+            typeof(T) == typeof(Half) ? HalfFormatter.Instance :
+            typeof(T) == typeof(System.Numerics.BigInteger) ? BigIntegerFormatter.Instance :
+            typeof(T) == typeof(Int128) ? Int128Formatter.Instance :
+            typeof(T) == typeof(UInt128) ? UInt128Formatter.Instance :
+            typeof(T) == typeof(Uri) ? UriFormatter.Instance :
+            typeof(T) == typeof(Version) ? VersionFormatter.Instance :
+            typeof(T) == typeof(System.Collections.BitArray) ? BitArrayFormatter.Instance :
+            typeof(T) == typeof(ReadOnlyMemory<byte>) ? ReadOnlyMemoryOfByteFormatter.Instance :
+            typeof(T) == typeof(Memory<byte>) ? MemoryOfByteFormatter.Instance :
+            typeof(T) == typeof(ArraySegment<byte>) ? ArraySegmentOfByteFormatter.Instance :
             typeof(T) == typeof(RpcVoid) ? RpcVoidFormatter.Instance :
             null;
         return (IRpcFormatter<T>?)formatter;
@@ -264,18 +276,59 @@ public sealed class ByteArrayFormatter : IRpcFormatter<byte[]>
     }
 }
 
-/// <summary>The <see cref="DateTime"/> formatter: the MessagePack timestamp extension (UTC).</summary>
+/// <summary>
+/// The <see cref="DateTime"/> formatter; it keeps <see cref="DateTime.Kind"/>. A <c>Utc</c> value is the
+/// MessagePack timestamp extension; a <c>Local</c> or <c>Unspecified</c> value is a two-element array
+/// <c>[timestamp, kind]</c> (kind 0 = Unspecified: the ticks as they are, read as if UTC; kind 2 = Local:
+/// the UTC instant, read back as local time in the reader's time zone).
+/// </summary>
 public sealed class DateTimeFormatter : IRpcFormatter<DateTime>
 {
     /// <summary>The shared instance.</summary>
     public static readonly DateTimeFormatter Instance = new();
 
     /// <inheritdoc />
-    public void Serialize(ref MessagePackWriter writer, DateTime value) =>
-        writer.Write(value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : value);
+    public void Serialize(ref MessagePackWriter writer, DateTime value)
+    {
+        switch (value.Kind)
+        {
+            case DateTimeKind.Utc:
+                writer.Write(value);
+                break;
+            case DateTimeKind.Local:
+                writer.WriteArrayHeader(2);
+                writer.Write(value.ToUniversalTime());
+                writer.Write((int)DateTimeKind.Local);
+                break;
+            default:
+                writer.WriteArrayHeader(2);
+                writer.Write(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+                writer.Write((int)DateTimeKind.Unspecified);
+                break;
+        }
+    }
 
     /// <inheritdoc />
-    public DateTime Deserialize(ref MessagePackReader reader) => reader.ReadDateTime();
+    public DateTime Deserialize(ref MessagePackReader reader)
+    {
+        if (reader.NextMessagePackType != MessagePackType.Array)
+        {
+            return reader.ReadDateTime();
+        }
+
+        if (reader.ReadArrayHeader() != 2)
+        {
+            throw new MessagePackSerializationException("A DateTime that is not UTC is a two-element array [timestamp, kind].");
+        }
+
+        var instant = reader.ReadDateTime();
+        return reader.ReadInt32() switch
+        {
+            (int)DateTimeKind.Local => instant.ToLocalTime(),
+            (int)DateTimeKind.Unspecified => DateTime.SpecifyKind(instant, DateTimeKind.Unspecified),
+            var kind => throw new MessagePackSerializationException($"DateTime kind {kind} is not 0 (Unspecified) or 2 (Local)."),
+        };
+    }
 }
 
 /// <summary>The <see cref="DateTimeOffset"/> formatter: <c>[utc timestamp, offset minutes]</c>.</summary>

@@ -58,9 +58,7 @@ public sealed class DictionaryInterfaceFormatter<TDictionary, TKey, TValue> : IR
     where TDictionary : class, IEnumerable<KeyValuePair<TKey, TValue>>
     where TKey : notnull
 {
-    private readonly IRpcFormatter<TKey> _key;
-    private readonly IRpcFormatter<TValue> _value;
-    private readonly DictionaryFormatter<TKey, TValue> _dictionary;
+    private readonly MapFormatter<TDictionary, TKey, TValue> _map;
 
     /// <summary>Creates the formatter from the key and value formatters.</summary>
     /// <exception cref="ArgumentException"><typeparamref name="TDictionary"/> is not implemented by <see cref="Dictionary{TKey, TValue}"/>.</exception>
@@ -71,45 +69,12 @@ public sealed class DictionaryInterfaceFormatter<TDictionary, TKey, TValue> : IR
             throw new ArgumentException($"'{typeof(TDictionary)}' is not implemented by Dictionary<{typeof(TKey).Name}, {typeof(TValue).Name}>.", nameof(key));
         }
 
-        _key = key;
-        _value = value;
-        _dictionary = new DictionaryFormatter<TKey, TValue>(key, value);
+        _map = new MapFormatter<TDictionary, TKey, TValue>(key, value, static dictionary => (TDictionary)(object)dictionary);
     }
 
     /// <inheritdoc />
-    public void Serialize(ref MessagePackWriter writer, TDictionary value)
-    {
-        switch (value)
-        {
-            case null:
-                writer.WriteNil();
-                return;
-            case Dictionary<TKey, TValue> concrete:
-                _dictionary.Serialize(ref writer, concrete);
-                return;
-        }
-
-        var count = value switch
-        {
-            ICollection<KeyValuePair<TKey, TValue>> collection => collection.Count,
-            IReadOnlyCollection<KeyValuePair<TKey, TValue>> collection => collection.Count,
-            _ => value.Count(),
-        };
-        writer.WriteMapHeader(count);
-        var written = 0;
-        foreach (var pair in value)
-        {
-            _key.Serialize(ref writer, pair.Key);
-            _value.Serialize(ref writer, pair.Value);
-            written++;
-        }
-
-        if (written != count)
-        {
-            throw new InvalidOperationException("The dictionary changed while it was being written.");
-        }
-    }
+    public void Serialize(ref MessagePackWriter writer, TDictionary value) => _map.Serialize(ref writer, value);
 
     /// <inheritdoc />
-    public TDictionary Deserialize(ref MessagePackReader reader) => (TDictionary)(object)_dictionary.Deserialize(ref reader);
+    public TDictionary Deserialize(ref MessagePackReader reader) => _map.Deserialize(ref reader);
 }

@@ -6,7 +6,7 @@ namespace RpcGen.Analyzers.Tests.Diagnostics;
 public sealed class Rpc0008UnserializableTypeTests
 {
     [Fact]
-    public async Task Unsupported_type_deep_in_a_DTO_is_reported_at_the_parameter_with_its_path()
+    public async Task Unsupported_type_deep_in_a_DTO_is_reported_once_at_the_member_that_holds_it_with_its_path()
     {
         var diagnostics = await VerifyAsync(
             """
@@ -15,7 +15,7 @@ public sealed class Rpc0008UnserializableTypeTests
             public sealed class Customer
             {
                 public string Name { get; set; } = "";
-                public Action? Callback { get; set; }
+                public Action? {|RPC0008:Callback|} { get; set; }
             }
 
             public sealed record Order(int Id, Customer Customer);
@@ -23,7 +23,9 @@ public sealed class Rpc0008UnserializableTypeTests
             [RpcService]
             public interface IOrders
             {
-                Task PlaceAsync({|RPC0008:Order|} order);
+                Task PlaceAsync(Order order);
+                Task<Order> GetAsync(int id);
+                Task<List<Order>> ListAsync();
             }
             """);
 
@@ -42,7 +44,7 @@ public sealed class Rpc0008UnserializableTypeTests
             [RpcKnownType(typeof(Circle), 1)]
             public abstract record Shape;
 
-            public sealed record Circle(double Radius, object Tag) : Shape;
+            public sealed record Circle(double Radius, object {|RPC0008:Tag|}) : Shape;
 
             [RpcService]
             public interface IMixed
@@ -51,17 +53,17 @@ public sealed class Rpc0008UnserializableTypeTests
                 Task IndexAsync({|RPC0008:Dictionary<string, Func<int>>|} handlers);
                 Task GridAsync({|RPC0008:int[,]|} cells);
                 {|RPC0008:Task<Type>|} DescribeAsync();
-                Task DrawAsync({|RPC0008:Shape|} shape);
+                Task DrawAsync(Shape shape);
             }
             """);
 
         Assert.Equal(
             [
+                "Shape(Circle).Tag: 'object' has no schema; use a concrete type or a base with [RpcKnownType] subtypes",
                 "List<object>[]: 'object' has no schema; use a concrete type or a base with [RpcKnownType] subtypes",
                 "Dictionary<string, Func<int>>[value]: delegates cannot be serialized; pass an [RpcService] interface to call back",
                 "int[,]: multi-dimensional arrays are not supported; use jagged arrays",
                 "Type: System.Type cannot be serialized",
-                "Shape(Circle).Tag: 'object' has no schema; use a concrete type or a base with [RpcKnownType] subtypes",
             ],
             diagnostics.Select(Message));
     }
@@ -86,7 +88,7 @@ public sealed class Rpc0008UnserializableTypeTests
                 public Total(decimal tax, string note) => Tax = tax;
 
                 public decimal Amount { get; }
-                public decimal Tax { get; }
+                public decimal {|RPC0017:Tax|} { get; }
             }
 
             [RpcKnownType(typeof(Shape2D), 1)]
@@ -97,20 +99,20 @@ public sealed class Rpc0008UnserializableTypeTests
 
             public sealed record Circle(double Radius) : Shape2D;
 
-            public sealed record Envelope(Receipt Receipt, Total Total, Shape Shape);
+            public sealed record Envelope(Receipt {|RPC0008:Receipt|}, Total Total, Shape {|RPC0008:Shape|});
 
             [RpcService]
             public interface IMail
             {
-                Task SendAsync({|RPC0008,RPC0008,RPC0008:Envelope|} envelope);
+                Task SendAsync(Envelope envelope);
             }
             """);
 
         Assert.Equal(
             [
-                "Envelope.Receipt: 'Receipt' has no public constructor whose parameters all match serialized members, and no parameterless one",
+                "Envelope.Total.Tax: 'Total.Tax' is a get-only property, so its value would never arrive; make it settable or init, take it in the constructor, or mark it [RpcIgnore]",
+                "Envelope.Receipt: 'Receipt' has no public constructor whose parameters all match serialized members, and no parameterless one; add a public constructor whose parameters are named after members",
                 "Envelope.Shape(Shape2D): known type 'Shape2D' must be a concrete class or struct without [RpcKnownType] subtypes of its own; list every subtype on the root",
-                "Envelope.Total.Tax: 'Total.Tax' is read-only and the constructor used to rebuild 'Total' does not take it",
             ],
             diagnostics.Select(Message));
     }
@@ -158,7 +160,7 @@ public sealed class Rpc0008UnserializableTypeTests
             public sealed class Order
             {
                 public long Number { get; set; }
-                public Action? Callback { get; set; }
+                public Action? {|RPC0008:Callback|} { get; set; }
             }
 
             public sealed record Receipt(long Number, decimal Total);
@@ -166,7 +168,7 @@ public sealed class Rpc0008UnserializableTypeTests
             [RpcService]
             public interface IOrders
             {
-                Task<int> ImportAsync({|RPC0008:IAsyncEnumerable<Order>|} orders);
+                Task<int> ImportAsync(IAsyncEnumerable<Order> orders);
                 {|RPC0008:IAsyncEnumerable<object>|} WatchAsync();
                 IAsyncEnumerable<Receipt?> ReceiptsAsync(IAsyncEnumerable<long> numbers);
             }
@@ -174,7 +176,7 @@ public sealed class Rpc0008UnserializableTypeTests
 
         Assert.Equal(
             [
-                "IAsyncEnumerable<Order>[].Callback: delegates cannot be serialized; pass an [RpcService] interface to call back",
+                "Order.Callback: delegates cannot be serialized; pass an [RpcService] interface to call back",
                 "IAsyncEnumerable<object>[]: 'object' has no schema; use a concrete type or a base with [RpcKnownType] subtypes",
             ],
             diagnostics.Select(Message));
@@ -192,13 +194,13 @@ public sealed class Rpc0008UnserializableTypeTests
             public sealed class Attachment
             {
                 public string Name { get; set; } = "";
-                public Stream? Content { get; set; }
+                public Stream? {|RPC0008:Content|} { get; set; }
             }
 
             [RpcService]
             public interface IMail
             {
-                Task SendAsync({|RPC0008:Attachment|} attachment);
+                Task SendAsync(Attachment attachment);
                 Task MergeAsync({|RPC0008:List<IAsyncEnumerable<int>>|} sources);
                 {|RPC0008:Task<Stream[]>|} SplitAsync();
                 Task<int> UploadAllAsync({|RPC0008:IAsyncEnumerable<Stream>|} files);
@@ -214,7 +216,7 @@ public sealed class Rpc0008UnserializableTypeTests
                 "Stream[][]: a stream can only be a parameter or the result of a service method, not part of a value",
                 "IAsyncEnumerable<Stream>[]: a stream can only be a parameter or the result of a service method, not part of a value",
                 "IAsyncEnumerable<IAsyncEnumerable<int>>[]: a stream can only be a parameter or the result of a service method, not part of a value",
-                "MemoryStream: 'System.IO.MemoryStream' is a framework type without an RpcGen formatter",
+                "MemoryStream: 'System.IO.MemoryStream' is a framework type without an RpcGen formatter; use a type from the README's type table, or a DTO of your own",
             ],
             diagnostics.Select(Message));
     }
@@ -286,12 +288,12 @@ public sealed class Rpc0008UnserializableTypeTests
             """
             namespace Shop;
 
-            public sealed record Subscription(Listeners.IListener Listener);
+            public sealed record Subscription(Listeners.IListener {|RPC0008:Listener|});
 
             [RpcService]
             public interface IEvents
             {
-                Task SubscribeAsync({|RPC0008:Subscription|} subscription);
+                Task SubscribeAsync(Subscription subscription);
             }
             """,
             [listeners]);

@@ -191,7 +191,7 @@ internal sealed class CapnpModel
             case TypeShape.Enum:
                 _errors.Add($"{where}: enum '{key}' needs the values 0, 1, 2… to be a Cap'n Proto enum");
                 break;
-            case TypeShape.Array or TypeShape.List:
+            case TypeShape.Array or TypeShape.List when spec.Factory is null:
                 if (Map(spec.Arguments[0], where) is { } element)
                 {
                     type = new CapnpType(key, CapnpKind.List, CapnpFieldType.ListOf(element.Field), null, element, spec);
@@ -344,9 +344,15 @@ internal sealed class CapnpModel
         ? pinned
         : RpcContractRules.Fnv1a64("capnp-type:" + key) | (1ul << 63);
 
+    /// <summary><c>global::Acme.IGreeter</c> and <c>global::IGreeter</c> are both <c>IGreeter</c>.</summary>
     private static string SimpleName(string key)
     {
         var head = key.Split('<')[0];
+        if (head.StartsWith("global::", StringComparison.Ordinal))
+        {
+            head = head.Substring("global::".Length);
+        }
+
         return head.Substring(head.LastIndexOf('.') + 1);
     }
 
@@ -366,7 +372,7 @@ internal sealed class CapnpModel
 
         // Generic arguments join the name: Page<Customer> is PageCustomer.
         var generic = key.IndexOf('<') is var open and >= 0 ? key.Substring(open) : string.Empty;
-        var pieces = (simple + " " + generic).Split(new[] { '<', '>', ',', ' ', '.', ':', '_', '[', ']', '?' }, StringSplitOptions.RemoveEmptyEntries)
+        var pieces = (simple + " " + generic).Split(new[] { '<', '>', ',', ' ', '.', ':', '_', '[', ']', '?', '(', ')' }, StringSplitOptions.RemoveEmptyEntries)
             .Where(p => p != "global" && p != "System" && p != "Collections" && p != "Generic");
         var baseName = string.Concat(pieces.Select(p => char.ToUpperInvariant(p[0]) + p.Substring(1)));
         if (baseName.Length == 0 || !char.IsLetter(baseName[0]))
