@@ -10,7 +10,9 @@ namespace RpcGen.Transport.SharedMemory;
 /// with two windows (so no client can see or touch another's bytes), the file's descriptor over
 /// <c>SCM_RIGHTS</c>, and the window handshake; only links whose rendezvous completed within
 /// <see cref="RpcLimits.HandshakeTimeout"/> are handed out, and a slow or hostile client delays nobody
-/// else (each rendezvous runs on its own). Disposal stops accepting and removes the socket file;
+/// else (each rendezvous runs on its own). At most <see cref="RpcLimits.MaxConnections"/> rendezvous
+/// run at once (each holds a memory file and a mapping until its handshake ends); a client beyond
+/// that is hung up on at once with a log line. Disposal stops accepting and removes the socket file;
 /// links already handed out stay open.
 /// </summary>
 internal sealed class SharedMemoryListener : RpcLinkListener
@@ -22,6 +24,7 @@ internal sealed class SharedMemoryListener : RpcLinkListener
     private readonly Channel<RpcLink> _ready = Channel.CreateUnbounded<RpcLink>();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _accepting;
+    private int _rendezvousInProgress;
 
     public SharedMemoryListener(string path, SharedMemoryOptions options, RpcLinkContext context)
     {
@@ -82,6 +85,14 @@ internal sealed class SharedMemoryListener : RpcLinkListener
                 return;
             }
 
+            if (Interlocked.Increment(ref _rendezvousInProgress) > _context.Limits.MaxConnections)
+            {
+                Interlocked.Decrement(ref _rendezvousInProgress);
+                SharedMemoryLog.RendezvousFailed(_context.Logger, Address, $"{_context.Limits.MaxConnections} rendezvous already in progress (RpcLimits.MaxConnections); hung up on the newcomer");
+                accepted.Dispose();
+                continue;
+            }
+
             _ = RendezvousAsync(accepted);
         }
     }
@@ -114,6 +125,10 @@ internal sealed class SharedMemoryListener : RpcLinkListener
                 accepted.Dispose();
                 mapping?.Dispose();
             }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _rendezvousInProgress);
         }
     }
 }

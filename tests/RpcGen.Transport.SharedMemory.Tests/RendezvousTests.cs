@@ -189,4 +189,21 @@ public sealed class RendezvousTests
         Assert.Equal(RpcStatusCode.Disconnected, error.StatusCode);
         Assert.Contains("did not hand control back", error.Message);
     }
+
+    [Fact]
+    public async Task Clients_beyond_the_rendezvous_limit_are_hung_up_on_while_one_stalls()
+    {
+        var limits = new RpcLimits { MaxConnections = 1, HandshakeTimeout = TimeSpan.FromSeconds(20) };
+        var address = "shm:" + NewPath();
+        await using var listener = RpcLinks.Listen(address, limits);
+
+        // The first client takes its hello and then stalls in the window handshake.
+        using var stalled = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await stalled.ConnectAsync(new UnixDomainSocketEndPoint(address["shm:".Length..])).WaitAsync(s_timeout);
+        using var hello = (await Rendezvous.ReceiveHelloAsync(stalled, CancellationToken.None).WaitAsync(s_timeout)).File;
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => RpcLinks.ConnectAsync(address, limits).AsTask().WaitAsync(s_timeout));
+
+        Assert.Equal(RpcStatusCode.Disconnected, error.StatusCode);
+    }
 }
