@@ -31,6 +31,8 @@ public class PackageTests(PackageFeed feed) : IClassFixture<PackageFeed>
         Assert.Equal(["Microsoft.Extensions.Diagnostics.HealthChecks", "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Options.ConfigurationExtensions", "RpcGen.Runtime", "RpcGen.Transport.Message"], Dependencies("RpcGen.Hosting"));
         Assert.Empty(Dependencies("RpcGen.Templates"));
         Assert.Equal(["NSec.Cryptography", "RpcGen.Runtime"], Dependencies("RpcGen.Security"));
+        Assert.Equal(["RpcGen.Runtime"], Dependencies("RpcGen.Transport.Flow"));
+        Assert.Equal(["RpcGen.Runtime"], Dependencies("RpcGen.Transport.SharedMemory"));
 
         // A dotnet tool carries what it runs on inside it, so it depends on nothing.
         Assert.Empty(Dependencies("RpcGen.Tool"));
