@@ -23,7 +23,7 @@ internal static class DiagnosticDescriptors
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
         description: "The [RpcService] interface breaks a contract rule, so the generator emitted nothing for it. The analyzers report each rule it breaks.",
-        helpLinkUri: "https://github.com/rpcgen/rpcgen/blob/main/README.md#rpc1000");
+        helpLinkUri: "https://github.com/rpcgen/rpcgen#rpc1000");
 
     /// <summary>The id of <see cref="NoCapnpBinding"/>.</summary>
     public const string NoCapnpBindingId = "RPC1001";
@@ -41,5 +41,5 @@ internal static class DiagnosticDescriptors
         defaultSeverity: DiagnosticSeverity.Info,
         isEnabledByDefault: true,
         description: "The project references the capability transport, but the contract uses a stream or a type that Cap'n Proto cannot carry. The message-transport code is generated as usual. A method Cap'n Proto cannot carry is left off the binding (its calls fail with Unimplemented and the reason) and the others keep it; when no method can be carried, Bootstrap<T>() and the other capability entry points throw NotSupportedException with the reason.",
-        helpLinkUri: "https://github.com/rpcgen/rpcgen/blob/main/README.md#rpc1001");
+        helpLinkUri: "https://github.com/rpcgen/rpcgen#rpc1001");
 }

@@ -81,6 +81,9 @@ public class RejectionTests
         var diagnostic = Assert.Single(result.Diagnostics);
         Assert.Equal("RPC1000", diagnostic.Id);
         Assert.Equal(DiagnosticSeverity.Warning, diagnostic.Severity);
+
+        // One help-link form for analyzer and generator ids: the README section's anchor.
+        Assert.Equal("https://github.com/rpcgen/rpcgen#rpc1000", diagnostic.Descriptor.HelpLinkUri);
         var message = diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
         Assert.StartsWith("Code for 'Broken.IBroken' was not generated: ", message, StringComparison.Ordinal);
         Assert.EndsWith(". See the RPCxxxx diagnostics on it.", message, StringComparison.Ordinal);
@@ -352,6 +355,7 @@ public class RejectionTests
 
         var diagnostic = Assert.Single(result.Diagnostics);
         Assert.Equal("RPC1001", diagnostic.Id);
+        Assert.Equal("https://github.com/rpcgen/rpcgen#rpc1001", diagnostic.Descriptor.HelpLinkUri);
         Assert.Equal(
             "'TicksAsync' is not on the Cap'n Proto binding of 'Mixed.IPrices': method 'TicksAsync' streams, and Cap'n Proto calls do not; call it over the message transport",
             diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
