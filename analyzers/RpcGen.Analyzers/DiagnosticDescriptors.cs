@@ -241,4 +241,16 @@ internal static class DiagnosticDescriptors
         description: "A formatter named with [RpcUseFormatter] implements IRpcFormatter<T> for the exact type it formats and is a concrete class with a public or internal parameterless constructor, which generated code calls once.",
         helpLinkUri: HelpLinkBase + "rpc0018",
         customTags: []);
+
+    /// <summary><c>'{0}' blocks a thread on the remote call '{1}'; await it instead</c>.</summary>
+    public static readonly DiagnosticDescriptor BlockingCall = new(
+        id: DiagnosticIds.BlockingCall,
+        title: "Do not block on a remote call",
+        messageFormat: "'{0}' blocks a thread on the remote call '{1}'; await it instead",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Blocking on the task of a proxy or callback call holds a thread for a whole round trip; inside a handler that runs on the connection's reader (inline execution) the answer can never be read, and the connection deadlocks.",
+        helpLinkUri: HelpLinkBase + "rpc0019",
+        customTags: []);
 }

@@ -59,4 +59,7 @@ internal static class DiagnosticIds
 
     /// <summary>An <c>[RpcUseFormatter]</c> naming a type generated code cannot use as the formatter of the type or member.</summary>
     public const string InvalidFormatter = "RPC0018";
+
+    /// <summary>A thread blocked on a remote call: <c>.Result</c>, <c>.Wait()</c> or <c>.GetAwaiter().GetResult()</c> on the task of an <c>[RpcService]</c> method.</summary>
+    public const string BlockingCall = "RPC0019";
 }
