@@ -253,4 +253,16 @@ internal static class DiagnosticDescriptors
         description: "Blocking on the task of a proxy or callback call holds a thread for a whole round trip; inside a handler that runs on the connection's reader (inline execution) the answer can never be read, and the connection deadlocks.",
         helpLinkUri: HelpLinkBase + "rpc0019",
         customTags: []);
+
+    /// <summary><c>[OneWay] method '{0}' takes CancellationToken '{1}', which nothing can cancel: a one-way call is sent at once and gets no reply</c>.</summary>
+    public static readonly DiagnosticDescriptor OneWayCancellation = new(
+        id: DiagnosticIds.OneWayCancellation,
+        title: "A one-way method's CancellationToken cancels nothing",
+        messageFormat: "[OneWay] method '{0}' takes CancellationToken '{1}', which nothing can cancel: a one-way call is sent at once and gets no reply",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "A one-way call is handed to the transport at once and no reply comes back, so the caller's token is never sent and cancels nothing on either side. Remove it, or drop [OneWay] to get a reply and remote cancellation.",
+        helpLinkUri: HelpLinkBase + "rpc0020",
+        customTags: []);
 }

@@ -62,4 +62,7 @@ internal static class DiagnosticIds
 
     /// <summary>A thread blocked on a remote call: <c>.Result</c>, <c>.Wait()</c> or <c>.GetAwaiter().GetResult()</c> on the task of an <c>[RpcService]</c> method.</summary>
     public const string BlockingCall = "RPC0019";
+
+    /// <summary>A <c>[OneWay]</c> method that takes a <c>CancellationToken</c>, which nothing can cancel.</summary>
+    public const string OneWayCancellation = "RPC0020";
 }
