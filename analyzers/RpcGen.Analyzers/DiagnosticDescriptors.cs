@@ -265,4 +265,16 @@ internal static class DiagnosticDescriptors
         description: "A one-way call is handed to the transport at once and no reply comes back, so the caller's token is never sent and cancels nothing on either side. Remove it, or drop [OneWay] to get a reply and remote cancellation.",
         helpLinkUri: HelpLinkBase + "rpc0020",
         customTags: []);
+
+    /// <summary><c>{0}: interface '{1}' is not an [RpcService]; mark it [RpcService] to pass it by reference (a callback the peer calls), or use a DTO or a base with [RpcKnownType] subtypes</c>.</summary>
+    public static readonly DiagnosticDescriptor InterfaceNotService = new(
+        id: DiagnosticIds.InterfaceNotService,
+        title: "An interface in a contract is not an [RpcService]",
+        messageFormat: "{0}: interface '{1}' is not an [RpcService]; mark it [RpcService] to pass it by reference (a callback the peer calls), or use a DTO or a base with [RpcKnownType] subtypes",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "An interface travels either by reference, as a capability the peer calls back (it must be an [RpcService]), or by value as a base with [RpcKnownType] subtypes. Any other interface has no wire form.",
+        helpLinkUri: HelpLinkBase + "rpc0021",
+        customTags: []);
 }

@@ -65,4 +65,7 @@ internal static class DiagnosticIds
 
     /// <summary>A <c>[OneWay]</c> method that takes a <c>CancellationToken</c>, which nothing can cancel.</summary>
     public const string OneWayCancellation = "RPC0020";
+
+    /// <summary>An interface in a contract that is not an <c>[RpcService]</c> (a callback missing the attribute) nor a base with known subtypes.</summary>
+    public const string InterfaceNotService = "RPC0021";
 }

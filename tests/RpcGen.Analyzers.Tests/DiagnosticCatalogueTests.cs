@@ -12,9 +12,9 @@ public sealed class DiagnosticCatalogueTests
         .ToArray();
 
     [Fact]
-    public void Ids_run_from_RPC0001_to_RPC0020_without_gaps_or_repeats()
+    public void Ids_run_from_RPC0001_to_RPC0021_without_gaps_or_repeats()
     {
-        var expected = Enumerable.Range(1, 20).Select(i => $"RPC{i:D4}");
+        var expected = Enumerable.Range(1, 21).Select(i => $"RPC{i:D4}");
         Assert.Equal(expected, Descriptors.Select(d => d.Id).Order(StringComparer.Ordinal));
     }
 
