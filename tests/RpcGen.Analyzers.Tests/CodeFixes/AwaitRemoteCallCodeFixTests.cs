@@ -74,4 +74,15 @@ public sealed class AwaitRemoteCallCodeFixTests
     {
         await CodeFixHarness.VerifyNoFixAsync(Provider, DiagnosticIds.BlockingCall, Client("int", "return calculator.AddAsync(1, 2).Result;"));
     }
+
+    [Fact]
+    public async Task Fix_All_awaits_every_blocking_call()
+    {
+        await CodeFixHarness.VerifyFixAllAsync(
+            Provider,
+            DiagnosticIds.BlockingCall,
+            before: Client("async Task<int>", "calculator.ResetAsync().Wait(); return calculator.AddAsync(1, 2).Result;"),
+            after: Client("async Task<int>", "await calculator.ResetAsync(); return await calculator.AddAsync(1, 2);"),
+            title: "Await the remote call");
+    }
 }
