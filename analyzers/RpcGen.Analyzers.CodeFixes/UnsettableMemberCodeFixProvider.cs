@@ -94,26 +94,7 @@ public sealed class UnsettableMemberCodeFixProvider : CodeFixProvider
     {
         var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
         var model = await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false);
-        var indentation = member.GetLeadingTrivia().LastOrDefault(t => t.IsKind(SyntaxKind.WhitespaceTrivia));
-        var endOfLine = member.DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia)) is { RawKind: (int)SyntaxKind.EndOfLineTrivia } found
-            ? found
-            : SyntaxFactory.EndOfLine("\n");
-
-        // The attribute goes on its own line, after any doc comment, indented like the member.
-        var attribute = SyntaxFactory.AttributeList(SyntaxFactory.SingletonSeparatedList(SyntaxFactory.Attribute(SyntaxFactory.IdentifierName("RpcIgnore"))))
-            .WithLeadingTrivia(member.GetLeadingTrivia())
-            .WithTrailingTrivia(endOfLine);
-        var firstToken = member.GetFirstToken();
-        var updated = member.ReplaceToken(firstToken, firstToken.WithLeadingTrivia(indentation));
-        updated = updated.WithAttributeLists(updated.AttributeLists.Insert(0, attribute));
-        var newRoot = root!.ReplaceNode(member, updated);
-
-        var inScope = model?.LookupNamespacesAndTypes(member.SpanStart, name: "RpcIgnoreAttribute").Any() == true;
-        if (!inScope && newRoot is CompilationUnitSyntax unit)
-        {
-            newRoot = Usings.Add(unit, "RpcGen");
-        }
-
-        return document.WithSyntaxRoot(newRoot);
+        var newRoot = root!.ReplaceNode(member, Attributes.AddOnOwnLine(member, "RpcIgnore"));
+        return document.WithSyntaxRoot(Attributes.WithRpcGenInScope(newRoot, model, member.SpanStart, "RpcIgnore"));
     }
 }

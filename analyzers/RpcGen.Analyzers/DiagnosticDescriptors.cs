@@ -241,4 +241,40 @@ internal static class DiagnosticDescriptors
         description: "A formatter named with [RpcUseFormatter] implements IRpcFormatter<T> for the exact type it formats and is a concrete class with a public or internal parameterless constructor, which generated code calls once.",
         helpLinkUri: HelpLinkBase + "rpc0018",
         customTags: []);
+
+    /// <summary><c>'{0}' blocks a thread on the remote call '{1}'; await it instead</c>.</summary>
+    public static readonly DiagnosticDescriptor BlockingCall = new(
+        id: DiagnosticIds.BlockingCall,
+        title: "Do not block on a remote call",
+        messageFormat: "'{0}' blocks a thread on the remote call '{1}'; await it instead",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Blocking on the task of a proxy or callback call holds a thread for a whole round trip; inside a handler that runs on the connection's reader (inline execution) the answer can never be read, and the connection deadlocks.",
+        helpLinkUri: HelpLinkBase + "rpc0019",
+        customTags: []);
+
+    /// <summary><c>[OneWay] method '{0}' takes CancellationToken '{1}', which nothing can cancel: a one-way call is sent at once and gets no reply</c>.</summary>
+    public static readonly DiagnosticDescriptor OneWayCancellation = new(
+        id: DiagnosticIds.OneWayCancellation,
+        title: "A one-way method's CancellationToken cancels nothing",
+        messageFormat: "[OneWay] method '{0}' takes CancellationToken '{1}', which nothing can cancel: a one-way call is sent at once and gets no reply",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "A one-way call is handed to the transport at once and no reply comes back, so the caller's token is never sent and cancels nothing on either side. Remove it, or drop [OneWay] to get a reply and remote cancellation.",
+        helpLinkUri: HelpLinkBase + "rpc0020",
+        customTags: []);
+
+    /// <summary><c>{0}: interface '{1}' is not an [RpcService]; mark it [RpcService] to pass it by reference (a callback the peer calls), or use a DTO or a base with [RpcKnownType] subtypes</c>.</summary>
+    public static readonly DiagnosticDescriptor InterfaceNotService = new(
+        id: DiagnosticIds.InterfaceNotService,
+        title: "An interface in a contract is not an [RpcService]",
+        messageFormat: "{0}: interface '{1}' is not an [RpcService]; mark it [RpcService] to pass it by reference (a callback the peer calls), or use a DTO or a base with [RpcKnownType] subtypes",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "An interface travels either by reference, as a capability the peer calls back (it must be an [RpcService]), or by value as a base with [RpcKnownType] subtypes. Any other interface has no wire form.",
+        helpLinkUri: HelpLinkBase + "rpc0021",
+        customTags: []);
 }

@@ -59,4 +59,13 @@ internal static class DiagnosticIds
 
     /// <summary>An <c>[RpcUseFormatter]</c> naming a type generated code cannot use as the formatter of the type or member.</summary>
     public const string InvalidFormatter = "RPC0018";
+
+    /// <summary>A thread blocked on a remote call: <c>.Result</c>, <c>.Wait()</c> or <c>.GetAwaiter().GetResult()</c> on the task of an <c>[RpcService]</c> method.</summary>
+    public const string BlockingCall = "RPC0019";
+
+    /// <summary>A <c>[OneWay]</c> method that takes a <c>CancellationToken</c>, which nothing can cancel.</summary>
+    public const string OneWayCancellation = "RPC0020";
+
+    /// <summary>An interface in a contract that is not an <c>[RpcService]</c> (a callback missing the attribute) nor a base with known subtypes.</summary>
+    public const string InterfaceNotService = "RPC0021";
 }

@@ -23,22 +23,23 @@ internal static class DiagnosticDescriptors
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
         description: "The [RpcService] interface breaks a contract rule, so the generator emitted nothing for it. The analyzers report each rule it breaks.",
-        helpLinkUri: "https://github.com/rpcgen/rpcgen/blob/main/README.md#rpc1000");
+        helpLinkUri: "https://github.com/rpcgen/rpcgen#rpc1000");
 
     /// <summary>The id of <see cref="NoCapnpBinding"/>.</summary>
     public const string NoCapnpBindingId = "RPC1001";
 
     /// <summary>
-    /// <c>'{0}' has no Cap'n Proto binding: {1}</c> — the project references the capability transport
-    /// but the contract uses something Cap'n Proto cannot carry; it still works on the message transport.
+    /// <c>{0}</c>: <c>'Acme.IPrices' has no Cap'n Proto binding: …</c> when no method of the contract can be
+    /// carried, or <c>'TicksAsync' is not on the Cap'n Proto binding of 'Acme.IPrices': …</c> for one method
+    /// left off an otherwise bound contract. Either still works on the message transport.
     /// </summary>
     public static readonly DiagnosticDescriptor NoCapnpBinding = new(
         NoCapnpBindingId,
         title: "A service has no Cap'n Proto binding",
-        messageFormat: "'{0}' has no Cap'n Proto binding: {1}",
+        messageFormat: "{0}",
         category: "RpcGen.Generator",
         defaultSeverity: DiagnosticSeverity.Info,
         isEnabledByDefault: true,
-        description: "The project references the capability transport, but the contract uses a stream or a type that Cap'n Proto cannot carry. The message-transport code is generated as usual; Bootstrap<T>() and the other capability entry points throw NotSupportedException with the same reason.",
-        helpLinkUri: "https://github.com/rpcgen/rpcgen/blob/main/README.md#rpc1001");
+        description: "The project references the capability transport, but the contract uses a stream or a type that Cap'n Proto cannot carry. The message-transport code is generated as usual. A method Cap'n Proto cannot carry is left off the binding (its calls fail with Unimplemented and the reason) and the others keep it; when no method can be carried, Bootstrap<T>() and the other capability entry points throw NotSupportedException with the reason.",
+        helpLinkUri: "https://github.com/rpcgen/rpcgen#rpc1001");
 }

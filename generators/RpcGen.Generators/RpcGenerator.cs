@@ -77,11 +77,17 @@ public sealed partial class RpcGenerator : IIncrementalGenerator
 
         if (capnp)
         {
-            output.AddSource(service.HintPrefix + ".Capnp.g.cs", Emitters.Capnp.CapnpEmitter.Emit(service, out var rejection));
+            output.AddSource(service.HintPrefix + ".Capnp.g.cs", Emitters.Capnp.CapnpEmitter.Emit(service, out var rejection, out var unmapped));
+
+            // A valid spec holds no positions (so it stays cached across edits); the message names the service and method.
             if (rejection is not null)
             {
-                // A valid spec holds no positions (so it stays cached across edits); the message names the service.
-                output.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.NoCapnpBinding, null, service.ServiceName, rejection));
+                output.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.NoCapnpBinding, null, $"'{service.ServiceName}' has no Cap'n Proto binding: {rejection}"));
+            }
+
+            foreach (var method in unmapped)
+            {
+                output.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.NoCapnpBinding, null, method));
             }
         }
     }

@@ -81,6 +81,9 @@ public class RejectionTests
         var diagnostic = Assert.Single(result.Diagnostics);
         Assert.Equal("RPC1000", diagnostic.Id);
         Assert.Equal(DiagnosticSeverity.Warning, diagnostic.Severity);
+
+        // One help-link form for analyzer and generator ids: the README section's anchor.
+        Assert.Equal("https://github.com/rpcgen/rpcgen#rpc1000", diagnostic.Descriptor.HelpLinkUri);
         var message = diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
         Assert.StartsWith("Code for 'Broken.IBroken' was not generated: ", message, StringComparison.Ordinal);
         Assert.EndsWith(". See the RPCxxxx diagnostics on it.", message, StringComparison.Ordinal);
@@ -328,6 +331,42 @@ public class RejectionTests
         Assert.Contains("struct PageCustomer ", capnp, StringComparison.Ordinal);
         Assert.Contains("interface Customers ", capnp, StringComparison.Ordinal);
         Assert.DoesNotContain("interface ICustomers", capnp, StringComparison.Ordinal);
+        GeneratorHarness.AssertCompilesCleanly(output);
+    }
+
+    [Fact]
+    public void One_method_cap_n_proto_cannot_carry_is_left_off_the_binding_and_the_others_keep_it()
+    {
+        var (result, output) = GeneratorHarness.Run(capabilityTransport: true, """
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Mixed;
+
+            [RpcService]
+            public interface IPrices
+            {
+                Task<double> PriceAsync(string symbol);
+                IAsyncEnumerable<int> TicksAsync();
+                Task<int> CountAsync();
+            }
+            """);
+
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("RPC1001", diagnostic.Id);
+        Assert.Equal("https://github.com/rpcgen/rpcgen#rpc1001", diagnostic.Descriptor.HelpLinkUri);
+        Assert.Equal(
+            "'TicksAsync' is not on the Cap'n Proto binding of 'Mixed.IPrices': method 'TicksAsync' streams, and Cap'n Proto calls do not; call it over the message transport",
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        var capnp = result.GeneratedSources.Single(s => s.HintName == "Mixed.IPrices.Capnp.g.cs").SourceText.ToString();
+        Assert.DoesNotContain("RegisterUnsupported", capnp, StringComparison.Ordinal);
+
+        // The ordinal stays taken in the schema, so the others keep theirs; a call fails with Unimplemented.
+        Assert.Contains("price @0 (symbol :Text) -> (result :Float64);", capnp, StringComparison.Ordinal);
+        Assert.Contains("ticks @1 () -> ();", capnp, StringComparison.Ordinal);
+        Assert.Contains("count @2 () -> (result :Int32);", capnp, StringComparison.Ordinal);
+        Assert.Contains("RpcStatusCode.Unimplemented, \"'TicksAsync' is not on the Cap'n Proto binding", capnp, StringComparison.Ordinal);
         GeneratorHarness.AssertCompilesCleanly(output);
     }
 }

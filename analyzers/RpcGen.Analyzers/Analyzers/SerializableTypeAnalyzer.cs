@@ -25,7 +25,8 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         DiagnosticDescriptors.UnserializableType,
         DiagnosticDescriptors.UnsettableMember,
-        DiagnosticDescriptors.InvalidFormatter);
+        DiagnosticDescriptors.InvalidFormatter,
+        DiagnosticDescriptors.InterfaceNotService);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -130,7 +131,7 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
         foreach (var problem in FindProblems(root, path, service.ContainingAssembly))
         {
             var location = problem.Holder?.Locations.FirstOrDefault(l => l.IsInSource) ?? rootLocation;
-            var diagnostic = Diagnostic.Create(problem.Descriptor, location, problem.Arguments);
+            var diagnostic = Diagnostic.Create(problem.Descriptor, location, problem.Properties, problem.Arguments);
             // At a member: once, with the path of the first method that reaches it. At a parameter or return type: once per message.
             var key = diagnostic.Id + "|" + location.SourceTree?.FilePath + "|" + location.SourceSpan + "|" + (problem.Holder is null ? diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture) : string.Empty);
             if (reported.TryAdd(key, true))
@@ -208,6 +209,15 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
 
             switch (shape)
             {
+                case TypeShape.Unsupported when type is INamedTypeSymbol { TypeKind: TypeKind.Interface } callback && RpcContractRules.ClassifyStream(callback, out _) == StreamShape.None:
+                    // Most likely a callback missing [RpcService]; the code fix adds it where the interface is in source.
+                    Problems.Add(new SerializationProblem(DiagnosticDescriptors.InterfaceNotService, path, holder, path, Display(callback))
+                    {
+                        Properties = callback.Locations.Any(l => l.IsInSource) && DocumentationCommentId.CreateDeclarationId(callback) is { } id
+                            ? ImmutableDictionary<string, string?>.Empty.Add(DiagnosticProperties.Interface, id)
+                            : ImmutableDictionary<string, string?>.Empty,
+                    });
+                    break;
                 case TypeShape.Unsupported:
                     Add(path, reason ?? "the type is not supported", holder);
                     break;
@@ -362,5 +372,8 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
 
         /// <summary>The message arguments of <see cref="Descriptor"/>.</summary>
         public object[] Arguments { get; }
+
+        /// <summary>What a code fix needs to know (RPC0021: the interface).</summary>
+        public ImmutableDictionary<string, string?> Properties { get; set; } = ImmutableDictionary<string, string?>.Empty;
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using RpcGen.Generators.Shared;
@@ -7,7 +8,8 @@ namespace RpcGen.Analyzers;
 
 /// <summary>
 /// Checks each method a service owns: not generic (RPC0003), parameters by value (RPC0004), a task or
-/// async stream return (RPC0005), a one-way return (RPC0006), and the cancellation token last (RPC0007).
+/// async stream return (RPC0005), a one-way return (RPC0006), the cancellation token last (RPC0007), and
+/// no cancellation token on a one-way method (RPC0020).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ServiceMethodAnalyzer : DiagnosticAnalyzer
@@ -18,7 +20,8 @@ public sealed class ServiceMethodAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.ByRefParameter,
         DiagnosticDescriptors.UnsupportedReturnType,
         DiagnosticDescriptors.InvalidOneWayReturn,
-        DiagnosticDescriptors.MisplacedCancellationToken);
+        DiagnosticDescriptors.MisplacedCancellationToken,
+        DiagnosticDescriptors.OneWayCancellation);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -83,6 +86,11 @@ public sealed class ServiceMethodAnalyzer : DiagnosticAnalyzer
         }
 
         var isOneWay = RpcSymbols.Find(method, symbols.OneWay) is not null;
+        if (isOneWay && method.Parameters.FirstOrDefault(p => symbols.IsCancellationToken(p.Type)) is { } token)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.OneWayCancellation, Locations.ParameterOf(token, service), methodName, token.Name));
+        }
+
         var shape = RpcContractRules.ClassifyReturn(method.ReturnType, out _);
         var returnType = method.ReturnType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
         var returnLocation = Locations.ReturnTypeOf(method, service);

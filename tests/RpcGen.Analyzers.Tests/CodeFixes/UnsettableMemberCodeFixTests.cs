@@ -72,4 +72,15 @@ public sealed class UnsettableMemberCodeFixTests
                 """),
             expectedTitle: "Add [RpcIgnore] to 'Version'");
     }
+
+    [Fact]
+    public async Task Fix_All_makes_every_unsettable_property_init()
+    {
+        await CodeFixHarness.VerifyFixAllAsync(
+            Provider,
+            DiagnosticIds.UnsettableMember,
+            before: Contract("public decimal Total { get; private set; }\n    public List<string> Notes { get; } = new();"),
+            after: Contract("public decimal Total { get; init; }\n    public List<string> Notes { get; init; } = new();"),
+            title: "Make 'Total' init");
+    }
 }

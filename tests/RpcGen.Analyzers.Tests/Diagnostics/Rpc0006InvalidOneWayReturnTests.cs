@@ -48,7 +48,7 @@ public sealed class Rpc0006InvalidOneWayReturnTests
                 void Notify(string message);
 
                 [OneWay]
-                ValueTask NotifyAsync(string message, CancellationToken cancellationToken);
+                ValueTask NotifyAsync(string message);
             }
             """);
     }

@@ -248,28 +248,6 @@ public sealed class Rpc0008UnserializableTypeTests
     }
 
     [Fact]
-    public async Task Interfaces_that_are_not_services_are_still_reported()
-    {
-        var diagnostics = await VerifyAsync(
-            """
-            namespace Shop;
-
-            public interface IProgress
-            {
-                Task ReportAsync(int percent);
-            }
-
-            [RpcService]
-            public interface IJobs
-            {
-                Task RunAsync({|RPC0008:IProgress|} progress);
-            }
-            """);
-
-        Assert.Equal("IProgress: interface 'IProgress' is neither an [RpcService] nor a base with [RpcKnownType] subtypes", Message(Assert.Single(diagnostics)));
-    }
-
-    [Fact]
     public async Task Service_of_an_assembly_built_without_the_generator_is_reported()
     {
         var listeners = AnalyzerHarness.CompileReference(

@@ -38,6 +38,47 @@ internal static class CodeFixHarness
         Assert.Empty(compilation.GetDiagnostics(TestContext.Current.CancellationToken).Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()));
     }
 
+    /// <summary>
+    /// Applies the fix titled <paramref name="title"/> to every diagnostic of <paramref name="diagnosticId"/> in
+    /// the document at once, through the provider's Fix All provider (what the IDE's "Fix all occurrences" and
+    /// <c>dotnet format analyzers</c> use), and compares the result with <paramref name="after"/>.
+    /// </summary>
+    public static async Task VerifyFixAllAsync(CodeFixProvider provider, string diagnosticId, string before, string after, string title)
+    {
+        using var workspace = new AdhocWorkspace();
+        var document = AddDocument(workspace, before, withGlobalUsings: true);
+        var diagnostics = (await DiagnosticsAsync(document.Project, diagnosticId)).ToList();
+        Assert.True(diagnostics.Count > 1, "Fix All needs more than one diagnostic to prove anything.");
+
+        var actions = new List<CodeAction>();
+        await provider.RegisterCodeFixesAsync(new CodeFixContext(document, diagnostics[0], (action, _) => actions.Add(action), TestContext.Current.CancellationToken));
+        var key = Assert.Single(actions, a => a.Title == title).EquivalenceKey;
+        var fixAll = provider.GetFixAllProvider();
+        Assert.NotNull(fixAll);
+        Assert.Contains(FixAllScope.Document, fixAll.GetSupportedFixAllScopes());
+
+        var context = new FixAllContext(document, provider, FixAllScope.Document, key, [diagnosticId], new DocumentDiagnostics(diagnostics), TestContext.Current.CancellationToken);
+        var action = Assert.IsAssignableFrom<CodeAction>(await fixAll.GetFixAsync(context));
+        var operations = await action.GetOperationsAsync(TestContext.Current.CancellationToken);
+        var solution = Assert.Single(operations.OfType<ApplyChangesOperation>()).ChangedSolution;
+        var text = (await solution.GetDocument(document.Id)!.GetTextAsync(TestContext.Current.CancellationToken)).ToString();
+        Assert.Equal(after.ReplaceLineEndings("\n"), text.ReplaceLineEndings("\n"));
+        Assert.Empty(await DiagnosticsAsync(solution.GetDocument(document.Id)!.Project, diagnosticId));
+    }
+
+    /// <summary>The diagnostics of one document, as Fix All asks for them.</summary>
+    private sealed class DocumentDiagnostics(IReadOnlyList<Diagnostic> diagnostics) : FixAllContext.DiagnosticProvider
+    {
+        public override Task<IEnumerable<Diagnostic>> GetDocumentDiagnosticsAsync(Document document, CancellationToken cancellationToken) =>
+            Task.FromResult<IEnumerable<Diagnostic>>(diagnostics);
+
+        public override Task<IEnumerable<Diagnostic>> GetProjectDiagnosticsAsync(Project project, CancellationToken cancellationToken) =>
+            Task.FromResult<IEnumerable<Diagnostic>>([]);
+
+        public override Task<IEnumerable<Diagnostic>> GetAllDiagnosticsAsync(Project project, CancellationToken cancellationToken) =>
+            Task.FromResult<IEnumerable<Diagnostic>>(diagnostics);
+    }
+
     /// <summary>Asserts that the provider offers nothing for the one diagnostic of <paramref name="diagnosticId"/> in <paramref name="source"/>.</summary>
     public static async Task VerifyNoFixAsync(CodeFixProvider provider, string diagnosticId, string source)
     {

@@ -214,6 +214,28 @@ public sealed class GeneratedBindingTests
     }
 
     [Fact]
+    public async Task A_method_cap_n_proto_cannot_carry_fails_with_Unimplemented_and_the_others_work()
+    {
+        var (clientLink, serverLink) = RpcLinks.CreateMemoryPair();
+        using var bootstrap = CapnpServiceRegistry.ToCapability<IQuotes>(new QuotesService());
+        await using var server = CapnpConnection.Start(serverLink, new CapnpConnectionOptions { Bootstrap = bootstrap });
+        await using var client = CapnpConnection.Start(clientLink);
+        var quotes = client.Bootstrap<IQuotes>();
+
+        Assert.Equal(4.5, await quotes.PriceAsync("abc").WaitAsync(Timeout));
+        Assert.Equal(3, await quotes.CountAsync().WaitAsync(Timeout));
+        var local = Assert.Throws<RpcException>(() => quotes.TicksAsync(2));
+        Assert.Equal(RpcStatusCode.Unimplemented, local.StatusCode);
+        Assert.Contains("'TicksAsync' is not on the Cap'n Proto binding", local.Message);
+
+        // A peer that calls the ordinal anyway (another language's client of the exported schema) gets the same answer.
+        using var request = ((ICapnpProxy)quotes).Capability.NewRequest(QuotesCapnp.InterfaceId, 1);
+        request.InitParams(0, 0);
+        var remote = await Assert.ThrowsAsync<RpcException>(async () => await request.Send(default).Response.WaitAsync(Timeout));
+        Assert.Contains("'TicksAsync' is not on the Cap'n Proto binding", remote.Message);
+    }
+
+    [Fact]
     public async Task The_exported_schema_compiles_and_capnp_reads_the_generated_codec_the_same_way()
     {
         var schema = await CapnpTool.WriteSchemaAsync(CapnpServiceRegistry.Schema<IStore>());

@@ -45,6 +45,33 @@ public interface ITicker
     IAsyncEnumerable<int> TicksAsync(int count);
 }
 
+/// <summary>One method Cap'n Proto cannot carry (a stream) beside two it can: the binding keeps those two.</summary>
+[RpcService]
+public interface IQuotes
+{
+    Task<double> PriceAsync(string symbol);
+
+    IAsyncEnumerable<int> TicksAsync(int count);
+
+    Task<int> CountAsync();
+}
+
+public sealed class QuotesService : IQuotes
+{
+    public Task<double> PriceAsync(string symbol) => Task.FromResult(symbol.Length * 1.5);
+
+    public async IAsyncEnumerable<int> TicksAsync(int count)
+    {
+        await Task.Yield();
+        for (var i = 0; i < count; i++)
+        {
+            yield return i;
+        }
+    }
+
+    public Task<int> CountAsync() => Task.FromResult(3);
+}
+
 public enum Shade
 {
     Light,

@@ -29,11 +29,12 @@ internal static class CapnpEmitter
     //     internal static class Codec { WriteExpression / ReadExpression ... }
     //     internal static class Registration { [ModuleInitializer] Register() }
     // }
-    public static string Emit(ServiceSpec service, out string? rejection)
+    public static string Emit(ServiceSpec service, out string? rejection, out IReadOnlyList<string> unmapped)
     {
         var context = new EmitContext(service);
         var model = new CapnpModel(context);
         rejection = model.Rejection;
+        unmapped = model.Rejection is null ? model.Unmapped.Select(m => m.UnimplementedMessage(service.ServiceName)).ToList() : [];
         var writer = new SourceWriter();
         context.WriteHeader(writer, "CA2255");
         var className = service.BaseName + "Capnp";
@@ -69,6 +70,9 @@ internal static class CapnpEmitter
         writer.Close();
         return writer.ToString();
     }
+
+    private static string Unimplemented(CapnpMethod method, string service) =>
+        $"new {EmitContext.Runtime}.RpcException({EmitContext.Runtime}.RpcStatusCode.Unimplemented, {EmitContext.Literal(method.UnimplementedMessage(service))})";
 
     private static void EmitRegistration(SourceWriter writer, ServiceSpec service, CapnpModel? model)
     {
@@ -124,6 +128,14 @@ internal static class CapnpEmitter
         foreach (var method in model.Methods)
         {
             writer.WriteLine();
+            if (method.Unmapped is not null)
+            {
+                // Not on the binding: the call fails here, before anything is sent.
+                writer.WriteLine($"{method.Method.ReturnType} {method.Method.DeclaringInterface}.{method.Method.Name}({string.Join(", ", ProxyEmitter.DeclaredParameters(method.Method))}) =>");
+                writer.WriteLine($"    throw {Unimplemented(method, service.ServiceName)};");
+                continue;
+            }
+
             EmitProxyMethod(writer, model, method);
         }
 
@@ -235,7 +247,9 @@ internal static class CapnpEmitter
             foreach (var method in group)
             {
                 writer.WriteLine($"case {method.Method.CapnpOrdinal}:");
-                writer.WriteLine($"    return this.{method.Method.MemberName}(context);");
+                writer.WriteLine(method.Unmapped is null
+                    ? $"    return this.{method.Method.MemberName}(context);"
+                    : $"    throw {Unimplemented(method, service.ServiceName)};");
             }
 
             writer.Close();
@@ -249,7 +263,7 @@ internal static class CapnpEmitter
         writer.Close();
         writer.WriteLine();
         EmitFindMethod(writer, context, model);
-        foreach (var method in model.Methods)
+        foreach (var method in model.Methods.Where(m => m.Unmapped is null))
         {
             writer.WriteLine();
             EmitServerMethod(writer, context, model, method);
@@ -270,7 +284,7 @@ internal static class CapnpEmitter
         writer.WriteLine("/// <inheritdoc />");
         writer.WriteLine($"public {EmitContext.Runtime}.RpcMethodInfo? FindMethod(ulong interfaceId, ushort methodId) => (interfaceId, methodId) switch");
         writer.Open();
-        foreach (var method in model.Methods)
+        foreach (var method in model.Methods.Where(m => m.Unmapped is null))
         {
             writer.WriteLine($"({EmitContext.Hex(method.Method.CapnpInterfaceId)}, {method.Method.CapnpOrdinal}) => {context.QualifiedRpcClass}.{method.Method.MemberName},");
         }

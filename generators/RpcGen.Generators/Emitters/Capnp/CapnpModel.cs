@@ -102,14 +102,16 @@ internal sealed class CapnpModel
         InterfaceName = NameFor(service.InterfaceType, isInterface: true);
         foreach (var method in service.Methods)
         {
+            // A method Cap'n Proto cannot carry stays in the interface (its ordinal is taken) and fails
+            // every call with Unimplemented and the reason; the others keep their binding.
+            var errorsBefore = _errors.Count;
             if (method.IsStreaming)
             {
                 _errors.Add($"method '{method.Name}' streams, and Cap'n Proto calls do not");
-                continue;
             }
 
             var parameters = new List<(string Name, CapnpFieldType Type)>();
-            foreach (var parameter in method.Parameters)
+            foreach (var parameter in method.IsStreaming ? new EquatableArray<ParameterSpec>() : method.Parameters)
             {
                 if (Map(parameter.TypeKey, $"parameter '{parameter.Name.TrimStart('@')}' of '{method.Name}'") is { } type)
                 {
@@ -118,15 +120,24 @@ internal sealed class CapnpModel
             }
 
             var results = new List<(string Name, CapnpFieldType Type)>();
-            if (method.ResultKey is { } resultKey && Map(resultKey, $"the result of '{method.Name}'") is { } result)
+            if (!method.IsStreaming && method.ResultKey is { } resultKey && Map(resultKey, $"the result of '{method.Name}'") is { } result)
             {
                 results.Add((ResultField, result.Field));
+            }
+
+            if (_errors.Count > errorsBefore)
+            {
+                var why = string.Join("; ", _errors.Skip(errorsBefore).Distinct());
+                var none = new List<(string Name, CapnpFieldType Type)>();
+                Methods.Add(new CapnpMethod(method, CapnpLayout.ComputeParameters(none), CapnpLayout.ComputeParameters(none), none, none, why));
+                continue;
             }
 
             Methods.Add(new CapnpMethod(method, CapnpLayout.ComputeParameters(parameters), CapnpLayout.ComputeParameters(results), parameters, results));
         }
 
-        if (_errors.Count > 0)
+        // Without one method Cap'n Proto can carry there is nothing to bind.
+        if (_errors.Count > 0 && Methods.All(m => m.Unmapped is not null))
         {
             Rejection = string.Join("; ", _errors.Distinct());
             return;
@@ -147,6 +158,9 @@ internal sealed class CapnpModel
     public IEnumerable<CapnpType> Lists => _types.Values.Where(t => t.Kind == CapnpKind.List).OrderBy(t => t.Spec.Identifier, StringComparer.Ordinal);
 
     public string? Rejection { get; }
+
+    /// <summary>The methods left off the binding (each fails with <c>Unimplemented</c>), with why; empty when every method is bound.</summary>
+    public IEnumerable<CapnpMethod> Unmapped => Methods.Where(m => m.Unmapped is not null);
 
     public string Schema { get; } = string.Empty;
 
@@ -392,9 +406,17 @@ internal sealed class CapnpModel
 }
 
 /// <summary>One method with its parameter and result layouts.</summary>
+/// <param name="Unmapped">Why Cap'n Proto cannot carry the method, or null: then the schema declares it as <c>() -> ()</c>
+/// (its ordinal stays taken) and every call fails with <c>Unimplemented</c> and this reason.</param>
 internal sealed record CapnpMethod(
     MethodSpec Method,
     StructLayout ParamsLayout,
     StructLayout ResultsLayout,
     IReadOnlyList<(string Name, CapnpFieldType Type)> Parameters,
-    IReadOnlyList<(string Name, CapnpFieldType Type)> Results);
+    IReadOnlyList<(string Name, CapnpFieldType Type)> Results,
+    string? Unmapped = null)
+{
+    /// <summary>What a call of an unmapped method fails with.</summary>
+    public string UnimplementedMessage(string service) =>
+        $"'{Method.Name.TrimStart('@')}' is not on the Cap'n Proto binding of '{service}': {Unmapped}; call it over the message transport";
+}

@@ -11,7 +11,9 @@ namespace Acme;
 //   Enum: its underlying integer.
 //   Polymorphic base ([RpcKnownType]): nil, or [tag, members of the subtype]; a concrete base
 //     sent as itself uses tag -1. Unknown runtime types fail on write, unknown tags on read.
-//   Nullable<T>: nil or the value. Arrays and lists: an array. Dictionaries: a map.
+//   Nullable<T>: nil or the value. Arrays, lists, sets, queues, stacks and immutable collections:
+//     an array in enumeration order. Dictionaries (sorted, concurrent, immutable too): a map.
+//     Tuples and KeyValuePair: an array of their items. Lazy<T>: its value.
 
 internal static partial class GreeterRpc
 {

@@ -1,0 +1,8 @@
+namespace RpcGen.Analyzers;
+
+/// <summary>The keys of the properties diagnostics carry for their code fixes.</summary>
+internal static class DiagnosticProperties
+{
+    /// <summary>RPC0021: the documentation comment id of the interface that is not an <c>[RpcService]</c>.</summary>
+    public const string Interface = "Interface";
+}
