@@ -21,6 +21,10 @@ internal sealed class FlowWriter
 {
     private const int FlushEveryBytes = 256 * 1024;
 
+    // Control frames queued and not yet written. A peer that sends pings (each answered by a pong)
+    // but does not read would grow this queue without end; past the bound the connection closes.
+    private const int MaxQueuedControlFrames = 4096;
+
     private readonly object _queueLock = new();
     private readonly Queue<ControlItem> _control = new();
     private readonly Queue<DataChunk> _data = new();
@@ -54,6 +58,7 @@ internal sealed class FlowWriter
 
     private void Enqueue(ControlItem item)
     {
+        bool overflow;
         lock (_queueLock)
         {
             if (_completing)
@@ -61,7 +66,17 @@ internal sealed class FlowWriter
                 return;
             }
 
-            _control.Enqueue(item);
+            overflow = _control.Count >= MaxQueuedControlFrames;
+            if (!overflow)
+            {
+                _control.Enqueue(item);
+            }
+        }
+
+        if (overflow)
+        {
+            _connection.Terminate(new FlowException(FlowErrorCode.Network, $"The flow connection to {_connection.RemoteAddress} closed: {MaxQueuedControlFrames} control frames wait to be written (the peer sends but does not read)."), sendTearDown: false);
+            return;
         }
 
         _wake.Release();

@@ -151,3 +151,35 @@ public sealed class FlowLimitTests
         Assert.Equal("fine"u8.ToArray(), await otherAccepted.ReadMessageAsync().AsTask().WaitAsync(FlowPair.Timeout));
     }
 }
+
+/// <summary>A peer that sends and never reads cannot make this side queue without end.</summary>
+public sealed class NonReadingPeerTests
+{
+    [Fact]
+    public async Task A_ping_flood_from_a_peer_that_never_reads_closes_its_connection()
+    {
+        await using var raw = await RawPeer.StartAsync();
+        var ping = FlowFrames.Build(FlowFrameKind.Ping, 0, new byte[8]);
+        var batch = new byte[ping.Length * 10_000];
+        for (var i = 0; i < 10_000; i++)
+        {
+            ping.CopyTo(batch, i * ping.Length);
+        }
+
+        // The pongs fill the socket buffers, then the control queue; at its bound the connection ends.
+        for (var round = 0; round < 400 && !raw.Victim.IsClosed; round++)
+        {
+            try
+            {
+                await raw.Link.Output.WriteAsync(batch).AsTask().WaitAsync(FlowPair.Timeout);
+            }
+            catch (Exception ex) when (ex is not TimeoutException)
+            {
+                break;
+            }
+        }
+
+        await raw.Victim.Completion.WaitAsync(FlowPair.Timeout);
+        Assert.Contains("does not read", raw.Victim.CloseReason!.Message, StringComparison.Ordinal);
+    }
+}
