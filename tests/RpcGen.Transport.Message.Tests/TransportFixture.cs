@@ -39,7 +39,7 @@ public sealed class TransportFixture : IAsyncDisposable
         "tcp" => "tcp://127.0.0.1:0",
         "unix" => $"unix:{Path.Combine(Path.GetTempPath(), $"rpcgen-{Guid.NewGuid():N}.sock")}",
         "memory" => $"memory:{Guid.NewGuid():N}",
-        "flow" => "flow+tcp://127.0.0.1:0", // registered by the static constructor below
+        "flow" => "flow+tcp://127.0.0.1:0", // FlowLinks is registered by the static constructor
         _ => throw new ArgumentOutOfRangeException(nameof(transport), transport, null),
     };
 
