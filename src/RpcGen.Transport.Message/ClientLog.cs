@@ -11,6 +11,9 @@ internal static partial class ClientLog
     [LoggerMessage(EventId = 1151, Level = LogLevel.Information, Message = "Reconnection attempt {Attempt} to {Address} failed: {Reason}")]
     public static partial void ReconnectFailed(ILogger logger, string address, int attempt, string reason);
 
+    [LoggerMessage(EventId = 1154, Level = LogLevel.Warning, Message = "Stopped reconnecting to {Address}: {Reason}")]
+    public static partial void ReconnectRefused(ILogger logger, string address, string reason);
+
     [LoggerMessage(EventId = 1152, Level = LogLevel.Information, Message = "Reconnected to {Address}")]
     public static partial void Reconnected(ILogger logger, string address);
 

@@ -49,6 +49,10 @@ internal sealed class ClientSession : IRpcChannel, IAsyncDisposable
 
     // Why the client is not connected now (the drop, or the last failed attempt); null while Ready.
     private volatile RpcException? _failure;
+
+    // Set once, when a reconnection attempt was refused (PermissionDenied) and the client stopped
+    // reconnecting: every call from then on fails with it.
+    private volatile RpcException? _refused;
     private Task? _maintaining;
 
     private ClientSession(string? address, RpcClientOptions options)
@@ -194,6 +198,11 @@ internal sealed class ClientSession : IRpcChannel, IAsyncDisposable
                     throw new RpcException(RpcStatusCode.Disconnected, $"The client of {_address} is disposed.");
                 }
 
+                if (_refused is { } refused)
+                {
+                    throw new RpcException(RpcStatusCode.PermissionDenied, $"The client of {_address} stopped reconnecting: {refused.Message}", refused);
+                }
+
                 ready = _ready.Task;
                 if (ready.IsCompleted)
                 {
@@ -329,6 +338,16 @@ internal sealed class ClientSession : IRpcChannel, IAsyncDisposable
             }
             catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
             {
+                return null;
+            }
+            catch (RpcException ex) when (ex.StatusCode == RpcStatusCode.PermissionDenied)
+            {
+                // A refusal (the server's CA or known keys do not admit this client, or this client
+                // does not trust the server's key) will not change by itself: trying again every
+                // backoff would only fill the server's log. Stop, and let calls fail with it.
+                _failure = ex;
+                _refused = ex;
+                ClientLog.ReconnectRefused(_logger, _address!, ex.Message);
                 return null;
             }
             catch (RpcException ex)

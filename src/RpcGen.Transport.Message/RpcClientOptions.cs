@@ -2,36 +2,39 @@ using Microsoft.Extensions.Logging;
 
 namespace RpcGen.Transport.Message;
 
-/// <summary>Settings of an <see cref="RpcClient"/>.</summary>
+/// <summary>
+/// Settings of an <see cref="RpcClient"/>. Settable so configuration binding and post-configuration can
+/// fill them; set them before connecting, changing them afterwards is not supported.
+/// </summary>
 public sealed class RpcClientOptions
 {
     /// <summary>Limits applied to the connection (frame size, buffered bytes). Default: <see cref="RpcLimits.Default"/>.</summary>
-    public RpcLimits Limits { get; init; } = RpcLimits.Default;
+    public RpcLimits Limits { get; set; } = RpcLimits.Default;
 
     /// <summary>
     /// TLS settings for <c>tls://</c> and <c>tls+unix:</c> addresses: this side's certificate, the CA
     /// peers must chain to, the posture and the known-keys file. Plain addresses (<c>tcp://</c>,
     /// <c>unix:</c>) ignore it. Default: none, so a TLS address is refused.
     /// </summary>
-    public RpcGen.Security.RpcTlsOptions? Tls { get; init; }
+    public RpcGen.Security.RpcTlsOptions? Tls { get; set; }
 
     /// <summary>
     /// The deadline given to calls made outside any <see cref="RpcDeadline"/> scope; null (the
     /// default) means such calls have no deadline.
     /// </summary>
-    public TimeSpan? DefaultTimeout { get; init; }
+    public TimeSpan? DefaultTimeout { get; set; }
 
     /// <summary>Where the client logs. Default: nowhere.</summary>
-    public ILoggerFactory? LoggerFactory { get; init; }
+    public ILoggerFactory? LoggerFactory { get; set; }
     /// <summary>
     /// The codec for calls made over this connection (<see cref="RpcGen.Compression.RpcCompression.None"/>
     /// by default); <see cref="RpcGen.Compression.RpcCompressionScope"/> overrides it per call. Whatever
     /// the setting, every codec is understood when received, and answers use the codec of their request.
     /// </summary>
-    public RpcGen.Compression.RpcCompression Compression { get; init; }
+    public RpcGen.Compression.RpcCompression Compression { get; set; }
 
     /// <summary>Payloads smaller than this are sent uncompressed. Default 1 KiB.</summary>
-    public int CompressionThresholdBytes { get; init; } = 1024;
+    public int CompressionThresholdBytes { get; set; } = 1024;
 
     /// <summary>
     /// Where the implementations this side serves run (callbacks this client passes to the server). Default
@@ -41,47 +44,49 @@ public sealed class RpcClientOptions
     /// never block; while one blocks, no other call on its connection is read, and one that waits
     /// synchronously for a call back into its caller deadlocks the connection.
     /// </summary>
-    public RpcHandlerExecution HandlerExecution { get; init; }
+    public RpcHandlerExecution HandlerExecution { get; set; }
 
     /// <summary>
     /// How long <see cref="RpcClient.ConnectAsync"/> (and each reconnection attempt) may take, from
     /// the start of the TCP or Unix-socket connect to the arrival of the server's hello. Default
     /// 10 s; <see cref="Timeout.InfiniteTimeSpan"/> waits as long as the operating system does.
     /// </summary>
-    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// When no frame has arrived from the server for this long, the client sends a ping. Default
     /// 30 s; <see cref="Timeout.InfiniteTimeSpan"/> disables keepalive pings.
     /// </summary>
-    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// A ping not answered within this long means the server is gone: the connection closes and
     /// every pending call fails with <see cref="RpcStatusCode.Disconnected"/>. Default 20 s.
     /// </summary>
-    public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(20);
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
     /// The clock keepalive, the connect timeout and reconnection backoff are measured with. Default
     /// <see cref="TimeProvider.System"/>; tests pass a fake one. (Call deadlines use the system clock.)
     /// </summary>
-    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>
     /// Whether and how the client reconnects after its connection drops; null (the default) means it
     /// does not, and the client is finished once its connection closed (see <see cref="RpcClient.Completion"/>).
     /// Set to <see cref="RpcReconnectPolicy.Default"/> (or your own policy) to keep the client, and the
-    /// proxies it handed out, working across server restarts.
+    /// proxies it handed out, working across server restarts. An attempt the server (or this client's
+    /// TLS checks) refuses with <see cref="RpcStatusCode.PermissionDenied"/> ends reconnection: the
+    /// client shuts down and every later call fails with that refusal.
     /// </summary>
-    public RpcReconnectPolicy? Reconnect { get; init; }
+    public RpcReconnectPolicy? Reconnect { get; set; }
 
     /// <summary>
     /// For a reconnecting client: whether calls made while it is not connected wait for a connection
     /// (up to their deadline or cancellation) instead of failing at once with
     /// <see cref="RpcStatusCode.Disconnected"/>. Default false; <see cref="RpcWaitForReady"/> sets it per call.
     /// </summary>
-    public bool WaitForReady { get; init; }
+    public bool WaitForReady { get; set; }
 
     /// <summary>Checks the connection settings; throws <see cref="ArgumentOutOfRangeException"/> naming the first bad one.</summary>
     internal void ValidateConnection()

@@ -2,37 +2,40 @@ using Microsoft.Extensions.Logging;
 
 namespace RpcGen.Transport.Message;
 
-/// <summary>Settings of an <see cref="RpcServer"/>.</summary>
+/// <summary>
+/// Settings of an <see cref="RpcServer"/>. Settable so configuration binding and post-configuration can
+/// fill them; set them before creating the server, changing them afterwards is not supported.
+/// </summary>
 public sealed class RpcServerOptions
 {
     /// <summary>Limits applied to every connection. Default: <see cref="RpcLimits.Default"/>.</summary>
-    public RpcLimits Limits { get; init; } = RpcLimits.Default;
+    public RpcLimits Limits { get; set; } = RpcLimits.Default;
 
     /// <summary>
     /// TLS settings for <c>tls://</c> and <c>tls+unix:</c> addresses: this side's certificate, the CA
     /// peers must chain to, the posture and the known-keys file. Plain addresses (<c>tcp://</c>,
     /// <c>unix:</c>) ignore it. Default: none, so a TLS address is refused.
     /// </summary>
-    public RpcGen.Security.RpcTlsOptions? Tls { get; init; }
+    public RpcGen.Security.RpcTlsOptions? Tls { get; set; }
 
     /// <summary>Where the server logs. Default: nowhere.</summary>
-    public ILoggerFactory? LoggerFactory { get; init; }
+    public ILoggerFactory? LoggerFactory { get; set; }
     /// <summary>
     /// The codec for calls made over this connection (<see cref="RpcGen.Compression.RpcCompression.None"/>
     /// by default); <see cref="RpcGen.Compression.RpcCompressionScope"/> overrides it per call. Whatever
     /// the setting, every codec is understood when received, and answers use the codec of their request.
     /// </summary>
-    public RpcGen.Compression.RpcCompression Compression { get; init; }
+    public RpcGen.Compression.RpcCompression Compression { get; set; }
 
     /// <summary>
     /// The clock the connection time limits (<see cref="RpcLimits.HandshakeTimeout"/>,
     /// <see cref="RpcLimits.IdleTimeout"/>, <see cref="RpcLimits.FrameTimeout"/>) are measured with.
     /// Default <see cref="TimeProvider.System"/>; tests pass a fake one.
     /// </summary>
-    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>Payloads smaller than this are sent uncompressed. Default 1 KiB.</summary>
-    public int CompressionThresholdBytes { get; init; } = 1024;
+    public int CompressionThresholdBytes { get; set; } = 1024;
 
     /// <summary>
     /// Where the implementations this side serves run (service methods and the callbacks clients pass in). Default
@@ -42,7 +45,7 @@ public sealed class RpcServerOptions
     /// never block; while one blocks, no other call on its connection is read, and one that waits
     /// synchronously for a call back into its caller deadlocks the connection.
     /// </summary>
-    public RpcHandlerExecution HandlerExecution { get; init; }
+    public RpcHandlerExecution HandlerExecution { get; set; }
 
     /// <summary>
     /// Server middleware, outermost first: every call this server serves (its services, and the
@@ -61,11 +64,11 @@ public sealed class RpcServerOptions
     /// <c>[RpcAuthorize]</c> policies; a denial fails the call with <see cref="RpcStatusCode.PermissionDenied"/>
     /// before the implementation runs. Default: none (every call is allowed).
     /// </summary>
-    public RpcGen.Security.IRpcAuthorizer? Authorizer { get; init; }
+    public RpcGen.Security.IRpcAuthorizer? Authorizer { get; set; }
 
     /// <summary>
     /// The policies <c>[RpcAuthorize("name")]</c> names, by name. A call to a method naming a policy
     /// that is not registered is denied. Default: none.
     /// </summary>
-    public IReadOnlyDictionary<string, RpcGen.Security.IRpcAuthorizer>? AuthorizationPolicies { get; init; }
+    public IReadOnlyDictionary<string, RpcGen.Security.IRpcAuthorizer>? AuthorizationPolicies { get; set; }
 }

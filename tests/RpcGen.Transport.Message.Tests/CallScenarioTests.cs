@@ -210,7 +210,7 @@ public class CallScenarioTests
         fixture.Service.Gate(7).SetResult(70);
         Assert.Equal(70, await inFlight.WaitAsync(Timeout));
         await stopping.WaitAsync(Timeout);
-        await Assert.ThrowsAsync<RpcException>(() => RpcClient.ConnectAsync(fixture.Address).WaitAsync(Timeout));
+        await Assert.ThrowsAsync<RpcException>(() => TransportFixture.ConnectToAsync(fixture.Address));
     }
 
     [Theory]

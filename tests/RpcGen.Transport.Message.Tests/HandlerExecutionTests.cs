@@ -126,14 +126,14 @@ public sealed class HandlerExecutionTests
 
     private static async Task<RpcServer> StartServerAsync(string transport, BlockingService service, RpcHandlerExecution execution)
     {
-        var server = new RpcServer(new RpcServerOptions { HandlerExecution = execution });
+        var server = new RpcServer(TransportFixture.ServerOptions(transport, new RpcServerOptions { HandlerExecution = execution }));
         server.AddService<IBlockingService>(service);
         await server.StartAsync(TransportFixture.NewAddress(transport));
         return server;
     }
 
     private static Task<RpcClient> ConnectAsync(RpcServer server, RpcHandlerExecution execution = RpcHandlerExecution.ThreadPool) =>
-        RpcClient.ConnectAsync(server.Addresses[0], new RpcClientOptions { HandlerExecution = execution }).WaitAsync(TransportFixture.Timeout);
+        TransportFixture.ConnectToAsync(server.Addresses[0], new RpcClientOptions { HandlerExecution = execution });
 
     private static async Task WaitAsync(ManualResetEventSlim signal) =>
         Assert.True(await Task.Run(() => signal.Wait(TransportFixture.Timeout)), "The handler never started.");

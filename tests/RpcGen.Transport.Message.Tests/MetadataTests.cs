@@ -23,13 +23,13 @@ public class MetadataTests
 
         public static async Task<Fixture> StartAsync(string transport, RpcServerOptions? serverOptions = null, RpcClientOptions? clientOptions = null)
         {
-            var server = new RpcServer(serverOptions ?? new RpcServerOptions());
+            var server = new RpcServer(TransportFixture.ServerOptions(transport, serverOptions));
             server.AddService<IMetadataService>(new MetadataService());
             server.AddService<IQuoteFeed>(new QuoteFeed());
             server.AddService<IScenarioService>(new ScenarioService());
             server.AddService<IStreamingService>(new StreamingService());
             await server.StartAsync(TransportFixture.NewAddress(transport));
-            var client = await RpcClient.ConnectAsync(server.Addresses[0], clientOptions).WaitAsync(Timeout);
+            var client = await TransportFixture.ConnectToAsync(server.Addresses[0], clientOptions);
             return new Fixture { Server = server, Client = client };
         }
 

@@ -7,10 +7,10 @@ public class PushScenarioTests
 
     private static async Task<(RpcServer Server, RpcClient Client)> StartAsync(string transport)
     {
-        var server = new RpcServer();
+        var server = new RpcServer(TransportFixture.ServerOptions(transport));
         server.AddService<IQuoteFeed>(new QuoteFeed());
         await server.StartAsync(TransportFixture.NewAddress(transport));
-        var client = await RpcClient.ConnectAsync(server.Addresses[0]).WaitAsync(Timeout);
+        var client = await TransportFixture.ConnectToAsync(server.Addresses[0]);
         return (server, client);
     }
 
@@ -73,12 +73,12 @@ public class PushScenarioTests
     [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
     public async Task Disconnecting_ends_the_reference(string transport)
     {
-        var server = new RpcServer();
+        var server = new RpcServer(TransportFixture.ServerOptions(transport));
         var feed = new QuoteFeed();
         server.AddService<IQuoteFeed>(feed);
         await server.StartAsync(TransportFixture.NewAddress(transport));
         await using var _ = server;
-        var client = await RpcClient.ConnectAsync(server.Addresses[0]).WaitAsync(Timeout);
+        var client = await TransportFixture.ConnectToAsync(server.Addresses[0]);
 
         await client.GetService<IQuoteFeed>().HoldAsync(new RecordingListener()).WaitAsync(Timeout);
         await client.DisposeAsync();
@@ -92,11 +92,11 @@ public class PushScenarioTests
     [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
     public async Task A_service_returned_directly_is_usable_at_once(string transport)
     {
-        var server = new RpcServer();
+        var server = new RpcServer(TransportFixture.ServerOptions(transport));
         server.AddService<ICounterFactory>(new CounterFactory());
         await server.StartAsync(TransportFixture.NewAddress(transport));
         await using var _ = server;
-        await using var client = await RpcClient.ConnectAsync(server.Addresses[0]).WaitAsync(Timeout);
+        await using var client = await TransportFixture.ConnectToAsync(server.Addresses[0]);
 
         // No await between creating the counter and calling it: the calls wait for the reference.
         var counter = client.GetService<ICounterFactory>().Create(5);
@@ -115,11 +115,11 @@ public class PushScenarioTests
     [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
     public async Task Calls_on_a_promise_whose_call_failed_fail_with_its_error(string transport)
     {
-        var server = new RpcServer();
+        var server = new RpcServer(TransportFixture.ServerOptions(transport));
         server.AddService<ICounterFactory>(new CounterFactory());
         await server.StartAsync(TransportFixture.NewAddress(transport));
         await using var _ = server;
-        await using var client = await RpcClient.ConnectAsync(server.Addresses[0]).WaitAsync(Timeout);
+        await using var client = await TransportFixture.ConnectToAsync(server.Addresses[0]);
 
         var counter = client.GetService<ICounterFactory>().Fail("no counters today");
         var error = await Assert.ThrowsAsync<RpcException>(() => counter.IncrementAsync().WaitAsync(Timeout));

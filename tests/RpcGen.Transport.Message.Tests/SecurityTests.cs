@@ -339,6 +339,31 @@ public class SecurityTests
         Assert.Contains("TLS handshake", error.Message);
     }
 
+    [Theory]
+    [InlineData(false, "TLS_CHACHA20_POLY1305_SHA256")]
+    [InlineData(true, "TLS_AES_128_GCM_SHA256")]
+    public async Task ChaCha20_is_preferred_by_default_and_AES_GCM_first_on_request(bool aesFirst, string expected)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            ExternalTool.Missing("CipherSuitesPolicy is not supported on Windows", "run on Linux or macOS");
+        }
+
+        var pki = TestPki.Shared;
+        RpcTlsOptions Ordered(RpcTlsOptions tls) => aesFirst
+            ? new() { Certificate = tls.Certificate, CertificateAuthorities = tls.CertificateAuthorities, CipherSuites = RpcTlsCipherSuites.AesGcmFirst }
+            : tls;
+        var (server, _, logs) = await StartAsync(NewAddress("tls"), Ordered(pki.ServerTls()));
+        await using var _server = server;
+
+        await using var client = await ConnectAsync(server.Addresses[0], Ordered(pki.ClientTls()));
+        Assert.NotNull(await client.GetService<ISecureService>().WhoAmIAsync().WaitAsync(Timeout));
+
+        var done = Assert.Single(logs.Entries, e => e.EventId == 1208);
+        Assert.Contains(expected, done.Message);
+        Assert.Contains("Tls13", done.Message);
+    }
+
     [Fact]
     public async Task An_rpc_authorize_policy_denies_before_the_implementation_runs()
     {
@@ -436,6 +461,45 @@ public class SecurityTests
 
         Assert.Equal(0, await closed.WaitAsync(Timeout));
         await logs.WaitForAsync("did not finish within", Timeout);
+    }
+
+    [Fact]
+    public async Task A_reconnecting_client_the_restarted_server_refuses_stops_reconnecting_and_its_calls_fail_with_PermissionDenied()
+    {
+        using var pki = new TestPki();
+        var (first, _, _) = await StartAsync(NewAddress("tls+unix"), pki.ServerTls());
+        var address = first.Addresses[0];
+        var clientLogs = new CapturingLoggerProvider();
+        await using var client = await RpcClient.ConnectAsync(address, new RpcClientOptions
+        {
+            Tls = pki.ClientTls(),
+            Reconnect = new RpcReconnectPolicy { InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(200) },
+            LoggerFactory = LoggerFactory.Create(b => b.AddProvider(clientLogs)),
+        }).WaitAsync(Timeout);
+        var secure = client.GetService<ISecureService>();
+        Assert.Equal("alice", (await secure.WhoAmIAsync().WaitAsync(Timeout))!.Name);
+        var states = client.WatchStateAsync().GetAsyncEnumerator();
+
+        // The server comes back locked down to bob alone: alice's next handshake is refused.
+        await first.DisposeAsync();
+        var known = pki.TempPath("known_client_keys");
+        Assert.True(RpcKnownKeys.Trust(known, RpcCertificates.Fingerprint(pki.Issue("bob")), "bob"));
+        MakeReadOnly(known);
+        var (second, _, serverLogs) = await StartAsync(address, pki.ServerTls(known));
+        await using var _second = second;
+
+        while (await states.MoveNextAsync().AsTask().WaitAsync(Timeout) && states.Current != RpcConnectionState.Shutdown)
+        {
+            Assert.NotEqual(RpcConnectionState.Ready, states.Current);
+        }
+
+        Assert.Equal(RpcConnectionState.Shutdown, client.State);
+        await clientLogs.WaitForAsync("Stopped reconnecting", Timeout);
+        Assert.Single(serverLogs.Entries, e => e.EventId == 1201);
+        var error = await Assert.ThrowsAsync<RpcException>(() => secure.WhoAmIAsync().WaitAsync(Timeout));
+        Assert.Equal(RpcStatusCode.PermissionDenied, error.StatusCode);
+        Assert.Contains("stopped reconnecting", error.Message);
+        Assert.Contains("not in the server's known keys", error.Message);
     }
 
     private static void MakeReadOnly(string path)

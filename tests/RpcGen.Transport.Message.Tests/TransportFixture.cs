@@ -32,16 +32,54 @@ public sealed class TransportFixture : IAsyncDisposable
     public RpcClient Client => _clients[0];
 
     /// <summary>The transports every scenario runs over.</summary>
-    public static TheoryData<string> Transports => new() { "tcp", "unix", "memory", "flow" };
+    public static TheoryData<string> Transports => new() { "tcp", "unix", "memory", "tls", "tls+unix", "flow" };
 
     public static string NewAddress(string transport) => transport switch
     {
         "tcp" => "tcp://127.0.0.1:0",
-        "unix" => $"unix:{Path.Combine(Path.GetTempPath(), $"rpcgen-{Guid.NewGuid():N}.sock")}",
+        "unix" => $"unix:{NewSocketPath()}",
         "memory" => $"memory:{Guid.NewGuid():N}",
+        "tls" => "tls://127.0.0.1:0",
+        "tls+unix" => $"tls+unix:{NewSocketPath()}",
         "flow" => "flow+tcp://127.0.0.1:0", // FlowLinks is registered by the static constructor
         _ => throw new ArgumentOutOfRangeException(nameof(transport), transport, null),
     };
+
+    private static string NewSocketPath() => Path.Combine(Path.GetTempPath(), $"rpcgen-{Guid.NewGuid():N}.sock");
+
+    /// <summary>
+    /// <paramref name="options"/> (or new ones) ready to serve <paramref name="transport"/>: a TLS
+    /// transport gets the shared test CA's server identity, with mutual TLS, unless the test gave its own.
+    /// </summary>
+    public static RpcServerOptions ServerOptions(string transport, RpcServerOptions? options = null)
+    {
+        options ??= new RpcServerOptions();
+        if (transport.StartsWith("tls", StringComparison.Ordinal))
+        {
+            options.Tls ??= TestPki.Shared.ServerTls();
+        }
+
+        return options;
+    }
+
+    /// <summary>
+    /// <paramref name="options"/> ready to connect to <paramref name="address"/>: a TLS address gets the
+    /// shared test CA's client identity unless the test gave its own. Plain addresses keep them as given.
+    /// </summary>
+    public static RpcClientOptions? ClientOptions(string address, RpcClientOptions? options = null)
+    {
+        if (address.StartsWith("tls", StringComparison.Ordinal))
+        {
+            options ??= new RpcClientOptions();
+            options.Tls ??= TestPki.Shared.ClientTls();
+        }
+
+        return options;
+    }
+
+    /// <summary>Connects to <paramref name="address"/> as <see cref="ClientOptions"/> prepares, within <see cref="Timeout"/>.</summary>
+    public static Task<RpcClient> ConnectToAsync(string address, RpcClientOptions? options = null) =>
+        RpcClient.ConnectAsync(address, ClientOptions(address, options)).WaitAsync(Timeout);
 
     public static async Task<TransportFixture> StartAsync(
         string transport,
@@ -54,7 +92,7 @@ public sealed class TransportFixture : IAsyncDisposable
         var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(logs));
         var service = new ScenarioService();
         var streaming = new StreamingService();
-        var server = new RpcServer(new RpcServerOptions { Limits = limits ?? RpcLimits.Default, LoggerFactory = loggerFactory, TimeProvider = timeProvider ?? TimeProvider.System });
+        var server = new RpcServer(ServerOptions(transport, new RpcServerOptions { Limits = limits ?? RpcLimits.Default, LoggerFactory = loggerFactory, TimeProvider = timeProvider ?? TimeProvider.System }));
         server.AddService<IScenarioService>(service);
         server.AddService<IStreamingService>(streaming);
         if (serveOther)
@@ -70,7 +108,7 @@ public sealed class TransportFixture : IAsyncDisposable
 
     public async Task<RpcClient> ConnectAsync(RpcClientOptions? options = null)
     {
-        var client = await RpcClient.ConnectAsync(Address, options).WaitAsync(Timeout);
+        var client = await ConnectToAsync(Address, options);
         _clients.Add(client);
         return client;
     }

@@ -13,19 +13,23 @@ namespace RpcGen.Links;
 /// </summary>
 internal sealed class StreamLink : RpcLink
 {
-    private const int ReceiveBuffer = 16 * 1024;
+    private const int ReceiveBuffer = 64 * 1024;
     private const int CoalesceBytes = 64 * 1024;
 
     private readonly Stream _stream;
+    private readonly TlsSocketStream? _batching;
     private readonly Pipe _inbound;
     private readonly Pipe _outbound;
     private readonly Task _receiving;
     private readonly Task _sending;
     private int _aborted;
 
-    public StreamLink(Stream stream, string localAddress, string remoteAddress, int maxPendingBytes, RpcPeerIdentity? peerIdentity)
+    // batching: the buffered socket under the stream, when there is one, so each batch the send
+    // loop writes leaves it in as few sends as fit.
+    public StreamLink(Stream stream, string localAddress, string remoteAddress, int maxPendingBytes, RpcPeerIdentity? peerIdentity, TlsSocketStream? batching = null)
     {
         _stream = stream;
+        _batching = batching;
         LocalAddress = localAddress;
         RemoteAddress = remoteAddress;
         PeerIdentity = peerIdentity;
@@ -153,6 +157,7 @@ internal sealed class StreamLink : RpcLink
                 {
                     if (!buffer.IsEmpty)
                     {
+                        _batching?.BeginBatch();
                         await WriteAsync(buffer).ConfigureAwait(false);
                         await _stream.FlushAsync().ConfigureAwait(false);
                     }

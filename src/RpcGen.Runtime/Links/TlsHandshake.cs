@@ -40,7 +40,8 @@ internal static class TlsHandshake
         RpcPeerIdentity? server = null;
         string? refusal = null;
         var handshaken = false;
-        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+        var transport = new TlsSocketStream(socket);
+        var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
         var sslOptions = new SslClientAuthenticationOptions
         {
             TargetHost = options.ServerName,
@@ -87,7 +88,7 @@ internal static class TlsHandshake
             switch (read == 0 ? (Verdict?)null : (Verdict)verdict[0])
             {
                 case Verdict.Admitted:
-                    return await WrapAsync(new StreamLink(ssl, local, address, maxPendingBytes, server), options, isServer: false, cancellationToken).ConfigureAwait(false);
+                    return await WrapAsync(new StreamLink(ssl, local, address, maxPendingBytes, server, transport), options, isServer: false, cancellationToken).ConfigureAwait(false);
                 case Verdict.UnknownKey:
                     throw new RpcException(RpcStatusCode.PermissionDenied, $"The server at {address} refused this client: its key {Fingerprint(options)} is not in the server's known keys, which are locked down.");
                 case Verdict.KeyChanged:
@@ -133,7 +134,8 @@ internal static class TlsHandshake
     /// </summary>
     public static async Task<RpcLink?> AcceptAsync(Socket socket, string local, string remote, TlsServerContext context, int maxPendingBytes, CancellationToken cancellationToken)
     {
-        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+        var transport = new TlsSocketStream(socket);
+        var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
         RpcPeerIdentity? client = null;
         string? refusal = null;
         var options = context.Options;
@@ -195,13 +197,14 @@ internal static class TlsHandshake
                 return null;
             }
 
+            TlsLog.HandshakeDone(context.Logger, remote, ssl.SslProtocol, ssl.NegotiatedCipherSuite);
             var identity = client;
             if (PeerCredentials.TryRead(socket) is { } credentials)
             {
                 identity = (identity ?? new RpcPeerIdentity()) with { ProcessId = credentials.ProcessId, UserId = credentials.UserId, GroupId = credentials.GroupId };
             }
 
-            var link = new StreamLink(ssl, local, remote, maxPendingBytes, identity);
+            var link = new StreamLink(ssl, local, remote, maxPendingBytes, identity, transport);
             try
             {
                 return await WrapAsync(link, options, isServer: true, cancellationToken).ConfigureAwait(false);

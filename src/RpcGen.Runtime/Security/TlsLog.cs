@@ -23,6 +23,9 @@ internal static partial class TlsLog
     [LoggerMessage(EventId = 1207, Level = LogLevel.Debug, Message = "TLS handshake with {Peer} started; it has {Timeout} to finish")]
     public static partial void HandshakeStarted(ILogger logger, string peer, TimeSpan timeout);
 
+    [LoggerMessage(EventId = 1208, Level = LogLevel.Debug, Message = "TLS handshake with {Peer} done: {Protocol} with {CipherSuite}")]
+    public static partial void HandshakeDone(ILogger logger, string peer, System.Security.Authentication.SslProtocols protocol, System.Net.Security.TlsCipherSuite cipherSuite);
+
     [LoggerMessage(EventId = 1205, Level = LogLevel.Information, Message = "Known keys {Path}: recorded {Name} <{Email}> {Fingerprint} on first use")]
     public static partial void KeyRecorded(ILogger logger, string path, string name, string? email, string fingerprint);
 

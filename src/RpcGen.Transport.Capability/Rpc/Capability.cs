@@ -34,11 +34,14 @@ public sealed class Capability : IDisposable
         }
     }
 
-    /// <summary>A capability for a local server.</summary>
+    /// <summary>
+    /// A capability for a local server. The same server given again while a reference to it lives is
+    /// the same capability (one export id per connection; disposed once, after the last reference).
+    /// </summary>
     public static Capability FromServer(ICapabilityServer server)
     {
         ArgumentNullException.ThrowIfNull(server);
-        return new Capability(new LocalServerHook(server));
+        return new Capability(LocalServerTable.Servers.Export(server, server, static s => s));
     }
 
     /// <summary>

@@ -44,8 +44,9 @@ public static class CapnpServiceRegistry
     /// <summary>
     /// A new reference the caller owns: the capability of a proxy, a promise for what a
     /// <see cref="IRpcPromise{TService}"/> resolves to, or a capability serving a local implementation.
-    /// A local implementation that is <see cref="IDisposable"/> is disposed when the last reference to
-    /// that capability is released.
+    /// A local implementation is one capability however often it is given out (one export id per
+    /// connection); if it is <see cref="IDisposable"/> it is disposed once, when the last reference
+    /// to that capability is released.
     /// </summary>
     public static Capability ToCapability<TService>(TService service)
         where TService : class
@@ -58,7 +59,8 @@ public static class CapnpServiceRegistry
             case IRpcPromise<TService> promise:
                 return Capability.FromPromise(ResolveAsync(promise.Resolution));
             default:
-                return Capability.FromServer(Get<TService>(requireBinding: true).CreateServer!(service));
+                // One capability per implementation object, however often it is given out.
+                return new Capability(LocalServerTable.For<TService>().Export(service, service, static s => Get<TService>(requireBinding: true).CreateServer!(s)));
         }
 
         static async Task<Capability> ResolveAsync(Task<TService> resolution) => ToCapability(await resolution.ConfigureAwait(false));

@@ -11,6 +11,7 @@ public static class BulkSuite
     public const string RawPeer = "raw socket copy";
     public const string RpcGenPeer = "RpcGen";
     public const string RpcGenTlsPeer = "RpcGen over TLS 1.3";
+    public const string RpcGenTlsAesPeer = "RpcGen over TLS 1.3, AES-128-GCM first";
     public const string RandomData = "random";
     public const string TextData = "text-like";
 
@@ -77,12 +78,14 @@ public static class BulkSuite
         IBulkPeer? raw = null;
         IBulkPeer? rpc = null;
         IBulkPeer? rpcTls = null;
+        IBulkPeer? rpcTlsAes = null;
         try
         {
             raw = await RawSocketCopy.StartAsync(chunk).ConfigureAwait(false);
             rpc = await RpcGenBulkPeer.StartAsync(chunk, RpcCompression.None).ConfigureAwait(false);
             rpcTls = await RpcGenBulkPeer.StartAsync(chunk, RpcCompression.None, tls: true).ConfigureAwait(false);
-            var peers = new[] { (RawPeer, raw), (RpcGenPeer, rpc), (RpcGenTlsPeer, rpcTls) };
+            rpcTlsAes = await RpcGenBulkPeer.StartAsync(chunk, RpcCompression.None, tls: true, aesFirst: true).ConfigureAwait(false);
+            var peers = new[] { (RawPeer, raw), (RpcGenPeer, rpc), (RpcGenTlsPeer, rpcTls), (RpcGenTlsAesPeer, rpcTlsAes) };
             foreach (var direction in Enum.GetValues<TransferDirection>())
             {
                 var cells = peers.Select(p => new TransferResult { Peer = p.Item1, Direction = direction, Data = RandomData, BytesPerRun = options.TransferBytes }).ToArray();
@@ -110,6 +113,11 @@ public static class BulkSuite
         }
         finally
         {
+            if (rpcTlsAes is not null)
+            {
+                await rpcTlsAes.DisposeAsync().ConfigureAwait(false);
+            }
+
             if (rpcTls is not null)
             {
                 await rpcTls.DisposeAsync().ConfigureAwait(false);

@@ -33,17 +33,18 @@ public sealed class RpcGenBulkPeer : IBulkPeer
     /// Starts a server whose downloads repeat <paramref name="chunk"/>, and a client that sends with
     /// <paramref name="codec"/>, connected directly or through a <see cref="CountingRelay"/>.
     /// </summary>
-    /// <paramref name="tls"/> runs the link over mutual TLS 1.3 with the certificates of <see cref="BenchTls"/>.
-    public static async Task<RpcGenBulkPeer> StartAsync(byte[] chunk, RpcCompression codec, bool throughRelay = false, bool tls = false)
+    /// <paramref name="tls"/> runs the link over mutual TLS 1.3 with the certificates of <see cref="BenchTls"/>,
+    /// ChaCha20-Poly1305 first (the default) or, with <paramref name="aesFirst"/>, AES-128-GCM first.
+    public static async Task<RpcGenBulkPeer> StartAsync(byte[] chunk, RpcCompression codec, bool throughRelay = false, bool tls = false, bool aesFirst = false)
     {
-        var server = new RpcServer(new RpcServerOptions { Tls = tls ? BenchTls.Server(psk: false) : null });
+        var server = new RpcServer(new RpcServerOptions { Tls = tls ? BenchTls.Server(psk: false, aesFirst) : null });
         CountingRelay? relay = null;
         try
         {
             server.AddService<IBulkTransferService>(new BulkTransferService(chunk));
             await server.StartAsync(tls ? "tls://127.0.0.1:0" : "tcp://127.0.0.1:0").ConfigureAwait(false);
             relay = throughRelay ? CountingRelay.Start(server.Addresses[0]) : null;
-            var client = await RpcClient.ConnectAsync(relay?.Address ?? server.Addresses[0], new RpcClientOptions { Compression = codec, Tls = tls ? BenchTls.Client(psk: false) : null }).ConfigureAwait(false);
+            var client = await RpcClient.ConnectAsync(relay?.Address ?? server.Addresses[0], new RpcClientOptions { Compression = codec, Tls = tls ? BenchTls.Client(psk: false, aesFirst) : null }).ConfigureAwait(false);
             return new RpcGenBulkPeer(server, client, chunk, relay);
         }
         catch

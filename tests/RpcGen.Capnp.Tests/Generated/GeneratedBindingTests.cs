@@ -141,6 +141,33 @@ public sealed class GeneratedBindingTests
         Assert.Equal(0, pair.Client.GetStats().Exports);
     }
 
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task The_same_object_passed_in_two_concurrent_calls_is_exported_once_and_disposed_once_after_both(string transport)
+    {
+        await using var pair = await StorePair.StartAsync(transport);
+        var visitor = new GatedVisitor(expectedVisits: 2);
+
+        var first = pair.Store.VisitAsync(visitor, ["a"]);
+        var second = pair.Store.VisitAsync(visitor, ["b"]);
+        await visitor.AllWaiting.WaitAsync(Timeout);
+
+        // Both calls are on the server, each holding the visitor: one export, one object.
+        Assert.Equal(1, pair.Client.GetStats().Exports);
+        visitor.Release();
+        var counts = await Task.WhenAll(first, second).WaitAsync(Timeout);
+        Assert.Equal([1, 1], counts);
+        Assert.Equal(0, visitor.Disposals);
+
+        // The server's proxies, dropped without Dispose, are released once collected; the releases
+        // go out before the next answer.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        await pair.Store.NameAsync().WaitAsync(Timeout);
+        Assert.Equal(0, pair.Client.GetStats().Exports);
+        Assert.Equal(1, visitor.Disposals);
+    }
+
     [Fact]
     public async Task A_one_way_call_arrives()
     {

@@ -60,3 +60,30 @@ public sealed class RecordingVisitor : IVisitor
 
     public Task VisitAsync(string name) => Names.Writer.WriteAsync(name).AsTask();
 }
+
+/// <summary>A visitor that holds every visit until <see cref="Release"/>, tells when a number of visits are waiting, and counts its disposals.</summary>
+public sealed class GatedVisitor(int expectedVisits) : IVisitor, IDisposable
+{
+    private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _allWaiting = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _waiting;
+    private int _disposals;
+
+    public Task AllWaiting => _allWaiting.Task;
+
+    public int Disposals => Volatile.Read(ref _disposals);
+
+    public async Task VisitAsync(string name)
+    {
+        if (Interlocked.Increment(ref _waiting) == expectedVisits)
+        {
+            _allWaiting.TrySetResult();
+        }
+
+        await _gate.Task;
+    }
+
+    public void Release() => _gate.TrySetResult();
+
+    public void Dispose() => Interlocked.Increment(ref _disposals);
+}

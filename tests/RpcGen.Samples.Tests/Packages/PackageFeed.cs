@@ -17,6 +17,7 @@ public sealed class PackageFeed : IAsyncLifetime
     [
         "RpcGen", "RpcGen.Abstractions", "RpcGen.Runtime", "RpcGen.Compression",
         "RpcGen.Transport.Message", "RpcGen.Transport.Capability", "RpcGen.Hosting", "RpcGen.Templates",
+        "RpcGen.Security", "RpcGen.Tool",
     ];
 
     private static readonly TimeSpan PackTimeout = TimeSpan.FromMinutes(8);

@@ -30,6 +30,13 @@ public class PackageTests(PackageFeed feed) : IClassFixture<PackageFeed>
         Assert.Equal(["RpcGen.Runtime"], Dependencies("RpcGen.Transport.Capability"));
         Assert.Equal(["Microsoft.Extensions.Diagnostics.HealthChecks", "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Options.ConfigurationExtensions", "RpcGen.Runtime", "RpcGen.Transport.Message"], Dependencies("RpcGen.Hosting"));
         Assert.Empty(Dependencies("RpcGen.Templates"));
+        Assert.Equal(["NSec.Cryptography", "RpcGen.Runtime"], Dependencies("RpcGen.Security"));
+
+        // A dotnet tool carries what it runs on inside it, so it depends on nothing.
+        Assert.Empty(Dependencies("RpcGen.Tool"));
+        var tool = PackageFeed.Files(feed.PackagePath("RpcGen.Tool"));
+        Assert.Contains("tools/net10.0/any/DotnetToolSettings.xml", tool);
+        Assert.Contains("tools/net10.0/any/RpcGen.Tool.dll", tool);
 
         var rpcgen = PackageFeed.Files(feed.PackagePath("RpcGen"));
         Assert.Contains("analyzers/dotnet/cs/RpcGen.Generators.dll", rpcgen);
@@ -47,7 +54,7 @@ public class PackageTests(PackageFeed feed) : IClassFixture<PackageFeed>
             Assert.Contains("README.md", PackageFeed.Files(feed.PackagePath(id)));
             Assert.False(string.IsNullOrEmpty(Field("releaseNotes")), id + " has no release notes");
             Assert.NotNull(metadata.Elements().SingleOrDefault(e => e.Name.LocalName == "repository"));
-            if (id is not "RpcGen" and not "RpcGen.Templates")
+            if (id is not "RpcGen" and not "RpcGen.Templates" and not "RpcGen.Tool")
             {
                 Assert.True(File.Exists(Path.ChangeExtension(feed.PackagePath(id), ".snupkg")), id + " has no symbols package");
                 Assert.Contains(PackageFeed.Files(feed.PackagePath(id)), f => f.StartsWith("lib/", StringComparison.Ordinal) && f.EndsWith($"{id}.xml", StringComparison.Ordinal));
