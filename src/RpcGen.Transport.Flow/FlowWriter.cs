@@ -88,7 +88,7 @@ internal sealed class FlowWriter
     /// </summary>
     public Task SendDataAsync(Flow flow, ReadOnlySequence<byte> payload, FlowFrameFlags flags)
     {
-        var chunk = new DataChunk(flow, payload, flags) { QueuedAt = Volatile.Read(ref _framesWritten) };
+        var chunk = new DataChunk(flow, payload, flags);
         lock (_queueLock)
         {
             if (_completing)
@@ -96,6 +96,9 @@ internal sealed class FlowWriter
                 return Task.FromException(_connection.CloseReason ?? new FlowException(FlowErrorCode.Aborted, "The connection is closed."));
             }
 
+            // Read under the lock, so a pump descheduled before it queues does not count the frames
+            // other flows wrote meanwhile as its wait.
+            chunk.QueuedAt = Volatile.Read(ref _framesWritten);
             _data.Enqueue(chunk);
         }
 
@@ -297,7 +300,7 @@ internal sealed class FlowWriter
         public FlowFrameFlags Flags { get; } = flags;
 
         // The connection's frame count when the chunk was queued: what it waited is counted in frames, not time.
-        public long QueuedAt { get; init; }
+        public long QueuedAt { get; set; }
 
         public TaskCompletionSource Written { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
