@@ -19,15 +19,15 @@ public sealed class FlowManager : IAsyncDisposable
 {
     private static readonly Lazy<FlowManager> s_default = new(() => new FlowManager());
 
-    internal readonly object _gate = new();
-    internal readonly FlowManagerOptions _options;
+    private readonly object _gate = new();
+    private readonly FlowManagerOptions _options;
     private readonly Dictionary<string, IFlowProtocol> _protocols = new(StringComparer.OrdinalIgnoreCase);
-    internal readonly Dictionary<string, CacheEntry> _cache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CacheEntry> _cache = new(StringComparer.Ordinal);
     private readonly HashSet<FlowConnection> _accepted = [];
     private readonly Dictionary<string, RpcLinkListener> _listeners = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _listenErrors = new(StringComparer.Ordinal);
     private readonly Channel<Flow> _flows = Channel.CreateUnbounded<Flow>();
-    internal readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _stopping = new();
     private readonly ITimer? _eviction;
     private TaskCompletionSource _statusChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _disposed;
@@ -46,6 +46,27 @@ public sealed class FlowManager : IAsyncDisposable
         {
             var period = _options.IdleTimeout / 2;
             _eviction = _options.TimeProvider.CreateTimer(static state => ((FlowManager)state!).EvictIdle(), this, period, period);
+        }
+    }
+
+    /// <summary>Where pins log.</summary>
+    internal Microsoft.Extensions.Logging.ILogger Logger => _options.Logger;
+
+    /// <summary>The clock pins pause on between failed dials.</summary>
+    internal TimeProvider TimeProvider => _options.TimeProvider;
+
+    /// <summary>Whether the manager is being disposed.</summary>
+    internal bool IsStopping => _stopping.IsCancellationRequested;
+
+    /// <summary>A pin lets go of the cache entry for <paramref name="key"/>.</summary>
+    internal void Unpin(string key)
+    {
+        lock (_gate)
+        {
+            if (_cache.TryGetValue(key, out var entry) && entry.Pins > 0)
+            {
+                entry.Pins--;
+            }
         }
     }
 
@@ -485,7 +506,7 @@ public sealed class FlowManager : IAsyncDisposable
         }
     }
 
-    internal sealed class CacheEntry
+    private sealed class CacheEntry
     {
         // Completes with the connection once the dial (setup and authorization included) is done.
         public TaskCompletionSource<FlowConnection> Dialing { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -59,15 +59,15 @@ public sealed class FlowPin : IAsyncDisposable
     private async Task WatchAsync()
     {
         var connection = Connection;
-        while (!_unpinned.IsCancellationRequested && !_manager._stopping.IsCancellationRequested)
+        while (!_unpinned.IsCancellationRequested && !_manager.IsStopping)
         {
             await connection.Completion.WaitAsync(_unpinned.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            if (_unpinned.IsCancellationRequested || _manager._stopping.IsCancellationRequested)
+            if (_unpinned.IsCancellationRequested || _manager.IsStopping)
             {
                 return;
             }
 
-            FlowLog.PinnedReconnect(_manager._options.Logger, _address, connection.CloseReason?.Message ?? "closed");
+            FlowLog.PinnedReconnect(_manager.Logger, _address, connection.CloseReason?.Message ?? "closed");
             try
             {
                 // The cache entry keeps its pins, so the ended connection's entry is dialed again here.
@@ -82,9 +82,9 @@ public sealed class FlowPin : IAsyncDisposable
 
                 reconnected.TrySetResult(connection);
             }
-            catch (Exception) when (!_unpinned.IsCancellationRequested && !_manager._stopping.IsCancellationRequested)
+            catch (Exception) when (!_unpinned.IsCancellationRequested && !_manager.IsStopping)
             {
-                await Task.Delay(RetryPause, _manager._options.TimeProvider, _unpinned.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await Task.Delay(RetryPause, _manager.TimeProvider, _unpinned.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
             catch (Exception)
             {
@@ -97,12 +97,6 @@ public sealed class FlowPin : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _unpinned.CancelAsync().ConfigureAwait(false);
-        lock (_manager._gate)
-        {
-            if (_manager._cache.TryGetValue(_key, out var entry) && entry.Pins > 0)
-            {
-                entry.Pins--;
-            }
-        }
+        _manager.Unpin(_key);
     }
 }

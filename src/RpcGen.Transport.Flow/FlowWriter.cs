@@ -21,6 +21,10 @@ internal sealed class FlowWriter
 {
     private const int FlushEveryBytes = 256 * 1024;
 
+    // Control frames queued and not yet written. A peer that sends pings (each answered by a pong)
+    // but does not read would grow this queue without end; past the bound the connection closes.
+    private const int MaxQueuedControlFrames = 4096;
+
     private readonly object _queueLock = new();
     private readonly Queue<ControlItem> _control = new();
     private readonly Queue<DataChunk> _data = new();
@@ -54,6 +58,7 @@ internal sealed class FlowWriter
 
     private void Enqueue(ControlItem item)
     {
+        bool overflow;
         lock (_queueLock)
         {
             if (_completing)
@@ -61,7 +66,17 @@ internal sealed class FlowWriter
                 return;
             }
 
-            _control.Enqueue(item);
+            overflow = _control.Count >= MaxQueuedControlFrames;
+            if (!overflow)
+            {
+                _control.Enqueue(item);
+            }
+        }
+
+        if (overflow)
+        {
+            _connection.Terminate(new FlowException(FlowErrorCode.Network, $"The flow connection to {_connection.RemoteAddress} closed: {MaxQueuedControlFrames} control frames wait to be written (the peer sends but does not read)."), sendTearDown: false);
+            return;
         }
 
         _wake.Release();
@@ -73,7 +88,7 @@ internal sealed class FlowWriter
     /// </summary>
     public Task SendDataAsync(Flow flow, ReadOnlySequence<byte> payload, FlowFrameFlags flags)
     {
-        var chunk = new DataChunk(flow, payload, flags) { QueuedAt = Volatile.Read(ref _framesWritten) };
+        var chunk = new DataChunk(flow, payload, flags);
         lock (_queueLock)
         {
             if (_completing)
@@ -81,6 +96,9 @@ internal sealed class FlowWriter
                 return Task.FromException(_connection.CloseReason ?? new FlowException(FlowErrorCode.Aborted, "The connection is closed."));
             }
 
+            // Read under the lock, so a pump descheduled before it queues does not count the frames
+            // other flows wrote meanwhile as its wait.
+            chunk.QueuedAt = Volatile.Read(ref _framesWritten);
             _data.Enqueue(chunk);
         }
 
@@ -282,7 +300,7 @@ internal sealed class FlowWriter
         public FlowFrameFlags Flags { get; } = flags;
 
         // The connection's frame count when the chunk was queued: what it waited is counted in frames, not time.
-        public long QueuedAt { get; init; }
+        public long QueuedAt { get; set; }
 
         public TaskCompletionSource Written { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -103,3 +103,83 @@ public sealed class HostileFrameTests
         return FlowFrames.Build(FlowFrameKind.Release, 0, payload);
     }
 }
+
+/// <summary>Limits that refuse a flow without closing the connection.</summary>
+public sealed class FlowLimitTests
+{
+    [Fact]
+    public async Task A_flow_past_MaxFlows_is_reset_with_a_reason_and_the_connection_goes_on()
+    {
+        var limits = FlowLimits.Default with { MaxFlows = 2 };
+        await using var raw = await RawPeer.StartAsync(new() { Limits = limits });
+        foreach (var id in new uint[] { 1, 3, 5 })
+        {
+            await raw.SendAsync(FlowFrames.Build(FlowFrameKind.Open, id, "x"u8, FlowFrameFlags.Borrowed | FlowFrameFlags.MessageEnd));
+        }
+
+        var reset = await raw.ReceiveAsync(FlowFrameKind.Reset);
+        Assert.NotNull(reset);
+        Assert.Equal(5u, reset.Value.Header.FlowId);
+        Assert.Contains("too many flows", System.Text.Encoding.UTF8.GetString(reset.Value.Payload), StringComparison.Ordinal);
+
+        // The two flows within the limit were accepted, and the connection still answers.
+        for (var i = 0; i < 2; i++)
+        {
+            var flow = await raw.Victim.AcceptFlowAsync().AsTask().WaitAsync(FlowPair.Timeout);
+            Assert.Equal("x"u8.ToArray(), await flow.ReadMessageAsync().AsTask().WaitAsync(FlowPair.Timeout));
+        }
+
+        await raw.SendAsync(FlowFrames.Build(FlowFrameKind.Ping, 0, new byte[8]));
+        Assert.NotNull(await raw.ReceiveAsync(FlowFrameKind.Pong));
+        Assert.False(raw.Victim.IsClosed);
+    }
+
+    [Fact]
+    public async Task A_message_over_MaxMessageBytes_fails_that_flow_only()
+    {
+        var limits = FlowLimits.Default with { MaxMessageBytes = 1000 };
+        await using var pair = await FlowPair.StartAsync(null, new() { Limits = limits });
+        var flow = pair.Dialer.OpenFlow();
+        await flow.WriteMessageAsync(new byte[5000]);
+        var accepted = await pair.Acceptor.AcceptFlowAsync().AsTask().WaitAsync(FlowPair.Timeout);
+        var error = await Assert.ThrowsAsync<FlowException>(() => accepted.ReadMessageAsync().AsTask().WaitAsync(FlowPair.Timeout));
+        Assert.Contains("MaxMessageBytes", error.Message, StringComparison.Ordinal);
+
+        var other = pair.Dialer.OpenFlow();
+        await other.WriteMessageAsync("fine"u8.ToArray());
+        var otherAccepted = await pair.Acceptor.AcceptFlowAsync().AsTask().WaitAsync(FlowPair.Timeout);
+        Assert.Equal("fine"u8.ToArray(), await otherAccepted.ReadMessageAsync().AsTask().WaitAsync(FlowPair.Timeout));
+    }
+}
+
+/// <summary>A peer that sends and never reads cannot make this side queue without end.</summary>
+public sealed class NonReadingPeerTests
+{
+    [Fact]
+    public async Task A_ping_flood_from_a_peer_that_never_reads_closes_its_connection()
+    {
+        await using var raw = await RawPeer.StartAsync();
+        var ping = FlowFrames.Build(FlowFrameKind.Ping, 0, new byte[8]);
+        var batch = new byte[ping.Length * 10_000];
+        for (var i = 0; i < 10_000; i++)
+        {
+            ping.CopyTo(batch, i * ping.Length);
+        }
+
+        // The pongs fill the socket buffers, then the control queue; at its bound the connection ends.
+        for (var round = 0; round < 400 && !raw.Victim.IsClosed; round++)
+        {
+            try
+            {
+                await raw.Link.Output.WriteAsync(batch).AsTask().WaitAsync(FlowPair.Timeout);
+            }
+            catch (Exception ex) when (ex is not TimeoutException)
+            {
+                break;
+            }
+        }
+
+        await raw.Victim.Completion.WaitAsync(FlowPair.Timeout);
+        Assert.Contains("does not read", raw.Victim.CloseReason!.Message, StringComparison.Ordinal);
+    }
+}
