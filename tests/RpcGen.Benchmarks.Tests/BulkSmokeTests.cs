@@ -28,7 +28,7 @@ public sealed class BulkSmokeTests
     {
         var report = await BulkSuite.RunAsync(SmokeOptions, "smoke", TextWriter.Null).WaitAsync(TestTimeout);
 
-        Assert.Equal(3 * 2, report.Transfers.Count); // raw, RpcGen, RpcGen over TLS; both directions
+        Assert.Equal(4 * 2, report.Transfers.Count); // raw, RpcGen, RpcGen over TLS with each cipher order; both directions
         foreach (var transfer in report.Transfers.Concat(report.CompressedTransfers))
         {
             Assert.True(transfer.IsMeasured, $"{transfer.Peer} {transfer.Direction} {transfer.Codec}: {transfer.Failure}");
