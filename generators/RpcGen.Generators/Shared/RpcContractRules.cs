@@ -685,8 +685,8 @@ internal static class RpcContractRules
 
     /// <summary>
     /// Why <paramref name="type"/> has no Cap'n Proto form, or null: numbers, bool, string, byte[], enums
-    /// with the values 0, 1, 2…, arrays and lists of such, DTOs of such, [RpcKnownType] bases without members
-    /// of their own and with at least two subtypes, and [RpcService] interfaces have one.
+    /// with the values 0, 1, 2…, arrays and lists of such, DTOs of such, [RpcKnownType] bases (abstract, or
+    /// concrete without members of their own) with at least two subtypes, and [RpcService] interfaces have one.
     /// </summary>
     public static string? CapnpTypeProblem(ITypeSymbol type, HashSet<ITypeSymbol> visiting, out ITypeSymbol? culprit)
     {
@@ -726,7 +726,8 @@ internal static class RpcContractRules
 
                 break;
             case TypeShape.Polymorphic:
-                if (SerializedMembers((INamedTypeSymbol)type).Count > 0)
+                // Only a concrete base is sent as itself, so only its own members would need a place in the union.
+                if (type.TypeKind == TypeKind.Class && !type.IsAbstract && SerializedMembers((INamedTypeSymbol)type).Count > 0)
                 {
                     return $"the base '{name}' has members of its own; as a Cap'n Proto union only its subtypes may have members";
                 }

@@ -1,4 +1,4 @@
-#pragma warning disable RPC0022 // covers every DTO shape of the message transport, several of which (decimal, dictionaries, Nullable, a base with members) have no Cap'n Proto form
+#pragma warning disable RPC0022 // covers every DTO shape of the message transport, several of which (decimal, dictionaries, Nullable) have no Cap'n Proto form
 
 using RpcGen;
 
