@@ -10,16 +10,16 @@ internal static class Attributes
 {
     /// <summary>
     /// <paramref name="member"/> with <c>[<paramref name="name"/>]</c> on its own line above it, after any doc
-    /// comment, indented like the member.
+    /// comment, indented like the member; with <paramref name="arguments"/> when given (<c>[RpcMethod(3)]</c>).
     /// </summary>
-    public static MemberDeclarationSyntax AddOnOwnLine(MemberDeclarationSyntax member, string name)
+    public static MemberDeclarationSyntax AddOnOwnLine(MemberDeclarationSyntax member, string name, AttributeArgumentListSyntax? arguments = null)
     {
         var leading = member.GetLeadingTrivia();
         var indentation = leading.LastOrDefault(t => t.IsKind(SyntaxKind.WhitespaceTrivia));
         var endOfLine = member.SyntaxTree.GetRoot().DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia)) is { RawKind: (int)SyntaxKind.EndOfLineTrivia } found
             ? found
             : SyntaxFactory.EndOfLine("\n");
-        var attribute = SyntaxFactory.AttributeList(SyntaxFactory.SingletonSeparatedList(SyntaxFactory.Attribute(SyntaxFactory.IdentifierName(name))))
+        var attribute = SyntaxFactory.AttributeList(SyntaxFactory.SingletonSeparatedList(SyntaxFactory.Attribute(SyntaxFactory.IdentifierName(name), arguments)))
             .WithLeadingTrivia(leading)
             .WithTrailingTrivia(endOfLine);
         var firstToken = member.GetFirstToken();

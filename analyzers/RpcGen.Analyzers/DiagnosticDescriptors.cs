@@ -120,11 +120,11 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor DuplicateMethodId = new(
         id: DiagnosticIds.DuplicateMethodId,
         title: "Two methods of a service have the same id",
-        messageFormat: "Method '{0}' has {1}, the same as '{2}' in service '{3}'; method ids must be unique within a service",
+        messageFormat: "Method '{0}' has {1}, the same as '{2}' in service '{3}'; {4}",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "The dispatcher finds a method by its id. Pin distinct ordinals with [RpcMethod], or rename one of the methods.",
+        description: "The dispatcher finds a method by its id. Pin distinct ordinals with [RpcMethod], or rename one of the methods. Overloads that differ only by a CancellationToken always collide, since the token is not part of the id: keep one, with an optional token.",
         helpLinkUri: HelpLinkBase + "rpc0009",
         customTags: []);
 
@@ -276,5 +276,41 @@ internal static class DiagnosticDescriptors
         isEnabledByDefault: true,
         description: "An interface travels either by reference, as a capability the peer calls back (it must be an [RpcService]), or by value as a base with [RpcKnownType] subtypes. Any other interface has no wire form.",
         helpLinkUri: HelpLinkBase + "rpc0021",
+        customTags: []);
+
+    /// <summary><c>Method '{0}' has no Cap'n Proto form ({1}): over Cap'n Proto its calls fail with Unimplemented; it works on the message transport</c>.</summary>
+    public static readonly DiagnosticDescriptor NoCapnpForm = new(
+        id: DiagnosticIds.NoCapnpForm,
+        title: "A service method has no Cap'n Proto form",
+        messageFormat: "Method '{0}' has no Cap'n Proto form ({1}): over Cap'n Proto its calls fail with Unimplemented; it works on the message transport",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Reported when the project references the capability transport. A method that streams, or whose parameters or result hold a type with no Cap'n Proto form (see the README's type table), is left off the Cap'n Proto binding: it keeps its ordinal in the schema and every call of it over Cap'n Proto fails with Unimplemented and the reason. The other methods keep the binding, and the message transport carries every method.",
+        helpLinkUri: HelpLinkBase + "rpc0022",
+        customTags: []);
+
+    /// <summary><c>{0}: DTO '{1}' has no usable constructor: no public constructor takes only its serialized members (matched by name, ignoring case, and type), and none is parameterless; add one whose parameters are named after its members</c>.</summary>
+    public static readonly DiagnosticDescriptor NoUsableConstructor = new(
+        id: DiagnosticIds.NoUsableConstructor,
+        title: "A DTO has no usable constructor",
+        messageFormat: "{0}: DTO '{1}' has no usable constructor: no public constructor takes only its serialized members (matched by name, ignoring case, and type), and none is parameterless; add one whose parameters are named after its members",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Generated code rebuilds a DTO on the receiving side through its public constructor whose parameters all match serialized members (the one with most parameters), or a public parameterless one, then sets the other members. A record with a primary constructor always has one.",
+        helpLinkUri: HelpLinkBase + "rpc0023",
+        customTags: []);
+
+    /// <summary><c>Method '{0}' takes a second CancellationToken '{1}'; a call has one cancellation, carried by '{2}'</c>.</summary>
+    public static readonly DiagnosticDescriptor SeveralCancellationTokens = new(
+        id: DiagnosticIds.SeveralCancellationTokens,
+        title: "A service method takes more than one CancellationToken",
+        messageFormat: "Method '{0}' takes a second CancellationToken '{1}'; a call has one cancellation, carried by '{2}'",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A remote call is cancelled as a whole: the caller's token sends one cancel, and the handler gets one token. A second token has nothing to cancel and no wire form. Remove it (combine tokens on the caller's side with CancellationTokenSource.CreateLinkedTokenSource).",
+        helpLinkUri: HelpLinkBase + "rpc0024",
         customTags: []);
 }

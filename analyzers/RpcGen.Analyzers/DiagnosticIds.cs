@@ -68,4 +68,13 @@ internal static class DiagnosticIds
 
     /// <summary>An interface in a contract that is not an <c>[RpcService]</c> (a callback missing the attribute) nor a base with known subtypes.</summary>
     public const string InterfaceNotService = "RPC0021";
+
+    /// <summary>A method the Cap'n Proto binding cannot carry (a stream, or a type with no Cap'n Proto form): its calls fail with <c>Unimplemented</c> over Cap'n Proto.</summary>
+    public const string NoCapnpForm = "RPC0022";
+
+    /// <summary>A DTO without a usable constructor: no public constructor whose parameters all match serialized members, and no parameterless one.</summary>
+    public const string NoUsableConstructor = "RPC0023";
+
+    /// <summary>A method with more than one <c>CancellationToken</c> parameter.</summary>
+    public const string SeveralCancellationTokens = "RPC0024";
 }

@@ -25,7 +25,10 @@ internal static class DiagnosticDescriptors
         description: "The [RpcService] interface breaks a contract rule, so the generator emitted nothing for it. The analyzers report each rule it breaks.",
         helpLinkUri: "https://github.com/rpcgen/rpcgen#rpc1000");
 
-    /// <summary>The id of <see cref="NoCapnpBinding"/>.</summary>
+    /// <summary>
+    /// The id of <see cref="NoCapnpBinding"/>: hidden, because a cached spec holds no location; the
+    /// analyzers report each such method as a warning at the method (RPC0022).
+    /// </summary>
     public const string NoCapnpBindingId = "RPC1001";
 
     /// <summary>
@@ -38,7 +41,7 @@ internal static class DiagnosticDescriptors
         title: "A service has no Cap'n Proto binding",
         messageFormat: "{0}",
         category: "RpcGen.Generator",
-        defaultSeverity: DiagnosticSeverity.Info,
+        defaultSeverity: DiagnosticSeverity.Hidden,
         isEnabledByDefault: true,
         description: "The project references the capability transport, but the contract uses a stream or a type that Cap'n Proto cannot carry. The message-transport code is generated as usual. A method Cap'n Proto cannot carry is left off the binding (its calls fail with Unimplemented and the reason) and the others keep it; when no method can be carried, Bootstrap<T>() and the other capability entry points throw NotSupportedException with the reason.",
         helpLinkUri: "https://github.com/rpcgen/rpcgen#rpc1001");

@@ -605,28 +605,8 @@ public sealed partial class RpcGenerator
             RpcContractRules.GetAttribute(type, RpcContractRules.RpcTypeIdAttribute) is { ConstructorArguments.Length: 1 } attribute && attribute.ConstructorArguments[0].Value is ulong id ? id : 0;
 
         /// <summary>The member names in value order when the values are exactly 0, 1, 2…; otherwise empty.</summary>
-        private static EquatableArray<string> SequentialEnumMembers(INamedTypeSymbol type)
-        {
-            var fields = type.GetMembers().OfType<IFieldSymbol>().Where(f => f.HasConstantValue).ToList();
-            var byValue = new string[fields.Count];
-            foreach (var field in fields)
-            {
-                if (field.ConstantValue is ulong big && big > long.MaxValue)
-                {
-                    return EquatableArray<string>.Empty;
-                }
-
-                var value = System.Convert.ToInt64(field.ConstantValue, System.Globalization.CultureInfo.InvariantCulture);
-                if (value < 0 || value >= fields.Count || byValue[value] is not null)
-                {
-                    return EquatableArray<string>.Empty;
-                }
-
-                byValue[value] = field.Name;
-            }
-
-            return byValue.ToEquatableArray();
-        }
+        private static EquatableArray<string> SequentialEnumMembers(INamedTypeSymbol type) =>
+            RpcContractRules.SequentialEnumMembers(type).ToEquatableArray();
 
         private static TypeSpec Simple(string key, TypeShape shape, string identifier, bool isValueType) =>
             new(key, shape, identifier, isValueType, EquatableArray<string>.Empty, false, null, null, EquatableArray<KnownTypeSpec>.Empty);

@@ -94,4 +94,63 @@ public sealed class GeneratorAgreementTests
             analyzerFindings.Count > 0 == generatorFindings.Count > 0,
             $"The analyzers reported [{string.Join("; ", analyzerFindings)}] and the generator [{string.Join("; ", generatorFindings)}].");
     }
+
+    public static TheoryData<string, string> CapnpContracts => new()
+    {
+        { "Task<double> PriceAsync(string symbol, CancellationToken cancellationToken); IAsyncEnumerable<int> TicksAsync(); Task<int> CountAsync();", "" },
+        { "Task<decimal> PriceAsync(string symbol); Task<int[]> CountsAsync(List<string> symbols);", "" },
+        { "Task PutAsync(Order order); Task<Order?> GetAsync(int id);", "public sealed record Order(int Id, List<Line> Lines); public sealed record Line(string Sku, decimal Price);" },
+        { "Task PutAsync(Order order); Task<Color> ColorAsync();", "public sealed record Order(int Id, string[] Tags, byte[] Blob, Color Color); public enum Color { Red, Green }" },
+        { "Task<Flags> FlagsAsync(); Task<Guid> IdAsync(); Task<Dictionary<string, int>> MapAsync();", "[Flags] public enum Flags { A = 1, B = 2 }" },
+        { "Task DrawAsync(Shape shape); Task MarkAsync(Mark mark);", "[RpcKnownType(typeof(Circle), 1), RpcKnownType(typeof(Square), 2)] public abstract record Shape; public sealed record Circle(double R) : Shape; public sealed record Square(double Side) : Shape; [RpcKnownType(typeof(Dot), 1)] public abstract record Mark; public sealed record Dot(int X) : Mark;" },
+        { "Task DrawAsync(Shape shape);", "[RpcKnownType(typeof(Circle), 1), RpcKnownType(typeof(Square), 2)] public abstract record Shape(string Name); public sealed record Circle(string Name, double R) : Shape(Name); public sealed record Square(string Name, double Side) : Shape(Name);" },
+        { "Task<int> SubscribeAsync(IQuoteListener listener); Task<int?> MaybeAsync(); Task<long> UploadAsync(Stream content);", "[RpcService] public interface IQuoteListener { Task OnQuoteAsync(double price); }" },
+    };
+
+    [Theory]
+    [MemberData(nameof(CapnpContracts))]
+    public async Task Analyzer_reports_RPC0022_on_exactly_the_methods_the_generator_leaves_off_the_Capnp_binding(string members, string declarations)
+    {
+        var source = $$"""
+            using System.IO;
+
+            namespace RpcGen.Capnp
+            {
+                public interface ICapnpProxy { }
+            }
+
+            namespace Agreement
+            {
+                [RpcService]
+                public interface IContract
+                {
+                    {{members}}
+                }
+
+                {{declarations}}
+            }
+            """;
+        var compilation = AnalyzerHarness.Compile(source);
+        Assert.Empty(compilation.GetDiagnostics(TestContext.Current.CancellationToken).Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()));
+
+        var analyzerMethods = (await AnalyzerHarness.AnalyzeAsync(compilation))
+            .Where(d => d.Id == DiagnosticIds.NoCapnpForm)
+            .Select(d => d.Location.SourceTree!.GetText(TestContext.Current.CancellationToken).ToString(d.Location.SourceSpan))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        var run = CSharpGeneratorDriver.Create(new RpcGenerator())
+            .RunGenerators(compilation, TestContext.Current.CancellationToken)
+            .GetRunResult();
+        var rpc1001 = run.Diagnostics.Where(d => d.Id == "RPC1001").Select(d => d.GetMessage(CultureInfo.InvariantCulture)).ToList();
+
+        // Either one diagnostic per method left off, or one for the whole contract when none can be carried.
+        var contract = compilation.GetTypeByMetadataName("Agreement.IContract")!;
+        var generatorMethods = (rpc1001.Any(m => m.StartsWith("'Agreement.IContract' has no Cap'n Proto binding", StringComparison.Ordinal))
+                ? contract.GetMembers().OfType<IMethodSymbol>().Select(m => m.Name)
+                : rpc1001.Select(m => m.Substring(1, m.IndexOf('\'', 1) - 1)))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+        Assert.Equal(generatorMethods, analyzerMethods);
+    }
 }

@@ -299,7 +299,7 @@ public class RejectionTests
 
         var diagnostic = Assert.Single(result.Diagnostics);
         Assert.Equal("RPC1001", diagnostic.Id);
-        Assert.Equal(DiagnosticSeverity.Info, diagnostic.Severity);
+        Assert.Equal(DiagnosticSeverity.Hidden, diagnostic.Severity);
         Assert.Contains("'Mixed.IPrices' has no Cap'n Proto binding", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Contains("streams", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Contains("decimal", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));

@@ -1,3 +1,5 @@
+#pragma warning disable RPC0022 // shared-memory transport contract: its streaming methods have no Cap'n Proto form
+
 namespace RpcGen.Transport.SharedMemory.TestHost;
 
 /// <summary>

@@ -78,9 +78,25 @@ public sealed class MethodIdAnalyzer : DiagnosticAnalyzer
                     Name(current.Method),
                     id,
                     Name(other.Method),
-                    service.Name));
+                    service.Name,
+                    current.Pinned is null && other.Pinned is null && DifferOnlyByCancellationToken(current.Method, other.Method, symbols)
+                        ? "the two differ only by a CancellationToken, which is not part of a method's id; keep one overload, with 'CancellationToken cancellationToken = default' last"
+                        : "method ids must be unique within a service"));
             }
         }
+    }
+
+    /// <summary>Whether two overloads have the same name and the same parameters once cancellation tokens are left out.</summary>
+    private static bool DifferOnlyByCancellationToken(IMethodSymbol a, IMethodSymbol b, RpcSymbols symbols)
+    {
+        if (a.Name != b.Name)
+        {
+            return false;
+        }
+
+        var left = a.Parameters.Where(p => !symbols.IsCancellationToken(p.Type)).Select(p => p.Type).ToList();
+        var right = b.Parameters.Where(p => !symbols.IsCancellationToken(p.Type)).Select(p => p.Type).ToList();
+        return left.Count == right.Count && left.Zip(right, (l, r) => SymbolEqualityComparer.Default.Equals(l, r)).All(same => same);
     }
 
     /// <summary><c>IService.Method(int, string)</c>: overloads need their parameters to be told apart.</summary>

@@ -12,8 +12,9 @@ namespace RpcGen.Analyzers;
 /// <summary>
 /// Checks that every parameter, result and stream item of a service method can be serialized (RPC0008),
 /// walking through nullable values, collection elements, dictionary keys and values, DTO members and
-/// known subtypes, with the same classification the generator uses, and that every DTO member with state
-/// can be set on the receiving side (RPC0017). A stream anywhere but a parameter or the result is
+/// known subtypes, with the same classification the generator uses, that every DTO has a constructor
+/// generated code can call (RPC0023), and that every DTO member with state can be set on the receiving
+/// side (RPC0017). A stream anywhere but a parameter or the result is
 /// unsupported like any other type. A problem inside a DTO declared in source is reported once, at the
 /// member that holds it (however many methods reach it by the same path); one at the top of a signature,
 /// or inside a type from metadata, at the parameter or return type.
@@ -26,7 +27,8 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.UnserializableType,
         DiagnosticDescriptors.UnsettableMember,
         DiagnosticDescriptors.InvalidFormatter,
-        DiagnosticDescriptors.InterfaceNotService);
+        DiagnosticDescriptors.InterfaceNotService,
+        DiagnosticDescriptors.NoUsableConstructor);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -293,7 +295,7 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
             var constructor = DtoConstruction.ChooseConstructor(type, members);
             if (constructor is null)
             {
-                Add(path, $"'{type.Name}' has no public constructor whose parameters all match serialized members, and no parameterless one; add a public constructor whose parameters are named after members", holder);
+                Problems.Add(new SerializationProblem(DiagnosticDescriptors.NoUsableConstructor, path, holder, path, type.Name));
                 return;
             }
 

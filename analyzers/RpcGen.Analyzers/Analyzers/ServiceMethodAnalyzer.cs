@@ -8,8 +8,8 @@ namespace RpcGen.Analyzers;
 
 /// <summary>
 /// Checks each method a service owns: not generic (RPC0003), parameters by value (RPC0004), a task or
-/// async stream return (RPC0005), a one-way return (RPC0006), the cancellation token last (RPC0007), and
-/// no cancellation token on a one-way method (RPC0020).
+/// async stream return (RPC0005), a one-way return (RPC0006), the cancellation token last (RPC0007),
+/// no cancellation token on a one-way method (RPC0020), and at most one cancellation token (RPC0024).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ServiceMethodAnalyzer : DiagnosticAnalyzer
@@ -21,7 +21,8 @@ public sealed class ServiceMethodAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.UnsupportedReturnType,
         DiagnosticDescriptors.InvalidOneWayReturn,
         DiagnosticDescriptors.MisplacedCancellationToken,
-        DiagnosticDescriptors.OneWayCancellation);
+        DiagnosticDescriptors.OneWayCancellation,
+        DiagnosticDescriptors.SeveralCancellationTokens);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -63,6 +64,15 @@ public sealed class ServiceMethodAnalyzer : DiagnosticAnalyzer
         }
 
         var lastIndex = method.Parameters.Length - 1;
+        // One token cancels the call; a second has nothing to cancel. Each extra one is RPC0024 (not RPC0007:
+        // moving it last would not help).
+        var tokens = method.Parameters.Where(p => symbols.IsCancellationToken(p.Type)).ToList();
+        foreach (var extra in tokens.Skip(1))
+        {
+            context.ReportDiagnostic(Diagnostic.Create(
+                DiagnosticDescriptors.SeveralCancellationTokens, Locations.ParameterOf(extra, service), methodName, extra.Name, tokens[0].Name));
+        }
+
         foreach (var parameter in method.Parameters)
         {
             if (RefKindName(parameter.RefKind) is { } refKind)
@@ -71,7 +81,7 @@ public sealed class ServiceMethodAnalyzer : DiagnosticAnalyzer
                     DiagnosticDescriptors.ByRefParameter, Locations.ParameterOf(parameter, service), parameter.Name, methodName, refKind));
             }
 
-            if (parameter.Ordinal != lastIndex && symbols.IsCancellationToken(parameter.Type))
+            if (parameter.Ordinal != lastIndex && symbols.IsCancellationToken(parameter.Type) && tokens.Count == 1)
             {
                 context.ReportDiagnostic(Diagnostic.Create(
                     DiagnosticDescriptors.MisplacedCancellationToken, Locations.ParameterOf(parameter, service), parameter.Name, methodName));

@@ -622,6 +622,155 @@ internal static class RpcContractRules
     }
 
     /// <summary>
+    /// The values 0, 1, 2… of an enum's members, by value; empty unless the values are exactly 0 to n−1
+    /// (the shape of a Cap'n Proto enum).
+    /// </summary>
+    public static string[] SequentialEnumMembers(INamedTypeSymbol type)
+    {
+        var fields = type.GetMembers().OfType<IFieldSymbol>().Where(f => f.HasConstantValue).ToList();
+        var byValue = new string[fields.Count];
+        foreach (var field in fields)
+        {
+            if (field.ConstantValue is ulong big && big > long.MaxValue)
+            {
+                return [];
+            }
+
+            var value = System.Convert.ToInt64(field.ConstantValue, System.Globalization.CultureInfo.InvariantCulture);
+            if (value < 0 || value >= fields.Count || byValue[value] is not null)
+            {
+                return [];
+            }
+
+            byValue[value] = field.Name;
+        }
+
+        return byValue;
+    }
+
+    /// <summary>
+    /// Why the Cap'n Proto binding cannot carry <paramref name="method"/> (a stream, or a parameter or result
+    /// whose type has no Cap'n Proto form), or null. The same rule the generator's Cap'n Proto model applies
+    /// to the parsed contract (<c>CapnpModel</c>): such a method stays in the schema and every call of it over
+    /// Cap'n Proto fails with <c>Unimplemented</c>; the message transport carries it.
+    /// <paramref name="type"/> is the type with no Cap'n Proto form, or null for a stream.
+    /// </summary>
+    public static string? CapnpProblem(IMethodSymbol method, out ITypeSymbol? type)
+    {
+        type = null;
+        var streams = ClassifyResultStream(method.ReturnType, out _, out _) != StreamShape.None
+            || method.Parameters.Any(p => ClassifyStream(p.Type, out _) != StreamShape.None);
+        if (streams)
+        {
+            return "it streams, and Cap'n Proto calls do not";
+        }
+
+        var visiting = new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default);
+        foreach (var parameter in method.Parameters)
+        {
+            if (!IsCancellationToken(parameter.Type) && CapnpTypeProblem(parameter.Type, visiting, out type) is { } why)
+            {
+                return $"parameter '{parameter.Name}': {why}";
+            }
+        }
+
+        if (ClassifyReturn(method.ReturnType, out var result) is not ReturnShape.Unsupported && result is not null &&
+            CapnpTypeProblem(result, visiting, out type) is { } resultWhy)
+        {
+            return $"the result: {resultWhy}";
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Why <paramref name="type"/> has no Cap'n Proto form, or null: numbers, bool, string, byte[], enums
+    /// with the values 0, 1, 2…, arrays and lists of such, DTOs of such, [RpcKnownType] bases (abstract, or
+    /// concrete without members of their own) with at least two subtypes, and [RpcService] interfaces have one.
+    /// </summary>
+    public static string? CapnpTypeProblem(ITypeSymbol type, HashSet<ITypeSymbol> visiting, out ITypeSymbol? culprit)
+    {
+        culprit = type;
+        if (!visiting.Add(type))
+        {
+            culprit = null;
+            return null;
+        }
+
+        var name = type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(IdFormat);
+        switch (Classify(type, out _))
+        {
+            case TypeShape.Builtin when type.SpecialType is SpecialType.System_Boolean or SpecialType.System_SByte or SpecialType.System_Byte
+                or SpecialType.System_Int16 or SpecialType.System_UInt16 or SpecialType.System_Int32 or SpecialType.System_UInt32
+                or SpecialType.System_Int64 or SpecialType.System_UInt64 or SpecialType.System_Single or SpecialType.System_Double
+                or SpecialType.System_String:
+            case TypeShape.Builtin when type is IArrayTypeSymbol { ElementType.SpecialType: SpecialType.System_Byte }:
+            case TypeShape.Service:
+                break;
+            case TypeShape.Enum when SequentialEnumMembers((INamedTypeSymbol)type).Length > 0:
+                break;
+            case TypeShape.Enum:
+                return $"enum '{name}' needs the values 0, 1, 2… to be a Cap'n Proto enum";
+            case TypeShape.Array:
+                return CapnpTypeProblem(((IArrayTypeSymbol)type).ElementType, visiting, out culprit);
+            case TypeShape.List when type is INamedTypeSymbol list && CollectionFactory(list, ["T"]) is null:
+                return CapnpTypeProblem(list.TypeArguments[0], visiting, out culprit);
+            case TypeShape.Dto:
+                foreach (var member in SerializedMembers((INamedTypeSymbol)type))
+                {
+                    if (CapnpTypeProblem(MemberType(member), visiting, out culprit) is { } why)
+                    {
+                        return why;
+                    }
+                }
+
+                break;
+            case TypeShape.Polymorphic:
+                // Only a concrete base is sent as itself, so only its own members would need a place in the union.
+                if (type.TypeKind == TypeKind.Class && !type.IsAbstract && SerializedMembers((INamedTypeSymbol)type).Count > 0)
+                {
+                    return $"the base '{name}' has members of its own; as a Cap'n Proto union only its subtypes may have members";
+                }
+
+                var subtypes = type.GetAttributes()
+                    .Where(a => a.AttributeClass?.ToDisplayString() == RpcKnownTypeAttribute)
+                    .SelectMany(a => a.ConstructorArguments)
+                    .Select(a => a.Value)
+                    .OfType<INamedTypeSymbol>()
+                    .ToList();
+                if (subtypes.Count < 2)
+                {
+                    return $"'{name}' needs at least two [RpcKnownType] subtypes to be a Cap'n Proto union";
+                }
+
+                foreach (var subtype in subtypes)
+                {
+                    foreach (var member in SerializedMembers(subtype))
+                    {
+                        if (CapnpTypeProblem(MemberType(member), visiting, out culprit) is { } why)
+                        {
+                            return why;
+                        }
+                    }
+                }
+
+                break;
+            default:
+                return $"'{name}' has no Cap'n Proto type";
+        }
+
+        culprit = null;
+        return null;
+
+        static ITypeSymbol MemberType(ISymbol member) => member switch
+        {
+            IPropertySymbol property => property.Type,
+            IFieldSymbol field => field.Type,
+            _ => throw new System.ArgumentException("not a member", nameof(member)),
+        };
+    }
+
+    /// <summary>
     /// The serialized members of a DTO in wire order: base members first, then declaration order; every
     /// public instance field and every public instance property with a getter that holds state (see
     /// <see cref="HoldsState"/>), minus <c>[RpcIgnore]</c>. A member here that generated code cannot set

@@ -65,21 +65,4 @@ public sealed class MoveCancellationTokenLastCodeFixTests
             """,
             expectedTitle: "Move 'cancellationToken' to the end of the parameter list");
     }
-
-    [Fact]
-    public async Task No_fix_is_offered_when_the_method_has_two_tokens()
-    {
-        await CodeFixHarness.VerifyNoFixAsync(
-            Provider,
-            DiagnosticIds.MisplacedCancellationToken,
-            """
-            namespace Shop;
-
-            [RpcService]
-            public interface ISearch
-            {
-                Task CopyAsync(CancellationToken first, CancellationToken second);
-            }
-            """);
-    }
 }

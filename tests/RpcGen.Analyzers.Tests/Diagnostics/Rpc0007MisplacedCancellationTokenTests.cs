@@ -5,7 +5,7 @@ namespace RpcGen.Analyzers.Tests.Diagnostics;
 public sealed class Rpc0007MisplacedCancellationTokenTests
 {
     [Fact]
-    public async Task Token_before_other_parameters_and_every_token_but_the_last_are_reported()
+    public async Task Token_before_other_parameters_is_reported_and_a_second_token_is_RPC0024_instead()
     {
         var diagnostics = await VerifyAsync(
             """
@@ -15,14 +15,14 @@ public sealed class Rpc0007MisplacedCancellationTokenTests
             public interface ISearch
             {
                 Task<string[]> SearchAsync({|RPC0007:CancellationToken cancellationToken|}, string query);
-                Task CopyAsync(string from, {|RPC0007:CancellationToken first|}, CancellationToken second);
+                Task CopyAsync(string from, CancellationToken first, {|RPC0024:CancellationToken second|});
             }
             """);
 
         Assert.Equal(
             [
                 "Parameter 'cancellationToken' of 'ISearch.SearchAsync' is a CancellationToken that is not the last parameter; a service method takes at most one CancellationToken, as its last parameter",
-                "Parameter 'first' of 'ISearch.CopyAsync' is a CancellationToken that is not the last parameter; a service method takes at most one CancellationToken, as its last parameter",
+                "Method 'ISearch.CopyAsync' takes a second CancellationToken 'second'; a call has one cancellation, carried by 'first'",
             ],
             diagnostics.Select(Message));
     }

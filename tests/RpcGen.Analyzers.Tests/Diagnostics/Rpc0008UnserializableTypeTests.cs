@@ -99,7 +99,7 @@ public sealed class Rpc0008UnserializableTypeTests
 
             public sealed record Circle(double Radius) : Shape2D;
 
-            public sealed record Envelope(Receipt {|RPC0008:Receipt|}, Total Total, Shape {|RPC0008:Shape|});
+            public sealed record Envelope(Receipt {|RPC0023:Receipt|}, Total Total, Shape {|RPC0008:Shape|});
 
             [RpcService]
             public interface IMail
@@ -111,7 +111,7 @@ public sealed class Rpc0008UnserializableTypeTests
         Assert.Equal(
             [
                 "Envelope.Total.Tax: 'Total.Tax' is a get-only property, so its value would never arrive; make it settable or init, take it in the constructor, or mark it [RpcIgnore]",
-                "Envelope.Receipt: 'Receipt' has no public constructor whose parameters all match serialized members, and no parameterless one; add a public constructor whose parameters are named after members",
+                "Envelope.Receipt: DTO 'Receipt' has no usable constructor: no public constructor takes only its serialized members (matched by name, ignoring case, and type), and none is parameterless; add one whose parameters are named after its members",
                 "Envelope.Shape(Shape2D): known type 'Shape2D' must be a concrete class or struct without [RpcKnownType] subtypes of its own; list every subtype on the root",
             ],
             diagnostics.Select(Message));

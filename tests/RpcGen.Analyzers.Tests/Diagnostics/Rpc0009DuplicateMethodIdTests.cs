@@ -54,8 +54,8 @@ public sealed class Rpc0009DuplicateMethodIdTests
         var id = (RpcContractRules.Fnv1a32("SearchAsync(string)") | 0x80000000u).ToString("X8", CultureInfo.InvariantCulture);
         Assert.Equal(
             [
-                $"Method 'ISearch.SearchAsync(string)' has derived id 0x{id}, the same as 'ISearch.SearchAsync(string, CancellationToken)' in service 'ISearch'; method ids must be unique within a service",
-                $"Method 'ISearch.SearchAsync(string, CancellationToken)' has derived id 0x{id}, the same as 'ISearch.SearchAsync(string)' in service 'ISearch'; method ids must be unique within a service",
+                $"Method 'ISearch.SearchAsync(string)' has derived id 0x{id}, the same as 'ISearch.SearchAsync(string, CancellationToken)' in service 'ISearch'; the two differ only by a CancellationToken, which is not part of a method's id; keep one overload, with 'CancellationToken cancellationToken = default' last",
+                $"Method 'ISearch.SearchAsync(string, CancellationToken)' has derived id 0x{id}, the same as 'ISearch.SearchAsync(string)' in service 'ISearch'; the two differ only by a CancellationToken, which is not part of a method's id; keep one overload, with 'CancellationToken cancellationToken = default' last",
             ],
             diagnostics.Select(Message));
     }

@@ -12,12 +12,15 @@ namespace RpcGen.Analyzers.Tests;
 /// </summary>
 internal static class CodeFixHarness
 {
-    public static async Task VerifyAsync(CodeFixProvider provider, string diagnosticId, string before, string after, string expectedTitle, bool withGlobalUsings = true)
+    /// <param name="firstOfSeveral">Fix the first of the id's diagnostics, for an id always reported in pairs
+    /// (RPC0009 on each of two colliding methods) whose fix resolves them all.</param>
+    public static async Task VerifyAsync(CodeFixProvider provider, string diagnosticId, string before, string after, string expectedTitle, bool withGlobalUsings = true, bool firstOfSeveral = false)
     {
         using var workspace = new AdhocWorkspace();
         var document = AddDocument(workspace, before, withGlobalUsings);
 
-        var diagnostic = Assert.Single(await DiagnosticsAsync(document.Project, diagnosticId));
+        var diagnostics = await DiagnosticsAsync(document.Project, diagnosticId);
+        var diagnostic = firstOfSeveral ? diagnostics.First() : Assert.Single(diagnostics);
         var actions = new List<CodeAction>();
         var context = new CodeFixContext(document, diagnostic, (action, _) => actions.Add(action), TestContext.Current.CancellationToken);
         await provider.RegisterCodeFixesAsync(context);
