@@ -53,12 +53,16 @@ public sealed class Flow : IDuplexPipe, IAsyncDisposable
         Borrowing = dialed;
         Credit = initialCredit;
         _inbound = new Pipe(new PipeOptions(
+            pool: connection.Memory,
+            minimumSegmentSize: FlowMemoryPool.BlockSize,
             pauseWriterThreshold: 0,
             readerScheduler: PipeScheduler.ThreadPool,
             writerScheduler: PipeScheduler.Inline,
             useSynchronizationContext: false));
         var pause = Math.Max(connection.Limits.WindowBytes, mtu);
         _outbound = new Pipe(new PipeOptions(
+            pool: connection.Memory,
+            minimumSegmentSize: FlowMemoryPool.BlockSize,
             pauseWriterThreshold: pause,
             resumeWriterThreshold: pause / 2,
             readerScheduler: PipeScheduler.ThreadPool,

@@ -108,6 +108,9 @@ public sealed partial class FlowConnection : IAsyncDisposable
 
     internal FlowWriter Writer { get; }
 
+    /// <summary>The blocks this connection's flow pipes are built of.</summary>
+    internal FlowMemoryPool Memory { get; } = new();
+
     /// <summary>Whether this side dialed the underlying link.</summary>
     public bool IsDialer { get; }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.IO.Pipelines;
 
 namespace RpcGen.Transport.Flow;
@@ -123,5 +124,77 @@ internal sealed class FlowStream(Flow flow) : Stream
         }
 
         base.Dispose(disposing);
+    }
+}
+
+/// <summary>
+/// The blocks a connection's flow pipes are built of. A bulk transfer keeps every flow's window of
+/// bytes in its pipes, far more blocks than the shared array pool keeps per size, so without this
+/// each received chunk allocated fresh (zeroed) arrays. Invariant: at most <see cref="MaxRetainedBlocks"/>
+/// free blocks are kept; blocks in use are bounded by the flows' windows, as before.
+/// </summary>
+internal sealed class FlowMemoryPool : MemoryPool<byte>
+{
+    /// <summary>The size of every pooled block; the flow pipes' minimum segment size.</summary>
+    public const int BlockSize = 16 * 1024;
+
+    // 8 MiB: sixteen flows with a full default window each on one side.
+    private const int MaxRetainedBlocks = 512;
+
+    private readonly ConcurrentStack<Block> _free = new();
+    private int _freeCount;
+
+    public override int MaxBufferSize => BlockSize;
+
+    public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(minBufferSize, BlockSize);
+        if (_free.TryPop(out var block))
+        {
+            Interlocked.Decrement(ref _freeCount);
+            return block.Take();
+        }
+
+        return new Block(this);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+    }
+
+    private void Return(Block block)
+    {
+        // Counted apart: ConcurrentStack.Count walks the stack.
+        if (Interlocked.Increment(ref _freeCount) <= MaxRetainedBlocks)
+        {
+            _free.Push(block);
+            return;
+        }
+
+        Interlocked.Decrement(ref _freeCount);
+    }
+
+    private sealed class Block(FlowMemoryPool pool) : IMemoryOwner<byte>
+    {
+        private readonly byte[] _array = GC.AllocateUninitializedArray<byte>(BlockSize);
+
+        // Guards against a double Dispose returning the block twice.
+        private int _rented = 1;
+
+        public Memory<byte> Memory => _array;
+
+        public Block Take()
+        {
+            _rented = 1;
+            return this;
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _rented, 0) == 1)
+            {
+                pool.Return(this);
+            }
+        }
     }
 }

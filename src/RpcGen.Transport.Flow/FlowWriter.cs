@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Threading.Tasks.Sources;
 
 namespace RpcGen.Transport.Flow;
 
@@ -14,6 +15,9 @@ namespace RpcGen.Transport.Flow;
 /// chunks to be written, and this loop gives a locally opened flow its id as it writes that Open,
 /// so ids reach the peer in increasing order; a reset of a flow whose Open was never written is
 /// not sent at all.
+/// Threads: a pump's chunk wakes an idle loop inline on the pump's thread, and a written chunk
+/// resumes its pump inline here; control frames (queued under the gate or by the reader loop) wake
+/// the loop on the thread pool, so the loop never runs under the gate or on the reader loop.
 /// Lock order: the connection's gate, then <see cref="_queueLock"/>; nothing is called while
 /// holding <see cref="_queueLock"/>. <see cref="Flow.OpenWritten"/> is written only by this loop.
 /// </remarks>
@@ -28,7 +32,7 @@ internal sealed class FlowWriter
     private readonly object _queueLock = new();
     private readonly Queue<ControlItem> _control = new();
     private readonly Queue<DataChunk> _data = new();
-    private readonly SemaphoreSlim _wake = new(0);
+    private readonly WriterWake _wake = new();
     private readonly FlowConnection _connection;
     private readonly PipeWriter _output;
 
@@ -79,7 +83,7 @@ internal sealed class FlowWriter
             return;
         }
 
-        _wake.Release();
+        _wake.Set(inline: false);
     }
 
     /// <summary>
@@ -102,7 +106,11 @@ internal sealed class FlowWriter
             _data.Enqueue(chunk);
         }
 
-        _wake.Release();
+        // Only pumps send data, and a pump runs on the thread pool (or inline on this loop) with no
+        // lock held and no user code below it: an idle loop resumes right here on the pump's thread
+        // and writes the chunk, saving a thread-pool hop per chunk. Control frames come from the
+        // reader loop and under the gate, so those wake the loop on the thread pool instead.
+        _wake.Set(inline: true);
         return chunk.Written.Task;
     }
 
@@ -124,7 +132,7 @@ internal sealed class FlowWriter
             _completing = true;
         }
 
-        _wake.Release();
+        _wake.Set(inline: false);
     }
 
     /// <summary>Runs the loop until <see cref="Complete"/> or a write fails.</summary>
@@ -259,11 +267,13 @@ internal sealed class FlowWriter
         flow.MaxFramesWaited = Math.Max(flow.MaxFramesWaited, _framesWritten - chunk.QueuedAt);
         _framesWritten++;
         flow.FramesWritten++;
-        chunk.Written.TrySetResult();
         if ((chunk.Flags & FlowFrameFlags.End) != 0)
         {
             _connection.OnLocalEndWritten(flow);
         }
+
+        // Last: this runs the pump's continuation inline (see DataChunk.Written).
+        chunk.Written.TrySetResult();
 
         return FlowFrames.HeaderSize + length;
     }
@@ -286,6 +296,65 @@ internal sealed class FlowWriter
         }
     }
 
+    /// <summary>
+    /// Wakes the loop (one waiter): a set while the loop runs is remembered, and the waker chooses
+    /// whether the waiting loop resumes on its thread or on the thread pool.
+    /// </summary>
+    private sealed class WriterWake : IValueTaskSource
+    {
+        private const int Idle = 0;
+        private const int Signaled = 1;
+        private const int Waiting = 2;
+
+        private ManualResetValueTaskSourceCore<bool> _core;
+        private int _state;
+
+        public ValueTask WaitAsync()
+        {
+            if (Interlocked.CompareExchange(ref _state, Idle, Signaled) == Signaled)
+            {
+                return default;
+            }
+
+            // Reset before the state says Waiting, so a waker never completes a stale version.
+            _core.Reset();
+            if (Interlocked.CompareExchange(ref _state, Waiting, Idle) != Idle)
+            {
+                // Set in between: the state is Signaled; take it.
+                Volatile.Write(ref _state, Idle);
+                return default;
+            }
+
+            return new ValueTask(this, _core.Version);
+        }
+
+        public void Set(bool inline)
+        {
+            while (true)
+            {
+                var state = Volatile.Read(ref _state);
+                if (state == Signaled || (state == Idle && Interlocked.CompareExchange(ref _state, Signaled, Idle) == Idle))
+                {
+                    return;
+                }
+
+                if (state == Waiting && Interlocked.CompareExchange(ref _state, Idle, Waiting) == Waiting)
+                {
+                    _core.RunContinuationsAsynchronously = !inline;
+                    _core.SetResult(true);
+                    return;
+                }
+            }
+        }
+
+        void IValueTaskSource.GetResult(short token) => _core.GetResult(token);
+
+        ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
+
+        void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
+    }
+
     private sealed record ControlItem(byte[]? Frame, Flow? ResetOf, bool IsRelease)
     {
         public string? Reason { get; init; }
@@ -302,6 +371,12 @@ internal sealed class FlowWriter
         // The connection's frame count when the chunk was queued: what it waited is counted in frames, not time.
         public long QueuedAt { get; set; }
 
-        public TaskCompletionSource Written { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Completed inline on the writer loop, deliberately: the pump's continuation (advance the
+        // outbound pipe, take credit, queue the next chunk) is short internal code that never runs
+        // user code (the outbound pipe resumes user writers on the thread pool), and running it here
+        // lets the loop write the next chunk in the same pass and flush a batch, instead of flushing
+        // each chunk alone and waiting a thread-pool hop for the pump. The next chunk still queues
+        // behind every chunk already waiting, so the round-robin is unchanged.
+        public TaskCompletionSource Written { get; } = new(TaskCreationOptions.None);
     }
 }
