@@ -259,7 +259,14 @@ internal static class CapnpEmitter
 
         writer.Close();
         writer.WriteLine();
-        writer.WriteLine($"throw new {EmitContext.Runtime}.RpcException({EmitContext.Runtime}.RpcStatusCode.Unimplemented, $\"{model.InterfaceName} has no method {{context.MethodId}} of interface 0x{{context.InterfaceId:x16}}.\");");
+        // An interface this object implements means the method is what is missing; any other id means
+        // the caller holds this capability as a type it is not, which a method number cannot explain.
+        var implemented = model.Methods.Select(m => m.Method.CapnpInterfaceId).Append(service.CapnpId).Distinct().OrderBy(id => id).ToArray();
+        var condition = string.Join(" or ", implemented.Select(EmitContext.Hex));
+        var list = string.Join(", ", implemented.Select(id => "0x" + id.ToString("x16", System.Globalization.CultureInfo.InvariantCulture)));
+        writer.WriteLine($"throw new {EmitContext.Runtime}.RpcException({EmitContext.Runtime}.RpcStatusCode.Unimplemented, context.InterfaceId is {condition}");
+        writer.WriteLine($"    ? $\"{model.InterfaceName} has no method {{context.MethodId}} of interface 0x{{context.InterfaceId:x16}}.\"");
+        writer.WriteLine($"    : $\"{model.InterfaceName} does not implement interface 0x{{context.InterfaceId:x16}} (it implements {list}).\");");
         writer.Close();
         writer.WriteLine();
         EmitFindMethod(writer, context, model);

@@ -198,7 +198,9 @@ interface Layer @0xe1b2000000000002 {
                 }
             }
 
-            throw new global::RpcGen.RpcException(global::RpcGen.RpcStatusCode.Unimplemented, $"Canvas has no method {context.MethodId} of interface 0x{context.InterfaceId:x16}.");
+            throw new global::RpcGen.RpcException(global::RpcGen.RpcStatusCode.Unimplemented, context.InterfaceId is 0xE1B2000000000001UL
+                ? $"Canvas has no method {context.MethodId} of interface 0x{context.InterfaceId:x16}."
+                : $"Canvas does not implement interface 0x{context.InterfaceId:x16} (it implements 0xe1b2000000000001).");
         }
 
         /// <inheritdoc />

@@ -97,7 +97,9 @@ interface Layer @0xe1b2000000000002 {
                 }
             }
 
-            throw new global::RpcGen.RpcException(global::RpcGen.RpcStatusCode.Unimplemented, $"Layer has no method {context.MethodId} of interface 0x{context.InterfaceId:x16}.");
+            throw new global::RpcGen.RpcException(global::RpcGen.RpcStatusCode.Unimplemented, context.InterfaceId is 0xE1B2000000000002UL
+                ? $"Layer has no method {context.MethodId} of interface 0x{context.InterfaceId:x16}."
+                : $"Layer does not implement interface 0x{context.InterfaceId:x16} (it implements 0xe1b2000000000002).");
         }
 
         /// <inheritdoc />
