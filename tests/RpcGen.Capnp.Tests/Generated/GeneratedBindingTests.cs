@@ -173,20 +173,19 @@ public sealed class GeneratedBindingTests
     {
         await using var pair = await StorePair.StartAsync("memory");
         var store = ((ICapnpProxy)pair.Store).Capability;
+        async Task<RpcException> CallAsync(ulong interfaceId, ushort methodId)
+        {
+            using var request = store.NewRequest(interfaceId, methodId);
+            request.InitParams(0, 0);
+            using var call = request.Send();
+            return await Assert.ThrowsAsync<RpcException>(() => call.Response.WaitAsync(Timeout));
+        }
 
-        using var foreign = store.NewRequest(0x0000_0000_0000_1234, 0);
-        foreign.InitParams(0, 0);
-        using var foreignCall = foreign.Send();
-        var wrongInterface = await Assert.ThrowsAsync<RpcException>(() => foreignCall.Response.WaitAsync(Timeout));
-
+        var wrongInterface = await CallAsync(0x0000_0000_0000_1234, 0);
         Assert.Equal(RpcStatusCode.Unimplemented, wrongInterface.StatusCode);
         Assert.Contains("does not implement interface 0x0000000000001234 (it implements 0xd1f05e7a00000001)", wrongInterface.Message);
 
-        using var missing = store.NewRequest(0xd1f0_5e7a_0000_0001, 999);
-        missing.InitParams(0, 0);
-        using var missingCall = missing.Send();
-        var wrongMethod = await Assert.ThrowsAsync<RpcException>(() => missingCall.Response.WaitAsync(Timeout));
-
+        var wrongMethod = await CallAsync(0xd1f0_5e7a_0000_0001, 999);
         Assert.Equal(RpcStatusCode.Unimplemented, wrongMethod.StatusCode);
         Assert.Contains("has no method 999 of interface 0xd1f05e7a00000001", wrongMethod.Message);
     }
