@@ -101,10 +101,35 @@ internal sealed partial class MessageConnection
         }
 
         _room.Notify();
-        while (_outbox.TryDequeue(out var dropped))
+
+        // Frames queued before the close still go out, and the link flushes them as it closes: a
+        // graceful stop waits for the last answer to be queued, not for its drain to have run (a
+        // deferred drain, or a drainer that let go just as this close took over). Once the link
+        // refuses one, the rest are dropped.
+        var linkTakesFrames = true;
+        while (_outbox.TryDequeue(out var queued))
         {
-            Unhold(dropped.HeldBytes);
-            FrameBuffer.Return(dropped);
+            try
+            {
+                if (linkTakesFrames)
+                {
+                    if (queued.Leading is { } leading)
+                    {
+                        _output.Write(leading.WrittenSpan);
+                    }
+
+                    _output.Write(queued.WrittenSpan);
+                }
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or IOException or ObjectDisposedException)
+            {
+                linkTakesFrames = false;
+            }
+            finally
+            {
+                Unhold(queued.HeldBytes);
+                FrameBuffer.Return(queued);
+            }
         }
 
         try
