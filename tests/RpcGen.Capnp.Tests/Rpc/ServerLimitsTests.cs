@@ -84,12 +84,14 @@ public sealed class ServerLimitsTests
         Assert.False(flood.IsCompleted, "The flood should be stuck: the server stopped reading it.");
         Assert.Null(connection.DisconnectReason?.Message);
 
-        // Bounded by the limit plus one batch of input's answers, not by what the client sent; and
-        // the server read only what the kernel's buffers let the answers go out for.
+        // Bounded by the limit plus one batch of input's answers, not by what the client sent. How much
+        // of the flood the server read before its reader paused is not bounded here beyond "not all
+        // of it" (the flood is stuck, above): it depends on the kernel's buffers and on how far the
+        // handlers lag the reader on a busy machine (a call whose Finish arrives before its handler
+        // ran is answered by a small cancellation, not its 4 KiB result, so more requests fit).
         TestContext.Current.TestOutputHelper?.WriteLine($"held at most {maxHeld} bytes; heap grew {grown} bytes; read {connection.BytesSeen} bytes");
         Assert.InRange(maxHeld, 0, 2 * 1024 * 1024);
         Assert.InRange(server.PendingOutboundBytes, 0, 2 * 1024 * 1024);
-        Assert.InRange(connection.BytesSeen, 0, 24 * 1024 * 1024);
         Assert.True(grown < 24 * 1024 * 1024, $"The server's heap grew by {grown} bytes behind a client that does not read.");
 
         // The client goes away: the connection ends and gives back everything it held.
