@@ -49,6 +49,20 @@ public sealed class RpcPskLayer : IRpcLinkLayer
     public async ValueTask<RpcLink> WrapAsync(RpcLink link, bool server, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(link);
+        try
+        {
+            return await HandshakeAsync(link, server, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            // A peer that gave up first (it found our key wrong, or holds no inner layer) resets the
+            // connection; say which handshake it broke, not only "connection reset".
+            throw new RpcException(RpcStatusCode.PermissionDenied, $"The pre-shared-key handshake with {link.RemoteAddress} failed: {ex.Message} (does the peer hold the same pre-shared key?)", ex);
+        }
+    }
+
+    private async ValueTask<RpcLink> HandshakeAsync(RpcLink link, bool server, CancellationToken cancellationToken)
+    {
         var algorithm = KeyAgreementAlgorithm.X25519;
         using var ephemeral = Key.Create(algorithm);
         var ours = ephemeral.PublicKey.Export(KeyBlobFormat.RawPublicKey);
