@@ -113,12 +113,7 @@ internal sealed partial class MessageConnection
             {
                 if (linkTakesFrames)
                 {
-                    if (queued.Leading is { } leading)
-                    {
-                        _output.Write(leading.WrittenSpan);
-                    }
-
-                    _output.Write(queued.WrittenSpan);
+                    WriteToLink(queued);
                 }
             }
             catch (Exception ex) when (ex is InvalidOperationException or IOException or ObjectDisposedException)

@@ -178,12 +178,7 @@ internal sealed partial class MessageConnection
             try
             {
                 moved += frame.HeldBytes;
-                if (frame.Leading is { } leading)
-                {
-                    _output.Write(leading.WrittenSpan);
-                }
-
-                _output.Write(frame.WrittenSpan);
+                WriteToLink(frame);
             }
             finally
             {
@@ -192,6 +187,17 @@ internal sealed partial class MessageConnection
         }
 
         return moved;
+    }
+
+    /// <summary>Copies one queued frame (and the frame it leads with, if any) into the link's output.</summary>
+    private void WriteToLink(FrameBuffer frame)
+    {
+        if (frame.Leading is { } leading)
+        {
+            _output.Write(leading.WrittenSpan);
+        }
+
+        _output.Write(frame.WrittenSpan);
     }
 
     /// <summary>Whether the reader must stop reading because the peer does not take what it is sent (server connections only).</summary>
