@@ -169,7 +169,7 @@ public class ResourceExhaustionTests
 
         // When the attacker goes, so does everything held for it.
         await attacker.DisposeAsync();
-        await WaitForAsync(() => fixture.Server.ConnectionCount == 1 && fixture.Server.PendingOutboundBytes == 0, fixture, attacker.LocalAddress);
+        await fixture.WaitUntilAsync(() => fixture.Server.ConnectionCount == 1 && fixture.Server.PendingOutboundBytes == 0, attacker.LocalAddress);
     }
 
     [Fact]
@@ -248,7 +248,7 @@ public class ResourceExhaustionTests
             }
 
             // Each non-reader stopped once over its share; together they hold about the server limit.
-            await WaitForAsync(() => fixture.Server.PendingOutboundBytes >= limits.MaxServerPendingBytes, fixture, "the server limit to fill");
+            await fixture.WaitUntilAsync(() => fixture.Server.PendingOutboundBytes >= limits.MaxServerPendingBytes, "the server limit to fill");
             var held = fixture.Server.PendingOutboundBytes;
             Assert.InRange(held, limits.MaxServerPendingBytes, limits.MaxServerPendingBytes + (4 * AnswersBeyondTheLimit * 132 * 1024));
 
@@ -268,7 +268,7 @@ public class ResourceExhaustionTests
             }
         }
 
-        await WaitForAsync(() => fixture.Server.PendingOutboundBytes == 0, fixture, "every attacker");
+        await fixture.WaitUntilAsync(() => fixture.Server.PendingOutboundBytes == 0, "every attacker");
     }
 
     [Fact]
@@ -527,7 +527,7 @@ public class ResourceExhaustionTests
             }
         }
 
-        await WaitForAsync(() => fixture.Server.ConnectionCount == 1 && fixture.Server.PendingOutboundBytes == 0, fixture, "every misbehaving peer");
+        await fixture.WaitUntilAsync(() => fixture.Server.ConnectionCount == 1 && fixture.Server.PendingOutboundBytes == 0, "every misbehaving peer");
     }
 
     private static async Task DripAsync(RawPeer peer, byte[] frame, CancellationToken stop)
@@ -561,33 +561,12 @@ public class ResourceExhaustionTests
         using var deadline = new CancellationTokenSource(Timeout);
         while (true)
         {
-            await WaitForAsync(() => fixture.Server.PendingOutboundBytes >= limit, fixture, "the limit to fill");
+            await fixture.WaitUntilAsync(() => fixture.Server.PendingOutboundBytes >= limit, "the limit to fill");
             var heap = GC.GetTotalMemory(forceFullCollection: true) - before;
             var held = fixture.Server.PendingOutboundBytes;
             if (held >= limit || deadline.IsCancellationRequested)
             {
                 return (held, heap);
-            }
-        }
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition, TransportFixture fixture, string what)
-    {
-        using var cts = new CancellationTokenSource(Timeout);
-        while (!condition())
-        {
-            // Each close logs a line; a line is the signal to look again.
-            try
-            {
-                await fixture.Logs.WaitForCountAsync(" closed", fixture.Logs.Entries.Count(e => e.Message.Contains(" closed", StringComparison.Ordinal)) + 1, TimeSpan.FromMilliseconds(200)).WaitAsync(cts.Token);
-            }
-            catch (TimeoutException)
-            {
-                // Look again: the close may have been logged before the count was taken.
-            }
-            catch (OperationCanceledException)
-            {
-                Assert.Fail($"After {what} left, the server still holds {fixture.Server.ConnectionCount} connections and {fixture.Server.PendingOutboundBytes:N0} outbound bytes.");
             }
         }
     }

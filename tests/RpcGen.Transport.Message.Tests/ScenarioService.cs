@@ -11,6 +11,9 @@ public sealed class ScenarioService : IScenarioService, IOtherService
 
     public Channel<string> Notifications { get; } = Channel.CreateUnbounded<string>();
 
+    /// <summary>How many times each <see cref="AddAsync"/> pair ran, so a test can prove no call ran twice.</summary>
+    public ConcurrentDictionary<(int A, int B), int> AddCalls { get; } = new();
+
     public TaskCompletionSource<int> Gate(int id) =>
         _gates.GetOrAdd(id, _ => new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously));
 
@@ -21,7 +24,11 @@ public sealed class ScenarioService : IScenarioService, IOtherService
 
     public Task<Shape> EchoAsync(Shape shape, CancellationToken cancellationToken = default) => Task.FromResult(shape);
 
-    public ValueTask<int> AddAsync(int a, int b) => new(a + b);
+    public ValueTask<int> AddAsync(int a, int b)
+    {
+        AddCalls.AddOrUpdate((a, b), 1, static (_, count) => count + 1);
+        return new(a + b);
+    }
 
     public void Notify(string message) => Notifications.Writer.TryWrite(message);
 

@@ -118,6 +118,31 @@ public sealed class TransportFixture : IAsyncDisposable
         return client;
     }
 
+    /// <summary>
+    /// Waits until <paramref name="condition"/> holds about the server, looking again at each
+    /// connection close it logs; fails the test naming <paramref name="what"/> after <see cref="Timeout"/>.
+    /// </summary>
+    public async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        while (!condition())
+        {
+            // Each close logs a line; a line is the signal to look again.
+            try
+            {
+                await Logs.WaitForCountAsync(" closed", Logs.Entries.Count(e => e.Message.Contains(" closed", StringComparison.Ordinal)) + 1, TimeSpan.FromMilliseconds(200)).WaitAsync(cts.Token);
+            }
+            catch (TimeoutException)
+            {
+                // Look again: the close may have been logged before the count was taken.
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"Waiting for {what}: the server still holds {Server.ConnectionCount} connections and {Server.PendingOutboundBytes:N0} outbound bytes.");
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var client in _clients)
