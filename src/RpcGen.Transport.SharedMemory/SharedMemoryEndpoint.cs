@@ -195,6 +195,31 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
         }
     }
 
+    /// <summary>
+    /// Takes control only if the peer has already handed it over, without spinning or sleeping, and
+    /// gives the datagram's length (checked against the window); false while the peer holds control.
+    /// </summary>
+    internal bool TryAcquireControl(out int length)
+    {
+        Interlocked.Increment(ref _callsInProgress);
+        try
+        {
+            if (!_haveControl && !CheckState())
+            {
+                length = 0;
+                return false;
+            }
+
+            _haveControl = true;
+            length = ReadLength();
+            return true;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _callsInProgress);
+        }
+    }
+
     private int AcquireControlCore(TimeSpan timeout)
     {
         if (!_haveControl)
@@ -203,6 +228,11 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
             _haveControl = true;
         }
 
+        return ReadLength();
+    }
+
+    private int ReadLength()
+    {
         // Read once: the peer may rewrite it after we looked.
         var length = (uint)Volatile.Read(ref *Length);
         if (length > (uint)DataCapacity)

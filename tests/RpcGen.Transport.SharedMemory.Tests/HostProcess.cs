@@ -8,7 +8,20 @@ internal static class HostProcess
     /// <summary>A fresh shared-memory address under the temporary directory.</summary>
     public static string NewAddress(string scheme = "shm") => $"{scheme}:{Path.Combine(Path.GetTempPath(), $"rpcgen-shm-{Guid.NewGuid():N}.sock")}";
 
-    /// <summary>Starts the host on <paramref name="address"/> (a fresh one if null) and waits until it listens.</summary>
-    public static Task<ChildServerProcess> StartAsync(string? address = null) =>
-        ChildServerProcess.StartAsync("RpcGen.Transport.SharedMemory.TestHost", address ?? NewAddress());
+    /// <summary>
+    /// Starts the host on <paramref name="address"/> (a fresh one if null) and waits until it listens.
+    /// With <paramref name="windowBytes"/> and <paramref name="windowsPerDirection"/> it serves with
+    /// those <see cref="SharedMemoryOptions"/> instead of the defaults.
+    /// </summary>
+    public static Task<ChildServerProcess> StartAsync(string? address = null, int? windowBytes = null, int? windowsPerDirection = null)
+    {
+        List<string> arguments = [address ?? NewAddress()];
+        if (windowBytes is { } bytes && windowsPerDirection is { } count)
+        {
+            arguments.Add(bytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            arguments.Add(count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return ChildServerProcess.StartAsync("RpcGen.Transport.SharedMemory.TestHost", arguments);
+    }
 }
