@@ -24,7 +24,8 @@ namespace RpcGen.Transport.SharedMemory;
 /// at most <see cref="SharedMemoryOptions.PeerResponseTimeout"/>. Writers queue in the outbound pipe in
 /// the order they flushed, so waiting for the pool is fair by construction.</item>
 /// <item>Sending runs inline on the thread that flushes <see cref="Output"/>: copy into the window,
-/// hand off, and wake our own receiver if it sleeps, so it spins for the reply.</item>
+/// hand off, and wake our own receiver if it sleeps and its spinning has lately paid, so it spins for
+/// the reply (see <see cref="SharedMemoryEndpoint.WakeLocalSleeper"/>).</item>
 /// <item>Receiving runs on a dedicated thread (it blocks in the futex): copy each datagram out once
 /// and acknowledge it, take every further window the peer has already filled (up to K) the same way,
 /// then flush the batch into <see cref="Input"/> once, where the protocol parses the copy, never the
