@@ -60,6 +60,7 @@ public static class ShmCommand
         var report = new StringBuilder();
         var command = "dotnet run -c Release --project tests/RpcGen.Benchmarks -- " + string.Join(' ', args);
         var clock = Stopwatch.StartNew();
+        var loadBefore = LoadAverage();
 
         var socketBase = Path.Combine(Path.GetTempPath(), $"rpcgen-shm-bench-{Guid.NewGuid():N}");
         var shm = $"shm:{socketBase}-shm.sock";
@@ -101,7 +102,7 @@ public static class ShmCommand
             report.AppendLine("# Shared-memory transport benchmark");
             report.AppendLine();
             report.AppendLine($"Command: `{command}`  ");
-            report.AppendLine($"Machine: {Environment.ProcessorCount} CPUs, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}; load average before: {LoadAverage()}  ");
+            report.AppendLine($"Machine: {Environment.ProcessorCount} CPUs for this process, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}; load average before: {loadBefore}  ");
             var pinning = pin
                 ? "pinned (this process under `taskset -c 0`, the child server under `taskset -c 1`, the floors' responder thread on CPU 1)"
                 : "unpinned";
