@@ -134,9 +134,11 @@ public sealed class WindowPoolTests
         var error = await Assert.ThrowsAsync<RpcException>(() => proxy.PingAsync().WaitAsync(s_timeout));
         gate.Open.SetResult();
 
+        // The refused call cost the held one nothing. (Not followed by another call: the server
+        // may free the held call's slot only after its answer has left, so a call sent the moment
+        // that answer arrives can still be refused.)
         Assert.Equal(RpcStatusCode.Overloaded, error.StatusCode);
         Assert.Equal(1, await held.WaitAsync(s_timeout));
-        Assert.Equal(2, await proxy.PingAsync().WaitAsync(s_timeout));
     }
 
     private sealed class Gate : IShmGate
