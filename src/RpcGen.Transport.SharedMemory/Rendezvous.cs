@@ -4,35 +4,39 @@ using System.Net.Sockets;
 namespace RpcGen.Transport.SharedMemory;
 
 /// <summary>
-/// The one message the rendezvous socket carries: the server tells a new client where its two
-/// windows are and passes the memory file's descriptor with it (<c>SCM_RIGHTS</c>). After that the
+/// The one message the rendezvous socket carries: the server tells a new client where its windows
+/// are and passes the memory file's descriptor with it (<c>SCM_RIGHTS</c>). After that the
 /// socket carries nothing; it stays open only so each side learns at once when the other is gone.
 /// <code>
 /// offset 0  uint32 magic "RSHM" (0x4D485352)
-/// offset 4  uint32 version, 1
-/// offset 8  uint32 window length in bytes (both windows)
-/// offset 12 uint32 reserved, zero
-/// offset 16 uint64 file offset of the first window; the second follows it
+/// offset 4  uint32 version, 2
+/// offset 8  uint32 window length in bytes (every window)
+/// offset 12 uint32 windows per direction, K
+/// offset 16 uint64 file offset of the first window; K client-to-server windows, then K
+///                  server-to-client windows, follow one another from there
 /// ancillary: exactly one file descriptor
 /// </code>
 /// The client checks every field (a hostile server could send anything): magic and version, a
-/// window of whole pages within <see cref="SharedMemoryOptions.MaxWindowBytes"/>, a page-aligned
-/// offset, and a file sealed against shrinking that is long enough (see <see cref="MemoryFile.Adopt"/>).
+/// window of whole pages within <see cref="SharedMemoryOptions.MaxWindowBytes"/>, a window count
+/// within <see cref="SharedMemoryOptions.MaxWindowsPerDirection"/> whose 2K windows together fit
+/// <see cref="SharedMemoryOptions.MaxMappingBytes"/>, a page-aligned offset, and a file sealed
+/// against shrinking that holds all 2K windows (see <see cref="MemoryFile.Adopt"/>).
 /// </summary>
 internal static class Rendezvous
 {
     public const int HelloBytes = 24;
     private const uint Magic = 0x4D485352;
-    private const uint Version = 1;
+    private const uint Version = 2;
 
     /// <summary>Sends the hello with <paramref name="fd"/> attached. The socket's send buffer is empty at this point, so the non-blocking send completes.</summary>
-    public static unsafe void SendHello(Socket socket, int fd, int windowBytes, long offset)
+    public static unsafe void SendHello(Socket socket, int fd, int windowBytes, int windowsPerDirection, long offset)
     {
         Span<byte> hello = stackalloc byte[HelloBytes];
         hello.Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(hello, Magic);
         BinaryPrimitives.WriteUInt32LittleEndian(hello[4..], Version);
         BinaryPrimitives.WriteUInt32LittleEndian(hello[8..], (uint)windowBytes);
+        BinaryPrimitives.WriteUInt32LittleEndian(hello[12..], (uint)windowsPerDirection);
         BinaryPrimitives.WriteInt64LittleEndian(hello[16..], offset);
         fixed (byte* data = hello)
         {
@@ -48,7 +52,11 @@ internal static class Rendezvous
     }
 
     /// <summary>The window layout a server announced, with the adopted (validated) memory file.</summary>
-    public readonly record struct Hello(MemoryFile File, int WindowBytes, long Offset);
+    public readonly record struct Hello(MemoryFile File, int WindowBytes, int WindowsPerDirection, long Offset)
+    {
+        /// <summary>The length of all 2K windows together, from <see cref="Offset"/>.</summary>
+        public int MappingBytes => 2 * WindowsPerDirection * WindowBytes;
+    }
 
     /// <summary>Waits (bounded by <paramref name="cancellationToken"/>) for the hello, then receives and validates it.</summary>
     /// <exception cref="InvalidDataException">The server sent something other than a valid hello.</exception>
@@ -85,6 +93,7 @@ internal static class Rendezvous
         var magic = BinaryPrimitives.ReadUInt32LittleEndian(hello);
         var version = BinaryPrimitives.ReadUInt32LittleEndian(hello.AsSpan(4));
         var windowBytes = BinaryPrimitives.ReadUInt32LittleEndian(hello.AsSpan(8));
+        var windowCount = BinaryPrimitives.ReadUInt32LittleEndian(hello.AsSpan(12));
         var offset = BinaryPrimitives.ReadInt64LittleEndian(hello.AsSpan(16));
         var page = (uint)Environment.SystemPageSize;
         string? problem = received != HelloBytes ? $"{received} hello bytes instead of {HelloBytes}"
@@ -92,6 +101,7 @@ internal static class Rendezvous
             : (flags & MsgCtrunc) != 0 ? "more ancillary data than one descriptor"
             : magic != Magic || version != Version ? $"magic 0x{magic:x8} version {version}"
             : windowBytes < page || windowBytes > SharedMemoryOptions.MaxWindowBytes || windowBytes % page != 0 ? $"window length {windowBytes}"
+            : windowCount < 1 || windowCount > SharedMemoryOptions.MaxWindowsPerDirection || !SharedMemoryOptions.FitsMapping(windowCount, windowBytes) ? $"window count {windowCount} of {windowBytes} bytes each"
             : offset < 0 || offset % page != 0 || offset > long.MaxValue / 2 ? $"window offset {offset}"
             : null;
         if (problem is not null)
@@ -104,6 +114,7 @@ internal static class Rendezvous
             throw new InvalidDataException($"The shared-memory server sent an invalid hello: {problem}.");
         }
 
-        return new Hello(MemoryFile.Adopt(fd, offset + (2L * windowBytes)), (int)windowBytes, offset);
+        var mappingBytes = 2L * windowCount * windowBytes;
+        return new Hello(MemoryFile.Adopt(fd, offset + mappingBytes), (int)windowBytes, (int)windowCount, offset);
     }
 }

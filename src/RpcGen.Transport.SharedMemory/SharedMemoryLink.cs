@@ -7,34 +7,43 @@ using RpcGen.Links;
 namespace RpcGen.Transport.SharedMemory;
 
 /// <summary>
-/// A byte-stream <see cref="RpcLink"/> over two packet windows, one per direction, so any protocol
-/// (message, Cap'n Proto) runs over shared memory unchanged.
+/// A byte-stream <see cref="RpcLink"/> over a ring of K packet windows per direction
+/// (<see cref="SharedMemoryOptions.WindowsPerDirection"/>), so any protocol (message, Cap'n Proto)
+/// runs over shared memory unchanged.
 /// <list type="bullet">
-/// <item>Window 0 carries client→server bytes, window 1 server→client. In each window the writer takes
-/// flipcall's client role (initially active) and the reader the server role. A datagram is a chunk of
-/// the stream (at most one window); the reader answers each with an empty datagram, the
+/// <item>Windows 0..K-1 carry client→server bytes, K..2K-1 server→client. In each window the writer
+/// takes flipcall's client role (initially active) and the reader the server role. A datagram is a
+/// chunk of the stream (at most one window); the reader answers each with an empty datagram, the
 /// acknowledgement that gives the window back; an empty datagram from the writer is the end of the
-/// stream (a graceful close).</item>
+/// stream (a graceful close). Only window 0 of each direction runs flipcall's connect handshake; the
+/// others start (zero-filled) with the writer in control.</item>
+/// <item>Order without sequence numbers or locks: each direction has one writer and one reader, the
+/// writer fills windows strictly in ring order and the reader drains them in the same order, so the
+/// chunks arrive as they were written. The writer reuses a window only once its acknowledgement is
+/// back, so up to K chunks are in flight; with all K taken it waits for the oldest (spin, then futex)
+/// at most <see cref="SharedMemoryOptions.PeerResponseTimeout"/>. Writers queue in the outbound pipe in
+/// the order they flushed, so waiting for the pool is fair by construction.</item>
 /// <item>Sending runs inline on the thread that flushes <see cref="Output"/>: copy into the window,
-/// hand off, and wake our own receiver if it sleeps, so it spins for the reply. The next chunk waits
-/// for the acknowledgement (spin, then futex) at most <see cref="SharedMemoryOptions.PeerResponseTimeout"/>.</item>
-/// <item>Receiving runs on a dedicated thread (it blocks in the futex): copy the datagram out once,
-/// acknowledge, then flush into <see cref="Input"/>, where the protocol parses the copy, never the
+/// hand off, and wake our own receiver if it sleeps and its spinning has lately paid, so it spins for
+/// the reply (see <see cref="SharedMemoryEndpoint.WakeLocalSleeper"/>).</item>
+/// <item>Receiving runs on a dedicated thread (it blocks in the futex): copy each datagram out once
+/// and acknowledge it, take every further window the peer has already filled (up to K) the same way,
+/// then flush the batch into <see cref="Input"/> once, where the protocol parses the copy, never the
 /// shared bytes.</item>
 /// <item>The rendezvous socket carries nothing after the hello; its hang-up (the peer closed or died)
 /// shuts both windows down, which wakes every waiter here, so pending reads and flushes end with
 /// <see cref="RpcStatusCode.Disconnected"/> at once.</item>
 /// </list>
-/// Disposal order: shut both endpoints down (which wakes every waiter) and close the socket; wait for
-/// the window handshake, the receiver thread, the sender and the socket watcher to stop; detach both
-/// endpoints (no shutdown write after that); then unmap. Nothing touches the mapping after it is unmapped.
+/// Disposal order: shut every endpoint down (which wakes every waiter) and close the socket; wait for
+/// the window handshake, the receiver thread, the sender and the socket watcher to stop; detach every
+/// endpoint (no shutdown write after that); then unmap. Nothing touches the mapping after it is unmapped.
 /// </summary>
 internal sealed class SharedMemoryLink : RpcLink
 {
     private readonly Socket _socket;
     private readonly SharedMapping _mapping;
-    private readonly SharedMemoryEndpoint _sendWindow;
-    private readonly SharedMemoryEndpoint _receiveWindow;
+    private readonly SharedMemoryEndpoint[] _sendWindows;
+    private readonly SharedMemoryEndpoint[] _receiveWindows;
     private readonly Pipe _inbound;
     private readonly Pipe _outbound;
     private readonly ILogger _logger;
@@ -47,13 +56,21 @@ internal sealed class SharedMemoryLink : RpcLink
     private readonly Task _closed;
     private int _aborted;
 
+    // The next send window in ring order. Valid from construction; read and written only by the one
+    // sender (the outbound pipe has a single reader), never by two threads at once.
+    private int _sendNext;
+
+    // The receive window the receiver waits on now, so a sender can wake exactly that one. Written by
+    // the receiver thread only; a stale read costs at most a wake the peer's hand-off then gives.
+    private volatile int _receiveNext;
+
     // Set once the peer's end-of-stream datagram arrived: a shutdown after it is a normal close.
     private volatile bool _peerFinished;
 
     // Why the link failed, for the error every pending reader and writer sees; first cause wins.
     private string? _failure;
 
-    private unsafe SharedMemoryLink(Socket socket, SharedMapping mapping, int windowBytes, bool isServer, SharedMemoryOptions options, RpcLinkContext context, string localAddress, string remoteAddress)
+    private unsafe SharedMemoryLink(Socket socket, SharedMapping mapping, SharedMemoryOptions options, bool isServer, RpcLinkContext context, string localAddress, string remoteAddress)
     {
         _socket = socket;
         _mapping = mapping;
@@ -63,10 +80,19 @@ internal sealed class SharedMemoryLink : RpcLink
         LocalAddress = localAddress;
         RemoteAddress = remoteAddress;
         PeerIdentity = PeerCredentials.TryRead(socket);
+        var windowBytes = options.WindowBytes;
+        var count = options.WindowsPerDirection;
         var clientToServer = mapping.Address;
-        var serverToClient = mapping.Address + windowBytes;
-        _sendWindow = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Client, isServer ? serverToClient : clientToServer, windowBytes, options);
-        _receiveWindow = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Server, isServer ? clientToServer : serverToClient, windowBytes, options);
+        var serverToClient = mapping.Address + ((long)count * windowBytes);
+        var sending = isServer ? serverToClient : clientToServer;
+        var receiving = isServer ? clientToServer : serverToClient;
+        _sendWindows = new SharedMemoryEndpoint[count];
+        _receiveWindows = new SharedMemoryEndpoint[count];
+        for (var i = 0; i < count; i++)
+        {
+            _sendWindows[i] = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Client, sending + ((long)i * windowBytes), windowBytes, options);
+            _receiveWindows[i] = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Server, receiving + ((long)i * windowBytes), windowBytes, options);
+        }
 
         var maxPending = context.Limits.MaxPendingBytes;
         _inbound = new Pipe(new PipeOptions(pauseWriterThreshold: maxPending, resumeWriterThreshold: maxPending / 2, readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
@@ -76,7 +102,7 @@ internal sealed class SharedMemoryLink : RpcLink
         var receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = "rpcgen-shm-receive" };
         receiver.Start();
         // The window handshake blocks in the endpoint (spin, then futex), so it gets a thread of its own.
-        _handshake = Task.Factory.StartNew(() => _sendWindow.Connect(_handshakeTimeout), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        _handshake = Task.Factory.StartNew(() => _sendWindows[0].Connect(_handshakeTimeout), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         _sending = SendLoopAsync();
         _watching = WatchSocketAsync();
         _closed = CloseWhenStoppedAsync();
@@ -93,13 +119,17 @@ internal sealed class SharedMemoryLink : RpcLink
     public override RpcGen.Security.RpcPeerIdentity? PeerIdentity { get; }
 
     /// <summary>
-    /// Builds the link over a mapped window pair and completes the window handshake: our sending
-    /// window's <see cref="SharedMemoryEndpoint.Connect"/> returns once the peer's receiver answered,
-    /// within <see cref="RpcLimits.HandshakeTimeout"/>. Takes ownership of the socket and mapping.
+    /// Builds the link over the 2K mapped windows (<see cref="SharedMemoryOptions.WindowBytes"/> and
+    /// <see cref="SharedMemoryOptions.WindowsPerDirection"/> of <paramref name="options"/>) and completes
+    /// the window handshake: our first sending window's <see cref="SharedMemoryEndpoint.Connect"/>
+    /// returns once the peer's receiver answered, within <see cref="RpcLimits.HandshakeTimeout"/>.
+    /// Takes ownership of the socket and mapping.
     /// </summary>
-    public static async Task<SharedMemoryLink> EstablishAsync(Socket socket, SharedMapping mapping, int windowBytes, bool isServer, SharedMemoryOptions options, RpcLinkContext context, string localAddress, string remoteAddress)
+    public static async Task<SharedMemoryLink> EstablishAsync(Socket socket, SharedMapping mapping, SharedMemoryOptions options, bool isServer, RpcLinkContext context, string localAddress, string remoteAddress)
     {
-        var link = new SharedMemoryLink(socket, mapping, windowBytes, isServer, options, context, localAddress, remoteAddress);
+        // The caller mapped exactly the 2K windows the options describe (validated from the hello on a client).
+        var link = new SharedMemoryLink(socket, mapping, options, isServer, context, localAddress, remoteAddress);
+
         try
         {
             await link._handshake.ConfigureAwait(false);
@@ -111,7 +141,7 @@ internal sealed class SharedMemoryLink : RpcLink
             throw new RpcException(RpcStatusCode.Disconnected, $"The shared-memory handshake with {remoteAddress} failed: {ex.Message}", ex);
         }
 
-        SharedMemoryLog.Connected(context.Logger, localAddress, windowBytes);
+        SharedMemoryLog.Connected(context.Logger, localAddress, options.WindowsPerDirection, options.WindowBytes);
         return link;
     }
 
@@ -135,22 +165,40 @@ internal sealed class SharedMemoryLink : RpcLink
         var writer = _inbound.Writer;
         try
         {
-            _receiveWindow.AcceptConnect(_handshakeTimeout);
-            while (true)
+            _receiveWindows[0].AcceptConnect(_handshakeTimeout);
+            var next = 0;
+            var finished = false;
+            while (!finished)
             {
-                var length = _receiveWindow.AcquireControl(Timeout.InfiniteTimeSpan);
-                if (length == 0)
+                _receiveNext = next;
+                var window = _receiveWindows[next];
+                var length = window.AcquireControl(Timeout.InfiniteTimeSpan);
+
+                // Take this datagram and every later one the peer has already handed over, in ring
+                // order (at most one lap, so a fast writer cannot keep this thread from flushing).
+                for (var taken = 1; ; taken++)
                 {
-                    // End of stream: acknowledge it so the peer's close completes, and stop reading.
-                    _peerFinished = true;
-                    _receiveWindow.HandOff(0);
-                    break;
+                    if (length == 0)
+                    {
+                        // End of stream: acknowledge it so the peer's close completes, and stop reading.
+                        _peerFinished = true;
+                        window.HandOff(0);
+                        finished = true;
+                        break;
+                    }
+
+                    // Copy once out of shared memory; the protocol parses only this copy.
+                    window.Data[..length].CopyTo(writer.GetSpan(length));
+                    writer.Advance(length);
+                    window.HandOff(0);
+                    next = next + 1 == _receiveWindows.Length ? 0 : next + 1;
+                    window = _receiveWindows[next];
+                    if (taken == _receiveWindows.Length || !window.TryAcquireControl(out length))
+                    {
+                        break;
+                    }
                 }
 
-                // Copy once out of shared memory; the protocol parses only this copy.
-                _receiveWindow.Data[..length].CopyTo(writer.GetSpan(length));
-                writer.Advance(length);
-                _receiveWindow.HandOff(0);
                 var flush = writer.FlushAsync();
                 var result = flush.IsCompleted ? flush.Result : flush.AsTask().GetAwaiter().GetResult();
                 if (result.IsCompleted || result.IsCanceled)
@@ -206,9 +254,10 @@ internal sealed class SharedMemoryLink : RpcLink
 
             // Graceful close: the empty datagram is the end of the stream; wait (bounded) for the
             // peer to take it so it sees the end rather than a shutdown.
-            _sendWindow.AcquireControl(_peerTimeout);
-            _sendWindow.HandOff(0);
-            _sendWindow.AcquireControl(_handshakeTimeout);
+            var last = _sendWindows[_sendNext];
+            last.AcquireControl(_peerTimeout);
+            last.HandOff(0);
+            last.AcquireControl(_handshakeTimeout);
         }
         catch (Exception ex)
         {
@@ -223,11 +272,14 @@ internal sealed class SharedMemoryLink : RpcLink
     {
         while (!buffer.IsEmpty)
         {
-            _sendWindow.AcquireControl(_peerTimeout);
-            var chunk = (int)Math.Min(buffer.Length, _sendWindow.DataCapacity);
-            buffer.Slice(0, chunk).CopyTo(_sendWindow.Data);
-            _sendWindow.HandOff(chunk);
-            _receiveWindow.WakeLocalSleeper();
+            // Waits only when all K windows are still with the reader: this one is the oldest.
+            var window = _sendWindows[_sendNext];
+            window.AcquireControl(_peerTimeout);
+            var chunk = (int)Math.Min(buffer.Length, window.DataCapacity);
+            buffer.Slice(0, chunk).CopyTo(window.Data);
+            window.HandOff(chunk);
+            _sendNext = _sendNext + 1 == _sendWindows.Length ? 0 : _sendNext + 1;
+            _receiveWindows[_receiveNext].WakeLocalSleeper();
             buffer = buffer.Slice(chunk);
         }
     }
@@ -272,8 +324,16 @@ internal sealed class SharedMemoryLink : RpcLink
             return;
         }
 
-        _sendWindow.Shutdown();
-        _receiveWindow.Shutdown();
+        foreach (var window in _sendWindows)
+        {
+            window.Shutdown();
+        }
+
+        foreach (var window in _receiveWindows)
+        {
+            window.Shutdown();
+        }
+
         _socket.Dispose();
         _inbound.Writer.CancelPendingFlush();
         _outbound.Reader.CancelPendingRead();
@@ -287,8 +347,16 @@ internal sealed class SharedMemoryLink : RpcLink
         await _receiverStopped.Task.ConfigureAwait(false);
         await _sending.ConfigureAwait(false);
         await _watching.ConfigureAwait(false);
-        _sendWindow.Detach();
-        _receiveWindow.Detach();
+        foreach (var window in _sendWindows)
+        {
+            window.Detach();
+        }
+
+        foreach (var window in _receiveWindows)
+        {
+            window.Detach();
+        }
+
         _mapping.Dispose();
     }
 }

@@ -5,7 +5,7 @@ namespace RpcGen.Transport.SharedMemory;
 
 /// <summary>
 /// Opens <c>shm:PATH</c> links: the server listens on the Unix socket at PATH, a client connects
-/// there, receives its memory file and maps two packet windows; the protocol's bytes then travel
+/// there, receives its memory file and maps its packet windows (a ring per direction); the protocol's bytes then travel
 /// through shared memory and the socket only signals liveness. Register with
 /// <see cref="SharedMemoryLinks.Register"/>. Linux only.
 /// </summary>
@@ -16,7 +16,7 @@ public sealed class SharedMemoryLinkProvider : IRpcLinkProvider
 
     private readonly SharedMemoryOptions _options;
 
-    /// <summary>Creates a provider with <paramref name="options"/> (window size, spin budget, peer timeout).</summary>
+    /// <summary>Creates a provider with <paramref name="options"/> (window size and count, spin budget, peer timeout).</summary>
     public SharedMemoryLinkProvider(SharedMemoryOptions? options = null)
     {
         _options = options ?? SharedMemoryOptions.Default;
@@ -40,11 +40,11 @@ public sealed class SharedMemoryLinkProvider : IRpcLinkProvider
             var hello = await Rendezvous.ReceiveHelloAsync(socket, timeout.Token).ConfigureAwait(false);
             using (hello.File)
             {
-                mapping = SharedMapping.Map(new PacketWindowDescriptor(hello.File.FileDescriptor, hello.Offset, 2 * hello.WindowBytes));
+                mapping = SharedMapping.Map(new PacketWindowDescriptor(hello.File.FileDescriptor, hello.Offset, hello.MappingBytes));
             }
 
-            var options = new SharedMemoryOptions { WindowBytes = hello.WindowBytes, SpinBudget = _options.SpinBudget, PeerResponseTimeout = _options.PeerResponseTimeout };
-            return await SharedMemoryLink.EstablishAsync(socket, mapping, hello.WindowBytes, isServer: false, options, context, $"{Scheme}:{path}#client", $"{Scheme}:{path}").ConfigureAwait(false);
+            var options = new SharedMemoryOptions { WindowBytes = hello.WindowBytes, WindowsPerDirection = hello.WindowsPerDirection, SpinBudget = _options.SpinBudget, PeerResponseTimeout = _options.PeerResponseTimeout };
+            return await SharedMemoryLink.EstablishAsync(socket, mapping, options, isServer: false, context, $"{Scheme}:{path}#client", $"{Scheme}:{path}").ConfigureAwait(false);
         }
         catch (RpcException)
         {

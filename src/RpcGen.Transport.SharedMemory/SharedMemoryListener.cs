@@ -7,7 +7,7 @@ namespace RpcGen.Transport.SharedMemory;
 
 /// <summary>
 /// Listens on a Unix socket for shared-memory clients. Each accepted client gets its own memory file
-/// with two windows (so no client can see or touch another's bytes), the file's descriptor over
+/// with 2K windows, K per direction (<see cref="SharedMemoryOptions.WindowsPerDirection"/>; so no client can see or touch another's bytes), the file's descriptor over
 /// <c>SCM_RIGHTS</c>, and the window handshake; only links whose rendezvous completed within
 /// <see cref="RpcLimits.HandshakeTimeout"/> are handed out, and a slow or hostile client delays nobody
 /// else (each rendezvous runs on its own). At most <see cref="RpcLimits.MaxConnections"/> rendezvous
@@ -103,14 +103,15 @@ internal sealed class SharedMemoryListener : RpcLinkListener
         try
         {
             // One file per client: its descriptor reaches the client, so it must hold nothing else.
-            using (var allocator = new PacketWindowAllocator(2, _options.WindowBytes))
+            var windows = 2 * _options.WindowsPerDirection;
+            using (var allocator = new PacketWindowAllocator(windows, _options.WindowBytes))
             {
-                allocator.TryAllocateRange(2, out var range);
+                allocator.TryAllocateRange(windows, out var range);
                 mapping = SharedMapping.Map(range);
-                Rendezvous.SendHello(accepted, allocator.FileDescriptor, _options.WindowBytes, range.Offset);
+                Rendezvous.SendHello(accepted, allocator.FileDescriptor, _options.WindowBytes, _options.WindowsPerDirection, range.Offset);
             }
 
-            var link = await SharedMemoryLink.EstablishAsync(accepted, mapping, _options.WindowBytes, isServer: true, _options, _context, Address, Address + "#peer").ConfigureAwait(false);
+            var link = await SharedMemoryLink.EstablishAsync(accepted, mapping, _options, isServer: true, _context, Address, Address + "#peer").ConfigureAwait(false);
             if (!_ready.Writer.TryWrite(link))
             {
                 await link.DisposeAsync().ConfigureAwait(false);

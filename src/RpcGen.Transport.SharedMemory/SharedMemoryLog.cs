@@ -5,8 +5,8 @@ namespace RpcGen.Transport.SharedMemory;
 /// <summary>Log messages of the shared-memory transport. Event ids are stable: 5000-5099.</summary>
 internal static partial class SharedMemoryLog
 {
-    [LoggerMessage(EventId = 5000, Level = LogLevel.Debug, Message = "Shared-memory link {Address}: connected, windows of {WindowBytes} bytes")]
-    public static partial void Connected(ILogger logger, string address, int windowBytes);
+    [LoggerMessage(EventId = 5000, Level = LogLevel.Debug, Message = "Shared-memory link {Address}: connected, {WindowsPerDirection} windows of {WindowBytes} bytes per direction")]
+    public static partial void Connected(ILogger logger, string address, int windowsPerDirection, int windowBytes);
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Shared-memory link {Address}: the peer hung up the rendezvous socket")]
     public static partial void PeerHungUp(ILogger logger, string address);

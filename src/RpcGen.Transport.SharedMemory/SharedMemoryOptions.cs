@@ -6,6 +6,16 @@ public sealed class SharedMemoryOptions
     /// <summary>The largest window a client accepts from a server (16 MiB): a bigger one is refused, so a hostile server cannot make a client map without limit.</summary>
     public const int MaxWindowBytes = 16 * 1024 * 1024;
 
+    /// <summary>The most windows per direction a client accepts from a server (64): a bigger pool is refused.</summary>
+    public const int MaxWindowsPerDirection = 64;
+
+    /// <summary>
+    /// The most bytes one connection's windows (both directions) may span (256 MiB): a client refuses
+    /// a hello whose window count times window length goes beyond it, so a hostile server cannot make
+    /// it map without limit, whatever each value is on its own.
+    /// </summary>
+    public const int MaxMappingBytes = 256 * 1024 * 1024;
+
     /// <summary>A new instance with the defaults.</summary>
     public static SharedMemoryOptions Default => new();
 
@@ -15,6 +25,17 @@ public sealed class SharedMemoryOptions
     /// clients use what the server sends.
     /// </summary>
     public int WindowBytes { get; set; } = PacketWindowAllocator.DefaultWindowBytes;
+
+    /// <summary>
+    /// How many windows each direction of a connection has (the pool), at most
+    /// <see cref="MaxWindowsPerDirection"/>, and with <see cref="WindowBytes"/> within
+    /// <see cref="MaxMappingBytes"/> for both directions. Default 4. The sender fills them in ring
+    /// order without waiting for the previous chunk's acknowledgement while one is free, and the
+    /// receiver drains them in the same order, so up to this many chunks are in flight per direction;
+    /// with every window taken the sender waits for the oldest. Set on the server; clients use what
+    /// the server sends.
+    /// </summary>
+    public int WindowsPerDirection { get; set; } = 4;
 
     /// <summary>
     /// How long a side waiting for control spins (re-reading the state word) before it sleeps in
@@ -39,6 +60,11 @@ public sealed class SharedMemoryOptions
             throw new ArgumentOutOfRangeException(nameof(WindowBytes), WindowBytes, $"A window is whole pages of {Environment.SystemPageSize} bytes, at most {MaxWindowBytes}.");
         }
 
+        if (WindowsPerDirection < 1 || WindowsPerDirection > MaxWindowsPerDirection || !FitsMapping(WindowsPerDirection, WindowBytes))
+        {
+            throw new ArgumentOutOfRangeException(nameof(WindowsPerDirection), WindowsPerDirection, $"Between 1 and {MaxWindowsPerDirection} windows per direction, spanning at most {MaxMappingBytes} bytes for both directions.");
+        }
+
         if (SpinBudget < TimeSpan.Zero || SpinBudget > TimeSpan.FromMilliseconds(10))
         {
             throw new ArgumentOutOfRangeException(nameof(SpinBudget), SpinBudget, "The spin budget is between 0 and 10 ms.");
@@ -49,4 +75,7 @@ public sealed class SharedMemoryOptions
             throw new ArgumentOutOfRangeException(nameof(PeerResponseTimeout), PeerResponseTimeout, "The peer response timeout is positive or infinite.");
         }
     }
+
+    /// <summary>Whether <paramref name="windowsPerDirection"/> windows of <paramref name="windowBytes"/> each way fit <see cref="MaxMappingBytes"/> (computed without overflow).</summary>
+    internal static bool FitsMapping(long windowsPerDirection, long windowBytes) => 2 * windowsPerDirection * windowBytes <= MaxMappingBytes;
 }

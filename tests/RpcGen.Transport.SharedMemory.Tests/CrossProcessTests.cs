@@ -1,3 +1,4 @@
+using RpcGen.Testing;
 using System.Runtime.CompilerServices;
 
 namespace RpcGen.Transport.SharedMemory.Tests;
@@ -6,7 +7,7 @@ namespace RpcGen.Transport.SharedMemory.Tests;
 public sealed class CrossProcessTests : IAsyncLifetime
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
-    private HostProcess _host = null!;
+    private ChildServerProcess _host = null!;
 
     public async ValueTask InitializeAsync()
     {

@@ -34,6 +34,14 @@ internal sealed class RawWindow : IDisposable
         set => _view.Write(4, value);
     }
 
+    /// <summary>Copies the first <paramref name="length"/> datagram bytes out of the window.</summary>
+    public byte[] ReadData(int length)
+    {
+        var data = new byte[length];
+        _view.ReadArray(PacketHeader.Bytes, data, 0, length);
+        return data;
+    }
+
     public void Dispose()
     {
         _view.Dispose();

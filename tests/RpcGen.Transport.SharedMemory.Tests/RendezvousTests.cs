@@ -54,7 +54,7 @@ public sealed class RendezvousTests
         {
             using var file = File.OpenHandle(temp, FileMode.Open, FileAccess.ReadWrite);
             RandomAccess.SetLength(file, 1024 * 1024);
-            var error = await ConnectToFakeServerAsync(socket => Rendezvous.SendHello(socket, (int)file.DangerousGetHandle(), 64 * 1024, 0));
+            var error = await ConnectToFakeServerAsync(socket => Rendezvous.SendHello(socket, (int)file.DangerousGetHandle(), 64 * 1024, windowsPerDirection: 1, offset: 0));
 
             Assert.Contains("shrink seal", error.Message);
         }
@@ -69,7 +69,31 @@ public sealed class RendezvousTests
     {
         using var allocator = new PacketWindowAllocator(windowCount: 2);
 
-        var error = await ConnectToFakeServerAsync(socket => Rendezvous.SendHello(socket, allocator.FileDescriptor, allocator.WindowBytes, offset: 1024 * 1024));
+        var error = await ConnectToFakeServerAsync(socket => Rendezvous.SendHello(socket, allocator.FileDescriptor, allocator.WindowBytes, windowsPerDirection: 1, offset: 1024 * 1024));
+
+        Assert.Contains("not usable", error.Message);
+    }
+
+    [Theory]
+    [InlineData(0, 64 * 1024)]
+    [InlineData(SharedMemoryOptions.MaxWindowsPerDirection + 1, 4096)]
+    [InlineData(-1, 4096)]
+    [InlineData(SharedMemoryOptions.MaxWindowsPerDirection, SharedMemoryOptions.MaxWindowBytes)]
+    public async Task A_hostile_window_count_is_refused_before_anything_is_mapped(int windowsPerDirection, int windowBytes)
+    {
+        using var allocator = new PacketWindowAllocator(windowCount: 2);
+
+        var error = await ConnectToFakeServerAsync(socket => Rendezvous.SendHello(socket, allocator.FileDescriptor, windowBytes, windowsPerDirection, offset: 0));
+
+        Assert.Contains("window count", error.Message);
+    }
+
+    [Fact]
+    public async Task A_window_count_the_file_cannot_hold_is_refused()
+    {
+        using var allocator = new PacketWindowAllocator(windowCount: 2);
+
+        var error = await ConnectToFakeServerAsync(socket => Rendezvous.SendHello(socket, allocator.FileDescriptor, allocator.WindowBytes, windowsPerDirection: 2, offset: 0));
 
         Assert.Contains("not usable", error.Message);
     }
@@ -79,7 +103,7 @@ public sealed class RendezvousTests
     {
         using var allocator = new PacketWindowAllocator(windowCount: 2);
 
-        var error = await ConnectToFakeServerAsync(socket => Rendezvous.SendHello(socket, allocator.FileDescriptor, allocator.WindowBytes, offset: 0));
+        var error = await ConnectToFakeServerAsync(socket => Rendezvous.SendHello(socket, allocator.FileDescriptor, allocator.WindowBytes, windowsPerDirection: 1, offset: 0));
 
         Assert.Contains("handshake", error.Message);
     }
@@ -170,14 +194,14 @@ public sealed class RendezvousTests
         var hello = await Rendezvous.ReceiveHelloAsync(hostile, CancellationToken.None).WaitAsync(s_timeout);
         using var file = hello.File;
         using var toServer = new RawWindow(file.FileDescriptor, hello.Offset, hello.WindowBytes);
-        using var toClient = new RawWindow(file.FileDescriptor, hello.Offset + hello.WindowBytes, hello.WindowBytes);
+        using var toClient = new RawWindow(file.FileDescriptor, hello.Offset + ((long)hello.WindowsPerDirection * hello.WindowBytes), hello.WindowBytes);
         toServer.State = PacketHeader.ServerActive;
         await EndpointTests.WaitUntilAsync(() => toClient.State == PacketHeader.ServerActive);
         toClient.State = PacketHeader.ClientActive;
         await using var served = (await listener.AcceptAsync().AsTask().WaitAsync(s_timeout))!;
 
-        // The first chunk fills the window; the next waits for an acknowledgement that never comes.
-        var flood = new byte[3 * hello.WindowBytes];
+        // The first chunks fill the pool; the next waits for an acknowledgement that never comes.
+        var flood = new byte[(hello.WindowsPerDirection + 2) * hello.WindowBytes];
         var error = await Assert.ThrowsAsync<RpcException>(async () =>
         {
             for (var i = 0; i < 100; i++)

@@ -10,7 +10,7 @@ namespace RpcGen.Benchmarks.SharedMemory;
 /// </summary>
 internal static class EndpointPingPong
 {
-    public static double[] Run(int roundTrips, SharedMemoryOptions options)
+    public static double[] Run(int roundTrips, SharedMemoryOptions options, int? responderCpu = null)
     {
         using var allocator = new PacketWindowAllocator(windowCount: 1);
         allocator.TryAllocate(out var window);
@@ -18,6 +18,11 @@ internal static class EndpointPingPong
         using var server = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Server, window, options);
         var responder = new Thread(() =>
         {
+            if (responderCpu is { } cpu)
+            {
+                CpuPinning.PinCurrentThread(cpu);
+            }
+
             var length = server.RecvFirst();
             for (var i = 0; i < roundTrips; i++)
             {

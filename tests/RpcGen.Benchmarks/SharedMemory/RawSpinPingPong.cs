@@ -13,8 +13,8 @@ namespace RpcGen.Benchmarks.SharedMemory;
 /// </summary>
 internal static unsafe class RawSpinPingPong
 {
-    /// <summary>Runs <paramref name="roundTrips"/> round trips and returns each one's duration in microseconds.</summary>
-    public static double[] Run(int roundTrips)
+    /// <summary>Runs <paramref name="roundTrips"/> round trips and returns each one's duration in microseconds; the responder runs on <paramref name="responderCpu"/> if given.</summary>
+    public static double[] Run(int roundTrips, int? responderCpu = null)
     {
         using var allocator = new PacketWindowAllocator(windowCount: 1);
         using var file = MemoryMappedFile.CreateFromFile($"/proc/self/fd/{allocator.FileDescriptor}", FileMode.Open, null, 0, MemoryMappedFileAccess.ReadWrite);
@@ -27,6 +27,11 @@ internal static unsafe class RawSpinPingPong
             var micros = new double[roundTrips];
             var responder = new Thread(() =>
             {
+                if (responderCpu is { } cpu)
+                {
+                    CpuPinning.PinCurrentThread(cpu);
+                }
+
                 for (var i = 0; i < roundTrips; i++)
                 {
                     WaitFor(word, 1);

@@ -8,42 +8,65 @@ using RpcGen.Transport.SharedMemory;
 namespace RpcGen.Benchmarks.SharedMemory;
 
 /// <summary>
-/// <c>--shm [--quick]</c>: the shared-memory transport against its floors and against the message
-/// transport over a Unix socket, with the server in a child process (this program again, with
-/// <c>--shm-serve</c>). Measures unary round trips (p50/p99), 64 concurrent callers (calls/s),
+/// <c>--shm [--quick] [--pin] [--windows K] [--spin-us N]</c>: the shared-memory transport against its floors and against the
+/// message transport over a Unix socket, with the server in a child process (this program again,
+/// with <c>--shm-serve</c>). Measures unary round trips (p50/p99), 64 concurrent callers (calls/s),
 /// client allocations per call, and a streamed download against memcpy; writes results/shm.md.
+/// <c>--pin</c> (run this process under <c>taskset -c 0</c>) starts the child under
+/// <c>taskset -c 1</c> and the floors' responder thread on CPU 1, so each side has its own core,
+/// and writes results/shm-pinned.md.
 /// </summary>
 public static class ShmCommand
 {
     private const string ServeOption = "--shm-serve";
+    private const string InlineOption = "--shm-inline";
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var spin = BenchmarkCli.Value(args, "--spin-us");
-        var options = spin is null ? new SharedMemoryOptions() : new SharedMemoryOptions { SpinBudget = TimeSpan.FromMicroseconds(double.Parse(spin, CultureInfo.InvariantCulture)) };
+        var options = new SharedMemoryOptions();
+        if (BenchmarkCli.Value(args, "--spin-us") is { } spin)
+        {
+            options.SpinBudget = TimeSpan.FromMicroseconds(double.Parse(spin, CultureInfo.InvariantCulture));
+        }
+
+        if (BenchmarkCli.Value(args, "--windows") is { } windows)
+        {
+            options.WindowsPerDirection = int.Parse(windows, CultureInfo.InvariantCulture);
+        }
+
         SharedMemoryLinks.Register(options);
         if (BenchmarkCli.Value(args, ServeOption) is { } shmAddress)
         {
             await using var server = new RpcServer();
             server.AddService<IShmBenchService>(new ShmBenchService());
             await server.StartAsync(shmAddress, BenchmarkCli.Value(args, "--unix")!).ConfigureAwait(false);
+
+            // The same service with handlers run on the connection's reader (the opt-in), to measure
+            // what the thread-pool hop per call costs.
+            await using var inline = new RpcServer(new RpcServerOptions { HandlerExecution = RpcHandlerExecution.Inline });
+            inline.AddService<IShmBenchService>(new ShmBenchService());
+            await inline.StartAsync(BenchmarkCli.Value(args, InlineOption)!).ConfigureAwait(false);
             Console.WriteLine("listening");
             await Console.In.ReadToEndAsync().ConfigureAwait(false);
             return 0;
         }
 
         var quick = args.Contains("--quick");
+        var pin = args.Contains("--pin");
+        int? responderCpu = pin ? 1 : null;
         var calls = quick ? 20_000 : 100_000;
         var seconds = quick ? 2 : 5;
         var bulkBytes = quick ? 256L << 20 : 1L << 30;
         var report = new StringBuilder();
         var command = "dotnet run -c Release --project tests/RpcGen.Benchmarks -- " + string.Join(' ', args);
         var clock = Stopwatch.StartNew();
+        var loadBefore = LoadAverage();
 
         var socketBase = Path.Combine(Path.GetTempPath(), $"rpcgen-shm-bench-{Guid.NewGuid():N}");
         var shm = $"shm:{socketBase}-shm.sock";
         var unix = $"unix:{socketBase}-unix.sock";
-        using var child = StartChild(args, shm, unix);
+        var shmInline = $"shm:{socketBase}-inline.sock";
+        using var child = StartChild(args, shm, unix, shmInline, pin);
         try
         {
             if (await child.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(1)).ConfigureAwait(false) != "listening")
@@ -53,17 +76,21 @@ public static class ShmCommand
             }
 
             Console.WriteLine($"shared-memory benchmark: {calls:N0} calls per unary cell, {seconds} s per 64-caller cell, {bulkBytes >> 20} MiB streamed");
-            var raw = Percentiles.Of(RawSpinPingPong.Run(calls));
+            var raw = Percentiles.Of(RawSpinPingPong.Run(calls, responderCpu));
             Print("raw spin ping-pong (2 threads)", raw);
-            var endpoint = Percentiles.Of(EndpointPingPong.Run(calls, options));
+            var endpoint = Percentiles.Of(EndpointPingPong.Run(calls, options, responderCpu));
             Print("endpoint SendRecv (2 threads)", endpoint);
 
             await using var shmClient = await RpcClient.ConnectAsync(shm).ConfigureAwait(false);
             await using var unixClient = await RpcClient.ConnectAsync(unix).ConfigureAwait(false);
-            var (shmUnary, shmAllocated) = await UnaryAsync(shmClient, calls).ConfigureAwait(false);
+            await using var inlineClient = await RpcClient.ConnectAsync(shmInline).ConfigureAwait(false);
+            var (shmUnary, shmAllocated, shmSwitches) = await UnaryAsync(shmClient, calls, child.Id).ConfigureAwait(false);
             Print("RpcGen unary over shm (2 processes)", shmUnary);
-            var (unixUnary, unixAllocated) = await UnaryAsync(unixClient, calls).ConfigureAwait(false);
+            var (unixUnary, unixAllocated, unixSwitches) = await UnaryAsync(unixClient, calls, child.Id).ConfigureAwait(false);
             Print("RpcGen unary over UDS (2 processes)", unixUnary);
+            var (inlineUnary, _, inlineSwitches) = await UnaryAsync(inlineClient, calls, child.Id).ConfigureAwait(false);
+            Print("shm, server handlers inline (opt-in)", inlineUnary);
+            Console.WriteLine($"context switches per call (client + server): shm {shmSwitches}, UDS {unixSwitches}, shm inline handlers {inlineSwitches}");
             var shmConcurrent = await ConcurrentAsync(shmClient, 64, seconds).ConfigureAwait(false);
             var unixConcurrent = await ConcurrentAsync(unixClient, 64, seconds).ConfigureAwait(false);
             Console.WriteLine($"64 callers: shm {shmConcurrent:N0} calls/s, UDS {unixConcurrent:N0} calls/s");
@@ -75,8 +102,11 @@ public static class ShmCommand
             report.AppendLine("# Shared-memory transport benchmark");
             report.AppendLine();
             report.AppendLine($"Command: `{command}`  ");
-            report.AppendLine($"Machine: {Environment.ProcessorCount} CPUs, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}; load average before: {LoadAverage()}  ");
-            report.AppendLine($"Spin budget: {options.SpinBudget.TotalMicroseconds:F0} µs (adaptive); windows {options.WindowBytes / 1024} KiB; unpinned; total {clock.Elapsed.TotalSeconds:F0} s.");
+            report.AppendLine($"Machine: {Environment.ProcessorCount} CPUs for this process, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}; load average before: {loadBefore}  ");
+            var pinning = pin
+                ? "pinned (this process under `taskset -c 0`, the child server under `taskset -c 1`, the floors' responder thread on CPU 1)"
+                : "unpinned";
+            report.AppendLine($"Spin budget: {options.SpinBudget.TotalMicroseconds:F0} µs (adaptive); {options.WindowsPerDirection} windows of {options.WindowBytes / 1024} KiB per direction; {pinning}; load average after: {LoadAverage()}; total {clock.Elapsed.TotalSeconds:F0} s.");
             report.AppendLine();
             report.AppendLine("| cell | p50 µs | p99 µs | mean µs |");
             report.AppendLine("|---|---:|---:|---:|");
@@ -84,6 +114,10 @@ public static class ShmCommand
             Row(report, "SharedMemoryEndpoint SendRecv, 2 threads", endpoint);
             Row(report, "RpcGen unary over shm:, 2 processes", shmUnary);
             Row(report, "RpcGen unary over unix: (UDS), 2 processes", unixUnary);
+            Row(report, "RpcGen unary over shm:, server handlers inline (opt-in)", inlineUnary);
+            report.AppendLine();
+            report.AppendLine("Context switches per unary call (client process + server process, all threads): "
+                + $"shm {shmSwitches}, UDS {unixSwitches}, shm with inline handlers {inlineSwitches}.");
             report.AppendLine();
             report.AppendLine("| ratio | value | issue target |");
             report.AppendLine("|---|---:|---:|");
@@ -102,7 +136,7 @@ public static class ShmCommand
             }
         }
 
-        var path = Path.Combine(BenchmarkCli.Value(args, "--out") ?? Path.Combine(BenchmarkCli.FindProjectDirectory(), "results"), "shm.md");
+        var path = Path.Combine(BenchmarkCli.Value(args, "--out") ?? Path.Combine(BenchmarkCli.FindProjectDirectory(), "results"), pin ? "shm-pinned.md" : "shm.md");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await File.WriteAllTextAsync(path, report.ToString()).ConfigureAwait(false);
         Console.WriteLine();
@@ -111,7 +145,7 @@ public static class ShmCommand
         return 0;
     }
 
-    private static async Task<(Percentiles Latency, double AllocatedPerCall)> UnaryAsync(RpcClient client, int calls)
+    private static async Task<(Percentiles Latency, double AllocatedPerCall, SwitchesPerCall Switches)> UnaryAsync(RpcClient client, int calls, int serverProcessId)
     {
         var service = client.GetService<IShmBenchService>();
         for (var i = 0; i < Math.Min(calls, 5_000); i++)
@@ -120,6 +154,8 @@ public static class ShmCommand
         }
 
         var micros = new double[calls];
+        var clientBefore = ContextSwitches.Of(Environment.ProcessId);
+        var serverBefore = ContextSwitches.Of(serverProcessId);
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         for (var i = 0; i < calls; i++)
         {
@@ -129,7 +165,8 @@ public static class ShmCommand
         }
 
         var allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)calls;
-        return (Percentiles.Of(micros), allocated);
+        var switches = new SwitchesPerCall((ContextSwitches.Of(Environment.ProcessId) - clientBefore) / (double)calls, (ContextSwitches.Of(serverProcessId) - serverBefore) / (double)calls);
+        return (Percentiles.Of(micros), allocated, switches);
     }
 
     private static async Task<double> ConcurrentAsync(RpcClient client, int callers, int seconds)
@@ -186,24 +223,34 @@ public static class ShmCommand
         return bytes / (1024.0 * 1024.0) / clock.Elapsed.TotalSeconds;
     }
 
-    private static Process StartChild(string[] args, string shm, string unix)
+    private static Process StartChild(string[] args, string shm, string unix, string shmInline, bool pin)
     {
         var self = Environment.ProcessPath!;
-        var info = new ProcessStartInfo(self) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(pin ? "taskset" : self) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (pin)
+        {
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add("1");
+            info.ArgumentList.Add(self);
+        }
+
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
             info.ArgumentList.Add(typeof(ShmCommand).Assembly.Location);
         }
 
-        foreach (var argument in new[] { "--shm", ServeOption, shm, "--unix", unix })
+        foreach (var argument in new[] { "--shm", ServeOption, shm, "--unix", unix, InlineOption, shmInline })
         {
             info.ArgumentList.Add(argument);
         }
 
-        if (BenchmarkCli.Value(args, "--spin-us") is { } spin)
+        foreach (var option in new[] { "--spin-us", "--windows" })
         {
-            info.ArgumentList.Add("--spin-us");
-            info.ArgumentList.Add(spin);
+            if (BenchmarkCli.Value(args, option) is { } value)
+            {
+                info.ArgumentList.Add(option);
+                info.ArgumentList.Add(value);
+            }
         }
 
         return Process.Start(info)!;
@@ -226,6 +273,11 @@ public static class ShmCommand
 
     private static void Row(StringBuilder report, string name, Percentiles latency) =>
         report.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {latency.P50:F2} | {latency.P99:F2} | {latency.Mean:F2} |");
+
+    private readonly record struct SwitchesPerCall(double Client, double Server)
+    {
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Client:F2} + {Server:F2}");
+    }
 
     private readonly record struct Percentiles(double P50, double P99, double Mean)
     {
