@@ -170,7 +170,7 @@ public sealed class CapabilityLifetimeTests
         Assert.Equal(1, counter.Disposals);
     }
 
-    /// <summary>Completes <see cref="FirstWarning"/> with the first warning logged.</summary>
+    /// <summary>Completes <see cref="FirstWarning"/> with the first leak report logged (event 4012).</summary>
     private sealed class WarningLog : ILogger
     {
         private readonly TaskCompletionSource<string> _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -184,7 +184,7 @@ public sealed class CapabilityLifetimeTests
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (logLevel == LogLevel.Warning)
+            if (logLevel == LogLevel.Warning && eventId.Id == 4012)
             {
                 _first.TrySetResult(formatter(state, exception));
             }
