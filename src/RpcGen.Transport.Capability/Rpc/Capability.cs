@@ -17,11 +17,11 @@ public sealed class Capability : IDisposable
 
     // Owned unless a call lent this handle to its implementation (a typed proxy read from the call's
     // parameters): then Lent until the call returns (ReleasedAtReturn, and disposed) or the
-    // implementation retains it (Kept, an ordinary owned handle from then on). _lender and
-    // _service are set before the state becomes Lent and only read after.
+    // implementation retains it (Kept, an ordinary owned handle from then on). _loan is set before
+    // the state becomes Lent and only read after; one reference field, allocated only for lent
+    // handles, so every other handle stays small.
     private int _lending;
-    private ParamsScope? _lender;
-    private Type? _service;
+    private Loan? _loan;
 
     /// <summary>Wraps a reference the caller already owns; the handle takes it over.</summary>
     internal Capability(CapabilityHook ownedReference)
@@ -132,8 +132,7 @@ public sealed class Capability : IDisposable
     /// <summary>Marks this handle as lent by <paramref name="lender"/>, a call's parameters, until the call returns.</summary>
     internal void LendTo(ParamsScope lender, Type service)
     {
-        _lender = lender;
-        _service = service;
+        _loan = new Loan(lender, service);
         Interlocked.CompareExchange(ref _lending, Lent, Owned);
     }
 
@@ -165,7 +164,10 @@ public sealed class Capability : IDisposable
     private void ThrowDisposed() =>
         throw new ObjectDisposedException(
             nameof(Capability),
-            Volatile.Read(ref _lending) == ReleasedAtReturn && _lender is { } lender
-                ? lender.ReleasedMessage(_service!)
+            Volatile.Read(ref _lending) == ReleasedAtReturn && _loan is { } loan
+                ? loan.Lender.ReleasedMessage(loan.Service)
                 : "The capability was disposed.");
+
+    /// <summary>Which call lent this handle, and as which service its proxy was read.</summary>
+    private sealed record Loan(ParamsScope Lender, Type Service);
 }
