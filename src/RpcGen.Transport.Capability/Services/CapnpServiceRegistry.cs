@@ -113,12 +113,21 @@ public static class CapnpServiceRegistry
             return;
         }
 
-        if (capability.Connection is { } connection)
+        try
         {
-            CapnpLog.ProxyLeaked(connection.Logger, typeof(TService).FullName ?? typeof(TService).Name, connection.RemoteAddress);
+            if (capability.Connection is { } connection)
+            {
+                CapnpLog.ProxyLeaked(connection.Logger, typeof(TService).FullName ?? typeof(TService).Name, connection.RemoteAddress);
+            }
         }
-
-        capability.Dispose();
+        catch (Exception)
+        {
+            // A logger that throws on the finalizer thread would end the process; the release matters more.
+        }
+        finally
+        {
+            capability.Dispose();
+        }
     }
 
     /// <summary>
