@@ -4,10 +4,12 @@ namespace RpcGen.Samples.Calculator;
 public sealed class CalculatorService : ICalculator
 {
     /// <inheritdoc />
-    public IValue Evaluate(Expression expression) => new Value(EvaluateAsync(expression, []));
+    /// <remarks>The value is returned before the evaluation ends, so the evaluation keeps the expression's capabilities until then.</remarks>
+    public IValue Evaluate(Expression expression) => new Value(EvaluateAndReleaseAsync(ExpressionCapabilities.Retain(expression)));
 
     /// <inheritdoc />
-    public IFunction DefFunction(int paramCount, Expression body) => new DefinedFunction(paramCount, body);
+    /// <remarks>The function keeps the body's capabilities until it is released.</remarks>
+    public IFunction DefFunction(int paramCount, Expression body) => new DefinedFunction(paramCount, ExpressionCapabilities.Retain(body));
 
     /// <inheritdoc />
     public IFunction GetOperator(Operator op) => new OperatorFunction(op);
@@ -24,6 +26,18 @@ public sealed class CalculatorService : ICalculator
             .CallAsync(await Task.WhenAll(call.Params.Select(e => EvaluateAsync(e, arguments)))),
         _ => throw new RpcException(RpcStatusCode.Unimplemented, $"Unknown expression kind {expression.GetType().Name}."),
     };
+
+    private static async Task<double> EvaluateAndReleaseAsync(Expression expression)
+    {
+        try
+        {
+            return await EvaluateAsync(expression, []);
+        }
+        finally
+        {
+            ExpressionCapabilities.ReleaseRetained(expression);
+        }
+    }
 
     /// <summary>A value being computed; reading it waits for the computation (so a failure reaches the reader).</summary>
     private sealed class Value(Task<double> value) : IValue
@@ -58,25 +72,7 @@ public sealed class CalculatorService : ICalculator
             ? EvaluateAsync(body, @params)
             : throw new RpcException(RpcStatusCode.Failed, $"Expected {paramCount} parameters, got {@params.Length}.");
 
-        public void Dispose() => Release(body);
-
-        private static void Release(Expression expression)
-        {
-            switch (expression)
-            {
-                case Expression.PreviousResult previous:
-                    (previous.Value as IDisposable)?.Dispose();
-                    break;
-                case Expression.Call call:
-                    (call.Function as IDisposable)?.Dispose();
-                    foreach (var parameter in call.Params)
-                    {
-                        Release(parameter);
-                    }
-
-                    break;
-            }
-        }
+        public void Dispose() => ExpressionCapabilities.Release(body);
     }
 }
 

@@ -60,6 +60,12 @@ public sealed class CapnpMessage
     /// </summary>
     public IReadOnlyList<Capability?>? CapTable { get; set; }
 
+    /// <summary>
+    /// Set while this message holds the parameters of a call a local server is handling: typed
+    /// proxies read from it are lent to that call (<see cref="CapnpServiceRegistry.ReadService{TService}"/>).
+    /// </summary>
+    internal CallRequest? LendingCall { get; set; }
+
     /// <summary>Total size of the segments in words.</summary>
     public long TotalWords
     {

@@ -19,6 +19,7 @@ public sealed class CallContext
     internal CallContext(CallRequest request)
     {
         _request = request;
+        request.BeginDispatch();
     }
 
     /// <summary>The interface the method belongs to.</summary>
@@ -55,7 +56,10 @@ public sealed class CallContext
     /// <summary>Initializes the results as a struct.</summary>
     public StructBuilder InitResults(ushort dataWords, ushort pointerCount) => Results.InitStruct(dataWords, pointerCount);
 
-    /// <summary>Drops the parameters early (they hold capability references and buffers).</summary>
+    /// <summary>
+    /// Drops the parameters early (they hold capability references and buffers), with the typed
+    /// proxies read from them that were not retained (<see cref="CapnpCapability.Retain{TService}"/>).
+    /// </summary>
     public void ReleaseParams() => _request.ReleaseParams();
 
     /// <summary>The caller cancelled. A connection's reader hands the cancellation to the pool: it runs the handler's cancellation callbacks, which are user code.</summary>

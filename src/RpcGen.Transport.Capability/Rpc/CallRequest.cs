@@ -20,6 +20,10 @@ internal sealed class CallRequest
 
     private int _released;
 
+    // The typed proxies a server read from these parameters, released with them; created by the
+    // first one (most calls pass no capabilities).
+    private ParamsScope? _lent;
+
     private CallRequest(ulong interfaceId, ushort methodId)
     {
         InterfaceId = interfaceId;
@@ -56,6 +60,36 @@ internal sealed class CallRequest
             }
 
             return _builder is not null ? _content.AsReader() : _inboundContent;
+        }
+    }
+
+    /// <summary>
+    /// The request is about to be handled by a local server: from now on, typed proxies read from its
+    /// parameters are lent to the call (see <see cref="Lend"/>).
+    /// </summary>
+    public void BeginDispatch()
+    {
+        if (Volatile.Read(ref _released) == 0 && Params.Message is { } message)
+        {
+            message.LendingCall = this;
+        }
+    }
+
+    /// <summary>Lends <paramref name="capability"/>, read from the parameters as a <paramref name="service"/>, to the call until it returns.</summary>
+    public void Lend(Capability capability, Type service)
+    {
+        var scope = Volatile.Read(ref _lent);
+        if (scope is null)
+        {
+            var created = new ParamsScope(InterfaceId, MethodId);
+            scope = Interlocked.CompareExchange(ref _lent, created, null) ?? created;
+        }
+
+        scope.Lend(capability, service);
+        if (Volatile.Read(ref _released) != 0)
+        {
+            // Read after the parameters were released (a racing early ReleaseParams): nothing lends it any more.
+            scope.End();
         }
     }
 
@@ -108,6 +142,7 @@ internal sealed class CallRequest
             return;
         }
 
+        Volatile.Read(ref _lent)?.End();
         _builder?.Dispose();
         _builder = null;
         if (_inboundCapabilities is not null)

@@ -10,8 +10,18 @@ namespace RpcGen.Capnp;
 /// </summary>
 public sealed class Capability : IDisposable
 {
+    private const int Owned = 0, Lent = 1, Kept = 2, ReleasedAtReturn = 3;
+
     private readonly CapabilityHook _hook;
     private int _disposed;
+
+    // Owned unless a call lent this handle to its implementation (a typed proxy read from the call's
+    // parameters): then Lent until the call returns (ReleasedAtReturn, and disposed) or the
+    // implementation retains it (Kept, an ordinary owned handle from then on). _loan is set before
+    // the state becomes Lent and only read after; one reference field, allocated only for lent
+    // handles, so every other handle stays small.
+    private int _lending;
+    private Loan? _loan;
 
     /// <summary>Wraps a reference the caller already owns; the handle takes it over.</summary>
     internal Capability(CapabilityHook ownedReference)
@@ -29,7 +39,11 @@ public sealed class Capability : IDisposable
     {
         get
         {
-            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            if (IsDisposed)
+            {
+                ThrowDisposed();
+            }
+
             return _hook;
         }
     }
@@ -111,4 +125,49 @@ public sealed class Capability : IDisposable
             _hook.Release();
         }
     }
+
+    /// <summary>The connection this capability reaches the peer through, if any (for log lines).</summary>
+    internal CapnpConnection? Connection => _hook.Connection ?? _hook.Innermost().Connection;
+
+    /// <summary>Marks this handle as lent by <paramref name="lender"/>, a call's parameters, until the call returns.</summary>
+    internal void LendTo(ParamsScope lender, Type service)
+    {
+        _loan = new Loan(lender, service);
+        Interlocked.CompareExchange(ref _lending, Lent, Owned);
+    }
+
+    /// <summary>True while a call lends this handle to its implementation (it releases it when it returns).</summary>
+    internal bool IsLent => Volatile.Read(ref _lending) == Lent;
+
+    /// <summary>The call that lent this handle returned: drops it unless it was retained.</summary>
+    internal void ReleaseLent()
+    {
+        if (Interlocked.CompareExchange(ref _lending, ReleasedAtReturn, Lent) == Lent)
+        {
+            Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Keeps a lent handle beyond its call (it becomes an ordinary owned reference). Throws, naming the
+    /// rule, when the call already returned and released it.
+    /// </summary>
+    internal void Retain()
+    {
+        if (Interlocked.CompareExchange(ref _lending, Kept, Lent) == ReleasedAtReturn || IsDisposed)
+        {
+            ThrowDisposed();
+        }
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowDisposed() =>
+        throw new ObjectDisposedException(
+            nameof(Capability),
+            Volatile.Read(ref _lending) == ReleasedAtReturn && _loan is { } loan
+                ? loan.Lender.ReleasedMessage(loan.Service)
+                : "The capability was disposed.");
+
+    /// <summary>Which call lent this handle, and as which service its proxy was read.</summary>
+    private sealed record Loan(ParamsScope Lender, Type Service);
 }

@@ -80,10 +80,55 @@ public static class CapnpServiceRegistry
         pointer.SetCapability(capability);
     }
 
-    /// <summary>Reads a capability pointer as a <typeparamref name="TService"/> the caller owns (null for a null pointer). Called by generated code.</summary>
+    /// <summary>
+    /// Reads a capability pointer as a <typeparamref name="TService"/> (null for a null pointer). Called by
+    /// generated code. Read from a call's results, the caller owns the proxy. Read from the parameters of
+    /// a call a local server handles, the proxy is lent to that call: it is released when the call
+    /// returns unless the implementation keeps it with <see cref="CapnpCapability.Retain{TService}"/>.
+    /// </summary>
     public static TService? ReadService<TService>(PointerReader pointer)
-        where TService : class =>
-        pointer.GetCapability() is { } capability ? ToService<TService>(capability) : null;
+        where TService : class
+    {
+        if (pointer.GetCapability() is not { } capability)
+        {
+            return null;
+        }
+
+        pointer.Message?.LendingCall?.Lend(capability, typeof(TService));
+        return ToService<TService>(capability);
+    }
+
+    /// <summary>
+    /// The last resort for a proxy nobody disposed, called by its finalizer: releases the reference it
+    /// still holds and logs a warning naming <typeparamref name="TService"/> (a leak report) on the
+    /// connection's logger. Nothing happens for a reference already released, or one a call still lends
+    /// (the call releases it when it returns). Called by generated code.
+    /// </summary>
+    public static void ReleaseFinalized<TService>(Capability capability)
+        where TService : class
+    {
+        ArgumentNullException.ThrowIfNull(capability);
+        if (capability.IsDisposed || capability.IsLent)
+        {
+            return;
+        }
+
+        try
+        {
+            if (capability.Connection is { } connection)
+            {
+                CapnpLog.ProxyLeaked(connection.Logger, typeof(TService).FullName ?? typeof(TService).Name, connection.RemoteAddress);
+            }
+        }
+        catch (Exception)
+        {
+            // A logger that throws on the finalizer thread would end the process; the release matters more.
+        }
+        finally
+        {
+            capability.Dispose();
+        }
+    }
 
     /// <summary>
     /// Lets a call whose answer nobody wants finish in the background (Cap'n Proto has no one-way

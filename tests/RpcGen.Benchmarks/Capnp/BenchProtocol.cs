@@ -25,6 +25,13 @@ public static class BenchProtocol
     public const ushort NextAwaited = 3;
 
     /// <summary>The depth <c>root.next().next().read()</c> returns.</summary>
+
+    /// <summary><c>nextTracked @4 () -> (node :BenchNode)</c>: a node whose release the server tracks.</summary>
+    public const ushort NextTracked = 4;
+
+    /// <summary><c>waitDropped @5 () -> ()</c>: returns once no tracked node is alive on the server.</summary>
+    public const ushort WaitDropped = 5;
+
     public const long ChainDepth = 2;
 
     // Small: id bits [0, 32), flag bit 32, value bits [64, 128), timestamp bits [128, 192), name ptr[0].

@@ -33,6 +33,13 @@ public enum CapnpWorkload
 
     /// <summary>The same three calls, each awaited before the next is sent.</summary>
     ChainAwaited,
+
+    /// <summary>
+    /// Release latency: a tracked node is obtained and called, then dropped; the operation is the
+    /// drop until a <c>waitDropped()</c> call sent right after returns, i.e. until the server has taken
+    /// the release and disposed (C++: destroyed) the node, plus that call's round trip.
+    /// </summary>
+    Release,
 }
 
 /// <summary>Names for the report.</summary>
@@ -56,6 +63,7 @@ public static class CapnpNames
         CapnpWorkload.Echo => "echo small struct",
         CapnpWorkload.ChainPipelined => "3-call chain, pipelined",
         CapnpWorkload.ChainAwaited => "3-call chain, awaited",
+        CapnpWorkload.Release => "drop → server-side dispose",
         _ => workload.ToString(),
     };
 
@@ -64,6 +72,7 @@ public static class CapnpNames
     {
         CapnpWorkload.Echo => "echo",
         CapnpWorkload.ChainPipelined => "pipelined",
+        CapnpWorkload.Release => "release",
         _ => "awaited",
     };
 }

@@ -43,6 +43,9 @@ public static class CapnpReportWriter
     /// <summary>The headline client ratio: the generated proxy against the C++ server, over the C++ client.</summary>
     public const string ClientName = "3. C# generated proxy ÷ C++ client: echo against the C++ server";
 
+    /// <summary>Release latency (a dropped capability until the server disposed it), C# → C# through the generated proxy, over C++ → C++.</summary>
+    public const string ReleaseName = "4. release latency (drop → server-side dispose), C# → C# generated ÷ C++ → C++";
+
     /// <summary>
     /// The ratios of <paramref name="pass"/>, link by link: transport, pipelining, client. The headline
     /// of each (the one with a target) goes through the generated <see cref="IBenchNode"/> proxy; the
@@ -65,6 +68,8 @@ public static class CapnpReportWriter
             comparisons.Add(new(ClientName, link, Cell(CapnpPair.CSharpGeneratedToCpp, CapnpWorkload.Echo), Cell(CapnpPair.Cpp, CapnpWorkload.Echo), link == LinkKind.Uds ? ClientRatioTarget : null));
             comparisons.Add(new("3. C# low-level client ÷ C++ client: echo against the C++ server (reference)", link, Cell(CapnpPair.CSharpToCpp, CapnpWorkload.Echo), Cell(CapnpPair.Cpp, CapnpWorkload.Echo), null));
             comparisons.Add(new("3. C# generated proxy ÷ C++ client: pipelined chain against the C++ server", link, Cell(CapnpPair.CSharpGeneratedToCpp, CapnpWorkload.ChainPipelined), Cell(CapnpPair.Cpp, CapnpWorkload.ChainPipelined), null));
+            comparisons.Add(new(ReleaseName, link, Cell(CapnpPair.CSharpGenerated, CapnpWorkload.Release), Cell(CapnpPair.Cpp, CapnpWorkload.Release), null));
+            comparisons.Add(new("4. release latency, C# generated proxy → C++ server ÷ C++ → C++", link, Cell(CapnpPair.CSharpGeneratedToCpp, CapnpWorkload.Release), Cell(CapnpPair.Cpp, CapnpWorkload.Release), null));
         }
 
         return comparisons;
@@ -163,6 +168,9 @@ public static class CapnpReportWriter
         md.AppendLine("- Cap'n Proto C#, generated proxy (the headline rows): `CapnpServer.Listen<IBenchNode>(address, new BenchNodeService(0))`, `connection.Bootstrap<IBenchNode>()`, then calls through the interface. " +
                       "Echo: `await node.EchoAsync(small)`. Pipelined: `node.Next().Next().ReadAsync()` (`Next()` returns a promise at once), only the read awaited. " +
                       "Awaited: `await node.NextAsync()`, `await` its `NextAsync()`, then `ReadAsync()`. The received nodes are disposed after each chain.");
+        md.AppendLine("- Release latency (rows 4): `nextTracked()` returns a node whose disposal (C#) or destruction (C++) the server tracks; the client reads it (so it holds the import), " +
+                      "then drops it (`Dispose()` on the generated proxy; the C++ client lets its last `Client` go) and at once calls `waitDropped()`, which returns once no tracked node is alive. " +
+                      "The operation timed is drop → that return: the release travels, the server disposes the node, and one more round trip. Only the drop part of each operation is timed.");
         md.AppendLine("- Cap'n Proto C#, low-level (reference rows): `CapnpServer.Listen` serving `BenchNodeServer`, `CapnpConnection.ConnectAsync` and `Bootstrap()`, then `Capability.NewRequest` → `Send()` → `CallPromise`. " +
                       "Pipelined: `root.next()`, `.next()` on its `GetPipelinedCapability(0)`, `.read()` on that one's, only the last awaited. Awaited: each call awaited and its capability read from the results before the next is sent.");
         md.AppendLine("- C++: `bench-server` (EzRpcServer) and `bench-client` (EzRpcClient) built with `capnp compile -oc++` and `g++ -std=c++17 -O2 -DNDEBUG $(pkg-config --cflags --libs capnp-rpc)` into " +

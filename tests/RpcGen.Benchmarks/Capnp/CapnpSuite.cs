@@ -10,7 +10,8 @@ namespace RpcGen.Benchmarks.Capnp;
 /// <summary>
 /// Runs the <c>--capnp</c> matrix in this process, link by link: Cap'n Proto C# → C# and the message
 /// transport on the same link (echo), the three-call chain pipelined and awaited, and the same calls
-/// from the C# client and from the C++ client against the C++ server. Every cell of a link is measured
+/// from the C# client and from the C++ client against the C++ server, and the release latency of a
+/// dropped capability (generated proxy, C++ client). Every cell of a link is measured
 /// once per round (see <see cref="CapnpOptions.Rounds"/>).
 /// </summary>
 public static class CapnpSuite
@@ -34,6 +35,9 @@ public static class CapnpSuite
         (CapnpPair.CSharpToCpp, CapnpWorkload.ChainAwaited),
         (CapnpPair.Cpp, CapnpWorkload.ChainPipelined),
         (CapnpPair.Cpp, CapnpWorkload.ChainAwaited),
+        (CapnpPair.CSharpGenerated, CapnpWorkload.Release),
+        (CapnpPair.CSharpGeneratedToCpp, CapnpWorkload.Release),
+        (CapnpPair.Cpp, CapnpWorkload.Release),
     ];
 
     private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(5);
@@ -159,6 +163,7 @@ public static class CapnpSuite
             if (node is not null)
             {
                 Drive(pair, () => GeneratedProtocol.EchoAsync(node, small), () => GeneratedProtocol.ChainPipelinedAsync(node), () => GeneratedProtocol.ChainAwaitedAsync(node));
+                Run(pair, CapnpWorkload.Release).Driver = recorder => GeneratedProtocol.DropLoopAsync(node, recorder);
             }
         }
 

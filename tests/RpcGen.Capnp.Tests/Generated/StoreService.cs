@@ -30,7 +30,8 @@ public sealed class StoreService(string name = "") : IStore
 
     public Task HoldAsync(IVisitor visitor)
     {
-        _held = visitor;
+        // A callback lent to this call is released when it returns: keep it for Notify.
+        _held = CapnpCapability.Retain(visitor);
         return Task.CompletedTask;
     }
 

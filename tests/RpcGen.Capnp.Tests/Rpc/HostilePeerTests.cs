@@ -79,6 +79,16 @@ public sealed class HostilePeerTests
     }
 
     [Fact]
+    public async Task Release_of_an_export_id_never_sent_aborts()
+    {
+        await using var peer = RawPeer.Create();
+
+        await peer.SendReleaseAsync(7, 1);
+
+        Assert.Contains("export 7, which the peer does not hold", await peer.ExpectAbortAsync());
+    }
+
+    [Fact]
     public async Task Double_release_aborts()
     {
         await using var peer = RawPeer.Create();

@@ -122,9 +122,9 @@ internal static class CapnpEmitter
         writer.WriteLine("return default;");
         writer.Close();
         writer.WriteLine();
-        writer.WriteLine("// A proxy dropped without Dispose (a promise nobody kept, a callback argument) still releases");
-        writer.WriteLine("// its reference, so a long-lived connection does not accumulate them.");
-        writer.WriteLine("~Proxy() => _capability.Dispose();");
+        writer.WriteLine("// The last resort for a proxy nobody disposed: its reference is released when it is collected,");
+        writer.WriteLine("// with a warning naming the interface (a leak report), so a long-lived connection does not accumulate them.");
+        writer.WriteLine($"~Proxy() => {Capnp}.CapnpServiceRegistry.ReleaseFinalized<{service.InterfaceType}>(_capability);");
         foreach (var method in model.Methods)
         {
             writer.WriteLine();

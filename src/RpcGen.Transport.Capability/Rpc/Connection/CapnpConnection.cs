@@ -166,6 +166,9 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
     /// <summary>The peer's address (<c>tcp://HOST:PORT</c>, <c>unix:PATH</c>, ...), as the link reports it.</summary>
     public string RemoteAddress => _remoteAddress;
 
+    /// <summary>Where this connection's log lines go.</summary>
+    internal ILogger Logger => _logger;
+
     /// <summary>Completes when the connection has ended and its link is closed (after <see cref="Completion"/>).</summary>
     internal Task Closed => _finished;
 

@@ -38,6 +38,9 @@ internal static partial class CapnpLog
     [LoggerMessage(EventId = 4011, Level = LogLevel.Information, Message = "Cap'n Proto call {Method} from {Peer} denied: {Reason}")]
     public static partial void CallDenied(ILogger logger, string method, string peer, string reason);
 
+    [LoggerMessage(EventId = 4012, Level = LogLevel.Warning, Message = "A {Service} proxy of the Cap'n Proto connection to {Peer} was garbage-collected without being disposed; its capability was released only now. Dispose proxies (or let the call that lent them return) to release them promptly")]
+    public static partial void ProxyLeaked(ILogger logger, string service, string peer);
+
     [LoggerMessage(EventId = 4010, Level = LogLevel.Error, Message = "Starting a call on the thread pool failed; the calls queued behind it go on")]
     public static partial void HandlerStartFailed(ILogger logger, Exception exception);
 }

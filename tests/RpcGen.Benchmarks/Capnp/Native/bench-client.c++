@@ -4,6 +4,9 @@
 //         pipelined  root.next().next().read(), each call on the previous one's pipelined
 //                    capability, only the last awaited
 //         awaited    the same three calls, each awaited before the next is sent
+//         release    root.nextTracked(), a read() on it, then the node is dropped and waitDropped()
+//                    awaited: the operation timed is drop -> the server destroyed the node (seen
+//                    by that call's return)
 // Checks one operation's result, warms up for WARMUP_MS, then runs operations one at a time until
 // MEASURE_MS have passed or MAX_CALLS were made, and prints
 //   CALLS <count> ELAPSED_NS <wall time>
@@ -52,9 +55,26 @@ struct Runner {
     return second.getNode().readRequest().send().wait(waitScope).getDepth();
   }
 
+  // The last release() operation's drop -> waitDropped() return, which is all that mode times.
+  int64_t lastDropNanoseconds = 0;
+
+  int64_t release() {
+    int64_t depth;
+    Clock::time_point start;
+    {
+      auto node = root.nextTrackedRequest().send().getNode();
+      depth = node.readRequest().send().wait(waitScope).getDepth();
+      start = Clock::now();
+    }  // the node's last reference goes here: the client sends Release
+    root.waitDroppedRequest().send().wait(waitScope);
+    lastDropNanoseconds = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+    return depth;
+  }
+
   int64_t run(const std::string& mode) {
     if (mode == "echo") return echo();
     if (mode == "pipelined") return pipelined();
+    if (mode == "release") return release();
     return awaited();
   }
 };
@@ -63,12 +83,12 @@ struct Runner {
 
 int main(int argc, char* argv[]) {
   if (argc != 6) {
-    std::cerr << "usage: " << argv[0] << " ADDRESS echo|pipelined|awaited WARMUP_MS MEASURE_MS MAX_CALLS" << std::endl;
+    std::cerr << "usage: " << argv[0] << " ADDRESS echo|pipelined|awaited|release WARMUP_MS MEASURE_MS MAX_CALLS" << std::endl;
     return 2;
   }
 
   std::string mode = argv[2];
-  if (mode != "echo" && mode != "pipelined" && mode != "awaited") {
+  if (mode != "echo" && mode != "pipelined" && mode != "awaited" && mode != "release") {
     std::cerr << "unknown mode " << mode << std::endl;
     return 2;
   }
@@ -80,7 +100,7 @@ int main(int argc, char* argv[]) {
   capnp::EzRpcClient client(argv[1]);
   Runner runner{client.getMain<BenchNode>(), client.getWaitScope()};
 
-  int64_t expected = mode == "echo" ? 42 + 13 + 1 : 2;
+  int64_t expected = mode == "echo" ? 42 + 13 + 1 : mode == "release" ? 1 : 2;
   int64_t got = runner.run(mode);
   if (got != expected) {
     std::cerr << "CHECK FAILED: " << mode << " returned " << got << ", expected " << expected << std::endl;
@@ -97,7 +117,9 @@ int main(int argc, char* argv[]) {
   while (latencies.size() < maxCalls && Clock::now() < deadline) {
     auto start = Clock::now();
     runner.run(mode);
-    latencies.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
+    latencies.push_back(mode == "release"
+        ? runner.lastDropNanoseconds
+        : std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
   }
   auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started).count();
 

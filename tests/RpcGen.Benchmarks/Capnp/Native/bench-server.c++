@@ -9,9 +9,26 @@
 
 namespace {
 
+// The nodes nextTracked() made that are still alive, and a waitDropped() call waiting for none.
+struct Tracker {
+  uint32_t alive = 0;
+  kj::Maybe<kj::Own<kj::PromiseFulfiller<void>>> waiter;
+};
+
 class BenchNodeImpl final: public BenchNode::Server {
 public:
-  explicit BenchNodeImpl(int64_t depth): depth(depth) {}
+  BenchNodeImpl(int64_t depth, Tracker& tracker, bool tracked = false): depth(depth), tracker(tracker), tracked(tracked) {
+    if (tracked) ++tracker.alive;
+  }
+
+  ~BenchNodeImpl() noexcept(false) {
+    if (tracked && --tracker.alive == 0) {
+      KJ_IF_MAYBE(waiter, tracker.waiter) {
+        (*waiter)->fulfill();
+      }
+      tracker.waiter = nullptr;
+    }
+  }
 
   kj::Promise<void> echoSmall(EchoSmallContext context) override {
     auto params = context.getParams().getMessage();
@@ -25,13 +42,25 @@ public:
   }
 
   kj::Promise<void> next(NextContext context) override {
-    context.getResults().setNode(kj::heap<BenchNodeImpl>(depth + 1));
+    context.getResults().setNode(kj::heap<BenchNodeImpl>(depth + 1, tracker));
     return kj::READY_NOW;
   }
 
   kj::Promise<void> nextAwaited(NextAwaitedContext context) override {
-    context.getResults().setNode(kj::heap<BenchNodeImpl>(depth + 1));
+    context.getResults().setNode(kj::heap<BenchNodeImpl>(depth + 1, tracker));
     return kj::READY_NOW;
+  }
+
+  kj::Promise<void> nextTracked(NextTrackedContext context) override {
+    context.getResults().setNode(kj::heap<BenchNodeImpl>(depth + 1, tracker, true));
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> waitDropped(WaitDroppedContext context) override {
+    if (tracker.alive == 0) return kj::READY_NOW;
+    auto paf = kj::newPromiseAndFulfiller<void>();
+    tracker.waiter = kj::mv(paf.fulfiller);
+    return kj::mv(paf.promise);
   }
 
   kj::Promise<void> read(ReadContext context) override {
@@ -41,6 +70,8 @@ public:
 
 private:
   int64_t depth;
+  Tracker& tracker;
+  bool tracked;
 };
 
 kj::Promise<void> readUntilEof(kj::AsyncInputStream& input, kj::ArrayPtr<char> buffer) {
@@ -58,7 +89,8 @@ int main(int argc, char* argv[]) {
     return 2;
   }
 
-  capnp::EzRpcServer server(kj::heap<BenchNodeImpl>(0), argv[1]);
+  Tracker tracker;
+  capnp::EzRpcServer server(kj::heap<BenchNodeImpl>(0, tracker), argv[1]);
   auto& waitScope = server.getWaitScope();
   uint port = server.getPort().wait(waitScope);
   std::cout << "LISTENING " << port << std::endl;

@@ -22,4 +22,8 @@ interface BenchNode @0xe3a1c2b4d5f60718 {
   read @2 () -> (depth :Int64);
   # The same as next; the C# contract (Capnp/IBenchNode.cs) awaits it as Task<IBenchNode> NextAsync().
   nextAwaited @3 () -> (node :BenchNode);
+  # Release latency: a node whose destruction the server counts (C#: whose disposal), and a call that
+  # returns once no such node is alive, i.e. once the server has taken the release of the last one.
+  nextTracked @4 () -> (node :BenchNode);
+  waitDropped @5 () -> ();
 }

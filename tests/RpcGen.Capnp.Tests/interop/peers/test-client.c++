@@ -13,12 +13,16 @@ namespace {
 struct Flags {
   bool callbackDestroyed = false;
   bool counterDestroyed = false;
+  uint32_t callbacksDestroyed = 0;
 };
 
 class CallbackImpl final: public Callback::Server {
 public:
   explicit CallbackImpl(Flags& flags): flags(flags) {}
-  ~CallbackImpl() noexcept(false) { flags.callbackDestroyed = true; }
+  ~CallbackImpl() noexcept(false) {
+    flags.callbackDestroyed = true;
+    ++flags.callbacksDestroyed;
+  }
 
   kj::Promise<void> notify(NotifyContext context) override {
     context.getResults().setReply(kj::str("cpp got ", context.getParams().getMessage()));
@@ -182,6 +186,32 @@ struct Scenario {
     eventually([this]() { return flags.counterDestroyed; }, "C# released the held counter");
   }
 
+  void callbacks() {
+    // Twenty callbacks, one per call, each used by the server during its call only: the server
+    // releases each when its call returns (a tap on the wire counts the release messages).
+    uint32_t before = flags.callbacksDestroyed;
+    for (int i = 0; i < 20; ++i) {
+      auto request = service.callBackRequest();
+      request.setCallback(kj::heap<CallbackImpl>(flags));
+      auto message = kj::str("call ", i);
+      request.setMessage(message);
+      auto reply = request.send().wait(waitScope);
+      KJ_REQUIRE(reply.getReply() == kj::str("cpp got ", message), reply.getReply());
+    }
+    eventually([&]() { return flags.callbacksDestroyed - before == 20; }, "the server released all 20 callbacks");
+  }
+
+  void dropCounter() {
+    // A counter obtained through a pipelined promise, called, then dropped: the client releases it.
+    {
+      auto request = service.newCounterRequest();
+      request.setStart(5);
+      auto counter = request.send().getCounter();
+      KJ_REQUIRE(counter.incrementRequest().send().wait(waitScope).getValue() == 6);
+    }
+    service.echoRequest().send().wait(waitScope);
+  }
+
   void disconnect() {
     auto blocked = service.blockRequest().send();
     eventually([this]() { return stats().getBlocksStarted() > 0; }, "block() started");
@@ -218,6 +248,8 @@ int main(int argc, char* argv[]) {
       else if (name == "cancel") scenario.cancel();
       else if (name == "release") scenario.release();
       else if (name == "disconnect") scenario.disconnect();
+      else if (name == "callbacks") scenario.callbacks();
+      else if (name == "drop-counter") scenario.dropCounter();
       else KJ_FAIL_REQUIRE("unknown scenario", name);
     });
     KJ_IF_MAYBE(e, error) {

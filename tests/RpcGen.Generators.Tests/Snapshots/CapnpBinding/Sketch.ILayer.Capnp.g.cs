@@ -47,9 +47,9 @@ interface Layer @0xe1b2000000000002 {
             return default;
         }
 
-        // A proxy dropped without Dispose (a promise nobody kept, a callback argument) still releases
-        // its reference, so a long-lived connection does not accumulate them.
-        ~Proxy() => _capability.Dispose();
+        // The last resort for a proxy nobody disposed: its reference is released when it is collected,
+        // with a warning naming the interface (a leak report), so a long-lived connection does not accumulate them.
+        ~Proxy() => global::RpcGen.Capnp.CapnpServiceRegistry.ReleaseFinalized<global::Sketch.ILayer>(_capability);
 
         async global::System.Threading.Tasks.Task<string> global::Sketch.ILayer.NameAsync()
         {
