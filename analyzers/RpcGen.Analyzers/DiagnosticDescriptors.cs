@@ -313,4 +313,16 @@ internal static class DiagnosticDescriptors
         description: "A remote call is cancelled as a whole: the caller's token sends one cancel, and the handler gets one token. A second token has nothing to cancel and no wire form. Remove it (combine tokens on the caller's side with CancellationTokenSource.CreateLinkedTokenSource).",
         helpLinkUri: HelpLinkBase + "rpc0024",
         customTags: []);
+
+    /// <summary><c>'{0}' holds {1} and is never disposed, returned or stored; dispose it (await using) so the peer's resources behind it are released</c>.</summary>
+    public static readonly DiagnosticDescriptor UndisposedResource = new(
+        id: DiagnosticIds.UndisposedResource,
+        title: "A capability, stream or connection is never disposed",
+        messageFormat: "'{0}' holds {1} and is never disposed, returned or stored; dispose it (await using) so the resources behind it are released",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "A capability received from a call keeps the peer's object exported until it is released, a downloaded Stream keeps its call open, and a client, connection or server keeps a socket. A local holding one that is only called and then dropped leaves the release to the garbage collector, or to the end of the connection. Passing it on, storing, returning or capturing it counts as handing it over and is not reported.",
+        helpLinkUri: HelpLinkBase + "rpc0025",
+        customTags: []);
 }

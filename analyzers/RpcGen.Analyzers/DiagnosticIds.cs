@@ -77,4 +77,7 @@ internal static class DiagnosticIds
 
     /// <summary>A method with more than one <c>CancellationToken</c> parameter.</summary>
     public const string SeveralCancellationTokens = "RPC0024";
+
+    /// <summary>A capability, stream or connection held in a local that is never disposed, returned or stored.</summary>
+    public const string UndisposedResource = "RPC0025";
 }
