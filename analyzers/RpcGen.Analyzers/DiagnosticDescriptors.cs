@@ -325,4 +325,31 @@ internal static class DiagnosticDescriptors
         description: "A capability received from a call keeps the peer's object exported until it is released, a downloaded Stream keeps its call open, and a client, connection or server keeps a socket. A local holding one that is only called and then dropped leaves the release to the garbage collector, or to the end of the connection. Passing it on, storing, returning or capturing it counts as handing it over and is not reported.",
         helpLinkUri: HelpLinkBase + "rpc0025",
         customTags: []);
+
+    /// <summary>
+    /// <c>{0} breaks the shipped wire contract (RpcContracts.Shipped.txt line {1}): {2}</c>, e.g.
+    /// <c>Method 'Shop.IInventory.GetAsync' breaks … line 2): its parameters were (int) and are now (long)</c>.
+    /// </summary>
+    public static readonly DiagnosticDescriptor WireBreak = new(
+        id: DiagnosticIds.WireBreak,
+        title: "A contract change breaks the shipped wire contract",
+        messageFormat: "{0} breaks the shipped wire contract (RpcContracts.Shipped.txt line {1}): {2}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "RpcContracts.Shipped.txt lists the services, methods and DTO members a project has shipped. Peers built against it find a method by its id and read a DTO member by its position, so removing a method or member, changing an id or a pinned ordinal, a parameter, result or member type, or moving an unpinned member breaks them. Adding a method or appending a member does not. To ship a break deliberately, edit the line in the file.",
+        helpLinkUri: HelpLinkBase + "rpc0026",
+        customTags: []);
+
+    /// <summary><c>Service '{0}' has {1} wire contract {2} not in RpcContracts.Shipped.txt; add them when this version ships</c>.</summary>
+    public static readonly DiagnosticDescriptor NotInBaseline = new(
+        id: DiagnosticIds.NotInBaseline,
+        title: "A contract is not in the shipped wire contract yet",
+        messageFormat: "Service '{0}' has {1} wire contract {2} not in RpcContracts.Shipped.txt; add them when this version ships",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Info,
+        isEnabledByDefault: true,
+        description: "A new service, an added method or an appended DTO member is compatible, but it is only protected against later breaks once RpcContracts.Shipped.txt lists it. The code fix appends the missing lines.",
+        helpLinkUri: HelpLinkBase + "rpc0027",
+        customTags: []);
 }

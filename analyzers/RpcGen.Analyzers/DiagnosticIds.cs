@@ -80,4 +80,10 @@ internal static class DiagnosticIds
 
     /// <summary>A capability, stream or connection held in a local that is never disposed, returned or stored.</summary>
     public const string UndisposedResource = "RPC0025";
+
+    /// <summary>A change to a contract that breaks the wire against the checked-in <c>RpcContracts.Shipped.txt</c>.</summary>
+    public const string WireBreak = "RPC0026";
+
+    /// <summary>A service, method or DTO member that <c>RpcContracts.Shipped.txt</c> does not list yet.</summary>
+    public const string NotInBaseline = "RPC0027";
 }

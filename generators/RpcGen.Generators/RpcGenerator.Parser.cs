@@ -703,7 +703,7 @@ public sealed partial class RpcGenerator
             problem = null;
             var typeName = type.ToDisplayString(RpcContractRules.IdFormat);
             var members = RpcContractRules.SerializedMembers(type);
-            var positions = AssignPositions(type, members, out problem);
+            var positions = RpcContractRules.WirePositions(type, members, out problem);
             if (positions is null)
             {
                 return null;
@@ -755,48 +755,6 @@ public sealed partial class RpcGenerator
                 specs.OrderBy(m => m.Position).ToEquatableArray(),
                 constructorArguments.Select(Escape).ToEquatableArray(),
                 type.IsTupleType ? ValueTupleName(type.TupleUnderlyingType ?? type) : null);
-        }
-
-        /// <summary>
-        /// Wire positions: <c>[RpcMember(n)]</c> pins n; unpinned members follow the highest pinned
-        /// position in declaration order. Null (and an error) when pins are negative or repeated.
-        /// </summary>
-        internal static int[]? AssignPositions(INamedTypeSymbol type, IReadOnlyList<ISymbol> members, out string? problem)
-        {
-            problem = null;
-            var positions = new int[members.Count];
-            var used = new HashSet<int>();
-            var next = 0;
-            var ok = true;
-            for (var i = 0; i < members.Count; i++)
-            {
-                var attribute = RpcContractRules.GetAttribute(members[i], RpcContractRules.RpcMemberAttribute);
-                if (attribute is { ConstructorArguments.Length: 1 } && attribute.ConstructorArguments[0].Value is int pinned)
-                {
-                    if (pinned < 0 || !used.Add(pinned))
-                    {
-                        problem ??= $"member '{type.Name}.{members[i].Name}' pins position {pinned}, which is negative or already taken";
-                        ok = false;
-                    }
-
-                    positions[i] = pinned;
-                    next = Math.Max(next, pinned + 1);
-                }
-                else
-                {
-                    positions[i] = -1;
-                }
-            }
-
-            for (var i = 0; i < members.Count; i++)
-            {
-                if (positions[i] == -1)
-                {
-                    positions[i] = next++;
-                }
-            }
-
-            return ok ? positions : null;
         }
 
         /// <summary>

@@ -839,6 +839,48 @@ internal static class RpcContractRules
     }
 
     /// <summary>
+    /// The wire positions of a DTO's <see cref="SerializedMembers"/>: <c>[RpcMember(n)]</c> pins n; unpinned members follow the highest pinned
+    /// position in declaration order. Null (and an error) when pins are negative or repeated.
+    /// </summary>
+    public static int[]? WirePositions(INamedTypeSymbol type, IReadOnlyList<ISymbol> members, out string? problem)
+    {
+        problem = null;
+        var positions = new int[members.Count];
+        var used = new HashSet<int>();
+        var next = 0;
+        var ok = true;
+        for (var i = 0; i < members.Count; i++)
+        {
+            var attribute = RpcContractRules.GetAttribute(members[i], RpcContractRules.RpcMemberAttribute);
+            if (attribute is { ConstructorArguments.Length: 1 } && attribute.ConstructorArguments[0].Value is int pinned)
+            {
+                if (pinned < 0 || !used.Add(pinned))
+                {
+                    problem ??= $"member '{type.Name}.{members[i].Name}' pins position {pinned}, which is negative or already taken";
+                    ok = false;
+                }
+
+                positions[i] = pinned;
+                next = System.Math.Max(next, pinned + 1);
+            }
+            else
+            {
+                positions[i] = -1;
+            }
+        }
+
+        for (var i = 0; i < members.Count; i++)
+        {
+            if (positions[i] == -1)
+            {
+                positions[i] = next++;
+            }
+        }
+
+        return ok ? positions : null;
+    }
+
+    /// <summary>
     /// The user formatter for <paramref name="type"/>: named by <c>[RpcUseFormatter]</c> on <paramref name="member"/>
     /// (a DTO member holding the type, if any), else on the type, else on <paramref name="assembly"/> (the
     /// contract's assembly) or the type's own assembly for the <c>T</c> it formats. Null when none is named.
