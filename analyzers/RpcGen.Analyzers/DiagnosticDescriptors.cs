@@ -352,4 +352,16 @@ internal static class DiagnosticDescriptors
         description: "A new service, an added method or an appended DTO member is compatible, but it is only protected against later breaks once RpcContracts.Shipped.txt lists it. The code fix appends the missing lines.",
         helpLinkUri: HelpLinkBase + "rpc0027",
         customTags: []);
+
+    /// <summary><c>DTO '{0}' can hold itself ({1}): only finite values travel, nested at most RpcSerializer.MaxDepth (64) levels (Cap'n Proto: CapnpReaderOptions.NestingLimit, 64)</c>.</summary>
+    public static readonly DiagnosticDescriptor DtoCycle = new(
+        id: DiagnosticIds.DtoCycle,
+        title: "A DTO can hold a value of its own type",
+        messageFormat: "DTO '{0}' can hold itself ({1}): only finite values travel, nested at most RpcSerializer.MaxDepth (64) levels (Cap'n Proto: CapnpReaderOptions.NestingLimit, 64)",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Info,
+        isEnabledByDefault: true,
+        description: "A recursive DTO (a tree, a linked list, an expression) is serialized by value, member by member: an object graph that loops back on itself cannot be sent, and the receiver fails a call whose payload nests deeper than its depth limit with InvalidPayload. Keep values finite and shallow, or send the structure flattened (a list of nodes with parent indexes).",
+        helpLinkUri: HelpLinkBase + "rpc0028",
+        customTags: []);
 }

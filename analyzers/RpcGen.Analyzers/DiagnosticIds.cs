@@ -86,4 +86,7 @@ internal static class DiagnosticIds
 
     /// <summary>A service, method or DTO member that <c>RpcContracts.Shipped.txt</c> does not list yet.</summary>
     public const string NotInBaseline = "RPC0027";
+
+    /// <summary>A DTO whose values can hold another value of the same type (a tree or a list): only finite values travel, within the depth limit.</summary>
+    public const string DtoCycle = "RPC0028";
 }

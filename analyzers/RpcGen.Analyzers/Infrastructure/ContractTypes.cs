@@ -112,4 +112,56 @@ internal static class ContractTypes
             IFieldSymbol field => field.Type,
             _ => throw new System.ArgumentException("not a member", nameof(type)),
         }, (ISymbol?)m));
+
+    /// <summary>
+    /// The shortest way a value of <paramref name="dto"/> can hold another <paramref name="dto"/>, as the
+    /// steps from it (a member, a collection element, a known subtype), or null when it cannot.
+    /// </summary>
+    public static IReadOnlyList<CycleStep>? CyclePath(INamedTypeSymbol dto)
+    {
+        var start = dto.WithNullableAnnotation(NullableAnnotation.NotAnnotated);
+        var cameFrom = new Dictionary<ITypeSymbol, CycleStep>(SymbolEqualityComparer.Default);
+        var queue = new Queue<ITypeSymbol>();
+        queue.Enqueue(start);
+        while (queue.Count > 0)
+        {
+            var type = queue.Dequeue();
+            var shape = RpcContractRules.Classify(type, out _);
+            foreach (var (child, member) in Children(type))
+            {
+                var next = child.WithNullableAnnotation(NullableAnnotation.NotAnnotated);
+                var step = new CycleStep(type, next, member, shape);
+                if (SymbolEqualityComparer.Default.Equals(next, start))
+                {
+                    var path = new List<CycleStep> { step };
+                    for (var at = type; !SymbolEqualityComparer.Default.Equals(at, start); at = cameFrom[at].From)
+                    {
+                        path.Insert(0, cameFrom[at]);
+                    }
+
+                    return path;
+                }
+
+                if (!cameFrom.ContainsKey(next) && !SymbolEqualityComparer.Default.Equals(next, start))
+                {
+                    cameFrom.Add(next, step);
+                    queue.Enqueue(next);
+                }
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>One step of a <see cref="ContractTypes.CyclePath"/>: from a type to a type it holds.</summary>
+internal sealed record CycleStep(ITypeSymbol From, ITypeSymbol To, ISymbol? Member, TypeShape FromShape)
+{
+    /// <summary>How the step reads in a path: <c>.Member</c>, <c>[]</c> for an element, <c>(Subtype)</c> for a known subtype, nothing for a nullable or lazy value.</summary>
+    public string Text => Member is not null ? "." + Member.Name : FromShape switch
+    {
+        TypeShape.Polymorphic => "(" + To.Name + ")",
+        TypeShape.Nullable or TypeShape.Lazy => "",
+        _ => "[]",
+    };
 }
