@@ -107,42 +107,25 @@ public sealed partial class RpcGenerator
                 AllPublic: _allPublic);
         }
 
-        private static ulong CapnpInterfaceId(INamedTypeSymbol contract)
-        {
-            var pinned = RpcContractRules.PinnedServiceId(contract);
-            return pinned != 0 ? pinned : RpcContractRules.ServiceId(contract, 0) | (1ul << 63);
-        }
+        private static ulong CapnpInterfaceId(INamedTypeSymbol contract) => RpcContractRules.CapnpInterfaceId(contract);
 
-        /// <summary>Numbers the methods per Cap'n Proto interface: pinned ordinals stay, the others take the next free one in declaration order.</summary>
+        /// <summary>Numbers the methods per Cap'n Proto interface with <see cref="RpcContractRules.CapnpOrdinals"/>.</summary>
         private List<MethodSpec> AssignCapnpOrdinals(List<(MethodSpec Method, INamedTypeSymbol Contract, int? Pinned)> methods)
         {
             var serviceId = CapnpInterfaceId(_service);
             var interfaceIds = methods.Select(m => RpcContractRules.IsRpcService(m.Contract) ? CapnpInterfaceId(m.Contract) : serviceId).ToList();
-            var used = interfaceIds.Distinct().ToDictionary(id => id, _ => new HashSet<int>());
-            for (var i = 0; i < methods.Count; i++)
+            var ordinals = new int[methods.Count];
+            foreach (var group in Enumerable.Range(0, methods.Count).GroupBy(i => interfaceIds[i]))
             {
-                if (methods[i].Pinned is { } ordinal)
+                var indexes = group.ToList();
+                var assigned = RpcContractRules.CapnpOrdinals(indexes.Select(i => methods[i].Pinned).ToList());
+                for (var k = 0; k < indexes.Count; k++)
                 {
-                    used[interfaceIds[i]].Add(ordinal);
+                    ordinals[indexes[k]] = assigned[k];
                 }
             }
 
-            var result = new List<MethodSpec>();
-            for (var i = 0; i < methods.Count; i++)
-            {
-                var ordinal = methods[i].Pinned ?? 0;
-                if (methods[i].Pinned is null)
-                {
-                    while (!used[interfaceIds[i]].Add(ordinal))
-                    {
-                        ordinal++;
-                    }
-                }
-
-                result.Add(methods[i].Method with { CapnpInterfaceId = interfaceIds[i], CapnpOrdinal = ordinal });
-            }
-
-            return result;
+            return methods.Select((m, i) => m.Method with { CapnpInterfaceId = interfaceIds[i], CapnpOrdinal = ordinals[i] }).ToList();
         }
 
         // ------------------------------------------------------------------ methods

@@ -14,7 +14,7 @@ namespace RpcGen.Analyzers;
 public sealed class CapnpBindingAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>The type whose presence means the capability transport is referenced (as the generator checks).</summary>
-    private const string CapabilityTransportMarker = "RpcGen.Capnp.ICapnpProxy";
+    internal const string CapabilityTransportMarker = "RpcGen.Capnp.ICapnpProxy";
 
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(

@@ -278,6 +278,45 @@ internal static class RpcContractRules
         return null;
     }
 
+    /// <summary>
+    /// The Cap'n Proto interface id of an <c>[RpcService]</c> interface: the pinned service id, or the derived
+    /// one with the top bit set (as Cap'n Proto's own generated ids have), which no existing peer knows.
+    /// </summary>
+    public static ulong CapnpInterfaceId(INamedTypeSymbol contract)
+    {
+        var pinned = PinnedServiceId(contract);
+        return pinned != 0 ? pinned : ServiceId(contract, 0) | (1ul << 63);
+    }
+
+    /// <summary>
+    /// The Cap'n Proto ordinals of one interface's methods, given their <c>[RpcMethod]</c> ordinals in
+    /// declaration order: a pinned ordinal stays, and each unpinned method takes the lowest ordinal still
+    /// free, in declaration order (not its declaration position, which a pinned method may hold).
+    /// </summary>
+    public static int[] CapnpOrdinals(IReadOnlyList<int?> pinned)
+    {
+        var used = new HashSet<int>(pinned.Where(p => p is not null).Select(p => p!.Value));
+        var ordinals = new int[pinned.Count];
+        for (var i = 0; i < pinned.Count; i++)
+        {
+            if (pinned[i] is { } ordinal)
+            {
+                ordinals[i] = ordinal;
+                continue;
+            }
+
+            var next = 0;
+            while (!used.Add(next))
+            {
+                next++;
+            }
+
+            ordinals[i] = next;
+        }
+
+        return ordinals;
+    }
+
     /// <summary>Classifies a method's return type; <paramref name="resultType"/> is the <c>T</c> of <c>Task&lt;T&gt;</c>/<c>ValueTask&lt;T&gt;</c>.</summary>
     public static ReturnShape ClassifyReturn(ITypeSymbol returnType, out ITypeSymbol? resultType)
     {

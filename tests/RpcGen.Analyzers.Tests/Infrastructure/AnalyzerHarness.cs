@@ -21,6 +21,18 @@ internal static class AnalyzerHarness
         global using RpcGen;
         """;
 
+    /// <summary>
+    /// Stands in for the capability transport: the analyzers, like the generator, report Cap'n Proto rules
+    /// only in a compilation that has this type.
+    /// </summary>
+    public const string CapabilityTransport = """
+        namespace RpcGen.Capnp
+        {
+            public interface ICapnpProxy { }
+        }
+
+        """;
+
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.CSharp12);
 
     public static readonly CSharpCompilationOptions CompilationOptions = new(
