@@ -8,4 +8,7 @@ internal static class DiagnosticProperties
 
     /// <summary>RPC0027: the baseline lines a contract is missing, one per line, as the code fix writes them.</summary>
     public const string BaselineLines = "BaselineLines";
+
+    /// <summary>RPC0023: the documentation comment id of the DTO without a usable constructor.</summary>
+    public const string Dto = "Dto";
 }

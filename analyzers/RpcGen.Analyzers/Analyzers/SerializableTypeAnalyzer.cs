@@ -295,7 +295,13 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
             var constructor = DtoConstruction.ChooseConstructor(type, members);
             if (constructor is null)
             {
-                Problems.Add(new SerializationProblem(DiagnosticDescriptors.NoUsableConstructor, path, holder, path, type.Name));
+                // The code fix adds (or opens up) a parameterless constructor where the DTO is in source.
+                Problems.Add(new SerializationProblem(DiagnosticDescriptors.NoUsableConstructor, path, holder, path, type.Name)
+                {
+                    Properties = type.Locations.Any(l => l.IsInSource) && DocumentationCommentId.CreateDeclarationId(type) is { } id
+                        ? ImmutableDictionary<string, string?>.Empty.Add(DiagnosticProperties.Dto, id)
+                        : ImmutableDictionary<string, string?>.Empty,
+                });
                 return;
             }
 
