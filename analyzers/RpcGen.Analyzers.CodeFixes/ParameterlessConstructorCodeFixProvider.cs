@@ -34,11 +34,7 @@ public sealed class ParameterlessConstructorCodeFixProvider : CodeFixProvider
         var compilation = await context.Document.Project.GetCompilationAsync(context.CancellationToken).ConfigureAwait(false);
         foreach (var diagnostic in context.Diagnostics)
         {
-            if (compilation is null ||
-                !diagnostic.Properties.TryGetValue(DiagnosticProperties.Dto, out var id) || id is null ||
-                DocumentationCommentId.GetFirstSymbolForDeclarationId(id, compilation) is not INamedTypeSymbol dto ||
-                dto.DeclaringSyntaxReferences.FirstOrDefault() is not { } reference ||
-                context.Document.Project.Solution.GetDocument(reference.SyntaxTree) is not { } declaring)
+            if (DeclaringDocument.Find(compilation, context.Document.Project.Solution, diagnostic, DiagnosticProperties.Dto) is not ({ } dto, { } reference, { } declaring))
             {
                 continue;
             }
