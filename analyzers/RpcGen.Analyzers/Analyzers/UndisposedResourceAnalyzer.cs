@@ -65,7 +65,7 @@ public sealed class UndisposedResourceAnalyzer : DiagnosticAnalyzer
         var references = body.Descendants()
             .OfType<ILocalReferenceOperation>()
             .Where(r => SymbolEqualityComparer.Default.Equals(r.Local, declarator.Symbol));
-        if (references.Any(r => TakesOwnership(r, root)))
+        if (references.Any(r => TakesOwnership(r, root, disposables)))
         {
             return;
         }
@@ -100,7 +100,7 @@ public sealed class UndisposedResourceAnalyzer : DiagnosticAnalyzer
 
                 return disposables.IsStream(localType) ? $"a stream returned by '{method}'" : null;
             case IInvocationOperation or IObjectCreationOperation when disposables.IsRpcGenDisposable(localType):
-                return $"an '{localType.Name}'";
+                return $"an RpcGen '{localType.Name}'";
             default:
                 return null;
         }
@@ -110,7 +110,7 @@ public sealed class UndisposedResourceAnalyzer : DiagnosticAnalyzer
     /// Whether this use of the local may dispose it or hand it on. Everything but a member access on it (other
     /// than <c>Dispose</c>/<c>DisposeAsync</c>, which dispose it) or a comparison does.
     /// </summary>
-    private static bool TakesOwnership(ILocalReferenceOperation reference, IOperation declarator)
+    private static bool TakesOwnership(ILocalReferenceOperation reference, IOperation declarator, DisposableTypes disposables)
     {
         // A use inside a lambda or local function may outlive the body: the analyzer cannot follow it.
         for (var ancestor = reference.Parent; ancestor is not null; ancestor = ancestor.Parent)
@@ -134,7 +134,8 @@ public sealed class UndisposedResourceAnalyzer : DiagnosticAnalyzer
 
         return use.Parent switch
         {
-            IInvocationOperation call when call.Instance == use => call.TargetMethod.Name is "Dispose" or "DisposeAsync",
+            // flow.AsStream(), connection.CreateLink(): a disposable made from it may own it from then on.
+            IInvocationOperation call when call.Instance == use => call.TargetMethod.Name is "Dispose" or "DisposeAsync" || disposables.MayWrap(call.TargetMethod.ReturnType),
             IPropertyReferenceOperation property when property.Instance == use => false,
             IEventReferenceOperation @event when @event.Instance == use => false,
             IConditionalAccessOperation access when access.Operation == use => ConditionalAccessDisposes(access),
@@ -185,6 +186,15 @@ public sealed class UndisposedResourceAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
+        /// <summary>A type that implements <c>IDisposable</c> or <c>IAsyncDisposable</c> (or is one of them).</summary>
+        public bool IsDisposable(ITypeSymbol type) =>
+            SymbolEqualityComparer.Default.Equals(type, _disposable) || SymbolEqualityComparer.Default.Equals(type, _asyncDisposable) ||
+            type.AllInterfaces.Any(i => SymbolEqualityComparer.Default.Equals(i, _disposable) || SymbolEqualityComparer.Default.Equals(i, _asyncDisposable));
+
+        /// <summary>Whether a call's result may own what it was made from: a disposable that is not a task (every <c>Task</c> is <c>IDisposable</c>).</summary>
+        public bool MayWrap(ITypeSymbol type) =>
+            IsDisposable(type) && type.ContainingNamespace?.ToDisplayString() != "System.Threading.Tasks";
+
         /// <summary>
         /// A class of RpcGen's own (a client, a connection, a server, a link) that implements <c>IDisposable</c>
         /// or <c>IAsyncDisposable</c>: each holds a socket or a listener until it is disposed.
@@ -192,6 +202,6 @@ public sealed class UndisposedResourceAnalyzer : DiagnosticAnalyzer
         public bool IsRpcGenDisposable(ITypeSymbol type) =>
             type.TypeKind == TypeKind.Class &&
             type.ContainingNamespace?.ToDisplayString() is { } ns && (ns == "RpcGen" || ns.StartsWith("RpcGen.", System.StringComparison.Ordinal)) &&
-            type.AllInterfaces.Any(i => SymbolEqualityComparer.Default.Equals(i, _disposable) || SymbolEqualityComparer.Default.Equals(i, _asyncDisposable));
+            IsDisposable(type);
     }
 }

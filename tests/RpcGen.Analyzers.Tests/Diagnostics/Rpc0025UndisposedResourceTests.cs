@@ -16,6 +16,7 @@ public sealed class Rpc0025UndisposedResourceTests
             {
                 public static ValueTask<RpcClient> ConnectAsync(string address) => new(new RpcClient());
                 public T GetService<T>() where T : class => null!;
+                public System.IO.Stream AsStream() => System.IO.Stream.Null;
                 public ValueTask DisposeAsync() => default;
             }
 
@@ -70,8 +71,8 @@ public sealed class Rpc0025UndisposedResourceTests
                 "'counter' holds a capability returned by 'IFactory.CreateAsync' and is never disposed, returned or stored; dispose it (await using) so the resources behind it are released",
                 "'promise' holds a capability returned by 'IFactory.Open' and is never disposed, returned or stored; dispose it (await using) so the resources behind it are released",
                 "'content' holds a stream returned by 'IFactory.DownloadAsync' and is never disposed, returned or stored; dispose it (await using) so the resources behind it are released",
-                "'client' holds an 'RpcClient' and is never disposed, returned or stored; dispose it (await using) so the resources behind it are released",
-                "'server' holds an 'RpcServer' and is never disposed, returned or stored; dispose it (await using) so the resources behind it are released",
+                "'client' holds an RpcGen 'RpcClient' and is never disposed, returned or stored; dispose it (await using) so the resources behind it are released",
+                "'server' holds an RpcGen 'RpcServer' and is never disposed, returned or stored; dispose it (await using) so the resources behind it are released",
             ],
             diagnostics.Select(Message));
         Assert.All(diagnostics, d => Assert.Equal(DiagnosticSeverity.Warning, d.Severity));
@@ -110,6 +111,13 @@ public sealed class Rpc0025UndisposedResourceTests
                         var returned = await factory.CreateAsync(10);
                         await returned.IncrementAsync();
                         return returned;
+                    }
+
+                    public async Task<int> WrapAsync()
+                    {
+                        var wrapped = await RpcClient.ConnectAsync("tcp://127.0.0.1:5000");
+                        await using var stream = wrapped.AsStream();
+                        return stream.ReadByte();
                     }
 
                     public async Task<RpcClient> ConnectAsync()
