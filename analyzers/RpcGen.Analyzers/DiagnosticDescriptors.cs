@@ -365,11 +365,11 @@ internal static class DiagnosticDescriptors
         helpLinkUri: HelpLinkBase + "rpc0028",
         customTags: []);
 
-    /// <summary><c>Method '{0}' pins Cap'n Proto ordinal {1}, but interface '{2}' has {3} methods, leaving {4} unused; capnp compile rejects an interface whose ordinals skip numbers</c>.</summary>
+    /// <summary><c>Method '{0}' pins Cap'n Proto ordinal {1}, but interface '{2}' has {3}, leaving {4} unused; capnp compile rejects an interface whose ordinals skip numbers</c>.</summary>
     public static readonly DiagnosticDescriptor CapnpOrdinalGap = new(
         id: DiagnosticIds.CapnpOrdinalGap,
         title: "Pinned Cap'n Proto ordinals skip numbers",
-        messageFormat: "Method '{0}' pins Cap'n Proto ordinal {1}, but interface '{2}' has {3} methods, leaving {4} unused; capnp compile rejects an interface whose ordinals skip numbers",
+        messageFormat: "Method '{0}' pins Cap'n Proto ordinal {1}, but interface '{2}' has {3}, leaving {4} unused; capnp compile rejects an interface whose ordinals skip numbers",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,

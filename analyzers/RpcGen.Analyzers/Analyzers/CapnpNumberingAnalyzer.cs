@@ -70,7 +70,7 @@ public sealed class CapnpNumberingAnalyzer : DiagnosticAnalyzer
                     name,
                     ordinal,
                     service.Name,
-                    methods.Count,
+                    methods.Count.ToString(CultureInfo.InvariantCulture) + (methods.Count == 1 ? " method" : " methods"),
                     string.Join(", ", unused.Select(u => "@" + u.ToString(CultureInfo.InvariantCulture)))));
             }
             else if (pinned[i] is null)

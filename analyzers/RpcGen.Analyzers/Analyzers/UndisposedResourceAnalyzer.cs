@@ -17,7 +17,8 @@ namespace RpcGen.Analyzers;
 /// ownership: passing the local as an argument, assigning it anywhere, returning or yielding it, putting
 /// it in a tuple, array or collection, or capturing it in a lambda. Only a local whose every use is a call,
 /// a property or an event on it (or a comparison) is reported. A proxy from <c>GetService</c> is not a
-/// reference (disposing it does nothing), so it is never reported.
+/// reference (disposing it does nothing), so it is never reported; nor is a capability whose contract does
+/// not inherit <c>IAsyncDisposable</c>, nor a disposable an instance method returned (its owner may keep it).
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class UndisposedResourceAnalyzer : DiagnosticAnalyzer
@@ -93,13 +94,18 @@ public sealed class UndisposedResourceAnalyzer : DiagnosticAnalyzer
         {
             case IInvocationOperation call when symbols.IsService(call.TargetMethod.ContainingType):
                 var method = call.TargetMethod.ContainingType.Name + "." + call.TargetMethod.Name;
-                if (symbols.IsService(localType))
+                // Only a contract that inherits IAsyncDisposable (or IDisposable) asks its users to release
+                // references; others are released by RpcReference.ReleaseAsync or the end of the connection.
+                if (symbols.IsService(localType) && disposables.IsDisposable(localType))
                 {
                     return $"a capability returned by '{method}'";
                 }
 
                 return disposables.IsStream(localType) ? $"a stream returned by '{method}'" : null;
-            case IInvocationOperation or IObjectCreationOperation when disposables.IsRpcGenDisposable(localType):
+            // Made by RpcGen itself (new RpcServer(), RpcClient.ConnectAsync): the caller owns it. An instance
+            // method (a test fixture's ConnectAsync, a layer's WrapAsync) may keep ownership, so it is not followed.
+            case IObjectCreationOperation when disposables.IsRpcGenDisposable(localType):
+            case IInvocationOperation { TargetMethod.IsStatic: true } factory when DisposableTypes.IsRpcGen(factory.TargetMethod.ContainingType) && disposables.IsRpcGenDisposable(localType):
                 return $"an RpcGen '{localType.Name}'";
             default:
                 return null;
@@ -199,9 +205,10 @@ public sealed class UndisposedResourceAnalyzer : DiagnosticAnalyzer
         /// A class of RpcGen's own (a client, a connection, a server, a link) that implements <c>IDisposable</c>
         /// or <c>IAsyncDisposable</c>: each holds a socket or a listener until it is disposed.
         /// </summary>
-        public bool IsRpcGenDisposable(ITypeSymbol type) =>
-            type.TypeKind == TypeKind.Class &&
-            type.ContainingNamespace?.ToDisplayString() is { } ns && (ns == "RpcGen" || ns.StartsWith("RpcGen.", System.StringComparison.Ordinal)) &&
-            IsDisposable(type);
+        public bool IsRpcGenDisposable(ITypeSymbol type) => type.TypeKind == TypeKind.Class && IsRpcGen(type) && IsDisposable(type);
+
+        /// <summary>Whether <paramref name="type"/> is declared in RpcGen's own namespaces.</summary>
+        public static bool IsRpcGen(ITypeSymbol type) =>
+            type.ContainingNamespace?.ToDisplayString() is { } ns && (ns == "RpcGen" || ns.StartsWith("RpcGen.", System.StringComparison.Ordinal));
     }
 }

@@ -35,12 +35,21 @@ public sealed class Rpc0025UndisposedResourceTests
             public interface ICounter : IAsyncDisposable { Task<int> IncrementAsync(); }
 
             [RpcService]
+            public interface IPlain { Task<int> IncrementAsync(); }
+
+            public sealed class Fixture
+            {
+                public async Task<RpcClient> ConnectAsync() => await RpcClient.ConnectAsync("tcp://127.0.0.1:5000");
+            }
+
+            [RpcService]
             public interface IFactory
             {
                 Task<ICounter> CreateAsync(int start);
                 ICounter Open(int start);
                 Task<Stream> DownloadAsync(string name);
                 Task UseAsync(ICounter counter);
+                IPlain OpenPlain();
             }
 
         """;
@@ -87,8 +96,12 @@ public sealed class Rpc0025UndisposedResourceTests
                     private ICounter? _kept;
                     private readonly List<ICounter> _all = new();
 
-                    public async Task<ICounter> RunAsync(IFactory factory, RpcClient connected)
+                    public async Task<ICounter> RunAsync(IFactory factory, RpcClient connected, Fixture fixture)
                     {
+                        var plain = factory.OpenPlain();
+                        await plain.IncrementAsync();
+                        var owned = await fixture.ConnectAsync();
+                        await owned.GetService<ICounter>().IncrementAsync();
                         await using var scoped = await factory.CreateAsync(1);
                         await using (var block = await factory.CreateAsync(2)) { await block.IncrementAsync(); }
                         var disposed = await factory.CreateAsync(3);
