@@ -36,6 +36,19 @@ public sealed class Rpc0026WireBreakTests
     }
 
     [Fact]
+    public async Task Renaming_a_pinned_method_is_not_a_break_only_a_new_entry()
+    {
+        var diagnostics = await VerifyAsync(
+            Version2(("public interface IInventory", "public interface {|RPC0027:IInventory|}"), ("Task<Item?> GetAsync(", "Task<Item?> FetchAsync(")),
+            [],
+            await ShipAsync(Version1));
+
+        Assert.Equal(
+            "Service 'Shop.IInventory' has 1 wire contract entry not in RpcContracts.Shipped.txt; add them when this version ships",
+            Message(Assert.Single(diagnostics)));
+    }
+
+    [Fact]
     public async Task Removing_a_method_is_a_break_at_the_service()
     {
         var diagnostics = await VerifyAsync(
@@ -108,7 +121,7 @@ public sealed class Rpc0026WireBreakTests
     }
 
     [Fact]
-    public async Task Reordering_pinned_members_or_renaming_a_pinned_method_elsewhere_in_the_file_is_fine_and_unreadable_lines_are_skipped()
+    public async Task Reordering_pinned_members_or_the_file_s_lines_is_fine_and_unreadable_lines_are_skipped()
     {
         var baseline = """
             # shipped 1.0
