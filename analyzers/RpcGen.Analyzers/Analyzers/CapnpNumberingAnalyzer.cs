@@ -30,8 +30,7 @@ public sealed class CapnpNumberingAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            if (RpcSymbols.Create(start.Compilation) is not { } symbols ||
-                start.Compilation.GetTypeByMetadataName(CapnpBindingAnalyzer.CapabilityTransportMarker) is null)
+            if (RpcSymbols.Create(start.Compilation) is not { ReferencesCapabilityTransport: true } symbols)
             {
                 return;
             }

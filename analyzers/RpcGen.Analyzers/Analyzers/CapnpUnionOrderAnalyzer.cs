@@ -24,8 +24,7 @@ public sealed class CapnpUnionOrderAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            if (RpcSymbols.Create(start.Compilation) is null ||
-                start.Compilation.GetTypeByMetadataName(CapnpBindingAnalyzer.CapabilityTransportMarker) is null)
+            if (RpcSymbols.Create(start.Compilation) is not { ReferencesCapabilityTransport: true })
             {
                 return;
             }

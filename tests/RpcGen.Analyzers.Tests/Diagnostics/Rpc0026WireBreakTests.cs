@@ -38,10 +38,7 @@ public sealed class Rpc0026WireBreakTests
     [Fact]
     public async Task Renaming_a_pinned_method_is_not_a_break_only_a_new_entry()
     {
-        var diagnostics = await VerifyAsync(
-            Version2(("public interface IInventory", "public interface {|RPC0027:IInventory|}"), ("Task<Item?> GetAsync(", "Task<Item?> FetchAsync(")),
-            [],
-            await ShipAsync(Version1));
+        var diagnostics = await VerifyVersion2Async(("public interface IInventory", "public interface {|RPC0027:IInventory|}"), ("Task<Item?> GetAsync(", "Task<Item?> FetchAsync("));
 
         Assert.Equal(
             "Service 'Shop.IInventory' has 1 wire contract entry not in RpcContracts.Shipped.txt; add them when this version ships",
@@ -51,10 +48,7 @@ public sealed class Rpc0026WireBreakTests
     [Fact]
     public async Task Removing_a_method_is_a_break_at_the_service()
     {
-        var diagnostics = await VerifyAsync(
-            Version2(("public interface IInventory", "public interface {|RPC0026:IInventory|}"), ("    Task<List<Item>> FindAsync(string text);\n", "")),
-            [],
-            await ShipAsync(Version1));
+        var diagnostics = await VerifyVersion2Async(("public interface IInventory", "public interface {|RPC0026:IInventory|}"), ("    Task<List<Item>> FindAsync(string text);\n", ""));
 
         Assert.Equal(
             "Service 'Shop.IInventory' breaks the shipped wire contract (RpcContracts.Shipped.txt line 3): method 'FindAsync' is gone; callers built against the shipped contract would get Unimplemented",
@@ -64,13 +58,10 @@ public sealed class Rpc0026WireBreakTests
     [Fact]
     public async Task Changing_a_pinned_ordinal_a_parameter_type_or_a_result_type_is_a_break_at_the_method()
     {
-        var diagnostics = await VerifyAsync(
-            Version2(
+        var diagnostics = await VerifyVersion2Async(
                 ("[RpcMethod(0)] Task<Item?> GetAsync", "[RpcMethod(1)] Task<Item?> {|RPC0026:GetAsync|}"),
                 ("FindAsync(string text)", "{|RPC0026:FindAsync|}(string text, int limit)"),
-                ("Task PutAsync", "Task<bool> {|RPC0026:PutAsync|}")),
-            [],
-            await ShipAsync(Version1));
+                ("Task PutAsync", "Task<bool> {|RPC0026:PutAsync|}"));
 
         var messages = diagnostics.Select(Message).ToList();
         Assert.Equal("Method 'Shop.IInventory.GetAsync' breaks the shipped wire contract (RpcContracts.Shipped.txt line 2): its pinned ordinal was @0 and is now @1", messages[0]);
@@ -174,6 +165,10 @@ public sealed class Rpc0026WireBreakTests
 
         await VerifyAsync(source.Replace("{|RPC0026:ICatalog|}", "ICatalog"), [], [new InMemoryAdditionalText("/project/RpcContracts.Unshipped.txt", baseline)]);
     }
+
+    /// <summary>Checks version 2 (version 1 with each (old, new) text replaced) against version 1 shipped.</summary>
+    private static async Task<ImmutableArray<Diagnostic>> VerifyVersion2Async(params (string Old, string New)[] edits) =>
+        await VerifyAsync(Version2(edits), [], await ShipAsync(Version1));
 
     /// <summary>Version 1 with each (old, new) text replaced.</summary>
     private static string Version2(params (string Old, string New)[] edits) =>
