@@ -341,11 +341,11 @@ internal static class DiagnosticDescriptors
         helpLinkUri: HelpLinkBase + "rpc0026",
         customTags: []);
 
-    /// <summary><c>Service '{0}' has {1} wire contract {2} not in RpcContracts.Shipped.txt; add them when this version ships</c>.</summary>
+    /// <summary><c>Service '{0}' has {1} wire contract {2} not in RpcContracts.Shipped.txt; add {3} when this version ships</c>.</summary>
     public static readonly DiagnosticDescriptor NotInBaseline = new(
         id: DiagnosticIds.NotInBaseline,
         title: "A contract is not in the shipped wire contract yet",
-        messageFormat: "Service '{0}' has {1} wire contract {2} not in RpcContracts.Shipped.txt; add them when this version ships",
+        messageFormat: "Service '{0}' has {1} wire contract {2} not in RpcContracts.Shipped.txt; add {3} when this version ships",
         category: Category,
         defaultSeverity: DiagnosticSeverity.Info,
         isEnabledByDefault: true,

@@ -99,7 +99,8 @@ public sealed class WireCompatibilityAnalyzer : DiagnosticAnalyzer
                 ImmutableDictionary<string, string?>.Empty.Add(DiagnosticProperties.BaselineLines, string.Join("\n", missing)),
                 serviceName,
                 missing.Count,
-                missing.Count == 1 ? "entry" : "entries"));
+                missing.Count == 1 ? "entry" : "entries",
+                missing.Count == 1 ? "it" : "them"));
         }
     }
 

@@ -41,7 +41,7 @@ public sealed class Rpc0026WireBreakTests
         var diagnostics = await VerifyVersion2Async(("public interface IInventory", "public interface {|RPC0027:IInventory|}"), ("Task<Item?> GetAsync(", "Task<Item?> FetchAsync("));
 
         Assert.Equal(
-            "Service 'Shop.IInventory' has 1 wire contract entry not in RpcContracts.Shipped.txt; add them when this version ships",
+            "Service 'Shop.IInventory' has 1 wire contract entry not in RpcContracts.Shipped.txt; add it when this version ships",
             Message(Assert.Single(diagnostics)));
     }
 
