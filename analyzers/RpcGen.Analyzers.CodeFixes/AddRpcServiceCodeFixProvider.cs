@@ -31,11 +31,7 @@ public sealed class AddRpcServiceCodeFixProvider : CodeFixProvider
         var compilation = await context.Document.Project.GetCompilationAsync(context.CancellationToken).ConfigureAwait(false);
         foreach (var diagnostic in context.Diagnostics)
         {
-            if (compilation is null ||
-                !diagnostic.Properties.TryGetValue(DiagnosticProperties.Interface, out var id) || id is null ||
-                DocumentationCommentId.GetFirstSymbolForDeclarationId(id, compilation) is not INamedTypeSymbol callback ||
-                callback.DeclaringSyntaxReferences.FirstOrDefault() is not { } reference ||
-                context.Document.Project.Solution.GetDocument(reference.SyntaxTree) is not { } declaring)
+            if (DeclaringDocument.Find(compilation, context.Document.Project.Solution, diagnostic, DiagnosticProperties.Interface) is not ({ } callback, { } reference, { } declaring))
             {
                 continue;
             }

@@ -44,7 +44,7 @@ public sealed class AwaitRemoteCallCodeFixProvider : CodeFixProvider
                 node = argument.Expression;
             }
 
-            if (node is ExpressionSyntax blocking && AwaitedTask(blocking) is { } task && IsInAsyncCode(blocking))
+            if (node is ExpressionSyntax blocking && AwaitedTask(blocking) is { } task && AsyncContext.IsInAsyncCode(blocking))
             {
                 context.RegisterCodeFix(
                     CodeAction.Create("Await the remote call", ct => AwaitAsync(context.Document, blocking, task, ct), Key),
@@ -68,26 +68,6 @@ public sealed class AwaitRemoteCallCodeFixProvider : CodeFixProvider
         } => awaiter.Expression,
         _ => null,
     };
-
-    private static bool IsInAsyncCode(SyntaxNode node)
-    {
-        foreach (var ancestor in node.Ancestors())
-        {
-            switch (ancestor)
-            {
-                case AnonymousFunctionExpressionSyntax function:
-                    return function.AsyncKeyword.IsKind(SyntaxKind.AsyncKeyword);
-                case LocalFunctionStatementSyntax local:
-                    return local.Modifiers.Any(SyntaxKind.AsyncKeyword);
-                case MethodDeclarationSyntax method:
-                    return method.Modifiers.Any(SyntaxKind.AsyncKeyword);
-                case MemberDeclarationSyntax:
-                    return false;
-            }
-        }
-
-        return false;
-    }
 
     private static async Task<Document> AwaitAsync(Document document, ExpressionSyntax blocking, ExpressionSyntax task, CancellationToken cancellationToken)
     {

@@ -14,9 +14,9 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace RpcGen.Analyzers.CodeFixes;
 
 /// <summary>
-/// RPC0009: pins an ordinal on every method the interface declares. A method that already pins a free
+/// RPC0009 and RPC0030: pins an ordinal on every method the interface declares. A method that already pins a free
 /// ordinal keeps it; the others (unpinned, or repeating an ordinal an earlier method pins) get the lowest
-/// free ones, in declaration order. Pinning changes the wire id of each method that had a derived one, so
+/// free ones, in declaration order: for RPC0030 exactly the Cap'n Proto ordinals they had. Pinning changes the wire id of each method that had a derived one, so
 /// peers must be rebuilt from the same contract. Fix All pins each interface once, however many
 /// diagnostics it has.
 /// </summary>
@@ -24,7 +24,7 @@ namespace RpcGen.Analyzers.CodeFixes;
 public sealed class PinOrdinalsCodeFixProvider : CodeFixProvider
 {
     /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticIds.DuplicateMethodId);
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticIds.DuplicateMethodId, DiagnosticIds.CapnpUnpinnedAmongPinned);
 
     /// <inheritdoc/>
     public override FixAllProvider GetFixAllProvider() => FixAllProvider.Create(async (context, document, diagnostics) =>

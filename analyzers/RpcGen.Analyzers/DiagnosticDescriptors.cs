@@ -313,4 +313,103 @@ internal static class DiagnosticDescriptors
         description: "A remote call is cancelled as a whole: the caller's token sends one cancel, and the handler gets one token. A second token has nothing to cancel and no wire form. Remove it (combine tokens on the caller's side with CancellationTokenSource.CreateLinkedTokenSource).",
         helpLinkUri: HelpLinkBase + "rpc0024",
         customTags: []);
+
+    /// <summary><c>'{0}' holds {1} and is never disposed, returned or stored; dispose it (await using) so the peer's resources behind it are released</c>.</summary>
+    public static readonly DiagnosticDescriptor UndisposedResource = new(
+        id: DiagnosticIds.UndisposedResource,
+        title: "A capability, stream or connection is never disposed",
+        messageFormat: "'{0}' holds {1} and is never disposed, returned or stored; dispose it (await using) so the resources behind it are released",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "A capability received from a call keeps the peer's object exported until it is released, a downloaded Stream keeps its call open, and a client, connection or server keeps a socket. A local holding one that is only called and then dropped leaves the release to the garbage collector, or to the end of the connection. Passing it on, storing, returning or capturing it counts as handing it over and is not reported.",
+        helpLinkUri: HelpLinkBase + "rpc0025",
+        customTags: []);
+
+    /// <summary>
+    /// <c>{0} breaks the shipped wire contract (RpcContracts.Shipped.txt line {1}): {2}</c>, e.g.
+    /// <c>Method 'Shop.IInventory.GetAsync' breaks … line 2): its parameters were (int) and are now (long)</c>.
+    /// </summary>
+    public static readonly DiagnosticDescriptor WireBreak = new(
+        id: DiagnosticIds.WireBreak,
+        title: "A contract change breaks the shipped wire contract",
+        messageFormat: "{0} breaks the shipped wire contract (RpcContracts.Shipped.txt line {1}): {2}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "RpcContracts.Shipped.txt lists the services, methods and DTO members a project has shipped. Peers built against it find a method by its id and read a DTO member by its position, so removing a method or member, changing an id or a pinned ordinal, a parameter, result or member type, or moving an unpinned member breaks them. Adding a method or appending a member does not. To ship a break deliberately, edit the line in the file.",
+        helpLinkUri: HelpLinkBase + "rpc0026",
+        customTags: []);
+
+    /// <summary><c>Service '{0}' has {1} wire contract {2} not in RpcContracts.Shipped.txt; add {3} when this version ships</c>.</summary>
+    public static readonly DiagnosticDescriptor NotInBaseline = new(
+        id: DiagnosticIds.NotInBaseline,
+        title: "A contract is not in the shipped wire contract yet",
+        messageFormat: "Service '{0}' has {1} wire contract {2} not in RpcContracts.Shipped.txt; add {3} when this version ships",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Info,
+        isEnabledByDefault: true,
+        description: "A new service, an added method or an appended DTO member is compatible, but it is only protected against later breaks once RpcContracts.Shipped.txt lists it. The code fix appends the missing lines.",
+        helpLinkUri: HelpLinkBase + "rpc0027",
+        customTags: []);
+
+    /// <summary><c>DTO '{0}' can hold itself ({1}): only finite values travel, nested at most RpcSerializer.MaxDepth (64) levels (Cap'n Proto: CapnpReaderOptions.NestingLimit, 64)</c>.</summary>
+    public static readonly DiagnosticDescriptor DtoCycle = new(
+        id: DiagnosticIds.DtoCycle,
+        title: "A DTO can hold a value of its own type",
+        messageFormat: "DTO '{0}' can hold itself ({1}): only finite values travel, nested at most RpcSerializer.MaxDepth (64) levels (Cap'n Proto: CapnpReaderOptions.NestingLimit, 64)",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Info,
+        isEnabledByDefault: true,
+        description: "A recursive DTO (a tree, a linked list, an expression) is serialized by value, member by member: an object graph that loops back on itself cannot be sent, and the receiver fails a call whose payload nests deeper than its depth limit with InvalidPayload. Keep values finite and shallow, or send the structure flattened (a list of nodes with parent indexes).",
+        helpLinkUri: HelpLinkBase + "rpc0028",
+        customTags: []);
+
+    /// <summary><c>Method '{0}' pins Cap'n Proto ordinal {1}, but interface '{2}' has {3}, leaving {4} unused; capnp compile rejects an interface whose ordinals skip numbers</c>.</summary>
+    public static readonly DiagnosticDescriptor CapnpOrdinalGap = new(
+        id: DiagnosticIds.CapnpOrdinalGap,
+        title: "Pinned Cap'n Proto ordinals skip numbers",
+        messageFormat: "Method '{0}' pins Cap'n Proto ordinal {1}, but interface '{2}' has {3}, leaving {4} unused; capnp compile rejects an interface whose ordinals skip numbers",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Reported when the project references the capability transport. A Cap'n Proto interface numbers its methods 0 to n-1 with no gaps; an exported schema with a gap does not compile, so C++, Rust or Go peers cannot be generated from it. Calls over RpcGen still work. Renumber the pins, or add the missing methods.",
+        helpLinkUri: HelpLinkBase + "rpc0029",
+        customTags: []);
+
+    /// <summary><c>Method '{0}' has no [RpcMethod] while other methods of '{1}' do: on Cap'n Proto it takes ordinal @{2}, the lowest one still free, whatever its declaration position ({3}); pin it</c>.</summary>
+    public static readonly DiagnosticDescriptor CapnpUnpinnedAmongPinned = new(
+        id: DiagnosticIds.CapnpUnpinnedAmongPinned,
+        title: "An unpinned method among pinned Cap'n Proto ordinals",
+        messageFormat: "Method '{0}' has no [RpcMethod] while other methods of '{1}' do: on Cap'n Proto it takes ordinal @{2}, the lowest one still free, whatever its declaration position ({3}); pin it",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Reported when the project references the capability transport. Pinned ordinals stay where they are and each unpinned method takes the lowest ordinal still free, in declaration order, so adding or moving a pin silently renumbers the unpinned methods and breaks existing Cap'n Proto peers. Pin every method (the code fix pins each one at the ordinal it has today).",
+        helpLinkUri: HelpLinkBase + "rpc0030",
+        customTags: []);
+
+    /// <summary><c>[RpcKnownType] on '{0}': '{1}' (tag {2}) is listed after '{3}' (tag {4}); the Cap'n Proto union orders its members by tag, so list them in tag order</c>.</summary>
+    public static readonly DiagnosticDescriptor CapnpUnionOrder = new(
+        id: DiagnosticIds.CapnpUnionOrder,
+        title: "Known-type tags are out of declaration order",
+        messageFormat: "[RpcKnownType] on '{0}': '{1}' (tag {2}) is listed after '{3}' (tag {4}); the Cap'n Proto union orders its members by tag, so list them in tag order",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Reported when the project references the capability transport. A base with [RpcKnownType] subtypes becomes a Cap'n Proto struct with an unnamed union whose members, and so their discriminants 0, 1, 2…, follow the tags in ascending order. Listing the attributes in another order makes the source disagree with the schema a peer sees; adding a subtype with a tag below an existing one renumbers the discriminants after it.",
+        helpLinkUri: HelpLinkBase + "rpc0031",
+        customTags: []);
+
+    /// <summary><c>Service '{0}' pins Cap'n Proto ordinals but not its id: {1} is derived from its name; existing Cap'n Proto peers will not recognize it</c>.</summary>
+    public static readonly DiagnosticDescriptor CapnpDerivedInterfaceId = new(
+        id: DiagnosticIds.CapnpDerivedInterfaceId,
+        title: "A Cap'n Proto interface id is derived",
+        messageFormat: "Service '{0}' pins Cap'n Proto ordinals but not its id: {1} is derived from its name; existing Cap'n Proto peers will not recognize it",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Info,
+        isEnabledByDefault: true,
+        description: "Reported when the project references the capability transport. Pinned ordinals usually mean the contract matches an existing schema, but a call names its interface by id, and an unpinned id is derived from the C# name (top bit set): a peer built from the existing schema sends that schema's id, which this service does not answer. Pin the schema's id with [RpcService(0x…)].",
+        helpLinkUri: HelpLinkBase + "rpc0032",
+        customTags: []);
 }

@@ -77,4 +77,28 @@ internal static class DiagnosticIds
 
     /// <summary>A method with more than one <c>CancellationToken</c> parameter.</summary>
     public const string SeveralCancellationTokens = "RPC0024";
+
+    /// <summary>A capability, stream or connection held in a local that is never disposed, returned or stored.</summary>
+    public const string UndisposedResource = "RPC0025";
+
+    /// <summary>A change to a contract that breaks the wire against the checked-in <c>RpcContracts.Shipped.txt</c>.</summary>
+    public const string WireBreak = "RPC0026";
+
+    /// <summary>A service, method or DTO member that <c>RpcContracts.Shipped.txt</c> does not list yet.</summary>
+    public const string NotInBaseline = "RPC0027";
+
+    /// <summary>A DTO whose values can hold another value of the same type (a tree or a list): only finite values travel, within the depth limit.</summary>
+    public const string DtoCycle = "RPC0028";
+
+    /// <summary>Pinned Cap'n Proto ordinals that skip numbers: the exported schema would be invalid.</summary>
+    public const string CapnpOrdinalGap = "RPC0029";
+
+    /// <summary>An unpinned method among pinned ones in a Cap'n Proto interface: it takes the lowest free ordinal, not its declaration position.</summary>
+    public const string CapnpUnpinnedAmongPinned = "RPC0030";
+
+    /// <summary><c>[RpcKnownType]</c> tags listed out of ascending order: the Cap'n Proto union follows the tags, not the source.</summary>
+    public const string CapnpUnionOrder = "RPC0031";
+
+    /// <summary>A service that pins Cap'n Proto ordinals but not its id: the derived interface id is one no existing peer knows.</summary>
+    public const string CapnpDerivedInterfaceId = "RPC0032";
 }

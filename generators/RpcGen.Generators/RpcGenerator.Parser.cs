@@ -107,42 +107,25 @@ public sealed partial class RpcGenerator
                 AllPublic: _allPublic);
         }
 
-        private static ulong CapnpInterfaceId(INamedTypeSymbol contract)
-        {
-            var pinned = RpcContractRules.PinnedServiceId(contract);
-            return pinned != 0 ? pinned : RpcContractRules.ServiceId(contract, 0) | (1ul << 63);
-        }
+        private static ulong CapnpInterfaceId(INamedTypeSymbol contract) => RpcContractRules.CapnpInterfaceId(contract);
 
-        /// <summary>Numbers the methods per Cap'n Proto interface: pinned ordinals stay, the others take the next free one in declaration order.</summary>
+        /// <summary>Numbers the methods per Cap'n Proto interface with <see cref="RpcContractRules.CapnpOrdinals"/>.</summary>
         private List<MethodSpec> AssignCapnpOrdinals(List<(MethodSpec Method, INamedTypeSymbol Contract, int? Pinned)> methods)
         {
             var serviceId = CapnpInterfaceId(_service);
             var interfaceIds = methods.Select(m => RpcContractRules.IsRpcService(m.Contract) ? CapnpInterfaceId(m.Contract) : serviceId).ToList();
-            var used = interfaceIds.Distinct().ToDictionary(id => id, _ => new HashSet<int>());
-            for (var i = 0; i < methods.Count; i++)
+            var ordinals = new int[methods.Count];
+            foreach (var group in Enumerable.Range(0, methods.Count).GroupBy(i => interfaceIds[i]))
             {
-                if (methods[i].Pinned is { } ordinal)
+                var indexes = group.ToList();
+                var assigned = RpcContractRules.CapnpOrdinals(indexes.Select(i => methods[i].Pinned).ToList());
+                for (var k = 0; k < indexes.Count; k++)
                 {
-                    used[interfaceIds[i]].Add(ordinal);
+                    ordinals[indexes[k]] = assigned[k];
                 }
             }
 
-            var result = new List<MethodSpec>();
-            for (var i = 0; i < methods.Count; i++)
-            {
-                var ordinal = methods[i].Pinned ?? 0;
-                if (methods[i].Pinned is null)
-                {
-                    while (!used[interfaceIds[i]].Add(ordinal))
-                    {
-                        ordinal++;
-                    }
-                }
-
-                result.Add(methods[i].Method with { CapnpInterfaceId = interfaceIds[i], CapnpOrdinal = ordinal });
-            }
-
-            return result;
+            return methods.Select((m, i) => m.Method with { CapnpInterfaceId = interfaceIds[i], CapnpOrdinal = ordinals[i] }).ToList();
         }
 
         // ------------------------------------------------------------------ methods
@@ -703,7 +686,7 @@ public sealed partial class RpcGenerator
             problem = null;
             var typeName = type.ToDisplayString(RpcContractRules.IdFormat);
             var members = RpcContractRules.SerializedMembers(type);
-            var positions = AssignPositions(type, members, out problem);
+            var positions = RpcContractRules.WirePositions(type, members, out problem);
             if (positions is null)
             {
                 return null;
@@ -755,48 +738,6 @@ public sealed partial class RpcGenerator
                 specs.OrderBy(m => m.Position).ToEquatableArray(),
                 constructorArguments.Select(Escape).ToEquatableArray(),
                 type.IsTupleType ? ValueTupleName(type.TupleUnderlyingType ?? type) : null);
-        }
-
-        /// <summary>
-        /// Wire positions: <c>[RpcMember(n)]</c> pins n; unpinned members follow the highest pinned
-        /// position in declaration order. Null (and an error) when pins are negative or repeated.
-        /// </summary>
-        internal static int[]? AssignPositions(INamedTypeSymbol type, IReadOnlyList<ISymbol> members, out string? problem)
-        {
-            problem = null;
-            var positions = new int[members.Count];
-            var used = new HashSet<int>();
-            var next = 0;
-            var ok = true;
-            for (var i = 0; i < members.Count; i++)
-            {
-                var attribute = RpcContractRules.GetAttribute(members[i], RpcContractRules.RpcMemberAttribute);
-                if (attribute is { ConstructorArguments.Length: 1 } && attribute.ConstructorArguments[0].Value is int pinned)
-                {
-                    if (pinned < 0 || !used.Add(pinned))
-                    {
-                        problem ??= $"member '{type.Name}.{members[i].Name}' pins position {pinned}, which is negative or already taken";
-                        ok = false;
-                    }
-
-                    positions[i] = pinned;
-                    next = Math.Max(next, pinned + 1);
-                }
-                else
-                {
-                    positions[i] = -1;
-                }
-            }
-
-            for (var i = 0; i < members.Count; i++)
-            {
-                if (positions[i] == -1)
-                {
-                    positions[i] = next++;
-                }
-            }
-
-            return ok ? positions : null;
         }
 
         /// <summary>

@@ -39,10 +39,10 @@ public sealed class DiagnosticCatalogueTests
     }
 
     [Fact]
-    public void Only_known_type_member_position_blocking_call_one_way_token_and_cap_n_proto_form_problems_are_warnings_by_default()
+    public void Only_known_type_member_position_blocking_call_one_way_token_cap_n_proto_form_undisposed_resource_and_cap_n_proto_numbering_problems_are_warnings_by_default()
     {
         var warnings = Descriptors.Where(d => d.DefaultSeverity == DiagnosticSeverity.Warning).Select(d => d.Id).Order(StringComparer.Ordinal);
-        Assert.Equal(["RPC0012", "RPC0013", "RPC0019", "RPC0020", "RPC0022"], warnings);
+        Assert.Equal(["RPC0012", "RPC0013", "RPC0019", "RPC0020", "RPC0022", "RPC0025", "RPC0029", "RPC0030", "RPC0031"], warnings);
     }
 
     [Fact]

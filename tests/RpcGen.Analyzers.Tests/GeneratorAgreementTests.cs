@@ -153,4 +153,57 @@ public sealed class GeneratorAgreementTests
 
         Assert.Equal(generatorMethods, analyzerMethods);
     }
+
+    public static TheoryData<string> CapnpNumberings => new()
+    {
+        "[RpcMethod(0)] Task<int> AddAsync(int a); Task<int> NegateAsync(int a); [RpcMethod(1)] Task ResetAsync(); Task<int> CountAsync();",
+        "Task<int> AddAsync(int a); [RpcMethod(0)] Task<int> NegateAsync(int a);",
+        "[RpcMethod(0)] Task<int> AddAsync(int a); [RpcMethod(4)] Task<int> NegateAsync(int a); Task ResetAsync();",
+        "[RpcMethod(2)] Task<int> AddAsync(int a); [RpcMethod(1)] Task<int> NegateAsync(int a); [RpcMethod(0)] Task ResetAsync();",
+        "Task<int> AddAsync(int a); Task<int> NegateAsync(int a);",
+    };
+
+    /// <summary>
+    /// RPC0029, RPC0030 and RPC0032 describe the Cap'n Proto interface the generator exports: each unpinned
+    /// method's ordinal is the one RPC0030 names, RPC0029 is reported exactly when the schema's ordinals skip
+    /// a number, and RPC0032 exactly when a contract that pins ordinals exports a derived (top-bit) id.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(CapnpNumberings))]
+    public async Task Cap_n_Proto_numbering_rules_agree_with_the_exported_schema(string members)
+    {
+        var source = AnalyzerHarness.CapabilityTransport + $$"""
+            namespace Agreement
+            {
+                [RpcService]
+                public interface IContract
+                {
+                    {{members}}
+                }
+            }
+            """;
+        var compilation = AnalyzerHarness.Compile(source);
+        var diagnostics = await AnalyzerHarness.AnalyzeAsync(compilation);
+        var schema = CSharpGeneratorDriver.Create(new RpcGenerator())
+            .RunGenerators(compilation, TestContext.Current.CancellationToken)
+            .GetRunResult().GeneratedTrees.Single(t => t.FilePath.EndsWith("IContract.Capnp.g.cs", StringComparison.Ordinal)).ToString();
+
+        var exported = System.Text.RegularExpressions.Regex.Matches(schema, @"(\w+) @(\d+) \(")
+            .ToDictionary(m => m.Groups[1].Value, m => int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(members.Split(';').Count(m => m.Trim().Length > 0), exported.Count);
+        foreach (var unpinned in diagnostics.Where(d => d.Id == DiagnosticIds.CapnpUnpinnedAmongPinned))
+        {
+            var message = unpinned.GetMessage(CultureInfo.InvariantCulture);
+            var method = message.Substring("Method 'IContract.".Length, message.IndexOf("Async'", StringComparison.Ordinal) - "Method 'IContract.".Length);
+            var ordinal = int.Parse(message.Substring(message.IndexOf(" @", StringComparison.Ordinal) + 2).Split(',')[0], CultureInfo.InvariantCulture);
+            Assert.Equal(exported[char.ToLowerInvariant(method[0]) + method[1..]], ordinal);
+        }
+
+        var contiguous = exported.Values.Order().SequenceEqual(Enumerable.Range(0, exported.Count));
+        Assert.Equal(!contiguous, diagnostics.Any(d => d.Id == DiagnosticIds.CapnpOrdinalGap));
+        var pinsSome = members.Contains("[RpcMethod(", StringComparison.Ordinal);
+        var derivedId = System.Text.RegularExpressions.Regex.Match(schema, @"interface Contract @0x([0-9a-f]{16})").Groups[1].Value[0] >= '8';
+        Assert.Equal(pinsSome && derivedId, diagnostics.Any(d => d.Id == DiagnosticIds.CapnpDerivedInterfaceId));
+        Assert.Equal(pinsSome && !members.Split(';').Where(m => m.Trim().Length > 0).All(m => m.Contains("[RpcMethod(", StringComparison.Ordinal)), diagnostics.Any(d => d.Id == DiagnosticIds.CapnpUnpinnedAmongPinned));
+    }
 }

@@ -58,7 +58,7 @@ public sealed class BlockingCallAnalyzer : DiagnosticAnalyzer
             case "Wait" when IsTask(invocation.TargetMethod.ContainingType) && RemoteCall(invocation.Instance, symbols) is { } call:
                 Report(context, call, ".Wait()");
                 break;
-            case "GetResult" when Unwrap(invocation.Instance) is IInvocationOperation { TargetMethod.Name: "GetAwaiter" } awaiter &&
+            case "GetResult" when Conversions.Unwrap(invocation.Instance) is IInvocationOperation { TargetMethod.Name: "GetAwaiter" } awaiter &&
                                   IsTask(awaiter.TargetMethod.ContainingType) && RemoteCall(awaiter.Instance, symbols) is { } call:
                 Report(context, call, ".GetAwaiter().GetResult()");
                 break;
@@ -74,17 +74,7 @@ public sealed class BlockingCallAnalyzer : DiagnosticAnalyzer
 
     /// <summary>The call of an <c>[RpcService]</c> method that produced <paramref name="instance"/>, or null.</summary>
     private static IInvocationOperation? RemoteCall(IOperation? instance, RpcSymbols symbols) =>
-        Unwrap(instance) is IInvocationOperation call && symbols.IsService(call.TargetMethod.ContainingType) ? call : null;
-
-    private static IOperation? Unwrap(IOperation? operation)
-    {
-        while (operation is IConversionOperation or IParenthesizedOperation)
-        {
-            operation = operation is IConversionOperation conversion ? conversion.Operand : ((IParenthesizedOperation)operation).Operand;
-        }
-
-        return operation;
-    }
+        Conversions.Unwrap(instance) is IInvocationOperation call && symbols.IsService(call.TargetMethod.ContainingType) ? call : null;
 
     private static bool IsTask(INamedTypeSymbol type) =>
         type.ContainingNamespace?.ToDisplayString() == "System.Threading.Tasks" && type.Name is "Task" or "ValueTask";

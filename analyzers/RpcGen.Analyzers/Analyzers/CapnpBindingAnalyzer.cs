@@ -13,9 +13,6 @@ namespace RpcGen.Analyzers;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class CapnpBindingAnalyzer : DiagnosticAnalyzer
 {
-    /// <summary>The type whose presence means the capability transport is referenced (as the generator checks).</summary>
-    private const string CapabilityTransportMarker = "RpcGen.Capnp.ICapnpProxy";
-
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         DiagnosticDescriptors.NoCapnpForm);
@@ -27,8 +24,7 @@ public sealed class CapnpBindingAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            if (RpcSymbols.Create(start.Compilation) is not { } symbols ||
-                start.Compilation.GetTypeByMetadataName(CapabilityTransportMarker) is null)
+            if (RpcSymbols.Create(start.Compilation) is not { ReferencesCapabilityTransport: true } symbols)
             {
                 return;
             }

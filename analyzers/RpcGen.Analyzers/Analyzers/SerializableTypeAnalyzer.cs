@@ -264,7 +264,7 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
 
         private void VisitPolymorphic(INamedTypeSymbol type, string path, ISymbol? holder)
         {
-            foreach (var subtype in KnownSubtypes(type))
+            foreach (var subtype in KnownTypes.Subtypes(type))
             {
                 // A subtype that does not derive from the base is RPC0012's; the generator skips it too.
                 if (!KnownTypes.DerivesFrom(subtype, type))
@@ -295,7 +295,13 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
             var constructor = DtoConstruction.ChooseConstructor(type, members);
             if (constructor is null)
             {
-                Problems.Add(new SerializationProblem(DiagnosticDescriptors.NoUsableConstructor, path, holder, path, type.Name));
+                // The code fix adds (or opens up) a parameterless constructor where the DTO is in source.
+                Problems.Add(new SerializationProblem(DiagnosticDescriptors.NoUsableConstructor, path, holder, path, type.Name)
+                {
+                    Properties = type.Locations.Any(l => l.IsInSource) && DocumentationCommentId.CreateDeclarationId(type) is { } id
+                        ? ImmutableDictionary<string, string?>.Empty.Add(DiagnosticProperties.Dto, id)
+                        : ImmutableDictionary<string, string?>.Empty,
+                });
                 return;
             }
 
@@ -344,12 +350,6 @@ public sealed class SerializableTypeAnalyzer : DiagnosticAnalyzer
 
         private void Add(string path, string reason, ISymbol? holder) =>
             Problems.Add(new SerializationProblem(DiagnosticDescriptors.UnserializableType, path, holder, path, reason));
-
-        private static IEnumerable<INamedTypeSymbol> KnownSubtypes(INamedTypeSymbol type) =>
-            type.GetAttributes()
-                .Where(a => a.AttributeClass?.ToDisplayString(RpcContractRules.IdFormat) == RpcContractRules.RpcKnownTypeAttribute)
-                .Select(a => RpcSymbols.TryGetArgument(a, 2, 0, out INamedTypeSymbol subtype) && RpcSymbols.TryGetArgument(a, 2, 1, out int _) ? subtype : null)
-                .Where(t => t is not null)!;
     }
 
     /// <summary>One unsupported type or unsettable member: where it is and why.</summary>

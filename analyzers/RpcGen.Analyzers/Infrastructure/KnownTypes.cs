@@ -1,4 +1,6 @@
+using System.Collections.Generic;
 using System.Linq;
+using RpcGen.Generators.Shared;
 using Microsoft.CodeAnalysis;
 
 namespace RpcGen.Analyzers;
@@ -27,4 +29,14 @@ internal static class KnownTypes
 
         return false;
     }
+
+    /// <summary>The subtypes listed by well-formed <c>[RpcKnownType(typeof(T), tag)]</c> attributes on <paramref name="type"/>, in source order.</summary>
+    public static IEnumerable<INamedTypeSymbol> Subtypes(INamedTypeSymbol type) => Tagged(type).Select(t => t.Subtype);
+
+    /// <summary>Each well-formed <c>[RpcKnownType(typeof(T), tag)]</c> on <paramref name="type"/> as (subtype, tag, attribute), in source order.</summary>
+    public static IEnumerable<(INamedTypeSymbol Subtype, int Tag, AttributeData Attribute)> Tagged(INamedTypeSymbol type) =>
+        type.GetAttributes()
+            .Where(a => a.AttributeClass?.ToDisplayString(RpcContractRules.IdFormat) == RpcContractRules.RpcKnownTypeAttribute)
+            .Where(a => RpcSymbols.TryGetArgument(a, 2, 0, out INamedTypeSymbol _) && RpcSymbols.TryGetArgument(a, 2, 1, out int _))
+            .Select(a => ((INamedTypeSymbol)a.ConstructorArguments[0].Value!, (int)a.ConstructorArguments[1].Value!, a));
 }

@@ -20,7 +20,14 @@ internal sealed class RpcSymbols
         RpcMember = compilation.GetTypeByMetadataName(RpcContractRules.RpcMemberAttribute);
         RpcKnownType = compilation.GetTypeByMetadataName(RpcContractRules.RpcKnownTypeAttribute);
         CancellationToken = compilation.GetTypeByMetadataName("System.Threading.CancellationToken");
+        ReferencesCapabilityTransport = compilation.GetTypeByMetadataName(CapabilityTransportMarker) is not null;
     }
+
+    /// <summary>The type whose presence means the capability transport is referenced (as the generator checks).</summary>
+    private const string CapabilityTransportMarker = "RpcGen.Capnp.ICapnpProxy";
+
+    /// <summary>Whether the compilation references the capability transport: only then are Cap'n Proto rules reported.</summary>
+    public bool ReferencesCapabilityTransport { get; }
 
     /// <summary><c>RpcGen.RpcServiceAttribute</c>.</summary>
     public INamedTypeSymbol RpcService { get; }

@@ -278,6 +278,45 @@ internal static class RpcContractRules
         return null;
     }
 
+    /// <summary>
+    /// The Cap'n Proto interface id of an <c>[RpcService]</c> interface: the pinned service id, or the derived
+    /// one with the top bit set (as Cap'n Proto's own generated ids have), which no existing peer knows.
+    /// </summary>
+    public static ulong CapnpInterfaceId(INamedTypeSymbol contract)
+    {
+        var pinned = PinnedServiceId(contract);
+        return pinned != 0 ? pinned : ServiceId(contract, 0) | (1ul << 63);
+    }
+
+    /// <summary>
+    /// The Cap'n Proto ordinals of one interface's methods, given their <c>[RpcMethod]</c> ordinals in
+    /// declaration order: a pinned ordinal stays, and each unpinned method takes the lowest ordinal still
+    /// free, in declaration order (not its declaration position, which a pinned method may hold).
+    /// </summary>
+    public static int[] CapnpOrdinals(IReadOnlyList<int?> pinned)
+    {
+        var used = new HashSet<int>(pinned.Where(p => p is not null).Select(p => p!.Value));
+        var ordinals = new int[pinned.Count];
+        for (var i = 0; i < pinned.Count; i++)
+        {
+            if (pinned[i] is { } ordinal)
+            {
+                ordinals[i] = ordinal;
+                continue;
+            }
+
+            var next = 0;
+            while (!used.Add(next))
+            {
+                next++;
+            }
+
+            ordinals[i] = next;
+        }
+
+        return ordinals;
+    }
+
     /// <summary>Classifies a method's return type; <paramref name="resultType"/> is the <c>T</c> of <c>Task&lt;T&gt;</c>/<c>ValueTask&lt;T&gt;</c>.</summary>
     public static ReturnShape ClassifyReturn(ITypeSymbol returnType, out ITypeSymbol? resultType)
     {
@@ -836,6 +875,48 @@ internal static class RpcContractRules
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The wire positions of a DTO's <see cref="SerializedMembers"/>: <c>[RpcMember(n)]</c> pins n; unpinned members follow the highest pinned
+    /// position in declaration order. Null (and an error) when pins are negative or repeated.
+    /// </summary>
+    public static int[]? WirePositions(INamedTypeSymbol type, IReadOnlyList<ISymbol> members, out string? problem)
+    {
+        problem = null;
+        var positions = new int[members.Count];
+        var used = new HashSet<int>();
+        var next = 0;
+        var ok = true;
+        for (var i = 0; i < members.Count; i++)
+        {
+            var attribute = RpcContractRules.GetAttribute(members[i], RpcContractRules.RpcMemberAttribute);
+            if (attribute is { ConstructorArguments.Length: 1 } && attribute.ConstructorArguments[0].Value is int pinned)
+            {
+                if (pinned < 0 || !used.Add(pinned))
+                {
+                    problem ??= $"member '{type.Name}.{members[i].Name}' pins position {pinned}, which is negative or already taken";
+                    ok = false;
+                }
+
+                positions[i] = pinned;
+                next = System.Math.Max(next, pinned + 1);
+            }
+            else
+            {
+                positions[i] = -1;
+            }
+        }
+
+        for (var i = 0; i < members.Count; i++)
+        {
+            if (positions[i] == -1)
+            {
+                positions[i] = next++;
+            }
+        }
+
+        return ok ? positions : null;
     }
 
     /// <summary>

@@ -99,4 +99,40 @@ public sealed class PinOrdinalsCodeFixTests
             """,
             title: "Pin an ordinal on every method of 'ISearch'");
     }
+
+    [Fact]
+    public async Task An_unpinned_method_among_pinned_ones_is_pinned_at_the_Cap_n_Proto_ordinal_it_already_has()
+    {
+        await CodeFixHarness.VerifyAsync(
+            Provider,
+            DiagnosticIds.CapnpUnpinnedAmongPinned,
+            before: AnalyzerHarness.CapabilityTransport + """
+            namespace Shop
+            {
+                [RpcService(0xE1B2000000000001)]
+                public interface ICalculator
+                {
+                    Task<int> NegateAsync(int a);
+
+                    [RpcMethod(0)]
+                    Task<int> AddAsync(int a, int b);
+                }
+            }
+            """,
+            after: AnalyzerHarness.CapabilityTransport + """
+            namespace Shop
+            {
+                [RpcService(0xE1B2000000000001)]
+                public interface ICalculator
+                {
+                    [RpcMethod(1)]
+                    Task<int> NegateAsync(int a);
+
+                    [RpcMethod(0)]
+                    Task<int> AddAsync(int a, int b);
+                }
+            }
+            """,
+            expectedTitle: "Pin an ordinal on every method of 'ICalculator'");
+    }
 }

@@ -5,15 +5,6 @@ namespace RpcGen.Analyzers.Tests.Diagnostics;
 
 public sealed class Rpc0022NoCapnpFormTests
 {
-    // Stands in for the capability transport: the analyzer, like the generator, looks for this type.
-    private const string CapabilityTransport = """
-        namespace RpcGen.Capnp
-        {
-            public interface ICapnpProxy { }
-        }
-
-        """;
-
     [Fact]
     public async Task Each_method_Cap_n_Proto_cannot_carry_is_reported_at_the_method_naming_the_type()
     {

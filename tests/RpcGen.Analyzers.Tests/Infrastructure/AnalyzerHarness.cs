@@ -21,6 +21,18 @@ internal static class AnalyzerHarness
         global using RpcGen;
         """;
 
+    /// <summary>
+    /// Stands in for the capability transport: the analyzers, like the generator, report Cap'n Proto rules
+    /// only in a compilation that has this type.
+    /// </summary>
+    public const string CapabilityTransport = """
+        namespace RpcGen.Capnp
+        {
+            public interface ICapnpProxy { }
+        }
+
+        """;
+
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.CSharp12);
 
     public static readonly CSharpCompilationOptions CompilationOptions = new(
@@ -54,10 +66,11 @@ internal static class AnalyzerHarness
     }
 
     /// <summary>The analyzers' diagnostics for <paramref name="source"/>, in source order.</summary>
-    public static async Task<ImmutableArray<Diagnostic>> AnalyzeAsync(Compilation compilation)
+    public static async Task<ImmutableArray<Diagnostic>> AnalyzeAsync(Compilation compilation, ImmutableArray<AdditionalText> additionalFiles = default)
     {
+        var options = new AnalyzerOptions(additionalFiles.IsDefault ? [] : additionalFiles);
         var diagnostics = await compilation
-            .WithAnalyzers(AllAnalyzers, new CompilationWithAnalyzersOptions(new AnalyzerOptions([]), onAnalyzerException: null, concurrentAnalysis: true, logAnalyzerExecutionTime: false))
+            .WithAnalyzers(AllAnalyzers, new CompilationWithAnalyzersOptions(options, onAnalyzerException: null, concurrentAnalysis: true, logAnalyzerExecutionTime: false))
             .GetAnalyzerDiagnosticsAsync(TestContext.Current.CancellationToken);
         return diagnostics
             .OrderBy(d => d.Location.SourceSpan.Start)
@@ -75,7 +88,11 @@ internal static class AnalyzerHarness
         VerifyAsync(markup, [], allowedCompilerErrors);
 
     /// <inheritdoc cref="VerifyAsync(string, string[])"/>
-    public static async Task<ImmutableArray<Diagnostic>> VerifyAsync(string markup, IEnumerable<MetadataReference> extraReferences, params string[] allowedCompilerErrors)
+    public static Task<ImmutableArray<Diagnostic>> VerifyAsync(string markup, IEnumerable<MetadataReference> extraReferences, params string[] allowedCompilerErrors) =>
+        VerifyAsync(markup, extraReferences, [], allowedCompilerErrors);
+
+    /// <summary>As <see cref="VerifyAsync(string, string[])"/>, with <paramref name="additionalFiles"/> (the project's <c>AdditionalFiles</c> items) given to the analyzers.</summary>
+    public static async Task<ImmutableArray<Diagnostic>> VerifyAsync(string markup, IEnumerable<MetadataReference> extraReferences, ImmutableArray<AdditionalText> additionalFiles, params string[] allowedCompilerErrors)
     {
         var parsed = Markup.Parse(markup);
         var compilation = Compile(parsed.Source, extraReferences);
@@ -86,7 +103,7 @@ internal static class AnalyzerHarness
             .ToList();
         Assert.Empty(compilerErrors);
 
-        var diagnostics = await AnalyzeAsync(compilation);
+        var diagnostics = await AnalyzeAsync(compilation, additionalFiles);
         var actual = diagnostics.Select(d => Describe(d.Id, d.Location.SourceSpan.Start, d.Location.SourceSpan.End, parsed.Source)).ToList();
         var expected = parsed.Expected.Select(e => Describe(e.Id, e.Span.Start, e.Span.End, parsed.Source)).ToList();
         Assert.Equal(expected.Order(StringComparer.Ordinal), actual.Order(StringComparer.Ordinal));

@@ -70,7 +70,7 @@ internal static class CodeFixHarness
     }
 
     /// <summary>The diagnostics of one document, as Fix All asks for them.</summary>
-    private sealed class DocumentDiagnostics(IReadOnlyList<Diagnostic> diagnostics) : FixAllContext.DiagnosticProvider
+    internal sealed class DocumentDiagnostics(IReadOnlyList<Diagnostic> diagnostics) : FixAllContext.DiagnosticProvider
     {
         public override Task<IEnumerable<Diagnostic>> GetDocumentDiagnosticsAsync(Document document, CancellationToken cancellationToken) =>
             Task.FromResult<IEnumerable<Diagnostic>>(diagnostics);
@@ -116,7 +116,7 @@ internal static class CodeFixHarness
     private static async Task<IEnumerable<Diagnostic>> DiagnosticsAsync(Project project, string diagnosticId)
     {
         var compilation = (await project.GetCompilationAsync(TestContext.Current.CancellationToken))!;
-        var diagnostics = await AnalyzerHarness.AnalyzeAsync(compilation);
+        var diagnostics = await AnalyzerHarness.AnalyzeAsync(compilation, project.AnalyzerOptions.AdditionalFiles);
         return diagnostics.Where(d => d.Id == diagnosticId);
     }
 }

@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using System.Runtime;
 using System.Runtime.InteropServices;
+using RpcGen.Benchmarks.Analyzers;
 using RpcGen.Benchmarks.Bdn;
 using RpcGen.Benchmarks.Bulk;
 using RpcGen.Benchmarks.Capnp;
 
 namespace RpcGen.Benchmarks.Harness;
 
-/// <summary>The command line: <c>--compare [--quick]</c> for the side-by-side report, <c>--bulk [--quick]</c> for bulk transfer and codecs, <c>--capnp [--quick]</c> for Cap'n Proto, <c>--bdn [--quick]</c> for BenchmarkDotNet.</summary>
+/// <summary>The command line: <c>--compare [--quick]</c> for the side-by-side report, <c>--bulk [--quick]</c> for bulk transfer and codecs, <c>--capnp [--quick]</c> for Cap'n Proto, <c>--analyzers</c> for analyzer time per interface, <c>--bdn [--quick]</c> for BenchmarkDotNet.</summary>
 public static class BenchmarkCli
 {
     private const string Usage = """
@@ -52,6 +53,11 @@ public static class BenchmarkCli
               The flow transport: one flow and 16 flows vs raw TCP and Nerdbank.Streams MultiplexingStream,
               open-to-first-byte, unary and 64 callers over a flow vs the message transport; writes results/flow.md.
 
+          dotnet run -c Release --project tests/RpcGen.Benchmarks -- --analyzers [--quick] [--interfaces N] [--runs N] [--out DIR]
+              Every RpcGen analyzer over a generated contract assembly of N services (default 200; each with nine
+              methods, DTOs, a known-type hierarchy, a callback and a client), against the compiler's own binding of
+              the same code: time per interface and per analyzer; writes results/analyzers.md. 7 runs (quick: 2).
+
           dotnet run -c Release --project tests/RpcGen.Benchmarks -- --bdn [--quick] [-- BenchmarkDotNet args]
               BenchmarkDotNet (MemoryDiagnoser, in-process) for the foundation benchmark: RpcGen vs the raw
               floor, small DTO, 1 and 64 callers, TCP and UDS. Run it under `taskset -c 0` for the pinned figures.
@@ -82,6 +88,11 @@ public static class BenchmarkCli
         if (args.Contains("--flow"))
         {
             return await RpcGen.Benchmarks.Flow.FlowCommand.RunAsync(args).ConfigureAwait(false);
+        }
+
+        if (args.Contains("--analyzers"))
+        {
+            return await AnalyzerCommand.RunAsync(args).ConfigureAwait(false);
         }
 
         if (args.Contains("--capnp"))
