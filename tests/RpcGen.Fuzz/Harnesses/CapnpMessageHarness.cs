@@ -14,7 +14,8 @@ internal sealed class CapnpMessageHarness : FuzzHarness
 {
     private const int MaxWalkDepth = 80;
 
-    private static readonly CapnpReaderOptions s_options = new() { TraversalLimitInWords = 64 * 1024, NestingLimit = 64, MaxSegments = 64 };
+    // Created on first use: nothing from an instrumented assembly may run before the libFuzzer loop starts.
+    private CapnpReaderOptions? _options;
 
     // Capability pointers the walk of the current message met.
     private int _capabilities;
@@ -28,6 +29,7 @@ internal sealed class CapnpMessageHarness : FuzzHarness
             return;
         }
 
+        var options = _options ??= new() { TraversalLimitInWords = 64 * 1024, NestingLimit = 64, MaxSegments = 64 };
         var packed = (input[0] & 1) != 0;
         var bytes = input[1..].ToArray();
         var offset = 0;
@@ -38,8 +40,8 @@ internal sealed class CapnpMessageHarness : FuzzHarness
             {
                 var consumed = 0;
                 var message = packed
-                    ? CapnpFraming.ReadPacked(bytes.AsSpan(offset), s_options, out consumed)
-                    : CapnpFraming.Read(bytes.AsMemory(offset), s_options, out consumed);
+                    ? CapnpFraming.ReadPacked(bytes.AsSpan(offset), options, out consumed)
+                    : CapnpFraming.Read(bytes.AsMemory(offset), options, out consumed);
                 FuzzCheck.That(consumed > 0 && consumed <= bytes.Length - offset, "a message consumes bytes it was given");
                 offset += consumed;
                 _capabilities = 0;

@@ -10,7 +10,8 @@ namespace RpcGen.Fuzz.Harnesses;
 /// </summary>
 internal sealed class KnownKeysHarness : FuzzHarness
 {
-    private static readonly RpcPeerIdentity s_peer = new() { Fingerprint = "sha256:" + new string('a', 64), Name = "peer.example" };
+    // Created on first use: nothing from an instrumented assembly may run before the libFuzzer loop starts.
+    private RpcPeerIdentity? _peer;
 
     // On a memory file system where there is one: the harness measures the parser, not the disk
     // (on this machine's /tmp the file writes cost six times the parse).
@@ -40,7 +41,7 @@ internal sealed class KnownKeysHarness : FuzzHarness
             FuzzCheck.That(key.Fingerprint.StartsWith("sha256:", StringComparison.Ordinal), "every listed key is a sha256 fingerprint");
         }
 
-        _ = keys.Check(s_peer);
+        _ = keys.Check(_peer ??= new() { Fingerprint = "sha256:" + new string('a', 64), Name = "peer.example" });
     }
 
     private static void DeleteDirectory()

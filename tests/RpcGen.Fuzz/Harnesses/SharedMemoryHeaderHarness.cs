@@ -16,7 +16,10 @@ internal sealed unsafe class SharedMemoryHeaderHarness : FuzzHarness
     private const int WindowBytes = 4096;
 
     // No spinning and no waiting: a window whose state says the peer holds control fails at once.
-    private static readonly SharedMemoryOptions s_options = new() { SpinBudget = TimeSpan.Zero, PeerResponseTimeout = TimeSpan.FromMilliseconds(1) };
+    // Created on first use: nothing from an instrumented assembly may run before the libFuzzer loop starts.
+    private SharedMemoryOptions? _options;
+
+    private SharedMemoryOptions Options => _options ??= new() { SpinBudget = TimeSpan.Zero, PeerResponseTimeout = TimeSpan.FromMilliseconds(1) };
 
     private readonly byte* _window = (byte*)NativeMemory.AlignedAlloc(WindowBytes, 64);
 
@@ -33,7 +36,7 @@ internal sealed unsafe class SharedMemoryHeaderHarness : FuzzHarness
         window.Clear();
         input[1..Math.Min(input.Length, WindowBytes + 1)].CopyTo(window);
         var side = (input[0] & 1) == 0 ? SharedMemoryEndpointSide.Client : SharedMemoryEndpointSide.Server;
-        var endpoint = new SharedMemoryEndpoint(side, _window, WindowBytes, s_options);
+        var endpoint = new SharedMemoryEndpoint(side, _window, WindowBytes, Options);
         try
         {
             var length = endpoint.AcquireControl(TimeSpan.Zero);
@@ -58,12 +61,12 @@ internal sealed unsafe class SharedMemoryHeaderHarness : FuzzHarness
         // server's answer for the client. The leading byte is the side that reads it; see Parse.
         var window = new Span<byte>(_window, WindowBytes);
         window.Clear();
-        var sender = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Client, _window, WindowBytes, s_options);
+        var sender = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Client, _window, WindowBytes, Options);
         "ping"u8.CopyTo(sender.Data);
         sender.HandOff(4);
         byte[] toServer = [1, .. window[..64]];
 
-        var answerer = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Server, _window, WindowBytes, s_options);
+        var answerer = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Server, _window, WindowBytes, Options);
         _ = answerer.AcquireControl(TimeSpan.Zero);
         "pong!"u8.CopyTo(answerer.Data);
         answerer.HandOff(5);
