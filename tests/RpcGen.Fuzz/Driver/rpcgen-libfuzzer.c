@@ -137,34 +137,16 @@ static void stop_child(void)
     }
 }
 
-static int read_int(int fd, int32_t *value)
+// Moves one 32-bit int through a pipe whole, retrying short transfers and interrupted calls;
+// -1 when the other end is gone.
+static int transfer_int(int fd, int32_t *value, int writing)
 {
     size_t done = 0;
     while (done < sizeof *value)
     {
-        ssize_t n = read(fd, (char *)value + done, sizeof *value - done);
-        if (n < 0 && errno == EINTR)
-        {
-            continue;
-        }
-
-        if (n <= 0)
-        {
-            return -1;
-        }
-
-        done += (size_t)n;
-    }
-
-    return 0;
-}
-
-static int write_int(int fd, int32_t value)
-{
-    size_t done = 0;
-    while (done < sizeof value)
-    {
-        ssize_t n = write(fd, (const char *)&value + done, sizeof value - done);
+        char *at = (char *)value + done;
+        size_t left = sizeof *value - done;
+        ssize_t n = writing ? write(fd, at, left) : read(fd, at, left);
         if (n < 0 && errno == EINTR)
         {
             continue;
@@ -232,7 +214,7 @@ static void start_child(void)
     atexit(stop_child);
 
     int32_t ready;
-    if (read_int(status_fd, &ready) != 0)
+    if (transfer_int(status_fd, &ready, 0) != 0)
     {
         errno = 0;
         fail("the harness process ended before it was ready (wrong harness name, or not built?)");
@@ -259,8 +241,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     memset(shared, 0, COVERAGE_BYTES);
     memcpy(shared + COVERAGE_BYTES, data, size);
-    int32_t finding;
-    if (write_int(control_fd, (int32_t)size) != 0 || read_int(status_fd, &finding) != 0)
+    int32_t length = (int32_t)size, finding;
+    if (transfer_int(control_fd, &length, 1) != 0 || transfer_int(status_fd, &finding, 0) != 0)
     {
         int wstatus = 0;
         waitpid(child, &wstatus, 0);
