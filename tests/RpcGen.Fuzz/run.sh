@@ -20,6 +20,7 @@ cd "$repo"
 runs="${1:-1000000}"
 seconds="${2:-0}"
 shift $(( $# < 2 ? $# : 2 ))
+named="$*"
 harnesses=("$@")
 if [ ${#harnesses[@]} -eq 0 ]; then
   harnesses=(message-frames msgpack-contract capnp-message known-keys flow-frames shm-header)
@@ -101,7 +102,7 @@ done
 {
   echo "# Fuzz results"
   echo
-  echo "Written by \`tests/RpcGen.Fuzz/run.sh $runs $seconds${harnesses[*]:+ ${harnesses[*]}}\` on $(date -u +%Y-%m-%d) ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end)."
+  echo "Written by \`tests/RpcGen.Fuzz/run.sh $runs $seconds${named:+ $named}\` on $(date -u +%Y-%m-%d) ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end)."
   echo "libFuzzer 14 through the project's own driver (\`Driver/rpcgen-libfuzzer.c\`) over SharpFuzz 2.3.0 instrumentation of the RpcGen.* assemblies;"
   echo "\`-timeout=$timeout_seconds\` s per input (a slower input is a hang), \`-rss_limit_mb=$rss_limit_mb\` (the driver), \`--child-rss-limit-mb=$child_rss_limit_mb\` (the .NET harness process), \`-max_len=$max_len\`."
   echo
