@@ -126,11 +126,23 @@ static long child_peak_rss_mb(void)
     return kib < 0 ? -1 : kib / 1024;
 }
 
+static void print_stats(void)
+{
+    fprintf(stderr, "child_peak_rss_mb: %ld\nmanaged_edges: %ld\n", child_peak_rss_mb(), managed_edges);
+}
+
+// A finding: the figures first, because abort() skips the exit handlers that print them.
+static void report_finding(void)
+{
+    print_stats();
+    abort();
+}
+
 static void stop_child(void)
 {
     if (child > 0)
     {
-        fprintf(stderr, "child_peak_rss_mb: %ld\nmanaged_edges: %ld\n", child_peak_rss_mb(), managed_edges);
+        print_stats();
         kill(child, SIGKILL);
         waitpid(child, NULL, 0);
         child = -1;
@@ -249,13 +261,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         child = -1;
         fprintf(stderr, "rpcgen-libfuzzer: the harness process died on this input (%s %d)\n",
                 WIFSIGNALED(wstatus) ? "signal" : "exit status", WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : WEXITSTATUS(wstatus));
+        fprintf(stderr, "managed_edges: %ld\n", managed_edges);
         abort();
     }
 
     if (finding != 0)
     {
         fprintf(stderr, "rpcgen-libfuzzer: the harness reported a finding (its exception is printed above)\n");
-        abort();
+        report_finding();
     }
 
     memcpy(managed_counters, shared, COVERAGE_BYTES);
@@ -285,7 +298,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rss > child_rss_limit_mb)
         {
             fprintf(stderr, "rpcgen-libfuzzer: the harness process's peak RSS is %ld MiB, over --child-rss-limit-mb=%ld\n", rss, child_rss_limit_mb);
-            abort();
+            report_finding();
         }
     }
 
