@@ -65,7 +65,9 @@ internal static class ErrorPayload
                 : null;
             return new RpcException((RpcStatusCode)code, message) { Detail = detail };
         }
-        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException)
+        // OverflowException: a code that does not fit an int (found by fuzzing). It escaped here once,
+        // after the caller had taken the call from its table, so that call never completed.
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or OverflowException)
         {
             return new RpcException(RpcStatusCode.ProtocolError, "The peer sent a malformed error.");
         }

@@ -24,7 +24,7 @@ public class FrameParserTests
     public void A_frame_split_across_segments_parses_like_a_contiguous_one()
     {
         var bytes = Frame(new FrameHeader(FrameKind.Response, 0, 5, 9, 0, 0, 0), [9, 8, 7, 6, 5]);
-        var sequence = Segments(bytes, 1, 7, 20, 31, 33);
+        var sequence = RpcGen.Fuzz.SegmentedSequence.Of(bytes, 1, 7, 20, 31, 33);
 
         Assert.Equal(FrameParseStatus.Frame, FrameParser.TryParse(sequence, Limit, out var header, out var payload, out _, out _));
         Assert.Equal(9u, header.CallId);
@@ -101,35 +101,5 @@ public class FrameParserTests
         header.Write(bytes);
         payload.CopyTo(bytes, FrameHeader.Size);
         return bytes;
-    }
-
-    private static ReadOnlySequence<byte> Segments(byte[] bytes, params int[] cuts)
-    {
-        var first = new Segment(bytes.AsMemory(0, cuts[0]), 0);
-        var last = first;
-        var start = cuts[0];
-        foreach (var cut in cuts.Skip(1).Append(bytes.Length))
-        {
-            last = last.Append(bytes.AsMemory(start, cut - start));
-            start = cut;
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 }

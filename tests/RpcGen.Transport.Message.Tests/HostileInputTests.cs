@@ -148,12 +148,29 @@ public class HostileInputTests
     }
 
     [Fact]
-    public async Task A_response_that_does_not_decode_fails_only_that_call()
-    {
-        using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
+    public Task A_response_that_does_not_decode_fails_only_that_call() =>
+        AssertOneBadAnswerFailsOnlyItsCall(FrameKind.Response, new byte[] { 0xA3, 0x61, 0x62, 0x63 }, RpcStatusCode.InvalidPayload, "");
 
+    [Fact]
+    public Task An_error_whose_code_does_not_fit_an_int_fails_only_that_call_as_a_protocol_error() =>
+        // Found by the message-frames fuzz harness: the code's OverflowException escaped the error
+        // reader after the call had left the pending table, so the call never completed.
+        AssertOneBadAnswerFailsOnlyItsCall(
+            FrameKind.Error,
+            RawPeer.Pack((ref MessagePackWriter w) =>
+            {
+                w.WriteArrayHeader(2);
+                w.Write(0xCECE_CECEu);
+                w.Write("boom");
+            }),
+            RpcStatusCode.ProtocolError,
+            "malformed error");
+
+    // A hand-played server answers the first of two calls with a bad frame and the second properly:
+    // the first fails with the expected code, the second still gets its answer.
+    private static async Task AssertOneBadAnswerFailsOnlyItsCall(FrameKind kind, byte[] badPayload, RpcStatusCode expected, string messagePart)
+    {
+        using var listener = RawPeer.Listen(out _);
         var (client, fakeServer) = await RawPeer.ConnectClientAsync(listener).WaitAsync(Timeout);
         await using var clientScope = client;
         await using var fakeServerScope = fakeServer;
@@ -163,11 +180,12 @@ public class HostileInputTests
         var good = service.AddAsync(3, 4).AsTask();
         var first = (await fakeServer.ReadCallFrameAsync().WaitAsync(Timeout))!.Value.Header;
         var second = (await fakeServer.ReadCallFrameAsync().WaitAsync(Timeout))!.Value.Header;
-        await fakeServer.SendFrameAsync(FrameKind.Response, first.CallId, 0, 0, new byte[] { 0xA3, 0x61, 0x62, 0x63 });
+        await fakeServer.SendFrameAsync(kind, first.CallId, 0, 0, badPayload);
         await fakeServer.SendFrameAsync(FrameKind.Response, second.CallId, 0, 0, RawPeer.Pack((ref MessagePackWriter w) => w.Write(7)));
 
         var error = await Assert.ThrowsAsync<RpcException>(() => bad.WaitAsync(Timeout));
-        Assert.Equal(RpcStatusCode.InvalidPayload, error.StatusCode);
+        Assert.Equal(expected, error.StatusCode);
+        Assert.Contains(messagePart, error.Message);
         Assert.Equal(7, await good.WaitAsync(Timeout));
     }
 
