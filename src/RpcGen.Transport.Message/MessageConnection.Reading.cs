@@ -343,7 +343,19 @@ internal sealed partial class MessageConnection
     {
         if (TakePending(header.CallId) is { } call)
         {
-            var error = ErrorPayload.Read(payload, _limits.MaxMetadataEntries);
+            RpcException error;
+            try
+            {
+                error = ErrorPayload.Read(payload, _limits.MaxMetadataEntries);
+            }
+            catch (Exception ex) when (ex is not RpcException)
+            {
+                // The call is out of the pending table already: fail it here, or nothing ever will.
+                // The reader's own handler then closes the connection as for any unexpected error.
+                call.Fail(new RpcException(RpcStatusCode.ProtocolError, $"The peer's error frame for this call does not decode: {ex.Message}", ex), RpcStatusCode.ProtocolError);
+                throw;
+            }
+
             call.TrailerSink?.SetTrailers(trailers);
             call.Fail(error, error.StatusCode);
         }
