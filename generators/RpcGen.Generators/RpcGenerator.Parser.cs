@@ -616,7 +616,7 @@ public sealed partial class RpcGenerator
             var tags = new HashSet<int>();
             foreach (var attribute in type.GetAttributes())
             {
-                if (attribute.AttributeClass?.ToDisplayString(RpcContractRules.IdFormat) != RpcContractRules.RpcKnownTypeAttribute ||
+                if (!RpcContractRules.IsNamed(attribute.AttributeClass, RpcContractRules.RpcKnownTypeAttribute) ||
                     attribute.ConstructorArguments.Length != 2 ||
                     attribute.ConstructorArguments[0].Value is not INamedTypeSymbol subtype ||
                     attribute.ConstructorArguments[1].Value is not int tag)
@@ -700,7 +700,7 @@ public sealed partial class RpcGenerator
             }
 
             var setsRequiredMembers = constructor.GetAttributes().Any(a =>
-                a.AttributeClass?.ToDisplayString(RpcContractRules.IdFormat) == "System.Diagnostics.CodeAnalysis.SetsRequiredMembersAttribute");
+                RpcContractRules.IsNamed(a.AttributeClass, "System.Diagnostics.CodeAnalysis.SetsRequiredMembersAttribute"));
             var constructorArguments = constructor.Parameters
                 .Select(p => members.First(m => string.Equals(m.Name, p.Name, StringComparison.OrdinalIgnoreCase)).Name)
                 .ToList();

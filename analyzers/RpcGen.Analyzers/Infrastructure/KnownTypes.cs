@@ -36,7 +36,7 @@ internal static class KnownTypes
     /// <summary>Each well-formed <c>[RpcKnownType(typeof(T), tag)]</c> on <paramref name="type"/> as (subtype, tag, attribute), in source order.</summary>
     public static IEnumerable<(INamedTypeSymbol Subtype, int Tag, AttributeData Attribute)> Tagged(INamedTypeSymbol type) =>
         type.GetAttributes()
-            .Where(a => a.AttributeClass?.ToDisplayString(RpcContractRules.IdFormat) == RpcContractRules.RpcKnownTypeAttribute)
+            .Where(a => RpcContractRules.IsNamed(a.AttributeClass, RpcContractRules.RpcKnownTypeAttribute))
             .Where(a => RpcSymbols.TryGetArgument(a, 2, 0, out INamedTypeSymbol _) && RpcSymbols.TryGetArgument(a, 2, 1, out int _))
             .Select(a => ((INamedTypeSymbol)a.ConstructorArguments[0].Value!, (int)a.ConstructorArguments[1].Value!, a));
 }

@@ -195,18 +195,26 @@ internal static class RpcContractRules
         type.ToDisplayString(IdFormat) == "System.Threading.CancellationToken";
 
     public static bool HasAttribute(ISymbol symbol, string metadataName) =>
-        symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString(IdFormat) == metadataName);
+        symbol.GetAttributes().Any(a => IsNamed(a.AttributeClass, metadataName));
+
+    /// <summary>
+    /// Whether <paramref name="type"/> is the type named <paramref name="metadataName"/> (in <see cref="IdFormat"/>).
+    /// A symbol can carry many attributes (an assembly's, a framework type's), and a display string
+    /// allocates, so the simple name is checked first and the display string built only for a likely match.
+    /// </summary>
+    public static bool IsNamed(INamedTypeSymbol? type, string metadataName) =>
+        type is not null && metadataName.IndexOf(type.Name, System.StringComparison.Ordinal) >= 0 && type.ToDisplayString(IdFormat) == metadataName;
 
     /// <summary>The policy names of the <c>[RpcAuthorize]</c> attributes on <paramref name="symbol"/>, in declaration order.</summary>
     public static IEnumerable<string> AuthorizationPolicies(ISymbol symbol) =>
         symbol.GetAttributes()
-            .Where(a => a.AttributeClass?.ToDisplayString(IdFormat) == RpcAuthorizeAttribute)
+            .Where(a => IsNamed(a.AttributeClass, RpcAuthorizeAttribute))
             .Select(a => a.ConstructorArguments.Length == 1 ? a.ConstructorArguments[0].Value as string : null)
             .Where(policy => !string.IsNullOrEmpty(policy))
             .Select(policy => policy!);
 
     public static AttributeData? GetAttribute(ISymbol symbol, string metadataName) =>
-        symbol.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString(IdFormat) == metadataName);
+        symbol.GetAttributes().FirstOrDefault(a => IsNamed(a.AttributeClass, metadataName));
 
     public static bool IsRpcService(ITypeSymbol type) =>
         type.TypeKind == TypeKind.Interface && HasAttribute(type, RpcServiceAttribute);
@@ -772,7 +780,7 @@ internal static class RpcContractRules
                 }
 
                 var subtypes = type.GetAttributes()
-                    .Where(a => a.AttributeClass?.ToDisplayString() == RpcKnownTypeAttribute)
+                    .Where(a => IsNamed(a.AttributeClass, RpcKnownTypeAttribute))
                     .SelectMany(a => a.ConstructorArguments)
                     .Select(a => a.Value)
                     .OfType<INamedTypeSymbol>()
@@ -957,7 +965,7 @@ internal static class RpcContractRules
         owner.GetAttributes().FirstOrDefault(IsFormatterAttribute)?.ConstructorArguments[0].Value as INamedTypeSymbol;
 
     private static bool IsFormatterAttribute(AttributeData attribute) =>
-        attribute.AttributeClass?.ToDisplayString(IdFormat) == RpcUseFormatterAttribute && attribute.ConstructorArguments.Length == 1;
+        IsNamed(attribute.AttributeClass, RpcUseFormatterAttribute) && attribute.ConstructorArguments.Length == 1;
 
     private static IEnumerable<ITypeSymbol> FormattedTypes(INamedTypeSymbol formatter) =>
         formatter.AllInterfaces.Where(i => i.ConstructedFrom.ToDisplayString(IdFormat) == FormatterInterface).Select(i => i.TypeArguments[0]);
