@@ -3,7 +3,7 @@ namespace RpcGen.Soak;
 /// <summary>What one soak run does and how much drift it forgives.</summary>
 public sealed class SoakOptions
 {
-    /// <summary>The whole run; the mixed phase gets what the first phases leave of it.</summary>
+    /// <summary>The whole run; the mixed phase gets what the first phases leave of it, and at least 10 s.</summary>
     public TimeSpan Duration { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>tcp, unix, shm or flow (TLS is not wired in: it needs the test PKI of the message tests).</summary>

@@ -13,6 +13,8 @@ public static class SoakRunner
 
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(30);
 
+    private static readonly TimeSpan MinimumMixedTime = TimeSpan.FromSeconds(10);
+
     public static async Task<SoakResult> RunAsync(SoakOptions options, TextWriter progress)
     {
         var started = Stopwatch.StartNew();
@@ -38,7 +40,7 @@ public static class SoakRunner
 
             // Every call kind, codec and reconnect once before the baseline, so the libraries the
             // runtime maps on first use (compression codecs, stream stubs) do not count as growth.
-            await MixedAsync(warmUp, host, calls, options, TimeSpan.Zero, new SoakResult(options), firstRoundOnly: true);
+            await MixedAsync(warmUp, host, primary, calls, options, TimeSpan.Zero, new SoakResult(options), firstRoundOnly: true);
             await host.Pulse.WaitUntilAsync(() => host.Server.ConnectionCount <= 1 && host.Service.Hanging == 0, Settle);
             result.Baseline = ResourceSnapshot.Take();
 
@@ -60,9 +62,11 @@ public static class SoakRunner
                 }
             });
 
+            // On a loaded machine the first phases can eat the whole duration; the mixed phase (and its reconnects) still runs.
             var mixedTime = options.Duration - started.Elapsed;
-            progress.WriteLine($"soak: mixed phase for {Math.Max(0, mixedTime.TotalSeconds):0} s");
-            await TimedAsync(result, "mixed", ledger => MixedAsync(ledger, host, calls, options, mixedTime, result));
+            mixedTime = mixedTime > MinimumMixedTime ? mixedTime : MinimumMixedTime;
+            progress.WriteLine($"soak: mixed phase for {mixedTime.TotalSeconds:0} s");
+            await TimedAsync(result, "mixed", ledger => MixedAsync(ledger, host, primary, calls, options, mixedTime, result));
             result.LoadedP99Micros = loaded.Percentile(99);
             result.LoadedSamples = loaded.Count;
 
@@ -112,15 +116,18 @@ public static class SoakRunner
     /// The mixed workers and the reconnect cycles for <paramref name="time"/>, or, with
     /// <paramref name="firstRoundOnly"/>, each kind once per client and two reconnect cycles.
     /// </summary>
-    private static async Task MixedAsync(CallLedger ledger, SoakServerHost host, MixedCalls calls, SoakOptions options, TimeSpan time, SoakResult result, bool firstRoundOnly = false)
+    private static async Task MixedAsync(CallLedger ledger, SoakServerHost host, RpcClient primary, MixedCalls calls, SoakOptions options, TimeSpan time, SoakResult result, bool firstRoundOnly = false)
     {
-        // One plain client and one per codec, so compressed and uncompressed frames share the server.
-        var codecs = new[] { RpcGen.Compression.RpcCompression.None, RpcGen.Compression.RpcCompression.Lz4, RpcGen.Compression.RpcCompression.Zstd, RpcGen.Compression.RpcCompression.Snappy };
-        var clients = await Task.WhenAll(codecs.Select(codec => RpcClient.ConnectAsync(host.Address, new RpcClientOptions { Compression = codec })));
+        // The plain primary and one client per codec, so compressed and uncompressed frames share the
+        // server. The primary works here too: left idle past RpcLimits.IdleTimeout (5 min), the server
+        // would close it and the end would miss a socket the baseline has.
+        var codecs = new[] { RpcGen.Compression.RpcCompression.Lz4, RpcGen.Compression.RpcCompression.Zstd, RpcGen.Compression.RpcCompression.Snappy };
+        var compressed = await Task.WhenAll(codecs.Select(codec => RpcClient.ConnectAsync(host.Address, new RpcClientOptions { Compression = codec })));
+        var clients = compressed.Prepend(primary).ToArray();
         await using var reconnects = new ReconnectCycles(options.Transport, host, ledger, calls);
         try
         {
-            using var stop = new CancellationTokenSource(time > TimeSpan.Zero ? time : TimeSpan.Zero);
+            using var stop = new CancellationTokenSource(time);
             var workers = Enumerable.Range(0, firstRoundOnly ? clients.Length : options.MixedWorkers).Select(worker => Task.Run(async () =>
             {
                 var proxy = clients[worker % clients.Length].GetService<ISoakService>();
@@ -135,7 +142,7 @@ public static class SoakRunner
         }
         finally
         {
-            await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
+            await Task.WhenAll(compressed.Select(c => c.DisposeAsync().AsTask()));
         }
     }
 }
