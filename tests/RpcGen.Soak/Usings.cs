@@ -1,0 +1,1 @@
+global using RpcGen.Transport.Message;
