@@ -94,7 +94,7 @@ internal sealed class PskLink : RpcLink
             reader.AdvanceTo(buffer.Start, buffer.End);
             if (result.IsCompleted || result.IsCanceled)
             {
-                throw new RpcException(RpcStatusCode.PermissionDenied, "The peer closed the connection during the pre-shared-key handshake (does it use the same inner layer?).");
+                throw new RpcException(RpcStatusCode.PermissionDenied, "The peer closed the connection during the pre-shared-key handshake (does it use the same inner layer and hold the same pre-shared key?).");
             }
         }
     }
@@ -159,7 +159,7 @@ internal sealed class PskLink : RpcLink
 
             if (result.IsCompleted || result.IsCanceled)
             {
-                throw new RpcException(RpcStatusCode.PermissionDenied, $"The peer at {_inner.RemoteAddress} closed the connection during the pre-shared-key handshake.");
+                throw new RpcException(RpcStatusCode.PermissionDenied, $"The peer at {_inner.RemoteAddress} closed the connection during the pre-shared-key handshake (does it hold the same pre-shared key?).");
             }
         }
     }

@@ -53,10 +53,12 @@ public sealed class RpcPskLayer : IRpcLinkLayer
         {
             return await HandshakeAsync(link, server, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException
+            or RpcException { StatusCode: not RpcStatusCode.PermissionDenied })
         {
-            // A peer that gave up first (it found our key wrong, or holds no inner layer) resets the
-            // connection; say which handshake it broke, not only "connection reset".
+            // A peer that gave up first (it found our key wrong, or holds no inner layer) resets or
+            // closes the connection, which the link under us may report as its own Disconnected; say
+            // which handshake it broke, not only "connection reset". Our own refusals pass as they are.
             throw new RpcException(RpcStatusCode.PermissionDenied, $"The pre-shared-key handshake with {link.RemoteAddress} failed: {ex.Message} (does the peer hold the same pre-shared key?)", ex);
         }
     }
