@@ -432,6 +432,9 @@ public class ResourceExhaustionTests
         var longCall = busy.WaitUntilCancelledAsync("busy through the idle timeout", stop.Token);
         await fixture.Service.Started("busy through the idle timeout").WaitAsync(Timeout);
 
+        // The idle client has its answer, but the server may not yet have counted that call as
+        // finished; a connection still counted busy when the clock moves would restart its idle clock.
+        await fixture.WaitUntilAsync(() => fixture.Server.InflightCalls == 1, "the server to count only the busy call in flight");
         time.Advance(RpcLimits.Default.IdleTimeout + TimeSpan.FromSeconds(2));
 
         await fixture.Client.Completion.WaitAsync(Timeout);
