@@ -11,7 +11,7 @@ namespace RpcGen.Samples.Tests;
 public sealed class CalculatorSampleTests
 {
     private const string Sample = "run --no-build --project samples/Calculator --";
-    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan Timeout = DotnetProcess.RunTimeout;
     private static readonly string[] CheckNames = ["Evaluating a literal", "Using add and subtract", "Pipelining eval() calls", "Defining functions", "Using a callback"];
 
     public static TheoryData<string> Transports => ["tcp", "unix"];

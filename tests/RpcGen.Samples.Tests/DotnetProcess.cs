@@ -8,6 +8,15 @@ internal static class DotnetProcess
 {
     public static string RepositoryRoot { get; } = FindRoot();
 
+    /// <summary>
+    /// The hang guard for a restore, build, pack or publish. A guard, not a performance bound: under
+    /// CI on two cores loaded many times over by other work, a NativeAOT publish has taken over 8 minutes.
+    /// </summary>
+    public static TimeSpan BuildTimeout { get; } = TimeSpan.FromMinutes(20);
+
+    /// <summary>The hang guard for running a built sample or tool to completion (same reasoning as <see cref="BuildTimeout"/>).</summary>
+    public static TimeSpan RunTimeout { get; } = TimeSpan.FromMinutes(10);
+
     public static async Task<(int ExitCode, string Output)> RunAsync(string fileName, string arguments, TimeSpan timeout, string? workingDirectory = null)
     {
         var info = CreateStartInfo(fileName, arguments, workingDirectory);

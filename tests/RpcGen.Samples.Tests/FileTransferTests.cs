@@ -19,7 +19,7 @@ public class FileTransferTests
         var (exitCode, output) = await DotnetProcess.RunAsync(
             "dotnet",
             $"run --no-build --project samples/FileTransfer -- --bytes 33554432 --compress {codec} --address {address}",
-            TimeSpan.FromMinutes(8));
+            DotnetProcess.BuildTimeout);
 
         Assert.True(exitCode == 0, output);
         Assert.Contains("upload:", output);

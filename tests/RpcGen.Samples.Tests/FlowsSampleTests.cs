@@ -4,7 +4,7 @@ namespace RpcGen.Samples.Tests;
 [Collection("samples")]
 public sealed class FlowsSampleTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
+    private static readonly TimeSpan Timeout = DotnetProcess.RunTimeout;
 
     [Fact]
     public async Task Dotnet_run_of_the_flows_sample_carries_100_flows_over_one_connection_per_remote()

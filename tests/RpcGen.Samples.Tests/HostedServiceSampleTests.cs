@@ -7,7 +7,7 @@ public class HostedServiceSampleTests
     [Fact]
     public async Task Dotnet_run_of_the_hosted_service_sample_serves_per_call_scopes_and_ends_with_OK()
     {
-        var (exitCode, output) = await DotnetProcess.RunAsync("dotnet", "run --no-build --project samples/HostedService", TimeSpan.FromMinutes(5));
+        var (exitCode, output) = await DotnetProcess.RunAsync("dotnet", "run --no-build --project samples/HostedService", DotnetProcess.RunTimeout);
 
         Assert.True(exitCode == 0, output);
         Assert.Contains("the server holds 3 order(s)", output);

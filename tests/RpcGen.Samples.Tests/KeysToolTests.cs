@@ -5,7 +5,7 @@ namespace RpcGen.Samples.Tests;
 public class KeysToolTests
 {
     private const string Tool = "run --no-build --project src/RpcGen.Tool --";
-    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan Timeout = DotnetProcess.RunTimeout;
 
     [Fact]
     public async Task The_tool_installs_from_a_local_feed_with_dotnet_tool_install()

@@ -6,7 +6,6 @@ namespace RpcGen.Samples.Tests;
 /// <summary>Publishes a sample with NativeAOT and insists on a clean publish.</summary>
 internal static class NativeAot
 {
-    private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(8);
 
     /// <summary>
     /// Publishes <paramref name="project"/> (a path under the repository) for linux-x64 into a new
@@ -31,7 +30,7 @@ internal static class NativeAot
         var (exitCode, output) = await DotnetProcess.RunAsync(
             "dotnet",
             $"publish {project} -c Release -r linux-x64 -o \"{outputDirectory}\" -p:TrimmerSingleWarn=false {extraArguments}",
-            BuildTimeout,
+            DotnetProcess.BuildTimeout,
             workingDirectory);
 
         Assert.True(exitCode == 0, output);

@@ -4,12 +4,11 @@ namespace RpcGen.Samples.Tests;
 [Collection("samples")]
 public class QuickstartTests
 {
-    private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(8);
 
     [Fact]
     public async Task Dotnet_run_of_the_quickstart_serves_and_calls_over_tcp_and_a_unix_socket()
     {
-        var (exitCode, output) = await DotnetProcess.RunAsync("dotnet", "run --no-build --project samples/Quickstart", BuildTimeout);
+        var (exitCode, output) = await DotnetProcess.RunAsync("dotnet", "run --no-build --project samples/Quickstart", DotnetProcess.BuildTimeout);
 
         Assert.True(exitCode == 0, output);
         Assert.Contains("[tcp://127.0.0.1:", output);
@@ -25,7 +24,7 @@ public class QuickstartTests
         try
         {
             binary = await NativeAot.PublishAsync("samples/Quickstart", "Quickstart");
-            var (runExit, runOutput) = await DotnetProcess.RunAsync(binary, string.Empty, TimeSpan.FromMinutes(1));
+            var (runExit, runOutput) = await DotnetProcess.RunAsync(binary, string.Empty, DotnetProcess.RunTimeout);
             Assert.True(runExit == 0, runOutput);
             Assert.EndsWith("OK", runOutput.TrimEnd());
         }

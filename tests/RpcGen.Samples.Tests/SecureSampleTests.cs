@@ -7,7 +7,7 @@ public class SecureSampleTests
     [Fact]
     public async Task The_secure_sample_runs_every_posture_and_ends_with_ok()
     {
-        var (exitCode, output) = await DotnetProcess.RunAsync("dotnet", "run --no-build --project samples/Secure", TimeSpan.FromMinutes(5));
+        var (exitCode, output) = await DotnetProcess.RunAsync("dotnet", "run --no-build --project samples/Secure", DotnetProcess.RunTimeout);
 
         Assert.True(exitCode == 0, output);
         Assert.Contains("lockdown: bob refused: PermissionDenied", output);

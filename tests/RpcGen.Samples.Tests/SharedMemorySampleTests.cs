@@ -7,7 +7,7 @@ public class SharedMemorySampleTests
     [Fact]
     public async Task The_shared_memory_sample_times_both_transports_and_ends_with_ok()
     {
-        var (exitCode, output) = await DotnetProcess.RunAsync("dotnet", "run --no-build --project samples/SharedMemory -- --calls 2000", TimeSpan.FromMinutes(3));
+        var (exitCode, output) = await DotnetProcess.RunAsync("dotnet", "run --no-build --project samples/SharedMemory -- --calls 2000", DotnetProcess.RunTimeout);
 
         Assert.True(exitCode == 0, output);
         Assert.Contains("shm : p50", output);

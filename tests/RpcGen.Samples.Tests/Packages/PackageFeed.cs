@@ -20,8 +20,6 @@ public sealed class PackageFeed : IAsyncLifetime
         "RpcGen.Security", "RpcGen.Tool", "RpcGen.Transport.Flow", "RpcGen.Transport.SharedMemory",
     ];
 
-    private static readonly TimeSpan PackTimeout = TimeSpan.FromMinutes(8);
-
     public string Root { get; } = Path.Combine(Path.GetTempPath(), $"rpcgen-packages-{Guid.NewGuid():N}");
 
     public string Feed => Path.Combine(Root, "feed");
@@ -46,7 +44,7 @@ public sealed class PackageFeed : IAsyncLifetime
         var (exitCode, output) = await DotnetProcess.RunAsync(
             "dotnet",
             $"pack RpcGen.Packages.slnf -c Release -o \"{Feed}\" -p:VersionSuffix={Version["0.1.0-".Length..]}",
-            PackTimeout);
+            DotnetProcess.BuildTimeout);
         PackOutput = output;
         Assert.True(exitCode == 0, output);
     }
@@ -61,7 +59,7 @@ public sealed class PackageFeed : IAsyncLifetime
             }
 
             // Drop this run's versions from the global packages folder: nothing reuses them.
-            var (_, locals) = await DotnetProcess.RunAsync("dotnet", "nuget locals global-packages --list", TimeSpan.FromMinutes(1));
+            var (_, locals) = await DotnetProcess.RunAsync("dotnet", "nuget locals global-packages --list", DotnetProcess.RunTimeout);
             var folder = locals.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("global-packages:", StringComparison.Ordinal))?["global-packages:".Length..].Trim();
             if (folder is not null && Directory.Exists(folder))
             {
@@ -125,7 +123,7 @@ public sealed class PackageFeed : IAsyncLifetime
     /// </summary>
     private async Task<string> NuGetConfigAsync()
     {
-        var (exitCode, output) = await DotnetProcess.RunAsync("dotnet", "nuget list source --format Short", TimeSpan.FromMinutes(1), Root);
+        var (exitCode, output) = await DotnetProcess.RunAsync("dotnet", "nuget list source --format Short", DotnetProcess.RunTimeout, Root);
         Assert.True(exitCode == 0, output);
         var machineSources = output.Split('\n')
             .Select(line => line.Trim())

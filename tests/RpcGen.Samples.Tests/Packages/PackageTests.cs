@@ -9,7 +9,6 @@ namespace RpcGen.Samples.Tests.Packages;
 [Collection("samples")]
 public class PackageTests(PackageFeed feed) : IClassFixture<PackageFeed>
 {
-    private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(8);
 
     /// <summary>Warnings the registry causes by serving a nearby version of a transitive package; not the packages' doing.</summary>
     private static readonly string[] RegistryWarnings = ["NU1603", "NU1608"];
@@ -97,7 +96,7 @@ public class PackageTests(PackageFeed feed) : IClassFixture<PackageFeed>
             Console.WriteLine($"reply: {reply.Text} ({reply.Length})");
             """);
 
-        var (exitCode, output) = await DotnetProcess.RunAsync("dotnet", "run", BuildTimeout, directory);
+        var (exitCode, output) = await DotnetProcess.RunAsync("dotnet", "run", DotnetProcess.BuildTimeout, directory);
         Assert.True(exitCode == 0, output);
         AssertNoWarnings(output);
         Assert.Contains("reply: ann: hello over tcp (14)", output);
@@ -106,7 +105,7 @@ public class PackageTests(PackageFeed feed) : IClassFixture<PackageFeed>
         try
         {
             binary = await NativeAot.PublishAsync("PackagedChat.csproj", "PackagedChat", directory, string.Empty);
-            var (runExit, runOutput) = await DotnetProcess.RunAsync(binary, string.Empty, TimeSpan.FromMinutes(1), directory);
+            var (runExit, runOutput) = await DotnetProcess.RunAsync(binary, string.Empty, DotnetProcess.RunTimeout, directory);
             Assert.True(runExit == 0, runOutput);
             Assert.Contains("reply: ann: hello over tcp (14)", runOutput);
         }
@@ -137,7 +136,7 @@ public class PackageTests(PackageFeed feed) : IClassFixture<PackageFeed>
             <PackageReference Include="RpcGen.Runtime" Version="{feed.Version}" />
             """);
         File.WriteAllText(Path.Combine(contract, "Chat.cs"), ChatContract("Chat.Contracts").Replace("public sealed class Chat ", "internal sealed class UnusedChat "));
-        var (packExit, packOutput) = await DotnetProcess.RunAsync("dotnet", $"pack -c Release -o \"{feed.Feed}\"", BuildTimeout, contract);
+        var (packExit, packOutput) = await DotnetProcess.RunAsync("dotnet", $"pack -c Release -o \"{feed.Feed}\"", DotnetProcess.BuildTimeout, contract);
         Assert.True(packExit == 0, packOutput);
         AssertNoWarnings(packOutput);
         Assert.Equal(["RpcGen.Runtime"], PackageFeed.DependencyIds(feed.PackagePath("Chat.Contracts")));
@@ -182,7 +181,7 @@ public class PackageTests(PackageFeed feed) : IClassFixture<PackageFeed>
             }
             """);
 
-        var (exitCode, output) = await DotnetProcess.RunAsync("dotnet", "run", BuildTimeout, app);
+        var (exitCode, output) = await DotnetProcess.RunAsync("dotnet", "run", DotnetProcess.BuildTimeout, app);
         Assert.True(exitCode == 0, output);
         AssertNoWarnings(output);
         Assert.Contains("proxy: Chat.Contracts.ChatProxy", output);
@@ -207,17 +206,17 @@ public class PackageTests(PackageFeed feed) : IClassFixture<PackageFeed>
     {
         var hive = feed.NewProjectDirectory("template-hive");
         var (installExit, installOutput) = await DotnetProcess.RunAsync(
-            "dotnet", $"new install \"{feed.PackagePath("RpcGen.Templates")}\" --debug:custom-hive \"{hive}\"", BuildTimeout, feed.Root);
+            "dotnet", $"new install \"{feed.PackagePath("RpcGen.Templates")}\" --debug:custom-hive \"{hive}\"", DotnetProcess.BuildTimeout, feed.Root);
         Assert.True(installExit == 0, installOutput);
 
         var (newExit, newOutput) = await DotnetProcess.RunAsync(
-            "dotnet", $"new rpcgen-service -n Acme.Greeter -o Acme.Greeter --debug:custom-hive \"{hive}\"", BuildTimeout, feed.Root);
+            "dotnet", $"new rpcgen-service -n Acme.Greeter -o Acme.Greeter --debug:custom-hive \"{hive}\"", DotnetProcess.BuildTimeout, feed.Root);
         Assert.True(newExit == 0, newOutput);
         var solution = Path.Combine(feed.Root, "Acme.Greeter");
         Assert.True(File.Exists(Path.Combine(solution, "Acme.Greeter.slnx")), newOutput);
         Assert.Contains($"Version=\"{feed.Version}\"", File.ReadAllText(Path.Combine(solution, "Acme.Greeter.Contracts", "Acme.Greeter.Contracts.csproj")));
 
-        var (buildExit, buildOutput) = await DotnetProcess.RunAsync("dotnet", "build Acme.Greeter.slnx", BuildTimeout, solution);
+        var (buildExit, buildOutput) = await DotnetProcess.RunAsync("dotnet", "build Acme.Greeter.slnx", DotnetProcess.BuildTimeout, solution);
         Assert.True(buildExit == 0, buildOutput);
         AssertNoWarnings(buildOutput);
     }
