@@ -28,4 +28,7 @@ internal static partial class FlowLog
 
     [LoggerMessage(EventId = 1507, Level = LogLevel.Debug, Message = "Flow manager: accepting a connection from {Address} failed: {Reason}")]
     public static partial void AcceptFailed(ILogger logger, string address, string reason);
+
+    [LoggerMessage(EventId = 1508, Level = LogLevel.Warning, Message = "Flow manager: refused a connection from {Address}: {Reason}")]
+    public static partial void ConnectionRefused(ILogger logger, string address, string reason);
 }

@@ -13,7 +13,12 @@ public sealed class FlowManagerOptions
     /// <summary>Flow control and limits of every connection.</summary>
     public FlowLimits Limits { get; init; } = FlowLimits.Default;
 
-    /// <summary>The link limits (pending bytes, TLS handshake timeout).</summary>
+    /// <summary>
+    /// The link limits: pending bytes, the TLS handshake timeout, and how many connections the
+    /// manager's listeners hold at once (<see cref="RpcLimits.MaxConnections"/> in all,
+    /// <see cref="RpcLimits.MaxConnectionsPerAddress"/> per remote IP, counted from accept, setup
+    /// exchange included, until the connection ends; one beyond is closed at once with a log line).
+    /// </summary>
     public RpcLimits LinkLimits { get; init; } = RpcLimits.Default;
 
     /// <summary>TLS options for <c>tls://</c> and <c>tls+unix:</c> (a server certificate to listen, a CA to dial).</summary>
