@@ -22,7 +22,7 @@ public sealed class ConnectionDefenseTests
     public async Task Connections_that_send_nothing_or_drip_the_setup_hold_at_most_MaxConnections_until_the_handshake_timeout_and_a_good_client_is_served()
     {
         var time = new FakeTimeProvider();
-        var logs = new CapturingLoggerProvider();
+        using var logs = new CapturingLoggerProvider();
         await using var server = new FlowManager(new FlowManagerOptions
         {
             Name = "server",
