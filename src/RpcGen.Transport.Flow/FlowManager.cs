@@ -479,7 +479,7 @@ public sealed class FlowManager : IAsyncDisposable
         throw new FlowException(FlowErrorCode.ResolveFailed, $"No flow protocol is registered for '{address}' (built in: tcp, unix, memory, tls, tls+unix).");
     }
 
-    private FlowProtocolContext Context() => new() { LinkLimits = _options.LinkLimits, Tls = _options.Tls };
+    private FlowProtocolContext Context() => new() { LinkLimits = _options.LinkLimits, Tls = _options.Tls, Logger = _options.Logger, TimeProvider = _options.TimeProvider };
 
     private FlowConnectionOptions ConnectionOptions(IPeerAuthorizer? authorizer, TimeSpan? channelTimeout = null) => new()
     {

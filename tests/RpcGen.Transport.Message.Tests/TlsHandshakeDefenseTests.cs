@@ -145,6 +145,27 @@ public class TlsHandshakeDefenseTests
         Assert.Equal(5, await client.GetService<IScenarioService>().AddAsync(2, 3).AsTask().WaitAsync(Timeout));
     }
 
+    [Fact]
+    public async Task Over_flow_tls_a_silent_connection_is_closed_at_the_deadline_on_the_servers_clock_and_logged_to_its_logger()
+    {
+        // Before the fix a flow manager's TLS listener logged to nobody and timed handshakes on the
+        // system clock, whatever logger and TimeProvider the server was given.
+        RpcGen.Transport.Flow.FlowLinks.Register();
+        var pki = TestPki.Shared;
+        var time = new FakeTimeProvider();
+        var limits = new RpcLimits { HandshakeTimeout = TimeSpan.FromSeconds(5) };
+        var (server, _, logs) = await SecurityTests.StartAsync("flow+tls://127.0.0.1:0", pki.ServerTls(), limits: limits, time: time);
+        await using var _server = server;
+        using var silent = await ConnectRawAsync("tls://" + server.Addresses[0]["flow+tls://".Length..]);
+        await logs.WaitForAsync("started; it has", Timeout);
+
+        time.Advance(limits.HandshakeTimeout);
+        Assert.Equal(0, await SecurityTests.ReceiveOrResetAsync(silent, new byte[16]));
+        await logs.WaitForAsync("did not finish within", Timeout);
+        await using var client = await SecurityTests.ConnectAsync(server.Addresses[0], pki.ClientTls());
+        Assert.Equal(5, await client.GetService<IScenarioService>().AddAsync(2, 3).AsTask().WaitAsync(Timeout));
+    }
+
     // A raw socket to a tls:// (from 127.0.0.2, so the good clients' 127.0.0.1 keeps its quota) or tls+unix: server.
     private static async Task<Socket> ConnectRawAsync(string address)
     {
