@@ -225,6 +225,7 @@ public sealed partial class FlowConnection
                 Writer.SendRelease();
             }
 
+            Touch();
             flow.Start();
             _accepted.Writer.TryWrite(flow);
         }

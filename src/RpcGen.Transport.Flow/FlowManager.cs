@@ -256,6 +256,7 @@ public sealed class FlowManager : IAsyncDisposable
                 }
 
                 _admission.Release(link.RemoteAddress);
+                FlowLog.ConnectionReleased(_options.Logger, link.RemoteAddress, _admission.Count);
             },
             TaskScheduler.Default);
         if (disposed)
@@ -421,6 +422,20 @@ public sealed class FlowManager : IAsyncDisposable
         var now = _options.TimeProvider.GetUtcNow();
         foreach (var connection in TakeEvictable(c => now - c.LastUsed >= _options.IdleTimeout, int.MaxValue))
         {
+            _ = connection.CloseAsync();
+        }
+
+        // Accepted connections too: a peer that finished the setup and answers health checks but
+        // opens no flow would otherwise hold one of the listeners' MaxConnections slots for good.
+        List<FlowConnection> idleAccepted;
+        lock (_gate)
+        {
+            idleAccepted = [.. _accepted.Where(c => c is { IsClosed: false, FlowCount: 0 } && now - c.LastUsed >= _options.IdleTimeout)];
+        }
+
+        foreach (var connection in idleAccepted)
+        {
+            FlowLog.IdleClosed(_options.Logger, connection.RemoteAddress, _options.IdleTimeout);
             _ = connection.CloseAsync();
         }
     }

@@ -27,7 +27,11 @@ public sealed class FlowManagerOptions
     /// <summary>Decides whether a connecting peer may use a connection this manager accepted; null allows all.</summary>
     public IPeerAuthorizer? Authorizer { get; init; }
 
-    /// <summary>How long a cached connection with no flow may stay unused before it is closed. Default 5 minutes.</summary>
+    /// <summary>
+    /// How long a connection with no flow may stay unused before it is closed (lame duck): dialed
+    /// ones in the cache (unless pinned) and accepted ones alike, so a peer that opens no flow cannot
+    /// keep one of the listeners' connection slots. Health checks do not count as use. Default 5 minutes.
+    /// </summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>The most connections kept in the cache; past it, the least recently used idle one is closed. Default 64.</summary>

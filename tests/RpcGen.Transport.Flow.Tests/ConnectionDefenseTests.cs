@@ -99,6 +99,41 @@ public sealed class ConnectionDefenseTests
         }
     }
 
+    [Fact]
+    public async Task A_connection_that_finishes_the_setup_and_opens_no_flow_is_closed_after_the_idle_timeout_and_gives_its_slot_back()
+    {
+        // Before the fix only dialed (cached) connections were closed when idle: a peer that
+        // answered health checks and opened nothing kept an accepted connection, and its slot, for good.
+        var time = new FakeTimeProvider();
+        using var logs = new CapturingLoggerProvider();
+        await using var server = new FlowManager(new FlowManagerOptions
+        {
+            Name = "server",
+            LinkLimits = new RpcLimits { MaxConnections = 1 },
+            Limits = FlowLimits.Default with { ChannelTimeout = System.Threading.Timeout.InfiniteTimeSpan },
+            IdleTimeout = TimeSpan.FromMinutes(1),
+            Logger = logs.CreateLogger("flow"),
+            TimeProvider = time,
+        });
+        var address = await server.ListenAsync("tcp://127.0.0.1:0");
+        await using var idler = await FlowConnection.ConnectAsync(await RpcGen.Links.RpcLinks.ConnectAsync(address).AsTask().WaitAsync(Timeout)).WaitAsync(Timeout);
+        Assert.Equal(1, server.AdmittedConnections);
+
+        // While it holds the only slot, the next client is turned away.
+        await using (var turnedAway = new FlowManager(new FlowManagerOptions { Name = "turned-away" }))
+        {
+            await Assert.ThrowsAsync<FlowException>(() => turnedAway.DialAsync(address).WaitAsync(Timeout));
+        }
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        await idler.Completion.WaitAsync(Timeout);
+        await logs.WaitForAsync("no flow for", Timeout);
+        await logs.WaitForAsync("ended; 0 accepted connection(s) held", Timeout);
+
+        await using var good = new FlowManager(new FlowManagerOptions { Name = "good" });
+        await AssertServedAsync(server, good, address);
+    }
+
     // ---- Dripping a frame ------------------------------------------------------------------------
 
     [Fact]
