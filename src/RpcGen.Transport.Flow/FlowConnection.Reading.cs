@@ -28,7 +28,6 @@ public sealed partial class FlowConnection
             {
                 var result = await input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
-                Interlocked.Exchange(ref _lastReceivedTimestamp, _time.GetTimestamp());
                 try
                 {
                     while (true)
@@ -44,6 +43,9 @@ public sealed partial class FlowConnection
                             break;
                         }
 
+                        // Only a whole frame proves the peer alive: one that drips a frame a byte at a
+                        // time is as dead as a silent one, and is closed at the channel timeout.
+                        Interlocked.Exchange(ref _lastReceivedTimestamp, _time.GetTimestamp());
                         await HandleFrameAsync(header, payload).ConfigureAwait(false);
                         buffer = buffer.Slice(end);
                     }
@@ -199,6 +201,14 @@ public sealed partial class FlowConnection
             {
                 refusal = $"too many flows on the connection (MaxFlows {Limits.MaxFlows})";
             }
+            else if (_awaitingAccept >= Limits.MaxFlows)
+            {
+                refusal = $"{_awaitingAccept} flows wait to be accepted on the connection (MaxFlows {Limits.MaxFlows})";
+            }
+            else
+            {
+                _awaitingAccept++;
+            }
 
             // The accepted flow's first window goes out in the next release frame.
             queueGrant = refusal is null && QueueReleaseLocked(true);
@@ -215,6 +225,7 @@ public sealed partial class FlowConnection
                 Writer.SendRelease();
             }
 
+            Touch();
             flow.Start();
             _accepted.Writer.TryWrite(flow);
         }

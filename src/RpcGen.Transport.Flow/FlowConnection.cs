@@ -51,6 +51,11 @@ public sealed partial class FlowConnection : IAsyncDisposable
     // Gate: flows whose consumed bytes are due to be released to the peer.
     private readonly HashSet<Flow> _releaseFlows = [];
 
+    // Gate: flows the peer opened that wait in _accepted for AcceptFlowAsync, ended ones included
+    // (the queue keeps them until taken), so a peer that opens and resets flows while nobody accepts
+    // cannot grow it past MaxFlows; an Open beyond that is reset.
+    private int _awaitingAccept;
+
     // Gate: the next id this side opens (odd on the dialer, even on the acceptor).
     private uint _nextLocalId;
 
@@ -137,6 +142,18 @@ public sealed partial class FlowConnection : IAsyncDisposable
             lock (Gate)
             {
                 return _flows.Count + _unopened.Count;
+            }
+        }
+    }
+
+    /// <summary>Flows the peer opened that wait for <see cref="AcceptFlowAsync"/> (ended ones included).</summary>
+    internal int AwaitingAccept
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _awaitingAccept;
             }
         }
     }
@@ -319,7 +336,13 @@ public sealed partial class FlowConnection : IAsyncDisposable
     {
         try
         {
-            return await _accepted.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var flow = await _accepted.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            lock (Gate)
+            {
+                _awaitingAccept--;
+            }
+
+            return flow;
         }
         catch (ChannelClosedException)
         {

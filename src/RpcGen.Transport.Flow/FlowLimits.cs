@@ -28,7 +28,11 @@ public sealed record FlowLimits
     /// <summary>The largest frame payload accepted from the peer; a larger declared length closes the connection. Default 64 KiB.</summary>
     public int MaxFrameBytes { get; init; } = 64 * 1024;
 
-    /// <summary>Flows open at once on one connection (both directions together). Default 1,024.</summary>
+    /// <summary>
+    /// Flows open at once on one connection (both directions together), and flows the peer opened
+    /// that wait to be accepted (ended ones included); a flow opened past either is reset. A manager's
+    /// <see cref="FlowManager.AcceptAsync"/> queue holds at most this many too. Default 1,024.
+    /// </summary>
     public int MaxFlows { get; init; } = 1024;
 
     /// <summary>The largest message <see cref="Flow.ReadMessageAsync"/> assembles. Default 16 MiB.</summary>

@@ -28,4 +28,13 @@ internal static partial class FlowLog
 
     [LoggerMessage(EventId = 1507, Level = LogLevel.Debug, Message = "Flow manager: accepting a connection from {Address} failed: {Reason}")]
     public static partial void AcceptFailed(ILogger logger, string address, string reason);
+
+    [LoggerMessage(EventId = 1508, Level = LogLevel.Warning, Message = "Flow manager: refused a connection from {Address}: {Reason}")]
+    public static partial void ConnectionRefused(ILogger logger, string address, string reason);
+
+    [LoggerMessage(EventId = 1509, Level = LogLevel.Debug, Message = "Flow manager: the connection from {Address} ended; {Held} accepted connection(s) held")]
+    public static partial void ConnectionReleased(ILogger logger, string address, int held);
+
+    [LoggerMessage(EventId = 1510, Level = LogLevel.Information, Message = "Flow manager: closing the connection from {Address}: no flow for {IdleTimeout} (FlowManagerOptions.IdleTimeout)")]
+    public static partial void IdleClosed(ILogger logger, string address, TimeSpan idleTimeout);
 }

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using RpcGen.Limits;
 using RpcGen.Links;
 
 namespace RpcGen.Transport.Flow;
@@ -12,6 +13,13 @@ namespace RpcGen.Transport.Flow;
 /// <para>Tables: <see cref="_cache"/> (dialed connections by resolved address, each an entry whose
 /// task completes when the dial does, so concurrent dials share one), <see cref="_accepted"/>
 /// (connections accepted from listeners), <see cref="_listeners"/>, <see cref="_protocols"/>.</para>
+/// <para>What listeners can make the manager hold is bounded: every accepted link is admitted by
+/// <see cref="_admission"/> (<see cref="FlowManagerOptions.LinkLimits"/>'s <c>MaxConnections</c> in all,
+/// <c>MaxConnectionsPerAddress</c> per remote IP) from accept until its connection ends, so links still
+/// in the setup exchange count too; a link beyond that is closed at once with a log line. Flows
+/// accepted but not yet taken by <see cref="AcceptAsync"/> wait in a queue of at most
+/// <see cref="FlowLimits.MaxFlows"/>; past it each connection keeps at most that many of its own
+/// (see <see cref="FlowConnection.AcceptFlowAsync"/>) and refuses further ones.</para>
 /// <para>Lock: <see cref="_gate"/> guards the tables; nothing is awaited and no user code runs under it.
 /// A connection that ends leaves the cache; a pinned one is dialed again until unpinned.</para>
 /// </remarks>
@@ -26,7 +34,8 @@ public sealed class FlowManager : IAsyncDisposable
     private readonly HashSet<FlowConnection> _accepted = [];
     private readonly Dictionary<string, RpcLinkListener> _listeners = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _listenErrors = new(StringComparer.Ordinal);
-    private readonly Channel<Flow> _flows = Channel.CreateUnbounded<Flow>();
+    private readonly Channel<Flow> _flows;
+    private readonly ConnectionAdmission _admission;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ITimer? _eviction;
     private TaskCompletionSource _statusChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -37,6 +46,8 @@ public sealed class FlowManager : IAsyncDisposable
     {
         _options = options ?? new FlowManagerOptions();
         _options.Limits.Validate();
+        _admission = new ConnectionAdmission(_options.LinkLimits);
+        _flows = Channel.CreateBounded<Flow>(new BoundedChannelOptions(_options.Limits.MaxFlows) { FullMode = BoundedChannelFullMode.Wait });
         foreach (var scheme in new[] { "tcp", "unix", "memory", "tls", "tls+unix" })
         {
             _protocols[scheme] = new LinkProtocol(scheme);
@@ -84,6 +95,9 @@ public sealed class FlowManager : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Links accepted from listeners and not yet closed, those still in the setup exchange included.</summary>
+    internal int AdmittedConnections => _admission.Count;
 
     /// <summary>What the manager listens on, listen errors, and a task that completes at the next change.</summary>
     public FlowManagerStatus Status
@@ -197,6 +211,13 @@ public sealed class FlowManager : IAsyncDisposable
                 return;
             }
 
+            if (!_admission.TryAdmit(link.RemoteAddress, out var refusal))
+            {
+                FlowLog.ConnectionRefused(_options.Logger, link.RemoteAddress, refusal!);
+                link.Abort();
+                continue;
+            }
+
             _ = AcceptConnectionAsync(link);
         }
     }
@@ -210,22 +231,40 @@ public sealed class FlowManager : IAsyncDisposable
         }
         catch (Exception ex)
         {
+            // Released before the log line, so a line seen means the slot is free.
+            _admission.Release(link.RemoteAddress);
             FlowLog.AcceptFailed(_options.Logger, link.RemoteAddress, ex.Message);
             return;
         }
 
+        bool disposed;
         lock (_gate)
         {
-            if (_disposed)
+            disposed = _disposed;
+            if (!disposed)
             {
-                _ = connection.DisposeAsync().AsTask();
-                return;
+                _accepted.Add(connection);
             }
-
-            _accepted.Add(connection);
         }
 
-        _ = connection.Completion.ContinueWith(_ => { lock (_gate) { _accepted.Remove(connection); } }, TaskScheduler.Default);
+        _ = connection.Completion.ContinueWith(
+            _ =>
+            {
+                lock (_gate)
+                {
+                    _accepted.Remove(connection);
+                }
+
+                _admission.Release(link.RemoteAddress);
+                FlowLog.ConnectionReleased(_options.Logger, link.RemoteAddress, _admission.Count);
+            },
+            TaskScheduler.Default);
+        if (disposed)
+        {
+            _ = connection.DisposeAsync().AsTask();
+            return;
+        }
+
         _ = ForwardFlowsAsync(connection);
     }
 
@@ -235,7 +274,10 @@ public sealed class FlowManager : IAsyncDisposable
         {
             try
             {
-                _flows.Writer.TryWrite(await connection.AcceptFlowAsync(_stopping.Token).ConfigureAwait(false));
+                // Waits while the manager's queue is full, so unaccepted flows pile up on their own
+                // connection, which refuses more past MaxFlows.
+                var flow = await connection.AcceptFlowAsync(_stopping.Token).ConfigureAwait(false);
+                await _flows.Writer.WriteAsync(flow, _stopping.Token).ConfigureAwait(false);
             }
             catch (Exception)
             {
@@ -382,6 +424,20 @@ public sealed class FlowManager : IAsyncDisposable
         {
             _ = connection.CloseAsync();
         }
+
+        // Accepted connections too: a peer that finished the setup and answers health checks but
+        // opens no flow would otherwise hold one of the listeners' MaxConnections slots for good.
+        List<FlowConnection> idleAccepted;
+        lock (_gate)
+        {
+            idleAccepted = [.. _accepted.Where(c => c is { IsClosed: false, FlowCount: 0 } && now - c.LastUsed >= _options.IdleTimeout)];
+        }
+
+        foreach (var connection in idleAccepted)
+        {
+            FlowLog.IdleClosed(_options.Logger, connection.RemoteAddress, _options.IdleTimeout);
+            _ = connection.CloseAsync();
+        }
     }
 
     private void EvictOverCapacity()
@@ -438,7 +494,7 @@ public sealed class FlowManager : IAsyncDisposable
         throw new FlowException(FlowErrorCode.ResolveFailed, $"No flow protocol is registered for '{address}' (built in: tcp, unix, memory, tls, tls+unix).");
     }
 
-    private FlowProtocolContext Context() => new() { LinkLimits = _options.LinkLimits, Tls = _options.Tls };
+    private FlowProtocolContext Context() => new() { LinkLimits = _options.LinkLimits, Tls = _options.Tls, Logger = _options.Logger, TimeProvider = _options.TimeProvider };
 
     private FlowConnectionOptions ConnectionOptions(IPeerAuthorizer? authorizer, TimeSpan? channelTimeout = null) => new()
     {

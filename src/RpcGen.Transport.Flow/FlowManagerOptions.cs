@@ -13,7 +13,12 @@ public sealed class FlowManagerOptions
     /// <summary>Flow control and limits of every connection.</summary>
     public FlowLimits Limits { get; init; } = FlowLimits.Default;
 
-    /// <summary>The link limits (pending bytes, TLS handshake timeout).</summary>
+    /// <summary>
+    /// The link limits: pending bytes, the TLS handshake timeout, and how many connections the
+    /// manager's listeners hold at once (<see cref="RpcLimits.MaxConnections"/> in all,
+    /// <see cref="RpcLimits.MaxConnectionsPerAddress"/> per remote IP, counted from accept, setup
+    /// exchange included, until the connection ends; one beyond is closed at once with a log line).
+    /// </summary>
     public RpcLimits LinkLimits { get; init; } = RpcLimits.Default;
 
     /// <summary>TLS options for <c>tls://</c> and <c>tls+unix:</c> (a server certificate to listen, a CA to dial).</summary>
@@ -22,7 +27,11 @@ public sealed class FlowManagerOptions
     /// <summary>Decides whether a connecting peer may use a connection this manager accepted; null allows all.</summary>
     public IPeerAuthorizer? Authorizer { get; init; }
 
-    /// <summary>How long a cached connection with no flow may stay unused before it is closed. Default 5 minutes.</summary>
+    /// <summary>
+    /// How long a connection with no flow may stay unused before it is closed (lame duck): dialed
+    /// ones in the cache (unless pinned) and accepted ones alike, so a peer that opens no flow cannot
+    /// keep one of the listeners' connection slots. Health checks do not count as use. Default 5 minutes.
+    /// </summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>The most connections kept in the cache; past it, the least recently used idle one is closed. Default 64.</summary>

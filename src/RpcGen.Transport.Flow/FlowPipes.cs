@@ -143,12 +143,17 @@ internal sealed class FlowMemoryPool : MemoryPool<byte>
 
     private readonly ConcurrentStack<Block> _free = new();
     private int _freeCount;
+    private int _inUse;
 
     public override int MaxBufferSize => BlockSize;
+
+    /// <summary>Blocks rented and not yet returned: what the connection's flow pipes hold now.</summary>
+    public int BlocksInUse => Volatile.Read(ref _inUse);
 
     public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minBufferSize, BlockSize);
+        Interlocked.Increment(ref _inUse);
         if (_free.TryPop(out var block))
         {
             Interlocked.Decrement(ref _freeCount);
@@ -164,6 +169,7 @@ internal sealed class FlowMemoryPool : MemoryPool<byte>
 
     private void Return(Block block)
     {
+        Interlocked.Decrement(ref _inUse);
         // Counted apart: ConcurrentStack.Count walks the stack.
         if (Interlocked.Increment(ref _freeCount) <= MaxRetainedBlocks)
         {

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using RpcGen.Links;
 using RpcGen.Security;
 
@@ -33,6 +35,12 @@ public sealed class FlowProtocolContext
 
     /// <summary>TLS options for protocols that carry TLS; null when none were given.</summary>
     public RpcTlsOptions? Tls { get; init; }
+
+    /// <summary>Where a listener logs (refused and timed-out TLS handshakes among others): the manager's logger.</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+
+    /// <summary>The clock a listener measures handshake deadlines on: the manager's.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }
 
 /// <summary>The built-in protocols, all carried by <see cref="RpcLinks"/>.</summary>
@@ -81,5 +89,5 @@ internal sealed class LinkProtocol(string scheme) : IFlowProtocol
     }
 
     public RpcLinkListener Listen(string address, FlowProtocolContext context) =>
-        RpcLinks.Listen(address, context.LinkLimits, context.Tls);
+        RpcLinks.Listen(address, context.LinkLimits, context.Tls, context.Logger, context.TimeProvider);
 }

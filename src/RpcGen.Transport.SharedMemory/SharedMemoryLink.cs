@@ -145,6 +145,9 @@ internal sealed class SharedMemoryLink : RpcLink
         return link;
     }
 
+    /// <summary>Completes once everything has stopped and the windows are unmapped.</summary>
+    internal Task Closed => _closed;
+
     public override void Abort() => Fail("the link was aborted");
 
     public override async ValueTask DisposeAsync()

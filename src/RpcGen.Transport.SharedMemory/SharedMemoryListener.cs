@@ -10,10 +10,12 @@ namespace RpcGen.Transport.SharedMemory;
 /// with 2K windows, K per direction (<see cref="SharedMemoryOptions.WindowsPerDirection"/>; so no client can see or touch another's bytes), the file's descriptor over
 /// <c>SCM_RIGHTS</c>, and the window handshake; only links whose rendezvous completed within
 /// <see cref="RpcLimits.HandshakeTimeout"/> are handed out, and a slow or hostile client delays nobody
-/// else (each rendezvous runs on its own). At most <see cref="RpcLimits.MaxConnections"/> rendezvous
-/// run at once (each holds a memory file and a mapping until its handshake ends); a client beyond
-/// that is hung up on at once with a log line. Disposal stops accepting and removes the socket file;
-/// links already handed out stay open.
+/// else (each rendezvous runs on its own). Every client holds its memory file and mapping from
+/// the moment it is accepted until its link is closed, rendezvous in progress and links handed out
+/// alike, so the listener counts them together: at most <see cref="RpcLimits.MaxConnections"/> clients
+/// and <see cref="SharedMemoryOptions.MaxServerMappedBytes"/> of windows at once; a client beyond
+/// either is hung up on at once with a log line. Disposal stops accepting and removes the socket
+/// file; links already handed out stay open.
 /// </summary>
 internal sealed class SharedMemoryListener : RpcLinkListener
 {
@@ -24,7 +26,10 @@ internal sealed class SharedMemoryListener : RpcLinkListener
     private readonly Channel<RpcLink> _ready = Channel.CreateUnbounded<RpcLink>();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _accepting;
-    private int _rendezvousInProgress;
+    private readonly int _maxClients;
+
+    // Clients accepted whose memory is not released yet: rendezvous in progress and open links.
+    private int _held;
 
     public SharedMemoryListener(string path, SharedMemoryOptions options, RpcLinkContext context)
     {
@@ -32,6 +37,7 @@ internal sealed class SharedMemoryListener : RpcLinkListener
         _options = options;
         _context = context;
         Address = SharedMemoryLinkProvider.Scheme + ":" + path;
+        _maxClients = (int)Math.Min(context.Limits.MaxConnections, options.MaxServerMappedBytes / options.ConnectionMappedBytes);
         UnixSocketPath.ClaimForListening(path);
         _socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         _socket.Bind(new UnixDomainSocketEndPoint(path));
@@ -40,6 +46,12 @@ internal sealed class SharedMemoryListener : RpcLinkListener
     }
 
     public override string Address { get; }
+
+    /// <summary>Clients whose memory file this listener holds now (rendezvous in progress and open links).</summary>
+    internal int HeldClients => Volatile.Read(ref _held);
+
+    /// <summary>Bytes of windows this listener's clients hold now.</summary>
+    internal long MappedBytes => HeldClients * _options.ConnectionMappedBytes;
 
     public override async ValueTask<RpcLink?> AcceptAsync(CancellationToken cancellationToken = default)
     {
@@ -85,10 +97,10 @@ internal sealed class SharedMemoryListener : RpcLinkListener
                 return;
             }
 
-            if (Interlocked.Increment(ref _rendezvousInProgress) > _context.Limits.MaxConnections)
+            if (Interlocked.Increment(ref _held) > _maxClients)
             {
-                Interlocked.Decrement(ref _rendezvousInProgress);
-                SharedMemoryLog.RendezvousFailed(_context.Logger, Address, $"{_context.Limits.MaxConnections} rendezvous already in progress (RpcLimits.MaxConnections); hung up on the newcomer");
+                Interlocked.Decrement(ref _held);
+                SharedMemoryLog.ClientRefused(_context.Logger, Address, $"{_maxClients} clients already hold their windows ({_options.ConnectionMappedBytes} bytes each; RpcLimits.MaxConnections {_context.Limits.MaxConnections}, SharedMemoryOptions.MaxServerMappedBytes {_options.MaxServerMappedBytes})");
                 accepted.Dispose();
                 continue;
             }
@@ -100,6 +112,7 @@ internal sealed class SharedMemoryListener : RpcLinkListener
     private async Task RendezvousAsync(Socket accepted)
     {
         SharedMapping? mapping = null;
+        SharedMemoryLink? link = null;
         try
         {
             // One file per client: its descriptor reaches the client, so it must hold nothing else.
@@ -111,7 +124,10 @@ internal sealed class SharedMemoryListener : RpcLinkListener
                 Rendezvous.SendHello(accepted, allocator.FileDescriptor, _options.WindowBytes, _options.WindowsPerDirection, range.Offset);
             }
 
-            var link = await SharedMemoryLink.EstablishAsync(accepted, mapping, _options, isServer: true, _context, Address, Address + "#peer").ConfigureAwait(false);
+            link = await SharedMemoryLink.EstablishAsync(accepted, mapping, _options, isServer: true, _context, Address, Address + "#peer").ConfigureAwait(false);
+
+            // The client's slot is given back when its windows are unmapped, however its link ends.
+            _ = link.Closed.ContinueWith(static (_, state) => ((SharedMemoryListener)state!).Release(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             if (!_ready.Writer.TryWrite(link))
             {
                 await link.DisposeAsync().ConfigureAwait(false);
@@ -120,16 +136,26 @@ internal sealed class SharedMemoryListener : RpcLinkListener
         catch (Exception ex)
         {
             // EstablishAsync owns (and has released) the socket and mapping once it was called.
-            SharedMemoryLog.RendezvousFailed(_context.Logger, Address, ex.Message);
             if (ex is not RpcException)
             {
                 accepted.Dispose();
                 mapping?.Dispose();
             }
+
+            // Released before the log line, so a line seen means the slot is free. Once the link
+            // exists, its closing releases the slot instead.
+            if (link is null)
+            {
+                Release();
+            }
+
+            SharedMemoryLog.RendezvousFailed(_context.Logger, Address, ex.Message);
         }
-        finally
-        {
-            Interlocked.Decrement(ref _rendezvousInProgress);
-        }
+    }
+
+    private void Release()
+    {
+        var held = Interlocked.Decrement(ref _held);
+        SharedMemoryLog.ClientReleased(_context.Logger, Address, held, held * _options.ConnectionMappedBytes);
     }
 }

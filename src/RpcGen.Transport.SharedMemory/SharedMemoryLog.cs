@@ -16,4 +16,10 @@ internal static partial class SharedMemoryLog
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Shared-memory listener {Address}: rendezvous with a client failed: {Reason}")]
     public static partial void RendezvousFailed(ILogger logger, string address, string reason);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Shared-memory listener {Address}: hung up on a new client: {Reason}")]
+    public static partial void ClientRefused(ILogger logger, string address, string reason);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Debug, Message = "Shared-memory listener {Address}: a client's memory file was released; {Held} client(s) hold {MappedBytes} bytes")]
+    public static partial void ClientReleased(ILogger logger, string address, int held, long mappedBytes);
 }

@@ -16,6 +16,9 @@ public sealed class SharedMemoryOptions
     /// </summary>
     public const int MaxMappingBytes = 256 * 1024 * 1024;
 
+    /// <summary>The default of <see cref="MaxServerMappedBytes"/>: 1 GiB.</summary>
+    public const long DefaultMaxServerMappedBytes = 1024L * 1024 * 1024;
+
     /// <summary>A new instance with the defaults.</summary>
     public static SharedMemoryOptions Default => new();
 
@@ -53,6 +56,19 @@ public sealed class SharedMemoryOptions
     /// </summary>
     public TimeSpan PeerResponseTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The most shared memory one listener's clients may hold at once, in all: each client holds
+    /// 2 × <see cref="WindowsPerDirection"/> × <see cref="WindowBytes"/> from the moment its
+    /// rendezvous starts until its link is closed (however long it stays idle), so at most this many
+    /// bytes divided by that, and at most <see cref="RpcLimits.MaxConnections"/>, clients are held;
+    /// a client beyond either is hung up on at once with a log line. Default 1 GiB (with the default
+    /// windows, 512 KiB each, the 1,024 connections of <see cref="RpcLimits.MaxConnections"/> fit in half of it).
+    /// </summary>
+    public long MaxServerMappedBytes { get; set; } = DefaultMaxServerMappedBytes;
+
+    /// <summary>Bytes one connection's windows span, both directions.</summary>
+    internal long ConnectionMappedBytes => 2L * WindowsPerDirection * WindowBytes;
+
     internal void Validate()
     {
         if (WindowBytes < Environment.SystemPageSize || WindowBytes > MaxWindowBytes || WindowBytes % Environment.SystemPageSize != 0)
@@ -63,6 +79,11 @@ public sealed class SharedMemoryOptions
         if (WindowsPerDirection < 1 || WindowsPerDirection > MaxWindowsPerDirection || !FitsMapping(WindowsPerDirection, WindowBytes))
         {
             throw new ArgumentOutOfRangeException(nameof(WindowsPerDirection), WindowsPerDirection, $"Between 1 and {MaxWindowsPerDirection} windows per direction, spanning at most {MaxMappingBytes} bytes for both directions.");
+        }
+
+        if (MaxServerMappedBytes < ConnectionMappedBytes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxServerMappedBytes), MaxServerMappedBytes, $"At least one connection's windows ({ConnectionMappedBytes} bytes).");
         }
 
         if (SpinBudget < TimeSpan.Zero || SpinBudget > TimeSpan.FromMilliseconds(10))

@@ -18,11 +18,15 @@ internal sealed class RawPeer : IAsyncDisposable
     /// <summary>The real connection on the other end.</summary>
     public FlowConnection Victim { get; }
 
-    public static async Task<RawPeer> StartAsync(FlowConnectionOptions? victimOptions = null)
+    /// <summary>
+    /// Connects to a real connection; <paramref name="windowBytes"/> is the window the raw side
+    /// announces, so a huge one grants the victim credit the raw side will never read.
+    /// </summary>
+    public static async Task<RawPeer> StartAsync(FlowConnectionOptions? victimOptions = null, int windowBytes = 256 * 1024)
     {
         var (client, server) = await FlowPair.ConnectLinksAsync();
         var accepting = FlowConnection.AcceptAsync(server, victimOptions);
-        await client.Output.WriteAsync(FlowFrames.BuildSetup(new FlowSetup(FlowFrames.Version, 64 * 1024, 256 * 1024, 1024 * 1024, 1024, "raw")));
+        await client.Output.WriteAsync(FlowFrames.BuildSetup(new FlowSetup(FlowFrames.Version, 64 * 1024, windowBytes, 1024 * 1024, 1024, "raw")));
         await client.Output.WriteAsync(FlowFrames.Build(FlowFrameKind.SetupAck, 0, default));
         return new RawPeer(client, await accepting.WaitAsync(FlowPair.Timeout));
     }
@@ -36,6 +40,7 @@ internal sealed class RawPeer : IAsyncDisposable
         {
             var result = await Link.Input.ReadAsync().AsTask().WaitAsync(FlowPair.Timeout);
             var buffer = result.Buffer;
+            var found = false;
             try
             {
                 while (FlowFrames.TryParse(buffer, int.MaxValue, out var header, out var payload, out var end, out _) == FlowParseStatus.Frame)
@@ -43,13 +48,16 @@ internal sealed class RawPeer : IAsyncDisposable
                     buffer = buffer.Slice(end);
                     if (header.Kind == kind)
                     {
+                        found = true;
                         return (header, payload.ToArray());
                     }
                 }
             }
             finally
             {
-                Link.Input.AdvanceTo(buffer.Start, buffer.End);
+                // Frames left after the one returned are not marked examined, so the next call
+                // parses them at once instead of waiting for more bytes to arrive.
+                Link.Input.AdvanceTo(buffer.Start, found ? buffer.Start : buffer.End);
             }
 
             if (result.IsCompleted)

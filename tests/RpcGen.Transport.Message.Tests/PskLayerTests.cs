@@ -10,7 +10,7 @@ public class PskLayerTests
 {
     private static readonly TimeSpan Timeout = TransportFixture.Timeout;
 
-    private static RpcTlsOptions WithPsk(RpcTlsOptions tls, byte[] psk) => new()
+    internal static RpcTlsOptions WithPsk(RpcTlsOptions tls, byte[] psk) => new()
     {
         Certificate = tls.Certificate,
         CertificateAuthorities = tls.CertificateAuthorities,

@@ -13,7 +13,7 @@ public class SecurityTests
 
     public static TheoryData<string> TlsTransports => new() { "tls", "tls+unix" };
 
-    private static string NewAddress(string transport) => transport switch
+    internal static string NewAddress(string transport) => transport switch
     {
         "tls" => "tls://127.0.0.1:0",
         "tls+unix" => $"tls+unix:{Path.Combine(Path.GetTempPath(), $"rpcgen-{Guid.NewGuid():N}.sock")}",
@@ -26,7 +26,7 @@ public class SecurityTests
         ["admins"] = RpcAuthorizer.From(c => c.PeerIdentity?.Name == "admin", "Only admin may do this."),
     };
 
-    private static async Task<(RpcServer Server, SecureService Service, CapturingLoggerProvider Logs)> StartAsync(
+    internal static async Task<(RpcServer Server, SecureService Service, CapturingLoggerProvider Logs)> StartAsync(
         string address, RpcTlsOptions? tls, IRpcAuthorizer? authorizer = null, RpcLimits? limits = null, TimeProvider? time = null)
     {
         var logs = new CapturingLoggerProvider();
@@ -46,7 +46,7 @@ public class SecurityTests
         return (server, service, logs);
     }
 
-    private static Task<RpcClient> ConnectAsync(string address, RpcTlsOptions? tls) =>
+    internal static Task<RpcClient> ConnectAsync(string address, RpcTlsOptions? tls) =>
         RpcClient.ConnectAsync(address, new RpcClientOptions { Tls = tls }).WaitAsync(Timeout);
 
     [Theory]
@@ -514,7 +514,7 @@ public class SecurityTests
         }
     }
 
-    private static async Task<int> ReceiveOrResetAsync(Socket socket, byte[] buffer)
+    internal static async Task<int> ReceiveOrResetAsync(Socket socket, byte[] buffer)
     {
         try
         {

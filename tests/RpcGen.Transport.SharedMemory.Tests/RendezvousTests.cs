@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Sockets;
 using RpcGen.Links;
 
@@ -184,7 +185,7 @@ public sealed class RendezvousTests
     [Fact]
     public async Task A_client_that_stops_taking_data_is_given_up_after_the_peer_response_timeout()
     {
-        var provider = new SharedMemoryLinkProvider(new SharedMemoryOptions { PeerResponseTimeout = TimeSpan.FromMilliseconds(500) });
+        var provider = new SharedMemoryLinkProvider(new SharedMemoryOptions { PeerResponseTimeout = TimeSpan.FromSeconds(2) });
         var path = NewPath();
         await using var listener = provider.Listen("shm:" + path, new RpcLinkContext { Limits = s_quickHandshake });
 
@@ -201,8 +202,9 @@ public sealed class RendezvousTests
         await using var served = (await listener.AcceptAsync().AsTask().WaitAsync(s_timeout))!;
 
         // The first chunks fill the pool; the next waits for an acknowledgement that never comes.
+        // The link sends on the flushing thread, so the flood gets a thread of its own.
         var flood = new byte[(hello.WindowsPerDirection + 2) * hello.WindowBytes];
-        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        var flooding = Task.Run(async () =>
         {
             for (var i = 0; i < 100; i++)
             {
@@ -210,6 +212,17 @@ public sealed class RendezvousTests
             }
         });
 
+        // Meanwhile another client of the same listener is served.
+        await using (var good = await RpcLinks.ConnectAsync("shm:" + path, s_quickHandshake).AsTask().WaitAsync(s_timeout))
+        await using (var goodServed = (await listener.AcceptAsync().AsTask().WaitAsync(s_timeout))!)
+        {
+            await good.Output.WriteAsync("ping"u8.ToArray()).AsTask().WaitAsync(s_timeout);
+            var result = await goodServed.Input.ReadAtLeastAsync(4).AsTask().WaitAsync(s_timeout);
+            Assert.Equal("ping"u8.ToArray(), result.Buffer.ToArray());
+            goodServed.Input.AdvanceTo(result.Buffer.End);
+        }
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => flooding);
         Assert.Equal(RpcStatusCode.Disconnected, error.StatusCode);
         Assert.Contains("did not hand control back", error.Message);
     }
