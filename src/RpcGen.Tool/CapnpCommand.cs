@@ -24,6 +24,7 @@ internal static class CapnpCommand
         export.Options.Add(output);
         export.SetAction(result => CommandRunner.Run(() => Export(result.GetValue(assembly)!, result.GetValue(output))));
         capnp.Subcommands.Add(export);
+        capnp.Subcommands.Add(CapnpImportCommand.Create());
         return capnp;
     }
 
@@ -31,17 +32,7 @@ internal static class CapnpCommand
     {
         var schema = ReadSchema(assemblyPath)
             ?? throw new InvalidOperationException($"'{assemblyPath}' carries no Cap'n Proto contract: build it with the RpcGen generator, at least one [RpcService] interface Cap'n Proto can carry, and a reference to RpcGen.Transport.Capability.");
-        if (output is null)
-        {
-            Console.Out.Write(schema);
-        }
-        else
-        {
-            File.WriteAllText(output, schema);
-            Console.Error.WriteLine($"wrote {output}");
-        }
-
-        return 0;
+        return CommandRunner.Write(schema, output);
     }
 
     /// <summary>The schema in the assembly's <c>CapnpContractSchemaAttribute</c>, or null when it has none.</summary>
