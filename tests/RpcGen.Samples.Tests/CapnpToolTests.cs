@@ -2,7 +2,7 @@ using RpcGen.Capnp.Tests.Infrastructure;
 
 namespace RpcGen.Samples.Tests;
 
-/// <summary><c>rpcgen capnp export</c> run as a user runs it, on the Calculator sample's assembly.</summary>
+/// <summary><c>rpcgen capnp export</c> and <c>import</c> run as a user runs them: the Calculator sample's assembly, Cap'n Proto's calculator.capnp.</summary>
 [Collection("samples")]
 public class CapnpToolTests
 {
@@ -50,6 +50,52 @@ public class CapnpToolTests
         var run = await DotnetProcess.RunAsync("dotnet", $"{Tool} capnp export {toolAssembly}", Timeout);
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("carries no Cap'n Proto contract", run.Output);
+    }
+
+    [Fact]
+    public async Task Import_of_calculator_capnp_writes_the_contract_the_capnp_tests_serve_the_cpp_client_with()
+    {
+        var dir = Directory.CreateTempSubdirectory("rpcgen-capnp-import-").FullName;
+        try
+        {
+            var contract = Path.Combine(dir, "ImportedCalculator.cs");
+            var schema = Path.Combine(CapnpTool.InteropDirectory, "calculator", "calculator.capnp");
+            var run = await DotnetProcess.RunAsync("dotnet", $"{Tool} capnp import {schema} --namespace RpcGen.Capnp.Tests.Imported --out {contract}", Timeout);
+            Assert.True(run.ExitCode == 0, run.Output);
+
+            // tests/RpcGen.Capnp.Tests/Import/ImportedCalculator.cs is this output, checked in: there it
+            // is compiled with the generator and serves the C++ calculator client.
+            var approved = Path.Combine(DotnetProcess.RepositoryRoot, "tests", "RpcGen.Capnp.Tests", "Import", "ImportedCalculator.cs");
+            Assert.Equal(File.ReadAllText(approved), File.ReadAllText(contract));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("interface Sink { write @0 (data :Data) -> stream; }", "method 'write' is a streaming call")]
+    [InlineData("struct Settings { retries @0 :Int32 = 5; }", "field 'retries' has a default value")]
+    [InlineData("struct Box(T) { value @0 :T; }", "Box (0x")]
+    [InlineData("struct Mixed { id @0 :UInt32; union { a @1 :Void; b @2 :Text; } }", "it has fields beside its union")]
+    [InlineData("interface Pair { get @0 () -> (left :Text, right :Text); }", "method 'get' has 2 results")]
+    public async Task Import_of_what_a_contract_cannot_carry_fails_naming_the_declaration(string declaration, string expected)
+    {
+        var dir = Directory.CreateTempSubdirectory("rpcgen-capnp-import-").FullName;
+        try
+        {
+            var schema = Path.Combine(dir, "unsupported.capnp");
+            await File.WriteAllTextAsync(schema, "@0xd1f0c0ffee000001;\n" + declaration + "\n");
+            var run = await DotnetProcess.RunAsync("dotnet", $"{Tool} capnp import {schema} --namespace Unsupported", Timeout);
+            Assert.Equal(1, run.ExitCode);
+            Assert.Contains("cannot be imported: ", run.Output);
+            Assert.Contains(expected, run.Output);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     /// <summary>The declarations with their ids, the layout comments of their fields and the methods up to their results, sorted.</summary>
