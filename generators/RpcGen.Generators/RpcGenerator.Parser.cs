@@ -104,10 +104,14 @@ public sealed partial class RpcGenerator
                 Rejection: null,
                 Location: null,
                 CapnpId: CapnpInterfaceId(_service),
-                AllPublic: _allPublic);
+                AllPublic: _allPublic,
+                ContainingType: ContainingTypeKey(_service));
         }
 
         private static ulong CapnpInterfaceId(INamedTypeSymbol contract) => RpcContractRules.CapnpInterfaceId(contract);
+
+        /// <summary>The key of the type <paramref name="type"/> is nested in, or null; the Cap'n Proto export nests its declaration there too.</summary>
+        private static string? ContainingTypeKey(ITypeSymbol type) => type.ContainingType?.ToDisplayString(KeyFormat);
 
         /// <summary>Numbers the methods per Cap'n Proto interface with <see cref="RpcContractRules.CapnpOrdinals"/>.</summary>
         private List<MethodSpec> AssignCapnpOrdinals(List<(MethodSpec Method, INamedTypeSymbol Contract, int? Pinned)> methods)
@@ -465,7 +469,7 @@ public sealed partial class RpcGenerator
                         return Reject(missing);
                     }
 
-                    _types[slot] = Simple(key, shape, UniqueIdentifier(type), isValueType: false) with { CapnpId = CapnpInterfaceId((INamedTypeSymbol)type) };
+                    _types[slot] = Simple(key, shape, UniqueIdentifier(type), isValueType: false) with { CapnpId = CapnpInterfaceId((INamedTypeSymbol)type), ContainingType = ContainingTypeKey(type) };
                     return key;
                 case TypeShape.Builtin:
                     _types[slot] = Simple(key, shape, BuiltinIdentifier(type), type.IsValueType);
@@ -477,6 +481,7 @@ public sealed partial class RpcGenerator
                         EnumUnderlyingType = underlying.ToDisplayString(KeyFormat),
                         EnumMembers = SequentialEnumMembers((INamedTypeSymbol)type),
                         CapnpId = PinnedTypeId(type),
+                        ContainingType = ContainingTypeKey(type),
                     };
                     return key;
                 case TypeShape.Nullable:
@@ -511,13 +516,13 @@ public sealed partial class RpcGenerator
                     var dto = ParseDto((INamedTypeSymbol)type, out var dtoProblem);
                     _types[slot] = dtoProblem is not null
                         ? Simple(key, TypeShape.Unsupported, identifier, type.IsValueType) with { UnsupportedReason = dtoProblem }
-                        : Simple(key, shape, identifier, type.IsValueType) with { Dto = dto, CapnpId = PinnedTypeId(type) };
+                        : Simple(key, shape, identifier, type.IsValueType) with { Dto = dto, CapnpId = PinnedTypeId(type), ContainingType = ContainingTypeKey(type) };
                     return key;
                 case TypeShape.Polymorphic:
                     var polymorphic = ParsePolymorphic((INamedTypeSymbol)type, key, out var polymorphicProblem);
                     _types[slot] = polymorphicProblem is not null
                         ? Simple(key, TypeShape.Unsupported, polymorphic.Identifier, type.IsValueType) with { UnsupportedReason = polymorphicProblem }
-                        : polymorphic with { CapnpId = PinnedTypeId(type) };
+                        : polymorphic with { CapnpId = PinnedTypeId(type), ContainingType = ContainingTypeKey(type) };
                     return key;
                 default:
                     return Reject($"'{type.ToDisplayString(RpcContractRules.IdFormat)}' is not supported");

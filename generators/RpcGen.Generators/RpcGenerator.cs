@@ -49,6 +49,14 @@ public sealed partial class RpcGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(
             services.Combine(hasCapabilityTransport).Combine(clientPackage),
             static (output, pair) => Emit(output, pair.Left.Left, pair.Left.Right, pair.Right));
+
+        // The whole contract as one Cap'n Proto schema: every service of the compilation together,
+        // so the services that pass each other are declared once. A string, so it stays cached too.
+        var assemblyName = context.CompilationProvider
+            .Select(static (compilation, _) => compilation.AssemblyName ?? string.Empty);
+        context.RegisterSourceOutput(
+            services.Collect().Combine(hasCapabilityTransport).Combine(assemblyName),
+            static (output, pair) => EmitContract(output, pair.Left.Left, pair.Left.Right, pair.Right));
     }
 
     /// <summary>A type of the capability transport whose presence turns the Cap'n Proto binding on.</summary>
@@ -56,6 +64,17 @@ public sealed partial class RpcGenerator : IIncrementalGenerator
 
     /// <summary>The MSBuild property (made visible by <c>build/RpcGen.props</c>) that asks for public generated code.</summary>
     public const string ClientPackageProperty = "build_property.RpcGenClientPackage";
+
+    /// <summary>The hint name of the contract's Cap'n Proto schema.</summary>
+    public const string CapnpContractHintName = "RpcGen.CapnpContract.g.cs";
+
+    private static void EmitContract(SourceProductionContext output, ImmutableArray<ServiceSpec> services, bool capnp, string assemblyName)
+    {
+        if (capnp && Emitters.Capnp.CapnpContractEmitter.Emit(services, assemblyName) is { } source)
+        {
+            output.AddSource(CapnpContractHintName, source);
+        }
+    }
 
     private static void Emit(SourceProductionContext output, ServiceSpec service, bool capnp, bool clientPackage)
     {

@@ -75,18 +75,7 @@ internal static class KeysCommand
     private static string DefaultDirectory() =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config", "rpcgen", "keys");
 
-    private static int Run(Func<int> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or FormatException or InvalidOperationException)
-        {
-            Console.Error.WriteLine("rpcgen: " + ex.Message);
-            return 1;
-        }
-    }
+    private static int Run(Func<int> action) => CommandRunner.Run(action);
 
     private static int CreateAuthority(string directory, string name, bool noPassphrase)
     {

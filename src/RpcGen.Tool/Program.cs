@@ -1,4 +1,6 @@
 using System.CommandLine;
 using RpcGen.Tool;
 
-return KeysCommand.CreateRoot().Parse(args).Invoke();
+var root = KeysCommand.CreateRoot();
+root.Subcommands.Add(CapnpCommand.Create());
+return root.Parse(args).Invoke();

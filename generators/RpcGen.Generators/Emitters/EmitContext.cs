@@ -53,6 +53,9 @@ internal sealed class EmitContext
 
     public TypeSpec Type(string key) => _types[key];
 
+    /// <summary>The spec of <paramref name="key"/>, or null when the service does not reach that type.</summary>
+    public TypeSpec? FindType(string key) => _types.TryGetValue(key, out var spec) ? spec : null;
+
     /// <summary>Writes the file header and the namespace declaration.</summary>
     public void WriteHeader(SourceWriter writer, params string[] disabledWarnings)
     {

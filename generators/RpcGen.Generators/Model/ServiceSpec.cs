@@ -13,6 +13,7 @@ namespace RpcGen.Generators.Model;
 /// <param name="AllPublic">Whether the interface and every type it reaches are public, so that its generated code can be public too.</param>
 /// <param name="PublicCode">Whether the generated code is emitted public (a client package: <c>RpcGenClientPackage=true</c> and <paramref name="AllPublic"/>) rather than internal. Set by the pipeline, not the parser.</param>
 /// <param name="Location">Where to report <see cref="Rejection"/>; only set together with it, so a valid spec holds no positions and survives edits elsewhere in the file.</param>
+/// <param name="ContainingType">The key of the type the interface is nested in, or null.</param>
 internal sealed record ServiceSpec(
     string Namespace,
     string InterfaceType,
@@ -25,7 +26,8 @@ internal sealed record ServiceSpec(
     LocationInfo? Location,
     ulong CapnpId = 0,
     bool AllPublic = false,
-    bool PublicCode = false)
+    bool PublicCode = false,
+    string? ContainingType = null)
 {
     /// <summary>The hint name prefix, e.g. <c>Acme.IGreeter</c> (nested: <c>Acme.Outer.IGreeter</c>).</summary>
     public string HintPrefix => ServiceName;

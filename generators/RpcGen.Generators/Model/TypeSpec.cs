@@ -18,6 +18,7 @@ namespace RpcGen.Generators.Model;
 /// <param name="UserFormatter">For <see cref="TypeShape.UserFormatted"/>: the formatter type, fully qualified.</param>
 /// <param name="FormattedType">For a formatter named on one DTO member: the member's type (the key then also names the formatter, so that member gets its own); null when the key is the type.</param>
 /// <param name="EnumMembers">For enums whose values are exactly 0, 1, 2…: the member names in value order (the enumerants of a Cap'n Proto enum); otherwise empty.</param>
+/// <param name="ContainingType">For services, DTOs, bases and enums nested in another type: that type's key, else null.</param>
 internal sealed record TypeSpec(
     string Key,
     TypeShape Shape,
@@ -33,4 +34,5 @@ internal sealed record TypeSpec(
     string? UnsupportedReason = null,
     string? Factory = null,
     string? UserFormatter = null,
-    string? FormattedType = null);
+    string? FormattedType = null,
+    string? ContainingType = null);

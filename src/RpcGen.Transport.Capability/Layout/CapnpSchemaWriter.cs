@@ -14,12 +14,30 @@ namespace RpcGen.Capnp;
 /// </summary>
 public static class CapnpSchemaWriter
 {
-    /// <summary>Writes a schema file with the given file id (which must have its top bit set).</summary>
+    /// <summary>Writes a schema file with the given file id (which must have its top bit set): the enums, then the structs, then the interfaces, all at file scope.</summary>
     public static string Write(ulong fileId, IEnumerable<StructShape> structs, IEnumerable<EnumShape>? enums = null, IEnumerable<InterfaceShape>? interfaces = null)
     {
         if (structs is null)
         {
             throw new ArgumentNullException(nameof(structs));
+        }
+
+        var declarations = (enums ?? []).Select(e => new SchemaDeclaration(e))
+            .Concat(structs.Select(s => new SchemaDeclaration(s)))
+            .Concat((interfaces ?? []).Select(i => new SchemaDeclaration(i)));
+        return Write(fileId, declarations);
+    }
+
+    /// <summary>
+    /// Writes a schema file with the given file id (which must have its top bit set) whose file-scope
+    /// declarations are <paramref name="declarations"/>, each with the declarations nested in it. A
+    /// nested type is named from outside its parent by its path (<c>Outer.Inner</c>).
+    /// </summary>
+    public static string Write(ulong fileId, IEnumerable<SchemaDeclaration> declarations)
+    {
+        if (declarations is null)
+        {
+            throw new ArgumentNullException(nameof(declarations));
         }
 
         if ((fileId & (1ul << 63)) == 0)
@@ -29,36 +47,53 @@ public static class CapnpSchemaWriter
 
         var text = new StringBuilder();
         text.Append(FormattableString.Invariant($"@0x{fileId:x16};\n"));
-        foreach (var e in enums ?? [])
+        foreach (var declaration in declarations)
         {
-            text.Append(FormattableString.Invariant($"\nenum {e.Name}{Id(e.Id)} {{\n"));
-            for (var i = 0; i < e.Enumerants.Count; i++)
-            {
-                text.Append(FormattableString.Invariant($"  {e.Enumerants[i]} @{i};\n"));
-            }
-
-            text.Append("}\n");
-        }
-
-        foreach (var s in structs)
-        {
-            text.Append(FormattableString.Invariant($"\nstruct {s.Name}{Id(s.Id)} {{\n"));
-            WriteMembers(text, s.Members, 1);
-            text.Append("}\n");
-        }
-
-        foreach (var i in interfaces ?? [])
-        {
-            text.Append(FormattableString.Invariant($"\ninterface {i.Name}{Id(i.Id)} {{\n"));
-            foreach (var m in i.Methods)
-            {
-                text.Append(FormattableString.Invariant($"  {m.Name} @{m.Ordinal} ({ParameterList(m.Parameters)}) -> ({ParameterList(m.Results)});\n"));
-            }
-
-            text.Append("}\n");
+            text.Append('\n');
+            WriteDeclaration(text, declaration, 0);
         }
 
         return text.ToString();
+    }
+
+    private static void WriteDeclaration(StringBuilder text, SchemaDeclaration declaration, int depth)
+    {
+        var indent = new string(' ', depth * 2);
+        var inner = new string(' ', (depth + 1) * 2);
+        switch (declaration.Shape)
+        {
+            case EnumShape e:
+                text.Append(FormattableString.Invariant($"{indent}enum {e.Name}{Id(e.Id)} {{\n"));
+                for (var i = 0; i < e.Enumerants.Count; i++)
+                {
+                    text.Append(FormattableString.Invariant($"{inner}{e.Enumerants[i]} @{i};\n"));
+                }
+
+                break;
+            case StructShape s:
+                text.Append(FormattableString.Invariant($"{indent}struct {s.Name}{Id(s.Id)} {{\n"));
+                WriteMembers(text, s.Members, depth + 1);
+                break;
+            case InterfaceShape i:
+                var extends = i.Extends is { Count: > 0 } bases ? " extends(" + string.Join(", ", bases) + ")" : string.Empty;
+                text.Append(FormattableString.Invariant($"{indent}interface {i.Name}{Id(i.Id)}{extends} {{\n"));
+                foreach (var m in i.Methods)
+                {
+                    text.Append(FormattableString.Invariant($"{inner}{m.Name} @{m.Ordinal} ({ParameterList(m.Parameters)}) -> ({ParameterList(m.Results)});\n"));
+                }
+
+                break;
+            default:
+                throw new ArgumentException("A declaration is a StructShape, an EnumShape or an InterfaceShape.", nameof(declaration));
+        }
+
+        foreach (var nested in declaration.Nested ?? [])
+        {
+            text.Append('\n');
+            WriteDeclaration(text, nested, depth + 1);
+        }
+
+        text.Append(indent).Append("}\n");
     }
 
     private static void WriteMembers(StringBuilder text, IReadOnlyList<StructMember> members, int depth)

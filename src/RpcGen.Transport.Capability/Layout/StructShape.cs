@@ -36,7 +36,16 @@ public sealed record UnionShape(string Name, IReadOnlyList<StructMember> Members
 public sealed record EnumShape(string Name, IReadOnlyList<string> Enumerants, ulong? Id = null);
 
 /// <summary>An interface: methods with parameter and result lists.</summary>
-public sealed record InterfaceShape(string Name, IReadOnlyList<MethodShape> Methods, ulong? Id = null);
+/// <param name="Name">The interface's name.</param>
+/// <param name="Methods">Its own methods (not those it inherits).</param>
+/// <param name="Id">The 64-bit interface id, when fixed.</param>
+/// <param name="Extends">The names of the interfaces it inherits methods from (<c>extends(A, B)</c>), or null for none.</param>
+public sealed record InterfaceShape(string Name, IReadOnlyList<MethodShape> Methods, ulong? Id = null, IReadOnlyList<string>? Extends = null);
 
 /// <summary>A method <c>name @ordinal (params) -&gt; (results)</c>; parameter and result fields take ordinals by position.</summary>
 public sealed record MethodShape(string Name, int Ordinal, IReadOnlyList<(string Name, CapnpFieldType Type)> Parameters, IReadOnlyList<(string Name, CapnpFieldType Type)> Results);
+
+/// <summary>A declaration of a schema file and the declarations nested in it (<c>struct Outer { struct Inner { … } }</c>).</summary>
+/// <param name="Shape">A <see cref="StructShape"/>, an <see cref="EnumShape"/> or an <see cref="InterfaceShape"/>.</param>
+/// <param name="Nested">The declarations nested in it, written after its own members; null for none.</param>
+public sealed record SchemaDeclaration(object Shape, IReadOnlyList<SchemaDeclaration>? Nested = null);

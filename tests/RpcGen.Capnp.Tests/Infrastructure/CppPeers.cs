@@ -43,7 +43,11 @@ internal static class CppPeers
     /// <summary>Path of a calculator peer (<c>calculator-server</c>, <c>calculator-client</c>).</summary>
     public static async Task<string> CalculatorPathOfAsync(string peer) => Path.Combine(await s_calculator.Value, peer);
 
-    private static async Task<string> BuildAsync(string name, string schema, (string Executable, string Source)[] peers)
+    /// <summary>
+    /// Compiles <paramref name="schema"/> with <c>capnp compile -oc++</c> and links each peer source against it (a peer
+    /// includes <c>{schema file name}.h</c>); returns the directory holding the executables.
+    /// </summary>
+    internal static async Task<string> BuildAsync(string name, string schema, (string Executable, string Source)[] peers)
     {
         var capnp = ExternalTool.Require("capnp", InstallHint);
         var gxx = ExternalTool.Require("g++", InstallHint);

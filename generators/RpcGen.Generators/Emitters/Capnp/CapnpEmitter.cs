@@ -195,7 +195,7 @@ internal static class CapnpEmitter
 
                 break;
             case ReturnShape.Promise:
-                var slot = capnp.ResultsLayout.Fields[CapnpModel.ResultField].Offset;
+                var slot = capnp.ResultFieldLayout.Offset;
                 // The question stays open until its answer arrives (then it is finished and dropped):
                 // dropping a call with pipelined capabilities before its answer costs a slower path.
                 writer.WriteLine($"var {pipelined} = {promise}.GetPipelinedCapability({slot});");
@@ -208,7 +208,7 @@ internal static class CapnpEmitter
                 writer.WriteLine($"using var {response} = await {promise}.Response.ConfigureAwait(false);");
                 if (method.ResultKey is { } resultKey)
                 {
-                    var field = capnp.ResultsLayout.Fields[CapnpModel.ResultField];
+                    var field = capnp.ResultFieldLayout;
                     writer.WriteLine($"return {ReadField(model.TypeOf(resultKey), response + ".Results", field, method.ResultType!)};");
                 }
 
@@ -338,7 +338,7 @@ internal static class CapnpEmitter
             case ReturnShape.Promise:
                 writer.WriteLine($"var result = {call};");
                 writer.WriteLine($"var results = {results};");
-                WriteField(writer, model.TypeOf(method.ResultKey!), "results", capnp.ResultsLayout.Fields[CapnpModel.ResultField], "result", method.ResultType!);
+                WriteField(writer, model.TypeOf(method.ResultKey!), "results", capnp.ResultFieldLayout, "result", method.ResultType!);
                 writer.WriteLine($"return {Tasks}.Task.CompletedTask;");
                 break;
             case ReturnShape.Task or ReturnShape.ValueTask:
@@ -348,7 +348,7 @@ internal static class CapnpEmitter
             default:
                 writer.WriteLine($"var result = await {call}.ConfigureAwait(false);");
                 writer.WriteLine($"var results = {results};");
-                WriteField(writer, model.TypeOf(method.ResultKey!), "results", capnp.ResultsLayout.Fields[CapnpModel.ResultField], "result", method.ResultType!);
+                WriteField(writer, model.TypeOf(method.ResultKey!), "results", capnp.ResultFieldLayout, "result", method.ResultType!);
                 break;
         }
 

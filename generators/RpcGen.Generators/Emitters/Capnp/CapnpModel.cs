@@ -91,13 +91,14 @@ internal sealed class CapnpModel
     private readonly List<string> _structOrder = new();
     private readonly Dictionary<string, EnumShape> _enums = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string Name, ulong Id)> _interfaces = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _nameOf = new(StringComparer.Ordinal);
+    private readonly CapnpNames _names;
     private readonly List<string> _errors = new();
 
-    public CapnpModel(EmitContext context)
+    /// <summary>Maps one service; <paramref name="names"/> is shared when several services go into one schema (the contract export), so every type keeps one name.</summary>
+    public CapnpModel(EmitContext context, CapnpNames? names = null)
     {
         _context = context;
+        _names = names ?? new CapnpNames();
         var service = context.Service;
         InterfaceName = NameFor(service.InterfaceType, isInterface: true);
         foreach (var method in service.Methods)
@@ -122,7 +123,7 @@ internal sealed class CapnpModel
             var results = new List<(string Name, CapnpFieldType Type)>();
             if (!method.IsStreaming && method.ResultKey is { } resultKey && Map(resultKey, $"the result of '{method.Name}'") is { } result)
             {
-                results.Add((ResultField, result.Field));
+                results.Add((ResultName(result), result.Field));
             }
 
             if (_errors.Count > errorsBefore)
@@ -146,8 +147,17 @@ internal sealed class CapnpModel
         Schema = WriteSchema();
     }
 
-    /// <summary>The name of the single field of every results struct.</summary>
-    public const string ResultField = "result";
+    /// <summary>The name of the results field of a method whose result type has no name of its own (numbers, text, lists).</summary>
+    private const string ResultField = "result";
+
+    /// <summary>
+    /// The name of a method's single results field: a struct, enum or interface result is named after its
+    /// type, as hand-written schemas name them (<c>-&gt; (value :Value)</c>); anything else is <c>result</c>.
+    /// Field names do not travel, so this is for the schema's readers and the code other languages generate.
+    /// </summary>
+    private static string ResultName(CapnpType result) => result.Kind is CapnpKind.Struct or CapnpKind.Enum or CapnpKind.Interface && result.Field.Name is { Length: > 0 } name
+        ? FieldName(name)
+        : ResultField;
 
     public string InterfaceName { get; }
 
@@ -169,6 +179,9 @@ internal sealed class CapnpModel
     public CapnpStruct StructOf(string key) => _structs[key];
 
     public TypeSpec SpecOf(string key) => _context.Type(key);
+
+    /// <summary>The spec of <paramref name="key"/>, or null when the service does not reach that type (an inherited interface it never passes).</summary>
+    public TypeSpec? FindSpec(string key) => _context.FindType(key);
 
     /// <summary>A member or parameter name as a schema field name: camelCase, letters and digits only.</summary>
     public static string FieldName(string name)
@@ -313,16 +326,31 @@ internal sealed class CapnpModel
         return new CapnpStruct(type, name, shape, CapnpLayout.Compute(shape));
     }
 
-    private string WriteSchema()
+    /// <summary>The enums the service reaches, by C# key.</summary>
+    public IReadOnlyDictionary<string, EnumShape> Enums => _enums;
+
+    /// <summary>The services the service passes by reference, by C# key, with their schema names and ids.</summary>
+    public IReadOnlyDictionary<string, (string Name, ulong Id)> ReferencedInterfaces => _interfaces;
+
+    /// <summary>
+    /// The interfaces the service's methods belong to, by id: the service's own and those of the
+    /// <c>[RpcService]</c> interfaces it inherits methods from, each named after its declaring interface.
+    /// </summary>
+    public IEnumerable<(string Key, InterfaceShape Shape)> InterfaceShapes(bool nameBasesByDeclaration)
     {
         var service = _context.Service;
-        var interfaces = new List<InterfaceShape>();
+        var count = 0;
         foreach (var group in Methods.GroupBy(m => m.Method.CapnpInterfaceId))
         {
-            var name = group.Key == service.CapnpId ? InterfaceName : InterfaceName + "Base" + interfaces.Count;
+            var key = group.Key == service.CapnpId ? service.InterfaceType : group.First().Method.DeclaringInterface;
+            var name = group.Key == service.CapnpId
+                ? InterfaceName
+                : nameBasesByDeclaration ? _names.NameFor(key, isInterface: true) : InterfaceName + "Base" + count;
+            count++;
+
             // Child and ChildAsync would both be "child": the second keeps its suffix.
             var methodNames = new HashSet<string>(StringComparer.Ordinal);
-            interfaces.Add(new InterfaceShape(
+            yield return (key, new InterfaceShape(
                 name,
                 group.Select(m => new MethodShape(
                     CapnpMethodName(m.Method.Name) is var shortName && methodNames.Add(shortName) ? shortName : FieldName(m.Method.Name),
@@ -331,6 +359,12 @@ internal sealed class CapnpModel
                     m.Results)).ToList(),
                 group.Key));
         }
+    }
+
+    private string WriteSchema()
+    {
+        var service = _context.Service;
+        var interfaces = InterfaceShapes(nameBasesByDeclaration: false).Select(i => i.Shape).ToList();
 
         // Services this one passes by reference: their methods live in their own schemas, so here
         // they are declared with their ids only; capability pointers do not depend on them.
@@ -359,7 +393,7 @@ internal sealed class CapnpModel
         : RpcContractRules.Fnv1a64("capnp-type:" + key) | (1ul << 63);
 
     /// <summary><c>global::Acme.IGreeter</c> and <c>global::IGreeter</c> are both <c>IGreeter</c>.</summary>
-    private static string SimpleName(string key)
+    internal static string SimpleName(string key)
     {
         var head = key.Split('<')[0];
         if (head.StartsWith("global::", StringComparison.Ordinal))
@@ -370,39 +404,7 @@ internal sealed class CapnpModel
         return head.Substring(head.LastIndexOf('.') + 1);
     }
 
-    /// <summary>A unique schema type name: upper-case first, letters and digits only; interfaces lose the leading <c>I</c>.</summary>
-    private string NameFor(string key, bool isInterface)
-    {
-        if (_nameOf.TryGetValue(key, out var known))
-        {
-            return known;
-        }
-
-        var simple = SimpleName(key);
-        if (isInterface && simple.Length > 1 && simple[0] == 'I' && char.IsUpper(simple[1]))
-        {
-            simple = simple.Substring(1);
-        }
-
-        // Generic arguments join the name: Page<Customer> is PageCustomer.
-        var generic = key.IndexOf('<') is var open and >= 0 ? key.Substring(open) : string.Empty;
-        var pieces = (simple + " " + generic).Split(new[] { '<', '>', ',', ' ', '.', ':', '_', '[', ']', '?', '(', ')' }, StringSplitOptions.RemoveEmptyEntries)
-            .Where(p => p != "global" && p != "System" && p != "Collections" && p != "Generic");
-        var baseName = string.Concat(pieces.Select(p => char.ToUpperInvariant(p[0]) + p.Substring(1)));
-        if (baseName.Length == 0 || !char.IsLetter(baseName[0]))
-        {
-            baseName = "T" + baseName;
-        }
-
-        var name = baseName;
-        for (var i = 2; !_names.Add(name); i++)
-        {
-            name = baseName + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        _nameOf[key] = name;
-        return name;
-    }
+    private string NameFor(string key, bool isInterface) => _names.NameFor(key, isInterface);
 }
 
 /// <summary>One method with its parameter and result layouts.</summary>
@@ -416,6 +418,9 @@ internal sealed record CapnpMethod(
     IReadOnlyList<(string Name, CapnpFieldType Type)> Results,
     string? Unmapped = null)
 {
+    /// <summary>The layout of the single results field (the method has a result).</summary>
+    public FieldLayout ResultFieldLayout => ResultsLayout.Fields[Results[0].Name];
+
     /// <summary>What a call of an unmapped method fails with.</summary>
     public string UnimplementedMessage(string service) =>
         $"'{Method.Name.TrimStart('@')}' is not on the Cap'n Proto binding of '{service}': {Unmapped}; call it over the message transport";

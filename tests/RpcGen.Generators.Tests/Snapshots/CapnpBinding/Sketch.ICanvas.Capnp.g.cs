@@ -45,9 +45,9 @@ struct Stroke @0xefe49c0c04413d39 {
 }
 
 interface Canvas @0xe1b2000000000001 {
-  addLayer @0 (name :Text) -> (result :Layer);
+  addLayer @0 (name :Text) -> (layer :Layer);
   draw @1 (stroke :Stroke) -> (result :Int32);
-  find @2 (name :Text) -> (result :Layer);
+  find @2 (name :Text) -> (layer :Layer);
   subscribe @3 (listener :Layer) -> ();
   clear @4 () -> ();
 }
