@@ -54,8 +54,18 @@ internal sealed partial class ServerCall : RpcServerCall, IThreadPoolWorkItem
     private RpcGen.Compression.RpcCompression _codec;
 
     // The client's stream of items (client and duplex streaming); created when the implementation
-    // asks for it, which is when the client first gets credit.
+    // asks for it, which is when the client first gets credit. Set under _requestStreamGate.
     private IStreamReceiver? _requestStream;
+
+    // A client stream with no items (or one whose producer failed at once) sends its end without
+    // waiting for credit, so the end can arrive while the handler has not yet started on the thread
+    // pool and asked for the stream. The reader keeps it here and GetRequestStream hands it to the
+    // receiver. Found by the message-streams fuzz harness's seed capture on a loaded machine: the
+    // server aborted the connection ("ended request stream 5 before it was open").
+    // Guarded by _requestStreamGate; cleared when the call is returned to the pool.
+    private readonly object _requestStreamGate = new();
+    private bool _requestStreamEndedEarly;
+    private RpcException? _requestStreamEarlyError;
 
     // Our stream of items to the client (server and duplex streaming).
     private StreamSender? _responseStream;
@@ -306,9 +316,17 @@ internal sealed partial class ServerCall : RpcServerCall, IThreadPoolWorkItem
         }
 
         var receiver = new StreamReceiver<TItem>(_connection, CallId, receiverIsCaller: false, formatter, _streamWindow, onAbandoned: null);
-        if (Interlocked.CompareExchange(ref _requestStream, receiver, null) is not null)
+        bool endedEarly;
+        RpcException? earlyError;
+        lock (_requestStreamGate)
         {
-            throw new InvalidOperationException("The request stream of a call can be taken once.");
+            if (_requestStream is not null)
+            {
+                throw new InvalidOperationException("The request stream of a call can be taken once.");
+            }
+
+            Volatile.Write(ref _requestStream, receiver);
+            (endedEarly, earlyError) = (_requestStreamEndedEarly, _requestStreamEarlyError);
         }
 
         if (_cancelRequested)
@@ -317,6 +335,18 @@ internal sealed partial class ServerCall : RpcServerCall, IThreadPoolWorkItem
         }
 
         receiver.Start();
+        if (endedEarly)
+        {
+            try
+            {
+                receiver.OnEnd(earlyError);
+            }
+            catch (ProtocolViolation)
+            {
+                // Cancelled meanwhile: the stream already ended with the cancellation.
+            }
+        }
+
         return receiver;
     }
 
@@ -341,9 +371,32 @@ internal sealed partial class ServerCall : RpcServerCall, IThreadPoolWorkItem
     public void OnStreamItem(in System.Buffers.ReadOnlySequence<byte> payload) =>
         (Volatile.Read(ref _requestStream) ?? throw new ProtocolViolation($"The peer sent on request stream {CallId} before it was open.")).OnItem(payload);
 
-    /// <summary>The client ended its request stream.</summary>
-    public void OnStreamEnd(RpcException? error) =>
-        (Volatile.Read(ref _requestStream) ?? throw new ProtocolViolation($"The peer ended request stream {CallId} before it was open.")).OnEnd(error);
+    /// <summary>The client ended its request stream (possibly before the handler asked for it; see <see cref="_requestStreamEndedEarly"/>).</summary>
+    public void OnStreamEnd(RpcException? error)
+    {
+        IStreamReceiver? receiver;
+        lock (_requestStreamGate)
+        {
+            receiver = _requestStream;
+            if (receiver is null)
+            {
+                if (_method.Kind is not (RpcMethodKind.ClientStreaming or RpcMethodKind.DuplexStreaming))
+                {
+                    throw new ProtocolViolation($"The peer ended request stream {CallId}, but {_method.FullName} has no request stream.");
+                }
+
+                if (_requestStreamEndedEarly)
+                {
+                    throw new ProtocolViolation($"The peer ended stream {CallId} twice.");
+                }
+
+                (_requestStreamEndedEarly, _requestStreamEarlyError) = (true, error);
+                return;
+            }
+        }
+
+        receiver.OnEnd(error);
+    }
 
     /// <summary>The client granted credit for our response stream.</summary>
     public void OnCredit(uint bytes) =>
@@ -468,6 +521,8 @@ internal sealed partial class ServerCall : RpcServerCall, IThreadPoolWorkItem
         _cancelRequested = false;
         _answered = 0;
         _requestStream = null;
+        _requestStreamEndedEarly = false;
+        _requestStreamEarlyError = null;
         _responseStream = null;
         _codec = default;
         if (s_pool.Count < MaxPooled)

@@ -67,7 +67,8 @@ internal static class Rendezvous
         return ReceiveHelloNow(socket);
     }
 
-    private static unsafe Hello ReceiveHelloNow(Socket socket)
+    /// <summary>Receives and validates the hello that is waiting on <paramref name="socket"/> now (internal for the <c>handshakes</c> fuzz harness).</summary>
+    internal static unsafe Hello ReceiveHelloNow(Socket socket)
     {
         var hello = new byte[HelloBytes];
         int fd;

@@ -30,12 +30,22 @@ internal abstract class FuzzHarness
     protected static System.Buffers.ReadOnlySequence<byte> StreamOf(ReadOnlySpan<byte> input) =>
         input.IsEmpty ? default : SegmentedSequence.Of(input[1..].ToArray(), input[0]);
 
+    /// <summary>
+    /// The bytes allocated so far that an input is charged with: this thread's, since a harness runs its
+    /// parser on the calling thread. A harness whose parser runs on other threads too (a live server)
+    /// counts the whole process's instead.
+    /// </summary>
+    protected virtual long AllocatedBytes() => GC.GetAllocatedBytesForCurrentThread();
+
+    /// <summary>The checked-in prefix of a live-conversation harness (see <see cref="FuzzSeed.IsPrefix"/>).</summary>
+    protected byte[] LoadPrefix() => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "prefix", Name + ".bin"));
+
     /// <summary>Runs one input and checks what it cost.</summary>
     public void Run(ReadOnlySpan<byte> input)
     {
-        var before = GC.GetAllocatedBytesForCurrentThread();
+        var before = AllocatedBytes();
         Parse(input);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var allocated = AllocatedBytes() - before;
         var bound = AllocationBound(input.Length);
         if (allocated > bound)
         {
@@ -45,7 +55,13 @@ internal abstract class FuzzHarness
 }
 
 /// <summary>One seed input, named after what produced it.</summary>
-internal sealed record FuzzSeed(string Name, byte[] Bytes);
+/// <param name="Name">The file name, without <c>.bin</c>.</param>
+/// <param name="Bytes">The input.</param>
+/// <param name="IsPrefix">
+/// Not an input but the scripted start of a live conversation that the harness replays before each
+/// input (<c>prefix/&lt;harness&gt;.bin</c>, beside the corpus); libFuzzer never mutates it.
+/// </param>
+internal sealed record FuzzSeed(string Name, byte[] Bytes, bool IsPrefix = false);
 
 /// <summary>A harness's own check failed: the parser accepted or produced something it must not.</summary>
 internal sealed class FuzzInvariantException(string message) : Exception(message);

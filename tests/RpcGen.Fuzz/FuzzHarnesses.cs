@@ -13,6 +13,9 @@ internal static class FuzzHarnesses
         new KnownKeysHarness(),
         new FlowFrameHarness(),
         new SharedMemoryHeaderHarness(),
+        new CapnpRpcHarness(),
+        new MessageStreamsHarness(),
+        new HandshakeHarness(),
     ];
 
     public static FuzzHarness Find(string name) =>

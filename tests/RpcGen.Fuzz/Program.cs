@@ -17,12 +17,18 @@ switch (args[0])
     case "seed":
         foreach (var harness in Select(args.ElementAtOrDefault(1)))
         {
-            var directory = Path.Combine(args.ElementAtOrDefault(2) ?? "corpus", harness.Name);
+            var root = args.ElementAtOrDefault(2) ?? "corpus";
+            var directory = Path.Combine(root, harness.Name);
             Directory.CreateDirectory(directory);
             foreach (var seed in await harness.CaptureSeedsAsync())
             {
-                await File.WriteAllBytesAsync(Path.Combine(directory, seed.Name + ".bin"), seed.Bytes);
-                Console.WriteLine($"{harness.Name}/{seed.Name}.bin: {seed.Bytes.Length} bytes");
+                // A live harness's prefix goes beside the corpus, where libFuzzer does not read it as an input.
+                var path = seed.IsPrefix
+                    ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(root))!, "prefix", harness.Name + ".bin")
+                    : Path.Combine(directory, seed.Name + ".bin");
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                await File.WriteAllBytesAsync(path, seed.Bytes);
+                Console.WriteLine($"{path}: {seed.Bytes.Length} bytes");
             }
         }
 

@@ -6,6 +6,7 @@
 #   runs     executions per harness (libFuzzer -runs); default 1000000
 #   seconds  wall-clock cap per harness (libFuzzer -max_total_time); default 0 = none
 #   harness  names (default: all): message-frames msgpack-contract capnp-message known-keys flow-frames shm-header
+#            capnp-rpc message-streams handshakes
 #
 # Steps: installs clang and libFuzzer (apt) and the sharpfuzz tool (dotnet tool restore) when
 # missing; publishes RpcGen.Fuzz (Release); instruments the RpcGen.* assemblies of a copy of the
@@ -23,7 +24,7 @@ shift $(( $# < 2 ? $# : 2 ))
 named="$*"
 harnesses=("$@")
 if [ ${#harnesses[@]} -eq 0 ]; then
-  harnesses=(message-frames msgpack-contract capnp-message known-keys flow-frames shm-header)
+  harnesses=(message-frames msgpack-contract capnp-message known-keys flow-frames shm-header capnp-rpc message-streams handshakes)
 fi
 out="${RPCGEN_FUZZ_OUT:-$repo/artifacts/fuzz}"
 results="${RPCGEN_FUZZ_RESULTS:-$here/results.md}"

@@ -1,7 +1,7 @@
 using System.Globalization;
 using RpcGen.Soak;
 
-// dotnet run -c Release --project tests/RpcGen.Soak -- [--minutes N | --seconds N] [--transport tcp|unix|shm|flow] [--workers N] [--out FILE]
+// dotnet run -c Release --project tests/RpcGen.Soak -- [--minutes N | --seconds N] [--transport tcp|tls|unix|shm|flow] [--workers N] [--paced-seconds N] [--out FILE]
 var options = new SoakOptions();
 var output = Path.Combine(AppContext.BaseDirectory, "results.md");
 for (var i = 0; i < args.Length; i++)
@@ -17,7 +17,7 @@ for (var i = 0; i < args.Length; i++)
             options.Duration = TimeSpan.FromSeconds(seconds);
             i++;
             break;
-        case "--transport" when value is "tcp" or "unix" or "shm" or "flow":
+        case "--transport" when value is "tcp" or "tls" or "unix" or "shm" or "flow":
             options.Transport = value;
             i++;
             break;
@@ -25,12 +25,16 @@ for (var i = 0; i < args.Length; i++)
             options.MixedWorkers = workers;
             i++;
             break;
+        case "--paced-seconds" when double.TryParse(value, CultureInfo.InvariantCulture, out var paced) && paced is > 0 and <= 3600:
+            options.PacedDuration = TimeSpan.FromSeconds(paced);
+            i++;
+            break;
         case "--out" when !string.IsNullOrEmpty(value):
             output = value;
             i++;
             break;
         default:
-            Console.Error.WriteLine($"Unknown or invalid argument '{args[i]}'. Usage: --minutes N | --seconds N (up to a day), --transport tcp|unix|shm|flow, --workers N (up to 1024), --out FILE");
+            Console.Error.WriteLine($"Unknown or invalid argument '{args[i]}'. Usage: --minutes N | --seconds N (up to a day), --transport tcp|tls|unix|shm|flow, --workers N (up to 1024), --paced-seconds N (up to an hour), --out FILE");
             return 2;
     }
 }

@@ -22,10 +22,10 @@ public sealed class ReconnectCycles(string transport, SoakServerHost main, CallL
     /// <summary>Runs cycles until <paramref name="stop"/> fires or <paramref name="maxCycles"/> ran.</summary>
     public async Task RunAsync(CancellationToken stop, long maxCycles = long.MaxValue)
     {
-        // Restarting on the same address needs an address that can be bound again: tcp or unix.
-        var restartTransport = transport == "unix" ? "unix" : "tcp";
-        _restarting = await SoakServerHost.StartAsync(SoakServerHost.NewAddress(restartTransport), 16, 16);
-        _reconnecting = await RpcClient.ConnectAsync(_restarting.Address, new RpcClientOptions { Reconnect = FastBackoff, WaitForReady = true });
+        // Restarting on the same address needs an address that can be bound again: tcp, tls or unix.
+        var restartTransport = transport is "unix" or "tls" ? transport : "tcp";
+        _restarting = await SoakServerHost.StartAsync(SoakServerHost.NewAddress(restartTransport), 16, 16, main.Tls);
+        _reconnecting = await _restarting.ConnectAsync(new RpcClientOptions { Reconnect = FastBackoff, WaitForReady = true });
         while (!stop.IsCancellationRequested && Cycles < maxCycles)
         {
             if (Interlocked.Increment(ref _cycles) % 2 == 0)
@@ -68,7 +68,7 @@ public sealed class ReconnectCycles(string transport, SoakServerHost main, CallL
             }
 
             await server.StopAsync(TimeSpan.Zero);
-            _restarting = await SoakServerHost.StartAsync(server.Address, 16, 16);
+            _restarting = await SoakServerHost.StartAsync(server.Address, 16, 16, main.Tls);
             return await Failed(hang);
         });
         await ledger.TrackAsync("reconnect: call after restart", id => calls.EchoAsync(proxy, id, $"after {id}"));
@@ -76,7 +76,7 @@ public sealed class ReconnectCycles(string transport, SoakServerHost main, CallL
 
     private async Task ClientRedialAsync()
     {
-        var client = await RpcClient.ConnectAsync(main.Address);
+        var client = await main.ConnectAsync();
         var proxy = client.GetService<ISoakService>();
         await ledger.TrackAsync("redial: call on new connection", id => calls.EchoAsync(proxy, id, $"fresh {id}"));
         await ledger.TrackAsync("redial: in flight at dispose", async id =>

@@ -6,7 +6,7 @@ public sealed class SoakOptions
     /// <summary>The whole run; the mixed phase gets what the first phases leave of it, and at least 10 s.</summary>
     public TimeSpan Duration { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>tcp, unix, shm or flow (TLS is not wired in: it needs the test PKI of the message tests).</summary>
+    /// <summary>tcp, tls (mutual TLS over TCP, with a throwaway CA made at start-up), unix, shm or flow.</summary>
     public string Transport { get; set; } = "tcp";
 
     /// <summary>Calls held in flight together on one connection in the first phase.</summary>
@@ -34,6 +34,18 @@ public sealed class SoakOptions
     /// <summary>How many more entries /proc/self/fd may hold at the end than at the baseline.</summary>
     public int DescriptorTolerance { get; set; } = 8;
 
-    /// <summary>The soak verdict on latency: loaded p99 at most this many times the unloaded p99.</summary>
+    /// <summary>The soak verdict on latency: the paced p99 at most this many times the unloaded p99.</summary>
     public double LatencyRatioLimit { get; set; } = 3;
+
+    /// <summary>
+    /// The paced (open-loop) latency phase after the mixed one: unary calls started on a fixed schedule,
+    /// beside a paced background of mixed calls. The mixed phase gets the duration minus this.
+    /// </summary>
+    public TimeSpan PacedDuration { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>The paced probe's rate, as a fraction of the unloaded sequential throughput (one call in flight).</summary>
+    public double PacedProbeFraction { get; set; } = 0.25;
+
+    /// <summary>The paced background's rate of mixed calls, as a fraction of the mixed phase's measured (saturated) throughput.</summary>
+    public double PacedBackgroundFraction { get; set; } = 0.10;
 }

@@ -22,6 +22,23 @@ public sealed class SoakResult(SoakOptions options)
 
     public long LoadedSamples { get; set; }
 
+    /// <summary>Sequential unary calls per second while the unloaded p99 was taken (one call in flight).</summary>
+    public double UnloadedCallsPerSecond { get; set; }
+
+    /// <summary>The paced probe's p99 (open loop, below saturation): the latency verdict's measure.</summary>
+    public double PacedP99Micros { get; set; }
+
+    public long PacedSamples { get; set; }
+
+    /// <summary>The paced probe's unary calls started per second.</summary>
+    public double PacedProbeRate { get; set; }
+
+    /// <summary>The paced background's mixed calls started per second.</summary>
+    public double PacedBackgroundRate { get; set; }
+
+    /// <summary>How late the paced generators started a call at worst (timer granularity, a busy machine).</summary>
+    public TimeSpan PacedWorstLateStart { get; set; }
+
     public long ReconnectCycles { get; set; }
 
     public bool SettledConnections { get; set; }
@@ -55,7 +72,11 @@ public sealed class SoakResult(SoakOptions options)
 
     public int DescriptorGrowth => End!.OpenDescriptors - Baseline!.OpenDescriptors;
 
-    public double LatencyRatio => UnloadedP99Micros > 0 ? LoadedP99Micros / UnloadedP99Micros : double.NaN;
+    /// <summary>Closed-loop mixed load over unloaded: mostly queueing behind the load's own callers; reported, not judged.</summary>
+    public double LoadedLatencyRatio => UnloadedP99Micros > 0 ? LoadedP99Micros / UnloadedP99Micros : double.NaN;
+
+    /// <summary>Paced (open-loop, below saturation) over unloaded: the latency verdict's ratio.</summary>
+    public double LatencyRatio => UnloadedP99Micros > 0 ? PacedP99Micros / UnloadedP99Micros : double.NaN;
 
     /// <summary>No call lost, duplicated, answered with another call's data or failed unprovoked.</summary>
     public bool CallsCorrect =>
@@ -89,7 +110,7 @@ public sealed class SoakResult(SoakOptions options)
             var time = PhaseTimes.TryGetValue(name, out var t) ? t : (TimeSpan?)null;
             var rate = time is { TotalSeconds: > 0 } ? (issued / time.Value.TotalSeconds).ToString("N0", c) : "";
             md.AppendLine(c, $"| {name} | {issued:N0} | {ledger.Total(k => k.Ok):N0} | {ledger.Total(k => k.Provoked):N0} | {ledger.Total(k => k.CrossTalk):N0} | {ledger.Total(k => k.Lost):N0} | {ledger.Total(k => k.Unexpected):N0} | {(time is null ? "" : $"{time.Value.TotalSeconds:0.0} s")} | {rate} |");
-            if (name == "mixed")
+            if (name is "mixed" or "paced")
             {
                 foreach (var (kind, counts) in ledger.Kinds)
                 {
@@ -115,7 +136,8 @@ public sealed class SoakResult(SoakOptions options)
         }
 
         md.AppendLine(c, $"| threads (reported, not judged) | {Baseline.Threads} | {End.Threads} | | |");
-        md.AppendLine(c, $"| p99 unary round trip: unloaded → under mixed load ({LoadedSamples:N0} samples) | {UnloadedP99Micros:N0} µs | {LoadedP99Micros:N0} µs ({LatencyRatio:0.0}×) | {Options.LatencyRatioLimit:0}× | {Verdict(LatencyWithinLimit)} |");
+        md.AppendLine(c, $"| p99 unary round trip: unloaded ({UnloadedCallsPerSecond:N0} sequential calls/s) → under the closed-loop mixed load, mostly queueing ({LoadedSamples:N0} samples; reported, not judged) | {UnloadedP99Micros:N0} µs | {LoadedP99Micros:N0} µs ({LoadedLatencyRatio:0.0}×) | | |");
+        md.AppendLine(c, $"| p99 unary round trip: unloaded → paced, {PacedProbeRate:N0} calls/s ({Options.PacedProbeFraction:0%} of unloaded) beside {PacedBackgroundRate:N0} mixed calls/s ({Options.PacedBackgroundFraction:0%} of mixed) for {Options.PacedDuration.TotalSeconds:0} s ({PacedSamples:N0} samples; worst late start {PacedWorstLateStart.TotalMilliseconds:0.0} ms) | {UnloadedP99Micros:N0} µs | {PacedP99Micros:N0} µs ({LatencyRatio:0.0}×) | {Options.LatencyRatioLimit:0}× | {Verdict(LatencyWithinLimit)} |");
         md.AppendLine();
         md.AppendLine(c, $"Verdict: **{(Passed ? "PASS" : "FAIL")}** (correctness and leaks; latency is reported{(LatencyWithinLimit ? "" : " and over its limit")}).");
         foreach (var error in _phases.SelectMany(p => p.Ledger.Errors).Take(10))

@@ -19,8 +19,9 @@ public static class SoakRunner
     {
         var started = Stopwatch.StartNew();
         var result = new SoakResult(options);
-        await using var host = await SoakServerHost.StartAsync(SoakServerHost.NewAddress(options.Transport), options.ConcurrentCalls, options.Connections + options.MixedWorkers + 8);
-        var primary = await RpcClient.ConnectAsync(host.Address);
+        var tls = options.Transport == "tls" ? new SoakTls() : null;
+        await using var host = await SoakServerHost.StartAsync(SoakServerHost.NewAddress(options.Transport), options.ConcurrentCalls, options.Connections + options.MixedWorkers + 8, tls);
+        var primary = await host.ConnectAsync();
         try
         {
             var proxy = primary.GetService<ISoakService>();
@@ -30,13 +31,20 @@ public static class SoakRunner
 
             progress.WriteLine($"soak: {options.Transport} server at {host.Address}; measuring unloaded latency");
             var warmUp = result.Phase("warm-up and unloaded latency");
+            var sequential = new Stopwatch();
             for (var i = 0; i < WarmUpCalls + options.UnloadedSamples; i++)
             {
                 var recorder = i < WarmUpCalls ? new LatencyRecorder() : unloaded;
+                if (i == WarmUpCalls)
+                {
+                    sequential.Start();
+                }
+
                 await warmUp.TrackAsync("unary", id => recorder.TimeAsync(() => calls.EchoAsync(proxy, id, $"unary {id}")));
             }
 
             result.UnloadedP99Micros = unloaded.Percentile(99);
+            result.UnloadedCallsPerSecond = options.UnloadedSamples / sequential.Elapsed.TotalSeconds;
 
             // Every call kind, codec and reconnect once before the baseline, so the libraries the
             // runtime maps on first use (compression codecs, stream stubs) do not count as growth.
@@ -51,7 +59,7 @@ public static class SoakRunner
             progress.WriteLine($"soak: {options.Connections} connections × {options.CallsPerConnection} calls");
             await TimedAsync(result, $"{options.Connections} connections × {options.CallsPerConnection} calls in flight", async ledger =>
             {
-                var clients = await Task.WhenAll(Enumerable.Range(0, options.Connections).Select(_ => RpcClient.ConnectAsync(host.Address)));
+                var clients = await Task.WhenAll(Enumerable.Range(0, options.Connections).Select(_ => host.ConnectAsync()));
                 try
                 {
                     await BarrierAsync(ledger, host, clients.Select(c => c.GetService<ISoakService>()).ToArray(), options.CallsPerConnection, "many connections");
@@ -63,12 +71,23 @@ public static class SoakRunner
             });
 
             // On a loaded machine the first phases can eat the whole duration; the mixed phase (and its reconnects) still runs.
-            var mixedTime = options.Duration - started.Elapsed;
+            var mixedTime = options.Duration - started.Elapsed - options.PacedDuration;
             mixedTime = mixedTime > MinimumMixedTime ? mixedTime : MinimumMixedTime;
             progress.WriteLine($"soak: mixed phase for {mixedTime.TotalSeconds:0} s");
             await TimedAsync(result, "mixed", ledger => MixedAsync(ledger, host, primary, calls, options, mixedTime, result));
             result.LoadedP99Micros = loaded.Percentile(99);
             result.LoadedSamples = loaded.Count;
+
+            // Latency without queueing: a fixed rate well below what the server can take, so a call
+            // rarely waits behind another; the rates come from this run's own measurements.
+            var mixedIssued = result.Phases.Single(p => p.Name == "mixed").Ledger.Total(k => k.Issued);
+            result.PacedProbeRate = Math.Max(1, options.PacedProbeFraction * result.UnloadedCallsPerSecond);
+            result.PacedBackgroundRate = Math.Max(1, options.PacedBackgroundFraction * mixedIssued / result.PhaseTimes["mixed"].TotalSeconds);
+            progress.WriteLine($"soak: paced latency for {options.PacedDuration.TotalSeconds:0} s: {result.PacedProbeRate:0} unary calls/s beside {result.PacedBackgroundRate:0} mixed calls/s");
+            var paced = new LatencyRecorder();
+            await TimedAsync(result, "paced", ledger => PacedAsync(ledger, primary, calls, paced, options, result));
+            result.PacedP99Micros = paced.Percentile(99);
+            result.PacedSamples = paced.Count;
 
             progress.WriteLine("soak: waiting for connections and handlers to wind down");
             result.SettledConnections = await host.Pulse.WaitUntilAsync(() => host.Server.ConnectionCount <= 1, Settle);
@@ -113,6 +132,24 @@ public static class SoakRunner
     }
 
     /// <summary>
+    /// The paced phase on the primary connection: the probe (unary echoes, timed) and the background
+    /// (the mixed kinds in turn), each started on its own fixed schedule, checked like every other call.
+    /// </summary>
+    private static async Task PacedAsync(CallLedger ledger, RpcClient primary, MixedCalls calls, LatencyRecorder paced, SoakOptions options, SoakResult result)
+    {
+        var proxy = primary.GetService<ISoakService>();
+        var probe = PacedLoad.RunAsync(result.PacedProbeRate, options.PacedDuration, _ =>
+            ledger.TrackAsync("paced unary (timed)", id => paced.TimeAsync(() => calls.EchoAsync(proxy, id, $"paced {id}"))));
+        var background = PacedLoad.RunAsync(result.PacedBackgroundRate, options.PacedDuration, n =>
+        {
+            var kind = MixedCalls.Kinds[n % MixedCalls.Kinds.Length];
+            return ledger.TrackAsync("paced background: " + kind, id => calls.RunAsync(kind, proxy, id));
+        });
+        var runs = await Task.WhenAll(probe, background);
+        result.PacedWorstLateStart = runs.Max(r => r.WorstLateStart);
+    }
+
+    /// <summary>
     /// The mixed workers and the reconnect cycles for <paramref name="time"/>, or, with
     /// <paramref name="firstRoundOnly"/>, each kind once per client and two reconnect cycles.
     /// </summary>
@@ -122,7 +159,7 @@ public static class SoakRunner
         // server. The primary works here too: left idle past RpcLimits.IdleTimeout (5 min), the server
         // would close it and the end would miss a socket the baseline has.
         var codecs = new[] { RpcGen.Compression.RpcCompression.Lz4, RpcGen.Compression.RpcCompression.Zstd, RpcGen.Compression.RpcCompression.Snappy };
-        var compressed = await Task.WhenAll(codecs.Select(codec => RpcClient.ConnectAsync(host.Address, new RpcClientOptions { Compression = codec })));
+        var compressed = await Task.WhenAll(codecs.Select(codec => host.ConnectAsync(new RpcClientOptions { Compression = codec })));
         var clients = compressed.Prepend(primary).ToArray();
         await using var reconnects = new ReconnectCycles(options.Transport, host, ledger, calls);
         try

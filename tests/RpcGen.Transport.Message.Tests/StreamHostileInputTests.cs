@@ -7,6 +7,7 @@ public class StreamHostileInputTests
 {
     private const ulong StreamingServiceId = 0x5E57_0000_0000_0002;
     private const uint CountMethod = 1;
+    private const uint SumMethod = 2;
     private const uint IgnoreMethod = 8;
     private static readonly TimeSpan Timeout = TransportFixture.Timeout;
 
@@ -104,5 +105,51 @@ public class StreamHostileInputTests
         await SendStreamFrameAsync(peer, FrameKind.StreamItem, 1, 0, Item(1));
 
         Assert.Contains("before it was open", await peer.ReadAbortReasonAsync(Timeout));
+    }
+
+    /// <summary>Holds every call before the handler (and so before it asks for its request stream) until released.</summary>
+    private sealed class Gate : RpcServerInterceptor
+    {
+        public TaskCompletionSource Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async ValueTask InterceptAsync(RpcCallContext context, RpcServerContinuation next)
+        {
+            await Released.Task.WaitAsync(Timeout);
+            await next(context);
+        }
+    }
+
+    [Fact]
+    public async Task An_empty_request_stream_whose_end_arrives_before_the_handler_asked_for_it_is_answered()
+    {
+        // Found by the message-streams fuzz harness's seed capture on a loaded machine: an empty
+        // client stream sends its end without waiting for credit, so the end can arrive before the
+        // handler has started on the thread pool and opened the stream; the server aborted the
+        // connection ("ended request stream 5 before it was open"). The gate makes that order certain.
+        var gate = new Gate();
+        var options = new RpcServerOptions();
+        options.Interceptors.Add(gate);
+        await using var server = new RpcServer(options);
+        server.AddService<IStreamingService>(new StreamingService());
+        await server.StartAsync("tcp://127.0.0.1:0");
+        await using var peer = await RawPeer.ConnectAsync(server.Addresses[0]);
+
+        await peer.SendFrameAsync(FrameKind.Request, 1, SumMethod, StreamingServiceId, NoArguments);
+        await SendStreamFrameAsync(peer, FrameKind.StreamEnd, 1, 0, []);
+        await peer.SendFrameAsync(FrameKind.Ping, 7, 0, 0, []);
+        var pong = (await peer.ReadFrameAsync().WaitAsync(Timeout))!.Value.Header;
+        Assert.Equal(FrameKind.Pong, pong.Kind);
+        gate.Released.SetResult();
+
+        // The stream opens (its credit), then the sum of no numbers comes back; no abort.
+        var kinds = new List<FrameKind>();
+        while (kinds.LastOrDefault() is not (FrameKind.Response or FrameKind.Abort or FrameKind.Error))
+        {
+            var frame = await peer.ReadFrameAsync().WaitAsync(Timeout);
+            Assert.True(frame is not null, $"The server closed the connection after {string.Join(", ", kinds)}.");
+            kinds.Add(frame.Value.Header.Kind);
+        }
+
+        Assert.Equal(FrameKind.Response, kinds[^1]);
     }
 }

@@ -30,6 +30,54 @@ public sealed class HostilePeerTests
     }
 
     [Fact]
+    public async Task Call_without_params_reads_as_empty_params_and_the_connection_goes_on()
+    {
+        // Found by the capnp-rpc fuzz harness: a call whose params pointer is null made HandleCall
+        // throw NullReferenceException, so the connection aborted as "malformed" and kept a reference
+        // to the call's target. A null struct pointer reads as the default struct: empty params.
+        await using var peer = RawPeer.Create();
+        await peer.SendBootstrapAsync(0);
+        await peer.ReceiveAsync(RpcSchema.Message.Return);
+
+        await SendEchoToBootstrapAsync(peer, questionId: 1, writeParams: null);
+        var (kind, ret) = await peer.ReceiveAsync();
+
+        Assert.Equal(RpcSchema.Message.Return, kind);
+        Assert.Equal(1u, ret.ReadUInt32(RpcSchema.Return.AnswerId));
+        Assert.Equal(RpcSchema.Return.Results, ret.ReadUInt16(RpcSchema.Return.Which));
+        Assert.Null(peer.Connection.DisconnectReason);
+    }
+
+    [Fact]
+    public async Task Cap_table_of_more_zero_sized_descriptors_than_the_message_has_words_aborts()
+    {
+        // Found by the capnp-rpc fuzz harness: a cap table of zero-sized elements claims a million
+        // descriptors in a few bytes, and the connection allocated a table for all of them.
+        await using var peer = RawPeer.Create();
+        await peer.SendBootstrapAsync(0);
+        await peer.ReceiveAsync(RpcSchema.Message.Return);
+
+        await SendEchoToBootstrapAsync(peer, questionId: 1, writeParams: call =>
+            call.InitStruct(RpcSchema.Call.Params, RpcSchema.Payload.DataWords, RpcSchema.Payload.Pointers)
+                .InitStructList(RpcSchema.Payload.CapTable, 1_000_000, 0, 0));
+
+        Assert.Contains("claims 1000000 descriptors", await peer.ExpectAbortAsync());
+    }
+
+    // A call of Echo on the bootstrap (export 0) whose params only writeParams writes (none when null),
+    // where RawPeer.CallFrame always writes a well-formed payload.
+    private static Task SendEchoToBootstrapAsync(RawPeer peer, uint questionId, Action<StructBuilder>? writeParams) =>
+        peer.SendAsync(RpcSchema.Message.Call, RpcSchema.Call.DataWords, RpcSchema.Call.Pointers, call =>
+        {
+            call.WriteUInt32(RpcSchema.Call.QuestionId, questionId);
+            call.WriteUInt64(RpcSchema.Call.InterfaceId, ServiceId);
+            call.WriteUInt16(RpcSchema.Call.MethodId, Methods.Echo);
+            call.InitStruct(RpcSchema.Call.Target, RpcSchema.MessageTarget.DataWords, RpcSchema.MessageTarget.Pointers)
+                .WriteUInt32(RpcSchema.MessageTarget.ImportedCap, 0);
+            writeParams?.Invoke(call);
+        });
+
+    [Fact]
     public async Task Call_to_an_export_the_peer_does_not_hold_aborts()
     {
         await using var peer = RawPeer.Create();

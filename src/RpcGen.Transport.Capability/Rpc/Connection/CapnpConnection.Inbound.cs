@@ -22,7 +22,7 @@ public sealed partial class CapnpConnection
                 HandleBootstrap(body.GetStruct());
                 break;
             case RpcSchema.Message.Call:
-                HandleCall(body.GetStruct());
+                HandleCall(message, body.GetStruct());
                 break;
             case RpcSchema.Message.Return:
                 HandleReturn(message, body.GetStruct());
@@ -149,7 +149,7 @@ public sealed partial class CapnpConnection
 
     // ===== call: the peer calls one of our capabilities =====
 
-    private void HandleCall(StructReader call)
+    private void HandleCall(CapnpMessage message, StructReader call)
     {
         var questionId = call.ReadUInt32(RpcSchema.Call.QuestionId);
         var interfaceId = call.ReadUInt64(RpcSchema.Call.InterfaceId);
@@ -171,7 +171,7 @@ public sealed partial class CapnpConnection
             Capability?[] capabilities;
             try
             {
-                capabilities = ReceiveCapTableLocked(payload.ReadList(RpcSchema.Payload.CapTable, ElementSize.InlineComposite));
+                capabilities = ReceiveCapTableLocked(message, payload.ReadList(RpcSchema.Payload.CapTable, ElementSize.InlineComposite));
             }
             catch
             {
@@ -179,7 +179,9 @@ public sealed partial class CapnpConnection
                 throw;
             }
 
-            payload.Message!.CapTable = capabilities;
+            // The message, not the payload: a call without params (a null payload pointer, which
+            // reads as empty params) has a payload that belongs to no message.
+            message.CapTable = capabilities;
             request = CallRequest.FromInbound(interfaceId, methodId, payload.GetPointer(RpcSchema.Payload.Content), capabilities, _handlers, _authorization);
         }
 
@@ -358,7 +360,7 @@ public sealed partial class CapnpConnection
                 case RpcSchema.Return.Results:
                 {
                     var payload = ret.ReadStruct(RpcSchema.Return.Body);
-                    var capabilities = ReceiveCapTableLocked(payload.ReadList(RpcSchema.Payload.CapTable, ElementSize.InlineComposite));
+                    var capabilities = ReceiveCapTableLocked(message, payload.ReadList(RpcSchema.Payload.CapTable, ElementSize.InlineComposite));
                     CompleteQuestionLocked(question, new ResponseCore(message, payload.GetPointer(RpcSchema.Payload.Content), capabilities), null);
                     break;
                 }
@@ -674,8 +676,18 @@ public sealed partial class CapnpConnection
         return answer.Call?.GetPipelinedHook(path) ?? new BrokenHook(RpcErrors.Cancelled());
     }
 
-    private Capability?[] ReceiveCapTableLocked(ListReader descriptors)
+    private Capability?[] ReceiveCapTableLocked(CapnpMessage message, ListReader descriptors)
     {
+        // Every descriptor a writer produces takes words of the message. A list of zero-sized
+        // elements can claim millions of them in a few bytes (the traversal limit lets a message
+        // charge 8M words), and the table below would be allocated for bytes never sent: more
+        // descriptors than the message has words is that trick, not a cap table. Found by the
+        // capnp-rpc fuzz harness (698 bytes made the connection allocate 16 MB).
+        if (descriptors.Count > message.TotalWords)
+        {
+            throw new CapnpProtocolException($"A cap table claims {descriptors.Count} descriptors in a message of {message.TotalWords} words.");
+        }
+
         var capabilities = new Capability?[descriptors.Count];
         try
         {

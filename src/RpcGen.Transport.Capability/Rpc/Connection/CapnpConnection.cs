@@ -572,22 +572,10 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
             {
                 var result = await input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
-                var framesCompleted = false;
+                bool framesCompleted;
                 try
                 {
-                    while (!IsDisconnected && _frames.TryRead(ref buffer, out var message))
-                    {
-                        framesCompleted = true;
-                        HandleMessage(message);
-                    }
-                }
-                catch (Exception error)
-                {
-                    // Whatever a message makes a handler throw is the peer's fault: a malformed
-                    // message, a bad id, a broken rule. Abort this connection and say why.
-                    var reason = error is RpcException ? error.Message : $"Malformed message ({error.GetType().Name}: {error.Message})";
-                    CapnpLog.Aborted(_logger, reason);
-                    Disconnect(new RpcException(RpcStatusCode.Disconnected, "The connection was aborted: " + reason, error), sendAbort: true, abortReason: reason);
+                    framesCompleted = ReceiveFrames(ref buffer);
                 }
                 finally
                 {
@@ -645,6 +633,44 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
             }
         }
     }
+
+    /// <summary>
+    /// Handles every whole message at the front of <paramref name="buffer"/>, in order, on the calling
+    /// thread (the reader; or a fuzz harness driving an unstarted connection, see
+    /// <see cref="CreateUnstarted"/>), and leaves <paramref name="buffer"/> at the first byte not yet
+    /// taken. Whatever a message makes a handler throw aborts the connection. Returns whether at
+    /// least one message was completed.
+    /// </summary>
+    internal bool ReceiveFrames(ref ReadOnlySequence<byte> buffer)
+    {
+        var framesCompleted = false;
+        try
+        {
+            while (!IsDisconnected && _frames.TryRead(ref buffer, out var message))
+            {
+                framesCompleted = true;
+                HandleMessage(message);
+            }
+        }
+        catch (Exception error)
+        {
+            // Whatever a message makes a handler throw is the peer's fault: a malformed
+            // message, a bad id, a broken rule. Abort this connection and say why.
+            var reason = error is RpcException ? error.Message : $"Malformed message ({error.GetType().Name}: {error.Message})";
+            CapnpLog.Aborted(_logger, reason);
+            Disconnect(new RpcException(RpcStatusCode.Disconnected, "The connection was aborted: " + reason, error), sendAbort: true, abortReason: reason);
+        }
+
+        return framesCompleted;
+    }
+
+    /// <summary>
+    /// Test seam (the <c>capnp-rpc</c> fuzz harness): a connection whose reader and writer loops never
+    /// start. The caller feeds it with <see cref="ReceiveFrames"/> on its own thread, so one input is
+    /// handled deterministically; what it sends stays queued; <see cref="Abort"/> ends it.
+    /// </summary>
+    internal static CapnpConnection CreateUnstarted(IDuplexPipe pipe, CapnpConnectionOptions options) =>
+        new(pipe, options, ownedLink: null, budget: null, timeouts: null);
 
     /// <summary>Waits until the reader may read again (see <see cref="OutboundBudget.ShouldPause"/>) or the connection ends.</summary>
     private ValueTask WaitForReaderRoomAsync()
