@@ -22,6 +22,12 @@ internal sealed class AdaptiveSpin
     private readonly long _minTicks;
     private long _ticks;
 
+    // Spins started; races between threads only blur which spin probes.
+    private int _spins;
+
+    // Every this many spins one runs the full budget (see Deadline).
+    private const int ProbeInterval = 16;
+
     /// <summary>A spin of at most <paramref name="budget"/>; <see cref="IsEnabled"/> is false for zero.</summary>
     public AdaptiveSpin(TimeSpan budget)
     {
@@ -33,8 +39,29 @@ internal sealed class AdaptiveSpin
     /// <summary>Whether spinning is configured at all.</summary>
     public bool IsEnabled => _maxTicks > 0;
 
-    /// <summary>The timestamp (<see cref="Stopwatch.GetTimestamp"/>) at which a spin starting now gives up.</summary>
-    public long Deadline() => Stopwatch.GetTimestamp() + Volatile.Read(ref _ticks);
+    /// <summary>
+    /// The timestamp (<see cref="Stopwatch.GetTimestamp"/>) at which a spin starting now gives up.
+    /// Every <see cref="ProbeInterval"/>th spin runs the full budget whatever the budget in force, so
+    /// a budget shrunk to its floor on a busy spell finds out when spinning pays again.
+    /// </summary>
+    public long Deadline()
+    {
+        var ticks = ++_spins % ProbeInterval == 0 ? _maxTicks : Volatile.Read(ref _ticks);
+        return Stopwatch.GetTimestamp() + ticks;
+    }
+
+    /// <summary>
+    /// What the spin was for came <paramref name="waitedTicks"/> after a spin that gave up had started:
+    /// a spin of that length would have caught it, so the budget grows to cover it (up to the
+    /// configured one).
+    /// </summary>
+    public void CameAfter(long waitedTicks)
+    {
+        if (waitedTicks < _maxTicks)
+        {
+            Volatile.Write(ref _ticks, Math.Min(_maxTicks, Math.Max(Volatile.Read(ref _ticks), waitedTicks + (waitedTicks / 2))));
+        }
+    }
 
     /// <summary>Waits one round; returns false (and halves the budget) once <paramref name="deadline"/> has passed.</summary>
     public bool SpinOnce(ref int rounds, long deadline)

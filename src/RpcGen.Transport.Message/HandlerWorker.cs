@@ -45,6 +45,9 @@ internal sealed class HandlerWorker
     // cleared) by the worker before it runs it.
     private IThreadPoolWorkItem? _next;
 
+    // When the last spin for a call began (worker thread only), to tell how late a call came after it.
+    private long _spinStarted;
+
     /// <summary>Starts the worker thread, named after the connection.</summary>
     public HandlerWorker(RpcGen.Links.RpcLink link, long connectionId)
     {
@@ -139,6 +142,11 @@ internal sealed class HandlerWorker
             // Stop sets its flag before it wakes us, and the flag is looked at after each reset.
             _wake.Wait(s_parkSlice);
             _wake.Reset();
+            if (Volatile.Read(ref _state) == Busy)
+            {
+                // A call came this long after the spin began: if a full spin would have caught it, spin that long next time.
+                _spin.CameAfter(System.Diagnostics.Stopwatch.GetTimestamp() - _spinStarted);
+            }
         }
     }
 
@@ -151,6 +159,7 @@ internal sealed class HandlerWorker
         var caught = false;
         try
         {
+            _spinStarted = System.Diagnostics.Stopwatch.GetTimestamp();
             var deadline = _spin.Deadline();
             var rounds = 0;
             while (Volatile.Read(ref _state) == Idle)

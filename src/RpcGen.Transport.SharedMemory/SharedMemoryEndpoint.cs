@@ -330,14 +330,14 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
     /// (the link's receive role). Returns false as soon as <paramref name="cursor"/> no longer points
     /// at <paramref name="expected"/> (another thread took this window and moved on) or a thread
     /// polls; whoever moves the cursor calls <see cref="WakeLocalWaiter"/> here, so a sleeping waiter
-    /// notices promptly.
+    /// notices promptly. <paramref name="spin"/> false sleeps at once (threads that poll do the spinning).
     /// </summary>
-    internal bool WaitForHandOff(ReceiveCursor cursor, int expected)
+    internal bool WaitForHandOff(ReceiveCursor cursor, int expected, bool spin)
     {
         Interlocked.Increment(ref _callsInProgress);
         try
         {
-            return _haveControl || WaitUntilActive(Timeout.InfiniteTimeSpan, cursor, expected);
+            return _haveControl || WaitUntilActive(Timeout.InfiniteTimeSpan, cursor, expected, spin);
         }
         finally
         {
@@ -354,7 +354,7 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
         }
     }
 
-    private bool WaitUntilActive(TimeSpan timeout, ReceiveCursor? cursor = null, int expected = 0)
+    private bool WaitUntilActive(TimeSpan timeout, ReceiveCursor? cursor = null, int expected = 0, bool spin = true)
     {
         var started = Stopwatch.GetTimestamp();
         while (true)
@@ -375,6 +375,11 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
                 if (cursor is not null && (cursor.Next != expected || cursor.IsPolled))
                 {
                     return false;
+                }
+
+                if (!spin)
+                {
+                    break;
                 }
 
                 if (Stopwatch.GetTimestamp() >= spinUntil)

@@ -76,6 +76,9 @@ internal sealed class SharedMemoryLink : RpcLink
     // poller after it.
     private static readonly TimeSpan PollerSlice = TimeSpan.FromMilliseconds(1);
 
+    // 1 when a poller gave up before its frame came: the receiving thread's next wait spins.
+    private int _spinOnce;
+
     // Set once the protocol stopped reading Input: receiving ends without an error.
     private volatile bool _inputClosed;
 
@@ -190,6 +193,9 @@ internal sealed class SharedMemoryLink : RpcLink
     {
         if (_cursor.PollerOut() && framesExpected)
         {
+            // The poller gave up before its frame came: the frame is due, so the receiving thread
+            // spins for it once, whatever polling went before.
+            Volatile.Write(ref _spinOnce, 1);
             _pollersLeft.Set();
         }
     }
@@ -253,7 +259,8 @@ internal sealed class SharedMemoryLink : RpcLink
                 }
 
                 var next = _cursor.Next;
-                if (!_receiveWindows[next].WaitForHandOff(_cursor, next))
+                var spin = !_cursor.PolledLately || Interlocked.Exchange(ref _spinOnce, 0) == 1;
+                if (!_receiveWindows[next].WaitForHandOff(_cursor, next, spin))
                 {
                     continue;
                 }
@@ -266,9 +273,15 @@ internal sealed class SharedMemoryLink : RpcLink
                 }
 
                 roleWait.Reset();
-                if (Drain(onReceiverThread: true) == DrainResult.Ended)
+                var drained = Drain(onReceiverThread: true);
+                if (drained == DrainResult.Ended)
                 {
                     break;
+                }
+
+                if (drained == DrainResult.Moved)
+                {
+                    _cursor.DrainedWithoutPoller();
                 }
             }
         }
@@ -483,7 +496,7 @@ internal sealed class SharedMemoryLink : RpcLink
             buffer.Slice(0, chunk).CopyTo(window.Data);
             window.HandOff(chunk);
             _sendNext = _sendNext + 1 == _sendWindows.Length ? 0 : _sendNext + 1;
-            if (!_cursor.IsPolled)
+            if (!_cursor.PolledLately)
             {
                 _receiveWindows[_cursor.Next].WakeLocalSleeper();
             }
