@@ -26,10 +26,13 @@ namespace RpcGen.Transport.SharedMemory;
 /// <item>Sending runs inline on the thread that flushes <see cref="Output"/>: copy into the window,
 /// hand off, and wake our own receiver if it sleeps and its spinning has lately paid, so it spins for
 /// the reply (see <see cref="SharedMemoryEndpoint.WakeLocalSleeper"/>).</item>
-/// <item>Receiving runs on a dedicated thread (it blocks in the futex): copy each datagram out once
+/// <item>Receiving is done by whichever thread holds the receive role: copy each datagram out once
 /// and acknowledge it, take every further window the peer has already filled (up to K) the same way,
 /// then flush the batch into <see cref="Input"/> once, where the protocol parses the copy, never the
-/// shared bytes.</item>
+/// shared bytes. A dedicated thread holds the role (it blocks in the futex) unless a thread polls
+/// (<see cref="BeginPolling"/>: a caller spinning for its answer, a handler worker for its next
+/// call); while one does, the dedicated thread waits on a local event, without a sleeper hint, so the
+/// peer's hand-offs wake nobody, and it does not spin (see <see cref="ReceiveCursor"/>).</item>
 /// <item>The rendezvous socket carries nothing after the hello; its hang-up (the peer closed or died)
 /// shuts both windows down, which wakes every waiter here, so pending reads and flushes end with
 /// <see cref="RpcStatusCode.Disconnected"/> at once.</item>
