@@ -47,6 +47,29 @@ internal sealed partial class MessageConnection
         Closed,
     }
 
+    // The connection's own handler thread, when the link's hand-offs are cheaper than a pool
+    // thread's wake (see HandlerWorker); created by the reader for the first inbound call, stopped
+    // on close. Null on other links, with inline handlers, and before the first call.
+    private HandlerWorker? _handlerWorker;
+
+    /// <summary>
+    /// Runs a queued call (<see cref="RpcHandlerExecution.ThreadPool"/>) on the handler worker when it
+    /// waits for one, else on the thread pool. Called by the reader.
+    /// </summary>
+    internal void QueueHandler(IThreadPoolWorkItem call)
+    {
+        if (_handOffSpin.IsEnabled && _closeReason is null)
+        {
+            _handlerWorker ??= new HandlerWorker(_link, Id);
+            if (_handlerWorker.TryRun(call))
+            {
+                return;
+            }
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(call, preferLocal: false);
+    }
+
     /// <summary>Counts a call handed to the thread pool.</summary>
     internal void OnCallQueued() => Interlocked.Increment(ref _queuedCalls);
 

@@ -51,6 +51,7 @@ internal sealed partial class MessageConnection
 
         _closeReason = reason;
         _keepAlive?.Dispose();
+        _handlerWorker?.Stop();
         _drained.TrySetResult();
 
         PendingCall[] pending;

@@ -71,6 +71,10 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     // the reader itself (see RpcHandlerExecution.Inline for the risk).
     private readonly RpcHandlerExecution _handlerExecution;
 
+    // How long a lone caller spins for its answer before it awaits it (RpcLink.HandOffSpin; never
+    // on links that report zero). Adapts to how fast answers come (see AdaptiveSpin).
+    private readonly AdaptiveSpin _handOffSpin;
+
     // The address tags of this connection's spans (server.* on calls it makes, client.* on calls it
     // serves), computed once.
     private readonly (KeyValuePair<string, object?>[] Outbound, KeyValuePair<string, object?>[] Inbound) _peerTags;
@@ -149,6 +153,7 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
         _compression = compression;
         _compressionThreshold = compressionThreshold;
         _link = link;
+        _handOffSpin = new AdaptiveSpin(link.HandOffSpin);
         _output = link.Output;
         _limits = limits;
         Logger = logger;

@@ -148,8 +148,9 @@ internal sealed partial class ServerCall : RpcServerCall, IThreadPoolWorkItem
         _connection.OnCallQueued();
 
         // Unsafe: the reader's execution context (whatever call context or span it last saw) must
-        // not flow into the call; the thread pool resets the context after each work item.
-        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        // not flow into the call; the thread pool (and the handler worker) reset the context after
+        // each work item.
+        _connection.QueueHandler(this);
     }
 
     /// <summary>Runs on the thread pool: dispatches the queued call and gives its payload copy back.</summary>

@@ -53,7 +53,7 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
     private volatile bool _shutdown;
 
     // 1 while a local thread sleeps in FUTEX_WAIT, so WakeLocalSleeper costs nothing otherwise.
-    private volatile int _sleeping;
+    private int _sleeping;
 
     // Calls touching the window right now (a driving thread, or one that has not yet noticed shutdown).
     private int _callsInProgress;
@@ -231,7 +231,7 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
     {
         if (!_haveControl)
         {
-            WaitUntilActive(timeout);
+            _ = WaitUntilActive(timeout);
             _haveControl = true;
         }
 
@@ -308,7 +308,7 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
     /// </summary>
     internal void WakeLocalSleeper()
     {
-        if (_sleeping != 0 && (_adaptiveSpinTicks > _minSpinTicks || ++_wakeProbe % WakeProbeInterval == 0))
+        if (Volatile.Read(ref _sleeping) != 0 && (_adaptiveSpinTicks > _minSpinTicks || ++_wakeProbe % WakeProbeInterval == 0))
         {
             Futex.Wake(State, int.MaxValue);
         }
@@ -324,7 +324,37 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
         }
     }
 
-    private void WaitUntilActive(TimeSpan timeout)
+    /// <summary>
+    /// Waits (spin, then futex, without a deadline) until the peer has handed control over, without
+    /// taking it: the caller takes it with <see cref="TryAcquireControl"/> once it holds the right to
+    /// (the link's receive role). Returns false as soon as <paramref name="cursor"/> no longer points
+    /// at <paramref name="expected"/> (another thread took this window and moved on) or a thread
+    /// polls; whoever moves the cursor calls <see cref="WakeLocalWaiter"/> here, so a sleeping waiter
+    /// notices promptly. <paramref name="spin"/> false sleeps at once (threads that poll do the spinning).
+    /// </summary>
+    internal bool WaitForHandOff(ReceiveCursor cursor, int expected, bool spin)
+    {
+        Interlocked.Increment(ref _callsInProgress);
+        try
+        {
+            return _haveControl || WaitUntilActive(Timeout.InfiniteTimeSpan, cursor, expected, spin);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _callsInProgress);
+        }
+    }
+
+    /// <summary>Wakes a local thread sleeping in <see cref="WaitForHandOff"/> on this window (after the cursor it watches moved).</summary>
+    internal void WakeLocalWaiter()
+    {
+        if (Volatile.Read(ref _sleeping) != 0)
+        {
+            Futex.Wake(State, int.MaxValue);
+        }
+    }
+
+    private bool WaitUntilActive(TimeSpan timeout, ReceiveCursor? cursor = null, int expected = 0, bool spin = true)
     {
         var started = Stopwatch.GetTimestamp();
         while (true)
@@ -339,7 +369,17 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
                 if (CheckState())
                 {
                     _adaptiveSpinTicks = Math.Min(_spinTicks, Math.Max(_minSpinTicks, _adaptiveSpinTicks * 2));
-                    return;
+                    return true;
+                }
+
+                if (cursor is not null && (cursor.Next != expected || cursor.IsPolled))
+                {
+                    return false;
+                }
+
+                if (!spin)
+                {
+                    break;
                 }
 
                 if (Stopwatch.GetTimestamp() >= spinUntil)
@@ -368,14 +408,16 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
                 throw new RpcException(RpcStatusCode.Disconnected, $"The shared-memory peer did not hand control back within {timeout}; the window was shut down.");
             }
 
-            _sleeping = 1;
+            // The exchanges are full fences: a thread that moves the cursor and then reads _sleeping
+            // either sees it (and wakes us) or we see the moved cursor here.
+            Interlocked.Exchange(ref _sleeping, 1);
             Interlocked.Exchange(ref *Sleeper, 1);
-            if (!CheckState())
+            if (!CheckState() && (cursor is null || (cursor.Next == expected && !cursor.IsPolled)))
             {
                 Futex.Wait(State, _inactiveState, remaining < s_sleepSlice ? remaining : s_sleepSlice);
             }
 
-            _sleeping = 0;
+            Volatile.Write(ref _sleeping, 0);
         }
     }
 

@@ -26,10 +26,13 @@ namespace RpcGen.Transport.SharedMemory;
 /// <item>Sending runs inline on the thread that flushes <see cref="Output"/>: copy into the window,
 /// hand off, and wake our own receiver if it sleeps and its spinning has lately paid, so it spins for
 /// the reply (see <see cref="SharedMemoryEndpoint.WakeLocalSleeper"/>).</item>
-/// <item>Receiving runs on a dedicated thread (it blocks in the futex): copy each datagram out once
+/// <item>Receiving is done by whichever thread holds the receive role: copy each datagram out once
 /// and acknowledge it, take every further window the peer has already filled (up to K) the same way,
 /// then flush the batch into <see cref="Input"/> once, where the protocol parses the copy, never the
-/// shared bytes.</item>
+/// shared bytes. A dedicated thread holds the role (it blocks in the futex) unless a thread polls
+/// (<see cref="BeginPolling"/>: a caller spinning for its answer, a handler worker for its next
+/// call); while one does, the dedicated thread waits on a local event, without a sleeper hint, so the
+/// peer's hand-offs wake nobody, and it does not spin (see <see cref="ReceiveCursor"/>).</item>
 /// <item>The rendezvous socket carries nothing after the hello; its hang-up (the peer closed or died)
 /// shuts both windows down, which wakes every waiter here, so pending reads and flushes end with
 /// <see cref="RpcStatusCode.Disconnected"/> at once.</item>
@@ -60,9 +63,27 @@ internal sealed class SharedMemoryLink : RpcLink
     // sender (the outbound pipe has a single reader), never by two threads at once.
     private int _sendNext;
 
-    // The receive window the receiver waits on now, so a sender can wake exactly that one. Written by
-    // the receiver thread only; a stale read costs at most a wake the peer's hand-off then gives.
-    private volatile int _receiveNext;
+    // The next receive window and the polling threads; see ReceiveCursor.
+    private readonly ReceiveCursor _cursor = new();
+
+    // 1 while one thread (the receiving thread or a poller) takes datagrams from the receive windows
+    // and flushes them into Input; held from construction until window 0's handshake is answered.
+    private int _receiveRole = 1;
+
+    // Wakes the receiving thread when the last poller stopped before its frame came, when a poller
+    // found the end of the stream, and on shutdown.
+    private readonly ManualResetEventSlim _pollersLeft = new(false, spinCount: 0);
+
+    // How long the receiving thread stands back while threads poll before it looks again: the
+    // longest a frame waits that arrives after a poller got its own and stopped, with no other
+    // poller after it.
+    private static readonly TimeSpan PollerSlice = TimeSpan.FromMilliseconds(1);
+
+    // 1 when a poller gave up before its frame came: the receiving thread's next wait spins.
+    private int _spinOnce;
+
+    // Set once the protocol stopped reading Input: receiving ends without an error.
+    private volatile bool _inputClosed;
 
     // Set once the peer's end-of-stream datagram arrived: a shutdown after it is a normal close.
     private volatile bool _peerFinished;
@@ -76,6 +97,7 @@ internal sealed class SharedMemoryLink : RpcLink
         _mapping = mapping;
         _logger = context.Logger;
         _peerTimeout = options.PeerResponseTimeout;
+        HandOffSpin = options.SpinBudget;
         _handshakeTimeout = context.Limits.HandshakeTimeout;
         LocalAddress = localAddress;
         RemoteAddress = remoteAddress;
@@ -117,6 +139,9 @@ internal sealed class SharedMemoryLink : RpcLink
     public override string RemoteAddress { get; }
 
     public override RpcGen.Security.RpcPeerIdentity? PeerIdentity { get; }
+
+    /// <summary>The windows' spin budget (<see cref="SharedMemoryOptions.SpinBudget"/>): an answer lands within it when both sides run.</summary>
+    public override TimeSpan HandOffSpin { get; }
 
     /// <summary>
     /// Builds the link over the 2K mapped windows (<see cref="SharedMemoryOptions.WindowBytes"/> and
@@ -162,65 +187,260 @@ internal sealed class SharedMemoryLink : RpcLink
 
     // ---------------------------------------------------------------- receiving
 
+    /// <inheritdoc />
+    public override bool BeginPolling()
+    {
+        _cursor.PollerIn();
+        return true;
+    }
+
+    /// <inheritdoc />
+    public override void EndPolling(bool framesExpected)
+    {
+        if (_cursor.PollerOut() && framesExpected)
+        {
+            // The poller gave up before its frame came: the frame is due, so the receiving thread
+            // spins for it once, whatever polling went before.
+            Volatile.Write(ref _spinOnce, 1);
+            _pollersLeft.Set();
+        }
+    }
+
+    /// <summary>
+    /// Takes every datagram the peer has already handed over (up to one lap of the ring) on the
+    /// calling thread, if no other thread is doing so, and flushes them into <see cref="Input"/>
+    /// (whose reader runs inline: the protocol parses here). Never waits: a flush that cannot
+    /// complete at once (the protocol is not reading) finishes on the thread pool, and the end of
+    /// the stream is left for the receiving thread.
+    /// </summary>
+    public override bool TryPollInput()
+    {
+        if (Volatile.Read(ref _aborted) != 0 || Interlocked.CompareExchange(ref _receiveRole, 1, 0) != 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            return Drain(onReceiverThread: false) == DrainResult.Moved;
+        }
+        catch (Exception ex)
+        {
+            // The receiving thread wakes from the shutdown Fail causes and completes Input with this reason.
+            Fail(ex is SharedMemoryShutdownException ? "the peer shut the windows down" : ex.Message);
+            return false;
+        }
+    }
+
     private void ReceiveLoop()
     {
         Exception? error = null;
-        var writer = _inbound.Writer;
+        var holdingRole = true;
         try
         {
+            // The receive role (held from construction) keeps pollers out until window 0's handshake is done.
             _receiveWindows[0].AcceptConnect(_handshakeTimeout);
-            var next = 0;
-            var finished = false;
-            while (!finished)
+            holdingRole = false;
+            Volatile.Write(ref _receiveRole, 0);
+            var roleWait = default(SpinWait);
+            while (true)
             {
-                _receiveNext = next;
-                var window = _receiveWindows[next];
-                var length = window.AcquireControl(Timeout.InfiniteTimeSpan);
-
-                // Take this datagram and every later one the peer has already handed over, in ring
-                // order (at most one lap, so a fast writer cannot keep this thread from flushing).
-                for (var taken = 1; ; taken++)
+                if (Volatile.Read(ref _aborted) != 0)
                 {
-                    if (length == 0)
-                    {
-                        // End of stream: acknowledge it so the peer's close completes, and stop reading.
-                        _peerFinished = true;
-                        window.HandOff(0);
-                        finished = true;
-                        break;
-                    }
-
-                    // Copy once out of shared memory; the protocol parses only this copy.
-                    window.Data[..length].CopyTo(writer.GetSpan(length));
-                    writer.Advance(length);
-                    window.HandOff(0);
-                    next = next + 1 == _receiveWindows.Length ? 0 : next + 1;
-                    window = _receiveWindows[next];
-                    if (taken == _receiveWindows.Length || !window.TryAcquireControl(out length))
-                    {
-                        break;
-                    }
+                    throw new SharedMemoryShutdownException();
                 }
 
-                var flush = writer.FlushAsync();
-                var result = flush.IsCompleted ? flush.Result : flush.AsTask().GetAwaiter().GetResult();
-                if (result.IsCompleted || result.IsCanceled)
+                if (_cursor.IsPolled)
+                {
+                    // A polling thread takes what arrives; stand back without a shared-memory
+                    // sleeper hint, so the peer's hand-offs wake nobody here. A poller that stops
+                    // before its frame came wakes us; one that got it leaves us to the slice.
+                    _pollersLeft.Reset();
+                    if (_cursor.IsPolled)
+                    {
+                        _pollersLeft.Wait(PollerSlice);
+                    }
+
+                    continue;
+                }
+
+                var next = _cursor.Next;
+                var spin = !_cursor.PolledLately || Interlocked.Exchange(ref _spinOnce, 0) == 1;
+                if (!_receiveWindows[next].WaitForHandOff(_cursor, next, spin))
+                {
+                    continue;
+                }
+
+                if (Interlocked.CompareExchange(ref _receiveRole, 1, 0) != 0)
+                {
+                    // A poller is draining (briefly, or until its pending flush completes).
+                    roleWait.SpinOnce();
+                    continue;
+                }
+
+                roleWait.Reset();
+                var drained = Drain(onReceiverThread: true);
+                if (drained == DrainResult.Ended)
                 {
                     break;
+                }
+
+                if (drained == DrainResult.Moved)
+                {
+                    _cursor.DrainedWithoutPoller();
                 }
             }
         }
         catch (Exception ex)
         {
-            if (!(_peerFinished && ex is SharedMemoryShutdownException))
+            if (!(_peerFinished && ex is SharedMemoryShutdownException) && !_inputClosed)
             {
                 Fail(ex is SharedMemoryShutdownException ? "the peer shut the windows down" : ex.Message);
                 error = new RpcException(RpcStatusCode.Disconnected, $"The shared-memory link to {RemoteAddress} was lost: {_failure}", ex);
             }
         }
 
-        writer.Complete(error);
+        // Take the role for good: no poller writes Input (or touches a window) after this.
+        var lastWait = default(SpinWait);
+        while (!holdingRole && Interlocked.CompareExchange(ref _receiveRole, 1, 0) != 0)
+        {
+            lastWait.SpinOnce();
+        }
+
+        _inbound.Writer.Complete(error);
         _receiverStopped.TrySetResult();
+    }
+
+    /// <summary>
+    /// With the receive role held (released here, or by the pending flush's continuation): copies
+    /// each datagram the peer handed over out once, acknowledges it, moves the cursor on, and
+    /// flushes the batch into <see cref="Input"/>.
+    /// </summary>
+    private DrainResult Drain(bool onReceiverThread)
+    {
+        var releaseRole = true;
+        try
+        {
+            if (_inputClosed)
+            {
+                return DrainResult.Ended;
+            }
+
+            var next = _cursor.Next;
+            var window = _receiveWindows[next];
+            if (!window.TryAcquireControl(out var length))
+            {
+                return DrainResult.Nothing;
+            }
+
+            var writer = _inbound.Writer;
+            var moved = false;
+
+            // This datagram and every later one the peer has already handed over, in ring order (at
+            // most one lap, so a fast writer cannot keep this thread from flushing).
+            for (var taken = 1; ; taken++)
+            {
+                if (length == 0)
+                {
+                    if (!onReceiverThread)
+                    {
+                        // The end of the stream: this side keeps control of the window and the
+                        // cursor stays on it, so the receiving thread finds it and ends Input.
+                        _pollersLeft.Set();
+                        break;
+                    }
+
+                    // Acknowledge it so the peer's close completes, and stop reading.
+                    _peerFinished = true;
+                    window.HandOff(0);
+                    if (moved)
+                    {
+                        writer.FlushAsync().AsTask().GetAwaiter().GetResult();
+                    }
+
+                    return DrainResult.Ended;
+                }
+
+                // Copy once out of shared memory; the protocol parses only this copy.
+                window.Data[..length].CopyTo(writer.GetSpan(length));
+                writer.Advance(length);
+                moved = true;
+                window.HandOff(0);
+                next = next + 1 == _receiveWindows.Length ? 0 : next + 1;
+                _cursor.MoveTo(next);
+
+                // The receiving thread may sleep on the window we just left.
+                window.WakeLocalWaiter();
+                window = _receiveWindows[next];
+                if (taken == _receiveWindows.Length || !window.TryAcquireControl(out length))
+                {
+                    break;
+                }
+            }
+
+            if (!moved)
+            {
+                return DrainResult.Nothing;
+            }
+
+            var flush = writer.FlushAsync();
+            if (!flush.IsCompleted)
+            {
+                if (!onReceiverThread)
+                {
+                    releaseRole = false;
+                    _ = ReleaseRoleAfterFlushAsync(flush);
+                    return DrainResult.Moved;
+                }
+
+                return EndsInput(flush.AsTask().GetAwaiter().GetResult()) ? DrainResult.Ended : DrainResult.Moved;
+            }
+
+            return EndsInput(flush.Result) ? DrainResult.Ended : DrainResult.Moved;
+        }
+        finally
+        {
+            if (releaseRole)
+            {
+                Volatile.Write(ref _receiveRole, 0);
+            }
+        }
+    }
+
+    private async Task ReleaseRoleAfterFlushAsync(ValueTask<FlushResult> flush)
+    {
+        try
+        {
+            EndsInput(await flush.ConfigureAwait(false));
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException)
+        {
+            Fail(ex.Message);
+        }
+        finally
+        {
+            Volatile.Write(ref _receiveRole, 0);
+        }
+    }
+
+    /// <summary>Whether the protocol stopped reading <see cref="Input"/> (completed or cancelled it); then receiving stops.</summary>
+    private bool EndsInput(FlushResult result)
+    {
+        if (!result.IsCompleted && !result.IsCanceled)
+        {
+            return false;
+        }
+
+        _inputClosed = true;
+        _pollersLeft.Set();
+        return true;
+    }
+
+    private enum DrainResult
+    {
+        Nothing,
+        Moved,
+        Ended,
     }
 
     // ---------------------------------------------------------------- sending
@@ -282,7 +502,11 @@ internal sealed class SharedMemoryLink : RpcLink
             buffer.Slice(0, chunk).CopyTo(window.Data);
             window.HandOff(chunk);
             _sendNext = _sendNext + 1 == _sendWindows.Length ? 0 : _sendNext + 1;
-            _receiveWindows[_receiveNext].WakeLocalSleeper();
+            if (!_cursor.PolledLately)
+            {
+                _receiveWindows[_cursor.Next].WakeLocalSleeper();
+            }
+
             buffer = buffer.Slice(chunk);
         }
     }
@@ -338,6 +562,7 @@ internal sealed class SharedMemoryLink : RpcLink
         }
 
         _socket.Dispose();
+        _pollersLeft.Set();
         _inbound.Writer.CancelPendingFlush();
         _outbound.Reader.CancelPendingRead();
     }

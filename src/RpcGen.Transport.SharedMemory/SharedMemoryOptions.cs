@@ -45,7 +45,9 @@ public sealed class SharedMemoryOptions
     /// FUTEX_WAIT. Default 20 µs. A spinning hand-off costs ~0.3 µs and a futex wake of a sleeping
     /// peer ~70 µs on an idle 2-core VM, so spinning pays whenever the peer answers within the
     /// budget; spinning longer burns a core that, on a busy machine, the peer may need to answer at
-    /// all. Zero never spins. See the README's shared-memory section for the measurement.
+    /// all. The same budget bounds how long a lone caller spins (polling the windows) for its answer
+    /// and how long a connection's handler worker spins for its next call (see
+    /// <c>RpcGen.Links.RpcLink.HandOffSpin</c>). Zero never spins. See the README's shared-memory section for the measurement.
     /// </summary>
     public TimeSpan SpinBudget { get; set; } = TimeSpan.FromMicroseconds(20);
 

@@ -29,6 +29,41 @@ public abstract class RpcLink : IDuplexPipe, IAsyncDisposable
     /// </summary>
     public virtual RpcGen.Security.RpcPeerIdentity? PeerIdentity => null;
 
+    /// <summary>
+    /// How long a thread that waits for the next step of a call over this link (a lone caller for
+    /// its answer, a connection's handler worker for its next call) spins before it parks and lets
+    /// the answer wake it. Zero (the default) never spins: over a socket the answer's own system
+    /// calls cost more than the wake they would save. A link whose hand-offs cost well under a
+    /// thread wake (shared memory) returns its spin budget, so a call's answer is caught by a
+    /// thread that is still running instead of one the kernel must wake.
+    /// </summary>
+    public virtual TimeSpan HandOffSpin => TimeSpan.Zero;
+
+    /// <summary>
+    /// Starts a polling session on the calling thread: until <see cref="EndPolling"/>, this thread
+    /// calls <see cref="TryPollInput"/> while it spins for the next frame, so the link's own receiving
+    /// thread may stand back (and not be woken for every frame). Returns false when the link cannot
+    /// poll (the default); then neither <see cref="TryPollInput"/> nor <see cref="EndPolling"/> is called.
+    /// </summary>
+    public virtual bool BeginPolling() => false;
+
+    /// <summary>
+    /// Moves whatever the peer has already sent into <see cref="Input"/> on the calling thread, without
+    /// waiting; the protocol's reader (scheduled inline) may then parse it on this thread, so a
+    /// protocol that polls must never run user code on its reader. Returns whether anything moved;
+    /// false too when another thread is moving input right now.
+    /// </summary>
+    public virtual bool TryPollInput() => false;
+
+    /// <summary>
+    /// Ends a session <see cref="BeginPolling"/> started. <paramref name="framesExpected"/> true when
+    /// the poller stopped before what it waited for arrived (so the link's receiving thread must watch
+    /// again at once); false when it got it, which lets the link wake its receiving thread lazily.
+    /// </summary>
+    public virtual void EndPolling(bool framesExpected)
+    {
+    }
+
     /// <summary>Closes the link at once; buffered outbound bytes may be lost.</summary>
     public abstract void Abort();
 

@@ -12,6 +12,9 @@ public interface IShmBenchService
     /// <summary>The unary round trip: small request, small answer.</summary>
     Task<int> AddAsync(int a, int b);
 
+    /// <summary>The same round trip through a <see cref="ValueTask{TResult}"/>, which a call caught while spinning completes without allocating a task.</summary>
+    ValueTask<int> AddValueAsync(int a, int b);
+
     /// <summary>Streams <paramref name="bytes"/> bytes (slices of one pre-filled chunk, so making data is not measured).</summary>
     Task<Stream> DownloadAsync(long bytes);
 }
@@ -23,6 +26,9 @@ public sealed class ShmBenchService : IShmBenchService
 
     /// <inheritdoc />
     public Task<int> AddAsync(int a, int b) => Task.FromResult(a + b);
+
+    /// <inheritdoc />
+    public ValueTask<int> AddValueAsync(int a, int b) => new(a + b);
 
     /// <inheritdoc />
     public Task<Stream> DownloadAsync(long bytes) => Task.FromResult<Stream>(new RepeatingReadStream(_chunk, bytes));

@@ -91,6 +91,9 @@ public static class ShmCommand
             var (inlineUnary, _, inlineSwitches) = await UnaryAsync(inlineClient, calls, child.Id).ConfigureAwait(false);
             Print("shm, server handlers inline (opt-in)", inlineUnary);
             Console.WriteLine($"context switches per call (client + server): shm {shmSwitches}, UDS {unixSwitches}, shm inline handlers {inlineSwitches}");
+            var shmValueAllocated = await ValueTaskAllocationsAsync(shmClient, calls).ConfigureAwait(false);
+            var unixValueAllocated = await ValueTaskAllocationsAsync(unixClient, calls).ConfigureAwait(false);
+            Console.WriteLine($"client allocations per call: Task<int> shm {shmAllocated:F0} B, UDS {unixAllocated:F0} B; ValueTask<int> shm {shmValueAllocated:F0} B, UDS {unixValueAllocated:F0} B");
             var shmConcurrent = await ConcurrentAsync(shmClient, 64, seconds).ConfigureAwait(false);
             var unixConcurrent = await ConcurrentAsync(unixClient, 64, seconds).ConfigureAwait(false);
             Console.WriteLine($"64 callers: shm {shmConcurrent:N0} calls/s, UDS {unixConcurrent:N0} calls/s");
@@ -124,7 +127,8 @@ public static class ShmCommand
             report.AppendLine(CultureInfo.InvariantCulture, $"| shm unary p50 / raw ping-pong p50 | {shmUnary.P50 / raw.P50:F1}x | ≤ 3x |");
             report.AppendLine(CultureInfo.InvariantCulture, $"| shm unary p50 / UDS unary p50 | {shmUnary.P50 / unixUnary.P50:F2}x | ≤ 0.05x |");
             report.AppendLine(CultureInfo.InvariantCulture, $"| 64 callers over shm, calls/s | {shmConcurrent:N0} (UDS {unixConcurrent:N0}; {shmConcurrent / unixConcurrent:F2}x) | ≥ 2,000,000 |");
-            report.AppendLine(CultureInfo.InvariantCulture, $"| client allocations per unary call, shm | {shmAllocated:F0} B (UDS {unixAllocated:F0} B) | 0 B |");
+            report.AppendLine(CultureInfo.InvariantCulture, $"| client allocations per unary call, shm, `Task<int>` method | {shmAllocated:F0} B (UDS {unixAllocated:F0} B) | 0 B |");
+            report.AppendLine(CultureInfo.InvariantCulture, $"| client allocations per unary call, shm, `ValueTask<int>` method | {shmValueAllocated:F0} B (UDS {unixValueAllocated:F0} B) | 0 B |");
             report.AppendLine(CultureInfo.InvariantCulture, $"| {bulkBytes >> 20} MiB streamed over shm / memcpy | {shmBulk / memcpy:F3}x ({shmBulk:F0} vs {memcpy:F0} MiB/s; UDS {unixBulk:F0} MiB/s) | ≥ 0.5x |");
         }
         finally
@@ -167,6 +171,24 @@ public static class ShmCommand
         var allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)calls;
         var switches = new SwitchesPerCall((ContextSwitches.Of(Environment.ProcessId) - clientBefore) / (double)calls, (ContextSwitches.Of(serverProcessId) - serverBefore) / (double)calls);
         return (Percentiles.Of(micros), allocated, switches);
+    }
+
+    /// <summary>Client bytes allocated per call of the <see cref="ValueTask{TResult}"/> method, after a warm-up.</summary>
+    private static async Task<double> ValueTaskAllocationsAsync(RpcClient client, int calls)
+    {
+        var service = client.GetService<IShmBenchService>();
+        for (var i = 0; i < Math.Min(calls, 5_000); i++)
+        {
+            await service.AddValueAsync(i, 1).ConfigureAwait(false);
+        }
+
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        for (var i = 0; i < calls; i++)
+        {
+            await service.AddValueAsync(i, 1).ConfigureAwait(false);
+        }
+
+        return (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)calls;
     }
 
     private static async Task<double> ConcurrentAsync(RpcClient client, int callers, int seconds)

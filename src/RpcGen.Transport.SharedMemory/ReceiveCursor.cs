@@ -1,0 +1,56 @@
+namespace RpcGen.Transport.SharedMemory;
+
+/// <summary>
+/// Where a link's receive ring stands and who watches it, shared by the link's receiving thread and
+/// the threads that poll (see <see cref="SharedMemoryLink.TryPollInput"/>). The receiving thread waits
+/// on the window at <see cref="Next"/> only while nobody polls, and stops waiting as soon as either
+/// field changes.
+/// </summary>
+internal sealed class ReceiveCursor
+{
+    // The window the next datagram arrives in (ring order). Written only by the thread that holds the
+    // link's receive role, with a full fence, then that thread wakes a waiter on the old window.
+    private int _next;
+
+    // Threads in a polling session now (SharedMemoryLink.BeginPolling .. EndPolling).
+    private int _pollers;
+
+    // How many more drains the receiving thread makes itself before it spins again: reset to
+    // ForgetAfterDrains by each polling session. While threads poll, the receiving thread must not
+    // spin too: on a shared core it takes the very CPU the poller (or the handler worker it just
+    // woke) needs. After that many drains in a row with nobody polling, spinning pays again.
+    private int _drainsBeforeSpinning;
+
+    private const int ForgetAfterDrains = 64;
+
+    /// <summary>The window the next datagram arrives in.</summary>
+    public int Next => Volatile.Read(ref _next);
+
+    /// <summary>Whether a thread is polling now.</summary>
+    public bool IsPolled => Volatile.Read(ref _pollers) > 0;
+
+    /// <summary>Moves to <paramref name="next"/>; a full fence, so a waiter that announced its sleep before is seen by the caller's wake check.</summary>
+    public void MoveTo(int next) => Interlocked.Exchange(ref _next, next);
+
+    /// <summary>Whether a polling session began within the receiving thread's last <see cref="ForgetAfterDrains"/> drains.</summary>
+    public bool PolledLately => Volatile.Read(ref _drainsBeforeSpinning) > 0;
+
+    /// <summary>The receiving thread took datagrams itself (no poller did); counts toward spinning again.</summary>
+    public void DrainedWithoutPoller()
+    {
+        if (Volatile.Read(ref _drainsBeforeSpinning) > 0)
+        {
+            Interlocked.Decrement(ref _drainsBeforeSpinning);
+        }
+    }
+
+    /// <summary>Counts a polling session in.</summary>
+    public void PollerIn()
+    {
+        Volatile.Write(ref _drainsBeforeSpinning, ForgetAfterDrains);
+        Interlocked.Increment(ref _pollers);
+    }
+
+    /// <summary>Counts a polling session out; true when it was the last.</summary>
+    public bool PollerOut() => Interlocked.Decrement(ref _pollers) == 0;
+}
