@@ -37,4 +37,7 @@ internal static partial class FlowLog
 
     [LoggerMessage(EventId = 1510, Level = LogLevel.Information, Message = "Flow manager: closing the connection from {Address}: no flow for {IdleTimeout} (FlowManagerOptions.IdleTimeout)")]
     public static partial void IdleClosed(ILogger logger, string address, TimeSpan idleTimeout);
+
+    [LoggerMessage(EventId = 1511, Level = LogLevel.Debug, Message = "Flow manager: accepted a connection from {Address} ({Held} accepted connection(s) held)")]
+    public static partial void ConnectionAccepted(ILogger logger, string address, int held);
 }

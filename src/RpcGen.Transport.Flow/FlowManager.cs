@@ -265,6 +265,8 @@ public sealed class FlowManager : IAsyncDisposable
             return;
         }
 
+        // Logged once the connection counts as accepted, so its idle time is measured from here on.
+        FlowLog.ConnectionAccepted(_options.Logger, link.RemoteAddress, _admission.Count);
         _ = ForwardFlowsAsync(connection);
     }
 

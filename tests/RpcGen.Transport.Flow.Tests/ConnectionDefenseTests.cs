@@ -119,6 +119,10 @@ public sealed class ConnectionDefenseTests
         await using var idler = await FlowConnection.ConnectAsync(await RpcGen.Links.RpcLinks.ConnectAsync(address).AsTask().WaitAsync(Timeout)).WaitAsync(Timeout);
         Assert.Equal(1, server.AdmittedConnections);
 
+        // The client's setup can end before the server's: moving the clock earlier would time the
+        // server's setup out (RpcLimits.HandshakeTimeout) instead of the idle connection.
+        await logs.WaitForAsync("accepted a connection from", Timeout);
+
         // While it holds the only slot, the next client is turned away.
         await using (var turnedAway = new FlowManager(new FlowManagerOptions { Name = "turned-away" }))
         {
