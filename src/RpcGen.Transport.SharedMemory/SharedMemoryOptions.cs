@@ -48,7 +48,9 @@ public sealed class SharedMemoryOptions
     /// budget; spinning longer burns a core that, on a busy machine, the peer may need to answer at
     /// all. The same budget bounds how long a lone caller spins (polling the windows) for its answer
     /// and how long a connection's handler worker spins for its next call (see
-    /// <c>RpcGen.Links.RpcLink.HandOffSpin</c>). Zero never spins. See the README's shared-memory section for the measurement.
+    /// <c>RpcGen.Links.RpcLink.HandOffSpin</c>). A wait does not spin at all while work is queued for
+    /// the process's thread pool (many calls in flight): the core is then worth more running that
+    /// work. Zero never spins. See the README's shared-memory section for the measurement.
     /// </summary>
     public TimeSpan SpinBudget { get; set; } = TimeSpan.FromMicroseconds(20);
 
