@@ -145,7 +145,10 @@ internal sealed class HandlerWorker
             if (Volatile.Read(ref _state) == Busy)
             {
                 // A call came this long after the spin began: if a full spin would have caught it, spin that long next time.
-                _spin.CameAfter(System.Diagnostics.Stopwatch.GetTimestamp() - _spinStarted);
+                if (_spinStarted != long.MinValue)
+                {
+                    _spin.CameAfter(System.Diagnostics.Stopwatch.GetTimestamp() - _spinStarted);
+                }
             }
         }
     }
@@ -153,6 +156,15 @@ internal sealed class HandlerWorker
     /// <summary>Spins (bounded, adaptive) until a call is handed over; false when the spin ran out first.</summary>
     private bool WaitForCall()
     {
+        if (ThreadPool.PendingWorkItemCount > 0)
+        {
+            // Work is queued for the thread pool (calls this worker was too busy for, answers'
+            // continuations): a spin would take the core it needs, so park at once. No spin began,
+            // so a call that comes while parked says nothing about the spin budget.
+            _spinStarted = long.MinValue;
+            return false;
+        }
+
         // Polling the link where it can: the next request is then read and parsed on this thread, and
         // the reader hands it straight back to this (idle) worker.
         var polling = _link.BeginPolling();

@@ -377,8 +377,14 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
                     return false;
                 }
 
-                if (!spin)
+                if (!spin || (spins == 0 && ThreadPool.PendingWorkItemCount > 0))
                 {
+                    // Work is queued for this process's thread pool: the core a spin would burn is
+                    // needed to run it (with many calls in flight, the continuations and handlers
+                    // whose frames we wait for). Sleep at once and leave the budget as it is: the
+                    // spin was not tried, so it says nothing about whether spinning pays. Measured
+                    // with 64 concurrent callers on a loaded 2-core VM: spinning on both sides gave
+                    // 69-169 k calls/s, no spinning 254-305 k.
                     break;
                 }
 

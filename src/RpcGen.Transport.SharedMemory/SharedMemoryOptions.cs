@@ -24,7 +24,8 @@ public sealed class SharedMemoryOptions
 
     /// <summary>
     /// Each packet window's length, header included; whole pages, at most <see cref="MaxWindowBytes"/>.
-    /// Data larger than a window is carried in several hand-offs. Default 64 KiB. Set on the server;
+    /// Data larger than a window is carried in several hand-offs. Default 68 KiB: a 64 KiB stream
+    /// chunk and its frame header fit one window (see <see cref="PacketWindowAllocator.DefaultWindowBytes"/>). Set on the server;
     /// clients use what the server sends.
     /// </summary>
     public int WindowBytes { get; set; } = PacketWindowAllocator.DefaultWindowBytes;
@@ -47,7 +48,9 @@ public sealed class SharedMemoryOptions
     /// budget; spinning longer burns a core that, on a busy machine, the peer may need to answer at
     /// all. The same budget bounds how long a lone caller spins (polling the windows) for its answer
     /// and how long a connection's handler worker spins for its next call (see
-    /// <c>RpcGen.Links.RpcLink.HandOffSpin</c>). Zero never spins. See the README's shared-memory section for the measurement.
+    /// <c>RpcGen.Links.RpcLink.HandOffSpin</c>). A wait does not spin at all while work is queued for
+    /// the process's thread pool (many calls in flight): the core is then worth more running that
+    /// work. Zero never spins. See the README's shared-memory section for the measurement.
     /// </summary>
     public TimeSpan SpinBudget { get; set; } = TimeSpan.FromMicroseconds(20);
 
@@ -64,7 +67,7 @@ public sealed class SharedMemoryOptions
     /// rendezvous starts until its link is closed (however long it stays idle), so at most this many
     /// bytes divided by that, and at most <see cref="RpcLimits.MaxConnections"/>, clients are held;
     /// a client beyond either is hung up on at once with a log line. Default 1 GiB (with the default
-    /// windows, 512 KiB each, the 1,024 connections of <see cref="RpcLimits.MaxConnections"/> fit in half of it).
+    /// windows, 544 KiB each, the 1,024 connections of <see cref="RpcLimits.MaxConnections"/> fit in half of it).
     /// </summary>
     public long MaxServerMappedBytes { get; set; } = DefaultMaxServerMappedBytes;
 
