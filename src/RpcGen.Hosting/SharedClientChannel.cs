@@ -18,6 +18,9 @@ internal sealed class SharedClientChannel(Func<CancellationToken, Task<RpcClient
     public ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken) =>
         Current is { } client ? client.InvokeAsync(method, request, cancellationToken) : InvokeSlowAsync(method, request, cancellationToken);
 
+    public ValueTask InvokeVoidAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request, CancellationToken cancellationToken) =>
+        Current is { } client ? client.InvokeVoidAsync(method, request, cancellationToken) : RpcTasks.AsValueTask(InvokeSlowAsync(method, request, cancellationToken));
+
     public ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request) =>
         Current is { } client ? client.SendAsync(method, request) : SendSlowAsync(method, request);
 

@@ -17,6 +17,16 @@ public interface IRpcChannel
         CancellationToken cancellationToken);
 
     /// <summary>
+    /// Sends a two-way call whose result is <see cref="RpcVoid"/> and completes when the answer comes,
+    /// as <see cref="InvokeAsync{TRequest, TResponse}"/> does. Generated proxies call it for methods that
+    /// return <see cref="ValueTask"/>; a transport overrides it to complete the <see cref="ValueTask"/>
+    /// from its own pending call instead of adapting a <see cref="ValueTask{TResult}"/> (which takes a
+    /// <see cref="Task"/> per call that does not complete at once).
+    /// </summary>
+    ValueTask InvokeVoidAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request, CancellationToken cancellationToken) =>
+        RpcTasks.AsValueTask(InvokeAsync(method, request, cancellationToken));
+
+    /// <summary>
     /// Sends a one-way call. Completes when the request is handed to the transport; the server's
     /// outcome is never reported back.
     /// </summary>

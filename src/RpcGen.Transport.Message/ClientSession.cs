@@ -107,6 +107,14 @@ internal sealed class ClientSession : IRpcChannel, IAsyncDisposable
             : InvokeReconnectingAsync(method, request, cancellationToken);
     }
 
+    public ValueTask InvokeVoidAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request, CancellationToken cancellationToken)
+    {
+        var connection = _current;
+        return !Reconnects || (connection.AcceptsCalls && !method.IsIdempotent)
+            ? connection.InvokeVoidAsync(method, request, cancellationToken)
+            : RpcTasks.AsValueTask(InvokeReconnectingAsync(method, request, cancellationToken));
+    }
+
     public ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request)
     {
         var connection = _current;

@@ -38,9 +38,46 @@ internal sealed partial class MessageConnection
             return ValueTask.FromCanceled<TResponse>(cancellationToken);
         }
 
+        return StartCall(method, request, cancellationToken, exportTarget, headers, trailers, out var failed) is { } call
+            ? call.Task
+            : ValueTask.FromException<TResponse>(failed!);
+    }
+
+    /// <summary>
+    /// <see cref="IRpcChannel.InvokeVoidAsync{TRequest}"/>: a two-way call with no result, awaited through the
+    /// pending call itself, so that a caller who awaits it allocates nothing (adapting the
+    /// <see cref="ValueTask{TResult}"/> of <see cref="RpcVoid"/> would take a <see cref="Task"/> a call).
+    /// </summary>
+    public ValueTask InvokeVoidAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request, CancellationToken cancellationToken)
+    {
+        if (ClientInterceptors is not null)
+        {
+            return RpcTasks.AsValueTask(InvokeAsync(method, request, cancellationToken));
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        var scope = RpcMetadataScope.Current;
+        return StartCall(method, request, cancellationToken, exportTarget: null, scope?.RequestHeaders, scope, out var failed) is { } call
+            ? call.VoidTask
+            : ValueTask.FromException(failed!);
+    }
+
+    /// <summary>
+    /// Sends a two-way call and returns its pending entry, whose task completes with the answer;
+    /// null, with why in <paramref name="failed"/>, when the call could not be sent (a pending entry
+    /// that was created is then already failed and returned).
+    /// </summary>
+    private PendingCall<TResponse>? StartCall<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken, uint? exportTarget, RpcMetadata? headers, IRpcTrailerSink? trailers, out Exception? failed)
+    {
+        failed = null;
         if (RefuseNewCall() is { } refused)
         {
-            return ValueTask.FromException<TResponse>(refused);
+            failed = refused;
+            return null;
         }
 
         TimeSpan? timeout = null;
@@ -49,7 +86,8 @@ internal sealed partial class MessageConnection
             var remaining = deadline - DateTime.UtcNow;
             if (remaining <= TimeSpan.Zero)
             {
-                return ValueTask.FromException<TResponse>(new RpcException(RpcStatusCode.DeadlineExceeded, $"The deadline of {method.FullName} passed before it was sent."));
+                failed = new RpcException(RpcStatusCode.DeadlineExceeded, $"The deadline of {method.FullName} passed before it was sent.");
+                return null;
             }
 
             timeout = remaining;
@@ -59,7 +97,8 @@ internal sealed partial class MessageConnection
         if (BuildPayload(frame, request, method.RequestFormatter, "request", OutboundCodec) is { } invalid)
         {
             FrameBuffer.Return(frame);
-            return ValueTask.FromException<TResponse>(invalid);
+            failed = invalid;
+            return null;
         }
 
         var span = RpcTelemetry.StartClient(method, _peerTags.Outbound);
@@ -68,7 +107,8 @@ internal sealed partial class MessageConnection
         {
             FrameBuffer.Return(frame);
             RpcTelemetry.StopClient(method, 0, refusedHeaders.StatusCode, span);
-            return ValueTask.FromException<TResponse>(refusedHeaders);
+            failed = refusedHeaders;
+            return null;
         }
 
         frame.Leading = metadata;
@@ -76,12 +116,11 @@ internal sealed partial class MessageConnection
         call.Activity = span;
         call.TrailerSink = trailers;
         call.StartTimestamp = RpcTelemetry.IsMeasuring ? Stopwatch.GetTimestamp() : 0;
-        var result = call.Task;
         if (!TryAddPending(call))
         {
             FrameBuffer.Return(frame);
             call.Fail(Disconnected(), RpcStatusCode.Disconnected);
-            return result;
+            return call;
         }
 
         var micros = timeout is { } left ? Math.Max(1, (long)left.TotalMicroseconds) : 0;
@@ -95,10 +134,10 @@ internal sealed partial class MessageConnection
         }
         else if (_handOffSpin.IsEnabled)
         {
-            SpinForAnswer(result);
+            SpinForAnswer(call.Task);
         }
 
-        return result;
+        return call;
     }
 
     /// <summary>

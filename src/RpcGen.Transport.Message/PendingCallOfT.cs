@@ -6,8 +6,12 @@ using RpcGen.Telemetry;
 
 namespace RpcGen.Transport.Message;
 
-/// <summary>A pending call whose response is a <typeparamref name="TResponse"/>; pooled, awaited through <see cref="IValueTaskSource{TResult}"/>.</summary>
-internal sealed class PendingCall<TResponse> : PendingCall, IValueTaskSource<TResponse>
+/// <summary>
+/// A pending call whose response is a <typeparamref name="TResponse"/>; pooled, awaited through
+/// <see cref="IValueTaskSource{TResult}"/>, or through <see cref="IValueTaskSource"/> by a caller that
+/// wants no result (<see cref="VoidTask"/>). Either way the awaiter's <c>GetResult</c> recycles it.
+/// </summary>
+internal sealed class PendingCall<TResponse> : PendingCall, IValueTaskSource<TResponse>, IValueTaskSource
 {
     private const int MaxPooled = 256;
     private static readonly ConcurrentQueue<PendingCall<TResponse>> s_pool = new();
@@ -31,6 +35,9 @@ internal sealed class PendingCall<TResponse> : PendingCall, IValueTaskSource<TRe
     }
 
     public ValueTask<TResponse> Task => new(this, _core.Version);
+
+    /// <summary>The call as a <see cref="ValueTask"/> that drops the response: no adapter, no allocation.</summary>
+    public ValueTask VoidTask => new(this, _core.Version);
 
     public override void CompleteWithPayload(in ReadOnlySequence<byte> payload)
     {
@@ -68,6 +75,8 @@ internal sealed class PendingCall<TResponse> : PendingCall, IValueTaskSource<TRe
             Recycle();
         }
     }
+
+    void IValueTaskSource.GetResult(short token) => GetResult(token);
 
     public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
 

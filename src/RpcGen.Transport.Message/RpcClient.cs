@@ -70,6 +70,10 @@ public sealed class RpcClient : IRpcChannel, IAsyncDisposable
         _connection.InvokeAsync(method, request, cancellationToken);
 
     /// <inheritdoc />
+    public ValueTask InvokeVoidAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request, CancellationToken cancellationToken) =>
+        _connection.InvokeVoidAsync(method, request, cancellationToken);
+
+    /// <inheritdoc />
     public ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request) =>
         _connection.SendAsync(method, request);
 

@@ -180,7 +180,7 @@ public class EmitterTests
         var text = ProxyEmitter.Emit(service);
 
         Assert.Contains("return global::RpcGen.RpcTasks.AsTask(this._channel.InvokeAsync(global::Demo.DemoRpc.A, global::RpcGen.RpcVoid.Value, default));", text);
-        Assert.Contains("return global::RpcGen.RpcTasks.AsValueTask(this._channel.InvokeAsync(global::Demo.DemoRpc.B, global::RpcGen.RpcVoid.Value, default));", text);
+        Assert.Contains("return this._channel.InvokeVoidAsync(global::Demo.DemoRpc.B, global::RpcGen.RpcVoid.Value, default);", text);
         Assert.Contains("return this._channel.InvokeAsync(global::Demo.DemoRpc.C, global::RpcGen.RpcVoid.Value, default).AsTask();", text);
         Assert.Contains("return this._channel.InvokeAsync(global::Demo.DemoRpc.D, global::RpcGen.RpcVoid.Value, default);", text);
         Assert.Contains("global::RpcGen.RpcOneWay.Forget(this._channel.SendAsync(global::Demo.DemoRpc.E, global::RpcGen.RpcVoid.Value));", text);

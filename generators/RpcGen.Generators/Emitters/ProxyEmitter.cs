@@ -131,6 +131,10 @@ internal static class ProxyEmitter
             case ReturnShape.ValueTask when method.IsOneWay:
                 writer.WriteLine($"return {send};");
                 break;
+            case ReturnShape.ValueTask:
+                // The channel completes the ValueTask from its pending call: no Task to adapt a result nobody reads.
+                writer.WriteLine($"return this._channel.InvokeVoidAsync({descriptor}, {request}, {token});");
+                break;
             case ReturnShape.Promise:
                 // This transport cannot pipeline: the promise holds the calls made on it until the reference arrives.
                 writer.WriteLine($"return {EmitContext.Runtime}.RpcPromise.Create<{method.ResultKey}>({invoke});");

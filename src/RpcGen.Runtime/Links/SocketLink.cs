@@ -187,14 +187,13 @@ internal sealed class SocketLink : RpcLink
         }
     }
 
-    private async ValueTask SendAsync(ReadOnlySequence<byte> buffer)
-    {
-        if (buffer.IsSingleSegment)
-        {
-            await SendAllAsync(buffer.First).ConfigureAwait(false);
-            return;
-        }
+    // The common case (one segment that the kernel takes whole at once) completes without a state
+    // machine: none to set up in Release, none allocated per send in Debug builds.
+    private ValueTask SendAsync(ReadOnlySequence<byte> buffer) =>
+        buffer.IsSingleSegment ? SendAllAsync(buffer.First) : SendGatheredAsync(buffer);
 
+    private async ValueTask SendGatheredAsync(ReadOnlySequence<byte> buffer)
+    {
         // Many segments (a burst of frames, or one large frame): hand them to the kernel in one
         // gathered send instead of one system call per segment.
         _gather.Clear();
@@ -229,8 +228,26 @@ internal sealed class SocketLink : RpcLink
         _gather.Clear();
     }
 
-    private async ValueTask SendAllAsync(ReadOnlyMemory<byte> memory)
+    private ValueTask SendAllAsync(ReadOnlyMemory<byte> memory)
     {
+        if (memory.IsEmpty)
+        {
+            return default;
+        }
+
+        var send = _socket.SendAsync(memory, SocketFlags.None);
+        if (!send.IsCompletedSuccessfully)
+        {
+            return SendRestAsync(send, memory);
+        }
+
+        var sent = send.Result;
+        return sent == memory.Length ? default : SendRestAsync(new ValueTask<int>(sent), memory);
+    }
+
+    private async ValueTask SendRestAsync(ValueTask<int> first, ReadOnlyMemory<byte> memory)
+    {
+        memory = memory[await first.ConfigureAwait(false)..];
         while (!memory.IsEmpty)
         {
             var sent = await _socket.SendAsync(memory, SocketFlags.None).ConfigureAwait(false);

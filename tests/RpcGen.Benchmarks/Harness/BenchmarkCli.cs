@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Reflection;
 using System.Runtime;
 using System.Runtime.InteropServices;
 using RpcGen.Benchmarks.Analyzers;
@@ -25,6 +26,8 @@ public static class BenchmarkCli
               --workloads empty,small,600B,64KiB,stream,upload
               --callers 1,64                    concurrent callers per connection for unary cells
               --out DIR                         where latest.md/latest.svg go (default: the project's results/)
+              --jit settled|default             settled (default): restart with DOTNET_TC_CallCountingDelayMs=0;
+                                                default: the runtime's tiering delay, as users run (same warmup)
 
           dotnet run -c Release --project tests/RpcGen.Benchmarks -- --bulk [--quick] [--bytes N]
               1 GiB download and upload over TCP (quick: 256 MiB; --bytes N, K/M/G suffixes allowed) through RpcGen
@@ -297,7 +300,20 @@ public static class BenchmarkCli
         var build = IsDebugBuild ? "**Debug build: figures are not representative**" : "Release build";
         return $"{cpu}, {Environment.ProcessorCount} CPUs visible to the harness, {RuntimeInformation.OSDescription}, " +
                $"{RuntimeInformation.FrameworkDescription} {RuntimeInformation.ProcessArchitecture}, " +
-               $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC ({GCSettings.LatencyMode}), {build}";
+               $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC ({GCSettings.LatencyMode}), {build}, {DescribePipelines()}";
+    }
+
+    /// <summary>
+    /// Which System.IO.Pipelines every peer in this process runs on. A package copy next to the harness
+    /// would replace the shared framework's for all of them, which no user's app of one peer would get.
+    /// </summary>
+    public static string DescribePipelines()
+    {
+        var assembly = typeof(System.IO.Pipelines.Pipe).Assembly;
+        var version = assembly.GetCustomAttributes(typeof(AssemblyFileVersionAttribute), false).OfType<AssemblyFileVersionAttribute>().FirstOrDefault()?.Version ?? "?";
+        var frameworkDirectory = Path.GetDirectoryName(typeof(object).Assembly.Location);
+        var source = string.Equals(Path.GetDirectoryName(assembly.Location), frameworkDirectory, StringComparison.Ordinal) ? "the shared framework's" : "a package copy at " + assembly.Location;
+        return $"System.IO.Pipelines {version} ({source})";
     }
 
     private static bool IsDebugBuild =>

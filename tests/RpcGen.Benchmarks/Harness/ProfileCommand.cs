@@ -27,6 +27,12 @@ public static class ProfileCommand
         // The recorders are allocated before sampling starts so that only the calls are sampled.
         var recorders = Enumerable.Range(0, callers).Select(_ => new CallerRecorder((int)(seconds * 400_000 / callers) + 16)).ToArray();
         var tasks = new Task[callers];
+        if (args.Contains("--timeline"))
+        {
+            await PrintTimelineAsync(driver, recorders, tasks, seconds, options.Timeout).ConfigureAwait(false);
+            return 0;
+        }
+
         await CompareSuite.RunPhaseAsync(driver, recorders, tasks, TimeSpan.FromSeconds(1), options.Timeout).ConfigureAwait(false);
 
         using var sampler = new AllocationSampler();
@@ -53,5 +59,36 @@ public static class ProfileCommand
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// <c>--timeline</c>: from the first call on, no warmup, calls/s and p50 per half second with the
+    /// JIT's running totals, to show when a path reaches its steady state under the current tiering
+    /// settings (run it with and without <c>DOTNET_TC_CallCountingDelayMs=0</c>).
+    /// </summary>
+    private static async Task PrintTimelineAsync(CallerDriver driver, CallerRecorder[] recorders, Task[] tasks, double seconds, TimeSpan timeout)
+    {
+        var slice = TimeSpan.FromMilliseconds(500);
+        var clock = Stopwatch.StartNew();
+        Console.WriteLine($"tiering: {TieredJit.Describe(TieredJit.CallCountingDelayMs)}");
+        // CPU time a call (the process's user + system time over the calls) moves far less than
+        // latency when other work shares the machine: it counts this process's cycles, not its waits.
+        Console.WriteLine("| t (s) | calls/s | p50 (µs) | CPU µs/call | methods compiled | JIT time (ms) |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
+        using var process = Process.GetCurrentProcess();
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            process.Refresh();
+            var cpuBefore = process.TotalProcessorTime;
+            var started = Stopwatch.GetTimestamp();
+            await CompareSuite.RunPhaseAsync(driver, recorders, tasks, slice, timeout).ConfigureAwait(false);
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            process.Refresh();
+            var cpu = process.TotalProcessorTime - cpuBefore;
+            var latencies = recorders.SelectMany(r => r.Latencies.ToArray()).Order().ToArray();
+            var p50 = CompareSuite.Percentile(latencies, 0.5) * 1_000_000.0 / Stopwatch.Frequency;
+            var cpuPerCall = latencies.Length == 0 ? 0 : cpu.TotalMicroseconds / latencies.Length;
+            Console.WriteLine($"| {clock.Elapsed.TotalSeconds:0.0} | {latencies.Length / elapsed.TotalSeconds:N0} | {p50:0.0} | {cpuPerCall:0.0} | {System.Runtime.JitInfo.GetCompiledMethodCount():N0} | {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:N0} |");
+        }
     }
 }

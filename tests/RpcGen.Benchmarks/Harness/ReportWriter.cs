@@ -245,7 +245,7 @@ public static class ReportWriter
                                  $"(at most {o.MaxWarmup.TotalSeconds:0.###} s), then measure until {o.Measure.TotalSeconds:0.###} s pass or {o.MaxCallsPerCell:N0} calls are made (whichever comes first). " +
                                  $"Every caller loops call → await → record; each call's latency is a `Stopwatch` timestamp difference stored in a preallocated array; " +
                                  $"p50/p99 are nearest-rank over all callers' calls; calls/s is calls over the phase's wall time.");
-        md.AppendLine(Invariant, $"- JIT: the harness restarts itself with `{TieredJit.CallCountingDelayVariable}=0` (unless it is set; the passes line says what each pass ran with), and the pinned pass inherits it. " +
+        md.AppendLine(Invariant, $"- JIT: the harness restarts itself with `{TieredJit.CallCountingDelayVariable}=0` (unless it is set, or `--jit default` asks for the runtime's default; the passes line says what each pass ran with), and the pinned pass inherits it. " +
                                  $"With the runtime's default delay (100 ms, ×10 on one CPU, restarted by every tier-0 compilation) call paths stayed at tier 0 for seconds of calls on the development VM, " +
                                  $"so a short warmup measured tier-0 code; steady-state code is the same either way.");
         md.AppendLine(Invariant, $"- N callers share **one connection** per peer. Requests are built once before measuring; responses are fully deserialized.");

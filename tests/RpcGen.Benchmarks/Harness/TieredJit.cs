@@ -20,13 +20,27 @@ public static class TieredJit
     public static string? CallCountingDelayMs => Environment.GetEnvironmentVariable(CallCountingDelayVariable);
 
     /// <summary>
-    /// When <see cref="CallCountingDelayVariable"/> is not set: runs this harness again with
-    /// <paramref name="args"/> and the delay at 0 and returns its exit code. Null when it is set
-    /// (by the restart, or by the user, whose value is kept): go on in this process.
+    /// The option that picks the tiering setting: <c>--jit settled</c> (the default) restarts with the
+    /// delay at 0; <c>--jit default</c> keeps the runtime's default, which is what users run with.
+    /// </summary>
+    public const string Option = "--jit";
+
+    /// <summary>
+    /// When <see cref="CallCountingDelayVariable"/> is not set and <c>--jit default</c> is not given:
+    /// runs this harness again with <paramref name="args"/> and the delay at 0 and returns its exit
+    /// code. Null when it is set (by the restart, or by the user, whose value is kept) or when the
+    /// runtime's default was asked for: go on in this process.
     /// </summary>
     public static async Task<int?> RestartWithoutCallCountingDelayAsync(string[] args)
     {
-        if (CallCountingDelayMs is not null)
+        var jit = BenchmarkCli.Value(args, Option) ?? "settled";
+        if (jit is not ("settled" or "default"))
+        {
+            await Console.Error.WriteLineAsync($"{Option} must be settled or default, not '{jit}'.").ConfigureAwait(false);
+            return 2;
+        }
+
+        if (CallCountingDelayMs is not null || jit == "default")
         {
             return null;
         }

@@ -23,7 +23,8 @@ public class PackageTests(PackageFeed feed) : IClassFixture<PackageFeed>
         string[] Dependencies(string id) => PackageFeed.DependencyIds(feed.PackagePath(id));
         Assert.Equal(["RpcGen.Runtime"], Dependencies("RpcGen"));
         Assert.Empty(Dependencies("RpcGen.Abstractions"));
-        Assert.Equal(["MessagePack", "Microsoft.Extensions.Logging.Abstractions", "RpcGen.Abstractions", "System.IO.Pipelines"], Dependencies("RpcGen.Runtime"));
+        // System.IO.Pipelines comes with net10.0's shared framework; the package would replace an app's copy.
+        Assert.Equal(["MessagePack", "Microsoft.Extensions.Logging.Abstractions", "RpcGen.Abstractions"], Dependencies("RpcGen.Runtime"));
         Assert.Equal(["K4os.Compression.LZ4", "Snappier", "ZstdSharp.Port"], Dependencies("RpcGen.Compression"));
         Assert.Equal(["RpcGen.Compression", "RpcGen.Runtime"], Dependencies("RpcGen.Transport.Message"));
         Assert.Equal(["RpcGen.Runtime"], Dependencies("RpcGen.Transport.Capability"));
@@ -194,6 +195,10 @@ public class PackageTests(PackageFeed feed) : IClassFixture<PackageFeed>
         Assert.Contains("Chat.Contracts", libraries);
         Assert.Contains("RpcGen.Runtime", libraries);
         Assert.DoesNotContain("RpcGen", libraries);
+
+        // The app runs on the shared framework's System.IO.Pipelines: no RpcGen package brings its own.
+        Assert.DoesNotContain("System.IO.Pipelines", libraries);
+        Assert.False(File.Exists(Path.Combine(app, "bin", "Debug", "net10.0", "System.IO.Pipelines.dll")), "a System.IO.Pipelines.dll next to the app replaces the framework's");
     }
 
     /// <summary>

@@ -42,7 +42,7 @@ internal sealed class ShapesProxy : global::Shapes.IShapes, global::RpcGen.IRpcP
 
     global::System.Threading.Tasks.ValueTask global::Shapes.IShapes.PlainValueTask(long id)
     {
-        return global::RpcGen.RpcTasks.AsValueTask(this._channel.InvokeAsync(global::Shapes.ShapesRpc.PlainValueTask, new global::Shapes.ShapesRpc.PlainValueTaskRequest(id), default));
+        return this._channel.InvokeVoidAsync(global::Shapes.ShapesRpc.PlainValueTask, new global::Shapes.ShapesRpc.PlainValueTaskRequest(id), default);
     }
 
     global::System.Threading.Tasks.ValueTask<int> global::Shapes.IShapes.ValueTaskOfT(int a, int b, global::System.Threading.CancellationToken token)
