@@ -50,9 +50,10 @@ public class EmptyCallAllocationTests
             least = Math.Min(least, GC.GetTotalAllocatedBytes(precise: true) - before);
         }
 
-        // Under one byte a call: a single object allocated by even one call in 24 would exceed it.
+        // Under 8 bytes a call: one object (24 B at least) allocated by even one call in three would
+        // exceed it, while a lingering timer of an earlier test allocating in every round would not.
         // Before the client completed the ValueTask from its pending call, each call took a Task (108 B).
-        Assert.True(least < CallsPerRound, $"The least allocation over {Rounds} rounds of {CallsPerRound:N0} calls was {least:N0} bytes ({(double)least / CallsPerRound:0.##} B a call).");
+        Assert.True(least < 8L * CallsPerRound, $"The least allocation over {Rounds} rounds of {CallsPerRound:N0} calls was {least:N0} bytes ({(double)least / CallsPerRound:0.##} B a call).");
     }
 
     private static async Task CallAsync(IEmptyCallService service, int calls)
