@@ -370,14 +370,15 @@ internal sealed partial class MessageConnection
 
     private RpcException? RefuseNewCall()
     {
+        // Nothing was sent, so these refusals are marked NotProcessed: a balancer may send the call elsewhere.
         if (_closeReason is { } reason)
         {
-            return new RpcException(RpcStatusCode.Disconnected, reason.Message);
+            return RpcException.ForNotProcessed(RpcStatusCode.Disconnected, reason.Message, "closed");
         }
 
         if (_peerDraining)
         {
-            return new RpcException(RpcStatusCode.Disconnected, "The peer is shutting down and accepts no new calls; open a new connection.");
+            return RpcException.ForNotProcessed(RpcStatusCode.Disconnected, "The peer is shutting down and accepts no new calls; open a new connection.", "draining");
         }
 
         return null;
