@@ -32,11 +32,25 @@ internal sealed partial class MessageConnection
 
         var frame = FrameBuffer.Rent();
         frame.WriteHeader(new FrameHeader(FrameKind.GoAway, 0, 0, 0, 0, 0, 0));
-        return IgnoreFailure(WriteFrameAsync(frame));
+        var written = IgnoreFailure(WriteFrameAsync(frame));
+
+        // Story: the peer sends a call, then reads our GoAway. The call was on the wire before the
+        // GoAway arrived, so closing as soon as nothing runs here would drop it, unread and
+        // unanswered, and its caller could not tell whether it ran. The peer answers this ping after
+        // reading the GoAway, so by the pong every such call has been read, and refused (marked not
+        // processed, so a balancer sends it elsewhere) or run.
+        SendPing(GoAwayPingSequence);
+        return written;
     }
 
-    /// <summary>Completes when, after <see cref="GoAwayAsync"/>, no inbound call is running.</summary>
-    public Task Drained => _drained.Task;
+    /// <summary>The ping sequence reserved for the GoAway acknowledgement (keepalive counts up from 0 and never gets here).</summary>
+    private const uint GoAwayPingSequence = uint.MaxValue;
+
+    /// <summary>
+    /// Completes when, after <see cref="GoAwayAsync"/>, the peer has acknowledged the GoAway (or the
+    /// connection closed) and no inbound call is running.
+    /// </summary>
+    public Task Drained => Task.WhenAll(_drained.Task, _goAwaySeen.Task);
 
     public ValueTask DisposeAsync() =>
         new(CloseAsync(new RpcException(RpcStatusCode.Disconnected, "The connection was closed by this side.")));
@@ -53,6 +67,7 @@ internal sealed partial class MessageConnection
         _keepAlive?.Dispose();
         _handlerWorker?.Stop();
         _drained.TrySetResult();
+        _goAwaySeen.TrySetResult();
 
         PendingCall[] pending;
         lock (_pending)

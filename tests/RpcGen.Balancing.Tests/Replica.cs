@@ -23,8 +23,8 @@ internal sealed class Replica(string name) : IReplicaService
     /// <summary>Ids of calls whose cancellation reached this replica.</summary>
     public Channel<int> Cancellations { get; } = Channel.CreateUnbounded<int>();
 
-    /// <summary>When set, reads fail with this code (so a retry or hedge must go elsewhere).</summary>
-    public RpcStatusCode? FailReadsWith { get; set; }
+    /// <summary>When set, calls fail with this code (so a retry or hedge must go elsewhere).</summary>
+    public RpcStatusCode? FailWith { get; set; }
 
     public ConcurrentBag<int> Completed { get; } = new();
 
@@ -33,24 +33,9 @@ internal sealed class Replica(string name) : IReplicaService
 
     public void Release() => _gate?.TrySetResult();
 
-    public async Task<string> WorkAsync(int id)
-    {
-        await ArriveAsync(id);
-        Completed.Add(id);
-        return Name;
-    }
+    public Task<string> WorkAsync(int id) => AnswerAsync(id);
 
-    public async Task<string> ReadAsync(int id)
-    {
-        await ArriveAsync(id);
-        if (FailReadsWith is { } code)
-        {
-            throw new RpcException(code, $"{Name} fails reads.");
-        }
-
-        Completed.Add(id);
-        return Name;
-    }
+    public Task<string> ReadAsync(int id, CancellationToken cancellationToken) => AnswerAsync(id);
 
     public async IAsyncEnumerable<string> WatchAsync(int count)
     {
@@ -62,6 +47,18 @@ internal sealed class Replica(string name) : IReplicaService
         }
     }
 
+    private async Task<string> AnswerAsync(int id)
+    {
+        await ArriveAsync(id);
+        if (FailWith is { } code)
+        {
+            throw new RpcException(code, $"{Name} fails its calls.");
+        }
+
+        Completed.Add(id);
+        return Name;
+    }
+
     private async Task ArriveAsync(int id)
     {
         Interlocked.Increment(ref _calls);
@@ -69,9 +66,15 @@ internal sealed class Replica(string name) : IReplicaService
         Arrivals.Writer.TryWrite((id, context.RequestHeaders.GetString(RpcBalancedClient.AttemptHeader), context.DeadlineUtc));
         if (_gate is { } gate)
         {
-            var token = context.CancellationToken;
-            using var registration = token.Register(() => Cancellations.Writer.TryWrite(id));
-            await gate.Task.WaitAsync(token);
+            try
+            {
+                await gate.Task.WaitAsync(context.CancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                Cancellations.Writer.TryWrite(id);
+                throw;
+            }
         }
     }
 }

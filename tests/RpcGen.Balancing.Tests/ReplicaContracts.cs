@@ -9,7 +9,7 @@ public interface IReplicaService
 
     /// <summary>Idempotent: the replica's name, or the failure the replica is told to answer with.</summary>
     [Idempotent]
-    Task<string> ReadAsync(int id);
+    Task<string> ReadAsync(int id, CancellationToken cancellationToken = default);
 
     /// <summary>A server stream of <paramref name="count"/> copies of the replica's name.</summary>
     IAsyncEnumerable<string> WatchAsync(int count);
