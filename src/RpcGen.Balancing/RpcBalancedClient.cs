@@ -96,6 +96,12 @@ public sealed partial class RpcBalancedClient : IRpcChannel, IAsyncDisposable
     /// <summary>The endpoints' addresses from the last resolution, in the resolver's order.</summary>
     public IReadOnlyList<string> Endpoints => [.. _endpoints.Select(endpoint => endpoint.Address)];
 
+    /// <summary>
+    /// Raised after an endpoint's connection changed state (connected, dropped, reconnecting), with its
+    /// address, on the thread that made the change; keep handlers short.
+    /// </summary>
+    public event Action<string, RpcConnectionState>? EndpointStateChanged;
+
     /// <summary>The endpoints ready for calls now.</summary>
     public IReadOnlyList<string> ReadyEndpoints => [.. _endpoints.Where(endpoint => endpoint.IsReady).Select(endpoint => endpoint.Address)];
 
@@ -307,6 +313,9 @@ public sealed partial class RpcBalancedClient : IRpcChannel, IAsyncDisposable
                 _resolveRequested.TrySetResult();
             }
         }
+
+        // Outside the lock: handlers are user code.
+        EndpointStateChanged?.Invoke(endpoint.Address, endpoint.State);
     }
 
     // ---- Picking -------------------------------------------------------------------------------

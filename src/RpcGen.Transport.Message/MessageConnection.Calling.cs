@@ -33,6 +33,7 @@ internal sealed partial class MessageConnection
     /// </summary>
     internal ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken, uint? exportTarget, RpcMetadata? headers, IRpcTrailerSink? trailers)
     {
+        using var sending = BeginSending();
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<TResponse>(cancellationToken);
@@ -160,6 +161,7 @@ internal sealed partial class MessageConnection
     /// <summary>Sends a one-way call to a service, or to an object the peer exported, with <paramref name="headers"/>.</summary>
     internal ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request, uint? exportTarget, RpcMetadata? headers)
     {
+        using var sending = BeginSending();
         if (RefuseNewCall() is { } refused)
         {
             return ValueTask.FromException(refused);
@@ -242,6 +244,7 @@ internal sealed partial class MessageConnection
         CancellationToken cancellationToken,
         RpcClientCallContext? intercepted)
     {
+        using var sending = BeginSending();
         cancellationToken.ThrowIfCancellationRequested();
         if (RefuseNewCall() is { } refused)
         {

@@ -47,6 +47,58 @@ internal sealed partial class MessageConnection
     private const uint GoAwayPingSequence = uint.MaxValue;
 
     /// <summary>
+    /// Marks a call of this side between its <see cref="RefuseNewCall"/> check and the queueing of its
+    /// request frame (dispose it after <see cref="WriteFrameAsync"/> returned), so that the pong that
+    /// acknowledges the peer's GoAway is queued after every call that passed the check.
+    /// </summary>
+    /// <remarks>
+    /// Story: Alice's call passes the check (no GoAway yet), and her thread is preempted before it
+    /// queues the request. The reader reads the GoAway and the ping after it. Answered at once, the
+    /// pong would reach the server ahead of Alice's request; the server, acknowledged and idle,
+    /// would close, and Alice's call would be lost on the wire. So the reader, having set
+    /// <c>_peerDraining</c>, answers only when <c>_sending</c> is zero: a caller that incremented
+    /// before the flag was set is waited for; one that increments after sees the flag and is refused.
+    /// </remarks>
+    private SendingScope BeginSending()
+    {
+        Interlocked.Increment(ref _sending);
+        return new SendingScope(this);
+    }
+
+    /// <summary>Answers a ping; the one after a GoAway waits for calls caught between their check and their queueing.</summary>
+    private void HandlePing(in FrameHeader header)
+    {
+        if (header.CallId == GoAwayPingSequence && _peerDraining)
+        {
+            // The flag write (reading the GoAway) must not pass the counter read below.
+            Interlocked.MemoryBarrier();
+            if (Volatile.Read(ref _sending) != 0)
+            {
+                _ = AnswerGoAwayPingWhenSentAsync();
+                return;
+            }
+        }
+
+        SendControl(FrameKind.Pong, header.CallId);
+    }
+
+    private async Task AnswerGoAwayPingWhenSentAsync()
+    {
+        // The callers waited for are past their check and only queueing a frame: microseconds.
+        while (Volatile.Read(ref _sending) != 0)
+        {
+            await Task.Yield();
+        }
+
+        SendControl(FrameKind.Pong, GoAwayPingSequence);
+    }
+
+    private readonly struct SendingScope(MessageConnection connection) : IDisposable
+    {
+        public void Dispose() => Interlocked.Decrement(ref connection._sending);
+    }
+
+    /// <summary>
     /// Completes when, after <see cref="GoAwayAsync"/>, the peer has acknowledged the GoAway (or the
     /// connection closed) and no inbound call is running.
     /// </summary>

@@ -122,6 +122,9 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     // Set when the peer sent GoAway: new outbound calls fail at once.
     private volatile bool _peerDraining;
 
+    // Calls of this side past their GoAway check whose request is not queued yet (see BeginSending).
+    private int _sending;
+
     // Why the connection closed; set once, before pending calls are failed.
     private volatile RpcException? _closeReason;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -123,9 +123,19 @@ public sealed class BalancingTests
         var restart = client.GetService<RpcGen.Transport.Message.TestServer.IRestartService>();
         Assert.Equal(child.Id, await restart.ProcessIdAsync().WaitAsync(Timeout));
 
+        var dropped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.EndpointStateChanged += (address, state) =>
+        {
+            if (address == child.Address && state != RpcConnectionState.Ready)
+            {
+                dropped.TrySetResult();
+            }
+        };
         await child.KillAsync();
 
-        // The killed endpoint leaves the rotation; calls made from now on reach the next endpoint.
+        // Once the client saw the connection drop (a call written before that may have reached the
+        // dead socket, and fails), the killed endpoint is out of the rotation: calls reach the next.
+        await dropped.Task.WaitAsync(Timeout);
         // (Its contract differs, so the in-process replica answers Unimplemented: proof the call moved.)
         var moved = await Assert.ThrowsAsync<RpcException>(() => restart.ProcessIdAsync().WaitAsync(Timeout));
         Assert.Equal(RpcStatusCode.Unimplemented, moved.StatusCode);

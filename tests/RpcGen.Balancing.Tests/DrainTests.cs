@@ -72,27 +72,7 @@ public sealed class DrainTests
         var service = client.GetService<IReplicaService>();
 
         // Load: eight callers, each making non-idempotent calls one after another until told to stop.
-        using var stop = new CancellationTokenSource();
-        var failures = new List<Exception>();
-        var completed = 0;
-        var callers = Enumerable.Range(0, 8).Select(async caller =>
-        {
-            for (var i = 0; !stop.IsCancellationRequested && i < 100_000; i++)
-            {
-                try
-                {
-                    await service.WorkAsync(caller * 100_000 + i);
-                    Interlocked.Increment(ref completed);
-                }
-                catch (Exception ex)
-                {
-                    lock (failures)
-                    {
-                        failures.Add(ex);
-                    }
-                }
-            }
-        }).ToList();
+        var load = new CallLoad(8, (caller, i) => service.WorkAsync(caller * 1_000_000 + i));
 
         // Drain two of the three replicas, one after the other, while the load runs; each stop
         // begins once the load has reached the replica.
@@ -102,12 +82,9 @@ public sealed class DrainTests
             await replicas.Servers[index].StopAsync(Timeout).WaitAsync(Timeout);
         }
 
-        var before = Volatile.Read(ref completed);
+        var before = load.Completed;
         await replicas[2].Arrivals.Reader.ReadAsync().AsTask().WaitAsync(Timeout);
-        await stop.CancelAsync();
-        await Task.WhenAll(callers).WaitAsync(Timeout);
-
-        Assert.Empty(failures);
-        Assert.True(Volatile.Read(ref completed) > before);
+        Assert.Empty(await load.StopAsync(Timeout));
+        Assert.True(load.Completed > before);
     }
 }
