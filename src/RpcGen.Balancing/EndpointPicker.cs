@@ -54,29 +54,47 @@ internal abstract class EndpointPicker
         }
     }
 
-    /// <summary>The next ready endpoint after the one the previous call got.</summary>
+    /// <summary>
+    /// The ready endpoints in turn. The turn counts over the ready ones only: skipping an endpoint that
+    /// is down would hand its share to the one after it, doubling that replica's load.
+    /// </summary>
     private sealed class RoundRobin : EndpointPicker
     {
         private uint _next;
 
         protected override Subchannel? PickAmong(Subchannel[] endpoints, CallAttempts? avoid)
         {
-            if (endpoints.Length == 0)
+            var ready = 0;
+            foreach (var endpoint in endpoints)
+            {
+                if (IsCandidate(endpoint, avoid))
+                {
+                    ready++;
+                }
+            }
+
+            if (ready == 0)
             {
                 return null;
             }
 
-            var start = Interlocked.Increment(ref _next);
-            for (var i = 0u; i < endpoints.Length; i++)
+            var turn = Interlocked.Increment(ref _next) % (uint)ready;
+            Subchannel? any = null;
+            foreach (var endpoint in endpoints)
             {
-                var endpoint = endpoints[(start + i) % endpoints.Length];
                 if (IsCandidate(endpoint, avoid))
                 {
-                    return endpoint;
+                    if (turn-- == 0)
+                    {
+                        return endpoint;
+                    }
+
+                    any ??= endpoint;
                 }
             }
 
-            return null;
+            // One went down between the two passes: any ready one will do.
+            return any;
         }
     }
 

@@ -39,6 +39,33 @@ public sealed class BalancingTests
     }
 
     [Fact]
+    public async Task Round_robin_shares_a_stopped_endpoints_turns_evenly_among_the_others()
+    {
+        await using var replicas = await ReplicaSet.StartAsync(3);
+        await using var client = await replicas.ConnectAsync(new() { Policy = RpcBalancingPolicy.RoundRobin });
+        var service = client.GetService<IReplicaService>();
+        var dropped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.EndpointStateChanged += (address, state) =>
+        {
+            if (address == replicas.Addresses[0] && state != RpcConnectionState.Ready)
+            {
+                dropped.TrySetResult();
+            }
+        };
+        await replicas.Servers[0].StopAsync().WaitAsync(Timeout);
+        await dropped.Task.WaitAsync(Timeout);
+
+        for (var i = 0; i < 100; i++)
+        {
+            await service.WorkAsync(i).WaitAsync(Timeout);
+        }
+
+        // Not two thirds to the endpoint after the stopped one: half each.
+        Assert.Equal(50, replicas[1].Calls);
+        Assert.Equal(50, replicas[2].Calls);
+    }
+
+    [Fact]
     public async Task Pick_first_sends_every_call_to_the_first_endpoint_then_fails_over()
     {
         await using var replicas = await ReplicaSet.StartAsync(3);
