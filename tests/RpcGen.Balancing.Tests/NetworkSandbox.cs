@@ -62,9 +62,9 @@ internal sealed class NetworkSandbox : IAsyncDisposable
         await IpAsync("link", "set", there, "netns", name);
         await IpAsync("addr", "add", $"10.{_octet}.{index}.1/24", "dev", here);
         await IpAsync("link", "set", here, "up");
-        await IpAsync("netns", "exec", name, "ip", "addr", "add", $"10.{_octet}.{index}.2/24", "dev", there);
-        await IpAsync("netns", "exec", name, "ip", "link", "set", there, "up");
-        await IpAsync("netns", "exec", name, "ip", "link", "set", "lo", "up");
+        await IpAsync("netns", "exec", name, _ip, "addr", "add", $"10.{_octet}.{index}.2/24", "dev", there);
+        await IpAsync("netns", "exec", name, _ip, "link", "set", there, "up");
+        await IpAsync("netns", "exec", name, _ip, "link", "set", "lo", "up");
         return AddressOf(index);
     }
 
