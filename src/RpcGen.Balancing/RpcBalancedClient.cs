@@ -60,6 +60,9 @@ public sealed partial class RpcBalancedClient : IRpcChannel, IAsyncDisposable
     // The endpoints in the resolver's order; replaced (under _gate) when a resolution changes the set.
     private volatile Subchannel[] _endpoints = [];
 
+    // Endpoints the resolver dropped that may still have calls running (under _gate); closed with the client.
+    private readonly List<Subchannel> _retired = new();
+
     // Completed and replaced (under _gate) whenever an endpoint's readiness or the set changes: what
     // calls waiting for a ready endpoint await.
     private TaskCompletionSource _changed = NewSignal();
@@ -168,8 +171,9 @@ public sealed partial class RpcBalancedClient : IRpcChannel, IAsyncDisposable
             }
 
             _disposing.Cancel();
-            endpoints = _endpoints;
+            endpoints = [.. _endpoints, .. _retired];
             _endpoints = [];
+            _retired.Clear();
             Signal(ref _changed);
         }
 
@@ -280,6 +284,8 @@ public sealed partial class RpcBalancedClient : IRpcChannel, IAsyncDisposable
             }
 
             retired.AddRange(current.Values);
+            _retired.RemoveAll(endpoint => endpoint.Inflight == 0);
+            _retired.AddRange(retired);
             var changed = started.Count > 0 || retired.Count > 0;
             _endpoints = next;
             _resolveError = null;
