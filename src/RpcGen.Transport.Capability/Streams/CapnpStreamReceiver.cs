@@ -138,7 +138,17 @@ public sealed class CapnpStreamReceiver<T> : IInlineCapabilityServer, IDisposabl
 
                 if (!wait.IsCompleted)
                 {
-                    await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (FailureOrNull() is { } failure)
+                    {
+                        // The stream failed, which also fired Cancellation (the token the consumer may
+                        // have passed here): the failure says why.
+                        throw new RpcException(failure.StatusCode, failure.Message, failure);
+                    }
+
                     continue;
                 }
 
@@ -230,13 +240,15 @@ public sealed class CapnpStreamReceiver<T> : IInlineCapabilityServer, IDisposabl
             {
                 violation = new RpcException(RpcStatusCode.Failed, "The stream got a write after its end.");
             }
+            else if (_consumerGone)
+            {
+                // Dropped, not failed: a producer the consumer left is told to stop by its call's
+                // cancellation, which the failure of this write could overtake.
+                return Task.CompletedTask;
+            }
             else if (_failure is not null)
             {
                 return Task.FromException(_failure);
-            }
-            else if (_consumerGone)
-            {
-                return Task.CompletedTask;
             }
             else if (_queuedBytes + bytes > _maxQueuedBytes)
             {
@@ -322,6 +334,14 @@ public sealed class CapnpStreamReceiver<T> : IInlineCapabilityServer, IDisposabl
         foreach (var entry in pending)
         {
             entry.Answer.TrySetResult();
+        }
+    }
+
+    private RpcException? FailureOrNull()
+    {
+        lock (_gate)
+        {
+            return _failure;
         }
     }
 

@@ -24,6 +24,14 @@ public sealed class CapnpStreamSender : IDisposable
 {
     private const ushort WriteMethod = 0, EndMethod = 1;
 
+    /// <summary>
+    /// The least a write counts against a window. Every write is an entry in the peer's answer table until
+    /// it is answered, so a window of tiny items must not let tens of thousands of calls be in flight
+    /// (<see cref="CapnpConnectionOptions.MaxAnswers"/>, 16384 by default, aborts a peer beyond it): a 1 MiB
+    /// window holds at most 1024 writes, the default 8 MiB connection cap 8192.
+    /// </summary>
+    public const int MinimumWriteCharge = 1024;
+
     private readonly Capability _sink;
     private readonly ulong _interfaceId;
     private readonly CapnpStreamWindow _window;
@@ -66,7 +74,7 @@ public sealed class CapnpStreamSender : IDisposable
         try
         {
             write(request.InitParams(dataWords, pointerCount), state);
-            bytes = request.ParamsBytes;
+            bytes = Math.Max(request.ParamsBytes, MinimumWriteCharge);
             await _window.AcquireAsync(bytes, cancellationToken).ConfigureAwait(false);
         }
         catch
