@@ -114,13 +114,12 @@ public sealed class CapnpStreamReceiver<T> : IInlineCapabilityServer, IDisposabl
             while (true)
             {
                 Entry entry;
-                Task wait;
+                Task? wait = null;
                 lock (_gate)
                 {
                     if (_items.TryDequeue(out entry))
                     {
                         _queuedBytes -= entry.Bytes;
-                        wait = Task.CompletedTask;
                     }
                     else if (_failure is { } failure)
                     {
@@ -136,7 +135,8 @@ public sealed class CapnpStreamReceiver<T> : IInlineCapabilityServer, IDisposabl
                     }
                 }
 
-                if (!wait.IsCompleted)
+                // Nothing queued: wait for a write, the end or a failure, then look again.
+                if (wait is not null)
                 {
                     try
                     {
