@@ -123,6 +123,12 @@ public sealed class CapnpStreamReceiver<T> : IInlineCapabilityServer, IDisposabl
                     }
                     else if (_failure is { } failure)
                     {
+                        // A consumer that cancelled sees its own cancellation, not the call's that it caused.
+                        if (cancellationToken != _cancellation.Token)
+                        {
+                            cancellationToken.ThrowIfCancellationRequested();
+                        }
+
                         throw new RpcException(failure.StatusCode, failure.Message, failure);
                     }
                     else if (_ended)
@@ -142,7 +148,7 @@ public sealed class CapnpStreamReceiver<T> : IInlineCapabilityServer, IDisposabl
                     {
                         await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
                     }
-                    catch (OperationCanceledException) when (FailureOrNull() is { } failure)
+                    catch (OperationCanceledException) when (FailureOrNull() is { } failure && (cancellationToken == _cancellation.Token || !cancellationToken.IsCancellationRequested))
                     {
                         // The stream failed, which also fired Cancellation (the token the consumer may
                         // have passed here): the failure says why.

@@ -175,8 +175,10 @@ public sealed class CapnpStreamSender : IDisposable
 
     private void Answered(long bytes)
     {
-        _window.Release(bytes);
+        // The reverse of the order they were acquired in: the connection's count never holds a write
+        // the stream's window has already let another take the place of.
         _connectionWindow?.Release(bytes);
+        _window.Release(bytes);
         TaskCompletionSource? drained = null;
         lock (_gate)
         {

@@ -8,7 +8,7 @@ using RpcGen.Transport.Message;
 namespace RpcGen.Benchmarks.Capnp;
 
 /// <summary>
-/// <c>--capnp --stream-mib N [--links tcp,uds] [--rounds R]</c>: downloads N MiB through the same
+/// <c>--capnp --stream-mib N [--links tcp,uds] [--rounds R] [--stream-window-kib W]</c>: downloads N MiB through the same
 /// <see cref="IBulkTransferService.DownloadAsync"/> over the message transport and over Cap'n Proto (a
 /// <c>-&gt; stream</c> byte sink), alternating R rounds per link in one process, and writes
 /// results/capnp-streams.md with the best round of each and their ratio.
@@ -27,6 +27,9 @@ public static class CapnpStreamRace
             ? names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(BenchmarkCli.ParseLink).ToList()
             : [LinkKind.Tcp, LinkKind.Uds];
         var chunk = BulkPayloads.CreateText(BulkOptions.ChunkBytes);
+        var window = BenchmarkCli.Value(args, "--stream-window-kib") is { } kib
+            ? int.Parse(kib, System.Globalization.CultureInfo.InvariantCulture) * 1024
+            : CapnpConnectionOptions.DefaultStreamWindowBytes;
         var md = new StringBuilder();
         md.AppendLine("# Cap'n Proto streaming vs the message transport's download");
         md.AppendLine();
@@ -34,6 +37,7 @@ public static class CapnpStreamRace
         md.AppendLine();
         md.AppendLine($"- command: `dotnet run -c Release --project tests/RpcGen.Benchmarks -- {string.Join(' ', args)}`");
         md.AppendLine($"- machine: {BenchmarkCli.DescribeMachine()}");
+        md.AppendLine($"- Cap'n Proto stream window: {window / 1024} KiB (`CapnpConnectionOptions.StreamWindowBytes`)");
         md.AppendLine($"- load before: `{Uptime()}`");
         md.AppendLine();
         md.AppendLine("| link | message transport MiB/s | Cap'n Proto stream MiB/s | Cap'n Proto / message |");
@@ -45,7 +49,7 @@ public static class CapnpStreamRace
             for (var round = 0; round < rounds; round++)
             {
                 var (message, messageOk) = await MessageAsync(link, chunk, bytes).ConfigureAwait(false);
-                var (capnp, capnpOk) = await CapnpAsync(link, chunk, bytes).ConfigureAwait(false);
+                var (capnp, capnpOk) = await CapnpAsync(link, chunk, bytes, window).ConfigureAwait(false);
                 complete &= messageOk && capnpOk;
                 bestMessage = Math.Max(bestMessage, message);
                 bestCapnp = Math.Max(bestCapnp, capnp);
@@ -75,9 +79,10 @@ public static class CapnpStreamRace
         return await TimeAsync(client.GetService<IBulkTransferService>(), bytes).ConfigureAwait(false);
     }
 
-    private static async Task<(double MiBps, bool Complete)> CapnpAsync(LinkKind link, byte[] chunk, long bytes)
+    private static async Task<(double MiBps, bool Complete)> CapnpAsync(LinkKind link, byte[] chunk, long bytes, int window)
     {
-        await using var server = CapnpServer.Listen<IBulkTransferService>(Address(link), new BulkTransferService(chunk));
+        var options = new CapnpConnectionOptions { StreamWindowBytes = window };
+        await using var server = CapnpServer.Listen<IBulkTransferService>(Address(link), new BulkTransferService(chunk), options);
         await using var connection = await CapnpConnection.ConnectAsync(server.Address).ConfigureAwait(false);
         using var service = (IDisposable)connection.Bootstrap<IBulkTransferService>();
         return await TimeAsync((IBulkTransferService)service, bytes).ConfigureAwait(false);
