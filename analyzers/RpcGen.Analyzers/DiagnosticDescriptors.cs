@@ -286,7 +286,7 @@ internal static class DiagnosticDescriptors
         category: Category,
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "Reported when the project references the capability transport. A method that streams, or whose parameters or result hold a type with no Cap'n Proto form (see the README's type table), is left off the Cap'n Proto binding: it keeps its ordinal in the schema and every call of it over Cap'n Proto fails with Unimplemented and the reason. The other methods keep the binding, and the message transport carries every method.",
+        description: "Reported when the project references the capability transport. A method that streams both ways, or whose parameters, result or stream items hold a type with no Cap'n Proto form (see the README's type table), is left off the Cap'n Proto binding: it keeps its ordinal in the schema and every call of it over Cap'n Proto fails with Unimplemented and the reason. The other methods keep the binding, and the message transport carries every method.",
         helpLinkUri: HelpLinkBase + "rpc0022",
         customTags: []);
 

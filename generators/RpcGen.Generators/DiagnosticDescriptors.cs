@@ -43,6 +43,6 @@ internal static class DiagnosticDescriptors
         category: "RpcGen.Generator",
         defaultSeverity: DiagnosticSeverity.Hidden,
         isEnabledByDefault: true,
-        description: "The project references the capability transport, but the contract uses a stream or a type that Cap'n Proto cannot carry. The message-transport code is generated as usual. A method Cap'n Proto cannot carry is left off the binding (its calls fail with Unimplemented and the reason) and the others keep it; when no method can be carried, Bootstrap<T>() and the other capability entry points throw NotSupportedException with the reason.",
+        description: "The project references the capability transport, but the contract streams both ways in a method or uses a type that Cap'n Proto cannot carry (a stream one way travels through a sink capability). The message-transport code is generated as usual. A method Cap'n Proto cannot carry is left off the binding (its calls fail with Unimplemented and the reason) and the others keep it; when no method can be carried, Bootstrap<T>() and the other capability entry points throw NotSupportedException with the reason.",
         helpLinkUri: "https://github.com/rpcgen/rpcgen#rpc1001");
 }

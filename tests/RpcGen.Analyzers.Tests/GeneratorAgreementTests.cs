@@ -98,6 +98,7 @@ public sealed class GeneratorAgreementTests
     public static TheoryData<string, string> CapnpContracts => new()
     {
         { "Task<double> PriceAsync(string symbol, CancellationToken cancellationToken); IAsyncEnumerable<int> TicksAsync(); Task<int> CountAsync();", "" },
+        { "IAsyncEnumerable<Tick> TicksAsync(string symbol); Task<int> UploadAsync(IAsyncEnumerable<Tick> ticks); IAsyncEnumerable<int> ChatAsync(IAsyncEnumerable<int> lines); Task<Stream> DownloadAsync(string name); IAsyncEnumerable<decimal> PricesAsync(); Task StoreAsync(string name, Stream content);", "public sealed record Tick(string Symbol, double Price);" },
         { "Task<decimal> PriceAsync(string symbol); Task<int[]> CountsAsync(List<string> symbols);", "" },
         { "Task PutAsync(Order order); Task<Order?> GetAsync(int id);", "public sealed record Order(int Id, List<Line> Lines); public sealed record Line(string Sku, decimal Price);" },
         { "Task PutAsync(Order order); Task<Color> ColorAsync();", "public sealed record Order(int Id, string[] Tags, byte[] Blob, Color Color); public enum Color { Red, Green }" },

@@ -293,7 +293,7 @@ public class RejectionTests
             public interface IPrices
             {
                 Task<decimal> PriceAsync(string symbol);
-                IAsyncEnumerable<int> TicksAsync();
+                IAsyncEnumerable<int> TicksAsync(IAsyncEnumerable<int> counts);
             }
             """);
 
@@ -301,7 +301,7 @@ public class RejectionTests
         Assert.Equal("RPC1001", diagnostic.Id);
         Assert.Equal(DiagnosticSeverity.Hidden, diagnostic.Severity);
         Assert.Contains("'Mixed.IPrices' has no Cap'n Proto binding", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Contains("streams", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("streams both ways", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Contains("decimal", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Contains(result.GeneratedSources, s => s.HintName == "Mixed.IPrices.Proxy.g.cs");
         Assert.Contains("RegisterUnsupported", result.GeneratedSources.Single(s => s.HintName == "Mixed.IPrices.Capnp.g.cs").SourceText.ToString());
@@ -348,7 +348,7 @@ public class RejectionTests
             public interface IPrices
             {
                 Task<double> PriceAsync(string symbol);
-                IAsyncEnumerable<int> TicksAsync();
+                IAsyncEnumerable<int> TicksAsync(IAsyncEnumerable<int> counts);
                 Task<int> CountAsync();
             }
             """);
@@ -357,7 +357,7 @@ public class RejectionTests
         Assert.Equal("RPC1001", diagnostic.Id);
         Assert.Equal("https://github.com/rpcgen/rpcgen#rpc1001", diagnostic.Descriptor.HelpLinkUri);
         Assert.Equal(
-            "'TicksAsync' is not on the Cap'n Proto binding of 'Mixed.IPrices': method 'TicksAsync' streams, and Cap'n Proto calls do not; call it over the message transport",
+            "'TicksAsync' is not on the Cap'n Proto binding of 'Mixed.IPrices': method 'TicksAsync' streams both ways, and the Cap'n Proto binding maps a streamed parameter or a streamed result, not both; call it over the message transport",
             diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         var capnp = result.GeneratedSources.Single(s => s.HintName == "Mixed.IPrices.Capnp.g.cs").SourceText.ToString();
         Assert.DoesNotContain("RegisterUnsupported", capnp, StringComparison.Ordinal);
@@ -367,6 +367,42 @@ public class RejectionTests
         Assert.Contains("ticks @1 () -> ();", capnp, StringComparison.Ordinal);
         Assert.Contains("count @2 () -> (result :Int32);", capnp, StringComparison.Ordinal);
         Assert.Contains("RpcStatusCode.Unimplemented, \"'TicksAsync' is not on the Cap'n Proto binding", capnp, StringComparison.Ordinal);
+        GeneratorHarness.AssertCompilesCleanly(output);
+    }
+
+    [Fact]
+    public void A_streamed_result_and_a_streamed_parameter_bind_through_sinks_declared_in_the_schema()
+    {
+        var (result, output) = GeneratorHarness.Run(capabilityTransport: true, """
+            using System.Collections.Generic;
+            using System.IO;
+            using System.Threading.Tasks;
+            using RpcGen;
+
+            namespace Feeds;
+
+            public sealed record Row(string Sku, double Price);
+
+            [RpcService]
+            public interface IFeed
+            {
+                IAsyncEnumerable<Row> WatchAsync(string symbol);
+                Task<long> UploadAsync(string name, IAsyncEnumerable<Row> rows);
+                Task<Stream> DownloadAsync(string name);
+                Task StoreAsync(Stream content);
+            }
+            """);
+
+        Assert.Empty(result.Diagnostics);
+        var capnp = result.GeneratedSources.Single(s => s.HintName == "Feeds.IFeed.Capnp.g.cs").SourceText.ToString();
+        Assert.Contains("watch @0 (symbol :Text, sink :WatchSink) -> ();", capnp, StringComparison.Ordinal);
+        Assert.Contains("upload @1 (name :Text) -> (rows :UploadRowsSink);", capnp, StringComparison.Ordinal);
+        Assert.Contains("download @2 (name :Text, sink :DownloadSink) -> ();", capnp, StringComparison.Ordinal);
+        Assert.Contains("store @3 () -> (content :StoreContentSink);", capnp, StringComparison.Ordinal);
+        Assert.Contains("write @0 (item :Row) -> stream;", capnp, StringComparison.Ordinal);
+        Assert.Contains("end @1 () -> (result :Int64);", capnp, StringComparison.Ordinal);
+        Assert.Contains("write @0 (bytes :Data) -> stream;", capnp, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unimplemented, \"'", capnp, StringComparison.Ordinal);
         GeneratorHarness.AssertCompilesCleanly(output);
     }
 }

@@ -1,4 +1,4 @@
-#pragma warning disable RPC0022, RPC0029 // shared-memory transport contract, never exported as a Cap'n Proto schema: its streaming methods have no Cap'n Proto form and its ordinals start at 1
+#pragma warning disable RPC0029 // shared-memory transport contract, never exported as a Cap'n Proto schema: its ordinals start at 1
 
 namespace RpcGen.Transport.SharedMemory.TestHost;
 

@@ -696,32 +696,45 @@ internal static class RpcContractRules
     }
 
     /// <summary>
-    /// Why the Cap'n Proto binding cannot carry <paramref name="method"/> (a stream, or a parameter or result
-    /// whose type has no Cap'n Proto form), or null. The same rule the generator's Cap'n Proto model applies
-    /// to the parsed contract (<c>CapnpModel</c>): such a method stays in the schema and every call of it over
-    /// Cap'n Proto fails with <c>Unimplemented</c>; the message transport carries it.
-    /// <paramref name="type"/> is the type with no Cap'n Proto form, or null for a stream.
+    /// Why the Cap'n Proto binding cannot carry <paramref name="method"/> (a stream both ways, or a parameter,
+    /// result or stream item whose type has no Cap'n Proto form), or null. The same rule the generator's
+    /// Cap'n Proto model applies to the parsed contract (<c>CapnpModel</c>): such a method stays in the schema
+    /// and every call of it over Cap'n Proto fails with <c>Unimplemented</c>; the message transport carries it.
+    /// A streamed parameter or result alone travels through a sink capability (<c>-&gt; stream</c>).
+    /// <paramref name="type"/> is the type with no Cap'n Proto form, or null for a stream both ways.
     /// </summary>
     public static string? CapnpProblem(IMethodSymbol method, out ITypeSymbol? type)
     {
         type = null;
-        var streams = ClassifyResultStream(method.ReturnType, out _, out _) != StreamShape.None
-            || method.Parameters.Any(p => ClassifyStream(p.Type, out _) != StreamShape.None);
-        if (streams)
+        var resultStream = ClassifyResultStream(method.ReturnType, out var resultItem, out _);
+        if (resultStream != StreamShape.None && method.Parameters.Any(p => ClassifyStream(p.Type, out _) != StreamShape.None))
         {
-            return "it streams, and Cap'n Proto calls do not";
+            return "it streams both ways, and the Cap'n Proto binding maps a streamed parameter or a streamed result, not both";
         }
 
         var visiting = new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default);
         foreach (var parameter in method.Parameters)
         {
-            if (!IsCancellationToken(parameter.Type) && CapnpTypeProblem(parameter.Type, visiting, out type) is { } why)
+            if (IsCancellationToken(parameter.Type))
             {
-                return $"parameter '{parameter.Name}': {why}";
+                continue;
+            }
+
+            switch (ClassifyStream(parameter.Type, out var item))
+            {
+                case StreamShape.Items when CapnpTypeProblem(item!, visiting, out type) is { } itemWhy:
+                    return $"the items of parameter '{parameter.Name}': {itemWhy}";
+                case StreamShape.None when CapnpTypeProblem(parameter.Type, visiting, out type) is { } why:
+                    return $"parameter '{parameter.Name}': {why}";
             }
         }
 
-        if (ClassifyReturn(method.ReturnType, out var result) is not ReturnShape.Unsupported && result is not null &&
+        if (resultStream == StreamShape.Items)
+        {
+            return CapnpTypeProblem(resultItem!, visiting, out type) is { } itemWhy ? $"the items of the result: {itemWhy}" : null;
+        }
+
+        if (resultStream == StreamShape.None && ClassifyReturn(method.ReturnType, out var result) is not ReturnShape.Unsupported && result is not null &&
             CapnpTypeProblem(result, visiting, out type) is { } resultWhy)
         {
             return $"the result: {resultWhy}";

@@ -79,7 +79,8 @@ public static class CapnpSchemaWriter
                 text.Append(FormattableString.Invariant($"{indent}interface {i.Name}{Id(i.Id)}{extends} {{\n"));
                 foreach (var m in i.Methods)
                 {
-                    text.Append(FormattableString.Invariant($"{inner}{m.Name} @{m.Ordinal} ({ParameterList(m.Parameters)}) -> ({ParameterList(m.Results)});\n"));
+                    var results = m.Streams ? "stream" : "(" + ParameterList(m.Results) + ")";
+                    text.Append(FormattableString.Invariant($"{inner}{m.Name} @{m.Ordinal} ({ParameterList(m.Parameters)}) -> {results};\n"));
                 }
 
                 break;

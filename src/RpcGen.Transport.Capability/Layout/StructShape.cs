@@ -42,8 +42,12 @@ public sealed record EnumShape(string Name, IReadOnlyList<string> Enumerants, ul
 /// <param name="Extends">The names of the interfaces it inherits methods from (<c>extends(A, B)</c>), or null for none.</param>
 public sealed record InterfaceShape(string Name, IReadOnlyList<MethodShape> Methods, ulong? Id = null, IReadOnlyList<string>? Extends = null);
 
-/// <summary>A method <c>name @ordinal (params) -&gt; (results)</c>; parameter and result fields take ordinals by position.</summary>
-public sealed record MethodShape(string Name, int Ordinal, IReadOnlyList<(string Name, CapnpFieldType Type)> Parameters, IReadOnlyList<(string Name, CapnpFieldType Type)> Results);
+/// <summary>
+/// A method <c>name @ordinal (params) -&gt; (results)</c>; parameter and result fields take ordinals by position.
+/// <paramref name="Streams"/> makes it a streaming method, <c>name @ordinal (params) -&gt; stream</c>, whose
+/// results are <c>stream.capnp</c>'s empty <c>StreamResult</c> (<paramref name="Results"/> is then ignored).
+/// </summary>
+public sealed record MethodShape(string Name, int Ordinal, IReadOnlyList<(string Name, CapnpFieldType Type)> Parameters, IReadOnlyList<(string Name, CapnpFieldType Type)> Results, bool Streams = false);
 
 /// <summary>A declaration of a schema file and the declarations nested in it (<c>struct Outer { struct Inner { … } }</c>).</summary>
 /// <param name="Shape">A <see cref="StructShape"/>, an <see cref="EnumShape"/> or an <see cref="InterfaceShape"/>.</param>

@@ -31,6 +31,9 @@ public sealed class CallContext
     /// <summary>The parameters (usually a struct). Valid until <see cref="ReleaseParams"/> or the call completes.</summary>
     public PointerReader Params => _request.Params;
 
+    /// <summary>The connection that delivered the call; null for a call made in this process.</summary>
+    internal CapnpConnection? Connection => _request.Origin;
+
     /// <summary>Fires when the caller no longer wants the result.</summary>
     public CancellationToken CancellationToken => _cancellation.Token;
 

@@ -100,8 +100,14 @@ internal sealed class CallRequest
         return request;
     }
 
-    public static CallRequest FromInbound(ulong interfaceId, ushort methodId, PointerReader content, Capability?[] capabilities, HandlerQueue? handlers, CapnpAuthorization? authorization) =>
-        new(interfaceId, methodId) { _inboundContent = content, _inboundCapabilities = capabilities, Handlers = handlers, Authorization = authorization };
+    public static CallRequest FromInbound(ulong interfaceId, ushort methodId, PointerReader content, Capability?[] capabilities, HandlerQueue? handlers, CapnpAuthorization? authorization, CapnpConnection origin) =>
+        new(interfaceId, methodId) { _inboundContent = content, _inboundCapabilities = capabilities, Handlers = handlers, Authorization = authorization, Origin = origin };
+
+    /// <summary>The connection that delivered this request; null for calls made in this process.</summary>
+    public CapnpConnection? Origin { get; private init; }
+
+    /// <summary>The size of parameters built here, in bytes (what a stream's window counts); 0 once sent.</summary>
+    public long BuiltBytes => (_builder?.TotalWords ?? 0) * 8;
 
     /// <summary>
     /// Hands the request to a connection as a <c>Message.call</c> to fill in (question id, target,

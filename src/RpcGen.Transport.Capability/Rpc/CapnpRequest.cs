@@ -22,6 +22,9 @@ public sealed class CapnpRequest : IDisposable
     /// <summary>Initializes the parameters as a struct.</summary>
     public StructBuilder InitParams(ushort dataWords, ushort pointerCount) => Params.InitStruct(dataWords, pointerCount);
 
+    /// <summary>The size of the parameters written so far, in bytes.</summary>
+    internal long ParamsBytes => (_request ?? throw Sent()).BuiltBytes;
+
     /// <summary>
     /// Sends the call. The returned promise yields the results and, before they arrive, lets calls be
     /// pipelined on capabilities they will contain. Cancelling <paramref name="cancellationToken"/>

@@ -13,7 +13,9 @@ internal sealed class LocalServerHook(ICapabilityServer server) : CapabilityHook
     {
         var pending = new LocalPendingCall();
         var context = new CallContext(request);
-        if (request.Handlers is { } handlers)
+        // A stream sink's handler is this library's own non-blocking code, and must run on the reader:
+        // then its writes, its end and the Return of the call that streams into it are seen in wire order.
+        if (request.Handlers is { } handlers && Server is not IInlineCapabilityServer)
         {
             handlers.Enqueue(this, context, pending);
         }

@@ -1,5 +1,3 @@
-#pragma warning disable RPC0022 // message transport only: these methods stream bytes, which Cap'n Proto calls do not
-
 namespace RpcGen.Benchmarks.Bulk;
 
 /// <summary>Bulk transfer through RpcGen <see cref="Stream"/> methods: the server makes or discards the bytes, never stores them.</summary>

@@ -4,7 +4,8 @@ using RpcGen.Benchmarks.Harness;
 namespace RpcGen.Benchmarks.Capnp;
 
 /// <summary>
-/// <c>--capnp [--quick] [--affinity both|pinned|unpinned] [--links tcp,uds] [--out DIR]</c>: runs
+/// <c>--capnp [--quick] [--affinity both|pinned|unpinned] [--links tcp,uds] [--out DIR]</c> (or, with
+/// <c>--stream-mib N</c>, only <see cref="CapnpStreamRace"/>): runs
 /// <see cref="CapnpSuite"/> pinned (in a child under <c>taskset -c 0</c>) and unpinned, as
 /// <c>--compare</c> does, writes results/capnp.md and prints it.
 /// </summary>
@@ -20,6 +21,12 @@ public static class CapnpCommand
     /// <summary>Runs the mode; returns 0 when every pass ran and every cell was measured, 1 otherwise, 2 for bad options.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
+        // The streaming row is its own race (a Cap'n Proto stream method against the message transport's download).
+        if (BenchmarkCli.Value(args, "--stream-mib") is { } mebibytes)
+        {
+            return await CapnpStreamRace.RunAsync(args, long.Parse(mebibytes, System.Globalization.CultureInfo.InvariantCulture)).ConfigureAwait(false);
+        }
+
         CapnpOptions options;
         try
         {

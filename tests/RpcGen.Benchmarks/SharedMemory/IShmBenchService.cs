@@ -1,5 +1,3 @@
-#pragma warning disable RPC0022 // shared-memory and message transports only: the streaming methods have no Cap'n Proto form
-
 using RpcGen.Benchmarks.Bulk;
 using RpcGen.Benchmarks.Peers.RpcGen;
 

@@ -1,4 +1,4 @@
-#pragma warning disable RPC0022 // message transport contract: decimal prices and a stream have no Cap'n Proto form
+#pragma warning disable RPC0022 // message transport contract: decimal prices and a stream both ways have no Cap'n Proto form
 
 using RpcGen;
 

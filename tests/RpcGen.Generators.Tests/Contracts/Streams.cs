@@ -1,4 +1,4 @@
-#pragma warning disable RPC0022 // every streaming shape, none of which Cap'n Proto calls can carry
+#pragma warning disable RPC0022 // every streaming shape: the ones that stream both ways have no Cap'n Proto form
 
 using RpcGen;
 

@@ -90,6 +90,12 @@ internal static class CapnpContractEmitter
                 declarations.Add(shape.Type.Key, shape.Type.Spec.ContainingType, shape.Shape, shape.Name);
             }
 
+            // Each stream's sink inside the interface whose method uses it (interface Feed { interface WatchSink … }).
+            foreach (var (declaring, sink) in model.Sinks)
+            {
+                declarations.Add(declaring + "#" + sink.Name, declaring, sink.Shape, sink.Name);
+            }
+
             foreach (var pair in model.Enums)
             {
                 declarations.Add(pair.Key, model.SpecOf(pair.Key).ContainingType, pair.Value, pair.Value.Name);

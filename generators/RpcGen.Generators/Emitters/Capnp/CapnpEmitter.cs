@@ -59,6 +59,13 @@ internal static class CapnpEmitter
         writer.WriteLine("public const string Schema = @\"");
         writer.WriteRaw(model.Schema.Replace("\"", "\"\""));
         writer.WriteLine("\";");
+        foreach (var (_, sink) in model.Sinks)
+        {
+            writer.WriteLine();
+            writer.WriteLine($"/// <summary>The interface id of <c>{sink.Name}</c>, the sink a stream of this service travels through.</summary>");
+            writer.WriteLine($"public const ulong {sink.Name}InterfaceId = {EmitContext.Hex(sink.Id)};");
+        }
+
         writer.WriteLine();
         EmitProxy(writer, context, model);
         writer.WriteLine();
@@ -136,7 +143,14 @@ internal static class CapnpEmitter
                 continue;
             }
 
-            EmitProxyMethod(writer, model, method);
+            if (method.ResultSink is not null || method.ParameterSink is not null)
+            {
+                EmitProxyStreamMethod(writer, model, method);
+            }
+            else
+            {
+                EmitProxyMethod(writer, model, method);
+            }
         }
 
         writer.Close();
@@ -219,6 +233,130 @@ internal static class CapnpEmitter
         writer.Close();
     }
 
+    // A streamed result: the proxy serves the sink and passes it as the call's last parameter.
+    //
+    //     IAsyncEnumerable<Quote> IFeed.WatchAsync(string symbol, CancellationToken ct) =>
+    //         CapnpStreams.ReceiveAsync<Quote>(this._capability, <sink id>, static reader => <read item>, (sink, token) =>
+    //         {
+    //             using var request = this._capability.NewRequest(<interface id>, <ordinal>);
+    //             var parameters = request.InitParams(…);  <write symbol>;  parameters.WriteCapability(<slot>, sink);
+    //             return request.Send(token);
+    //         }, ct);
+    //
+    // A streamed parameter: the call returns a sink at once; the items are written to it pipelined, and its
+    // end answers with the result.
+    //
+    //     async Task<Summary> IFeed.UploadAsync(IAsyncEnumerable<Row> rows, CancellationToken ct)
+    //     {
+    //         CallPromise promise;  using (var request = …) { …; promise = request.Send(ct); }
+    //         using (promise)
+    //         {
+    //             using var response = await CapnpStreams.SendAsync<Row>(promise.GetPipelinedCapability(<slot>), <sink id>, rows, static (builder, item) => <write item>, …, ct);
+    //             return <read the result from response.Results>;
+    //         }
+    //     }
+    private static void EmitProxyStreamMethod(SourceWriter writer, CapnpModel model, CapnpMethod capnp)
+    {
+        var method = capnp.Method;
+        var parameters = string.Join(", ", ProxyEmitter.DeclaredParameters(method));
+        var token = method.CancellationTokenName ?? "default";
+        var taken = new HashSet<string>(method.Parameters.Select(p => p.Name.TrimStart('@')), System.StringComparer.Ordinal);
+        if (method.CancellationTokenName is { } tokenName)
+        {
+            taken.Add(tokenName.TrimStart('@'));
+        }
+
+        if (method.RequestStream is { } requested)
+        {
+            taken.Add(requested.Name.TrimStart('@'));
+        }
+
+        string Local(string name)
+        {
+            while (!taken.Add(name))
+            {
+                name += "_";
+            }
+
+            return name;
+        }
+
+        var (request, builder, promise, response, sinkLocal, tokenLocal) = (Local("request"), Local("parameters"), Local("promise"), Local("response"), Local("sink"), Local("token"));
+        void WriteCall(string sendToken)
+        {
+            writer.Open($"using (var {request} = this._capability.NewRequest({EmitContext.Hex(method.CapnpInterfaceId)}, {method.CapnpOrdinal}))");
+            writer.WriteLine($"var {builder} = {request}.InitParams({capnp.ParamsLayout.DataWords}, {capnp.ParamsLayout.PointerCount});");
+            foreach (var (parameter, field) in capnp.ParameterFields)
+            {
+                WriteField(writer, model.TypeOf(parameter.TypeKey), builder, field, parameter.Name, parameter.Type, Local);
+            }
+
+            if (capnp.ResultSink is { } sink)
+            {
+                writer.WriteLine($"{builder}.WriteCapability({capnp.ParamsLayout.Fields[sink.Field].Offset}, {sinkLocal});");
+                writer.WriteLine($"return {request}.Send({sendToken});");
+            }
+            else
+            {
+                writer.WriteLine($"{promise} = {request}.Send({sendToken});");
+            }
+
+            writer.Close();
+        }
+
+        if (capnp.ResultSink is { } resultSink)
+        {
+            var stream = method.ResponseStream!;
+            writer.Open($"{method.ReturnType} {method.DeclaringInterface}.{method.Name}({parameters})");
+            if (resultSink.Item is { } item)
+            {
+                var reader = Local("reader");
+                writer.WriteLine($"return {Capnp}.CapnpStreams.ReceiveAsync<{stream.ItemType}>(this._capability, {EmitContext.Hex(resultSink.Id)}, static {reader} => {ReadField(item, reader, resultSink.ItemLayout, stream.ItemType)}, ({sinkLocal}, {tokenLocal}) =>");
+            }
+            else
+            {
+                var call = $"{Capnp}.CapnpStreams.ReceiveBytesAsync(this._capability, {EmitContext.Hex(resultSink.Id)}, ({sinkLocal}, {tokenLocal}) =>";
+                writer.WriteLine(stream.Wrapper == StreamWrapper.ValueTask ? $"return new {Tasks}.ValueTask<global::System.IO.Stream>({call}" : $"return {call}");
+            }
+
+            writer.Open();
+            WriteCall(tokenLocal);
+            writer.Close(resultSink.Item is null && stream.Wrapper == StreamWrapper.ValueTask ? $", {token}));" : $", {token});");
+            writer.Close();
+            return;
+        }
+
+        var parameterSink = capnp.ParameterSink!;
+        var requestStream = method.RequestStream!;
+        writer.Open($"async {method.ReturnType} {method.DeclaringInterface}.{method.Name}({parameters})");
+        writer.WriteLine($"{Capnp}.CallPromise {promise};");
+        WriteCall(token);
+        writer.WriteLine($"using ({promise})");
+        writer.Open();
+        var pipelinedSink = $"{promise}.GetPipelinedCapability({capnp.ResultsLayout.Fields[parameterSink.Field].Offset})";
+        if (parameterSink.Item is { } parameterItem)
+        {
+            var (itemBuilder, itemValue) = (Local("builder"), Local("item"));
+            writer.WriteLine($"using var {response} = await {Capnp}.CapnpStreams.SendAsync<{requestStream.ItemType}>({pipelinedSink}, {EmitContext.Hex(parameterSink.Id)}, {requestStream.Name},");
+            writer.Open($"static ({itemBuilder}, {itemValue}) =>");
+            WriteField(writer, parameterItem, itemBuilder, parameterSink.ItemLayout, itemValue, requestStream.ItemType, Local);
+            writer.Close($", {parameterSink.WriteLayout.DataWords}, {parameterSink.WriteLayout.PointerCount}, {token}).ConfigureAwait(false);");
+        }
+        else
+        {
+            writer.WriteLine($"using var {response} = await {Capnp}.CapnpStreams.SendBytesAsync({pipelinedSink}, {EmitContext.Hex(parameterSink.Id)}, {requestStream.Name}, {token}).ConfigureAwait(false);");
+        }
+
+        if (method.ResultKey is { } resultKey)
+        {
+            var field = parameterSink.EndLayout.Fields[parameterSink.EndResults[0].Name];
+            writer.WriteLine($"return {ReadField(model.TypeOf(resultKey), response + ".Results", field, method.ResultType!)};");
+        }
+
+        writer.Close();
+        writer.Close();
+    }
+
     // ------------------------------------------------------------------ server
 
     private static void EmitServer(SourceWriter writer, EmitContext context, CapnpModel model)
@@ -273,7 +411,14 @@ internal static class CapnpEmitter
         foreach (var method in model.Methods.Where(m => m.Unmapped is null))
         {
             writer.WriteLine();
-            EmitServerMethod(writer, context, model, method);
+            if (method.ResultSink is not null || method.ParameterSink is not null)
+            {
+                EmitServerStreamMethod(writer, context, model, method);
+            }
+            else
+            {
+                EmitServerMethod(writer, context, model, method);
+            }
         }
 
         writer.Close();
@@ -352,6 +497,117 @@ internal static class CapnpEmitter
                 break;
         }
 
+        writer.Close();
+    }
+
+    // A streamed result: the implementation's items are written into the sink the caller passed.
+    //
+    //     private Task WatchAsync(CallContext context)
+    //     {
+    //         var parameters = context.Params.GetStruct();  var symbol = …;
+    //         var sink = parameters.ReadCapability(<slot>);
+    //         return CapnpStreams.SendAsync<Quote>(context, sink, <sink id>, this._implementation.WatchAsync(symbol, context.CancellationToken), static (builder, item) => <write item>, …);
+    //     }
+    //
+    // A streamed parameter: a sink is returned at once; the implementation runs on the pool over its items,
+    // and its result answers the sink's end.
+    //
+    //     private Task UploadAsync(CallContext context)
+    //     {
+    //         using var sink = CapnpStreams.Serve<Row>(context, <sink id>, static reader => <read item>, async (items, token) =>
+    //         {
+    //             var result = await this._implementation.UploadAsync(items, token).ConfigureAwait(false);
+    //             return end => <write result into end.InitResults(…)>;
+    //         });
+    //         context.InitResults(…).WriteCapability(<slot>, sink);
+    //         return Task.CompletedTask;
+    //     }
+    private static void EmitServerStreamMethod(SourceWriter writer, EmitContext context, CapnpModel model, CapnpMethod capnp)
+    {
+        var method = capnp.Method;
+        writer.Open($"private {Tasks}.Task {method.MemberName}({Capnp}.CallContext context)");
+        writer.WriteLine("var parameters = context.Params.GetStruct();");
+        var locals = EmitContext.LocalNames(method.Parameters.Select(p => p.Name), "context", "parameters", "results", "result", "sink", "items", "token", "end", "reader", "builder", "item");
+        var arguments = new List<string>();
+        var index = 0;
+        foreach (var (parameter, field) in capnp.ParameterFields)
+        {
+            writer.WriteLine($"var {locals[index]} = {ReadField(model.TypeOf(parameter.TypeKey), "parameters", field, parameter.Type)};");
+            arguments.Add(locals[index++]);
+        }
+
+        var target = method.DeclaringInterface == context.Service.InterfaceType
+            ? "this._implementation"
+            : $"(({method.DeclaringInterface})this._implementation)";
+        if (capnp.ResultSink is { } resultSink)
+        {
+            if (method.CancellationTokenName is not null)
+            {
+                arguments.Add("context.CancellationToken");
+            }
+
+            var stream = method.ResponseStream!;
+            var call = $"{target}.{method.Name}({string.Join(", ", arguments)})";
+            writer.WriteLine($"var sink = parameters.ReadCapability({capnp.ParamsLayout.Fields[resultSink.Field].Offset});");
+            writer.Open("try");
+            if (resultSink.Item is { } item)
+            {
+                writer.WriteLine($"return {Capnp}.CapnpStreams.SendAsync<{stream.ItemType}>(context, sink, {EmitContext.Hex(resultSink.Id)}, {call},");
+                writer.Open("static (builder, item) =>");
+                WriteField(writer, item, "builder", resultSink.ItemLayout, "item", stream.ItemType);
+                writer.Close($", {resultSink.WriteLayout.DataWords}, {resultSink.WriteLayout.PointerCount});");
+            }
+            else
+            {
+                writer.WriteLine($"return {Capnp}.CapnpStreams.SendBytesAsync(context, sink, {EmitContext.Hex(resultSink.Id)}, {call}{(stream.Wrapper == StreamWrapper.ValueTask ? ".AsTask()" : string.Empty)});");
+            }
+
+            writer.Close();
+            writer.Open("catch");
+            writer.WriteLine("// The implementation threw before it returned its stream: the sink is not written to.");
+            writer.WriteLine("sink?.Dispose();");
+            writer.WriteLine("throw;");
+            writer.Close();
+            writer.Close();
+            return;
+        }
+
+        var parameterSink = capnp.ParameterSink!;
+        var requestStream = method.RequestStream!;
+        arguments.Insert(requestStream.Index, "items");
+        if (method.CancellationTokenName is not null)
+        {
+            arguments.Add("token");
+        }
+
+        var implementationCall = $"{target}.{method.Name}({string.Join(", ", arguments)})";
+        if (parameterSink.Item is { } parameterItem)
+        {
+            writer.WriteLine($"using var sink = {Capnp}.CapnpStreams.Serve<{requestStream.ItemType}>(context, {EmitContext.Hex(parameterSink.Id)}, static reader => {ReadField(parameterItem, "reader", parameterSink.ItemLayout, requestStream.ItemType)}, async (items, token) =>");
+        }
+        else
+        {
+            writer.WriteLine($"using var sink = {Capnp}.CapnpStreams.ServeBytes(context, {EmitContext.Hex(parameterSink.Id)}, async (items, token) =>");
+        }
+
+        writer.Open();
+        if (method.ResultKey is { } resultKey)
+        {
+            writer.WriteLine($"var result = await {implementationCall}.ConfigureAwait(false);");
+            writer.Open("return end =>");
+            writer.WriteLine($"var results = end.InitResults({parameterSink.EndLayout.DataWords}, {parameterSink.EndLayout.PointerCount});");
+            WriteField(writer, model.TypeOf(resultKey), "results", parameterSink.EndLayout.Fields[parameterSink.EndResults[0].Name], "result", method.ResultType!);
+            writer.Close(";");
+        }
+        else
+        {
+            writer.WriteLine($"await {implementationCall}.ConfigureAwait(false);");
+            writer.WriteLine("return null;");
+        }
+
+        writer.Close(");");
+        writer.WriteLine($"context.InitResults({capnp.ResultsLayout.DataWords}, {capnp.ResultsLayout.PointerCount}).WriteCapability({capnp.ResultsLayout.Fields[parameterSink.Field].Offset}, sink);");
+        writer.WriteLine($"return {Tasks}.Task.CompletedTask;");
         writer.Close();
     }
 

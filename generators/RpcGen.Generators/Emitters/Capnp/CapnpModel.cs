@@ -106,13 +106,13 @@ internal sealed class CapnpModel
             // A method Cap'n Proto cannot carry stays in the interface (its ordinal is taken) and fails
             // every call with Unimplemented and the reason; the others keep their binding.
             var errorsBefore = _errors.Count;
-            if (method.IsStreaming)
+            if (method.RequestStream is not null && method.ResponseStream is not null)
             {
-                _errors.Add($"method '{method.Name}' streams, and Cap'n Proto calls do not");
+                _errors.Add($"method '{method.Name}' streams both ways, and the Cap'n Proto binding maps a streamed parameter or a streamed result, not both");
             }
 
             var parameters = new List<(string Name, CapnpFieldType Type)>();
-            foreach (var parameter in method.IsStreaming ? new EquatableArray<ParameterSpec>() : method.Parameters)
+            foreach (var parameter in method.Parameters)
             {
                 if (Map(parameter.TypeKey, $"parameter '{parameter.Name.TrimStart('@')}' of '{method.Name}'") is { } type)
                 {
@@ -121,9 +121,26 @@ internal sealed class CapnpModel
             }
 
             var results = new List<(string Name, CapnpFieldType Type)>();
-            if (!method.IsStreaming && method.ResultKey is { } resultKey && Map(resultKey, $"the result of '{method.Name}'") is { } result)
+            if (method.ResponseStream is null && method.ResultKey is { } resultKey && Map(resultKey, $"the result of '{method.Name}'") is { } result)
             {
                 results.Add((ResultName(result), result.Field));
+            }
+
+            // A streamed result: the caller passes a sink as the last parameter. A streamed parameter: the
+            // callee returns a sink, whose end answers with the method's result.
+            CapnpSink? resultSink = null, parameterSink = null;
+            if (_errors.Count == errorsBefore && method.ResponseStream is { } responseStream)
+            {
+                var field = UniqueField("sink", parameters);
+                resultSink = Sink(method, responseStream, "result", CapnpMethodName(method.Name), field, new List<(string Name, CapnpFieldType Type)>());
+                parameters.Add((field, CapnpFieldType.InterfaceNamed(resultSink?.Name ?? string.Empty)));
+            }
+
+            if (_errors.Count == errorsBefore && method.RequestStream is { } requestStream)
+            {
+                var field = FieldName(requestStream.Name);
+                parameterSink = Sink(method, requestStream, "parameter", CapnpMethodName(method.Name) + TypeCase(FieldName(requestStream.Name)), field, results);
+                results = new List<(string Name, CapnpFieldType Type)> { (field, CapnpFieldType.InterfaceNamed(parameterSink?.Name ?? string.Empty)) };
             }
 
             if (_errors.Count > errorsBefore)
@@ -134,7 +151,11 @@ internal sealed class CapnpModel
                 continue;
             }
 
-            Methods.Add(new CapnpMethod(method, CapnpLayout.ComputeParameters(parameters), CapnpLayout.ComputeParameters(results), parameters, results));
+            Methods.Add(new CapnpMethod(method, CapnpLayout.ComputeParameters(parameters), CapnpLayout.ComputeParameters(results), parameters, results)
+            {
+                ResultSink = resultSink,
+                ParameterSink = parameterSink,
+            });
         }
 
         // Without one method Cap'n Proto can carry there is nothing to bind.
@@ -146,6 +167,50 @@ internal sealed class CapnpModel
 
         Schema = WriteSchema();
     }
+
+    /// <summary>
+    /// The sink a stream travels through: <c>interface {Name}Sink { write @0 (item :T) -&gt; stream; end @1 () -&gt; (endResults); }</c>
+    /// (<c>bytes :Data</c> for a <c>Stream</c>), with an id derived from the method's interface id, ordinal and role.
+    /// </summary>
+    private CapnpSink? Sink(MethodSpec method, StreamSpec stream, string role, string name, string field, List<(string Name, CapnpFieldType Type)> endResults)
+    {
+        CapnpType? item = null;
+        if (!stream.IsBytes && (item = Map(stream.ItemKey, $"the items of '{method.Name}'")) is null)
+        {
+            return null;
+        }
+
+        var sinkName = _names.NameFor($"{method.DeclaringInterface}#{method.MemberName}#{role}", TypeCase(name) + "Sink");
+        var id = RpcContractRules.Fnv1a64($"capnp-sink:{method.CapnpInterfaceId:x16}:{method.CapnpOrdinal}:{role}") | (1ul << 63);
+        var write = new List<(string Name, CapnpFieldType Type)> { item is null ? ("bytes", CapnpFieldType.Data) : ("item", item.Field) };
+        var shape = new InterfaceShape(
+            sinkName,
+            new List<MethodShape>
+            {
+                new("write", 0, write, new List<(string Name, CapnpFieldType Type)>(), Streams: true),
+                new("end", 1, new List<(string Name, CapnpFieldType Type)>(), endResults),
+            },
+            id);
+        return new CapnpSink(sinkName, id, item, field, CapnpLayout.ComputeParameters(write), CapnpLayout.ComputeParameters(endResults), endResults, shape);
+    }
+
+    private static string TypeCase(string name) => char.ToUpperInvariant(name[0]) + name.Substring(1);
+
+    /// <summary><paramref name="name"/>, or with a number when a parameter already has it.</summary>
+    private static string UniqueField(string name, List<(string Name, CapnpFieldType Type)> fields)
+    {
+        var unique = name;
+        for (var i = 2; fields.Any(f => f.Name == unique); i++)
+        {
+            unique = name + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return unique;
+    }
+
+    /// <summary>The sinks the service's streaming methods use, with the interface that declares each method.</summary>
+    public IEnumerable<(string DeclaringInterface, CapnpSink Sink)> Sinks =>
+        Methods.SelectMany(m => new[] { m.ResultSink, m.ParameterSink }.Where(s => s is not null).Select(s => (m.Method.DeclaringInterface, s!)));
 
     /// <summary>The name of the results field of a method whose result type has no name of its own (numbers, text, lists).</summary>
     private const string ResultField = "result";
@@ -373,6 +438,8 @@ internal sealed class CapnpModel
             interfaces.Add(new InterfaceShape(reference.Value.Name, new List<MethodShape>(), reference.Value.Id));
         }
 
+        interfaces.AddRange(Sinks.Select(s => s.Sink.Shape));
+
         var fileId = RpcContractRules.Fnv1a64("capnp-file:" + service.ServiceName) | (1ul << 63);
         return CapnpSchemaWriter.Write(fileId, Structs.Select(s => s.Shape), _enums.Values, interfaces);
     }
@@ -418,10 +485,43 @@ internal sealed record CapnpMethod(
     IReadOnlyList<(string Name, CapnpFieldType Type)> Results,
     string? Unmapped = null)
 {
+    /// <summary>For a streamed result: the sink the caller passes as the last parameter.</summary>
+    public CapnpSink? ResultSink { get; init; }
+
+    /// <summary>For a streamed parameter: the sink the call returns as its one result; its <c>end</c> answers with the method's result.</summary>
+    public CapnpSink? ParameterSink { get; init; }
+
+    /// <summary>The method's parameters (the streamed one is not among them), with their field layouts.</summary>
+    public IEnumerable<(ParameterSpec Parameter, FieldLayout Field)> ParameterFields =>
+        Method.Parameters.Select((p, i) => (p, ParamsLayout.Fields[Parameters[i].Name]));
+
     /// <summary>The layout of the single results field (the method has a result).</summary>
     public FieldLayout ResultFieldLayout => ResultsLayout.Fields[Results[0].Name];
 
     /// <summary>What a call of an unmapped method fails with.</summary>
     public string UnimplementedMessage(string service) =>
         $"'{Method.Name.TrimStart('@')}' is not on the Cap'n Proto binding of '{service}': {Unmapped}; call it over the message transport";
+}
+
+/// <summary>A stream's sink interface.</summary>
+/// <param name="Name">Its schema name.</param>
+/// <param name="Id">Its interface id.</param>
+/// <param name="Item">The item type, or null for bytes (<c>bytes :Data</c>).</param>
+/// <param name="Field">The params (streamed result) or results (streamed parameter) field of the call that carries it.</param>
+/// <param name="WriteLayout">The layout of <c>write</c>'s parameters.</param>
+/// <param name="EndLayout">The layout of <c>end</c>'s results.</param>
+/// <param name="EndResults">The fields of <c>end</c>'s results (for a streamed parameter, the method's result).</param>
+/// <param name="Shape">Its schema declaration.</param>
+internal sealed record CapnpSink(
+    string Name,
+    ulong Id,
+    CapnpType? Item,
+    string Field,
+    StructLayout WriteLayout,
+    StructLayout EndLayout,
+    IReadOnlyList<(string Name, CapnpFieldType Type)> EndResults,
+    InterfaceShape Shape)
+{
+    /// <summary>The layout of the item field of <c>write</c>'s parameters.</summary>
+    public FieldLayout ItemLayout => WriteLayout.Fields[Item is null ? "bytes" : "item"];
 }

@@ -14,6 +14,24 @@ internal sealed class CapnpNames
     private readonly HashSet<string> _taken = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _nameOf = new(StringComparer.Ordinal);
 
+    /// <summary>The schema name of something the generator adds (a stream sink), keyed by <paramref name="key"/>: <paramref name="baseName"/>, numbered on a clash.</summary>
+    public string NameFor(string key, string baseName)
+    {
+        if (_nameOf.TryGetValue(key, out var known))
+        {
+            return known;
+        }
+
+        var name = baseName;
+        for (var i = 2; !_taken.Add(name); i++)
+        {
+            name = baseName + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        _nameOf[key] = name;
+        return name;
+    }
+
     /// <summary>The schema name of the type with C# key <paramref name="key"/>, given on first use.</summary>
     public string NameFor(string key, bool isInterface)
     {

@@ -182,7 +182,7 @@ public sealed partial class CapnpConnection
             // The message, not the payload: a call without params (a null payload pointer, which
             // reads as empty params) has a payload that belongs to no message.
             message.CapTable = capabilities;
-            request = CallRequest.FromInbound(interfaceId, methodId, payload.GetPointer(RpcSchema.Payload.Content), capabilities, _handlers, _authorization);
+            request = CallRequest.FromInbound(interfaceId, methodId, payload.GetPointer(RpcSchema.Payload.Content), capabilities, _handlers, _authorization, this);
         }
 
         // Deliver outside the lock: the target may be a local server (its handler starts on the pool,

@@ -149,7 +149,21 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
         };
         _authorization = CapnpAuthorization.Create(options, pipe as RpcLink, _remoteAddress, _logger);
         _bootstrap = options.Bootstrap?.Hook.AddRef();
+        StreamWindow = new CapnpStreamWindow(options.MaxStreamBytesInFlight);
     }
+
+    /// <summary>
+    /// The bytes of stream calls (<c>-&gt; stream</c> methods) this side has sent on the connection and the
+    /// peer has not yet answered, over all its streams; at most <see cref="CapnpConnectionOptions.MaxStreamBytesInFlight"/>
+    /// plus one call, and per stream at most <see cref="CapnpConnectionOptions.StreamWindowBytes"/> plus one call.
+    /// </summary>
+    public long StreamBytesInFlight => StreamWindow.InFlight;
+
+    /// <summary>The connection's share of every outgoing stream's window (see <see cref="CapnpStreamSender"/>).</summary>
+    internal CapnpStreamWindow StreamWindow { get; }
+
+    /// <summary>The options the connection was started with.</summary>
+    internal CapnpConnectionOptions Options => _options;
 
     /// <summary>Completes when the connection has ended, for whatever reason (see <see cref="DisconnectReason"/>).</summary>
     public Task Completion => _closed.Task;

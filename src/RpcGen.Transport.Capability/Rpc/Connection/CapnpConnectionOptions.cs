@@ -50,6 +50,29 @@ public sealed class CapnpConnectionOptions
     /// </summary>
     public IReadOnlyDictionary<string, RpcGen.Security.IRpcAuthorizer>? AuthorizationPolicies { get; init; }
 
+    /// <summary>The default of <see cref="StreamWindowBytes"/>: 1 MiB.</summary>
+    public const int DefaultStreamWindowBytes = 1 << 20;
+
+    /// <summary>The default of <see cref="MaxStreamBytesInFlight"/>: 8 MiB.</summary>
+    public const long DefaultMaxStreamBytesInFlight = 8L << 20;
+
+    /// <summary>
+    /// The window of one outgoing stream (a <c>-&gt; stream</c> method, such as the <c>write</c> of a
+    /// generated sink): how many bytes of its calls may be sent and not yet answered. A writer waits while
+    /// the window is full, as <c>rpc.c++</c>'s <c>FlowController</c> does; one call larger than the window
+    /// goes alone. It is also the most a sink served here queues for a consumer that does not keep up
+    /// before it holds back its answers. Default 1 MiB.
+    /// </summary>
+    public int StreamWindowBytes { get; init; } = DefaultStreamWindowBytes;
+
+    /// <summary>
+    /// The most bytes of stream calls all streams of this connection may have unanswered at once (see
+    /// <see cref="CapnpConnection.StreamBytesInFlight"/>); writers beyond it wait. A sink served here fails a
+    /// stream whose peer sends more than this ahead of its consumer, as a peer that ignores flow control.
+    /// Default 8 MiB.
+    /// </summary>
+    public long MaxStreamBytesInFlight { get; init; } = DefaultMaxStreamBytesInFlight;
+
     /// <summary>Where protocol violations and disconnects are logged.</summary>
     public ILogger? Logger { get; init; }
 

@@ -198,6 +198,8 @@ public sealed class CapnpServer : IAsyncDisposable
                 Logger = _options.Logger,
                 Limits = _options.Limits,
                 TimeProvider = _options.TimeProvider,
+                StreamWindowBytes = _options.StreamWindowBytes,
+                MaxStreamBytesInFlight = _options.MaxStreamBytesInFlight,
             },
             _budget,
             new ConnectionTimeouts(_options.Limits, _options.TimeProvider));

@@ -1,5 +1,3 @@
-#pragma warning disable RPC0022 // message transport only: these methods stream, which Cap'n Proto calls do not
-
 using RpcGen.Benchmarks.Contracts;
 
 namespace RpcGen.Benchmarks.Peers.RpcGen;
