@@ -182,16 +182,27 @@ public sealed class EndpointTests : IDisposable
         Assert.Throws<ArgumentException>(() => allocator.Release(windows[0] with { Offset = windows[0].Offset + 1 }));
     }
 
-    /// <summary>Waits (bounded in time and count) for a condition another thread makes true.</summary>
+    /// <summary>
+    /// Waits, bounded in time, for a condition another thread or process makes true in shared memory,
+    /// where there is nothing to await: it yields at first, then polls each millisecond. A test peer
+    /// that writes a window's state by hand wakes no sleeper, so the endpoint notices it only at the end
+    /// of its 100 ms sleep slice; a bound in yields (a million took about that long on an idle machine)
+    /// failed there.
+    /// </summary>
     internal static async Task WaitUntilAsync(Func<bool> condition)
     {
         using var timeout = new CancellationTokenSource(s_timeout);
-        for (var i = 0; i < 1_000_000 && !condition(); i++)
+        for (var i = 0; !condition(); i++)
         {
             timeout.Token.ThrowIfCancellationRequested();
-            await Task.Yield();
+            if (i < 1_000)
+            {
+                await Task.Yield();
+            }
+            else
+            {
+                await Task.Delay(1, timeout.Token);
+            }
         }
-
-        Assert.True(condition());
     }
 }
