@@ -33,7 +33,6 @@ internal sealed partial class MessageConnection
     /// </summary>
     internal ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken, uint? exportTarget, RpcMetadata? headers, IRpcTrailerSink? trailers)
     {
-        using var sending = BeginSending();
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<TResponse>(cancellationToken);
@@ -200,7 +199,6 @@ internal sealed partial class MessageConnection
     /// <summary>Sends a one-way call to a service, or to an object the peer exported, with <paramref name="headers"/>.</summary>
     internal ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request, uint? exportTarget, RpcMetadata? headers)
     {
-        using var sending = BeginSending();
         if (RefuseNewCall() is { } refused)
         {
             return ValueTask.FromException(refused);
@@ -283,7 +281,6 @@ internal sealed partial class MessageConnection
         CancellationToken cancellationToken,
         RpcClientCallContext? intercepted)
     {
-        using var sending = BeginSending();
         cancellationToken.ThrowIfCancellationRequested();
         if (RefuseNewCall() is { } refused)
         {
@@ -412,15 +409,14 @@ internal sealed partial class MessageConnection
 
     private RpcException? RefuseNewCall()
     {
-        // Nothing was sent, so these refusals are marked NotProcessed: a balancer may send the call elsewhere.
         if (_closeReason is { } reason)
         {
-            return RpcException.ForNotProcessed(RpcStatusCode.Disconnected, reason.Message, "closed");
+            return new RpcException(RpcStatusCode.Disconnected, reason.Message);
         }
 
         if (_peerDraining)
         {
-            return RpcException.ForNotProcessed(RpcStatusCode.Disconnected, "The peer is shutting down and accepts no new calls; open a new connection.", "draining");
+            return new RpcException(RpcStatusCode.Disconnected, "The peer is shutting down and accepts no new calls; open a new connection.");
         }
 
         return null;

@@ -238,7 +238,7 @@ internal sealed partial class MessageConnection
                 HandleRelease(header);
                 break;
             case FrameKind.Ping:
-                HandlePing(header);
+                SendControl(FrameKind.Pong, header.CallId);
                 break;
             case FrameKind.Pong:
                 HandlePong(header);

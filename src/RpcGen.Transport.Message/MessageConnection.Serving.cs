@@ -60,8 +60,6 @@ internal sealed partial class MessageConnection
         return RpcStatusCode.Ok;
     }
 
-    private static readonly RpcMetadata s_notProcessedDraining = RpcException.NotProcessedDetail("draining");
-
     internal void SendError(uint callId, RpcStatusCode code, string message) =>
         SendError(callId, code, message, detail: null, trailers: null);
 
@@ -206,8 +204,7 @@ internal sealed partial class MessageConnection
         {
             if (!oneWay)
             {
-                // Refused before dispatch: marked so the caller's balancer may send it to another server.
-                SendError(header.CallId, RpcStatusCode.Disconnected, "The server is shutting down and accepts no new calls.", s_notProcessedDraining, trailers: null);
+                SendError(header.CallId, RpcStatusCode.Disconnected, "The server is shutting down and accepts no new calls.");
             }
 
             return;
