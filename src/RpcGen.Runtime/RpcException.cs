@@ -36,6 +36,27 @@ public class RpcException : Exception
     /// </example>
     public RpcMetadata? Detail { get; init; }
 
+    /// <summary>
+    /// The <see cref="Detail"/> key that marks a call the server certainly did not run: it was refused
+    /// before it was sent (its connection was closing, or the server had said it is going away), or a
+    /// draining server refused it before dispatching it.
+    /// </summary>
+    public const string NotProcessedDetailKey = "rpcgen-not-processed";
+
+    /// <summary>
+    /// Whether the call certainly did not run on the server (see <see cref="NotProcessedDetailKey"/>), so
+    /// sending it again, to the same or another server, is safe whether or not the method is idempotent.
+    /// A <see cref="RpcStatusCode.Disconnected"/> failure without it may have run.
+    /// </summary>
+    public bool NotProcessed => Detail?.GetString(NotProcessedDetailKey) is not null;
+
+    /// <summary>Creates an exception for a call that certainly did not run on the server (<see cref="NotProcessed"/> is true).</summary>
+    public static RpcException ForNotProcessed(RpcStatusCode statusCode, string message, string why) =>
+        new(statusCode, message) { Detail = NotProcessedDetail(why) };
+
+    /// <summary>A <see cref="Detail"/> holding only the <see cref="NotProcessedDetailKey"/> mark, with <paramref name="why"/> as its value.</summary>
+    public static RpcMetadata NotProcessedDetail(string why) => new() { { NotProcessedDetailKey, why } };
+
     /// <inheritdoc />
     public override string ToString() => $"{GetType().FullName} ({StatusCode}): {Message}";
 }

@@ -69,6 +69,9 @@ internal sealed class ClientSession : IRpcChannel, IAsyncDisposable
     /// <summary>The server's address (the current connection's peer).</summary>
     public string Peer => _current.Peer;
 
+    /// <summary>Whether a call made now goes out at once: the current connection is open and its server has not said it is going away.</summary>
+    public bool AcceptsCalls => _current.AcceptsCalls;
+
     /// <summary>The last measured round-trip time of the current connection.</summary>
     public TimeSpan? RoundTripTime => _current.RoundTripTime;
 
@@ -148,7 +151,7 @@ internal sealed class ClientSession : IRpcChannel, IAsyncDisposable
         {
             return await connection.InvokeAsync(method, request, cancellationToken).ConfigureAwait(false);
         }
-        catch (RpcException ex) when (method.IsIdempotent && ex.StatusCode == RpcStatusCode.Disconnected && connection.CloseReason is not null && !_disposing.IsCancellationRequested)
+        catch (RpcException ex) when (method.IsIdempotent && _options.ResendIdempotentCalls && ex.StatusCode == RpcStatusCode.Disconnected && connection.CloseReason is not null && !_disposing.IsCancellationRequested)
         {
             // The connection the call was on dropped (an error the server sent leaves CloseReason
             // null). The method is idempotent, so running it again is safe: once, on the next
@@ -203,7 +206,7 @@ internal sealed class ClientSession : IRpcChannel, IAsyncDisposable
 
                 if (_disposing.IsCancellationRequested)
                 {
-                    throw new RpcException(RpcStatusCode.Disconnected, $"The client of {_address} is disposed.");
+                    throw RpcException.ForNotProcessed(RpcStatusCode.Disconnected, $"The client of {_address} is disposed.", "disposed");
                 }
 
                 if (_refused is { } refused)
@@ -222,7 +225,7 @@ internal sealed class ClientSession : IRpcChannel, IAsyncDisposable
 
             if (!wait)
             {
-                throw new RpcException(RpcStatusCode.Disconnected, $"Not connected to {_address} ({States.State}): {CloseReason?.Message ?? "the connection is closing."} Set RpcClientOptions.WaitForReady (or RpcWaitForReady) to wait for the connection instead.");
+                throw RpcException.ForNotProcessed(RpcStatusCode.Disconnected, $"Not connected to {_address} ({States.State}): {CloseReason?.Message ?? "the connection is closing."} Set RpcClientOptions.WaitForReady (or RpcWaitForReady) to wait for the connection instead.", "not connected");
             }
 
             if (deadline is { } due)

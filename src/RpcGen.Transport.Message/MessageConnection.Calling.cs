@@ -33,6 +33,7 @@ internal sealed partial class MessageConnection
     /// </summary>
     internal ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken, uint? exportTarget, RpcMetadata? headers, IRpcTrailerSink? trailers)
     {
+        using var sending = BeginSending();
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<TResponse>(cancellationToken);
@@ -199,6 +200,7 @@ internal sealed partial class MessageConnection
     /// <summary>Sends a one-way call to a service, or to an object the peer exported, with <paramref name="headers"/>.</summary>
     internal ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request, uint? exportTarget, RpcMetadata? headers)
     {
+        using var sending = BeginSending();
         if (RefuseNewCall() is { } refused)
         {
             return ValueTask.FromException(refused);
@@ -281,6 +283,7 @@ internal sealed partial class MessageConnection
         CancellationToken cancellationToken,
         RpcClientCallContext? intercepted)
     {
+        using var sending = BeginSending();
         cancellationToken.ThrowIfCancellationRequested();
         if (RefuseNewCall() is { } refused)
         {
@@ -409,14 +412,15 @@ internal sealed partial class MessageConnection
 
     private RpcException? RefuseNewCall()
     {
+        // Nothing was sent, so these refusals are marked NotProcessed: a balancer may send the call elsewhere.
         if (_closeReason is { } reason)
         {
-            return new RpcException(RpcStatusCode.Disconnected, reason.Message);
+            return RpcException.ForNotProcessed(RpcStatusCode.Disconnected, reason.Message, "closed");
         }
 
         if (_peerDraining)
         {
-            return new RpcException(RpcStatusCode.Disconnected, "The peer is shutting down and accepts no new calls; open a new connection.");
+            return RpcException.ForNotProcessed(RpcStatusCode.Disconnected, "The peer is shutting down and accepts no new calls; open a new connection.", "draining");
         }
 
         return null;

@@ -122,7 +122,16 @@ internal sealed partial class MessageConnection
         _peerHello.TrySetResult(hello);
     }
 
-    private void HandlePong(in FrameHeader header) => _keepAlive?.OnPong(header.CallId);
+    private void HandlePong(in FrameHeader header)
+    {
+        if (header.CallId == GoAwayPingSequence && Volatile.Read(ref _state) != Open)
+        {
+            _goAwaySeen.TrySetResult();
+            return;
+        }
+
+        _keepAlive?.OnPong(header.CallId);
+    }
 
     /// <summary>Sends a keepalive ping with <paramref name="sequence"/> in the call-id field.</summary>
     internal void SendPing(uint sequence) => SendControl(FrameKind.Ping, sequence);

@@ -238,7 +238,7 @@ internal sealed partial class MessageConnection
                 HandleRelease(header);
                 break;
             case FrameKind.Ping:
-                SendControl(FrameKind.Pong, header.CallId);
+                HandlePing(header);
                 break;
             case FrameKind.Pong:
                 HandlePong(header);

@@ -60,6 +60,8 @@ internal sealed partial class MessageConnection
         return RpcStatusCode.Ok;
     }
 
+    private static readonly RpcMetadata s_notProcessedDraining = RpcException.NotProcessedDetail("draining");
+
     internal void SendError(uint callId, RpcStatusCode code, string message) =>
         SendError(callId, code, message, detail: null, trailers: null);
 
@@ -204,7 +206,8 @@ internal sealed partial class MessageConnection
         {
             if (!oneWay)
             {
-                SendError(header.CallId, RpcStatusCode.Disconnected, "The server is shutting down and accepts no new calls.");
+                // Refused before dispatch: marked so the caller's balancer may send it to another server.
+                SendError(header.CallId, RpcStatusCode.Disconnected, "The server is shutting down and accepts no new calls.", s_notProcessedDraining, trailers: null);
             }
 
             return;

@@ -32,11 +32,77 @@ internal sealed partial class MessageConnection
 
         var frame = FrameBuffer.Rent();
         frame.WriteHeader(new FrameHeader(FrameKind.GoAway, 0, 0, 0, 0, 0, 0));
-        return IgnoreFailure(WriteFrameAsync(frame));
+        var written = IgnoreFailure(WriteFrameAsync(frame));
+
+        // Story: the peer sends a call, then reads our GoAway. The call was on the wire before the
+        // GoAway arrived, so closing as soon as nothing runs here would drop it, unread and
+        // unanswered, and its caller could not tell whether it ran. The peer answers this ping after
+        // reading the GoAway, so by the pong every such call has been read, and refused (marked not
+        // processed, so a balancer sends it elsewhere) or run.
+        SendPing(GoAwayPingSequence);
+        return written;
     }
 
-    /// <summary>Completes when, after <see cref="GoAwayAsync"/>, no inbound call is running.</summary>
-    public Task Drained => _drained.Task;
+    /// <summary>The ping sequence reserved for the GoAway acknowledgement (keepalive counts up from 0 and never gets here).</summary>
+    private const uint GoAwayPingSequence = uint.MaxValue;
+
+    /// <summary>
+    /// Marks a call of this side between its <see cref="RefuseNewCall"/> check and the queueing of its
+    /// request frame (dispose it after <see cref="WriteFrameAsync"/> returned), so that the pong that
+    /// acknowledges the peer's GoAway is queued after every call that passed the check.
+    /// </summary>
+    /// <remarks>
+    /// Story: Alice's call passes the check (no GoAway yet), and her thread is preempted before it
+    /// queues the request. The reader reads the GoAway and the ping after it. Answered at once, the
+    /// pong would reach the server ahead of Alice's request; the server, acknowledged and idle,
+    /// would close, and Alice's call would be lost on the wire. So the reader, having set
+    /// <c>_peerDraining</c>, answers only when <c>_sending</c> is zero: a caller that incremented
+    /// before the flag was set is waited for; one that increments after sees the flag and is refused.
+    /// </remarks>
+    private SendingScope BeginSending()
+    {
+        Interlocked.Increment(ref _sending);
+        return new SendingScope(this);
+    }
+
+    /// <summary>Answers a ping; the one after a GoAway waits for calls caught between their check and their queueing.</summary>
+    private void HandlePing(in FrameHeader header)
+    {
+        if (header.CallId == GoAwayPingSequence && _peerDraining)
+        {
+            // The flag write (reading the GoAway) must not pass the counter read below.
+            Interlocked.MemoryBarrier();
+            if (Volatile.Read(ref _sending) != 0)
+            {
+                _ = AnswerGoAwayPingWhenSentAsync();
+                return;
+            }
+        }
+
+        SendControl(FrameKind.Pong, header.CallId);
+    }
+
+    private async Task AnswerGoAwayPingWhenSentAsync()
+    {
+        // The callers waited for are past their check and only queueing a frame: microseconds.
+        while (Volatile.Read(ref _sending) != 0)
+        {
+            await Task.Yield();
+        }
+
+        SendControl(FrameKind.Pong, GoAwayPingSequence);
+    }
+
+    private readonly struct SendingScope(MessageConnection connection) : IDisposable
+    {
+        public void Dispose() => Interlocked.Decrement(ref connection._sending);
+    }
+
+    /// <summary>
+    /// Completes when, after <see cref="GoAwayAsync"/>, the peer has acknowledged the GoAway (or the
+    /// connection closed) and no inbound call is running.
+    /// </summary>
+    public Task Drained => Task.WhenAll(_drained.Task, _goAwaySeen.Task);
 
     public ValueTask DisposeAsync() =>
         new(CloseAsync(new RpcException(RpcStatusCode.Disconnected, "The connection was closed by this side.")));
@@ -53,6 +119,7 @@ internal sealed partial class MessageConnection
         _keepAlive?.Dispose();
         _handlerWorker?.Stop();
         _drained.TrySetResult();
+        _goAwaySeen.TrySetResult();
 
         PendingCall[] pending;
         lock (_pending)

@@ -122,10 +122,17 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     // Set when the peer sent GoAway: new outbound calls fail at once.
     private volatile bool _peerDraining;
 
+    // Calls of this side past their GoAway check whose request is not queued yet (see BeginSending).
+    private int _sending;
+
     // Why the connection closed; set once, before pending calls are failed.
     private volatile RpcException? _closeReason;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Completed when the peer answered the ping sent after GoAway (so it had read the GoAway: any call
+    // it sent before has been read here, and refused or run), or when the connection closed.
+    private readonly TaskCompletionSource _goAwaySeen = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _reading;
 
     // The server's authorization rules, consulted before each inbound call is dispatched; null on

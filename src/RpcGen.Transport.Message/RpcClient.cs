@@ -20,6 +20,9 @@ public sealed class RpcClient : IRpcChannel, IAsyncDisposable
 
     private RpcClient(ClientSession connection) => _connection = connection;
 
+    /// <summary>Whether a call made now goes out at once (Ready, and the server has not said it is going away); read by balancers.</summary>
+    internal bool AcceptsCalls => _connection.AcceptsCalls;
+
     /// <summary>The server's address.</summary>
     public string RemoteAddress => _connection.Peer;
 

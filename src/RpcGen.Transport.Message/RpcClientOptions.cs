@@ -88,6 +88,16 @@ public sealed class RpcClientOptions
     /// </summary>
     public bool WaitForReady { get; set; }
 
+    /// <summary>
+    /// Whether a reconnecting client re-sends an <c>[Idempotent]</c> call whose connection dropped, once,
+    /// on its next connection (true by default). A balancer turns it off: it retries such calls on
+    /// another endpoint rather than waiting for this one to come back.
+    /// </summary>
+    internal bool ResendIdempotentCalls { get; set; } = true;
+
+    /// <summary>A shallow copy (the interceptors list is shared), for a balancer to adjust per endpoint.</summary>
+    internal RpcClientOptions Clone() => (RpcClientOptions)MemberwiseClone();
+
     /// <summary>Checks the connection settings; throws <see cref="ArgumentOutOfRangeException"/> naming the first bad one.</summary>
     internal void ValidateConnection()
     {

@@ -18,6 +18,7 @@ public sealed class PackageFeed : IAsyncLifetime
         "RpcGen", "RpcGen.Abstractions", "RpcGen.Runtime", "RpcGen.Compression",
         "RpcGen.Transport.Message", "RpcGen.Transport.Capability", "RpcGen.Hosting", "RpcGen.Templates",
         "RpcGen.Security", "RpcGen.Tool", "RpcGen.Transport.Flow", "RpcGen.Transport.SharedMemory",
+        "RpcGen.Balancing",
     ];
 
     public string Root { get; } = Path.Combine(Path.GetTempPath(), $"rpcgen-packages-{Guid.NewGuid():N}");

@@ -33,6 +33,7 @@ public class PackageTests(PackageFeed feed) : IClassFixture<PackageFeed>
         Assert.Equal(["NSec.Cryptography", "RpcGen.Runtime"], Dependencies("RpcGen.Security"));
         Assert.Equal(["RpcGen.Runtime"], Dependencies("RpcGen.Transport.Flow"));
         Assert.Equal(["RpcGen.Runtime"], Dependencies("RpcGen.Transport.SharedMemory"));
+        Assert.Equal(["DnsClient", "Microsoft.Extensions.ServiceDiscovery", "Polly.Core", "RpcGen.Transport.Message"], Dependencies("RpcGen.Balancing"));
 
         // A dotnet tool carries what it runs on inside it, so it depends on nothing.
         Assert.Empty(Dependencies("RpcGen.Tool"));

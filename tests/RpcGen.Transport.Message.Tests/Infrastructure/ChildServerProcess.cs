@@ -34,9 +34,26 @@ internal sealed class ChildServerProcess : IAsyncDisposable
     public int Id => _process.Id;
 
     /// <summary>Starts the test program <paramref name="projectName"/> with <paramref name="arguments"/> and waits until it listens.</summary>
-    public static async Task<ChildServerProcess> StartAsync(string projectName, params IEnumerable<string> arguments)
+    public static Task<ChildServerProcess> StartAsync(string projectName, params IEnumerable<string> arguments) =>
+        StartInAsync([], projectName, arguments);
+
+    /// <summary>
+    /// Starts the test program through <paramref name="launcher"/> (a command that runs the rest of its
+    /// arguments, such as <c>ip netns exec NAME</c>, which execs them, so the process is the program's own).
+    /// </summary>
+    public static async Task<ChildServerProcess> StartInAsync(IReadOnlyList<string> launcher, string projectName, params IEnumerable<string> arguments)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(launcher.Count > 0 ? launcher[0] : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        if (launcher.Count > 0)
+        {
+            foreach (var word in launcher.Skip(1))
+            {
+                info.ArgumentList.Add(word);
+            }
+
+            info.ArgumentList.Add("dotnet");
+        }
+
         info.ArgumentList.Add(BuiltBeside(projectName));
         foreach (var argument in arguments)
         {
@@ -106,6 +123,13 @@ internal sealed class ChildServerProcess : IAsyncDisposable
     public async Task KillAsync()
     {
         _process.Kill();
+        await _process.WaitForExitAsync().WaitAsync(StartTimeout);
+    }
+
+    /// <summary>Closes the program's standard input, which the test servers take as "stop gracefully", and waits for it to exit.</summary>
+    public async Task StopGracefullyAsync()
+    {
+        _process.StandardInput.Close();
         await _process.WaitForExitAsync().WaitAsync(StartTimeout);
     }
 
