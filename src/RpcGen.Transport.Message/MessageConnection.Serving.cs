@@ -144,6 +144,12 @@ internal sealed partial class MessageConnection
             }
         }
 
+        LeaveInflight();
+    }
+
+    /// <summary>Uncounts an inbound call; the last one out of a draining connection completes the drain.</summary>
+    private void LeaveInflight()
+    {
         if (Interlocked.Decrement(ref _inflight) == 0 && Volatile.Read(ref _state) != Open)
         {
             _drained.TrySetResult();
@@ -202,8 +208,14 @@ internal sealed partial class MessageConnection
             return;
         }
 
+        // Counted before the state is read: GoAwayAsync moves the state first and reads the count
+        // second, so either it sees this call in flight (and the drain waits for it) or this call sees
+        // the drain (and is refused). Counted after the check, a call could pass the check, the drain
+        // could see no call in flight, and the connection could close under the running call.
+        Interlocked.Increment(ref _inflight);
         if (Volatile.Read(ref _state) != Open)
         {
+            LeaveInflight();
             if (!oneWay)
             {
                 // Refused before dispatch: marked so the caller's balancer may send it to another server.
@@ -213,8 +225,9 @@ internal sealed partial class MessageConnection
             return;
         }
 
-        if (Volatile.Read(ref _inflight) >= _limits.MaxConcurrentCalls)
+        if (Volatile.Read(ref _inflight) > _limits.MaxConcurrentCalls)
         {
+            LeaveInflight();
             var reason = $"The connection already has {_limits.MaxConcurrentCalls} calls in flight (RpcLimits.MaxConcurrentCalls).";
             RpcLog.CallRefused(Logger, Id, reason);
             if (!oneWay)
@@ -241,7 +254,6 @@ internal sealed partial class MessageConnection
             }
         }
 
-        Interlocked.Increment(ref _inflight);
         if (_handlerExecution == RpcHandlerExecution.Inline)
         {
             call.RunInline(dispatcher, payload);
