@@ -184,25 +184,17 @@ public sealed class EndpointTests : IDisposable
 
     /// <summary>
     /// Waits, bounded in time, for a condition another thread or process makes true in shared memory,
-    /// where there is nothing to await: it yields at first, then polls each millisecond. A test peer
-    /// that writes a window's state by hand wakes no sleeper, so the endpoint notices it only at the end
-    /// of its 100 ms sleep slice; a bound in yields (a million took about that long on an idle machine)
-    /// failed there.
+    /// where there is nothing to await. A test peer that writes a window's state by hand wakes no
+    /// sleeper, so the endpoint notices it only at the end of its 100 ms sleep slice; a bound in yields
+    /// (a million took about that long on an idle machine) failed there.
     /// </summary>
     internal static async Task WaitUntilAsync(Func<bool> condition)
     {
         using var timeout = new CancellationTokenSource(s_timeout);
-        for (var i = 0; !condition(); i++)
+        while (!condition())
         {
             timeout.Token.ThrowIfCancellationRequested();
-            if (i < 1_000)
-            {
-                await Task.Yield();
-            }
-            else
-            {
-                await Task.Delay(1, timeout.Token);
-            }
+            await Task.Yield();
         }
     }
 }
