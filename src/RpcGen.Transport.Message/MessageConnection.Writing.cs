@@ -42,12 +42,15 @@ internal sealed partial class MessageConnection
             return queued > _limits.MaxPendingBytes ? WaitForRoomAsync() : default;
         }
 
-        if (_pending.Count + Volatile.Read(ref _inflight) > 1 && queued <= _limits.MaxPendingBytes)
+        if (_pending.Count + Volatile.Read(ref _inflight) > 1 && queued <= _limits.MaxPendingBytes && ThreadPool.PendingWorkItemCount > 0)
         {
-            // Other calls are in flight, so their writers are likely queued on the thread pool right
-            // behind us (continuations of responses that just arrived). Drain from the back of that
-            // queue instead of now: their frames then leave with ours in one system call. A lone call
-            // skips this and sends on its own thread.
+            // Other calls are in flight and the thread pool has work queued, so their writers are
+            // likely queued right behind us (continuations of responses that just arrived). Drain
+            // from the back of that queue instead of now: their frames then leave with ours in one
+            // system call. A lone call skips this and sends on its own thread, and so does a call
+            // whose companions only wait (a long stream, a call held until its deadline) while the
+            // pool has nothing queued: no writer is coming, and the hop would only add a thread
+            // wake-up to this call's round trip (the soak's paced profile, issue 18).
             ThreadPool.UnsafeQueueUserWorkItem(_deferredDrain, preferLocal: false);
             return default;
         }

@@ -4,9 +4,10 @@ using Microsoft.Extensions.Time.Testing;
 namespace RpcGen.Soak.Tests;
 
 /// <summary>
-/// The paced phase's generator on a fake clock: it must sleep between starts, never spin. A spinning
+/// The paced phase's generator: on a fake clock it must sleep between starts, never spin (a spinning
 /// generator takes a whole core from the calls it times, which made the paced p99 on an idle 2-core
-/// machine 48 times the unloaded one.
+/// machine 48 times the unloaded one); on the system clock it starts calls from its own thread, not
+/// from a thread-pool wake that starts what fell due meanwhile in a burst.
 /// </summary>
 public class PacedLoadTests
 {
@@ -54,6 +55,42 @@ public class PacedLoadTests
         }
 
         Assert.True(result.WorstLateStart < PacedLoad.ShortestWait, result.WorstLateStart.ToString());
+    }
+
+    [Fact]
+    public async Task On_the_system_clock_the_generator_starts_every_call_from_its_own_thread_and_tells_each_its_lateness()
+    {
+        var starters = new List<(bool PoolThread, string? Name, TimeSpan Late)>();
+
+        // 4,000 calls/s for 50 ms: each gap (250 µs) is below what a .NET timer can wait.
+        var run = await PacedLoad.RunAsync(4_000, TimeSpan.FromMilliseconds(50), (n, late) =>
+        {
+            lock (starters)
+            {
+                starters.Add((Thread.CurrentThread.IsThreadPoolThread, Thread.CurrentThread.Name, late));
+            }
+
+            return Task.CompletedTask;
+        }).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(200, run.Started);
+        Assert.Equal(200, starters.Count);
+
+        // A pool thread would wake behind the pool's queue and start what fell due meanwhile in a burst.
+        Assert.All(starters, s => Assert.False(s.PoolThread));
+        Assert.All(starters, s => Assert.Equal("paced load", s.Name));
+        Assert.All(starters, s => Assert.True(s.Late >= TimeSpan.Zero));
+        Assert.Equal(starters.Max(s => s.Late), run.WorstLateStart);
+    }
+
+    [Fact]
+    public void A_precise_sleep_below_a_millisecond_lasts_at_least_what_was_asked()
+    {
+        Assert.SkipUnless(PreciseSleep.IsAvailable, "nanosleep is used on Linux only");
+        var asked = TimeSpan.FromMicroseconds(300);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        PreciseSleep.For(asked);
+        Assert.True(watch.Elapsed >= asked, $"slept {watch.Elapsed.TotalMicroseconds} µs");
     }
 
     /// <summary>A fake clock that records each timer it is asked for, in order, for the test to read one by one.</summary>

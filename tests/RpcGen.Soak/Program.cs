@@ -1,7 +1,7 @@
 using System.Globalization;
 using RpcGen.Soak;
 
-// dotnet run -c Release --project tests/RpcGen.Soak -- [--minutes N | --seconds N] [--transport tcp|tls|unix|shm|flow] [--workers N] [--paced-seconds N] [--out FILE]
+// dotnet run -c Release --project tests/RpcGen.Soak -- [--minutes N | --seconds N] [--transport tcp|tls|unix|shm|flow] [--workers N] [--paced-seconds N] [--profile] [--out FILE]
 var options = new SoakOptions();
 var output = Path.Combine(AppContext.BaseDirectory, "results.md");
 for (var i = 0; i < args.Length; i++)
@@ -29,12 +29,15 @@ for (var i = 0; i < args.Length; i++)
             options.PacedDuration = TimeSpan.FromSeconds(paced);
             i++;
             break;
+        case "--profile":
+            options.Profile = true;
+            break;
         case "--out" when !string.IsNullOrEmpty(value):
             output = value;
             i++;
             break;
         default:
-            Console.Error.WriteLine($"Unknown or invalid argument '{args[i]}'. Usage: --minutes N | --seconds N (up to a day), --transport tcp|tls|unix|shm|flow, --workers N (up to 1024), --paced-seconds N (up to an hour), --out FILE");
+            Console.Error.WriteLine($"Unknown or invalid argument '{args[i]}'. Usage: --minutes N | --seconds N (up to a day), --transport tcp|tls|unix|shm|flow, --workers N (up to 1024), --paced-seconds N (up to an hour), --profile, --out FILE");
             return 2;
     }
 }

@@ -48,4 +48,7 @@ public sealed class SoakOptions
 
     /// <summary>The paced background's rate of mixed calls, as a fraction of the mixed phase's measured (saturated) throughput.</summary>
     public double PacedBackgroundFraction { get; set; } = 0.10;
+
+    /// <summary>Profiles the paced phase's timed calls (<see cref="TailProfile"/>) and adds the profile to the report.</summary>
+    public bool Profile { get; set; }
 }

@@ -39,6 +39,9 @@ public sealed class SoakResult(SoakOptions options)
     /// <summary>How late the paced generators started a call at worst (timer granularity, a busy machine).</summary>
     public TimeSpan PacedWorstLateStart { get; set; }
 
+    /// <summary>The paced phase's profile, with <see cref="SoakOptions.Profile"/>; null otherwise.</summary>
+    public TailProfile? Profile { get; set; }
+
     public long ReconnectCycles { get; set; }
 
     public bool SettledConnections { get; set; }
@@ -143,6 +146,12 @@ public sealed class SoakResult(SoakOptions options)
         foreach (var error in _phases.SelectMany(p => p.Ledger.Errors).Take(10))
         {
             md.AppendLine(c, $"- {error}");
+        }
+
+        if (Profile is not null)
+        {
+            md.AppendLine();
+            md.Append(Profile.ToMarkdown());
         }
 
         return md.ToString();

@@ -85,7 +85,17 @@ public static class SoakRunner
             result.PacedBackgroundRate = Math.Max(1, options.PacedBackgroundFraction * mixedIssued / result.PhaseTimes["mixed"].TotalSeconds);
             progress.WriteLine($"soak: paced latency for {options.PacedDuration.TotalSeconds:0} s: {result.PacedProbeRate:0} unary calls/s beside {result.PacedBackgroundRate:0} mixed calls/s");
             var paced = new LatencyRecorder();
+            if (options.Profile)
+            {
+                result.Profile = new TailProfile(
+                    (long)(result.PacedProbeRate * options.PacedDuration.TotalSeconds),
+                    (long)(result.PacedBackgroundRate * options.PacedDuration.TotalSeconds));
+                await result.Profile.MeasureAllocationsAsync(proxy, host.Service, calls, options.UnloadedSamples);
+                host.Service.EchoObserver = result.Profile.HandlerRan;
+            }
+
             await TimedAsync(result, "paced", ledger => PacedAsync(ledger, primary, calls, paced, options, result));
+            host.Service.EchoObserver = null;
             result.PacedP99Micros = paced.Percentile(99);
             result.PacedSamples = paced.Count;
 
@@ -138,14 +148,22 @@ public static class SoakRunner
     private static async Task PacedAsync(CallLedger ledger, RpcClient primary, MixedCalls calls, LatencyRecorder paced, SoakOptions options, SoakResult result)
     {
         var proxy = primary.GetService<ISoakService>();
-        var probe = PacedLoad.RunAsync(result.PacedProbeRate, options.PacedDuration, _ =>
-            ledger.TrackAsync("paced unary (timed)", id => paced.TimeAsync(() => calls.EchoAsync(proxy, id, $"paced {id}"))));
+        var profile = result.Profile;
+        profile?.Start();
+        var probe = PacedLoad.RunAsync(result.PacedProbeRate, options.PacedDuration, (n, late) =>
+            ledger.TrackAsync("paced unary (timed)", id => profile is null
+                ? paced.TimeAsync(() => calls.EchoAsync(proxy, id, $"paced {id}"))
+                : profile.ProbeAsync(n, late, id, () => paced.TimeAsync(() => calls.EchoAsync(proxy, id, $"paced {id}")))));
         var background = PacedLoad.RunAsync(result.PacedBackgroundRate, options.PacedDuration, n =>
         {
-            var kind = MixedCalls.Kinds[n % MixedCalls.Kinds.Length];
-            return ledger.TrackAsync("paced background: " + kind, id => calls.RunAsync(kind, proxy, id));
+            var k = (int)(n % MixedCalls.Kinds.Length);
+            var kind = MixedCalls.Kinds[k];
+            return ledger.TrackAsync("paced background: " + kind, id => profile is null
+                ? calls.RunAsync(kind, proxy, id)
+                : profile.BackgroundAsync(n, k, () => calls.RunAsync(kind, proxy, id)));
         });
         var runs = await Task.WhenAll(probe, background);
+        profile?.Stop();
         result.PacedWorstLateStart = runs.Max(r => r.WorstLateStart);
     }
 

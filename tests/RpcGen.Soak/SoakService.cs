@@ -27,8 +27,12 @@ public sealed class SoakService : ISoakService
     /// </summary>
     public void Forget(long callId) => _runs.TryRemove(callId, out _);
 
+    /// <summary>Told the id of each echo as its handler runs (the paced phase's profile); null otherwise.</summary>
+    public Action<long>? EchoObserver { get; set; }
+
     public Task<SoakReply> EchoAsync(long callId, string payload)
     {
+        EchoObserver?.Invoke(callId);
         Ran(callId);
         return Task.FromResult(new SoakReply(callId, payload));
     }
