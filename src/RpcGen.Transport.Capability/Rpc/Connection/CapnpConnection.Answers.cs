@@ -14,8 +14,8 @@ namespace RpcGen.Capnp;
 // - The results (Result) are owned here from completion until Finish, for pipelined calls.
 //
 // Lock order: _gate only. A call is delivered to its target outside the lock (the target may be a
-// local server or another connection), so HandleCall takes the lock twice; the answer's outcome is
-// awaited off the lock (AwaitAnswerAsync) and sent under it.
+// local server or another connection), so HandleCall takes the lock twice; the answer's outcome
+// arrives off the lock (told by a call served here, or awaited by AwaitAnswerAsync) and is sent under it.
 
 public sealed partial class CapnpConnection
 {
@@ -115,7 +115,12 @@ public sealed partial class CapnpConnection
             }
         }
 
-        _ = AwaitAnswerAsync(answer, pending);
+        // A call served in this process tells the answer its outcome on the thread that completes it;
+        // any other is awaited.
+        if (!pending.TryListen(answer))
+        {
+            _ = AwaitAnswerAsync(answer, pending);
+        }
     }
 
     private Answer NewAnswerLocked(uint questionId, bool redirect)
@@ -130,7 +135,7 @@ public sealed partial class CapnpConnection
             throw new CapnpProtocolException($"The peer has more than {_options.MaxAnswers} calls outstanding.");
         }
 
-        var answer = new Answer(questionId) { RedirectResults = redirect };
+        var answer = new Answer(questionId, this) { RedirectResults = redirect };
         _answers[questionId] = answer;
         return answer;
     }
@@ -148,6 +153,12 @@ public sealed partial class CapnpConnection
             error = RpcErrors.ToRpcException(failure);
         }
 
+        OnAnswerOutcome(answer, result, error);
+    }
+
+    /// <summary>The answer's call has an outcome (owned <paramref name="result"/>, or <paramref name="error"/>): send the Return, unless the connection ended meanwhile.</summary>
+    internal void OnAnswerOutcome(Answer answer, ResponseCore? result, RpcException? error)
+    {
         using (Lock())
         {
             if (!_answers.TryGetValue(answer.Id, out var current) || current != answer)
@@ -277,6 +288,7 @@ public sealed partial class CapnpConnection
     {
         var questionId = finish.ReadUInt32(RpcSchema.Finish.QuestionId);
         var releaseResultCaps = finish.ReadBool(RpcSchema.Finish.ReleaseResultCaps, defaultValue: true);
+        ResponseCore? finished = null;
         using (Lock())
         {
             if (!_answers.TryGetValue(questionId, out var answer) || answer.FinishReceived)
@@ -295,16 +307,27 @@ public sealed partial class CapnpConnection
                     ReleaseExportsLocked(answer.ResultExports);
                 }
 
-                if (answer.Result is { } result)
-                {
-                    AfterUnlock(result.Release);
-                }
+                // Released once the lock is let go, as AfterUnlock would, without a delegate per call.
+                finished = answer.Result;
             }
             else if (answer.Call is { } call && answer.TakenBy is null)
             {
                 // Not returned yet: the caller cancels. The Return (canceled) frees the id. (An answer
                 // whose results one of our questions picked up keeps running: we still want them.)
                 AfterUnlock(call.Drop);
+            }
+        }
+
+        if (finished is not null)
+        {
+            try
+            {
+                finished.Release();
+            }
+            catch (Exception error)
+            {
+                // What the results held may run user code as it goes (a server's Dispose).
+                CapnpLog.DeferredFailed(_logger, error);
             }
         }
     }

@@ -36,6 +36,12 @@ public sealed partial class CapnpConnection
             throw new CapnpProtocolException($"A cap table claims {descriptors.Count} descriptors in a message of {message.TotalWords} words.");
         }
 
+        if (descriptors.Count == 0)
+        {
+            // Most calls and results carry no capability: share one empty table.
+            return [];
+        }
+
         var capabilities = new Capability?[descriptors.Count];
         try
         {

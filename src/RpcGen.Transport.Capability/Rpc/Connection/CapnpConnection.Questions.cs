@@ -162,7 +162,7 @@ public sealed partial class CapnpConnection
         var target = new PromisedAnswerHook(this, question, path);
         question.PipelineHolders++;
         var promise = new RemotePromiseHook(this, target) { Path = path };
-        question.PipelinedPromises.Add(promise);
+        (question.PipelinedPromises ??= []).Add(promise);
         return promise;
     }
 
@@ -182,16 +182,19 @@ public sealed partial class CapnpConnection
                 if (cancel)
                 {
                     // The caller wants the callee stopped now: break the pipeline so Finish goes out.
-                    foreach (var promise in question.PipelinedPromises)
+                    if (question.PipelinedPromises is { } promises)
                     {
-                        if (promise.TryAddRef())
+                        foreach (var promise in promises)
                         {
-                            ResolvePromiseLocked(promise, new BrokenHook(RpcErrors.Cancelled()), isError: true);
-                            ReleaseAfterUnlock(promise);
+                            if (promise.TryAddRef())
+                            {
+                                ResolvePromiseLocked(promise, new BrokenHook(RpcErrors.Cancelled()), isError: true);
+                                ReleaseAfterUnlock(promise);
+                            }
                         }
-                    }
 
-                    question.PipelinedPromises.Clear();
+                        question.PipelinedPromises = null;
+                    }
                 }
             }
 
@@ -320,17 +323,20 @@ public sealed partial class CapnpConnection
     {
         question.Result = result;
         question.Error = error;
-        foreach (var promise in question.PipelinedPromises)
+        if (question.PipelinedPromises is { } promises)
         {
-            if (promise.TryAddRef())
+            foreach (var promise in promises)
             {
-                var replacement = result?.GetPipelinedHook(promise.Path) ?? new BrokenHook(error!);
-                ResolvePromiseLocked(promise, replacement, isError: result is null);
-                ReleaseAfterUnlock(promise);
+                if (promise.TryAddRef())
+                {
+                    var replacement = result?.GetPipelinedHook(promise.Path) ?? new BrokenHook(error!);
+                    ResolvePromiseLocked(promise, replacement, isError: result is null);
+                    ReleaseAfterUnlock(promise);
+                }
             }
-        }
 
-        question.PipelinedPromises.Clear();
+            question.PipelinedPromises = null;
+        }
         if (result is null)
         {
             question.Completion.TrySetException(error!);

@@ -451,7 +451,7 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
             Trace?.Invoke(true, builder.Root.AsReader().GetStruct().ReadUInt16(RpcSchema.Message.Which));
             var length = checked((int)CapnpFraming.GetFramedLength(builder));
             var buffer = ArrayPool<byte>.Shared.Rent(length);
-            CapnpFraming.Write(builder, new FixedBufferWriter(buffer));
+            CapnpFraming.Write(builder, buffer.AsSpan(0, length));
             Hold(buffer.Length);
             if (!_outbound.Writer.TryWrite((buffer, length)))
             {
@@ -836,17 +836,5 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
         }
 
         _embargoes.Clear();
-    }
-
-    /// <summary>An <see cref="IBufferWriter{T}"/> over an array known to be large enough.</summary>
-    private sealed class FixedBufferWriter(byte[] buffer) : IBufferWriter<byte>
-    {
-        private int _written;
-
-        public void Advance(int count) => _written += count;
-
-        public Memory<byte> GetMemory(int sizeHint = 0) => buffer.AsMemory(_written);
-
-        public Span<byte> GetSpan(int sizeHint = 0) => buffer.AsSpan(_written);
     }
 }
