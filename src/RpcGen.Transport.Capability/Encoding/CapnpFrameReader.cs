@@ -17,7 +17,12 @@ public sealed class CapnpFrameReader
     // per message, never pooled or reused: the message owns it, and RPC handlers read their parameters
     // from it on the thread pool after the reader has moved on (see HandlerQueue).
     private byte[]? _body;
-    private int[]? _sizes;
+    private int _segmentCount;
+
+    // The segment sizes of the message in progress (the first _segmentCount entries). Reused from
+    // message to message: it is read only until the message is handed out, and the segment count
+    // limit bounds its length.
+    private int[] _sizes = new int[1];
     private int _filled;
     private int _bodyLength;
     private int _headerBytes;
@@ -69,7 +74,13 @@ public sealed class CapnpFrameReader
 
             var header = headerBytes <= 256 ? stackalloc byte[headerBytes] : new byte[headerBytes];
             buffer.Slice(0, headerBytes).CopyTo(header);
-            _sizes = CapnpFraming.ReadSegmentSizes(header, count, _options, out var totalWords);
+            if (_sizes.Length < count)
+            {
+                _sizes = new int[count];
+            }
+
+            CapnpFraming.ReadSegmentSizes(header, _sizes.AsSpan(0, count), _options, out var totalWords);
+            _segmentCount = count;
             _bodyLength = checked((int)(totalWords * 8));
 
             // Grow the buffer as bytes arrive instead of trusting the declared size up front, so a
@@ -98,17 +109,24 @@ public sealed class CapnpFrameReader
             return false;
         }
 
-        var segments = new ReadOnlyMemory<byte>[_sizes!.Length];
-        var position = 0;
-        for (var i = 0; i < segments.Length; i++)
+        if (_segmentCount == 1)
         {
-            segments[i] = _body.AsMemory(position, _sizes[i] * 8);
-            position += _sizes[i] * 8;
+            message = new CapnpMessage(_body.AsMemory(0, _bodyLength), _options);
+        }
+        else
+        {
+            var segments = new ReadOnlyMemory<byte>[_segmentCount];
+            var position = 0;
+            for (var i = 0; i < segments.Length; i++)
+            {
+                segments[i] = _body.AsMemory(position, _sizes[i] * 8);
+                position += _sizes[i] * 8;
+            }
+
+            message = new CapnpMessage(segments, _options);
         }
 
-        message = new CapnpMessage(segments, _options);
         _body = null;
-        _sizes = null;
         return true;
     }
 }

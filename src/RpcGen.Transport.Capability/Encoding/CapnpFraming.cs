@@ -24,18 +24,38 @@ public static class CapnpFraming
         ArgumentNullException.ThrowIfNull(output);
         var count = builder.SegmentCount;
         var headerBytes = HeaderBytes(count);
-        var header = output.GetSpan(headerBytes)[..headerBytes];
+        WriteHeader(builder, output.GetSpan(headerBytes)[..headerBytes]);
+        output.Advance(headerBytes);
+        for (var i = 0; i < count; i++)
+        {
+            output.Write(builder.GetSegment(i).Span);
+        }
+    }
+
+    /// <summary>Writes the framed message into <paramref name="destination"/>, which holds at least <see cref="GetFramedLength"/> bytes; returns that length.</summary>
+    internal static int Write(CapnpMessageBuilder builder, Span<byte> destination)
+    {
+        var count = builder.SegmentCount;
+        var written = HeaderBytes(count);
+        WriteHeader(builder, destination[..written]);
+        for (var i = 0; i < count; i++)
+        {
+            var segment = builder.GetSegment(i).Span;
+            segment.CopyTo(destination[written..]);
+            written += segment.Length;
+        }
+
+        return written;
+    }
+
+    private static void WriteHeader(CapnpMessageBuilder builder, Span<byte> header)
+    {
+        var count = builder.SegmentCount;
         header.Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)(count - 1));
         for (var i = 0; i < count; i++)
         {
             BinaryPrimitives.WriteUInt32LittleEndian(header.Slice(4 + (i * 4), 4), (uint)(builder.GetSegment(i).Length / 8));
-        }
-
-        output.Advance(headerBytes);
-        for (var i = 0; i < count; i++)
-        {
-            output.Write(builder.GetSegment(i).Span);
         }
     }
 
@@ -160,6 +180,14 @@ public static class CapnpFraming
     internal static int[] ReadSegmentSizes(ReadOnlySpan<byte> header, int count, CapnpReaderOptions options, out long totalWords)
     {
         var sizes = new int[count];
+        ReadSegmentSizes(header, sizes, options, out totalWords);
+        return sizes;
+    }
+
+    /// <summary>Reads the segment table's sizes into <paramref name="sizes"/> (one per segment), checking the total against the traversal limit.</summary>
+    internal static void ReadSegmentSizes(ReadOnlySpan<byte> header, Span<int> sizes, CapnpReaderOptions options, out long totalWords)
+    {
+        var count = sizes.Length;
         totalWords = 0;
         for (var i = 0; i < count; i++)
         {
@@ -172,8 +200,6 @@ public static class CapnpFraming
 
             sizes[i] = (int)words;
         }
-
-        return sizes;
     }
 
     /// <summary>An <see cref="IBufferWriter{T}"/> over a fixed array, for framing into a rented buffer.</summary>

@@ -12,7 +12,11 @@ namespace RpcGen.Capnp;
 /// </remarks>
 public sealed class CapnpMessage
 {
-    private readonly ReadOnlyMemory<byte>[] _segments;
+    // The first segment inline; the others (if any) in _more, so a one-segment message (almost every
+    // RPC message) needs no array of segments.
+    private readonly ReadOnlyMemory<byte> _first;
+    private readonly ReadOnlyMemory<byte>[]? _more;
+    private readonly int _segmentCount;
     private long _traversalRemaining;
 
     /// <summary>Wraps segments that are already in memory. Each segment's length must be a multiple of 8 bytes.</summary>
@@ -32,27 +36,30 @@ public sealed class CapnpMessage
 
         foreach (var segment in segments)
         {
-            if (segment.Length % 8 != 0)
-            {
-                throw new CapnpDecodeException("A segment's length is not a whole number of words.");
-            }
+            CheckWholeWords(segment);
         }
 
-        _segments = segments;
+        _first = segments[0];
+        _more = segments.Length > 1 ? segments : null;
+        _segmentCount = segments.Length;
         _traversalRemaining = Options.TraversalLimitInWords;
     }
 
     /// <summary>Wraps a single segment.</summary>
     public CapnpMessage(ReadOnlyMemory<byte> segment, CapnpReaderOptions? options = null)
-        : this([segment], options)
     {
+        Options = options ?? CapnpReaderOptions.Default;
+        CheckWholeWords(segment);
+        _first = segment;
+        _segmentCount = 1;
+        _traversalRemaining = Options.TraversalLimitInWords;
     }
 
     /// <summary>The limits this message is read under.</summary>
     public CapnpReaderOptions Options { get; }
 
     /// <summary>The number of segments.</summary>
-    public int SegmentCount => _segments.Length;
+    public int SegmentCount => _segmentCount;
 
     /// <summary>
     /// The capabilities that capability pointers in this message index into. Set by the RPC layer
@@ -72,9 +79,9 @@ public sealed class CapnpMessage
         get
         {
             long words = 0;
-            foreach (var segment in _segments)
+            for (var i = 0; i < _segmentCount; i++)
             {
-                words += segment.Length / 8;
+                words += GetSegment(i).Length / 8;
             }
 
             return words;
@@ -89,7 +96,7 @@ public sealed class CapnpMessage
     {
         get
         {
-            if (_segments[0].Length < 8)
+            if (_first.Length < 8)
             {
                 throw new CapnpDecodeException("The message is empty: its first segment has no root pointer.");
             }
@@ -102,14 +109,14 @@ public sealed class CapnpMessage
     public StructReader GetRoot() => Root.GetStruct();
 
     /// <summary>A segment's bytes.</summary>
-    public ReadOnlyMemory<byte> GetSegment(int index) => _segments[index];
+    public ReadOnlyMemory<byte> GetSegment(int index) => index == 0 ? _first : _more![index];
 
-    internal ReadOnlySpan<byte> Segment(int index) => _segments[index].Span;
+    internal ReadOnlySpan<byte> Segment(int index) => GetSegment(index).Span;
 
-    internal int SegmentWords(int index) => _segments[index].Length >> 3;
+    internal int SegmentWords(int index) => GetSegment(index).Length >> 3;
 
     internal ulong ReadWord(int segment, int word) =>
-        BinaryPrimitives.ReadUInt64LittleEndian(_segments[segment].Span.Slice(word << 3, 8));
+        BinaryPrimitives.ReadUInt64LittleEndian(GetSegment(segment).Span.Slice(word << 3, 8));
 
     internal void ChargeTraversal(long words)
     {
@@ -203,11 +210,19 @@ public sealed class CapnpMessage
         }
     }
 
+    private static void CheckWholeWords(ReadOnlyMemory<byte> segment)
+    {
+        if (segment.Length % 8 != 0)
+        {
+            throw new CapnpDecodeException("A segment's length is not a whole number of words.");
+        }
+    }
+
     private int CheckSegmentId(uint id)
     {
-        if (id >= (uint)_segments.Length)
+        if (id >= (uint)_segmentCount)
         {
-            throw new CapnpDecodeException($"A far pointer names segment {id}, but the message has {_segments.Length}.");
+            throw new CapnpDecodeException($"A far pointer names segment {id}, but the message has {_segmentCount}.");
         }
 
         return (int)id;

@@ -13,15 +13,20 @@ public sealed class CapnpMessageBuilder : IDisposable
     /// <summary>The first segment's size when none is given, like the C++ builder's suggestion.</summary>
     public const int DefaultFirstSegmentWords = 1024;
 
-    // Segments are rented arrays; only the first _capacityWords[i] words of each are used, and the
-    // first _usedWords[i] words are allocated. Cleared (and returned to the pool) by Dispose.
-    private readonly List<byte[]> _segments = [];
-    private readonly List<int> _usedWords = [];
-    private readonly List<int> _capacityWords = [];
+    // Segments are rented arrays; only the first Capacity words of each are used, and the first Used
+    // words are allocated. Returned to the pool by Dispose. The first segment is held inline and the
+    // rest in _more (created with the second), so a message that fits one segment (almost every RPC
+    // message) costs no bookkeeping allocation besides the builder itself.
+    private Segment _first;
+    private Segment[]? _more;
+    private int _segmentCount;
     private readonly int _maxSegmentWords;
     private int _nextSegmentWords;
     private List<Capability?>? _capTable;
     private CapnpMessage? _readerView;
+
+    // Our own output: the traversal limit guards against hostile input, not against us.
+    private static readonly CapnpReaderOptions OwnOutput = new() { TraversalLimitInWords = long.MaxValue / 2, MaxSegments = int.MaxValue };
     private bool _disposed;
 
     /// <summary>Creates a builder whose first segment holds <paramref name="firstSegmentWords"/> words.</summary>
@@ -37,14 +42,14 @@ public sealed class CapnpMessageBuilder : IDisposable
         _maxSegmentWords = maxSegmentWords;
         _nextSegmentWords = Math.Min(firstSegmentWords, maxSegmentWords);
         AddSegment(1);
-        _usedWords[0] = 1; // the root pointer
+        _first.Used = 1; // the root pointer
     }
 
     /// <summary>The root pointer.</summary>
     public PointerBuilder Root => new(this, 0, 0);
 
     /// <summary>The number of segments so far.</summary>
-    public int SegmentCount => _segments.Count;
+    public int SegmentCount => _segmentCount;
 
     /// <summary>The capabilities this message's capability pointers index into. The message owns one reference to each.</summary>
     public IReadOnlyList<Capability?> CapTable => _capTable ?? (IReadOnlyList<Capability?>)[];
@@ -55,9 +60,9 @@ public sealed class CapnpMessageBuilder : IDisposable
         get
         {
             long total = 0;
-            foreach (var used in _usedWords)
+            for (var i = 0; i < _segmentCount; i++)
             {
-                total += used;
+                total += At(i).Used;
             }
 
             return total;
@@ -71,7 +76,8 @@ public sealed class CapnpMessageBuilder : IDisposable
     public ReadOnlyMemory<byte> GetSegment(int index)
     {
         ThrowIfDisposed();
-        return _segments[index].AsMemory(0, _usedWords[index] * 8);
+        ref var segment = ref At(index);
+        return segment.Array.AsMemory(0, segment.Used * 8);
     }
 
     /// <summary>
@@ -81,16 +87,16 @@ public sealed class CapnpMessageBuilder : IDisposable
     public CapnpMessage AsReader()
     {
         ThrowIfDisposed();
-        if (_readerView is null || _readerView.SegmentCount != _segments.Count)
+        if (_readerView is null || _readerView.SegmentCount != _segmentCount)
         {
-            var segments = new ReadOnlyMemory<byte>[_segments.Count];
+            var segments = new ReadOnlyMemory<byte>[_segmentCount];
             for (var i = 0; i < segments.Length; i++)
             {
-                segments[i] = _segments[i].AsMemory(0, _capacityWords[i] * 8);
+                ref var segment = ref At(i);
+                segments[i] = segment.Array.AsMemory(0, segment.Capacity * 8);
             }
 
-            // Our own output: the traversal limit guards against hostile input, not against us.
-            _readerView = new CapnpMessage(segments, new CapnpReaderOptions { TraversalLimitInWords = long.MaxValue / 2, MaxSegments = int.MaxValue })
+            _readerView = new CapnpMessage(segments, OwnOutput)
             {
                 CapTable = _capTable,
             };
@@ -118,12 +124,14 @@ public sealed class CapnpMessageBuilder : IDisposable
         }
 
         _disposed = true;
-        foreach (var segment in _segments)
+        for (var i = 0; i < _segmentCount; i++)
         {
-            ArrayPool<byte>.Shared.Return(segment);
+            ref var segment = ref At(i);
+            ArrayPool<byte>.Shared.Return(segment.Array);
+            segment = default;
         }
 
-        _segments.Clear();
+        _segmentCount = 0;
         if (_capTable is not null)
         {
             foreach (var capability in _capTable)
@@ -138,17 +146,19 @@ public sealed class CapnpMessageBuilder : IDisposable
     internal Span<byte> SegmentSpan(int index)
     {
         ThrowIfDisposed();
-        return _segments[index].AsSpan(0, _capacityWords[index] * 8);
+        ref var segment = ref At(index);
+        return segment.Array.AsSpan(0, segment.Capacity * 8);
     }
 
     /// <summary>Allocates <paramref name="words"/> words in <paramref name="segment"/> if they fit.</summary>
     internal bool TryAllocate(int segment, int words, out int offset)
     {
         ThrowIfDisposed();
-        var used = _usedWords[segment];
-        if (words <= _capacityWords[segment] - used)
+        ref var target = ref At(segment);
+        var used = target.Used;
+        if (words <= target.Capacity - used)
         {
-            _usedWords[segment] = used + words;
+            target.Used = used + words;
             offset = used;
             return true;
         }
@@ -160,14 +170,14 @@ public sealed class CapnpMessageBuilder : IDisposable
     /// <summary>Allocates <paramref name="words"/> words in the last segment, or in a new one.</summary>
     internal (int Segment, int Offset) Allocate(int words)
     {
-        var last = _segments.Count - 1;
+        var last = _segmentCount - 1;
         if (TryAllocate(last, words, out var offset))
         {
             return (last, offset);
         }
 
         var segment = AddSegment(words);
-        _usedWords[segment] = words;
+        At(segment).Used = words;
         return (segment, 0);
     }
 
@@ -182,25 +192,43 @@ public sealed class CapnpMessageBuilder : IDisposable
         var array = ArrayPool<byte>.Shared.Rent(words * 8);
         var capacity = Math.Max(words, Math.Min(array.Length / 8, _maxSegmentWords));
         Array.Clear(array, 0, capacity * 8);
-        _segments.Add(array);
-        _usedWords.Add(0);
-        _capacityWords.Add(capacity);
+        var index = _segmentCount;
+        if (index > 0)
+        {
+            if (_more is null || _more.Length < index)
+            {
+                Array.Resize(ref _more, Math.Max(4, index * 2));
+            }
+        }
+
+        _segmentCount++;
+        At(index) = new Segment { Array = array, Used = 0, Capacity = capacity };
 
         // Grow like the C++ builder: each new segment is as large as everything so far.
         _nextSegmentWords = (int)Math.Min(Math.Max(TotalCapacity(), _nextSegmentWords), _maxSegmentWords);
-        return _segments.Count - 1;
+        return index;
     }
 
     private long TotalCapacity()
     {
         long total = 0;
-        foreach (var capacity in _capacityWords)
+        for (var i = 0; i < _segmentCount; i++)
         {
-            total += capacity;
+            total += At(i).Capacity;
         }
 
         return total;
     }
 
+    private ref Segment At(int index) => ref index == 0 ? ref _first : ref _more![index - 1];
+
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    /// <summary>One rented segment: its array, the words of it in use, and the words allocated so far.</summary>
+    private struct Segment
+    {
+        public byte[] Array;
+        public int Capacity;
+        public int Used;
+    }
 }

@@ -8,7 +8,12 @@ namespace RpcGen.Capnp;
 public sealed class CallContext
 {
     private readonly CallRequest _request;
-    private readonly CancellationTokenSource _cancellation = new();
+
+    // Created when the handler first asks for its token (most never do); _cancelRequested records a
+    // cancellation that came first, so the token is created already cancelled. Both may be touched by
+    // the handler and by the canceller at once: each checks the other after publishing its own.
+    private CancellationTokenSource? _cancellation;
+    private int _cancelRequested;
 
     // Created on first use of Results; handed to the response when the call completes.
     private CapnpMessageBuilder? _results;
@@ -35,7 +40,24 @@ public sealed class CallContext
     internal CapnpConnection? Connection => _request.Origin;
 
     /// <summary>Fires when the caller no longer wants the result.</summary>
-    public CancellationToken CancellationToken => _cancellation.Token;
+    public CancellationToken CancellationToken
+    {
+        get
+        {
+            var cancellation = Volatile.Read(ref _cancellation);
+            if (cancellation is null)
+            {
+                var created = new CancellationTokenSource();
+                cancellation = Interlocked.CompareExchange(ref _cancellation, created, null) ?? created;
+                if (cancellation == created && Volatile.Read(ref _cancelRequested) != 0)
+                {
+                    created.Cancel();
+                }
+            }
+
+            return cancellation.Token;
+        }
+    }
 
     /// <summary>Where the results go; write a struct here (see <see cref="InitResults"/>).</summary>
     public PointerBuilder Results
@@ -80,9 +102,10 @@ public sealed class CallContext
 
     private void CancelNow()
     {
+        Interlocked.Exchange(ref _cancelRequested, 1);
         try
         {
-            _cancellation.Cancel();
+            Volatile.Read(ref _cancellation)?.Cancel();
         }
         catch (ObjectDisposedException)
         {
@@ -93,7 +116,7 @@ public sealed class CallContext
     /// <summary>Runs the server and reports the outcome to <paramref name="pending"/>.</summary>
     internal void Run(ICapabilityServer server, LocalPendingCall pending)
     {
-        if (!pending.OnCancel(Cancel))
+        if (!pending.OnCancel(this))
         {
             // The caller cancelled while the call waited behind an earlier call to the same object.
             // Every delivered call starts (as on the reader); this one with its token already
@@ -127,7 +150,7 @@ public sealed class CallContext
     private void Finish(Task task, LocalPendingCall pending)
     {
         _request.ReleaseParams();
-        _cancellation.Dispose();
+        Volatile.Read(ref _cancellation)?.Dispose();
         if (task.IsCompletedSuccessfully)
         {
             _ = Results; // a method with no results still returns an (empty) results message

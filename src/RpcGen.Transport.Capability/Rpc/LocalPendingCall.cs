@@ -23,18 +23,38 @@ internal sealed class LocalPendingCall : PendingCall
 
     private bool _dropped;
 
-    // The local server call's cancellation, once it has started; _cancelled once the consumer asked
-    // to stop it (possibly before it started: a call waiting in a handler queue). Both under _gate.
-    private Action? _cancel;
+    // The consumer told the outcome directly instead of through _response (see TryListen). Set under
+    // _gate, only before any outcome; whoever tells it swaps in Served, so it is told once and a later
+    // outcome finds the consumer served (and releases what it carries).
+    private IPendingCallListener? _listener;
+    private static readonly IPendingCallListener Served = new ServedListener();
+
+    // The local server call, once it has started (cancelled through it); _cancelled once the consumer
+    // asked to stop it (possibly before it started: a call waiting in a handler queue). Both under _gate.
+    private CallContext? _running;
     private bool _cancelled;
 
     public override Task<ResponseCore> Response => _response.Task;
 
+    public override bool TryListen(IPendingCallListener listener)
+    {
+        lock (_gate)
+        {
+            if (HasOutcome || _dropped)
+            {
+                return false;
+            }
+
+            _listener = listener;
+            return true;
+        }
+    }
+
     /// <summary>
-    /// What to do when the consumer cancels: stop the local server call. Returns false, and keeps
+    /// The local server call that started: cancelled if the consumer cancels. Returns false, and keeps
     /// nothing, when the consumer already cancelled (before the call started): then the caller cancels it itself.
     /// </summary>
-    public bool OnCancel(Action cancel)
+    public bool OnCancel(CallContext running)
     {
         lock (_gate)
         {
@@ -43,7 +63,7 @@ internal sealed class LocalPendingCall : PendingCall
                 return false;
             }
 
-            _cancel = cancel;
+            _running = running;
             return true;
         }
     }
@@ -69,7 +89,7 @@ internal sealed class LocalPendingCall : PendingCall
         // them are on their way before anyone can make a newer call directly on the results.
         ResolvePipelined(pipelined, result, forwardedTo: null, error: null);
 
-        if (dropped || !_response.TrySetResult(result))
+        if (dropped || !TryDeliver(result))
         {
             result.Release();
         }
@@ -92,7 +112,7 @@ internal sealed class LocalPendingCall : PendingCall
 
         ResolvePipelined(pipelined, result: null, forwardedTo: null, rpcError);
 
-        _response.TrySetException(rpcError);
+        TryDeliver(rpcError);
     }
 
     /// <summary>The outcome will be <paramref name="inner"/>'s: this call becomes its consumer.</summary>
@@ -204,7 +224,7 @@ internal sealed class LocalPendingCall : PendingCall
     private void Drop(bool cancelEvenIfPipelined)
     {
         PendingCall? forwardedTo;
-        Action? cancel = null;
+        CallContext? cancel = null;
         lock (_gate)
         {
             if (_dropped)
@@ -218,7 +238,7 @@ internal sealed class LocalPendingCall : PendingCall
             {
                 // Nobody else depends on the results: stop the work (or have it start cancelled).
                 _cancelled = true;
-                cancel = _cancel;
+                cancel = _running;
             }
         }
 
@@ -234,8 +254,8 @@ internal sealed class LocalPendingCall : PendingCall
             }
         }
 
-        _response.TrySetException(RpcErrors.Cancelled());
-        cancel?.Invoke();
+        TryDeliver(RpcErrors.Cancelled());
+        cancel?.Cancel();
     }
 
     private async Task FollowAsync(PendingCall inner)
@@ -247,7 +267,7 @@ internal sealed class LocalPendingCall : PendingCall
         }
         catch (Exception error)
         {
-            _response.TrySetException(RpcErrors.ToRpcException(error));
+            TryDeliver(RpcErrors.ToRpcException(error));
             return;
         }
 
@@ -257,9 +277,53 @@ internal sealed class LocalPendingCall : PendingCall
             dropped = _dropped;
         }
 
-        if (dropped || !_response.TrySetResult(result))
+        if (dropped || !TryDeliver(result))
         {
             result.Release();
         }
+    }
+
+    /// <summary>Gives the consumer <paramref name="result"/>: the listener, or <see cref="Response"/>. False when the consumer already has an outcome.</summary>
+    private bool TryDeliver(ResponseCore result)
+    {
+        switch (TakeListener())
+        {
+            case null:
+                return _response.TrySetResult(result);
+            case ServedListener:
+                return false;
+            case var listener:
+                listener.OnOutcome(result, null);
+                return true;
+        }
+    }
+
+    /// <summary>Tells the consumer the call failed: the listener, or <see cref="Response"/>.</summary>
+    private void TryDeliver(RpcException error)
+    {
+        switch (TakeListener())
+        {
+            case null:
+                _response.TrySetException(error);
+                break;
+            case ServedListener:
+                break;
+            case var listener:
+                listener.OnOutcome(null, error);
+                break;
+        }
+    }
+
+    /// <summary>The listener to tell (once), <see cref="Served"/> if it was already told, or null if there is none.</summary>
+    private IPendingCallListener? TakeListener()
+    {
+        var listener = Volatile.Read(ref _listener);
+        return listener is null ? null : Interlocked.Exchange(ref _listener, Served);
+    }
+
+    /// <summary>Stands in for a listener already told the outcome.</summary>
+    private sealed class ServedListener : IPendingCallListener
+    {
+        public void OnOutcome(ResponseCore? result, RpcException? error) => result?.Release();
     }
 }

@@ -23,4 +23,19 @@ internal abstract class PendingCall
 
     /// <summary>The caller cancelled: like <see cref="Drop"/>, and the callee is asked to stop even if pipelined calls depend on the result.</summary>
     public virtual void Cancel() => Drop();
+
+    /// <summary>
+    /// Makes <paramref name="listener"/> the consumer: told the outcome once, on the thread that settles
+    /// it, instead of through <see cref="Response"/> (no task continuation, no thread-pool hop). False
+    /// when this kind of call does not support it or the outcome is already known: then await
+    /// <see cref="Response"/>.
+    /// </summary>
+    public virtual bool TryListen(IPendingCallListener listener) => false;
+}
+
+/// <summary>The consumer of a <see cref="PendingCall"/> told its outcome directly (see <see cref="PendingCall.TryListen"/>).</summary>
+internal interface IPendingCallListener
+{
+    /// <summary>The outcome: <paramref name="result"/> (owned by the listener from now on), or <paramref name="error"/>.</summary>
+    void OnOutcome(ResponseCore? result, RpcException? error);
 }

@@ -9,6 +9,10 @@ internal sealed class ResponseCore
 {
     private readonly CapnpMessageBuilder? _builder;
     private readonly Capability?[]? _capabilities;
+
+    // Where the content is: in the builder (results built here), or in a received message.
+    private readonly PointerBuilder _builtContent;
+    private readonly PointerReader _receivedContent;
     private int _references = 1;
     private int _usedInPlace;
 
@@ -18,7 +22,7 @@ internal sealed class ResponseCore
         _builder = builder;
         ReturnStruct = returnStruct;
         Payload = payload;
-        Content = content.AsReader();
+        _builtContent = content;
     }
 
     /// <summary>Results received from a peer; <paramref name="capabilities"/> are owned references.</summary>
@@ -26,10 +30,14 @@ internal sealed class ResponseCore
     {
         message.CapTable = capabilities;
         _capabilities = capabilities;
-        Content = content;
+        _receivedContent = content;
     }
 
-    public PointerReader Content { get; }
+    /// <summary>
+    /// The results. For results built here the reader over the builder is made on first use: results a
+    /// connection sends back in place are never read here.
+    /// </summary>
+    public PointerReader Content => _builder is null ? _receivedContent : _builtContent.AsReader();
 
     /// <summary>For locally built results, the <c>Return</c> struct they live in, so an answer can be sent without a copy.</summary>
     public StructBuilder? ReturnStruct { get; }

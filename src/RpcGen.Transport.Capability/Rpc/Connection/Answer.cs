@@ -4,7 +4,7 @@ namespace RpcGen.Capnp;
 /// A row of the answer table: a call (or bootstrap) the peer sent us. Guarded by the connection's
 /// lock. The id stays in use until the peer's Finish, after our Return.
 /// </summary>
-internal sealed class Answer(uint id)
+internal sealed class Answer(uint id, CapnpConnection connection) : IPendingCallListener
 {
     public uint Id { get; } = id;
 
@@ -31,6 +31,9 @@ internal sealed class Answer(uint id)
 
     /// <summary>Our question whose Return said <c>takeFromOtherQuestion</c> naming this answer.</summary>
     public Question? TakenBy { get; set; }
+
+    /// <summary>The call's outcome, told by a call in this process that supports it (see <see cref="PendingCall.TryListen"/>).</summary>
+    public void OnOutcome(ResponseCore? result, RpcException? error) => connection.OnAnswerOutcome(this, result, error);
 }
 
 /// <summary>A row of the import table: the one <see cref="ImportHook"/> for a peer's export id, and its promise wrapper if it was sent as a promise. Neither is owned.</summary>

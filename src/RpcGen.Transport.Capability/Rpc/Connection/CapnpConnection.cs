@@ -17,7 +17,10 @@ namespace RpcGen.Capnp;
 /// <remarks>
 /// <para>
 /// State is four tables, as in rpc.capnp: questions (calls we sent), answers (calls the peer sent),
-/// imports (the peer's capabilities we hold) and exports (ours the peer holds), plus our embargoes.
+/// imports (the peer's capabilities we hold) and exports (ours the peer holds), plus our embargoes;
+/// each table, with the handlers of the messages that change it, is in its own file
+/// (<c>CapnpConnection.Questions.cs</c>, <c>.Answers.cs</c>, <c>.Imports.cs</c>, <c>.Exports.cs</c>,
+/// <c>.Embargoes.cs</c>; the dispatch switch in <c>.Dispatch.cs</c>).
 /// One lock guards them; every message kind has one <c>Handle{Kind}</c> method. Nothing outside the
 /// connection is called while the lock is held: releases of hooks and deliveries of calls are
 /// deferred until it is let go.
@@ -93,23 +96,9 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
 
     // ===== The four tables (and embargoes); all guarded by _gate =====
 
-    // Calls and bootstraps we sent. An id is free again once its Return arrived and our Finish went out.
-    private readonly IdTable<Question> _questions = new();
-
-    // Calls and bootstraps the peer sent, by the peer's question id, until the peer's Finish.
-    private readonly Dictionary<uint, Answer> _answers = [];
-
-    // The peer's capabilities we hold, by the peer's export id, while any reference to them lives.
-    private readonly Dictionary<uint, ImportEntry> _imports = [];
-
-    // Our capabilities the peer holds, until the peer releases every reference we sent.
-    private readonly IdTable<ExportEntry> _exports = new();
-
-    // The export id of each exported hook, so sending the same capability twice reuses its id.
-    private readonly Dictionary<CapabilityHook, uint> _exportsByHook = new(ReferenceEqualityComparer.Instance);
-
-    // Embargoes we asked for, by the id in our senderLoopback Disembargo, until it comes back.
-    private readonly IdTable<Embargo> _embargoes = new();
+    // Each table lives in the file named for it, with its invariants at the top: _questions in
+    // CapnpConnection.Questions.cs, _answers in .Answers.cs, _imports in .Imports.cs, _exports in
+    // .Exports.cs, _embargoes in .Embargoes.cs. The message-kind switch is in .Dispatch.cs.
 
     // ===== Where the peer's calls on our objects run =====
 
@@ -462,7 +451,7 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
             Trace?.Invoke(true, builder.Root.AsReader().GetStruct().ReadUInt16(RpcSchema.Message.Which));
             var length = checked((int)CapnpFraming.GetFramedLength(builder));
             var buffer = ArrayPool<byte>.Shared.Rent(length);
-            CapnpFraming.Write(builder, new FixedBufferWriter(buffer));
+            CapnpFraming.Write(builder, buffer.AsSpan(0, length));
             Hold(buffer.Length);
             if (!_outbound.Writer.TryWrite((buffer, length)))
             {
@@ -847,17 +836,5 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
         }
 
         _embargoes.Clear();
-    }
-
-    /// <summary>An <see cref="IBufferWriter{T}"/> over an array known to be large enough.</summary>
-    private sealed class FixedBufferWriter(byte[] buffer) : IBufferWriter<byte>
-    {
-        private int _written;
-
-        public void Advance(int count) => _written += count;
-
-        public Memory<byte> GetMemory(int sizeHint = 0) => buffer.AsMemory(_written);
-
-        public Span<byte> GetSpan(int sizeHint = 0) => buffer.AsSpan(_written);
     }
 }

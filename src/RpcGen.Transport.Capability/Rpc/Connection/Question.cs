@@ -21,8 +21,8 @@ internal sealed class Question(CapnpConnection connection) : PendingCall
     /// <summary>Live <see cref="PromisedAnswerHook"/>s that address this question; Finish waits for them.</summary>
     public int PipelineHolders { get; set; }
 
-    /// <summary>Promises for capabilities in the results, resolved when the results arrive. Not owned.</summary>
-    public List<RemotePromiseHook> PipelinedPromises { get; } = [];
+    /// <summary>Promises for capabilities in the results, resolved when the results arrive. Not owned. Created by the first (most calls have none).</summary>
+    public List<RemotePromiseHook>? PipelinedPromises { get; set; }
 
     /// <summary>Exports written into the call's capability table, released if the Return says <c>releaseParamCaps</c>.</summary>
     public List<uint>? ParamExports { get; set; }
