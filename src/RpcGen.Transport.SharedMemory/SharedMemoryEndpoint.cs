@@ -110,6 +110,9 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
     /// </summary>
     public Span<byte> Data => new(_window + PacketHeader.Bytes, DataCapacity);
 
+    /// <summary>Where <see cref="Data"/> starts, for a writer that hands the area out as memory (see <see cref="WindowMemory"/>).</summary>
+    internal byte* DataAddress => _window + PacketHeader.Bytes;
+
     /// <summary>Whether <see cref="Shutdown"/> was called here.</summary>
     public bool IsShutdown => _shutdown;
 

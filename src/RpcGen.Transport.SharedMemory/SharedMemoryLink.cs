@@ -21,11 +21,14 @@ namespace RpcGen.Transport.SharedMemory;
 /// writer fills windows strictly in ring order and the reader drains them in the same order, so the
 /// chunks arrive as they were written. The writer reuses a window only once its acknowledgement is
 /// back, so up to K chunks are in flight; with all K taken it waits for the oldest (spin, then futex)
-/// at most <see cref="SharedMemoryOptions.PeerResponseTimeout"/>. Writers queue in the outbound pipe in
-/// the order they flushed, so waiting for the pool is fair by construction.</item>
-/// <item>Sending runs inline on the thread that flushes <see cref="Output"/>: copy into the window,
-/// hand off, and wake our own receiver if it sleeps and its spinning has lately paid, so it spins for
-/// the reply (see <see cref="SharedMemoryEndpoint.WakeLocalSleeper"/>).</item>
+/// at most <see cref="SharedMemoryOptions.PeerResponseTimeout"/>. The protocol writes from one thread at
+/// a time (its outbox drainer), which queues its writers in the order they wrote, so waiting for the
+/// pool is fair.</item>
+/// <item>Sending has no pipe and no sender of its own: <see cref="Output"/> is a <see cref="WindowWriter"/>
+/// that hands the protocol the free send window's datagram area, so frames are serialized straight
+/// into shared memory, and a flush hands the window over on the flushing thread. After each hand-off
+/// the link wakes its own receiver if it sleeps and its spinning has lately paid, so it spins for the
+/// reply (see <see cref="SharedMemoryEndpoint.WakeLocalSleeper"/>).</item>
 /// <item>Receiving is done by whichever thread holds the receive role: copy each datagram out once
 /// and acknowledge it, take every further window the peer has already filled (up to K) the same way,
 /// then flush the batch into <see cref="Input"/> once, where the protocol parses the copy, never the
@@ -38,8 +41,9 @@ namespace RpcGen.Transport.SharedMemory;
 /// <see cref="RpcStatusCode.Disconnected"/> at once.</item>
 /// </list>
 /// Disposal order: shut every endpoint down (which wakes every waiter) and close the socket; wait for
-/// the window handshake, the receiver thread, the sender and the socket watcher to stop; detach every
-/// endpoint (no shutdown write after that); then unmap. Nothing touches the mapping after it is unmapped.
+/// the window handshake, the receiver thread and the socket watcher to stop, and park the writer (a
+/// protocol thread mid-write leaves it once the shutdown wakes it); detach every endpoint (no shutdown
+/// write after that); then unmap. Nothing touches the mapping after it is unmapped.
 /// </summary>
 internal sealed class SharedMemoryLink : RpcLink
 {
@@ -48,20 +52,16 @@ internal sealed class SharedMemoryLink : RpcLink
     private readonly SharedMemoryEndpoint[] _sendWindows;
     private readonly SharedMemoryEndpoint[] _receiveWindows;
     private readonly Pipe _inbound;
-    private readonly Pipe _outbound;
+    private readonly WindowWriter _writer;
     private readonly ILogger _logger;
     private readonly TimeSpan _peerTimeout;
     private readonly TimeSpan _handshakeTimeout;
     private readonly TaskCompletionSource _receiverStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _writerStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _handshake;
-    private readonly Task _sending;
     private readonly Task _watching;
     private readonly Task _closed;
     private int _aborted;
-
-    // The next send window in ring order. Valid from construction; read and written only by the one
-    // sender (the outbound pipe has a single reader), never by two threads at once.
-    private int _sendNext;
 
     // The next receive window and the polling threads; see ReceiveCursor.
     private readonly ReceiveCursor _cursor = new();
@@ -81,6 +81,9 @@ internal sealed class SharedMemoryLink : RpcLink
 
     // 1 when a poller gave up before its frame came: the receiving thread's next wait spins.
     private int _spinOnce;
+
+    // How long unmapping waits for a protocol thread still writing into a send window when the link stopped.
+    private static readonly TimeSpan WriterParkTimeout = TimeSpan.FromSeconds(1);
 
     // Set once the protocol stopped reading Input: receiving ends without an error.
     private volatile bool _inputClosed;
@@ -118,21 +121,19 @@ internal sealed class SharedMemoryLink : RpcLink
 
         var maxPending = context.Limits.MaxPendingBytes;
         _inbound = new Pipe(new PipeOptions(pauseWriterThreshold: maxPending, resumeWriterThreshold: maxPending / 2, readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
-        var outboundPause = Math.Min(maxPending, 1024 * 1024);
-        _outbound = new Pipe(new PipeOptions(pauseWriterThreshold: outboundPause, resumeWriterThreshold: outboundPause / 2, readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
+        _writer = new WindowWriter(this, _sendWindows, _peerTimeout, _handshakeTimeout);
 
         var receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = "rpcgen-shm-receive" };
         receiver.Start();
         // The window handshake blocks in the endpoint (spin, then futex), so it gets a thread of its own.
         _handshake = Task.Factory.StartNew(() => _sendWindows[0].Connect(_handshakeTimeout), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        _sending = SendLoopAsync();
         _watching = WatchSocketAsync();
         _closed = CloseWhenStoppedAsync();
     }
 
     public override PipeReader Input => _inbound.Reader;
 
-    public override PipeWriter Output => _outbound.Writer;
+    public override PipeWriter Output => _writer;
 
     public override string LocalAddress { get; }
 
@@ -177,10 +178,9 @@ internal sealed class SharedMemoryLink : RpcLink
 
     public override async ValueTask DisposeAsync()
     {
-        // Completing our end of the outbound pipe lets the sender drain, send the end of the stream
-        // and wait for its acknowledgement; then everything stops.
-        await _outbound.Writer.CompleteAsync().ConfigureAwait(false);
-        await _sending.ConfigureAwait(false);
+        // Hand over what is written, send the end of the stream and wait for its acknowledgement
+        // (after the protocol's write in progress, if any); then everything stops.
+        await _writer.CloseAsync().ConfigureAwait(false);
         Stop();
         await _closed.ConfigureAwait(false);
     }
@@ -445,71 +445,31 @@ internal sealed class SharedMemoryLink : RpcLink
 
     // ---------------------------------------------------------------- sending
 
-    private async Task SendLoopAsync()
+    /// <summary>After a hand-off: wake our own receiver if it sleeps and nobody polls lately, so it spins for the reply.</summary>
+    internal void OnDatagramSent()
     {
-        await Task.Yield();
-        var reader = _outbound.Reader;
-        Exception? error = null;
-        try
+        if (!_cursor.PolledLately)
         {
-            while (true)
-            {
-                var result = await reader.ReadAsync().ConfigureAwait(false);
-                try
-                {
-                    SendAll(result.Buffer);
-                }
-                finally
-                {
-                    reader.AdvanceTo(result.Buffer.End);
-                }
-
-                if (result.IsCanceled)
-                {
-                    throw new RpcException(RpcStatusCode.Disconnected, "The link was aborted.");
-                }
-
-                if (result.IsCompleted)
-                {
-                    break;
-                }
-            }
-
-            // Graceful close: the empty datagram is the end of the stream; wait (bounded) for the
-            // peer to take it so it sees the end rather than a shutdown.
-            var last = _sendWindows[_sendNext];
-            last.AcquireControl(_peerTimeout);
-            last.HandOff(0);
-            last.AcquireControl(_handshakeTimeout);
+            _receiveWindows[_cursor.Next].WakeLocalSleeper();
         }
-        catch (Exception ex)
-        {
-            error = ex as RpcException ?? new RpcException(RpcStatusCode.Disconnected, $"Sending to {RemoteAddress} failed: {ex.Message}", ex);
-            Fail(_failure ?? ex.Message);
-        }
-
-        await reader.CompleteAsync(error).ConfigureAwait(false);
     }
 
-    private void SendAll(ReadOnlySequence<byte> buffer)
-    {
-        while (!buffer.IsEmpty)
-        {
-            // Waits only when all K windows are still with the reader: this one is the oldest.
-            var window = _sendWindows[_sendNext];
-            window.AcquireControl(_peerTimeout);
-            var chunk = (int)Math.Min(buffer.Length, window.DataCapacity);
-            buffer.Slice(0, chunk).CopyTo(window.Data);
-            window.HandOff(chunk);
-            _sendNext = _sendNext + 1 == _sendWindows.Length ? 0 : _sendNext + 1;
-            if (!_cursor.PolledLately)
-            {
-                _receiveWindows[_cursor.Next].WakeLocalSleeper();
-            }
+    /// <summary>Whether the link has stopped (failed, aborted or closed): the windows are shut down.</summary>
+    internal bool IsStopped => Volatile.Read(ref _aborted) != 0;
 
-            buffer = buffer.Slice(chunk);
-        }
+    /// <summary>The error a write after the link stopped, or after the output ended, fails with.</summary>
+    internal RpcException ClosedError() =>
+        new(RpcStatusCode.Disconnected, _failure is { } failure ? $"The shared-memory link to {RemoteAddress} was lost: {failure}" : $"The shared-memory link to {RemoteAddress} is closed.");
+
+    /// <summary>Fails the link because sending failed; returns the error the protocol's write fails with.</summary>
+    internal RpcException SendFailed(Exception ex)
+    {
+        Fail(ex is SharedMemoryShutdownException ? "the peer shut the windows down" : ex.Message);
+        return ex as RpcException ?? new RpcException(RpcStatusCode.Disconnected, $"Sending to {RemoteAddress} failed: {_failure}", ex);
     }
+
+    /// <summary>The output ended (the end of the stream went out, or could not): nothing more is sent.</summary>
+    internal void OnOutputEnded() => _writerStopped.TrySetResult();
 
     // ---------------------------------------------------------------- liveness and shutdown
 
@@ -534,7 +494,7 @@ internal sealed class SharedMemoryLink : RpcLink
     }
 
     /// <summary>Records <paramref name="reason"/> (the first wins) and stops everything; pending reads and flushes fail with <see cref="RpcStatusCode.Disconnected"/>.</summary>
-    private void Fail(string reason)
+    internal void Fail(string reason)
     {
         if (Interlocked.CompareExchange(ref _failure, reason, null) is null && !_peerFinished && Volatile.Read(ref _aborted) == 0)
         {
@@ -564,17 +524,25 @@ internal sealed class SharedMemoryLink : RpcLink
         _socket.Dispose();
         _pollersLeft.Set();
         _inbound.Writer.CancelPendingFlush();
-        _outbound.Reader.CancelPendingRead();
+        _writerStopped.TrySetResult();
     }
 
     private async Task CloseWhenStoppedAsync()
     {
         // Every thread that can touch the windows must be done before they are unmapped: the
-        // handshake, the receiver, the sender (which runs inline in callers' flushes) and the watcher.
+        // handshake, the receiver, a protocol thread writing into a send window, and the watcher.
         await _handshake.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
         await _receiverStopped.Task.ConfigureAwait(false);
-        await _sending.ConfigureAwait(false);
+        await _writerStopped.Task.ConfigureAwait(false);
         await _watching.ConfigureAwait(false);
+        if (!_writer.Park(WriterParkTimeout))
+        {
+            // A protocol thread holds a span into a window and never advanced it: leave the memory
+            // mapped (leaked) rather than pull it from under that thread.
+            SharedMemoryLog.Failed(_logger, LocalAddress, "a protocol write into a send window did not finish; the windows stay mapped");
+            return;
+        }
+
         foreach (var window in _sendWindows)
         {
             window.Detach();

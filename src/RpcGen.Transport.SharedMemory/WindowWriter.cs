@@ -1,0 +1,419 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace RpcGen.Transport.SharedMemory;
+
+/// <summary>
+/// The link's <see cref="PipeWriter"/>: the protocol serializes its frames straight into the free send
+/// window's datagram area, with no outbound pipe and no sender copying from it.
+/// <list type="bullet">
+/// <item><see cref="GetSpan"/>/<see cref="GetMemory"/> take the next window in ring order (waiting, as the
+/// old sender did, only when all K are still with the reader) and hand out its unwritten rest;
+/// <see cref="Advance"/> counts. A window that fills up is handed over at once, so a frame larger than a
+/// window spans windows and the reader starts on its first part while the rest is written. A size hint
+/// larger than the rest of the window hands the written part over and takes the next window; one
+/// larger than a whole window is served from a pooled buffer whose bytes <see cref="Advance"/> spreads
+/// over windows.</item>
+/// <item><see cref="FlushAsync"/> hands over the partly written window (if any) and returns completed:
+/// the datagram is in the peer's hands, nothing is left to wait for.</item>
+/// <item>One protocol thread writes at a time (the <see cref="PipeWriter"/> contract). The gate is
+/// taken from <c>GetSpan</c> to <c>Advance</c> and around <c>FlushAsync</c>/<c>Complete</c>; the link's
+/// closing path takes it too, so it never runs beside a protocol write, and it is taken for good
+/// (<see cref="Park"/>) before the windows are unmapped, so no thread writes into unmapped memory.</item>
+/// </list>
+/// Errors (the peer shut the windows down, broke the protocol, stopped taking data) fail the link.
+/// As over a byte-stream link whose peer is gone, a write after that goes nowhere (into a pooled
+/// buffer) and the flush fails with <see cref="RpcException"/> (<see cref="RpcStatusCode.Disconnected"/>);
+/// a write after the output was completed throws <see cref="InvalidOperationException"/>, as a completed
+/// pipe writer does.
+/// </summary>
+internal sealed class WindowWriter : PipeWriter
+{
+    private readonly SharedMemoryLink _link;
+    private readonly SharedMemoryEndpoint[] _windows;
+    private readonly WindowMemory[] _memories;
+    private readonly TimeSpan _peerTimeout;
+    private readonly TimeSpan _closeTimeout;
+    private readonly int _capacity;
+
+    // Held by the one thread writing now (a protocol thread from GetSpan to Advance, or around a flush
+    // or completion; the link's closing path); taken for good by Park.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    // The fields below are touched only by the gate's holder.
+
+    // The window in ring order that is held or taken next.
+    private int _next;
+
+    // Whether this side holds window _next (taken, not yet handed over); _written bytes are in it.
+    private bool _holding;
+    private int _written;
+
+    // Whether the current holder took the gate and has not released it: from GetMemory until
+    // Advance (a span is out), and through a flush, a completion or the closing path.
+    private bool _gateHeld;
+
+    // The pooled buffer a size hint larger than a window was served from, while its span is out.
+    private byte[]? _overflow;
+
+    // Set once the stream ended (gracefully or not): every later write fails.
+    private bool _completed;
+
+    // The pooled buffer a write is served from, while its span is out, once the link has stopped: its
+    // bytes go nowhere. Touched only by the one protocol thread writing, which then holds no gate.
+    private byte[]? _discard;
+
+    public unsafe WindowWriter(SharedMemoryLink link, SharedMemoryEndpoint[] windows, TimeSpan peerTimeout, TimeSpan closeTimeout)
+    {
+        _link = link;
+        _windows = windows;
+        _peerTimeout = peerTimeout;
+        _closeTimeout = closeTimeout;
+        _capacity = windows[0].DataCapacity;
+        _memories = new WindowMemory[windows.Length];
+        for (var i = 0; i < windows.Length; i++)
+        {
+            _memories[i] = new WindowMemory(windows[i].DataAddress, windows[i].DataCapacity);
+        }
+    }
+
+    public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+
+    public override Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(sizeHint);
+        if (_discard is not null || !TryEnter())
+        {
+            return Discard(sizeHint);
+        }
+
+        try
+        {
+            if (_overflow is not null)
+            {
+                // A second GetMemory before Advance: keep serving the pooled buffer if it is big enough.
+                if (sizeHint <= _overflow.Length)
+                {
+                    return _overflow;
+                }
+
+                ArrayPool<byte>.Shared.Return(_overflow);
+                _overflow = null;
+            }
+
+            if (sizeHint > _capacity)
+            {
+                _overflow = ArrayPool<byte>.Shared.Rent(sizeHint);
+                return _overflow;
+            }
+
+            if (_holding && _capacity - _written < Math.Max(sizeHint, 1))
+            {
+                HandOver();
+            }
+
+            if (!_holding)
+            {
+                Take();
+            }
+
+            return _memories[_next].Memory[_written..];
+        }
+        catch (Exception ex)
+        {
+            // As over a socket whose peer is gone: the write goes nowhere, the flush reports the failure.
+            ReleaseOverflow();
+            Exit();
+            _ = _link.SendFailed(ex);
+            return Discard(sizeHint);
+        }
+    }
+
+    public override void Advance(int bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        if (_discard is { } discard)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(bytes, discard.Length);
+            _discard = null;
+            ArrayPool<byte>.Shared.Return(discard);
+            return;
+        }
+
+        if (!_gateHeld)
+        {
+            ArgumentOutOfRangeException.ThrowIfNotEqual(bytes, 0);
+            return;
+        }
+
+        try
+        {
+            if (_overflow is { } overflow)
+            {
+                ArgumentOutOfRangeException.ThrowIfGreaterThan(bytes, overflow.Length);
+                _overflow = null;
+                try
+                {
+                    Spread(overflow.AsSpan(0, bytes));
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(overflow);
+                }
+
+                return;
+            }
+
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(bytes, _capacity - _written);
+            _written += bytes;
+            if (_written == _capacity)
+            {
+                HandOver();
+            }
+        }
+        catch (Exception ex) when (ex is not ArgumentOutOfRangeException)
+        {
+            // The link failed under the write; the next flush reports it.
+            _ = _link.SendFailed(ex);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+    {
+        if (_discard is { } discard)
+        {
+            _discard = null;
+            ArrayPool<byte>.Shared.Return(discard);
+            return ValueTask.FromException<FlushResult>(_link.ClosedError());
+        }
+
+        if (!TryEnter())
+        {
+            return ValueTask.FromException<FlushResult>(_link.ClosedError());
+        }
+
+        try
+        {
+            ReleaseOverflow();
+            if (_holding && _written > 0)
+            {
+                HandOver();
+            }
+
+            return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: false));
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<FlushResult>(_link.SendFailed(ex));
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    /// <summary>Nothing to cancel: a flush never pends (it waits for a window inside, bounded by the peer timeout, and shutdown wakes that wait).</summary>
+    public override void CancelPendingFlush()
+    {
+    }
+
+    /// <summary>
+    /// Without an error: hands over what is written, then sends the end of the stream and waits
+    /// (bounded) for the peer to take it, so the peer sees a graceful close. With an error: fails the link.
+    /// </summary>
+    public override void Complete(Exception? exception = null)
+    {
+        if (exception is not null)
+        {
+            _link.Fail($"the protocol completed the link's output with an error: {exception.Message}");
+            return;
+        }
+
+        if (!_gateHeld && !_gate.Wait(0))
+        {
+            // The link's closing path holds the writer: it ends the stream itself.
+            return;
+        }
+
+        _gateHeld = true;
+        End();
+    }
+
+    /// <summary>
+    /// The link's graceful close: waits for the protocol thread to finish its write (at most the peer
+    /// timeout), then ends the stream as <see cref="Complete"/> does. Returns whether the end went out.
+    /// </summary>
+    public async Task<bool> CloseAsync()
+    {
+        if (!await _gate.WaitAsync(_peerTimeout).ConfigureAwait(false))
+        {
+            _link.Fail("the protocol's write did not finish before the link was closed");
+            return false;
+        }
+
+        _gateHeld = true;
+        return End();
+    }
+
+    /// <summary>
+    /// Takes the writer for good once the link has stopped, so nothing writes into the windows after
+    /// they are unmapped. A protocol thread still writing was woken by the shutdown; one that holds a
+    /// span it never advances keeps the gate, and then this returns false after <paramref name="timeout"/>
+    /// and the caller must leave the mapping in place.
+    /// </summary>
+    public bool Park(TimeSpan timeout) => _gate.Wait(timeout);
+
+    private bool End()
+    {
+        try
+        {
+            if (_completed)
+            {
+                return false;
+            }
+
+            _completed = true;
+            ReleaseOverflow();
+            if (_holding && _written > 0)
+            {
+                HandOver();
+            }
+
+            // The empty datagram is the end of the stream.
+            if (!_holding)
+            {
+                _windows[_next].AcquireControl(_peerTimeout);
+            }
+
+            var last = _windows[_next];
+            _holding = false;
+            last.HandOff(0);
+            last.AcquireControl(_closeTimeout);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            _ = _link.SendFailed(ex);
+            return false;
+        }
+        finally
+        {
+            Exit();
+            _link.OnOutputEnded();
+        }
+    }
+
+    /// <summary>
+    /// Takes the gate for a write or a flush (or keeps it, while a span is out). False when the link
+    /// stopped or is closing: the caller discards the write, or fails the flush. Throws, as a completed
+    /// pipe writer does, once the output was completed.
+    /// </summary>
+    private bool TryEnter()
+    {
+        if (!_gateHeld)
+        {
+            if (!_gate.Wait(0))
+            {
+                // Only the closing path (or Park) holds it while no protocol thread writes.
+                return false;
+            }
+
+            _gateHeld = true;
+        }
+
+        if (_completed)
+        {
+            Exit();
+            throw new InvalidOperationException("Writing is not allowed after the shared-memory link's output was completed.");
+        }
+
+        if (_link.IsStopped)
+        {
+            ReleaseOverflow();
+            Exit();
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Memory for a write that goes nowhere, because the link stopped.</summary>
+    private byte[] Discard(int sizeHint)
+    {
+        if (_discard is { } discard)
+        {
+            if (discard.Length >= Math.Max(sizeHint, 1))
+            {
+                return discard;
+            }
+
+            ArrayPool<byte>.Shared.Return(discard);
+        }
+
+        return _discard = ArrayPool<byte>.Shared.Rent(Math.Max(sizeHint, 4096));
+    }
+
+    private void Exit()
+    {
+        if (_gateHeld)
+        {
+            _gateHeld = false;
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Takes window <see cref="_next"/>: at once unless all K are still with the reader, then it waits for the oldest.</summary>
+    private void Take()
+    {
+        _windows[_next].AcquireControl(_peerTimeout);
+        _holding = true;
+        _written = 0;
+    }
+
+    /// <summary>Hands the held window with what is written to the peer and moves to the next one.</summary>
+    private void HandOver()
+    {
+        var window = _windows[_next];
+        var length = _written;
+        _holding = false;
+        _written = 0;
+        _next = _next + 1 == _windows.Length ? 0 : _next + 1;
+        window.HandOff(length);
+        _link.OnDatagramSent();
+    }
+
+    /// <summary>Copies bytes served from the pooled buffer into windows, handing over each that fills.</summary>
+    private void Spread(ReadOnlySpan<byte> bytes)
+    {
+        while (!bytes.IsEmpty)
+        {
+            if (!_holding)
+            {
+                Take();
+            }
+
+            var chunk = Math.Min(bytes.Length, _capacity - _written);
+            bytes[..chunk].CopyTo(_windows[_next].Data[_written..]);
+            _written += chunk;
+            bytes = bytes[chunk..];
+            if (_written == _capacity)
+            {
+                HandOver();
+            }
+        }
+    }
+
+    private void ReleaseOverflow()
+    {
+        if (_overflow is { } overflow)
+        {
+            _overflow = null;
+            ArrayPool<byte>.Shared.Return(overflow);
+        }
+    }
+
+}
