@@ -117,7 +117,7 @@ internal sealed partial class MessageConnection
         call.Activity = span;
         call.TrailerSink = trailers;
         call.StartTimestamp = RpcTelemetry.IsMeasuring ? Stopwatch.GetTimestamp() : 0;
-        if (!TryAddPending(call))
+        if (!_outboundCalls.TryAdd(call))
         {
             FrameBuffer.Return(frame);
             call.Fail(Disconnected(), RpcStatusCode.Disconnected);
@@ -152,7 +152,7 @@ internal sealed partial class MessageConnection
     /// </summary>
     private void SpinForAnswer<TResponse>(ValueTask<TResponse> answer)
     {
-        if (answer.IsCompleted || _pending.Count > 1)
+        if (answer.IsCompleted || _outboundCalls.Count > 1)
         {
             return;
         }
@@ -317,7 +317,7 @@ internal sealed partial class MessageConnection
             TrailerSink = intercepted ?? (IRpcTrailerSink?)scope,
             Observer = intercepted,
         };
-        if (!TryAddPending(call))
+        if (!_outboundCalls.TryAdd(call))
         {
             FrameBuffer.Return(frame);
             var closed = Disconnected();
@@ -345,13 +345,8 @@ internal sealed partial class MessageConnection
         return call;
     }
 
-    internal bool TryRemovePending(PendingCall call)
-    {
-        lock (_pending)
-        {
-            return _pending.TryGetValue(call.CallId, out var current) && ReferenceEquals(current, call) && _pending.Remove(call.CallId);
-        }
-    }
+    /// <summary>Takes <paramref name="call"/> out of the outbound table (it was cancelled, timed out or its write failed); true when this removed it.</summary>
+    internal bool TryRemovePending(PendingCall call) => _outboundCalls.TryRemove(call);
 
     internal void SendCancel(uint callId)
     {
@@ -450,27 +445,6 @@ internal sealed partial class MessageConnection
 
         frame.Compress(codec, _compressionThreshold);
         return null;
-    }
-
-    private bool TryAddPending(PendingCall call)
-    {
-        lock (_pending)
-        {
-            if (_closeReason is not null)
-            {
-                return false;
-            }
-
-            // Call ids wrap after 2^32 calls; skip zero and any id still in flight.
-            do
-            {
-                call.CallId = ++_lastCallId;
-            }
-            while (call.CallId == 0 || _pending.ContainsKey(call.CallId));
-
-            _pending.Add(call.CallId, call);
-            return true;
-        }
     }
 
     private async Task FailIfWriteFailsAsync(ValueTask write, PendingCall call)

@@ -282,20 +282,7 @@ internal sealed partial class MessageConnection
         }
 
         // A call this side made. A stream end finishes the call, so it leaves the table.
-        PendingCall? pending;
-        lock (_pending)
-        {
-            _pending.TryGetValue(header.CallId, out pending);
-            if (pending is null && header.CallId > _lastCallId)
-            {
-                throw new ProtocolViolation($"The peer sent a stream frame for call {header.CallId}, which this side never made.");
-            }
-
-            if (pending is not null && header.Kind == FrameKind.StreamEnd && pending.EndsWithStream)
-            {
-                _pending.Remove(header.CallId);
-            }
-        }
+        var pending = _outboundCalls.FindForStreamFrame(header.CallId, isStreamEnd: header.Kind == FrameKind.StreamEnd);
 
         switch (header.Kind)
         {
@@ -332,7 +319,7 @@ internal sealed partial class MessageConnection
     {
         // An unknown id is a call this side already gave up on (cancelled or timed out): the
         // answer crossed the Cancel frame on the wire.
-        if (TakePending(header.CallId) is { } call)
+        if (_outboundCalls.Take(header.CallId) is { } call)
         {
             call.TrailerSink?.SetTrailers(trailers);
             call.CompleteWithPayload(payload);
@@ -341,7 +328,7 @@ internal sealed partial class MessageConnection
 
     private void HandleError(in FrameHeader header, in ReadOnlySequence<byte> payload, RpcMetadata? trailers)
     {
-        if (TakePending(header.CallId) is { } call)
+        if (_outboundCalls.Take(header.CallId) is { } call)
         {
             RpcException error;
             try
@@ -373,13 +360,5 @@ internal sealed partial class MessageConnection
         }
 
         ServerCall.Fire(fire.Token, fire.RequestStream, reason: null);
-    }
-
-    private PendingCall? TakePending(uint callId)
-    {
-        lock (_pending)
-        {
-            return _pending.Remove(callId, out var call) ? call : null;
-        }
     }
 }

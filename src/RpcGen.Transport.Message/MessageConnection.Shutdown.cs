@@ -116,17 +116,14 @@ internal sealed partial class MessageConnection
         }
 
         _closeReason = reason;
+
+        // Closed right after the reason is set, as the table's refusal used to read that reason:
+        // a call not listed by now is refused; one that is gets failed below.
+        var pending = _outboundCalls.Close();
         _keepAlive?.Dispose();
         _handlerWorker?.Stop();
         _drained.TrySetResult();
         _goAwaySeen.TrySetResult();
-
-        PendingCall[] pending;
-        lock (_pending)
-        {
-            pending = [.. _pending.Values];
-            _pending.Clear();
-        }
 
         // Every call waiting on this connection fails now, with the same reason.
         foreach (var call in pending)

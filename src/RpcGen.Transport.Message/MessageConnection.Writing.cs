@@ -42,7 +42,7 @@ internal sealed partial class MessageConnection
             return queued > _limits.MaxPendingBytes ? WaitForRoomAsync() : default;
         }
 
-        if (_pending.Count + Volatile.Read(ref _inflight) > 1 && queued <= _limits.MaxPendingBytes)
+        if (_outboundCalls.Count + Volatile.Read(ref _inflight) > 1 && queued <= _limits.MaxPendingBytes)
         {
             // Other calls are in flight, so their writers are likely queued on the thread pool right
             // behind us (continuations of responses that just arrived). Drain from the back of that

@@ -89,11 +89,8 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     private int _mismatchedCalls;
 
     // ---- Outbound calls ------------------------------------------------------------------------
-    // Calls this side made and has not had an answer for, by call id. An entry is added before the
-    // request is written and removed by whichever of response / cancel / deadline / disconnect
-    // comes first; that removal decides how the call ends.
-    private readonly Dictionary<uint, PendingCall> _pending = new();
-    private uint _lastCallId;
+    // Calls this side made and has not had an answer for (see OutboundCalls for its invariants).
+    private readonly OutboundCalls _outboundCalls = new();
 
     // ---- Inbound calls -------------------------------------------------------------------------
     // Two-way calls the peer made that are still running, by the peer's call id, so a Cancel frame
@@ -219,13 +216,7 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
             return;
         }
 
-        bool busy;
-        lock (_pending)
-        {
-            busy = _pending.Count > 0;
-        }
-
-        busy |= Volatile.Read(ref _inflight) > 0;
+        var busy = _outboundCalls.Any || Volatile.Read(ref _inflight) > 0;
         if (_timeouts.Expired(now, busy) is { } reason)
         {
             RpcLog.ConnectionTimedOut(Logger, Id, Peer, reason);
