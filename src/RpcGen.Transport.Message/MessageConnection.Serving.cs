@@ -161,7 +161,7 @@ internal sealed partial class MessageConnection
         var oneWay = header.Kind == FrameKind.OneWay;
         if ((header.Flags & (byte)FrameFlags.ToExport) != 0)
         {
-            if (FindExport(header.ServiceId) is not { } exported)
+            if (_capabilities.FindExport(header.ServiceId) is not { } exported)
             {
                 if (!oneWay)
                 {

@@ -131,12 +131,7 @@ internal sealed partial class MessageConnection
             call.Fail(new RpcException(RpcStatusCode.Disconnected, reason.Message, reason), RpcStatusCode.Disconnected);
         }
 
-        lock (_exports)
-        {
-            // The peer is gone, and with it every reference to what we exported.
-            _exports.Clear();
-            _exportIds.Clear();
-        }
+        _capabilities.ClearExports();
 
         var abort = new RpcException(RpcStatusCode.Disconnected, reason.Message, reason);
         List<(CancellationTokenSource? Token, IStreamReceiver? RequestStream)> inbound;

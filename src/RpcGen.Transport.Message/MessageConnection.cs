@@ -103,15 +103,8 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     private uint _highestInboundCallId;
 
     // ---- Capabilities --------------------------------------------------------------------------
-    // Objects this side exported (callbacks passed as arguments or results), by export id, with the
-    // number of references the peer holds. An entry is added when an object is first serialized
-    // and removed when the peer releases every reference or the connection closes.
-    private readonly Dictionary<uint, ExportEntry> _exports = new();
-    private readonly Dictionary<object, uint> _exportIds = new(ReferenceEqualityComparer.Instance);
-    private uint _lastExportId;
-
-    // Objects the peer exported to this side, by the peer's export id; removed on release.
-    private readonly Dictionary<uint, ImportChannel> _imports = new();
+    // Objects this side exported to the peer and the peer's exports it holds (see CapabilityTable).
+    private readonly CapabilityTable _capabilities = new();
 
     // Open → Draining (this side stopped accepting new inbound calls) → Closed.
     private int _state;
