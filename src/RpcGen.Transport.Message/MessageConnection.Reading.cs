@@ -254,30 +254,8 @@ internal sealed partial class MessageConnection
         var error = header.Kind == FrameKind.StreamEnd && header.PayloadLength > 0 ? ErrorPayload.Read(payload) : null;
         if (((FrameFlags)header.Flags & FrameFlags.FromCaller) != 0)
         {
-            // The peer's own call, which this side serves. The action happens under the lock so the
-            // call cannot be finished and reused under our feet (none of it runs user code).
-            lock (_inbound)
-            {
-                _inbound.TryGetValue(header.CallId, out var call);
-                if (call is null && header.CallId > _highestInboundCallId)
-                {
-                    throw new ProtocolViolation($"The peer sent a stream frame for call {header.CallId}, which it never made.");
-                }
-
-                switch (header.Kind)
-                {
-                    case FrameKind.StreamItem:
-                        call?.OnStreamItem(payload);
-                        break;
-                    case FrameKind.StreamEnd:
-                        call?.OnStreamEnd(error);
-                        break;
-                    default:
-                        call?.OnCredit(header.MethodId);
-                        break;
-                }
-            }
-
+            // The peer's own call, which this side serves.
+            _inboundCalls.OnStreamFrame(header, payload, error);
             return;
         }
 
@@ -350,15 +328,7 @@ internal sealed partial class MessageConnection
 
     private void HandleCancel(in FrameHeader header)
     {
-        (CancellationTokenSource? Token, IStreamReceiver? RequestStream) fire = default;
-        lock (_inbound)
-        {
-            if (_inbound.TryGetValue(header.CallId, out var call))
-            {
-                fire = call.MarkCancelled();
-            }
-        }
-
+        var fire = _inboundCalls.Cancel(header.CallId);
         ServerCall.Fire(fire.Token, fire.RequestStream, reason: null);
     }
 }

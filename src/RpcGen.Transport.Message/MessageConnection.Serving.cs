@@ -135,13 +135,7 @@ internal sealed partial class MessageConnection
     {
         if (!call.IsOneWay)
         {
-            lock (_inbound)
-            {
-                if (_inbound.TryGetValue(call.CallId, out var current) && ReferenceEquals(current, call))
-                {
-                    _inbound.Remove(call.CallId);
-                }
-            }
+            _inboundCalls.Remove(call);
         }
 
         LeaveInflight();
@@ -244,14 +238,7 @@ internal sealed partial class MessageConnection
         var call = ServerCall.Rent(this, method, header.CallId, oneWay, header.DeadlineMicroseconds, _limits, codec, headers, _peerTags.Inbound);
         if (!oneWay)
         {
-            lock (_inbound)
-            {
-                _highestInboundCallId = Math.Max(_highestInboundCallId, header.CallId);
-                if (!_inbound.TryAdd(header.CallId, call))
-                {
-                    throw new ProtocolViolation($"The peer reused call id {header.CallId} while that call is still running.");
-                }
-            }
+            _inboundCalls.Add(call);
         }
 
         if (_handlerExecution == RpcHandlerExecution.Inline)

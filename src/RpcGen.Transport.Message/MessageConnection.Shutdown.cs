@@ -117,8 +117,8 @@ internal sealed partial class MessageConnection
 
         _closeReason = reason;
 
-        // Closed right after the reason is set, as the table's refusal used to read that reason:
-        // a call not listed by now is refused; one that is gets failed below.
+        // The outbound table closes together with the reason: a call not listed by now is refused,
+        // and one that is gets failed below.
         var pending = _outboundCalls.Close();
         _keepAlive?.Dispose();
         _handlerWorker?.Stop();
@@ -134,12 +134,7 @@ internal sealed partial class MessageConnection
         _capabilities.ClearExports();
 
         var abort = new RpcException(RpcStatusCode.Disconnected, reason.Message, reason);
-        List<(CancellationTokenSource? Token, IStreamReceiver? RequestStream)> inbound;
-        lock (_inbound)
-        {
-            inbound = _inbound.Values.Select(call => call.MarkCancelled()).ToList();
-        }
-
+        var inbound = _inboundCalls.CancelAll();
         foreach (var (token, requestStream) in inbound)
         {
             ServerCall.Fire(token, requestStream, abort);

@@ -93,14 +93,10 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     private readonly OutboundCalls _outboundCalls = new();
 
     // ---- Inbound calls -------------------------------------------------------------------------
-    // Two-way calls the peer made that are still running, by the peer's call id, so a Cancel frame
-    // can find them. One-way calls are not listed (they cannot be cancelled) but are counted.
-    private readonly Dictionary<uint, ServerCall> _inbound = new();
+    // Two-way calls the peer made that are still running (see InboundCalls). _inflight counts every
+    // inbound call still running, one-way ones included, for MaxConcurrentCalls and the drain.
+    private readonly InboundCalls _inboundCalls = new();
     private int _inflight;
-
-    // The highest call id the peer has used: a stream frame for a higher, never-used id is bogus,
-    // while one for a lower id may just be late (the call ended while it was on the wire).
-    private uint _highestInboundCallId;
 
     // ---- Capabilities --------------------------------------------------------------------------
     // Objects this side exported to the peer and the peer's exports it holds (see CapabilityTable).
