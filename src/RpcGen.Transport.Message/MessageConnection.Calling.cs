@@ -462,7 +462,7 @@ internal sealed partial class MessageConnection
         }
     }
 
-    private static async Task IgnoreFailure(ValueTask write)
+    internal static async Task IgnoreFailure(ValueTask write)
     {
         try
         {

@@ -148,12 +148,12 @@ internal sealed partial class MessageConnection
     /// <summary>Waits until the reader may read again (see <see cref="OutboundBudget.ShouldPause"/>) or the connection closes.</summary>
     private ValueTask WaitForReaderRoomAsync()
     {
-        if (ReaderMustPause)
+        if (_outbox.ReaderMustPause)
         {
-            RpcLog.ReaderPaused(Logger, Id, Peer, Volatile.Read(ref _outboxBytes));
+            RpcLog.ReaderPaused(Logger, Id, Peer, _outbox.HeldBytes);
         }
 
-        return _room.WaitWhileAsync(() => ReaderMustWait && _closeReason is null);
+        return _outbox.Room.WaitWhileAsync(() => ReaderMustWait && _closeReason is null);
     }
 
     /// <summary>

@@ -141,46 +141,12 @@ internal sealed partial class MessageConnection
         }
 
         // Become the drainer for good, so no writer touches the link while it closes (writers see
-        // the close reason and stop queueing). A drainer stuck flushing into a dead link is
-        // released by aborting the link.
-        var waitingSince = Stopwatch.GetTimestamp();
-        while (Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
-        {
-            if (Stopwatch.GetElapsedTime(waitingSince) > TimeSpan.FromSeconds(2))
-            {
-                _link.Abort();
-                break;
-            }
-
-            await Task.Yield();
-        }
-
-        _room.Notify();
-
-        // Frames queued before the close still go out, and the link flushes them as it closes: a
-        // graceful stop waits for the last answer to be queued, not for its drain to have run (a
-        // deferred drain, or a drainer that let go just as this close took over). Once the link
-        // refuses one, the rest are dropped.
-        var linkTakesFrames = true;
-        while (_outbox.TryDequeue(out var queued))
-        {
-            try
-            {
-                if (linkTakesFrames)
-                {
-                    WriteToLink(queued);
-                }
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or IOException or ObjectDisposedException)
-            {
-                linkTakesFrames = false;
-            }
-            finally
-            {
-                Unhold(queued.HeldBytes);
-                FrameBuffer.Return(queued);
-            }
-        }
+        // the close reason and stop queueing). Frames queued before the close still go out, and the
+        // link flushes them as it closes: a graceful stop waits for the last answer to be queued, not
+        // for its drain to have run (a deferred drain, or a drainer that let go just as this close
+        // took over).
+        await _outbox.TakeOverForCloseAsync(_link).ConfigureAwait(false);
+        _outbox.WriteRemainingToLink();
 
         try
         {

@@ -35,7 +35,6 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     private static MessageConnection? t_readerBatch;
 
     private readonly RpcLink _link;
-    private readonly PipeWriter _output;
     private readonly RpcLimits _limits;
     private readonly IReadOnlyDictionary<ulong, IRpcDispatcher>? _dispatchers;
     private readonly TimeSpan? _defaultTimeout;
@@ -47,22 +46,10 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     private readonly int _compressionThreshold;
 
     // ---- Outbound frames -----------------------------------------------------------------------
-    // Built frames waiting to be copied into the link, in order. _draining is 1 while one thread
-    // (the drainer) moves them into the link and flushes; only the drainer touches _output.
-    // _outboxBytes counts the memory outbound frames hold (FrameBuffer.HeldBytes), from the moment
-    // they are queued until the flush that hands them to the link has completed, so bytes parked in
-    // the link's pipe behind a peer that does not read still count. Writers wait on _room while it
-    // is over MaxPendingBytes; the reader stops reading while _budget says so. The same bytes are
-    // added to the server-wide _budget.
-    private readonly System.Collections.Concurrent.ConcurrentQueue<FrameBuffer> _outbox = new();
-    private readonly DeferredDrain _deferredDrain;
-    // Server connections only (null on clients): the server-wide count, and the rule for when the
-    // reader stops. A client's reader never stops: if both ends stopped reading while each had more
-    // than its limit queued for the other (a burst of large calls), neither would ever resume.
-    private readonly OutboundBudget? _budget;
-    private int _draining;
-    private long _outboxBytes;
-    private readonly RoomSignal _room = new();
+    // Built frames waiting to be copied into the link, and the drain (see Outbox). Writers wait on
+    // its Room while it holds more than MaxPendingBytes; a server's reader stops while the
+    // server-wide budget says so.
+    private readonly Outbox _outbox;
 
     // Server connections only: the time limits the server's watchdog checks. Null on clients.
     private readonly ConnectionTimeouts? _timeouts;
@@ -141,20 +128,18 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     {
         _handlerExecution = handlerExecution;
         _authorization = authorization is { IsEmpty: false } ? authorization : null;
-        _budget = budget;
         _timeouts = timeouts;
         _compression = compression;
         _compressionThreshold = compressionThreshold;
         _link = link;
         _handOffSpin = new AdaptiveSpin(link.HandOffSpin);
-        _output = link.Output;
         _limits = limits;
         Logger = logger;
         _dispatchers = dispatchers;
         _defaultTimeout = defaultTimeout;
         _onClosed = onClosed;
         Id = Interlocked.Increment(ref s_nextId);
-        _deferredDrain = new DeferredDrain(this);
+        _outbox = new Outbox(this, link.Output, budget);
         Peer = link.RemoteAddress;
         _peerTags = RpcTelemetry.PeerTags(Peer);
     }
@@ -178,7 +163,7 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     public int InflightCalls => Volatile.Read(ref _inflight);
 
     /// <summary>Outbound bytes this connection holds now (see <see cref="FrameBuffer.HeldBytes"/>).</summary>
-    public long PendingOutboundBytes => Volatile.Read(ref _outboxBytes);
+    public long PendingOutboundBytes => _outbox.HeldBytes;
 
     public void Start()
     {
