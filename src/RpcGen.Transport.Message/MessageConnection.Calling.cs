@@ -33,7 +33,7 @@ internal sealed partial class MessageConnection
     /// </summary>
     internal ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken, uint? exportTarget, RpcMetadata? headers, IRpcTrailerSink? trailers)
     {
-        using var sending = BeginSending();
+        using var sending = _lifecycle.BeginSending();
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<TResponse>(cancellationToken);
@@ -200,7 +200,7 @@ internal sealed partial class MessageConnection
     /// <summary>Sends a one-way call to a service, or to an object the peer exported, with <paramref name="headers"/>.</summary>
     internal ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request, uint? exportTarget, RpcMetadata? headers)
     {
-        using var sending = BeginSending();
+        using var sending = _lifecycle.BeginSending();
         if (RefuseNewCall() is { } refused)
         {
             return ValueTask.FromException(refused);
@@ -283,7 +283,7 @@ internal sealed partial class MessageConnection
         CancellationToken cancellationToken,
         RpcClientCallContext? intercepted)
     {
-        using var sending = BeginSending();
+        using var sending = _lifecycle.BeginSending();
         cancellationToken.ThrowIfCancellationRequested();
         if (RefuseNewCall() is { } refused)
         {
@@ -350,7 +350,7 @@ internal sealed partial class MessageConnection
 
     internal void SendCancel(uint callId)
     {
-        if (Volatile.Read(ref _state) == Closed)
+        if (_lifecycle.IsClosed)
         {
             return;
         }
@@ -413,7 +413,7 @@ internal sealed partial class MessageConnection
             return RpcException.ForNotProcessed(RpcStatusCode.Disconnected, reason.Message, "closed");
         }
 
-        if (_peerDraining)
+        if (_lifecycle.PeerDraining)
         {
             return RpcException.ForNotProcessed(RpcStatusCode.Disconnected, "The peer is shutting down and accepts no new calls; open a new connection.", "draining");
         }

@@ -35,7 +35,7 @@ internal sealed partial class MessageConnection
             return;
         }
 
-        if (Volatile.Read(ref _state) == Closed)
+        if (_lifecycle.IsClosed)
         {
             return;
         }

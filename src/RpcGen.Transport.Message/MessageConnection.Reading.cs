@@ -224,7 +224,7 @@ internal sealed partial class MessageConnection
                 HandleCancel(header);
                 break;
             case FrameKind.GoAway:
-                _peerDraining = true;
+                _lifecycle.OnPeerGoAway();
                 break;
             case FrameKind.Abort:
                 var abort = ErrorPayload.Read(payload);

@@ -138,16 +138,7 @@ internal sealed partial class MessageConnection
             _inboundCalls.Remove(call);
         }
 
-        LeaveInflight();
-    }
-
-    /// <summary>Uncounts an inbound call; the last one out of a draining connection completes the drain.</summary>
-    private void LeaveInflight()
-    {
-        if (Interlocked.Decrement(ref _inflight) == 0 && Volatile.Read(ref _state) != Open)
-        {
-            _drained.TrySetResult();
-        }
+        _lifecycle.LeaveCall();
     }
 
     private void HandleCall(in FrameHeader header, in ReadOnlySequence<byte> payload, RpcMetadata? headers)
@@ -202,14 +193,11 @@ internal sealed partial class MessageConnection
             return;
         }
 
-        // Counted before the state is read: GoAwayAsync moves the state first and reads the count
-        // second, so either it sees this call in flight (and the drain waits for it) or this call sees
-        // the drain (and is refused). Counted after the check, a call could pass the check, the drain
-        // could see no call in flight, and the connection could close under the running call.
-        Interlocked.Increment(ref _inflight);
-        if (Volatile.Read(ref _state) != Open)
+        // Counted before the state is read, so a drain either waits for this call or refuses it (see
+        // ConnectionLifecycle). Counted after the check, a call could pass the check, the drain could
+        // see no call in flight, and the connection could close under the running call.
+        if (!_lifecycle.TryEnterCall())
         {
-            LeaveInflight();
             if (!oneWay)
             {
                 // Refused before dispatch: marked so the caller's balancer may send it to another server.
@@ -219,9 +207,9 @@ internal sealed partial class MessageConnection
             return;
         }
 
-        if (Volatile.Read(ref _inflight) > _limits.MaxConcurrentCalls)
+        if (_lifecycle.InflightCalls > _limits.MaxConcurrentCalls)
         {
-            LeaveInflight();
+            _lifecycle.LeaveCall();
             var reason = $"The connection already has {_limits.MaxConcurrentCalls} calls in flight (RpcLimits.MaxConcurrentCalls).";
             RpcLog.CallRefused(Logger, Id, reason);
             if (!oneWay)

@@ -41,7 +41,7 @@ internal sealed partial class MessageConnection
             return queued > _limits.MaxPendingBytes ? WaitForRoomAsync() : default;
         }
 
-        if (_outboundCalls.Count + Volatile.Read(ref _inflight) > 1 && queued <= _limits.MaxPendingBytes)
+        if (_outboundCalls.Count + _lifecycle.InflightCalls > 1 && queued <= _limits.MaxPendingBytes)
         {
             // Other calls are in flight, so their writers are likely queued on the thread pool right
             // behind us (continuations of responses that just arrived). Drain from the back of that
@@ -87,7 +87,7 @@ internal sealed partial class MessageConnection
     internal RpcException OnLinkFailed(Exception ex)
     {
         var error = AsDisconnected(ex);
-        if (Volatile.Read(ref _state) != Closed)
+        if (!_lifecycle.IsClosed)
         {
             ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Connection.CloseAsync(state.Error), (Connection: this, Error: error), preferLocal: false);
         }

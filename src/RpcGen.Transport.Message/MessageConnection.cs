@@ -22,10 +22,6 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     // two-way method, a request to a one-way one) has each refused; past this many it is aborted.
     private const int MaxMismatchedCalls = 16;
 
-    private const int Open = 0;
-    private const int Draining = 1;
-    private const int Closed = 2;
-
     private static long s_nextId;
 
     // The connection whose reader is handling a batch of frames on this thread. Frames that reader
@@ -80,32 +76,21 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     private readonly OutboundCalls _outboundCalls = new();
 
     // ---- Inbound calls -------------------------------------------------------------------------
-    // Two-way calls the peer made that are still running (see InboundCalls). _inflight counts every
-    // inbound call still running, one-way ones included, for MaxConcurrentCalls and the drain.
+    // Two-way calls the peer made that are still running (see InboundCalls).
     private readonly InboundCalls _inboundCalls = new();
-    private int _inflight;
 
     // ---- Capabilities --------------------------------------------------------------------------
     // Objects this side exported to the peer and the peer's exports it holds (see CapabilityTable).
     private readonly CapabilityTable _capabilities = new();
 
-    // Open → Draining (this side stopped accepting new inbound calls) → Closed.
-    private int _state;
-
-    // Set when the peer sent GoAway: new outbound calls fail at once.
-    private volatile bool _peerDraining;
-
-    // Calls of this side past their GoAway check whose request is not queued yet (see BeginSending).
-    private int _sending;
+    // ---- Lifecycle -----------------------------------------------------------------------------
+    // Open, draining or closed; the inbound calls a drain waits for; the peer's GoAway (see
+    // ConnectionLifecycle).
+    private readonly ConnectionLifecycle _lifecycle = new();
 
     // Why the connection closed; set once, before pending calls are failed.
     private volatile RpcException? _closeReason;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    // Completed when the peer answered the ping sent after GoAway (so it had read the GoAway: any call
-    // it sent before has been read here, and refused or run), or when the connection closed.
-    private readonly TaskCompletionSource _goAwaySeen = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _reading;
 
     // The server's authorization rules, consulted before each inbound call is dispatched; null on
@@ -160,7 +145,7 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     public RpcException? CloseReason => _closeReason;
 
     /// <summary>Inbound calls still running.</summary>
-    public int InflightCalls => Volatile.Read(ref _inflight);
+    public int InflightCalls => _lifecycle.InflightCalls;
 
     /// <summary>Outbound bytes this connection holds now (see <see cref="FrameBuffer.HeldBytes"/>).</summary>
     public long PendingOutboundBytes => _outbox.HeldBytes;
@@ -185,12 +170,12 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     /// <summary>Closes the connection when one of its time limits passed (called by the server's watchdog).</summary>
     public void CheckTimeouts(long now)
     {
-        if (_timeouts is null || Volatile.Read(ref _state) == Closed)
+        if (_timeouts is null || _lifecycle.IsClosed)
         {
             return;
         }
 
-        var busy = _outboundCalls.Any || Volatile.Read(ref _inflight) > 0;
+        var busy = _outboundCalls.Any || _lifecycle.InflightCalls > 0;
         if (_timeouts.Expired(now, busy) is { } reason)
         {
             RpcLog.ConnectionTimedOut(Logger, Id, Peer, reason);
