@@ -16,6 +16,23 @@ namespace RpcGen.Transport.Message;
 /// can call (<see cref="IRpcChannel"/>) and either side can serve (when given dispatchers), which is
 /// what server push will build on.
 /// </summary>
+/// <remarks>
+/// The connection's state is a few tables, each its own type with its invariants stated on top:
+/// <see cref="OutboundCalls"/> (calls this side made), <see cref="InboundCalls"/> (the peer's calls
+/// running here), <see cref="CapabilityTable"/> (exports and imports), <see cref="Outbox"/> (frames
+/// on their way to the link, and the drain) and <see cref="ConnectionLifecycle"/> (open, draining,
+/// closed). The partial files hold the steps that use them, one job each: <c>.Calling</c> (making
+/// calls), <c>.Reading</c> (the reader loop and one handler per frame kind), <c>.Serving</c> (running
+/// the peer's calls and answering), <c>.HandOff</c> (handing calls to the thread pool),
+/// <c>.Writing</c> (when a writer drains), <c>.Capabilities</c>, <c>.Handshake</c>,
+/// <c>.Intercepting</c> and <c>.Shutdown</c>.
+/// <para>
+/// Lock order: the inbound table's lock may be held while a call takes its own request-stream gate;
+/// every other lock (the outbound table's, the exports', the imports') is a leaf, never nested with
+/// another. The outbox and the lifecycle take no locks. No lock is held while user code runs or a
+/// call this side made is completed.
+/// </para>
+/// </remarks>
 internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsyncDisposable, IWatchedConnection
 {
     // A peer that keeps sending frames whose kind does not match the method (a one-way frame to a
