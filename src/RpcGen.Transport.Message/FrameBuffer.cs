@@ -52,6 +52,24 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
         return buffer;
     }
 
+    /// <summary>
+    /// Rents a buffer for whole frames written back to back (<see cref="Append"/>), with no header
+    /// slot of its own: queued as one, it reaches the link as the frames it holds.
+    /// </summary>
+    public static FrameBuffer RentBatch()
+    {
+        var buffer = Rent();
+        buffer._written = 0;
+        return buffer;
+    }
+
+    /// <summary>Appends a whole frame (header included) to a buffer from <see cref="RentBatch"/>.</summary>
+    public void Append(ReadOnlySpan<byte> frame)
+    {
+        frame.CopyTo(GetSpan(frame.Length));
+        _written += frame.Length;
+    }
+
     public static void Return(FrameBuffer buffer)
     {
         if (buffer.Leading is { } leading)

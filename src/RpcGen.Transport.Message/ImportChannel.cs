@@ -7,7 +7,7 @@ namespace RpcGen.Transport.Message;
 internal sealed class ImportChannel(MessageConnection connection, uint exportId) : IRpcCapabilityChannel
 {
     // How many times the peer sent us this export id; released all at once. Guarded by the
-    // connection's import table lock.
+    // imports lock of the connection's CapabilityTable.
     internal long References;
 
     // Set once released: calls fail locally from then on.

@@ -33,7 +33,7 @@ internal sealed partial class MessageConnection
     /// </summary>
     internal ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken, uint? exportTarget, RpcMetadata? headers, IRpcTrailerSink? trailers)
     {
-        using var sending = BeginSending();
+        using var sending = _lifecycle.BeginSending();
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<TResponse>(cancellationToken);
@@ -117,7 +117,7 @@ internal sealed partial class MessageConnection
         call.Activity = span;
         call.TrailerSink = trailers;
         call.StartTimestamp = RpcTelemetry.IsMeasuring ? Stopwatch.GetTimestamp() : 0;
-        if (!TryAddPending(call))
+        if (!_outboundCalls.TryAdd(call))
         {
             FrameBuffer.Return(frame);
             call.Fail(Disconnected(), RpcStatusCode.Disconnected);
@@ -152,7 +152,7 @@ internal sealed partial class MessageConnection
     /// </summary>
     private void SpinForAnswer<TResponse>(ValueTask<TResponse> answer)
     {
-        if (answer.IsCompleted || _pending.Count > 1)
+        if (answer.IsCompleted || _outboundCalls.Count > 1)
         {
             return;
         }
@@ -200,7 +200,7 @@ internal sealed partial class MessageConnection
     /// <summary>Sends a one-way call to a service, or to an object the peer exported, with <paramref name="headers"/>.</summary>
     internal ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request, uint? exportTarget, RpcMetadata? headers)
     {
-        using var sending = BeginSending();
+        using var sending = _lifecycle.BeginSending();
         if (RefuseNewCall() is { } refused)
         {
             return ValueTask.FromException(refused);
@@ -283,7 +283,7 @@ internal sealed partial class MessageConnection
         CancellationToken cancellationToken,
         RpcClientCallContext? intercepted)
     {
-        using var sending = BeginSending();
+        using var sending = _lifecycle.BeginSending();
         cancellationToken.ThrowIfCancellationRequested();
         if (RefuseNewCall() is { } refused)
         {
@@ -317,7 +317,7 @@ internal sealed partial class MessageConnection
             TrailerSink = intercepted ?? (IRpcTrailerSink?)scope,
             Observer = intercepted,
         };
-        if (!TryAddPending(call))
+        if (!_outboundCalls.TryAdd(call))
         {
             FrameBuffer.Return(frame);
             var closed = Disconnected();
@@ -345,17 +345,12 @@ internal sealed partial class MessageConnection
         return call;
     }
 
-    internal bool TryRemovePending(PendingCall call)
-    {
-        lock (_pending)
-        {
-            return _pending.TryGetValue(call.CallId, out var current) && ReferenceEquals(current, call) && _pending.Remove(call.CallId);
-        }
-    }
+    /// <summary>Takes <paramref name="call"/> out of the outbound table (it was cancelled, timed out or its write failed); true when this removed it.</summary>
+    internal bool TryRemovePending(PendingCall call) => _outboundCalls.TryRemove(call);
 
     internal void SendCancel(uint callId)
     {
-        if (Volatile.Read(ref _state) == Closed)
+        if (_lifecycle.IsClosed)
         {
             return;
         }
@@ -418,7 +413,7 @@ internal sealed partial class MessageConnection
             return RpcException.ForNotProcessed(RpcStatusCode.Disconnected, reason.Message, "closed");
         }
 
-        if (_peerDraining)
+        if (_lifecycle.PeerDraining)
         {
             return RpcException.ForNotProcessed(RpcStatusCode.Disconnected, "The peer is shutting down and accepts no new calls; open a new connection.", "draining");
         }
@@ -452,27 +447,6 @@ internal sealed partial class MessageConnection
         return null;
     }
 
-    private bool TryAddPending(PendingCall call)
-    {
-        lock (_pending)
-        {
-            if (_closeReason is not null)
-            {
-                return false;
-            }
-
-            // Call ids wrap after 2^32 calls; skip zero and any id still in flight.
-            do
-            {
-                call.CallId = ++_lastCallId;
-            }
-            while (call.CallId == 0 || _pending.ContainsKey(call.CallId));
-
-            _pending.Add(call.CallId, call);
-            return true;
-        }
-    }
-
     private async Task FailIfWriteFailsAsync(ValueTask write, PendingCall call)
     {
         try
@@ -488,7 +462,7 @@ internal sealed partial class MessageConnection
         }
     }
 
-    private static async Task IgnoreFailure(ValueTask write)
+    internal static async Task IgnoreFailure(ValueTask write)
     {
         try
         {

@@ -81,7 +81,7 @@ internal sealed partial class MessageConnection
             return QueuedCallTurn.Closed;
         }
 
-        if (!ReaderMustPause)
+        if (!_outbox.ReaderMustPause)
         {
             return QueuedCallTurn.Run;
         }
@@ -89,7 +89,7 @@ internal sealed partial class MessageConnection
         _parked.Enqueue(call);
         if (Interlocked.CompareExchange(ref _resumingParked, 1, 0) == 0)
         {
-            RpcLog.CallsHeldBack(Logger, Id, Peer, Volatile.Read(ref _outboxBytes));
+            RpcLog.CallsHeldBack(Logger, Id, Peer, _outbox.HeldBytes);
             _ = ResumeParkedWhenRoomAsync();
         }
 
@@ -102,7 +102,7 @@ internal sealed partial class MessageConnection
         var left = Interlocked.Decrement(ref _queuedCalls);
         if (left == QueuedCallsBeforeReaderWaits - 1)
         {
-            _room.Notify();
+            _outbox.Room.Notify();
         }
 
         if (left == 0)
@@ -111,14 +111,14 @@ internal sealed partial class MessageConnection
         }
     }
 
-    /// <summary>Whether the reader must wait before parsing another frame: for room (see <see cref="ReaderMustPause"/>) or for the thread pool to catch up.</summary>
-    private bool ReaderMustWait => ReaderMustPause || Volatile.Read(ref _queuedCalls) >= QueuedCallsBeforeReaderWaits;
+    /// <summary>Whether the reader must wait before parsing another frame: for room (see <see cref="Outbox.ReaderMustPause"/>) or for the thread pool to catch up.</summary>
+    private bool ReaderMustWait => _outbox.ReaderMustPause || Volatile.Read(ref _queuedCalls) >= QueuedCallsBeforeReaderWaits;
 
     private async Task ResumeParkedWhenRoomAsync()
     {
         while (true)
         {
-            await _room.WaitWhileAsync(() => ReaderMustPause && _closeReason is null).ConfigureAwait(false);
+            await _outbox.Room.WaitWhileAsync(() => _outbox.ReaderMustPause && _closeReason is null).ConfigureAwait(false);
             while (_parked.TryDequeue(out var call))
             {
                 ThreadPool.UnsafeQueueUserWorkItem(call, preferLocal: false);

@@ -38,7 +38,7 @@ internal sealed partial class MessageConnection
     public Task<HelloPayload> PeerHello => _peerHello.Task;
 
     /// <summary>Whether new calls may start here: open, and the peer has not said it is going away.</summary>
-    public bool AcceptsCalls => _closeReason is null && !_peerDraining;
+    public bool AcceptsCalls => _closeReason is null && !_lifecycle.PeerDraining;
 
     /// <summary>The last measured round-trip time (client connections), or null.</summary>
     public TimeSpan? RoundTripTime => _keepAlive?.RoundTripTime;
@@ -124,9 +124,8 @@ internal sealed partial class MessageConnection
 
     private void HandlePong(in FrameHeader header)
     {
-        if (header.CallId == GoAwayPingSequence && Volatile.Read(ref _state) != Open)
+        if (header.CallId == GoAwayPingSequence && _lifecycle.TryAcknowledgeGoAway())
         {
-            _goAwaySeen.TrySetResult();
             return;
         }
 

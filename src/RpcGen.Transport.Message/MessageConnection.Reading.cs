@@ -148,12 +148,12 @@ internal sealed partial class MessageConnection
     /// <summary>Waits until the reader may read again (see <see cref="OutboundBudget.ShouldPause"/>) or the connection closes.</summary>
     private ValueTask WaitForReaderRoomAsync()
     {
-        if (ReaderMustPause)
+        if (_outbox.ReaderMustPause)
         {
-            RpcLog.ReaderPaused(Logger, Id, Peer, Volatile.Read(ref _outboxBytes));
+            RpcLog.ReaderPaused(Logger, Id, Peer, _outbox.HeldBytes);
         }
 
-        return _room.WaitWhileAsync(() => ReaderMustWait && _closeReason is null);
+        return _outbox.Room.WaitWhileAsync(() => ReaderMustWait && _closeReason is null);
     }
 
     /// <summary>
@@ -224,7 +224,7 @@ internal sealed partial class MessageConnection
                 HandleCancel(header);
                 break;
             case FrameKind.GoAway:
-                _peerDraining = true;
+                _lifecycle.OnPeerGoAway();
                 break;
             case FrameKind.Abort:
                 var abort = ErrorPayload.Read(payload);
@@ -254,48 +254,13 @@ internal sealed partial class MessageConnection
         var error = header.Kind == FrameKind.StreamEnd && header.PayloadLength > 0 ? ErrorPayload.Read(payload) : null;
         if (((FrameFlags)header.Flags & FrameFlags.FromCaller) != 0)
         {
-            // The peer's own call, which this side serves. The action happens under the lock so the
-            // call cannot be finished and reused under our feet (none of it runs user code).
-            lock (_inbound)
-            {
-                _inbound.TryGetValue(header.CallId, out var call);
-                if (call is null && header.CallId > _highestInboundCallId)
-                {
-                    throw new ProtocolViolation($"The peer sent a stream frame for call {header.CallId}, which it never made.");
-                }
-
-                switch (header.Kind)
-                {
-                    case FrameKind.StreamItem:
-                        call?.OnStreamItem(payload);
-                        break;
-                    case FrameKind.StreamEnd:
-                        call?.OnStreamEnd(error);
-                        break;
-                    default:
-                        call?.OnCredit(header.MethodId);
-                        break;
-                }
-            }
-
+            // The peer's own call, which this side serves.
+            _inboundCalls.OnStreamFrame(header, payload, error);
             return;
         }
 
         // A call this side made. A stream end finishes the call, so it leaves the table.
-        PendingCall? pending;
-        lock (_pending)
-        {
-            _pending.TryGetValue(header.CallId, out pending);
-            if (pending is null && header.CallId > _lastCallId)
-            {
-                throw new ProtocolViolation($"The peer sent a stream frame for call {header.CallId}, which this side never made.");
-            }
-
-            if (pending is not null && header.Kind == FrameKind.StreamEnd && pending.EndsWithStream)
-            {
-                _pending.Remove(header.CallId);
-            }
-        }
+        var pending = _outboundCalls.FindForStreamFrame(header.CallId, isStreamEnd: header.Kind == FrameKind.StreamEnd);
 
         switch (header.Kind)
         {
@@ -332,7 +297,7 @@ internal sealed partial class MessageConnection
     {
         // An unknown id is a call this side already gave up on (cancelled or timed out): the
         // answer crossed the Cancel frame on the wire.
-        if (TakePending(header.CallId) is { } call)
+        if (_outboundCalls.Take(header.CallId) is { } call)
         {
             call.TrailerSink?.SetTrailers(trailers);
             call.CompleteWithPayload(payload);
@@ -341,7 +306,7 @@ internal sealed partial class MessageConnection
 
     private void HandleError(in FrameHeader header, in ReadOnlySequence<byte> payload, RpcMetadata? trailers)
     {
-        if (TakePending(header.CallId) is { } call)
+        if (_outboundCalls.Take(header.CallId) is { } call)
         {
             RpcException error;
             try
@@ -363,23 +328,7 @@ internal sealed partial class MessageConnection
 
     private void HandleCancel(in FrameHeader header)
     {
-        (CancellationTokenSource? Token, IStreamReceiver? RequestStream) fire = default;
-        lock (_inbound)
-        {
-            if (_inbound.TryGetValue(header.CallId, out var call))
-            {
-                fire = call.MarkCancelled();
-            }
-        }
-
+        var fire = _inboundCalls.Cancel(header.CallId);
         ServerCall.Fire(fire.Token, fire.RequestStream, reason: null);
-    }
-
-    private PendingCall? TakePending(uint callId)
-    {
-        lock (_pending)
-        {
-            return _pending.Remove(callId, out var call) ? call : null;
-        }
     }
 }

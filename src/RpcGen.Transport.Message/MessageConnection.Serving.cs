@@ -135,25 +135,10 @@ internal sealed partial class MessageConnection
     {
         if (!call.IsOneWay)
         {
-            lock (_inbound)
-            {
-                if (_inbound.TryGetValue(call.CallId, out var current) && ReferenceEquals(current, call))
-                {
-                    _inbound.Remove(call.CallId);
-                }
-            }
+            _inboundCalls.Remove(call);
         }
 
-        LeaveInflight();
-    }
-
-    /// <summary>Uncounts an inbound call; the last one out of a draining connection completes the drain.</summary>
-    private void LeaveInflight()
-    {
-        if (Interlocked.Decrement(ref _inflight) == 0 && Volatile.Read(ref _state) != Open)
-        {
-            _drained.TrySetResult();
-        }
+        _lifecycle.LeaveCall();
     }
 
     private void HandleCall(in FrameHeader header, in ReadOnlySequence<byte> payload, RpcMetadata? headers)
@@ -161,7 +146,7 @@ internal sealed partial class MessageConnection
         var oneWay = header.Kind == FrameKind.OneWay;
         if ((header.Flags & (byte)FrameFlags.ToExport) != 0)
         {
-            if (FindExport(header.ServiceId) is not { } exported)
+            if (_capabilities.FindExport(header.ServiceId) is not { } exported)
             {
                 if (!oneWay)
                 {
@@ -208,14 +193,11 @@ internal sealed partial class MessageConnection
             return;
         }
 
-        // Counted before the state is read: GoAwayAsync moves the state first and reads the count
-        // second, so either it sees this call in flight (and the drain waits for it) or this call sees
-        // the drain (and is refused). Counted after the check, a call could pass the check, the drain
-        // could see no call in flight, and the connection could close under the running call.
-        Interlocked.Increment(ref _inflight);
-        if (Volatile.Read(ref _state) != Open)
+        // Counted before the state is read, so a drain either waits for this call or refuses it (see
+        // ConnectionLifecycle). Counted after the check, a call could pass the check, the drain could
+        // see no call in flight, and the connection could close under the running call.
+        if (!_lifecycle.TryEnterCall())
         {
-            LeaveInflight();
             if (!oneWay)
             {
                 // Refused before dispatch: marked so the caller's balancer may send it to another server.
@@ -225,9 +207,9 @@ internal sealed partial class MessageConnection
             return;
         }
 
-        if (Volatile.Read(ref _inflight) > _limits.MaxConcurrentCalls)
+        if (_lifecycle.InflightCalls > _limits.MaxConcurrentCalls)
         {
-            LeaveInflight();
+            _lifecycle.LeaveCall();
             var reason = $"The connection already has {_limits.MaxConcurrentCalls} calls in flight (RpcLimits.MaxConcurrentCalls).";
             RpcLog.CallRefused(Logger, Id, reason);
             if (!oneWay)
@@ -244,14 +226,7 @@ internal sealed partial class MessageConnection
         var call = ServerCall.Rent(this, method, header.CallId, oneWay, header.DeadlineMicroseconds, _limits, codec, headers, _peerTags.Inbound);
         if (!oneWay)
         {
-            lock (_inbound)
-            {
-                _highestInboundCallId = Math.Max(_highestInboundCallId, header.CallId);
-                if (!_inbound.TryAdd(header.CallId, call))
-                {
-                    throw new ProtocolViolation($"The peer reused call id {header.CallId} while that call is still running.");
-                }
-            }
+            _inboundCalls.Add(call);
         }
 
         if (_handlerExecution == RpcHandlerExecution.Inline)

@@ -20,14 +20,9 @@ internal sealed partial class MessageConnection
     /// </summary>
     public Task GoAwayAsync()
     {
-        if (Interlocked.CompareExchange(ref _state, Draining, Open) != Open)
+        if (!_lifecycle.TryStartDraining())
         {
             return Task.CompletedTask;
-        }
-
-        if (Volatile.Read(ref _inflight) == 0)
-        {
-            _drained.TrySetResult();
         }
 
         var frame = FrameBuffer.Rent();
@@ -47,36 +42,15 @@ internal sealed partial class MessageConnection
     private const uint GoAwayPingSequence = uint.MaxValue;
 
     /// <summary>
-    /// Marks a call of this side between its <see cref="RefuseNewCall"/> check and the queueing of its
-    /// request frame (dispose it after <see cref="WriteFrameAsync"/> returned), so that the pong that
-    /// acknowledges the peer's GoAway is queued after every call that passed the check.
+    /// Answers a ping; the one after the peer's GoAway waits for calls caught between their check and
+    /// their queueing (see <see cref="ConnectionLifecycle.BeginSending"/>).
     /// </summary>
-    /// <remarks>
-    /// Story: Alice's call passes the check (no GoAway yet), and her thread is preempted before it
-    /// queues the request. The reader reads the GoAway and the ping after it. Answered at once, the
-    /// pong would reach the server ahead of Alice's request; the server, acknowledged and idle,
-    /// would close, and Alice's call would be lost on the wire. So the reader, having set
-    /// <c>_peerDraining</c>, answers only when <c>_sending</c> is zero: a caller that incremented
-    /// before the flag was set is waited for; one that increments after sees the flag and is refused.
-    /// </remarks>
-    private SendingScope BeginSending()
-    {
-        Interlocked.Increment(ref _sending);
-        return new SendingScope(this);
-    }
-
-    /// <summary>Answers a ping; the one after a GoAway waits for calls caught between their check and their queueing.</summary>
     private void HandlePing(in FrameHeader header)
     {
-        if (header.CallId == GoAwayPingSequence && _peerDraining)
+        if (header.CallId == GoAwayPingSequence && _lifecycle.PeerDraining && _lifecycle.CallsBeingQueued)
         {
-            // The flag write (reading the GoAway) must not pass the counter read below.
-            Interlocked.MemoryBarrier();
-            if (Volatile.Read(ref _sending) != 0)
-            {
-                _ = AnswerGoAwayPingWhenSentAsync();
-                return;
-            }
+            _ = AnswerGoAwayPingWhenSentAsync();
+            return;
         }
 
         SendControl(FrameKind.Pong, header.CallId);
@@ -85,7 +59,7 @@ internal sealed partial class MessageConnection
     private async Task AnswerGoAwayPingWhenSentAsync()
     {
         // The callers waited for are past their check and only queueing a frame: microseconds.
-        while (Volatile.Read(ref _sending) != 0)
+        while (_lifecycle.CallsBeingQueued)
         {
             await Task.Yield();
         }
@@ -93,40 +67,31 @@ internal sealed partial class MessageConnection
         SendControl(FrameKind.Pong, GoAwayPingSequence);
     }
 
-    private readonly struct SendingScope(MessageConnection connection) : IDisposable
-    {
-        public void Dispose() => Interlocked.Decrement(ref connection._sending);
-    }
-
     /// <summary>
     /// Completes when, after <see cref="GoAwayAsync"/>, the peer has acknowledged the GoAway (or the
     /// connection closed) and no inbound call is running.
     /// </summary>
-    public Task Drained => Task.WhenAll(_drained.Task, _goAwaySeen.Task);
+    public Task Drained => _lifecycle.Drained;
 
     public ValueTask DisposeAsync() =>
         new(CloseAsync(new RpcException(RpcStatusCode.Disconnected, "The connection was closed by this side.")));
 
     private async Task CloseAsync(RpcException reason)
     {
-        if (Interlocked.Exchange(ref _state, Closed) == Closed)
+        if (!_lifecycle.TryClose())
         {
             await _closed.Task.ConfigureAwait(false);
             return;
         }
 
         _closeReason = reason;
+
+        // The outbound table closes together with the reason: a call not listed by now is refused,
+        // and one that is gets failed below.
+        var pending = _outboundCalls.Close();
         _keepAlive?.Dispose();
         _handlerWorker?.Stop();
-        _drained.TrySetResult();
-        _goAwaySeen.TrySetResult();
-
-        PendingCall[] pending;
-        lock (_pending)
-        {
-            pending = [.. _pending.Values];
-            _pending.Clear();
-        }
+        _lifecycle.ReleaseDrainWaiters();
 
         // Every call waiting on this connection fails now, with the same reason.
         foreach (var call in pending)
@@ -134,66 +99,22 @@ internal sealed partial class MessageConnection
             call.Fail(new RpcException(RpcStatusCode.Disconnected, reason.Message, reason), RpcStatusCode.Disconnected);
         }
 
-        lock (_exports)
-        {
-            // The peer is gone, and with it every reference to what we exported.
-            _exports.Clear();
-            _exportIds.Clear();
-        }
+        _capabilities.ClearExports();
 
         var abort = new RpcException(RpcStatusCode.Disconnected, reason.Message, reason);
-        List<(CancellationTokenSource? Token, IStreamReceiver? RequestStream)> inbound;
-        lock (_inbound)
-        {
-            inbound = _inbound.Values.Select(call => call.MarkCancelled()).ToList();
-        }
-
+        var inbound = _inboundCalls.CancelAll();
         foreach (var (token, requestStream) in inbound)
         {
             ServerCall.Fire(token, requestStream, abort);
         }
 
         // Become the drainer for good, so no writer touches the link while it closes (writers see
-        // the close reason and stop queueing). A drainer stuck flushing into a dead link is
-        // released by aborting the link.
-        var waitingSince = Stopwatch.GetTimestamp();
-        while (Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
-        {
-            if (Stopwatch.GetElapsedTime(waitingSince) > TimeSpan.FromSeconds(2))
-            {
-                _link.Abort();
-                break;
-            }
-
-            await Task.Yield();
-        }
-
-        _room.Notify();
-
-        // Frames queued before the close still go out, and the link flushes them as it closes: a
-        // graceful stop waits for the last answer to be queued, not for its drain to have run (a
-        // deferred drain, or a drainer that let go just as this close took over). Once the link
-        // refuses one, the rest are dropped.
-        var linkTakesFrames = true;
-        while (_outbox.TryDequeue(out var queued))
-        {
-            try
-            {
-                if (linkTakesFrames)
-                {
-                    WriteToLink(queued);
-                }
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or IOException or ObjectDisposedException)
-            {
-                linkTakesFrames = false;
-            }
-            finally
-            {
-                Unhold(queued.HeldBytes);
-                FrameBuffer.Return(queued);
-            }
-        }
+        // the close reason and stop queueing). Frames queued before the close still go out, and the
+        // link flushes them as it closes: a graceful stop waits for the last answer to be queued, not
+        // for its drain to have run (a deferred drain, or a drainer that let go just as this close
+        // took over).
+        await _outbox.TakeOverForCloseAsync(_link).ConfigureAwait(false);
+        _outbox.WriteRemainingToLink();
 
         try
         {

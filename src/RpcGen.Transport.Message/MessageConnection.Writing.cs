@@ -11,7 +11,7 @@ using RpcGen.Telemetry;
 
 namespace RpcGen.Transport.Message;
 
-/// <summary>The outbox: queuing built frames and draining them into the link in batches.</summary>
+/// <summary>Writing frames: when a writer sends its frame itself, leaves it to the drainer or waits for room; the queue and drain are <see cref="Outbox"/>.</summary>
 internal sealed partial class MessageConnection
 {
     /// <summary>
@@ -28,21 +28,20 @@ internal sealed partial class MessageConnection
             return ValueTask.FromException(new RpcException(RpcStatusCode.Disconnected, reason.Message));
         }
 
-        var queued = Hold(frame);
-        _outbox.Enqueue(frame);
+        var queued = _outbox.Enqueue(frame);
         if (t_readerBatch == this)
         {
             // Our reader is mid-batch; it sends everything queued when the batch ends.
             return default;
         }
 
-        if (Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
+        if (!_outbox.TryBecomeDrainer())
         {
             // The drainer will take this frame. Only wait when the link is this far behind.
             return queued > _limits.MaxPendingBytes ? WaitForRoomAsync() : default;
         }
 
-        if (_pending.Count + Volatile.Read(ref _inflight) > 1 && queued <= _limits.MaxPendingBytes && ThreadPool.PendingWorkItemCount > 0)
+        if (_outboundCalls.Count + _lifecycle.InflightCalls > 1 && queued <= _limits.MaxPendingBytes && ThreadPool.PendingWorkItemCount > 0)
         {
             // Other calls are in flight and the thread pool has work queued, so their writers are
             // likely queued right behind us (continuations of responses that just arrived). Drain
@@ -51,11 +50,11 @@ internal sealed partial class MessageConnection
             // whose companions only wait (a long stream, a call held until its deadline) while the
             // pool has nothing queued: no writer is coming, and the hop would only add a thread
             // wake-up to this call's round trip (the soak's paced profile, issue 18).
-            ThreadPool.UnsafeQueueUserWorkItem(_deferredDrain, preferLocal: false);
+            _outbox.DrainLater();
             return default;
         }
 
-        return DrainOutbox();
+        return _outbox.Drain();
     }
 
     /// <summary>
@@ -70,101 +69,28 @@ internal sealed partial class MessageConnection
             throw new RpcException(RpcStatusCode.Disconnected, reason.Message);
         }
 
-        var queued = Hold(frame);
-        _outbox.Enqueue(frame);
-        return queued > _limits.MaxPendingBytes;
+        return _outbox.Enqueue(frame) > _limits.MaxPendingBytes;
     }
 
     /// <summary>Sends every queued frame, unless a drainer is already doing it.</summary>
-    internal ValueTask FlushQueuedAsync() =>
-        _outbox.IsEmpty || Interlocked.CompareExchange(ref _draining, 1, 0) != 0 ? default : DrainOutbox();
+    internal ValueTask FlushQueuedAsync() => _outbox.FlushAsync();
 
     /// <summary>
     /// Sends what the reader queued during its batch (unless another writer is already draining).
     /// The reader does not wait for the send: what it queued stays counted until the link takes it,
     /// and the reader stops reading when the count says so (see <see cref="OutboundBudget"/>).
     /// </summary>
-    private void FlushReaderBatch()
-    {
-        if (_outbox.IsEmpty || Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
-        {
-            return;
-        }
-
-        var drain = DrainOutbox();
-        if (!drain.IsCompletedSuccessfully)
-        {
-            _ = IgnoreFailure(drain);
-        }
-    }
-
-    private ValueTask DrainOutbox()
-    {
-        var moved = 0L;
-        try
-        {
-            while (true)
-            {
-                moved = MoveOutboxToLink();
-                var flush = _output.FlushAsync();
-                if (!flush.IsCompletedSuccessfully)
-                {
-                    var slow = DrainOutboxSlowAsync(flush, moved);
-                    moved = 0;
-                    return slow;
-                }
-
-                Unhold(moved);
-                moved = 0;
-                ThrowIfLinkClosed(flush.Result);
-                if (!ReleaseDrainer())
-                {
-                    return default;
-                }
-            }
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            Unhold(moved);
-            Volatile.Write(ref _draining, 0);
-            return ValueTask.FromException(OnLinkFailed(ex));
-        }
-    }
-
-    private async ValueTask DrainOutboxSlowAsync(ValueTask<FlushResult> pending, long moved)
-    {
-        try
-        {
-            var flushed = await pending.ConfigureAwait(false);
-            Unhold(moved);
-            moved = 0;
-            ThrowIfLinkClosed(flushed);
-            while (ReleaseDrainer())
-            {
-                moved = MoveOutboxToLink();
-                flushed = await _output.FlushAsync().ConfigureAwait(false);
-                Unhold(moved);
-                moved = 0;
-                ThrowIfLinkClosed(flushed);
-            }
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            Unhold(moved);
-            Volatile.Write(ref _draining, 0);
-            throw OnLinkFailed(ex);
-        }
-    }
+    private void FlushReaderBatch() => _outbox.Flush();
 
     /// <summary>
     /// The link refused a flush (the peer reset, or the link closed): close the connection, off this
     /// thread, so a reader paused for room and writers waiting for it are released instead of
     /// waiting for a drain that can no longer happen.
     /// </summary>
-    private RpcException OnLinkFailed(Exception ex)
+    internal RpcException OnLinkFailed(Exception ex)
     {
         var error = AsDisconnected(ex);
-        if (Volatile.Read(ref _state) != Closed)
+        if (!_lifecycle.IsClosed)
         {
             ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Connection.CloseAsync(state.Error), (Connection: this, Error: error), preferLocal: false);
         }
@@ -172,105 +98,17 @@ internal sealed partial class MessageConnection
         return error;
     }
 
-    /// <summary>Copies every queued frame into the link; returns the held bytes moved, which stay counted until their flush completes.</summary>
-    private long MoveOutboxToLink()
-    {
-        var moved = 0L;
-        while (_outbox.TryDequeue(out var frame))
-        {
-            try
-            {
-                moved += frame.HeldBytes;
-                WriteToLink(frame);
-            }
-            finally
-            {
-                FrameBuffer.Return(frame);
-            }
-        }
-
-        return moved;
-    }
-
-    /// <summary>Copies one queued frame (and the frame it leads with, if any) into the link's output.</summary>
-    private void WriteToLink(FrameBuffer frame)
-    {
-        if (frame.Leading is { } leading)
-        {
-            _output.Write(leading.WrittenSpan);
-        }
-
-        _output.Write(frame.WrittenSpan);
-    }
-
-    /// <summary>Whether the reader must stop reading because the peer does not take what it is sent (server connections only).</summary>
-    private bool ReaderMustPause => _budget?.ShouldPause(Volatile.Read(ref _outboxBytes)) == true;
-
-    /// <summary>Counts a queued frame against this connection and the server; returns this connection's new total.</summary>
-    private long Hold(FrameBuffer frame)
-    {
-        var held = frame.HeldBytes;
-        _budget?.Add(held);
-        return Interlocked.Add(ref _outboxBytes, held);
-    }
-
-    /// <summary>Stops counting bytes the link has taken, and wakes writers and the reader that wait for room.</summary>
-    private void Unhold(long bytes)
-    {
-        if (bytes == 0)
-        {
-            return;
-        }
-
-        _budget?.Add(-bytes);
-        Interlocked.Add(ref _outboxBytes, -bytes);
-
-        // Each waiter re-checks its own condition (its limit, or the reader's budget rule).
-        _room.Notify();
-    }
-
-    /// <summary>
-    /// Gives up the drainer role; returns true when the caller must drain again because a frame
-    /// was queued after the last look and its writer left it to us.
-    /// </summary>
-    private bool ReleaseDrainer()
-    {
-        Volatile.Write(ref _draining, 0);
-        return !_outbox.IsEmpty && Interlocked.CompareExchange(ref _draining, 1, 0) == 0;
-    }
-
     internal async ValueTask WaitForRoomAsync()
     {
-        await _room.WaitWhileAsync(() => Volatile.Read(ref _outboxBytes) > _limits.MaxPendingBytes && _closeReason is null).ConfigureAwait(false);
+        await _outbox.Room.WaitWhileAsync(() => _outbox.HeldBytes > _limits.MaxPendingBytes && _closeReason is null).ConfigureAwait(false);
         if (_closeReason is { } reason)
         {
             throw new RpcException(RpcStatusCode.Disconnected, reason.Message);
         }
     }
 
-    /// <summary>Runs a drain that a writer handed to the thread pool; the drainer role is already taken for it.</summary>
-    private sealed class DeferredDrain(MessageConnection connection) : IThreadPoolWorkItem
-    {
-        public void Execute()
-        {
-            var drain = connection.DrainOutbox();
-            if (!drain.IsCompletedSuccessfully)
-            {
-                _ = IgnoreFailure(drain);
-            }
-        }
-    }
-
     private RpcException AsDisconnected(Exception ex) =>
         ex as RpcException ?? new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} is closed.", ex);
-
-    private void ThrowIfLinkClosed(FlushResult result)
-    {
-        if (result.IsCompleted || result.IsCanceled)
-        {
-            throw new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} is closed.");
-        }
-    }
 
     private async Task SendAbortAsync(RpcStatusCode code, string reason)
     {

@@ -16,15 +16,28 @@ namespace RpcGen.Transport.Message;
 /// can call (<see cref="IRpcChannel"/>) and either side can serve (when given dispatchers), which is
 /// what server push will build on.
 /// </summary>
+/// <remarks>
+/// The connection's state is a few tables, each its own type with its invariants stated on top:
+/// <see cref="OutboundCalls"/> (calls this side made), <see cref="InboundCalls"/> (the peer's calls
+/// running here), <see cref="CapabilityTable"/> (exports and imports), <see cref="Outbox"/> (frames
+/// on their way to the link, and the drain) and <see cref="ConnectionLifecycle"/> (open, draining,
+/// closed). The partial files hold the steps that use them, one job each: <c>.Calling</c> (making
+/// calls), <c>.Reading</c> (the reader loop and one handler per frame kind), <c>.Serving</c> (running
+/// the peer's calls and answering), <c>.HandOff</c> (handing calls to the thread pool),
+/// <c>.Writing</c> (when a writer drains), <c>.Capabilities</c>, <c>.Handshake</c>,
+/// <c>.Intercepting</c> and <c>.Shutdown</c>.
+/// <para>
+/// Lock order: the inbound table's lock may be held while a call takes its own request-stream gate;
+/// every other lock (the outbound table's, the exports', the imports') is a leaf, never nested with
+/// another. The outbox and the lifecycle take no locks. No lock is held while user code runs or a
+/// call this side made is completed.
+/// </para>
+/// </remarks>
 internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTable, IAsyncDisposable, IWatchedConnection
 {
     // A peer that keeps sending frames whose kind does not match the method (a one-way frame to a
     // two-way method, a request to a one-way one) has each refused; past this many it is aborted.
     private const int MaxMismatchedCalls = 16;
-
-    private const int Open = 0;
-    private const int Draining = 1;
-    private const int Closed = 2;
 
     private static long s_nextId;
 
@@ -35,7 +48,6 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     private static MessageConnection? t_readerBatch;
 
     private readonly RpcLink _link;
-    private readonly PipeWriter _output;
     private readonly RpcLimits _limits;
     private readonly IReadOnlyDictionary<ulong, IRpcDispatcher>? _dispatchers;
     private readonly TimeSpan? _defaultTimeout;
@@ -47,22 +59,10 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     private readonly int _compressionThreshold;
 
     // ---- Outbound frames -----------------------------------------------------------------------
-    // Built frames waiting to be copied into the link, in order. _draining is 1 while one thread
-    // (the drainer) moves them into the link and flushes; only the drainer touches _output.
-    // _outboxBytes counts the memory outbound frames hold (FrameBuffer.HeldBytes), from the moment
-    // they are queued until the flush that hands them to the link has completed, so bytes parked in
-    // the link's pipe behind a peer that does not read still count. Writers wait on _room while it
-    // is over MaxPendingBytes; the reader stops reading while _budget says so. The same bytes are
-    // added to the server-wide _budget.
-    private readonly System.Collections.Concurrent.ConcurrentQueue<FrameBuffer> _outbox = new();
-    private readonly DeferredDrain _deferredDrain;
-    // Server connections only (null on clients): the server-wide count, and the rule for when the
-    // reader stops. A client's reader never stops: if both ends stopped reading while each had more
-    // than its limit queued for the other (a burst of large calls), neither would ever resume.
-    private readonly OutboundBudget? _budget;
-    private int _draining;
-    private long _outboxBytes;
-    private readonly RoomSignal _room = new();
+    // Built frames waiting to be copied into the link, and the drain (see Outbox). Writers wait on
+    // its Room while it holds more than MaxPendingBytes; a server's reader stops while the
+    // server-wide budget says so.
+    private readonly Outbox _outbox;
 
     // Server connections only: the time limits the server's watchdog checks. Null on clients.
     private readonly ConnectionTimeouts? _timeouts;
@@ -89,50 +89,25 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     private int _mismatchedCalls;
 
     // ---- Outbound calls ------------------------------------------------------------------------
-    // Calls this side made and has not had an answer for, by call id. An entry is added before the
-    // request is written and removed by whichever of response / cancel / deadline / disconnect
-    // comes first; that removal decides how the call ends.
-    private readonly Dictionary<uint, PendingCall> _pending = new();
-    private uint _lastCallId;
+    // Calls this side made and has not had an answer for (see OutboundCalls for its invariants).
+    private readonly OutboundCalls _outboundCalls = new();
 
     // ---- Inbound calls -------------------------------------------------------------------------
-    // Two-way calls the peer made that are still running, by the peer's call id, so a Cancel frame
-    // can find them. One-way calls are not listed (they cannot be cancelled) but are counted.
-    private readonly Dictionary<uint, ServerCall> _inbound = new();
-    private int _inflight;
-
-    // The highest call id the peer has used: a stream frame for a higher, never-used id is bogus,
-    // while one for a lower id may just be late (the call ended while it was on the wire).
-    private uint _highestInboundCallId;
+    // Two-way calls the peer made that are still running (see InboundCalls).
+    private readonly InboundCalls _inboundCalls = new();
 
     // ---- Capabilities --------------------------------------------------------------------------
-    // Objects this side exported (callbacks passed as arguments or results), by export id, with the
-    // number of references the peer holds. An entry is added when an object is first serialized
-    // and removed when the peer releases every reference or the connection closes.
-    private readonly Dictionary<uint, ExportEntry> _exports = new();
-    private readonly Dictionary<object, uint> _exportIds = new(ReferenceEqualityComparer.Instance);
-    private uint _lastExportId;
+    // Objects this side exported to the peer and the peer's exports it holds (see CapabilityTable).
+    private readonly CapabilityTable _capabilities = new();
 
-    // Objects the peer exported to this side, by the peer's export id; removed on release.
-    private readonly Dictionary<uint, ImportChannel> _imports = new();
-
-    // Open → Draining (this side stopped accepting new inbound calls) → Closed.
-    private int _state;
-
-    // Set when the peer sent GoAway: new outbound calls fail at once.
-    private volatile bool _peerDraining;
-
-    // Calls of this side past their GoAway check whose request is not queued yet (see BeginSending).
-    private int _sending;
+    // ---- Lifecycle -----------------------------------------------------------------------------
+    // Open, draining or closed; the inbound calls a drain waits for; the peer's GoAway (see
+    // ConnectionLifecycle).
+    private readonly ConnectionLifecycle _lifecycle = new();
 
     // Why the connection closed; set once, before pending calls are failed.
     private volatile RpcException? _closeReason;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    // Completed when the peer answered the ping sent after GoAway (so it had read the GoAway: any call
-    // it sent before has been read here, and refused or run), or when the connection closed.
-    private readonly TaskCompletionSource _goAwaySeen = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _reading;
 
     // The server's authorization rules, consulted before each inbound call is dispatched; null on
@@ -155,20 +130,18 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     {
         _handlerExecution = handlerExecution;
         _authorization = authorization is { IsEmpty: false } ? authorization : null;
-        _budget = budget;
         _timeouts = timeouts;
         _compression = compression;
         _compressionThreshold = compressionThreshold;
         _link = link;
         _handOffSpin = new AdaptiveSpin(link.HandOffSpin);
-        _output = link.Output;
         _limits = limits;
         Logger = logger;
         _dispatchers = dispatchers;
         _defaultTimeout = defaultTimeout;
         _onClosed = onClosed;
         Id = Interlocked.Increment(ref s_nextId);
-        _deferredDrain = new DeferredDrain(this);
+        _outbox = new Outbox(this, link.Output, budget);
         Peer = link.RemoteAddress;
         _peerTags = RpcTelemetry.PeerTags(Peer);
     }
@@ -189,10 +162,10 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     public RpcException? CloseReason => _closeReason;
 
     /// <summary>Inbound calls still running.</summary>
-    public int InflightCalls => Volatile.Read(ref _inflight);
+    public int InflightCalls => _lifecycle.InflightCalls;
 
     /// <summary>Outbound bytes this connection holds now (see <see cref="FrameBuffer.HeldBytes"/>).</summary>
-    public long PendingOutboundBytes => Volatile.Read(ref _outboxBytes);
+    public long PendingOutboundBytes => _outbox.HeldBytes;
 
     public void Start()
     {
@@ -214,18 +187,12 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     /// <summary>Closes the connection when one of its time limits passed (called by the server's watchdog).</summary>
     public void CheckTimeouts(long now)
     {
-        if (_timeouts is null || Volatile.Read(ref _state) == Closed)
+        if (_timeouts is null || _lifecycle.IsClosed)
         {
             return;
         }
 
-        bool busy;
-        lock (_pending)
-        {
-            busy = _pending.Count > 0;
-        }
-
-        busy |= Volatile.Read(ref _inflight) > 0;
+        var busy = _outboundCalls.Any || _lifecycle.InflightCalls > 0;
         if (_timeouts.Expired(now, busy) is { } reason)
         {
             RpcLog.ConnectionTimedOut(Logger, Id, Peer, reason);

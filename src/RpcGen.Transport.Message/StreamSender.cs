@@ -11,6 +11,11 @@ internal sealed class StreamSender
     // How many queued bytes a producer with items to spare collects before sending.
     private const int FlushThreshold = 64 * 1024;
 
+    // Items whose frame is at most this long are copied back to back into one batch buffer, queued
+    // as one: one outbox entry, one copy into the link and one pool round trip per burst instead of
+    // per item. Larger items go as they are (copying them again would cost more than it saves).
+    private const int BatchedFrameLimit = 1024;
+
     // Credit above this is a peer granting nonsense; no window is that large.
     private const long MaxCredit = int.MaxValue;
 
@@ -23,6 +28,9 @@ internal sealed class StreamSender
     private TaskCompletionSource? _creditArrived;
 
     private readonly RpcGen.Compression.RpcCompression _codec;
+
+    // Small item frames built and not yet queued, in order; null when none. Only the producer touches it.
+    private FrameBuffer? _batch;
 
     public StreamSender(MessageConnection connection, uint callId, bool senderIsCaller, RpcGen.Compression.RpcCompression codec)
     {
@@ -62,6 +70,7 @@ internal sealed class StreamSender
                 var next = enumerator.MoveNextAsync();
                 if (!next.IsCompleted && queued > 0)
                 {
+                    QueueBatch();
                     await _connection.FlushQueuedAsync().ConfigureAwait(false);
                     queued = 0;
                 }
@@ -75,6 +84,7 @@ internal sealed class StreamSender
                 var frame = _connection.BuildFrame(enumerator.Current, formatter, "stream item", _codec);
                 if (Volatile.Read(ref _credit) <= 0 && queued > 0)
                 {
+                    QueueBatch();
                     await _connection.FlushQueuedAsync().ConfigureAwait(false);
                     queued = 0;
                 }
@@ -85,9 +95,22 @@ internal sealed class StreamSender
                 Interlocked.Add(ref _credit, -(frame.UncompressedPayloadLength + FrameHeader.Size));
                 frame.WriteHeader(new FrameHeader(FrameKind.StreamItem, (byte)_flags, frame.PayloadLength, _callId, 0, 0, 0));
                 queued += frame.WrittenSpan.Length;
-                var full = _connection.QueueFrame(frame);
+                var full = false;
+                if (frame.WrittenSpan.Length <= BatchedFrameLimit)
+                {
+                    (_batch ??= FrameBuffer.RentBatch()).Append(frame.WrittenSpan);
+                    FrameBuffer.Return(frame);
+                }
+                else
+                {
+                    // Behind the small items built before it.
+                    full = QueueBatch();
+                    full |= _connection.QueueFrame(frame);
+                }
+
                 if (full || queued >= FlushThreshold)
                 {
+                    full |= QueueBatch();
                     await _connection.FlushQueuedAsync().ConfigureAwait(false);
                     queued = 0;
                     if (full)
@@ -97,6 +120,7 @@ internal sealed class StreamSender
                 }
             }
 
+            QueueBatch();
             await _connection.FlushQueuedAsync().ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -110,10 +134,42 @@ internal sealed class StreamSender
         catch (Exception ex)
         {
             failure = ex as RpcException ?? new RpcException(RpcStatusCode.Failed, $"{ex.GetType().Name}: {ex.Message}", ex);
+
+            // The items produced before the failure still go out, ahead of the end that reports it.
+            try
+            {
+                QueueBatch();
+            }
+            catch (RpcException)
+            {
+                // The connection closed; the end cannot go out either.
+            }
+        }
+        finally
+        {
+            // Items built but never queued (the call was cancelled or the connection closed) are dropped.
+            if (_batch is { } unsent)
+            {
+                _batch = null;
+                FrameBuffer.Return(unsent);
+            }
         }
 
         _connection.SendStreamEnd(_callId, _flags, failure);
         return failure?.StatusCode ?? RpcStatusCode.Ok;
+    }
+
+    /// <summary>Queues the batch of small item frames, if any; returns true when the outbox is over its limit.</summary>
+    private bool QueueBatch()
+    {
+        if (_batch is not { } batch)
+        {
+            return false;
+        }
+
+        // Cleared first: a closed connection returns the buffer to the pool itself as it throws.
+        _batch = null;
+        return _connection.QueueFrame(batch);
     }
 
     private async ValueTask WaitForCreditAsync(CancellationToken cancellationToken)

@@ -32,6 +32,10 @@ public interface IStreamingService
     /// <summary>Takes a request stream and never reads it; finishes only when cancelled.</summary>
     [RpcMethod(8)]
     Task<int> IgnoreAsync(IAsyncEnumerable<int> numbers, CancellationToken cancellationToken = default);
+
+    /// <summary>Items of sizes around the sender's batching limit, without pauses; item i is filled with (byte)i.</summary>
+    [RpcMethod(9)]
+    IAsyncEnumerable<byte[]> MixedSizesAsync(int count, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The server side of the streaming scenarios; it reports what it produced and saw.</summary>
@@ -100,6 +104,12 @@ public sealed class StreamingService : IStreamingService
 
         throw new InvalidOperationException($"failed after {count} chunks");
     }
+
+    /// <summary>The item lengths <see cref="MixedSizesAsync"/> cycles through: empty, small, around 1 KiB either side, large.</summary>
+    public static readonly int[] MixedSizes = [0, 1, 24, 900, 1000, 1014, 1015, 1016, 1030, 5000, 3, 70_000, 7];
+
+    public IAsyncEnumerable<byte[]> MixedSizesAsync(int count, CancellationToken cancellationToken = default) =>
+        Enumerable.Range(0, count).Select(i => Enumerable.Repeat((byte)i, MixedSizes[i % MixedSizes.Length]).ToArray()).ToAsyncEnumerable();
 
     public async IAsyncEnumerable<byte[]> ProduceAsync(string key, int itemBytes, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

@@ -21,6 +21,25 @@ public class StreamScenarioTests
 
     [Theory]
     [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
+    public async Task A_server_stream_of_small_and_large_items_keeps_their_order_and_bytes(string transport)
+    {
+        // Small items travel batched in one buffer and large ones on their own: the order across
+        // both, and each item's bytes, must survive.
+        await using var fixture = await TransportFixture.StartAsync(transport);
+        var service = fixture.Client.GetService<IStreamingService>();
+
+        var items = await service.MixedSizesAsync(3000).ToListAsync().AsTask().WaitAsync(Timeout);
+
+        Assert.Equal(3000, items.Count);
+        for (var i = 0; i < items.Count; i++)
+        {
+            Assert.Equal(StreamingService.MixedSizes[i % StreamingService.MixedSizes.Length], items[i].Length);
+            Assert.All(items[i], b => Assert.Equal((byte)i, b));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
     public async Task A_client_stream_is_consumed_and_answered_once(string transport)
     {
         await using var fixture = await TransportFixture.StartAsync(transport);
