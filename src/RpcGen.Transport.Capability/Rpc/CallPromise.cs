@@ -11,28 +11,60 @@ namespace RpcGen.Capnp;
 /// </summary>
 public sealed class CallPromise : IDisposable
 {
+    private const int Open = 0, Claimed = 1, Disposed = 2;
+
     private readonly PendingCall _pending;
-    private readonly Task<CallResponse> _response;
     private readonly CancellationTokenRegistration _registration;
-    private int _state; // 0 open, 1 response handed to an awaiter, 2 disposed
+
+    // Open until the response is handed to an awaiter (Claimed) or the promise is disposed.
+    private int _state;
+
+    // Made when Response is first asked for, never before: a promise disposed unasked (a pipelined
+    // call's promise, usually) leaves no task behind to fault, nothing to await, nothing unobserved.
+    private Task<CallResponse>? _response;
 
     internal CallPromise(PendingCall pending, CancellationToken cancellationToken)
     {
         _pending = pending;
-        _response = WrapAsync(pending.Response);
         if (cancellationToken.CanBeCanceled)
         {
             _registration = cancellationToken.Register(static state => ((CallPromise)state!)._pending.Cancel(), this);
         }
     }
 
-    /// <summary>The results; the <see cref="CallResponse"/> belongs to whoever awaits this and must be disposed.</summary>
+    /// <summary>
+    /// The results; the <see cref="CallResponse"/> belongs to whoever awaits this and must be disposed.
+    /// Fails with <see cref="RpcStatusCode.Cancelled"/> if the call was cancelled or the promise disposed first.
+    /// </summary>
     public Task<CallResponse> Response
     {
         get
         {
-            Interlocked.CompareExchange(ref _state, 1, 0);
-            return _response;
+            if (Volatile.Read(ref _response) is { } made)
+            {
+                return made;
+            }
+
+            switch (Interlocked.CompareExchange(ref _state, Claimed, Open))
+            {
+                case Open:
+                    var response = WrapAsync(_pending.Response);
+                    Volatile.Write(ref _response, response);
+                    return response;
+
+                case Disposed when Volatile.Read(ref _response) is null:
+                    return Task.FromException<CallResponse>(RpcErrors.Cancelled());
+
+                default:
+                    // Another thread claimed the response and is making its task now.
+                    var spin = default(SpinWait);
+                    while (Volatile.Read(ref _response) is null)
+                    {
+                        spin.SpinOnce();
+                    }
+
+                    return _response!;
+            }
         }
     }
 
@@ -46,33 +78,48 @@ public sealed class CallPromise : IDisposable
     /// </summary>
     public Capability GetPipelinedCapability(params ushort[] pointerPath) => new(_pending.GetPipelinedHook(new PipelinePath(pointerPath)));
 
-    /// <summary>Stops waiting: cancels the call if it has not completed and nothing is pipelined on it; releases unclaimed results.</summary>
+    /// <summary>
+    /// Stops waiting: cancels the call if it has not completed and nothing is pipelined on it; releases
+    /// unclaimed results. Capabilities already taken with <see cref="GetPipelinedCapability"/> keep working
+    /// (the call goes on for them), and the results they are not part of are released when they arrive.
+    /// Dropping a call this way throws nothing and leaves no failed task behind.
+    /// </summary>
     public void Dispose()
     {
-        var previous = Interlocked.Exchange(ref _state, 2);
+        var previous = Interlocked.Exchange(ref _state, Disposed);
         _registration.Dispose();
-        if (previous == 2)
+        if (previous == Disposed)
         {
             return;
         }
 
         _pending.Drop();
-        if (previous == 0 && _response.IsCompletedSuccessfully)
+        if (previous == Open)
         {
-            _response.Result.Dispose();
+            // Nobody asked for the response. After Drop the call's task is settled or will never carry
+            // results: results already there are ours to release; an error already there is looked at,
+            // so that it is not reported as unobserved.
+            var pending = _pending.Response;
+            if (pending.IsCompletedSuccessfully)
+            {
+                pending.Result.Release();
+            }
+            else if (pending.IsFaulted)
+            {
+                _ = pending.Exception;
+            }
         }
     }
 
-    private async Task<CallResponse> WrapAsync(Task<ResponseCore> pending)
+    private static async Task<CallResponse> WrapAsync(Task<ResponseCore> pending)
     {
-        var core = await pending.ConfigureAwait(false);
-        var response = new CallResponse(core);
-        if (Volatile.Read(ref _state) == 2)
+        // A dropped or cancelled call's task ends cancelled (no exception object): say so as an RpcException, thrown once.
+        await ((Task)pending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (pending.IsCanceled)
         {
-            // Disposed while the results were on their way, and nobody asked for them.
-            response.Dispose();
+            throw RpcErrors.Cancelled();
         }
 
-        return response;
+        return new CallResponse(pending.GetAwaiter().GetResult());
     }
 }

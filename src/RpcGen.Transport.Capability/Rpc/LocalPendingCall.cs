@@ -254,7 +254,7 @@ internal sealed class LocalPendingCall : PendingCall
             }
         }
 
-        TryDeliver(RpcErrors.Cancelled());
+        DeliverDropped();
         cancel?.Cancel();
     }
 
@@ -310,6 +310,22 @@ internal sealed class LocalPendingCall : PendingCall
                 break;
             case var listener:
                 listener.OnOutcome(null, error);
+                break;
+        }
+    }
+
+    /// <summary>The consumer dropped the call: <see cref="Response"/> ends cancelled (not faulted: nobody looks at it); a listener is told Cancelled.</summary>
+    private void DeliverDropped()
+    {
+        switch (TakeListener())
+        {
+            case null:
+                _response.TrySetCanceled();
+                break;
+            case ServedListener:
+                break;
+            case var listener:
+                listener.OnOutcome(null, RpcErrors.Cancelled());
                 break;
         }
     }

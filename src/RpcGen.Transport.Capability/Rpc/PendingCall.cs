@@ -5,7 +5,8 @@ namespace RpcGen.Capnp;
 /// answer owed to a peer, or an outer call it was forwarded from). The consumer either takes the
 /// response (when <see cref="Response"/> succeeds, the one reference it carries belongs to the
 /// consumer) or drops the call first, after which the response, if it still arrives, is released
-/// here and <see cref="Response"/> ends cancelled.
+/// here and <see cref="Response"/> ends cancelled (<see cref="Task.IsCanceled"/>, not faulted: nobody
+/// looks at it, so it must not hold an exception that would be reported as unobserved).
 /// </summary>
 internal abstract class PendingCall
 {

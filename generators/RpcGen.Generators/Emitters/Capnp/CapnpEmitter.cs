@@ -210,10 +210,10 @@ internal static class CapnpEmitter
                 break;
             case ReturnShape.Promise:
                 var slot = capnp.ResultFieldLayout.Offset;
-                // The question stays open until its answer arrives (then it is finished and dropped):
-                // dropping a call with pipelined capabilities before its answer costs a slower path.
+                // The promise is dropped at once: the pipelined capability keeps the call going, and the
+                // connection releases the rest of the results when they arrive (no task is left waiting).
                 writer.WriteLine($"var {pipelined} = {promise}.GetPipelinedCapability({slot});");
-                writer.WriteLine($"{Registry}.Forget({promise});");
+                writer.WriteLine($"{promise}.Dispose();");
                 writer.WriteLine($"return {Registry}.ToService<{method.ResultKey}>({pipelined});");
                 break;
             default:

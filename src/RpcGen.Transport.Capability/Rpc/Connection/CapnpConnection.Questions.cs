@@ -10,7 +10,9 @@ namespace RpcGen.Capnp;
 // - Finish is sent once, when nothing needs the question any more: its Return arrived or its
 //   consumer dropped it, and no PromisedAnswerHook addresses it (PipelineHolders is 0). Sent before
 //   the Return, it asks the peer to cancel and to release the results' capabilities itself.
-// - Completion is set once: the results, the error, or Cancelled when the consumer drops the call.
+// - Completion is set once: the results, the error, or cancelled when the consumer drops the call.
+//   A drop ends it cancelled, not faulted: the consumer has said it will not look, so no exception is
+//   made, thrown or left unobserved (a dropped question's later error only breaks its pipeline).
 //   Its continuations run asynchronously, so setting it under the lock runs no user code.
 // - PipelinedPromises (not owned) resolve when the outcome arrives, or break when the consumer
 //   cancels; the list is empty after either.
@@ -175,10 +177,9 @@ public sealed partial class CapnpConnection
                 return;
             }
 
-            question.Dropped = true;
+            question.MarkDropped();
             if (!question.ReturnReceived)
             {
-                question.Completion.TrySetException(RpcErrors.Cancelled());
                 if (cancel)
                 {
                     // The caller wants the callee stopped now: break the pipeline so Finish goes out.

@@ -245,8 +245,7 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
 
             // Nobody takes the bootstrap response itself: it only resolves the pipelined capability.
             var capability = GetQuestionPipelinedHookLocked(question, PipelinePath.Root);
-            question.Dropped = true;
-            question.Completion.TrySetException(RpcErrors.Cancelled());
+            question.MarkDropped();
             return new Capability(capability);
         }
     }

@@ -37,6 +37,17 @@ internal sealed class Question(CapnpConnection connection) : PendingCall
 
     public TaskCompletionSource<ResponseCore> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>
+    /// The consumer will not take the response (under the connection's lock): <see cref="Response"/> ends
+    /// cancelled unless it already has an outcome. Cancelled, not faulted: nobody will look at it, and a
+    /// faulted task nobody looks at is reported as an unobserved exception when it is collected.
+    /// </summary>
+    public void MarkDropped()
+    {
+        Dropped = true;
+        Completion.TrySetCanceled();
+    }
+
     public override Task<ResponseCore> Response => Completion.Task;
 
     public override CapabilityHook GetPipelinedHook(PipelinePath path) => connection.GetQuestionPipelinedHook(this, path);

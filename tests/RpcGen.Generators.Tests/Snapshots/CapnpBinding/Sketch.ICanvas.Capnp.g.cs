@@ -97,7 +97,7 @@ interface Layer @0xe1b2000000000002 {
                 promise = request.Send(default);
             }
             var pipelined = promise.GetPipelinedCapability(0);
-            global::RpcGen.Capnp.CapnpServiceRegistry.Forget(promise);
+            promise.Dispose();
             return global::RpcGen.Capnp.CapnpServiceRegistry.ToService<global::Sketch.ILayer>(pipelined);
         }
 
