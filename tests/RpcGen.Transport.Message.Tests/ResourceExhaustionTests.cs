@@ -205,10 +205,16 @@ public class ResourceExhaustionTests
         // of them are still queued when the reader stops, so that is the bound, not "a little".
         Assert.InRange(held, limits.MaxPendingBytes, limits.MaxPendingBytes + (limits.MaxConcurrentCalls * 512) + (64 * 1024));
 
-        // What is held beyond the count: the link's outbound pipe (at most 1 MiB) and the unread
-        // requests in the inbound pipe (at most MaxPendingBytes).
-        var uncounted = heap - held;
-        Assert.True(uncounted < 5 * 1024 * 1024, $"The server counts {held:N0} bytes queued but its heap grew by {heap:N0} (thread-pool threads: {ThreadPool.ThreadCount}, queued work items: {ThreadPool.PendingWorkItemCount}).");
+        // What the server holds beyond the count: the link's outbound pipe (at most 1 MiB) and the
+        // unread requests in the inbound pipe (at most MaxPendingBytes); and what the runtime's
+        // ArrayPool keeps per core and per thread once the pipes return their segments (measured
+        // 0.2 to 0.7 MB). Not the server's: this test's own log capture. The connection logs each
+        // time it stops (debug), and a loaded run stopped and resumed it often enough to keep
+        // 19,031 lines (about 4.5 MB) where a quiet one keeps under ten; those lines are the
+        // fixture's memory, so they are taken out of the heap's growth.
+        var logs = fixture.Logs.HeapBytes;
+        var uncounted = heap - held - logs;
+        Assert.True(uncounted < 5 * 1024 * 1024, $"The server counts {held:N0} bytes queued but its heap grew by {heap:N0}, of which {logs:N0} are the test's {fixture.Logs.Entries.Count:N0} captured log lines (thread-pool threads: {ThreadPool.ThreadCount}, queued work items: {ThreadPool.PendingWorkItemCount}).");
         await attacker.DisposeAsync();
         try
         {
