@@ -89,7 +89,10 @@ internal sealed partial class MessageConnection
         _parked.Enqueue(call);
         if (Interlocked.CompareExchange(ref _resumingParked, 1, 0) == 0)
         {
-            RpcLog.CallsHeldBack(Logger, Id, Peer, _outbox.HeldBytes);
+            if (_pauseLog.ShouldLog(Environment.TickCount64, out var unlogged))
+            {
+                RpcLog.CallsHeldBack(Logger, Id, Peer, _outbox.HeldBytes, unlogged);
+            }
             _ = ResumeParkedWhenRoomAsync();
         }
 

@@ -148,9 +148,9 @@ internal sealed partial class MessageConnection
     /// <summary>Waits until the reader may read again (see <see cref="OutboundBudget.ShouldPause"/>) or the connection closes.</summary>
     private ValueTask WaitForReaderRoomAsync()
     {
-        if (_outbox.ReaderMustPause)
+        if (_outbox.ReaderMustPause && _pauseLog.ShouldLog(Environment.TickCount64, out var unlogged))
         {
-            RpcLog.ReaderPaused(Logger, Id, Peer, _outbox.HeldBytes);
+            RpcLog.ReaderPaused(Logger, Id, Peer, _outbox.HeldBytes, unlogged);
         }
 
         return _outbox.Room.WaitWhileAsync(() => ReaderMustWait && _closeReason is null);

@@ -64,6 +64,9 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     // server-wide budget says so.
     private readonly Outbox _outbox;
 
+    // Which pause lines are written (a mutable struct: never copy it, never make it readonly).
+    private PauseLogThrottle _pauseLog;
+
     // Server connections only: the time limits the server's watchdog checks. Null on clients.
     private readonly ConnectionTimeouts? _timeouts;
 

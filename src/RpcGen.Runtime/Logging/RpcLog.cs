@@ -55,12 +55,13 @@ public static partial class RpcLog
 
     /// <summary>
     /// A server connection holds back calls it has read but not started, because its peer does not
-    /// take the answers it is sent (the calls start once it does).
+    /// take the answers it is sent (the calls start once it does). At most one such line a second per
+    /// connection (with <see cref="ReaderPaused"/>): a peer that never reads would otherwise flood the log.
     /// </summary>
-    [LoggerMessage(EventId = 1019, Level = LogLevel.Debug, Message = "Connection {ConnectionId} with {Peer} stopped starting calls: {HeldBytes} bytes wait for the peer to read")]
-    public static partial void CallsHeldBack(ILogger logger, long connectionId, string peer, long heldBytes);
+    [LoggerMessage(EventId = 1019, Level = LogLevel.Debug, Message = "Connection {ConnectionId} with {Peer} stopped starting calls: {HeldBytes} bytes wait for the peer to read ({UnloggedPauses} pauses since the last such line went unlogged)")]
+    public static partial void CallsHeldBack(ILogger logger, long connectionId, string peer, long heldBytes, long unloggedPauses);
 
-    /// <summary>A connection stopped reading because its peer does not take what it is sent.</summary>
-    [LoggerMessage(EventId = 1012, Level = LogLevel.Debug, Message = "Connection {ConnectionId} with {Peer} stopped reading: {HeldBytes} bytes wait for the peer to read")]
-    public static partial void ReaderPaused(ILogger logger, long connectionId, string peer, long heldBytes);
+    /// <summary>A connection stopped reading because its peer does not take what it is sent (at most one such line a second per connection).</summary>
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Debug, Message = "Connection {ConnectionId} with {Peer} stopped reading: {HeldBytes} bytes wait for the peer to read ({UnloggedPauses} pauses since the last such line went unlogged)")]
+    public static partial void ReaderPaused(ILogger logger, long connectionId, string peer, long heldBytes, long unloggedPauses);
 }
