@@ -92,7 +92,7 @@ public static class PacedLoad
 
     private static void Wait(TimeSpan wait, TimeProvider clock)
     {
-        if (clock == TimeProvider.System && PreciseSleep.IsAvailable)
+        if (clock == TimeProvider.System)
         {
             PreciseSleep.For(wait);
         }

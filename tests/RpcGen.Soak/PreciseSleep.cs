@@ -9,12 +9,18 @@ namespace RpcGen.Soak;
 /// </summary>
 public static partial class PreciseSleep
 {
-    /// <summary>Whether <see cref="For"/> can sleep below a millisecond here (Linux).</summary>
-    public static bool IsAvailable => OperatingSystem.IsLinux();
-
-    /// <summary>Blocks the calling thread for about <paramref name="time"/> (at least that long).</summary>
+    /// <summary>
+    /// Blocks the calling thread for about <paramref name="time"/> (at least that long). Off Linux it
+    /// sleeps whole milliseconds, rounded up, so the promise of "at least" holds everywhere.
+    /// </summary>
     public static void For(TimeSpan time)
     {
+        if (!OperatingSystem.IsLinux())
+        {
+            Thread.Sleep(TimeSpan.FromMilliseconds(Math.Ceiling(Math.Max(0, time.TotalMilliseconds))));
+            return;
+        }
+
         var nanoseconds = Math.Max(0, time.Ticks) * 100;
         var request = new TimeSpec(nanoseconds / 1_000_000_000, nanoseconds % 1_000_000_000);
 
