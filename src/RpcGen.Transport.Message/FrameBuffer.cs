@@ -13,6 +13,9 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
     private const int InitialSize = 512;
     private const int MaxPooledSize = 256 * 1024;
     private const int MaxPooled = 64;
+
+    // Room left after a large write for the few bytes a serializer writes after it (see Ensure).
+    private const int LargeWriteSlack = 512;
     private static readonly ConcurrentQueue<FrameBuffer> s_pool = new();
 
     private byte[] _buffer = new byte[InitialSize];
@@ -21,6 +24,9 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
 
     /// <summary>The bytes written so far, header slot included.</summary>
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
+
+    /// <summary>The bytes written so far as a range of the buffer, for a gathered send straight from it.</summary>
+    public ArraySegment<byte> WrittenSegment => new(_buffer, 0, _written);
 
     /// <summary>
     /// The memory this frame occupies while queued (its buffer and the object around it), which is
@@ -162,7 +168,14 @@ internal sealed class FrameBuffer : IBufferWriter<byte>
             return;
         }
 
-        var size = Math.Max(needed, checked(_buffer.Length * 2));
+        // A write larger than the whole buffer (a large array or string written in one piece) gets
+        // what it needs and a little for what follows, once. Doubling would copy the payload again
+        // on the next growth or leave up to half the buffer unused, and the outbound limits count the
+        // whole buffer while the frame is queued: 64 answers of 64 KiB in 128 KiB buffers filled a
+        // connection's 8 MiB and stopped its reader.
+        var size = sizeHint >= _buffer.Length
+            ? checked(needed + LargeWriteSlack)
+            : Math.Max(needed, checked(_buffer.Length * 2));
         Array.Resize(ref _buffer, size);
     }
 }

@@ -17,26 +17,49 @@ namespace RpcGen.Transport.Message;
 /// the peer never made (a violation), while one at or below it may be late (the call ended while
 /// the frame was on the wire) and is dropped.</item>
 /// </list>
-/// Lock order: the table's lock (<c>_calls</c>) is taken first and may be held while a listed call
-/// takes its own request-stream gate (<see cref="ServerCall.OnStreamEnd"/>), so a call cannot finish
-/// and be reused under a stream frame. Nothing under it runs user code: cancellation found here is
-/// fired by the caller after the lock is left (<see cref="ServerCall.Fire"/>).
+/// Lock order: the table is striped by call id (<see cref="StripeCount"/> stripes, each a dictionary
+/// guarded by itself), because the reader lists calls while handler threads unlist theirs: one lock
+/// for all was the most contended lock at 64 callers. A call lives in one stripe for its whole life,
+/// so every rule above holds per stripe. No two stripe locks are ever held at once (the close takes
+/// them one after another). A stripe's lock may be held while a listed call takes its own
+/// request-stream gate (<see cref="ServerCall.OnStreamEnd"/>), so a call cannot finish and be reused
+/// under a stream frame. Nothing under it runs user code: cancellation found here is fired by the
+/// caller after the lock is left (<see cref="ServerCall.Fire"/>).
 /// </remarks>
 internal sealed class InboundCalls
 {
-    // Guarded by itself (the lock object).
-    private readonly Dictionary<uint, ServerCall> _calls = new();
+    // A power of two: a call's stripe is its id's low bits, so consecutive ids (concurrent callers)
+    // land in different stripes.
+    private const int StripeCount = 16;
 
-    // The highest call id the peer has used for a two-way call; guarded by _calls.
+    // Each guarded by itself (the lock object); valid for the table's life.
+    private readonly Dictionary<uint, ServerCall>[] _stripes = CreateStripes();
+
+    // The highest call id the peer has used for a two-way call. Written by the reader alone (Add)
+    // and read by the reader alone (OnStreamFrame), so it needs no lock.
     private uint _highestCallId;
 
-    /// <summary>Lists a two-way call the reader is about to hand on; a reused id is a protocol violation.</summary>
+    private static Dictionary<uint, ServerCall>[] CreateStripes()
+    {
+        var stripes = new Dictionary<uint, ServerCall>[StripeCount];
+        for (var i = 0; i < stripes.Length; i++)
+        {
+            stripes[i] = new Dictionary<uint, ServerCall>();
+        }
+
+        return stripes;
+    }
+
+    private Dictionary<uint, ServerCall> StripeOf(uint callId) => _stripes[callId & (StripeCount - 1)];
+
+    /// <summary>Lists a two-way call the reader is about to hand on; a reused id is a protocol violation. Reader only.</summary>
     public void Add(ServerCall call)
     {
-        lock (_calls)
+        _highestCallId = Math.Max(_highestCallId, call.CallId);
+        var stripe = StripeOf(call.CallId);
+        lock (stripe)
         {
-            _highestCallId = Math.Max(_highestCallId, call.CallId);
-            if (!_calls.TryAdd(call.CallId, call))
+            if (!stripe.TryAdd(call.CallId, call))
             {
                 throw new ProtocolViolation($"The peer reused call id {call.CallId} while that call is still running.");
             }
@@ -46,11 +69,12 @@ internal sealed class InboundCalls
     /// <summary>Unlists a finished call (unless its id already belongs to a later call).</summary>
     public void Remove(ServerCall call)
     {
-        lock (_calls)
+        var stripe = StripeOf(call.CallId);
+        lock (stripe)
         {
-            if (_calls.TryGetValue(call.CallId, out var current) && ReferenceEquals(current, call))
+            if (stripe.TryGetValue(call.CallId, out var current) && ReferenceEquals(current, call))
             {
-                _calls.Remove(call.CallId);
+                stripe.Remove(call.CallId);
             }
         }
     }
@@ -58,31 +82,42 @@ internal sealed class InboundCalls
     /// <summary>Marks call <paramref name="callId"/> cancelled, if it still runs; returns what the caller fires after.</summary>
     public (CancellationTokenSource? Token, IStreamReceiver? RequestStream) Cancel(uint callId)
     {
-        lock (_calls)
+        var stripe = StripeOf(callId);
+        lock (stripe)
         {
-            return _calls.TryGetValue(callId, out var call) ? call.MarkCancelled() : default;
+            return stripe.TryGetValue(callId, out var call) ? call.MarkCancelled() : default;
         }
     }
 
     /// <summary>Marks every running call cancelled (the connection closes); returns what the caller fires after.</summary>
     public List<(CancellationTokenSource? Token, IStreamReceiver? RequestStream)> CancelAll()
     {
-        lock (_calls)
+        var cancelled = new List<(CancellationTokenSource? Token, IStreamReceiver? RequestStream)>();
+        foreach (var stripe in _stripes)
         {
-            return _calls.Values.Select(call => call.MarkCancelled()).ToList();
+            lock (stripe)
+            {
+                foreach (var call in stripe.Values)
+                {
+                    cancelled.Add(call.MarkCancelled());
+                }
+            }
         }
+
+        return cancelled;
     }
 
     /// <summary>
-    /// Hands a stream frame from the caller to its call, under the lock so the call cannot be
-    /// finished and reused meanwhile (none of it runs user code); a frame for a call that already
-    /// ended is dropped.
+    /// Hands a stream frame from the caller to its call, under the call's stripe lock so the call
+    /// cannot be finished and reused meanwhile (none of it runs user code); a frame for a call that
+    /// already ended is dropped. Reader only.
     /// </summary>
     public void OnStreamFrame(in FrameHeader header, in ReadOnlySequence<byte> payload, RpcException? error)
     {
-        lock (_calls)
+        var stripe = StripeOf(header.CallId);
+        lock (stripe)
         {
-            _calls.TryGetValue(header.CallId, out var call);
+            stripe.TryGetValue(header.CallId, out var call);
             if (call is null && header.CallId > _highestCallId)
             {
                 throw new ProtocolViolation($"The peer sent a stream frame for call {header.CallId}, which it never made.");

@@ -144,7 +144,7 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
         _defaultTimeout = defaultTimeout;
         _onClosed = onClosed;
         Id = Interlocked.Increment(ref s_nextId);
-        _outbox = new Outbox(this, link.Output, budget);
+        _outbox = new Outbox(this, link, budget);
         Peer = link.RemoteAddress;
         _peerTags = RpcTelemetry.PeerTags(Peer);
     }

@@ -8,8 +8,10 @@ using RpcGen.Links;
 namespace RpcGen.Transport.Message;
 
 /// <summary>
-/// The frames one connection built and has not handed to its link yet, and the drain that copies
-/// them into the link and flushes, many frames to one flush.
+/// The frames one connection built and has not handed to its link yet, and the drain that hands
+/// them to the link, many frames at a time: a link that can send directly
+/// (<see cref="RpcLink.CanSendDirect"/>, a plain socket) gets them as one gathered send straight from
+/// the frame buffers; any other link gets them copied into its output pipe and one flush.
 /// </summary>
 /// <remarks>
 /// Invariants:
@@ -20,12 +22,14 @@ namespace RpcGen.Transport.Message;
 /// given up by <see cref="ReleaseDrainer"/>, which looks once more so that a frame queued just
 /// before the release is never stranded without a drainer.</item>
 /// <item>A frame's <see cref="FrameBuffer.HeldBytes"/> count in <see cref="HeldBytes"/> (and in the
-/// server-wide budget) from the moment it is queued until the flush that handed it to the link has
-/// completed, so bytes parked in the link's pipe behind a peer that does not read still count.
+/// server-wide budget) from the moment it is queued until the flush or direct send that handed it
+/// to the link has completed, so bytes parked behind a peer that does not read still count. A frame
+/// sent directly goes back to the pool only then: until the send completed, the link reads its buffer.
 /// Every drop of the count wakes <see cref="Room"/>.</item>
 /// <item>Once <see cref="TakeOverForCloseAsync"/> took the role, it is never given back: writers see
 /// the connection's close reason and stop queueing, and what is left is written once by
-/// <see cref="WriteRemainingToLink"/>.</item>
+/// <see cref="WriteRemainingToLink"/>, always through the link's output pipe: no direct send is in
+/// flight then (the drainer role is held), so the pipe cannot overtake one.</item>
 /// </list>
 /// Lock order: no locks. The queue is lock-free and the role is a flag; a link failure is handed to
 /// the connection's close on the thread pool, never run under the drain.
@@ -33,7 +37,23 @@ namespace RpcGen.Transport.Message;
 internal sealed class Outbox : IThreadPoolWorkItem
 {
     private readonly MessageConnection _connection;
+    private readonly RpcLink _link;
     private readonly PipeWriter _output;
+
+    // Direct sends only, touched by the drainer alone: the frames of the send in flight (returned
+    // to the pool when it completed) and their byte ranges, lists reused from send to send.
+    private readonly bool _sendsDirect;
+    private readonly List<FrameBuffer> _sending = new();
+    private readonly List<ArraySegment<byte>> _segments = new();
+
+    // Direct sends only, drainer alone: the buffer the small frames of the send in flight were
+    // copied into (rented per send, null between sends), how much of it is used, whether the last
+    // range of _segments is its tail (so the next small frame extends that range), and the held
+    // bytes of the whole batch, copied frames included, which count until the send completed.
+    private byte[]? _coalesced;
+    private int _coalescedUsed;
+    private bool _lastRangeIsCoalesced;
+    private long _sendingHeld;
     private readonly ConcurrentQueue<FrameBuffer> _frames = new();
 
     // Server connections only (null on clients): the server-wide count, and the rule for when the
@@ -47,10 +67,12 @@ internal sealed class Outbox : IThreadPoolWorkItem
     // The held bytes of the frames queued and not yet flushed (see the invariants).
     private long _heldBytes;
 
-    public Outbox(MessageConnection connection, PipeWriter output, OutboundBudget? budget)
+    public Outbox(MessageConnection connection, RpcLink link, OutboundBudget? budget)
     {
         _connection = connection;
-        _output = output;
+        _link = link;
+        _output = link.Output;
+        _sendsDirect = link.CanSendDirect;
         _budget = budget;
     }
 
@@ -107,8 +129,169 @@ internal sealed class Outbox : IThreadPoolWorkItem
         }
     }
 
-    /// <summary>Copies queued frames into the link and flushes until none are left; the caller holds the drainer role.</summary>
-    public ValueTask Drain()
+    /// <summary>Hands queued frames to the link until none are left; the caller holds the drainer role.</summary>
+    public ValueTask Drain() => _sendsDirect ? DrainDirect() : DrainThroughPipe();
+
+    /// <summary>Sends queued frames straight from their buffers, one gathered send per batch, until none are left.</summary>
+    private ValueTask DrainDirect()
+    {
+        try
+        {
+            while (true)
+            {
+                var gathered = GatherForSend();
+                if (gathered > 0)
+                {
+                    var send = _link.SendDirectAsync(_segments);
+                    if (!send.IsCompletedSuccessfully)
+                    {
+                        return DrainDirectSlowAsync(send, gathered);
+                    }
+
+                    FinishSend(gathered);
+                }
+
+                if (_frames.IsEmpty && !ReleaseDrainer())
+                {
+                    return default;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return ValueTask.FromException(FailDirectSend(ex));
+        }
+    }
+
+    private async ValueTask DrainDirectSlowAsync(ValueTask pending, long gathered)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+            FinishSend(gathered);
+            while (!_frames.IsEmpty || ReleaseDrainer())
+            {
+                gathered = GatherForSend();
+                if (gathered > 0)
+                {
+                    await _link.SendDirectAsync(_segments).ConfigureAwait(false);
+                    FinishSend(gathered);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw FailDirectSend(ex);
+        }
+    }
+
+    // Bounds of one gathered send: a system call takes at most 1024 byte ranges on Linux, and a
+    // bounded batch stops counting its bytes as soon as it is sent instead of after everything queued.
+    private const int MaxRangesPerSend = 256;
+    private const long MaxBytesPerSend = 1024 * 1024;
+
+    // Small frames sent together are copied back to back into one rented buffer and leave as one
+    // range, and go back to the frame pool at once: the socket pins and describes each range to the
+    // kernel separately, which costs more than copying a few hundred bytes. A frame sent alone, or a
+    // large one, is sent from its own buffer.
+    private const int CopyUpToBytes = 2048;
+    private const int CoalesceBytes = 32 * 1024;
+
+    /// <summary>Dequeues the next batch of frames into the send lists; returns their held bytes (0 when nothing was queued).</summary>
+    private long GatherForSend()
+    {
+        var held = 0L;
+        var bytes = 0L;
+        while (_segments.Count < MaxRangesPerSend && bytes < MaxBytesPerSend && _frames.TryDequeue(out var frame))
+        {
+            held += frame.HeldBytes;
+            var copied = true;
+            if (frame.Leading is { } leading)
+            {
+                copied = AddRange(leading.WrittenSegment, moreFollows: true);
+                bytes += leading.WrittenSegment.Count;
+            }
+
+            copied &= AddRange(frame.WrittenSegment, moreFollows: !_frames.IsEmpty);
+            bytes += frame.WrittenSegment.Count;
+            if (copied)
+            {
+                FrameBuffer.Return(frame);
+            }
+            else
+            {
+                _sending.Add(frame);
+            }
+        }
+
+        _sendingHeld = held;
+        return held;
+    }
+
+    /// <summary>Adds one frame's bytes to the send; returns true when they were copied (the frame's buffer is free).</summary>
+    private bool AddRange(ArraySegment<byte> range, bool moreFollows)
+    {
+        if (range.Count <= CopyUpToBytes && (_lastRangeIsCoalesced || moreFollows) && _coalescedUsed + range.Count <= CoalesceBytes)
+        {
+            _coalesced ??= ArrayPool<byte>.Shared.Rent(CoalesceBytes);
+            range.AsSpan().CopyTo(_coalesced.AsSpan(_coalescedUsed));
+            if (_lastRangeIsCoalesced)
+            {
+                var last = _segments[^1];
+                _segments[^1] = new ArraySegment<byte>(_coalesced, last.Offset, last.Count + range.Count);
+            }
+            else
+            {
+                _segments.Add(new ArraySegment<byte>(_coalesced, _coalescedUsed, range.Count));
+            }
+
+            _coalescedUsed += range.Count;
+            _lastRangeIsCoalesced = true;
+            return true;
+        }
+
+        _segments.Add(range);
+        _lastRangeIsCoalesced = false;
+        return false;
+    }
+
+    /// <summary>The link took the batch: its buffers go back to the pool and its bytes stop counting.</summary>
+    private void FinishSend(long gathered)
+    {
+        ReturnSending();
+        Unhold(gathered);
+    }
+
+    private void ReturnSending()
+    {
+        foreach (var frame in _sending)
+        {
+            FrameBuffer.Return(frame);
+        }
+
+        _sending.Clear();
+        _segments.Clear();
+        _lastRangeIsCoalesced = false;
+        _coalescedUsed = 0;
+        _sendingHeld = 0;
+        if (_coalesced is { } coalesced)
+        {
+            _coalesced = null;
+            ArrayPool<byte>.Shared.Return(coalesced);
+        }
+    }
+
+    private RpcException FailDirectSend(Exception ex)
+    {
+        var held = _sendingHeld;
+        ReturnSending();
+        Unhold(held);
+        Volatile.Write(ref _draining, 0);
+        return _connection.OnLinkFailed(ex);
+    }
+
+    /// <summary>Copies queued frames into the link's output pipe and flushes until none are left.</summary>
+    private ValueTask DrainThroughPipe()
     {
         var moved = 0L;
         try

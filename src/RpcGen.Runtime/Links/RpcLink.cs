@@ -64,6 +64,27 @@ public abstract class RpcLink : IDuplexPipe, IAsyncDisposable
     {
     }
 
+    /// <summary>
+    /// Whether <see cref="SendDirectAsync"/> works on this link: it can send a protocol's bytes
+    /// straight from the protocol's own buffers, many of them in one gathered system call, instead
+    /// of copying them into <see cref="Output"/> first. False (the default) for links that must
+    /// transform or frame the bytes themselves (TLS, shared memory, in-memory pipes).
+    /// </summary>
+    public virtual bool CanSendDirect => false;
+
+    /// <summary>
+    /// Sends <paramref name="segments"/>, in order and back to back, straight from the caller's
+    /// arrays; completes once the link has taken every byte, after which the caller may reuse them.
+    /// Only when <see cref="CanSendDirect"/> is true. The caller runs one send at a time, and
+    /// writes nothing to <see cref="Output"/> while it sends this way: bytes flushed to
+    /// <see cref="Output"/> earlier may still be on their way and could be overtaken, so a protocol
+    /// picks one path for its frames (it may fall back to <see cref="Output"/> for good, e.g. when
+    /// it closes). A failure means the link is broken, as a failed flush of <see cref="Output"/> does.
+    /// </summary>
+    /// <param name="segments">The byte ranges to send; the link does not keep the list after the send completed.</param>
+    public virtual ValueTask SendDirectAsync(IList<ArraySegment<byte>> segments) =>
+        throw new NotSupportedException($"{GetType().Name} cannot send directly; write to {nameof(Output)}.");
+
     /// <summary>Closes the link at once; buffered outbound bytes may be lost.</summary>
     public abstract void Abort();
 

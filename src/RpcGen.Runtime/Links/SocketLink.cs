@@ -77,6 +77,77 @@ internal sealed class SocketLink : RpcLink
 
     public override RpcGen.Security.RpcPeerIdentity? PeerIdentity { get; }
 
+    /// <summary>A plain socket takes a protocol's buffers as they are: no framing or encryption of its own.</summary>
+    public override bool CanSendDirect => true;
+
+    public override ValueTask SendDirectAsync(IList<ArraySegment<byte>> segments)
+    {
+        try
+        {
+            if (segments.Count == 1)
+            {
+                // One frame (a lone caller): the memory overload completes without allocating.
+                var send = SendAllAsync(segments[0]);
+                return send.IsCompletedSuccessfully ? default : FailOnErrorAsync(send);
+            }
+
+            return segments.Count == 0 ? default : FailOnErrorAsync(SendListAsync(segments));
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return ValueTask.FromException(OnDirectSendFailed(ex));
+        }
+    }
+
+    private async ValueTask SendListAsync(IList<ArraySegment<byte>> segments)
+    {
+        var total = 0L;
+        foreach (var segment in segments)
+        {
+            total += segment.Count;
+        }
+
+        var sent = await _socket.SendAsync(segments, SocketFlags.None).ConfigureAwait(false);
+        if (sent < total)
+        {
+            // A partial gathered send (a stream socket's async send normally takes all): finish
+            // the rest segment by segment.
+            foreach (var segment in segments)
+            {
+                if (sent >= segment.Count)
+                {
+                    sent -= segment.Count;
+                    continue;
+                }
+
+                await SendAllAsync(segment.AsMemory((int)sent)).ConfigureAwait(false);
+                sent = 0;
+            }
+        }
+    }
+
+    private async ValueTask FailOnErrorAsync(ValueTask send)
+    {
+        try
+        {
+            await send.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            throw OnDirectSendFailed(ex);
+        }
+    }
+
+    private RpcException OnDirectSendFailed(Exception ex)
+    {
+        // As the send loop does: the peer is gone, so make the receiver notice even if the peer
+        // never closes its side, and give the writer the transport's error type.
+        _socket.Dispose();
+        return Volatile.Read(ref _aborted) != 0
+            ? new RpcException(RpcStatusCode.Disconnected, "The link was aborted.")
+            : new RpcException(RpcStatusCode.Disconnected, $"Sending to {RemoteAddress} failed: {ex.Message}", ex);
+    }
+
     public override void Abort()
     {
         if (Interlocked.Exchange(ref _aborted, 1) != 0)
