@@ -205,7 +205,8 @@ public class ResourceExhaustionTests
         // of them are still queued when the reader stops, so that is the bound, not "a little".
         Assert.InRange(held, limits.MaxPendingBytes, limits.MaxPendingBytes + (limits.MaxConcurrentCalls * 512) + (64 * 1024));
 
-        // What the server holds beyond the count: the link's outbound pipe (at most 1 MiB) and the
+        // What the server holds beyond the count: the link's outbound pipe (at most 1 MiB; a plain
+        // socket's is left empty, its frames are sent from their own buffers) and the
         // unread requests in the inbound pipe (at most MaxPendingBytes); and what the runtime's
         // ArrayPool keeps per core and per thread once the pipes return their segments (measured
         // 0.2 to 0.7 MB). Not the server's: this test's own log capture. The connection logs each

@@ -9,7 +9,8 @@ namespace RpcGen.Links;
 /// A TCP or Unix-domain socket as an <see cref="RpcLink"/>: one loop moves received bytes into the
 /// input pipe, another sends whatever the protocol has written to the output pipe. Because the
 /// sender takes everything written since its last send, many small frames from concurrent callers
-/// go out in one system call.
+/// go out in one system call. A protocol that keeps its own frame buffers may skip the output pipe
+/// and its copy: <see cref="SendDirectAsync"/> sends them as they are, in one gathered send.
 /// </summary>
 internal sealed class SocketLink : RpcLink
 {
