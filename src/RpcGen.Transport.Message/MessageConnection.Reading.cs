@@ -86,7 +86,7 @@ internal sealed partial class MessageConnection
                 finally
                 {
                     t_readerBatch = null;
-                    WakeStreamConsumers();
+                    PublishStreamItems();
 
                     // Paused with whole frames left: mark nothing examined, so the next read
                     // returns them at once instead of waiting for more bytes.
@@ -144,39 +144,6 @@ internal sealed partial class MessageConnection
         {
             await input.CompleteAsync().ConfigureAwait(false);
         }
-    }
-
-    /// <summary>
-    /// Wakes <paramref name="consumer"/>, a stream consumer waiting for items, once the frames of the
-    /// current read are handled when called on the reader, at once otherwise.
-    /// </summary>
-    internal void WakeAfterReaderBatch(TaskCompletionSource consumer)
-    {
-        if (t_readerBatch == this)
-        {
-            (_consumersToWake ??= []).Add(consumer);
-        }
-        else
-        {
-            consumer.TrySetResult();
-        }
-    }
-
-    private void WakeStreamConsumers()
-    {
-        if (_consumersToWake is not { Count: > 0 } consumers)
-        {
-            return;
-        }
-
-        // The waits run their continuations asynchronously: this queues the consumers on the thread
-        // pool and runs none of their code here.
-        foreach (var consumer in consumers)
-        {
-            consumer.TrySetResult();
-        }
-
-        consumers.Clear();
     }
 
     /// <summary>Waits until the reader may read again (see <see cref="OutboundBudget.ShouldPause"/>) or the connection closes.</summary>

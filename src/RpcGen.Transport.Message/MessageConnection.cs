@@ -47,10 +47,6 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     [ThreadStatic]
     private static MessageConnection? t_readerBatch;
 
-    // The reader's alone: stream consumers that items of the current read are for and that were
-    // waiting; woken together when the read is handled (see WakeAfterReaderBatch). Created on first use.
-    private List<TaskCompletionSource>? _consumersToWake;
-
     private readonly RpcLink _link;
     private readonly RpcLimits _limits;
     private readonly IReadOnlyDictionary<ulong, IRpcDispatcher>? _dispatchers;

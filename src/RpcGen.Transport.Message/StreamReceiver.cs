@@ -14,6 +14,9 @@ internal interface IStreamReceiver
 
     /// <summary>The stream cannot continue (call cancelled, connection lost).</summary>
     void Fail(Exception error);
+
+    /// <summary>Wakes the consumer for the items <see cref="OnItem"/> added; the reader calls it once per read (see <c>MessageConnection.PublishAfterReaderBatch</c>).</summary>
+    void PublishItems();
 }
 
 /// <summary>
@@ -49,6 +52,9 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
     // Set by Fail: this side gave up on the stream (cancelled, connection lost), so items that were
     // already on the wire when it did are dropped, not taken for a peer sending after its end.
     private bool _failed;
+
+    // The reader's alone: items were added in the current read and PublishItems is due at its end.
+    private bool _publishPending;
     private int _enumerated;
 
     public StreamReceiver(MessageConnection connection, uint callId, bool receiverIsCaller, IRpcFormatter<T> formatter, int window, Action? onAbandoned)
@@ -96,12 +102,20 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
             return;
         }
 
-        if (_items.TryAdd((item, cost), out var wake) && wake is not null)
+        _items.Add((item, cost));
+        if (!_publishPending)
         {
-            // The consumer waits: wake it once the reader has handled the whole read it is in, not
-            // once per item (a read of small items holds thousands).
-            _connection.WakeAfterReaderBatch(wake);
+            // Wake the consumer (if it waits) once the reader has handled the whole read it is in,
+            // not once per item: a read of small items holds thousands.
+            _publishPending = true;
+            _connection.PublishAfterReaderBatch(this);
         }
+    }
+
+    public void PublishItems()
+    {
+        _publishPending = false;
+        _items.Publish();
     }
 
     public void OnEnd(RpcException? error)
@@ -139,12 +153,17 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
         {
             // Items come in batches (whatever the reader decoded since the last look), so the
             // consumer is woken once per batch, not once per item.
-            while (await _items.WaitAsync(cancellationToken).ConfigureAwait(false))
+            while (true)
             {
                 while (_items.TryTake(out var entry))
                 {
                     Consumed(entry.Cost);
                     yield return entry.Item;
+                }
+
+                if (!await _items.WaitAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    break;
                 }
             }
 
