@@ -86,6 +86,7 @@ internal sealed partial class MessageConnection
                 finally
                 {
                     t_readerBatch = null;
+                    PublishStreamItems();
 
                     // Paused with whole frames left: mark nothing examined, so the next read
                     // returns them at once instead of waiting for more bytes.
@@ -259,8 +260,11 @@ internal sealed partial class MessageConnection
             return;
         }
 
-        // A call this side made. A stream end finishes the call, so it leaves the table.
-        var pending = _outboundCalls.FindForStreamFrame(header.CallId, isStreamEnd: header.Kind == FrameKind.StreamEnd);
+        // A call this side made. A stream end finishes the call, so it leaves the table; items, the
+        // bulk of the frames, find their call without the table's lock while it stays open.
+        var pending = header.Kind == FrameKind.StreamItem
+            ? _outboundCalls.FindForStreamItem(header.CallId)
+            : _outboundCalls.FindForStreamFrame(header.CallId, isStreamEnd: header.Kind == FrameKind.StreamEnd);
 
         switch (header.Kind)
         {

@@ -17,6 +17,9 @@ namespace RpcGen.Transport.Message;
 /// <item>Ids are never zero and never reused while a call with that id is in the table; they only
 /// count up (wrapping after 2^32), so an id above <c>_lastCallId</c> was never used.</item>
 /// </list>
+/// <item><see cref="PendingCall.Listed"/> is true exactly while the call is in the table (both
+/// written under the lock), so the reader's stream-item shortcut can tell, without the lock, that the
+/// call it remembers has not left.</item>
 /// Lock order: the table's own lock is a leaf. No other lock is taken, and no call is completed,
 /// failed or run while it is held.
 /// </remarks>
@@ -30,6 +33,11 @@ internal sealed class OutboundCalls
 
     // Set under the lock by Close; from then on TryAdd refuses.
     private bool _closed;
+
+    // The reader's alone: the streaming call the last stream item was for, so the items of one open
+    // stream (a server stream sends them by the thousand) skip the lock. Stale is harmless: it is used
+    // only while its id matches and it is still Listed.
+    private PendingCall? _lastStreamTarget;
 
     /// <summary>
     /// How many calls are waiting now, read without the lock: a hint (whether this caller is alone),
@@ -67,6 +75,7 @@ internal sealed class OutboundCalls
             while (call.CallId == 0 || _calls.ContainsKey(call.CallId));
 
             _calls.Add(call.CallId, call);
+            call.Listed = true;
             return true;
         }
     }
@@ -76,7 +85,13 @@ internal sealed class OutboundCalls
     {
         lock (_calls)
         {
-            return _calls.Remove(callId, out var call) ? call : null;
+            if (!_calls.Remove(callId, out var call))
+            {
+                return null;
+            }
+
+            call.Listed = false;
+            return call;
         }
     }
 
@@ -85,7 +100,14 @@ internal sealed class OutboundCalls
     {
         lock (_calls)
         {
-            return _calls.TryGetValue(call.CallId, out var current) && ReferenceEquals(current, call) && _calls.Remove(call.CallId);
+            if (!_calls.TryGetValue(call.CallId, out var current) || !ReferenceEquals(current, call))
+            {
+                return false;
+            }
+
+            _calls.Remove(call.CallId);
+            call.Listed = false;
+            return true;
         }
     }
 
@@ -94,6 +116,7 @@ internal sealed class OutboundCalls
     /// finishes it; null for a call that already ended. A frame for an id this side never used is a
     /// protocol violation.
     /// </summary>
+    /// <remarks>Called only by the reader (it also forgets the reader's remembered stream call).</remarks>
     public PendingCall? FindForStreamFrame(uint callId, bool isStreamEnd)
     {
         lock (_calls)
@@ -107,10 +130,44 @@ internal sealed class OutboundCalls
             if (call is not null && isStreamEnd && call.EndsWithStream)
             {
                 _calls.Remove(callId);
+                call.Listed = false;
+
+                // Do not keep a finished stream (and what its consumer left unread) reachable.
+                if (ReferenceEquals(_lastStreamTarget, call))
+                {
+                    _lastStreamTarget = null;
+                }
             }
 
             return call;
         }
+    }
+
+    /// <summary>
+    /// Finds the call a stream item is for, as <see cref="FindForStreamFrame"/> does, but without the
+    /// lock while the items keep coming for the same open stream. Called only by the reader.
+    /// </summary>
+    /// <remarks>
+    /// Why this is safe: an item never takes a call out of the table, so the only change that matters
+    /// is the call leaving it (end, cancel, deadline, close), which clears <see cref="PendingCall.Listed"/>.
+    /// Alice's consumer cancels while the reader holds the call it remembers and has read Listed as
+    /// true: the item goes to a call that is being failed, exactly as it did when the reader had
+    /// found the call under the lock an instant before the cancel; the failed stream drops it.
+    /// </remarks>
+    public PendingCall? FindForStreamItem(uint callId)
+    {
+        var remembered = _lastStreamTarget;
+        if (remembered is not null && remembered.CallId == callId && remembered.Listed)
+        {
+            return remembered;
+        }
+
+        var call = FindForStreamFrame(callId, isStreamEnd: false);
+
+        // Only calls with a response stream are remembered: other calls are pooled and reused, and an
+        // item for one is a protocol violation anyway.
+        _lastStreamTarget = call is { EndsWithStream: true } ? call : null;
+        return call;
     }
 
     /// <summary>Closes the table for good and returns every call still waiting, for the caller to fail.</summary>
@@ -120,6 +177,11 @@ internal sealed class OutboundCalls
         {
             _closed = true;
             PendingCall[] waiting = [.. _calls.Values];
+            foreach (var call in waiting)
+            {
+                call.Listed = false;
+            }
+
             _calls.Clear();
             return waiting;
         }

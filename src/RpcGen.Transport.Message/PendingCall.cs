@@ -14,6 +14,11 @@ internal abstract class PendingCall
     // calls in flight.
     public uint CallId;
     public RpcMethodInfo Method = null!;
+
+    // Whether the call is in its connection's OutboundCalls table: set there under the table's lock
+    // when it is added, cleared under it when it leaves. Read without the lock only by the reader's
+    // stream-item shortcut (OutboundCalls.FindForStreamItem).
+    public volatile bool Listed;
     public MessageConnection Connection = null!;
 
     // Where the trailers that come back with the answer go (the caller's RpcMetadataScope or its

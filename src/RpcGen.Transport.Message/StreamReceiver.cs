@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using RpcGen.Serialization;
 
 namespace RpcGen.Transport.Message;
@@ -16,6 +14,9 @@ internal interface IStreamReceiver
 
     /// <summary>The stream cannot continue (call cancelled, connection lost).</summary>
     void Fail(Exception error);
+
+    /// <summary>Wakes the consumer for the items <see cref="OnItem"/> added; the reader calls it once per read (see <c>MessageConnection.PublishAfterReaderBatch</c>).</summary>
+    void PublishItems();
 }
 
 /// <summary>
@@ -37,7 +38,7 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
     private readonly IRpcFormatter<T> _formatter;
     private readonly int _window;
     private readonly Action? _onAbandoned;
-    private readonly Channel<(T Item, int Cost)> _items = Channel.CreateUnbounded<(T, int)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly StreamItemQueue<(T Item, int Cost)> _items = new();
 
     // Granted and not yet received; written by the reader (items) and the consumer (grants).
     private long _outstanding;
@@ -45,8 +46,15 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
     // Consumed since the last Credit frame; only the consumer touches it.
     private int _unreported;
 
-    // Set by the reader when the producer's StreamEnd arrived (or the stream failed).
+    // Set by the reader when the producer's StreamEnd arrived, or by Fail.
     private bool _ended;
+
+    // Set by Fail: this side gave up on the stream (cancelled, connection lost), so items that were
+    // already on the wire when it did are dropped, not taken for a peer sending after its end.
+    private bool _failed;
+
+    // The reader's alone: items were added in the current read and PublishItems is due at its end.
+    private bool _publishPending;
     private int _enumerated;
 
     public StreamReceiver(MessageConnection connection, uint callId, bool receiverIsCaller, IRpcFormatter<T> formatter, int window, Action? onAbandoned)
@@ -64,6 +72,11 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
 
     public void OnItem(in ReadOnlySequence<byte> payload)
     {
+        if (Volatile.Read(ref _failed))
+        {
+            return;
+        }
+
         if (Volatile.Read(ref _ended))
         {
             throw new ProtocolViolation($"The peer sent an item on stream {_callId} after its end.");
@@ -89,24 +102,43 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
             return;
         }
 
-        _items.Writer.TryWrite((item, cost));
+        _items.Add((item, cost));
+        if (!_publishPending)
+        {
+            // Wake the consumer (if it waits) once the reader has handled the whole read it is in,
+            // not once per item: a read of small items holds thousands.
+            _publishPending = true;
+            _connection.PublishAfterReaderBatch(this);
+        }
+    }
+
+    public void PublishItems()
+    {
+        _publishPending = false;
+        _items.Publish();
     }
 
     public void OnEnd(RpcException? error)
     {
+        if (Volatile.Read(ref _failed))
+        {
+            return;
+        }
+
         if (Volatile.Read(ref _ended))
         {
             throw new ProtocolViolation($"The peer ended stream {_callId} twice.");
         }
 
         Volatile.Write(ref _ended, true);
-        _items.Writer.TryComplete(error);
+        _items.Complete(error);
     }
 
     public void Fail(Exception error)
     {
+        Volatile.Write(ref _failed, true);
         Volatile.Write(ref _ended, true);
-        _items.Writer.TryComplete(error);
+        _items.Complete(error);
     }
 
     public async IAsyncEnumerator<T> GetAsyncEnumerator(CancellationToken cancellationToken = default)
@@ -119,13 +151,19 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
         var finished = false;
         try
         {
-            var reader = _items.Reader;
-            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            // Items come in batches (whatever the reader decoded since the last look), so the
+            // consumer is woken once per batch, not once per item.
+            while (true)
             {
-                while (reader.TryRead(out var entry))
+                while (_items.TryTake(out var entry))
                 {
                     Consumed(entry.Cost);
                     yield return entry.Item;
+                }
+
+                if (!await _items.WaitAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    break;
                 }
             }
 

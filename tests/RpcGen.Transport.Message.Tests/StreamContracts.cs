@@ -36,6 +36,10 @@ public interface IStreamingService
     /// <summary>Items of sizes around the sender's batching limit, without pauses; item i is filled with (byte)i.</summary>
     [RpcMethod(9)]
     IAsyncEnumerable<byte[]> MixedSizesAsync(int count, CancellationToken cancellationToken = default);
+
+    /// <summary>The numbers 0 to <paramref name="count"/> - 1 as fast as the transport takes them (the producer never waits of its own accord).</summary>
+    [RpcMethod(10)]
+    IAsyncEnumerable<int> BurstAsync(int count, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The server side of the streaming scenarios; it reports what it produced and saw.</summary>
@@ -110,6 +114,16 @@ public sealed class StreamingService : IStreamingService
 
     public IAsyncEnumerable<byte[]> MixedSizesAsync(int count, CancellationToken cancellationToken = default) =>
         Enumerable.Range(0, count).Select(i => Enumerable.Repeat((byte)i, MixedSizes[i % MixedSizes.Length]).ToArray()).ToAsyncEnumerable();
+
+    public async IAsyncEnumerable<int> BurstAsync(int count, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await Task.CompletedTask;
+        for (var i = 0; i < count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return i;
+        }
+    }
 
     public async IAsyncEnumerable<byte[]> ProduceAsync(string key, int itemBytes, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

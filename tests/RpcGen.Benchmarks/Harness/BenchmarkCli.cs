@@ -244,6 +244,11 @@ public static class BenchmarkCli
             options = options with { CallerCounts = [.. callers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(c => int.Parse(c, System.Globalization.CultureInfo.InvariantCulture))] };
         }
 
+        if (Value(args, "--stream-items") is { } streamItems)
+        {
+            options = options with { StreamItems = int.Parse(streamItems, System.Globalization.CultureInfo.InvariantCulture) };
+        }
+
         return options;
     }
 
