@@ -154,7 +154,7 @@ public sealed class CallContext
         if (task.IsCompletedSuccessfully)
         {
             _ = Results; // a method with no results still returns an (empty) results message
-            pending.Complete(new ResponseCore(_results!, _returnStruct, _payload, _content));
+            pending.Complete(new BuiltResponse(_results!, _returnStruct, _payload, _content));
         }
         else
         {
