@@ -129,7 +129,7 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
         _logger = options.Logger ?? NullLogger.Instance;
         options.ReaderOptions.Validate();
         options.Limits.Validate();
-        _frames = new CapnpFrameReader(options.ReaderOptions);
+        _frames = new CapnpFrameReader(options.ReaderOptions, IsTransient);
         _budget = budget ?? OutboundBudget.Unshared(options.Limits);
         _pausesReader = budget is not null;
         _timeouts = timeouts;
@@ -704,6 +704,24 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
         }
 
         return framesCompleted;
+    }
+
+    /// <summary>
+    /// Whether the reader may hand <paramref name="message"/> out in its reused buffer: a Finish or a
+    /// Release, whose handlers read a few numbers and keep nothing of the message. A message that
+    /// cannot be read says no here, and fails in its handler as it would have.
+    /// </summary>
+    private static bool IsTransient(CapnpMessage message)
+    {
+        try
+        {
+            return message.GetRoot().ReadUInt16(RpcSchema.Message.Which) is RpcSchema.Message.Finish or RpcSchema.Message.Release;
+        }
+        catch (Exception)
+        {
+            // Unreadable: copied out, and its handler reports what is wrong with it.
+            return false;
+        }
     }
 
     /// <summary>
