@@ -14,8 +14,9 @@ public sealed class CapnpFrameReader
     private readonly CapnpReaderOptions _options;
 
     // Valid from the moment a segment table is complete until the message is handed out. A new array
-    // per message, never pooled or reused: the message owns it, and RPC handlers read their parameters
-    // from it on the thread pool after the reader has moved on (see HandlerQueue).
+    // per message, never pooled: the message owns it, and RPC handlers read their parameters from it
+    // on the thread pool after the reader has moved on (see HandlerQueue). The one exception is the
+    // reused buffer of transient messages below, which only their owner's say-so hands out in place.
     private byte[]? _body;
     private int _segmentCount;
 
