@@ -14,8 +14,9 @@ public sealed class CapnpFrameReader
     private readonly CapnpReaderOptions _options;
 
     // Valid from the moment a segment table is complete until the message is handed out. A new array
-    // per message, never pooled or reused: the message owns it, and RPC handlers read their parameters
-    // from it on the thread pool after the reader has moved on (see HandlerQueue).
+    // per message, never pooled: the message owns it, and RPC handlers read their parameters from it
+    // on the thread pool after the reader has moved on (see HandlerQueue). The one exception is the
+    // reused buffer of transient messages below, which only their owner's say-so hands out in place.
     private byte[]? _body;
     private int _segmentCount;
 
@@ -29,11 +30,34 @@ public sealed class CapnpFrameReader
 
     private const int InitialBodyBytes = 64 * 1024;
 
+    // Transient messages: a one-segment message of at most TransientBytes is read into _scratch, and
+    // if _isTransient says its owner handles it and keeps nothing of it before asking for the next
+    // (an RPC connection's Finish and Release: one of those per call), it is handed out in
+    // _scratchMessage, both reused for the next such message. Anything else read there is copied into
+    // an array of its own first, so what a handler may keep is never in the reused buffer. The
+    // decision reads the message as its handler will (the real root pointer, with every check), so a
+    // message that lies about its shape is copied, not reused. Null when the owner did not ask for it.
+    private readonly Func<CapnpMessage, bool>? _isTransient;
+    private byte[]? _scratch;
+    private CapnpMessage? _scratchMessage;
+    private const int TransientBytes = 256;
+
     /// <summary>Creates a reader that enforces <paramref name="options"/>.</summary>
     public CapnpFrameReader(CapnpReaderOptions? options = null)
     {
         _options = options ?? CapnpReaderOptions.Default;
         _options.Validate();
+    }
+
+    /// <summary>
+    /// A reader whose small messages that <paramref name="isTransient"/> accepts are handed out in one
+    /// reused buffer and message, valid only until the next <see cref="TryRead"/>; it must accept only
+    /// messages the caller is done with by then, and must not throw.
+    /// </summary>
+    internal CapnpFrameReader(CapnpReaderOptions? options, Func<CapnpMessage, bool> isTransient)
+        : this(options)
+    {
+        _isTransient = isTransient;
     }
 
     /// <summary>True when part of a message has been consumed and the rest has not arrived.</summary>
@@ -85,7 +109,9 @@ public sealed class CapnpFrameReader
 
             // Grow the buffer as bytes arrive instead of trusting the declared size up front, so a
             // peer that declares a huge message and sends nothing costs little memory.
-            _body = new byte[Math.Min(_bodyLength, InitialBodyBytes)];
+            _body = _isTransient is not null && count == 1 && _bodyLength <= TransientBytes
+                ? _scratch ??= new byte[TransientBytes]
+                : new byte[Math.Min(_bodyLength, InitialBodyBytes)];
             _filled = 0;
             _headerBytes = headerBytes;
             buffer = buffer.Slice(headerBytes);
@@ -98,7 +124,8 @@ public sealed class CapnpFrameReader
                 Array.Resize(ref _body, (int)Math.Min(_bodyLength, (long)_body.Length * 2));
             }
 
-            var take = (int)Math.Min(_body.Length - _filled, buffer.Length);
+            // The reused buffer is longer than its message: never take bytes of the next one.
+            var take = (int)Math.Min(Math.Min(_body.Length, _bodyLength) - _filled, buffer.Length);
             buffer.Slice(0, take).CopyTo(_body.AsSpan(_filled));
             buffer = buffer.Slice(take);
             _filled += take;
@@ -109,7 +136,11 @@ public sealed class CapnpFrameReader
             return false;
         }
 
-        if (_segmentCount == 1)
+        if (_body == _scratch)
+        {
+            message = TakeScratch();
+        }
+        else if (_segmentCount == 1)
         {
             message = new CapnpMessage(_body.AsMemory(0, _bodyLength), _options);
         }
@@ -128,5 +159,28 @@ public sealed class CapnpFrameReader
 
         _body = null;
         return true;
+    }
+
+    /// <summary>The message just read into the reused buffer: handed out in place if it is transient, else copied out.</summary>
+    private CapnpMessage TakeScratch()
+    {
+        var bytes = _scratch.AsMemory(0, _bodyLength);
+        if (_scratchMessage is null)
+        {
+            _scratchMessage = new CapnpMessage(bytes, _options);
+        }
+        else
+        {
+            _scratchMessage.Reset(bytes);
+        }
+
+        if (_isTransient!(_scratchMessage))
+        {
+            // Its handler reads it afresh: the check's reads are not charged to it.
+            _scratchMessage.Reset(bytes);
+            return _scratchMessage;
+        }
+
+        return new CapnpMessage(bytes.ToArray(), _options);
     }
 }

@@ -14,7 +14,7 @@ public sealed class CapnpMessage
 {
     // The first segment inline; the others (if any) in _more, so a one-segment message (almost every
     // RPC message) needs no array of segments.
-    private readonly ReadOnlyMemory<byte> _first;
+    private ReadOnlyMemory<byte> _first;
     private readonly ReadOnlyMemory<byte>[]? _more;
     private readonly int _segmentCount;
     private long _traversalRemaining;
@@ -53,6 +53,25 @@ public sealed class CapnpMessage
         _first = segment;
         _segmentCount = 1;
         _traversalRemaining = Options.TraversalLimitInWords;
+    }
+
+    /// <summary>
+    /// Points a one-segment message at <paramref name="segment"/>, as if it were new (traversal budget,
+    /// no capability table): the frame reader's one reused message for kinds nothing keeps (see
+    /// <see cref="CapnpFrameReader"/>).
+    /// </summary>
+    internal void Reset(ReadOnlyMemory<byte> segment)
+    {
+        if (_segmentCount != 1)
+        {
+            throw new InvalidOperationException("Only a one-segment message can be reset.");
+        }
+
+        CheckWholeWords(segment);
+        _first = segment;
+        _traversalRemaining = Options.TraversalLimitInWords;
+        CapTable = null;
+        LendingCall = null;
     }
 
     /// <summary>The limits this message is read under.</summary>

@@ -143,6 +143,44 @@ public sealed class CapnpMessageBuilder : IDisposable
         }
     }
 
+    /// <summary>
+    /// Set on the builders a connection makes for its own small messages (Finish, Release, a Return
+    /// without results): never handed out, so once framed into the outbound queue the connection may
+    /// <see cref="Reset"/> and reuse one instead of making a new one per message.
+    /// </summary>
+    internal bool ConnectionOwned { get; init; }
+
+    /// <summary>
+    /// Empties the message for reuse: segments after the first go back to the pool, the first is
+    /// zeroed where it was used, the capability table's references are released. Only for a builder
+    /// nobody else holds a <see cref="StructBuilder"/> or reader of (see <see cref="ConnectionOwned"/>).
+    /// </summary>
+    internal void Reset()
+    {
+        ThrowIfDisposed();
+        for (var i = 1; i < _segmentCount; i++)
+        {
+            ref var segment = ref At(i);
+            ArrayPool<byte>.Shared.Return(segment.Array);
+            segment = default;
+        }
+
+        _segmentCount = 1;
+        Array.Clear(_first.Array, 0, _first.Used * 8);
+        _first.Used = 1; // the root pointer
+        _nextSegmentWords = Math.Min(_first.Capacity, _maxSegmentWords);
+        _readerView = null;
+        if (_capTable is not null)
+        {
+            foreach (var capability in _capTable)
+            {
+                capability?.Dispose();
+            }
+
+            _capTable.Clear();
+        }
+    }
+
     internal Span<byte> SegmentSpan(int index)
     {
         ThrowIfDisposed();

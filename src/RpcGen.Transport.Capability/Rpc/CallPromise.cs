@@ -9,7 +9,7 @@ namespace RpcGen.Capnp;
 /// without a round trip. Disposing the promise before it completes cancels the call unless
 /// pipelined capabilities still depend on it.
 /// </summary>
-public sealed class CallPromise : IDisposable
+public sealed class CallPromise : IDisposable, IPendingCallListener
 {
     private const int Open = 0, Claimed = 1, Disposed = 2;
 
@@ -23,9 +23,22 @@ public sealed class CallPromise : IDisposable
     // call's promise, usually) leaves no task behind to fault, nothing to await, nothing unobserved.
     private Task<CallResponse>? _response;
 
+    // When the call tells this promise its outcome directly (a question to a peer: see
+    // PendingCall.TryListenInline), the outcome waits here until Response is asked for, and the
+    // response task is completed from it: no task of the pending call's and no wrapping state machine.
+    // _outcome is set (after _result and _error) once the outcome or the drop is known; _source once
+    // Response is asked for. Each side publishes its own field with a full fence and then reads the
+    // other's, so at least one of them completes the task.
+    private readonly bool _listening;
+    private ResponseCore? _result;
+    private RpcException? _error;
+    private int _outcome;
+    private TaskCompletionSource<CallResponse>? _source;
+
     internal CallPromise(PendingCall pending, CancellationToken cancellationToken)
     {
         _pending = pending;
+        _listening = pending.TryListenInline(this);
         if (cancellationToken.CanBeCanceled)
         {
             _registration = cancellationToken.Register(static state => ((CallPromise)state!)._pending.Cancel(), this);
@@ -48,7 +61,7 @@ public sealed class CallPromise : IDisposable
             switch (Interlocked.CompareExchange(ref _state, Claimed, Open))
             {
                 case Open:
-                    var response = WrapAsync(_pending.Response);
+                    var response = _listening ? ListenedResponse() : WrapAsync(_pending.Response);
                     Volatile.Write(ref _response, response);
                     return response;
 
@@ -94,7 +107,16 @@ public sealed class CallPromise : IDisposable
         }
 
         _pending.Drop();
-        if (previous == Open)
+        if (previous == Open && _listening)
+        {
+            // The call's outcome, if it came, came before Drop returned (both under the connection's
+            // lock), and none comes after: results nobody asked for are ours to release.
+            if (Volatile.Read(ref _outcome) != 0)
+            {
+                _result?.Release();
+            }
+        }
+        else if (previous == Open)
         {
             // Nobody asked for the response. After Drop the call's task is settled or will never carry
             // results: results already there are ours to release; an error already there is looked at,
@@ -108,6 +130,53 @@ public sealed class CallPromise : IDisposable
             {
                 _ = pending.Exception;
             }
+        }
+    }
+
+    /// <summary>The response task of a listened call, completed now if the outcome is already here.</summary>
+    private Task<CallResponse> ListenedResponse()
+    {
+        var source = new TaskCompletionSource<CallResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Exchange(ref _source, source);
+        if (Volatile.Read(ref _outcome) != 0)
+        {
+            Complete(source);
+        }
+
+        return source.Task;
+    }
+
+    void IPendingCallListener.OnOutcome(ResponseCore? result, RpcException? error)
+    {
+        _result = result;
+        _error = error;
+        Publish();
+    }
+
+    void IPendingCallListener.OnDropped() => Publish();
+
+    /// <summary>The outcome is known: completes the response task if it was asked for.</summary>
+    private void Publish()
+    {
+        Interlocked.Exchange(ref _outcome, 1);
+        if (Volatile.Read(ref _source) is { } source)
+        {
+            Complete(source);
+        }
+    }
+
+    /// <summary>Completes <paramref name="source"/> from the outcome; either side may call it, the first wins.</summary>
+    private void Complete(TaskCompletionSource<CallResponse> source)
+    {
+        if (_result is { } result)
+        {
+            // A losing second wrapper owns nothing: only the one in the task is disposed.
+            source.TrySetResult(new CallResponse(result));
+        }
+        else
+        {
+            // A dropped or cancelled call: an RpcException(Cancelled), made only when someone awaits.
+            source.TrySetException(_error ?? RpcErrors.Cancelled());
         }
     }
 

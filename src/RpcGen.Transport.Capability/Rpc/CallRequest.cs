@@ -24,15 +24,25 @@ internal sealed class CallRequest
     // first one (most calls pass no capabilities).
     private ParamsScope? _lent;
 
+    // A request built here and sent to a peer is finished with once its connection has taken its
+    // message (TakeForSending): nothing holds it after that (CapnpRequest lets go of it before sending,
+    // a queue before delivering). One such request per thread is kept for the next Create, so an
+    // awaited call made from one thread after another makes no new request object.
+    [ThreadStatic]
+    private static CallRequest? t_spare;
+
+    // Set by Create: this request was built here, so once sent it may be reused (see Recycle).
+    private bool _built;
+
     private CallRequest(ulong interfaceId, ushort methodId)
     {
         InterfaceId = interfaceId;
         MethodId = methodId;
     }
 
-    public ulong InterfaceId { get; }
+    public ulong InterfaceId { get; private set; }
 
-    public ushort MethodId { get; }
+    public ushort MethodId { get; private set; }
 
     public bool IsInbound => _inboundCapabilities is not null;
 
@@ -95,7 +105,19 @@ internal sealed class CallRequest
 
     public static CallRequest Create(ulong interfaceId, ushort methodId)
     {
-        var request = new CallRequest(interfaceId, methodId);
+        var request = t_spare;
+        if (request is null)
+        {
+            request = new CallRequest(interfaceId, methodId);
+        }
+        else
+        {
+            t_spare = null;
+            request.InterfaceId = interfaceId;
+            request.MethodId = methodId;
+        }
+
+        request._built = true;
         (request._builder, request._call, request._payload, request._content) = NewCallMessage(interfaceId, methodId);
         return request;
     }
@@ -138,6 +160,27 @@ internal sealed class CallRequest
         }
 
         return (copy, call, payload);
+    }
+
+    /// <summary>
+    /// The connection has framed this request's message (after <see cref="TakeForSending"/>), and the
+    /// request reached it from whoever built it, each letting go as it passed it on: a request built
+    /// here is reset and kept for this thread's next <see cref="Create"/>. Inbound requests are left alone.
+    /// </summary>
+    public void Recycle()
+    {
+        if (!_built || _builder is not null || Volatile.Read(ref _released) == 0 || _lent is not null)
+        {
+            return;
+        }
+
+        _built = false;
+        _call = default;
+        _payload = default;
+        _content = default;
+        Handlers = null;
+        _released = 0;
+        t_spare = this;
     }
 
     /// <summary>Drops the parameters and the capability references they hold. Idempotent.</summary>

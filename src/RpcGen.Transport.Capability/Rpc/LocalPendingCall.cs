@@ -8,7 +8,11 @@ namespace RpcGen.Capnp;
 internal sealed class LocalPendingCall : PendingCall
 {
     private readonly object _gate = new();
-    private readonly TaskCompletionSource<ResponseCore> _response = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Made when the consumer first asks for Response, or when an outcome must be kept for a consumer
+    // that has not asked yet; never for a consumer told directly (see TryListen), as a connection's
+    // answer is.
+    private TaskCompletionSource<ResponseCore>? _response;
 
     // Promises handed out before the outcome was known, by path. Each entry holds one reference;
     // resolved when the outcome (or the call it is forwarded to) is known, and cleared only once all
@@ -34,7 +38,9 @@ internal sealed class LocalPendingCall : PendingCall
     private CallContext? _running;
     private bool _cancelled;
 
-    public override Task<ResponseCore> Response => _response.Task;
+    public override Task<ResponseCore> Response => ResponseSource.Task;
+
+    private TaskCompletionSource<ResponseCore> ResponseSource => LazyCompletion.Get(ref _response);
 
     public override bool TryListen(IPendingCallListener listener)
     {
@@ -289,7 +295,7 @@ internal sealed class LocalPendingCall : PendingCall
         switch (TakeListener())
         {
             case null:
-                return _response.TrySetResult(result);
+                return ResponseSource.TrySetResult(result);
             case ServedListener:
                 return false;
             case var listener:
@@ -304,7 +310,7 @@ internal sealed class LocalPendingCall : PendingCall
         switch (TakeListener())
         {
             case null:
-                _response.TrySetException(error);
+                ResponseSource.TrySetException(error);
                 break;
             case ServedListener:
                 break;
@@ -320,12 +326,12 @@ internal sealed class LocalPendingCall : PendingCall
         switch (TakeListener())
         {
             case null:
-                _response.TrySetCanceled();
+                ResponseSource.TrySetCanceled();
                 break;
             case ServedListener:
                 break;
             case var listener:
-                listener.OnOutcome(null, RpcErrors.Cancelled());
+                listener.OnDropped();
                 break;
         }
     }
@@ -341,5 +347,10 @@ internal sealed class LocalPendingCall : PendingCall
     private sealed class ServedListener : IPendingCallListener
     {
         public void OnOutcome(ResponseCore? result, RpcException? error) => result?.Release();
+
+        public void OnDropped()
+        {
+            // Already told its outcome: nothing follows.
+        }
     }
 }

@@ -32,6 +32,14 @@ internal abstract class PendingCall
     /// <see cref="Response"/>.
     /// </summary>
     public virtual bool TryListen(IPendingCallListener listener) => false;
+
+    /// <summary>
+    /// Like <see cref="TryListen"/>, for a listener that may be told while the settling side holds its
+    /// locks (a connection's lock, for a question): it must take no lock, block on nothing and run no
+    /// user code. The consumer then needs no <see cref="Response"/> task. False when this kind of call
+    /// does not support it or the outcome is already known.
+    /// </summary>
+    public virtual bool TryListenInline(IPendingCallListener listener) => false;
 }
 
 /// <summary>The consumer of a <see cref="PendingCall"/> told its outcome directly (see <see cref="PendingCall.TryListen"/>).</summary>
@@ -39,4 +47,7 @@ internal interface IPendingCallListener
 {
     /// <summary>The outcome: <paramref name="result"/> (owned by the listener from now on), or <paramref name="error"/>.</summary>
     void OnOutcome(ResponseCore? result, RpcException? error);
+
+    /// <summary>The consumer dropped the call before its outcome: the call ends cancelled, and no outcome follows.</summary>
+    void OnDropped();
 }

@@ -34,6 +34,9 @@ internal sealed class Answer(uint id, CapnpConnection connection) : IPendingCall
 
     /// <summary>The call's outcome, told by a call in this process that supports it (see <see cref="PendingCall.TryListen"/>).</summary>
     public void OnOutcome(ResponseCore? result, RpcException? error) => connection.OnAnswerOutcome(this, result, error);
+
+    /// <summary>The call was dropped (the peer's Finish, or the connection ended): its Return says cancelled.</summary>
+    public void OnDropped() => connection.OnAnswerOutcome(this, null, RpcErrors.Cancelled());
 }
 
 /// <summary>A row of the import table: the one <see cref="ImportHook"/> for a peer's export id, and its promise wrapper if it was sent as a promise. Neither is owned.</summary>

@@ -48,7 +48,7 @@ public sealed partial class CapnpConnection
                 content.SetCapability(bootstrapCapability);
             }
 
-            CompleteAnswerLocked(answer, new ResponseCore(results, ret, payload, content), null);
+            CompleteAnswerLocked(answer, new BuiltResponse(results, ret, payload, content), null);
         }
     }
 
@@ -188,7 +188,7 @@ public sealed partial class CapnpConnection
                 DeliverRedirectLocked(question, answer);
             }
 
-            var elsewhere = NewMessage(RpcSchema.Message.Return, RpcSchema.Return.DataWords, RpcSchema.Return.Pointers, out var sentElsewhere);
+            var elsewhere = NewMessageLocked(RpcSchema.Message.Return, RpcSchema.Return.DataWords, RpcSchema.Return.Pointers, out var sentElsewhere);
             sentElsewhere.WriteUInt32(RpcSchema.Return.AnswerId, answer.Id);
             sentElsewhere.WriteBool(RpcSchema.Return.ReleaseParamCaps, false, defaultValue: true);
             sentElsewhere.WriteUInt16(RpcSchema.Return.Which, RpcSchema.Return.ResultsSentElsewhere);
@@ -214,7 +214,7 @@ public sealed partial class CapnpConnection
                 AfterUnlock(result.Release);
             }
 
-            var canceled = NewMessage(RpcSchema.Message.Return, RpcSchema.Return.DataWords, RpcSchema.Return.Pointers, out var ret);
+            var canceled = NewMessageLocked(RpcSchema.Message.Return, RpcSchema.Return.DataWords, RpcSchema.Return.Pointers, out var ret);
             ret.WriteUInt32(RpcSchema.Return.AnswerId, answer.Id);
             ret.WriteBool(RpcSchema.Return.ReleaseParamCaps, false, defaultValue: true);
             ret.WriteUInt16(RpcSchema.Return.Which, RpcSchema.Return.Canceled);
@@ -231,7 +231,7 @@ public sealed partial class CapnpConnection
         }
         else
         {
-            var failed = NewMessage(RpcSchema.Message.Return, RpcSchema.Return.DataWords, RpcSchema.Return.Pointers, out var ret);
+            var failed = NewMessageLocked(RpcSchema.Message.Return, RpcSchema.Return.DataWords, RpcSchema.Return.Pointers, out var ret);
             ret.WriteUInt32(RpcSchema.Return.AnswerId, answer.Id);
             ret.WriteBool(RpcSchema.Return.ReleaseParamCaps, false, defaultValue: true);
             ret.WriteUInt16(RpcSchema.Return.Which, RpcSchema.Return.Exception);
@@ -256,7 +256,7 @@ public sealed partial class CapnpConnection
             return exports;
         }
 
-        var builder = NewMessage(RpcSchema.Message.Return, RpcSchema.Return.DataWords, RpcSchema.Return.Pointers, out var copy);
+        var builder = NewMessageLocked(RpcSchema.Message.Return, RpcSchema.Return.DataWords, RpcSchema.Return.Pointers, out var copy);
         copy.WriteUInt32(RpcSchema.Return.AnswerId, answerId);
         copy.WriteBool(RpcSchema.Return.ReleaseParamCaps, false, defaultValue: true);
         var payload = copy.InitStruct(RpcSchema.Return.Body, RpcSchema.Payload.DataWords, RpcSchema.Payload.Pointers);
@@ -267,8 +267,8 @@ public sealed partial class CapnpConnection
         catch (RpcException error)
         {
             // Results forwarded from elsewhere that cannot be read: the caller gets the error instead.
-            builder.Dispose();
-            builder = NewMessage(RpcSchema.Message.Return, RpcSchema.Return.DataWords, RpcSchema.Return.Pointers, out var failed);
+            RecycleLocked(builder);
+            builder = NewMessageLocked(RpcSchema.Message.Return, RpcSchema.Return.DataWords, RpcSchema.Return.Pointers, out var failed);
             failed.WriteUInt32(RpcSchema.Return.AnswerId, answerId);
             failed.WriteBool(RpcSchema.Return.ReleaseParamCaps, false, defaultValue: true);
             failed.WriteUInt16(RpcSchema.Return.Which, RpcSchema.Return.Exception);

@@ -41,7 +41,7 @@ public sealed partial class CapnpConnection
         {
             var queue = new LocalPromiseHook();
             var embargoId = _embargoes.Add(new Embargo((LocalPromiseHook)queue.AddRef(), replacement));
-            var builder = NewMessage(RpcSchema.Message.Disembargo, RpcSchema.Disembargo.DataWords, RpcSchema.Disembargo.Pointers, out var disembargo);
+            var builder = NewMessageLocked(RpcSchema.Message.Disembargo, RpcSchema.Disembargo.DataWords, RpcSchema.Disembargo.Pointers, out var disembargo);
             WriteTargetLocked(disembargo.InitStruct(RpcSchema.Disembargo.Target, RpcSchema.MessageTarget.DataWords, RpcSchema.MessageTarget.Pointers), promise.Current);
             disembargo.WriteUInt16(RpcSchema.Disembargo.Which, RpcSchema.Disembargo.SenderLoopback);
             disembargo.WriteUInt32(RpcSchema.Disembargo.EmbargoId, embargoId);
@@ -80,7 +80,7 @@ public sealed partial class CapnpConnection
                         throw new CapnpProtocolException("Disembargo senderLoopback names a capability that does not point back to the peer.");
                     }
 
-                    var builder = NewMessage(RpcSchema.Message.Disembargo, RpcSchema.Disembargo.DataWords, RpcSchema.Disembargo.Pointers, out var reply);
+                    var builder = NewMessageLocked(RpcSchema.Message.Disembargo, RpcSchema.Disembargo.DataWords, RpcSchema.Disembargo.Pointers, out var reply);
                     WriteTargetLocked(reply.InitStruct(RpcSchema.Disembargo.Target, RpcSchema.MessageTarget.DataWords, RpcSchema.MessageTarget.Pointers), inner);
                     reply.WriteUInt16(RpcSchema.Disembargo.Which, RpcSchema.Disembargo.ReceiverLoopback);
                     reply.WriteUInt32(RpcSchema.Disembargo.EmbargoId, embargoId);

@@ -153,7 +153,7 @@ public sealed partial class CapnpConnection
                 return;
             }
 
-            var builder = NewMessage(RpcSchema.Message.Resolve, RpcSchema.Resolve.DataWords, RpcSchema.Resolve.Pointers, out var resolve);
+            var builder = NewMessageLocked(RpcSchema.Message.Resolve, RpcSchema.Resolve.DataWords, RpcSchema.Resolve.Pointers, out var resolve);
             resolve.WriteUInt32(RpcSchema.Resolve.PromiseId, id);
             if (resolution is BrokenHook broken)
             {

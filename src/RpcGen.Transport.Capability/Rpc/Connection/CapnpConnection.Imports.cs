@@ -191,7 +191,7 @@ public sealed partial class CapnpConnection
 
             if (_disconnected is null && import.RemoteReferences > 0)
             {
-                var builder = NewMessage(RpcSchema.Message.Release, RpcSchema.Release.DataWords, RpcSchema.Release.Pointers, out var release);
+                var builder = NewMessageLocked(RpcSchema.Message.Release, RpcSchema.Release.DataWords, RpcSchema.Release.Pointers, out var release);
                 release.WriteUInt32(RpcSchema.Release.Id, import.Id);
                 release.WriteUInt32(RpcSchema.Release.ReferenceCount, import.RemoteReferences);
                 SendLocked(builder);

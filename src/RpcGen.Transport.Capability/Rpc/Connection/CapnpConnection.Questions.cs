@@ -10,7 +10,9 @@ namespace RpcGen.Capnp;
 // - Finish is sent once, when nothing needs the question any more: its Return arrived or its
 //   consumer dropped it, and no PromisedAnswerHook addresses it (PipelineHolders is 0). Sent before
 //   the Return, it asks the peer to cancel and to release the results' capabilities itself.
-// - Completion is set once: the results, the error, or cancelled when the consumer drops the call.
+// - The consumer is told once (Question.TryDeliver, MarkDropped): the results, the error, or
+//   cancelled when it drops the call. A CallPromise listens (TryListenInline) and is told under the
+//   lock without a task; any other consumer reads Response, a task made only for it.
 //   A drop ends it cancelled, not faulted: the consumer has said it will not look, so no exception is
 //   made, thrown or left unobserved (a dropped question's later error only breaks its pipeline).
 //   Its continuations run asynchronously, so setting it under the lock runs no user code.
@@ -96,6 +98,7 @@ public sealed partial class CapnpConnection
         WriteTargetLocked(call.InitStruct(RpcSchema.Call.Target, RpcSchema.MessageTarget.DataWords, RpcSchema.MessageTarget.Pointers), target);
         question.ParamExports = WriteCapTableLocked(payload, builder.CapTable);
         SendLocked(builder);
+        request.Recycle();
         return question;
     }
 
@@ -220,7 +223,7 @@ public sealed partial class CapnpConnection
             return;
         }
 
-        var builder = NewMessage(RpcSchema.Message.Finish, RpcSchema.Finish.DataWords, RpcSchema.Finish.Pointers, out var finish);
+        var builder = NewMessageLocked(RpcSchema.Message.Finish, RpcSchema.Finish.DataWords, RpcSchema.Finish.Pointers, out var finish);
         finish.WriteUInt32(RpcSchema.Finish.QuestionId, question.Id);
         finish.WriteBool(RpcSchema.Finish.ReleaseResultCaps, !question.ReturnReceived, defaultValue: true);
         SendLocked(builder);
@@ -275,7 +278,7 @@ public sealed partial class CapnpConnection
                 {
                     var payload = ret.ReadStruct(RpcSchema.Return.Body);
                     var capabilities = ReceiveCapTableLocked(message, payload.ReadList(RpcSchema.Payload.CapTable, ElementSize.InlineComposite));
-                    CompleteQuestionLocked(question, new ResponseCore(message, payload.GetPointer(RpcSchema.Payload.Content), capabilities), null);
+                    CompleteQuestionLocked(question, new ReceivedResponse(message, payload.GetPointer(RpcSchema.Payload.Content), capabilities), null);
                     break;
                 }
 
@@ -338,11 +341,8 @@ public sealed partial class CapnpConnection
 
             question.PipelinedPromises = null;
         }
-        if (result is null)
-        {
-            question.Completion.TrySetException(error!);
-        }
-        else if (question.Dropped || !question.Completion.TrySetResult(result))
+
+        if (!question.TryDeliver(result, error) && result is not null)
         {
             AfterUnlock(result.Release);
         }

@@ -113,6 +113,10 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
     // Set once, when the connection ends; every later operation fails with it.
     private RpcException? _disconnected;
 
+    // The builder of the connection's last own message, reset for the next (see NewMessageLocked);
+    // null while one is being built, and once the connection has ended. Guarded by _gate.
+    private CapnpMessageBuilder? _spareBuilder;
+
     // Work to run when the outermost holder of _gate lets go (hook releases, deliveries).
     private int _lockDepth;
     private List<Action>? _afterUnlock;
@@ -125,7 +129,7 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
         _logger = options.Logger ?? NullLogger.Instance;
         options.ReaderOptions.Validate();
         options.Limits.Validate();
-        _frames = new CapnpFrameReader(options.ReaderOptions);
+        _frames = new CapnpFrameReader(options.ReaderOptions, IsTransient);
         _budget = budget ?? OutboundBudget.Unshared(options.Limits);
         _pausesReader = budget is not null;
         _timeouts = timeouts;
@@ -239,7 +243,7 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
 
             var question = new Question(this);
             question.Id = _questions.Add(question);
-            var builder = NewMessage(RpcSchema.Message.Bootstrap, RpcSchema.Bootstrap.DataWords, RpcSchema.Bootstrap.Pointers, out var bootstrap);
+            var builder = NewMessageLocked(RpcSchema.Message.Bootstrap, RpcSchema.Bootstrap.DataWords, RpcSchema.Bootstrap.Pointers, out var bootstrap);
             bootstrap.WriteUInt32(RpcSchema.Bootstrap.QuestionId, question.Id);
             SendLocked(builder);
 
@@ -420,9 +424,45 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
 
     // ===== Sending and receiving bytes =====
 
-    private static CapnpMessageBuilder NewMessage(ushort which, ushort dataWords, ushort pointers, out StructBuilder body)
+    /// <summary>
+    /// A message of the connection's own (under the lock), in the builder the last one left behind:
+    /// one per call (the Finish of every question, the Return of every failed answer) would otherwise
+    /// be a builder per message. <see cref="SendLocked"/> or <see cref="RecycleLocked"/> gives it back.
+    /// </summary>
+    private CapnpMessageBuilder NewMessageLocked(ushort which, ushort dataWords, ushort pointers, out StructBuilder body)
     {
-        var builder = new CapnpMessageBuilder(firstSegmentWords: 32);
+        var builder = _spareBuilder ?? new CapnpMessageBuilder(firstSegmentWords: 32) { ConnectionOwned = true };
+        _spareBuilder = null;
+        return InitMessage(builder, which, dataWords, pointers, out body);
+    }
+
+    /// <summary>Done with <paramref name="builder"/> (under the lock): kept for the next <see cref="NewMessageLocked"/> if it is the connection's own, else disposed.</summary>
+    private void RecycleLocked(CapnpMessageBuilder builder)
+    {
+        if (!builder.ConnectionOwned || _spareBuilder is not null || _disconnected is not null)
+        {
+            builder.Dispose();
+            return;
+        }
+
+        // Resetting releases the capability table's references, and a release may send a message of
+        // its own (and leave a spare): then this one is not needed.
+        builder.Reset();
+        if (_spareBuilder is null)
+        {
+            _spareBuilder = builder;
+        }
+        else
+        {
+            builder.Dispose();
+        }
+    }
+
+    private static CapnpMessageBuilder NewMessage(ushort which, ushort dataWords, ushort pointers, out StructBuilder body) =>
+        InitMessage(new CapnpMessageBuilder(firstSegmentWords: 32), which, dataWords, pointers, out body);
+
+    private static CapnpMessageBuilder InitMessage(CapnpMessageBuilder builder, ushort which, ushort dataWords, ushort pointers, out StructBuilder body)
+    {
         var message = builder.InitRoot(RpcSchema.Message.DataWords, RpcSchema.Message.Pointers);
         message.WriteUInt16(RpcSchema.Message.Which, which);
         body = message.InitStruct(RpcSchema.Message.Body, dataWords, pointers);
@@ -462,7 +502,7 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
         {
             if (dispose)
             {
-                builder.Dispose();
+                RecycleLocked(builder);
             }
         }
     }
@@ -667,6 +707,24 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
     }
 
     /// <summary>
+    /// Whether the reader may hand <paramref name="message"/> out in its reused buffer: a Finish or a
+    /// Release, whose handlers read a few numbers and keep nothing of the message. A message that
+    /// cannot be read says no here, and fails in its handler as it would have.
+    /// </summary>
+    private static bool IsTransient(CapnpMessage message)
+    {
+        try
+        {
+            return message.GetRoot().ReadUInt16(RpcSchema.Message.Which) is RpcSchema.Message.Finish or RpcSchema.Message.Release;
+        }
+        catch (Exception)
+        {
+            // Unreadable: copied out, and its handler reports what is wrong with it.
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Test seam (the <c>capnp-rpc</c> fuzz harness): a connection whose reader and writer loops never
     /// start. The caller feeds it with <see cref="ReceiveFrames"/> on its own thread, so one input is
     /// handled deterministically; what it sends stays queued; <see cref="Abort"/> ends it.
@@ -687,16 +745,11 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
         return _room.WaitWhileAsync(() => _budget.ShouldPause(Volatile.Read(ref _pendingBytes)) && !IsDisconnected);
     }
 
-    private bool IsDisconnected
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _disconnected is not null;
-            }
-        }
-    }
+    // Read without the lock: the reader asks before every message and after every read, and the field
+    // is written once (under the lock, published with a volatile write). A reader that sees it a
+    // message late handles that message against the emptied tables, as it would have had the
+    // connection ended just after the check.
+    private bool IsDisconnected => Volatile.Read(ref _disconnected) is not null;
 
     // ===== Disconnect =====
 
@@ -717,7 +770,7 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
             {
                 try
                 {
-                    var abort = NewMessage(RpcSchema.Message.Abort, RpcSchema.Exception.DataWords, RpcSchema.Exception.Pointers, out var exception);
+                    var abort = NewMessageLocked(RpcSchema.Message.Abort, RpcSchema.Exception.DataWords, RpcSchema.Exception.Pointers, out var exception);
                     RpcErrors.Write(exception, new RpcException(RpcStatusCode.Failed, abortReason ?? error.Message));
                     SendLocked(abort);
                 }
@@ -730,7 +783,9 @@ public sealed partial class CapnpConnection : IAsyncDisposable, IWatchedConnecti
 
             // From here on the connection is ended whatever fails below: both loops are woken once
             // the lock is let go, and Completion is set last.
-            _disconnected = error;
+            Volatile.Write(ref _disconnected, error);
+            _spareBuilder?.Dispose();
+            _spareBuilder = null;
             _outbound.Writer.TryComplete();
             AfterUnlock(WakeLoops);
             try
