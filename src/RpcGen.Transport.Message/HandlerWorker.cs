@@ -144,7 +144,8 @@ internal sealed class HandlerWorker
             _wake.Reset();
             if (Volatile.Read(ref _state) == Busy)
             {
-                // A call came this long after the spin began: if a full spin would have caught it, spin that long next time.
+                // Tell the spin how late the call came after it began: it grows or keeps its
+                // budget when a longer spin would have caught the call, shrinks it when not.
                 if (_spinStarted != long.MinValue)
                 {
                     _spin.CameAfter(System.Diagnostics.Stopwatch.GetTimestamp() - _spinStarted);
