@@ -118,6 +118,7 @@ public static class ShmCommand
             var shmValueAllocated = await ValueTaskAllocationsAsync(shmClient, calls).ConfigureAwait(false);
             var unixValueAllocated = await ValueTaskAllocationsAsync(unixClient, calls).ConfigureAwait(false);
             Console.WriteLine($"client allocations per call: Task<int> shm {shmAllocated:F0} B, UDS {unixAllocated:F0} B; ValueTask<int> shm {shmValueAllocated:F0} B, UDS {unixValueAllocated:F0} B");
+            await WarmUpConcurrentAsync(shmClient, unixClient, inlineClient).ConfigureAwait(false);
             var shmConcurrent = await ConcurrentAsync(shmClient, 64, seconds).ConfigureAwait(false);
             var unixConcurrent = await ConcurrentAsync(unixClient, 64, seconds).ConfigureAwait(false);
             Console.WriteLine($"64 callers: shm {shmConcurrent:N0} calls/s, UDS {unixConcurrent:N0} calls/s");
@@ -185,9 +186,10 @@ public static class ShmCommand
         Console.WriteLine($"load average: {LoadAverage()}");
         if (only == "concurrent")
         {
-            var shmConcurrent = await ConcurrentAsync(shmClient, 64, seconds).ConfigureAwait(false);
-            var unixConcurrent = await ConcurrentAsync(unixClient, 64, seconds).ConfigureAwait(false);
-            var inlineConcurrent = await ConcurrentAsync(inlineClient, 64, seconds).ConfigureAwait(false);
+            await WarmUpConcurrentAsync(shmClient, unixClient, inlineClient).ConfigureAwait(false);
+            var shmConcurrent = await ConcurrentAsync(shmClient, 64, seconds, perThread ? serverProcessId : null).ConfigureAwait(false);
+            var unixConcurrent = await ConcurrentAsync(unixClient, 64, seconds, perThread ? serverProcessId : null).ConfigureAwait(false);
+            var inlineConcurrent = await ConcurrentAsync(inlineClient, 64, seconds, perThread ? serverProcessId : null).ConfigureAwait(false);
             Console.WriteLine($"64 callers: shm {shmConcurrent:N0} calls/s, UDS {unixConcurrent:N0} calls/s, shm inline handlers {inlineConcurrent:N0} calls/s");
         }
         else
@@ -257,8 +259,24 @@ public static class ShmCommand
         return (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)calls;
     }
 
-    private static async Task<double> ConcurrentAsync(RpcClient client, int callers, int seconds)
+    /// <summary>
+    /// A second of 64 callers on each client, untimed, so the concurrent paths are compiled and
+    /// tiered up before the timed cells: otherwise the first timed cell (shm) runs partly on
+    /// quick-jitted code and pays the compiler's CPU beside it, which the later ones do not.
+    /// </summary>
+    private static async Task WarmUpConcurrentAsync(params RpcClient[] clients)
     {
+        foreach (var client in clients)
+        {
+            await ConcurrentAsync(client, 64, 1).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Calls/s of <paramref name="callers"/> concurrent callers; with <paramref name="serverProcessId"/>, prints the context switches per call by thread.</summary>
+    private static async Task<double> ConcurrentAsync(RpcClient client, int callers, int seconds, int? serverProcessId = null)
+    {
+        var clientBefore = ContextSwitches.PerThread(Environment.ProcessId);
+        var serverBefore = serverProcessId is { } server ? ContextSwitches.PerThread(server) : null;
         var service = client.GetService<IShmBenchService>();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
         long total = 0;
@@ -274,7 +292,15 @@ public static class ShmCommand
 
             Interlocked.Add(ref total, made);
         }))).ConfigureAwait(false);
-        return total / clock.Elapsed.TotalSeconds;
+        var rate = total / clock.Elapsed.TotalSeconds;
+        if (serverBefore is not null)
+        {
+            var calls = (int)Math.Max(1, total);
+            Console.WriteLine($"  switches per call by thread, client: {ContextSwitches.Breakdown(clientBefore, ContextSwitches.PerThread(Environment.ProcessId), calls)}");
+            Console.WriteLine($"  switches per call by thread, server: {ContextSwitches.Breakdown(serverBefore, ContextSwitches.PerThread(serverProcessId!.Value), calls)}");
+        }
+
+        return rate;
     }
 
     private static async Task<double> DownloadAsync(RpcClient client, long bytes)
