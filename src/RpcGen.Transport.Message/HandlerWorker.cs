@@ -48,6 +48,12 @@ internal sealed class HandlerWorker
     // When the last spin for a call began (worker thread only), to tell how late a call came after it.
     private long _spinStarted;
 
+    // Calls TryRun refused (the worker was busy: they went to the thread pool), and how many of them
+    // the worker had seen when it last looked (worker thread only). New refusals mean calls overlap
+    // on this connection: their pool threads need the core a spin would take.
+    private int _refused;
+    private int _refusedSeen;
+
     /// <summary>Starts the worker thread, named after the connection.</summary>
     public HandlerWorker(RpcGen.Links.RpcLink link, long connectionId)
     {
@@ -81,6 +87,7 @@ internal sealed class HandlerWorker
             return true;
         }
 
+        Interlocked.Increment(ref _refused);
         return false;
     }
 
@@ -157,11 +164,15 @@ internal sealed class HandlerWorker
     /// <summary>Spins (bounded, adaptive) until a call is handed over; false when the spin ran out first.</summary>
     private bool WaitForCall()
     {
-        if (ThreadPool.PendingWorkItemCount > 0)
+        var refused = Volatile.Read(ref _refused);
+        var overlapping = refused != _refusedSeen;
+        _refusedSeen = refused;
+        if (overlapping || ThreadPool.PendingWorkItemCount > 0)
         {
-            // Work is queued for the thread pool (calls this worker was too busy for, answers'
-            // continuations): a spin would take the core it needs, so park at once. No spin began,
-            // so a call that comes while parked says nothing about the spin budget.
+            // Calls overlap on this connection (some went to the thread pool while this worker ran
+            // one), or work is queued for the pool (answers' continuations): a spin would take the
+            // core their threads need, so park at once. No spin began, so a call that comes while
+            // parked says nothing about the spin budget.
             _spinStarted = long.MinValue;
             return false;
         }
