@@ -48,16 +48,15 @@ internal sealed class HandlerWorker
     // When the last spin for a call began (worker thread only), to tell how late a call came after it.
     private long _spinStarted;
 
-    // Calls TryRun refused (the worker was busy: they went to the thread pool), and how many of them
-    // the worker had seen when it last looked (worker thread only). New refusals mean calls overlap
-    // on this connection: their pool threads need the core a spin would take.
-    private int _refused;
-    private int _refusedSeen;
+    // Whether other calls of this connection are in flight (running on the thread pool, or awaiting
+    // something): their threads need the core a spin would take.
+    private readonly Func<bool> _callsInFlight;
 
-    /// <summary>Starts the worker thread, named after the connection.</summary>
-    public HandlerWorker(RpcGen.Links.RpcLink link, long connectionId)
+    /// <summary>Starts the worker thread, named after the connection; <paramref name="callsInFlight"/> tells whether the connection has inbound calls in flight.</summary>
+    public HandlerWorker(RpcGen.Links.RpcLink link, long connectionId, Func<bool> callsInFlight)
     {
         _link = link;
+        _callsInFlight = callsInFlight;
         _spin = new AdaptiveSpin(link.HandOffSpin);
         Thread thread;
 
@@ -87,7 +86,6 @@ internal sealed class HandlerWorker
             return true;
         }
 
-        Interlocked.Increment(ref _refused);
         return false;
     }
 
@@ -164,15 +162,12 @@ internal sealed class HandlerWorker
     /// <summary>Spins (bounded, adaptive) until a call is handed over; false when the spin ran out first.</summary>
     private bool WaitForCall()
     {
-        var refused = Volatile.Read(ref _refused);
-        var overlapping = refused != _refusedSeen;
-        _refusedSeen = refused;
-        if (overlapping || ThreadPool.PendingWorkItemCount > 0)
+        if (_callsInFlight() || ThreadPool.PendingWorkItemCount > 0)
         {
-            // Calls overlap on this connection (some went to the thread pool while this worker ran
-            // one), or work is queued for the pool (answers' continuations): a spin would take the
-            // core their threads need, so park at once. No spin began, so a call that comes while
-            // parked says nothing about the spin budget.
+            // Other calls of this connection are in flight (the reader gave them to the thread pool
+            // while this worker ran one), or work is queued for the pool (answers' continuations):
+            // a spin would take the core their threads need, so park at once. No spin began, so a
+            // call that comes while parked says nothing about the spin budget.
             _spinStarted = long.MinValue;
             return false;
         }

@@ -210,7 +210,9 @@ internal sealed partial class MessageConnection
             var spinStarted = Interlocked.Exchange(ref _unansweredSpinStart, 0);
             if (spinStarted != 0 && _unansweredSpinCall == callId)
             {
-                _handOffSpin.CameAfter(Stopwatch.GetTimestamp() - spinStarted);
+                // With other calls outstanding by now, the caller's thread is worth more running
+                // their continuations than spinning: count the answer as late, whatever it was.
+                _handOffSpin.CameAfter(_outboundCalls.Count > 1 ? long.MaxValue : Stopwatch.GetTimestamp() - spinStarted);
             }
         }
 
