@@ -4,13 +4,22 @@ namespace RpcGen.Transport.Message;
 
 /// <summary>
 /// A bounded, adaptive spin for a thread that expects the next step of a call within microseconds
-/// (see <see cref="RpcGen.Links.RpcLink.HandOffSpin"/>). The budget in force halves each time a spin
-/// runs out (the step took longer, or the machine is too busy for spinning to pay) and doubles, up to
-/// the configured budget, each time a spin catches the step; it never drops below a floor of about a
-/// microsecond, so a peer that becomes fast again is noticed. The first rounds busy-wait; later rounds
+/// (see <see cref="RpcGen.Links.RpcLink.HandOffSpin"/>). The budget adapts to how late the step
+/// came, told by <see cref="CameAfter"/> once it arrives after a spin gave up:
+/// <list type="bullet">
+/// <item>Within the configured budget: the budget grows to cover it.</item>
+/// <item>A near miss, within <see cref="NearMissBudgets"/> budgets: the budget stays. The step was late
+/// because the other side was asleep (a thread wake costs ~70 µs on a 2-core VM), not because it is
+/// slow, and it is asleep because this side was: when both sides give up, each side's answer costs
+/// the other a wake, every call, for good. The next probe (see <see cref="Deadline"/>) spins that
+/// long, so one side is running when the other's step comes, and both are fast again.</item>
+/// <item>Later (a slow handler, a caller that thinks between calls, an idle connection): the budget
+/// halves, down to a floor of about a microsecond, so a peer that becomes fast again is noticed.</item>
+/// </list>
+/// A spin that catches its step restores the whole budget. The first rounds busy-wait; later rounds
 /// yield the core, so on a busy machine the thread that must produce the step can run, even on this
 /// very core.
-/// <para>Thread safety: the budget is a plain field that concurrent spinners may race on; a lost
+/// <para>Thread safety: the fields are plain ones that concurrent spinners may race on; a lost
 /// update only delays the adaptation by one spin.</para>
 /// </summary>
 internal sealed class AdaptiveSpin
@@ -18,15 +27,23 @@ internal sealed class AdaptiveSpin
     // Busy rounds (16 pause instructions each, ~0.1-0.5 µs) before each round yields the core instead.
     private const int BusyRounds = 64;
 
+    // Every this many spins one is a probe (see Deadline).
+    private const int ProbeInterval = 16;
+
+    // A step later than the budget by up to this factor is a near miss (see the class remarks); with
+    // the default 20 µs, 160 µs: two thread wakes on the VM measured, well under a slow handler.
+    private const int NearMissBudgets = 8;
+
     private readonly long _maxTicks;
     private readonly long _minTicks;
     private long _ticks;
 
+    // How long the next probe spins: the configured budget, or up to NearMissBudgets of it after a
+    // near miss, long enough to catch the step that came late.
+    private long _probeTicks;
+
     // Spins started; races between threads only blur which spin probes.
     private int _spins;
-
-    // Every this many spins one runs the full budget (see Deadline).
-    private const int ProbeInterval = 16;
 
     /// <summary>A spin of at most <paramref name="budget"/>; <see cref="IsEnabled"/> is false for zero.</summary>
     public AdaptiveSpin(TimeSpan budget)
@@ -34,6 +51,7 @@ internal sealed class AdaptiveSpin
         _maxTicks = Math.Max(0, (long)(budget.TotalSeconds * Stopwatch.Frequency));
         _minTicks = Math.Min(_maxTicks, Stopwatch.Frequency / 1_000_000);
         _ticks = _maxTicks;
+        _probeTicks = _maxTicks;
     }
 
     /// <summary>Whether spinning is configured at all.</summary>
@@ -41,34 +59,43 @@ internal sealed class AdaptiveSpin
 
     /// <summary>
     /// The timestamp (<see cref="Stopwatch.GetTimestamp"/>) at which a spin starting now gives up.
-    /// Every <see cref="ProbeInterval"/>th spin runs the full budget whatever the budget in force, so
-    /// a budget shrunk to its floor on a busy spell finds out when spinning pays again.
+    /// Every <see cref="ProbeInterval"/>th spin is a probe: it runs the full budget whatever the
+    /// budget in force, so a budget shrunk to its floor on a busy spell finds out when spinning pays
+    /// again, and after a near miss it runs long enough to catch a step as late as that one.
     /// </summary>
     public long Deadline()
     {
-        var ticks = ++_spins % ProbeInterval == 0 ? _maxTicks : Volatile.Read(ref _ticks);
+        var ticks = ++_spins % ProbeInterval == 0 ? Volatile.Read(ref _probeTicks) : Volatile.Read(ref _ticks);
         return Stopwatch.GetTimestamp() + ticks;
     }
 
     /// <summary>
-    /// What the spin was for came <paramref name="waitedTicks"/> after a spin that gave up had started:
-    /// a spin of that length would have caught it, so the budget grows to cover it (up to the
-    /// configured one).
+    /// What the spin was for came <paramref name="waitedTicks"/> after a spin that gave up had
+    /// started: adapts the budget (see the class remarks).
     /// </summary>
     public void CameAfter(long waitedTicks)
     {
-        if (waitedTicks < _maxTicks)
+        if (waitedTicks <= _maxTicks)
         {
             Volatile.Write(ref _ticks, Math.Min(_maxTicks, Math.Max(Volatile.Read(ref _ticks), waitedTicks + (waitedTicks / 2))));
+            Volatile.Write(ref _probeTicks, _maxTicks);
+        }
+        else if (waitedTicks <= _maxTicks * NearMissBudgets)
+        {
+            Volatile.Write(ref _probeTicks, Math.Min(_maxTicks * NearMissBudgets, waitedTicks + (waitedTicks / 2)));
+        }
+        else
+        {
+            Volatile.Write(ref _ticks, Math.Max(_minTicks, Volatile.Read(ref _ticks) / 2));
+            Volatile.Write(ref _probeTicks, _maxTicks);
         }
     }
 
-    /// <summary>Waits one round; returns false (and halves the budget) once <paramref name="deadline"/> has passed.</summary>
+    /// <summary>Waits one round; returns false once <paramref name="deadline"/> has passed (the budget adapts when the step comes: <see cref="CameAfter"/>).</summary>
     public bool SpinOnce(ref int rounds, long deadline)
     {
         if (Stopwatch.GetTimestamp() >= deadline)
         {
-            Volatile.Write(ref _ticks, Math.Max(_minTicks, Volatile.Read(ref _ticks) / 2));
             return false;
         }
 
@@ -84,6 +111,10 @@ internal sealed class AdaptiveSpin
         return true;
     }
 
-    /// <summary>The awaited step came while spinning: doubles the budget, up to the configured one.</summary>
-    public void Caught() => Volatile.Write(ref _ticks, Math.Min(_maxTicks, Math.Max(_minTicks, Volatile.Read(ref _ticks) * 2)));
+    /// <summary>The awaited step came while spinning: the whole configured budget is in force again.</summary>
+    public void Caught()
+    {
+        Volatile.Write(ref _ticks, _maxTicks);
+        Volatile.Write(ref _probeTicks, _maxTicks);
+    }
 }

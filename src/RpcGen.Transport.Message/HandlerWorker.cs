@@ -48,10 +48,15 @@ internal sealed class HandlerWorker
     // When the last spin for a call began (worker thread only), to tell how late a call came after it.
     private long _spinStarted;
 
-    /// <summary>Starts the worker thread, named after the connection.</summary>
-    public HandlerWorker(RpcGen.Links.RpcLink link, long connectionId)
+    // Whether other calls of this connection are in flight (running on the thread pool, or awaiting
+    // something): their threads need the core a spin would take.
+    private readonly Func<bool> _callsInFlight;
+
+    /// <summary>Starts the worker thread, named after the connection; <paramref name="callsInFlight"/> tells whether the connection has inbound calls in flight.</summary>
+    public HandlerWorker(RpcGen.Links.RpcLink link, long connectionId, Func<bool> callsInFlight)
     {
         _link = link;
+        _callsInFlight = callsInFlight;
         _spin = new AdaptiveSpin(link.HandOffSpin);
         Thread thread;
 
@@ -144,7 +149,8 @@ internal sealed class HandlerWorker
             _wake.Reset();
             if (Volatile.Read(ref _state) == Busy)
             {
-                // A call came this long after the spin began: if a full spin would have caught it, spin that long next time.
+                // Tell the spin how late the call came after it began: it grows or keeps its
+                // budget when a longer spin would have caught the call, shrinks it when not.
                 if (_spinStarted != long.MinValue)
                 {
                     _spin.CameAfter(System.Diagnostics.Stopwatch.GetTimestamp() - _spinStarted);
@@ -156,11 +162,12 @@ internal sealed class HandlerWorker
     /// <summary>Spins (bounded, adaptive) until a call is handed over; false when the spin ran out first.</summary>
     private bool WaitForCall()
     {
-        if (ThreadPool.PendingWorkItemCount > 0)
+        if (_callsInFlight() || ThreadPool.PendingWorkItemCount > 0)
         {
-            // Work is queued for the thread pool (calls this worker was too busy for, answers'
-            // continuations): a spin would take the core it needs, so park at once. No spin began,
-            // so a call that comes while parked says nothing about the spin budget.
+            // Other calls of this connection are in flight (the reader gave them to the thread pool
+            // while this worker ran one), or work is queued for the pool (answers' continuations):
+            // a spin would take the core their threads need, so park at once. No spin began, so a
+            // call that comes while parked says nothing about the spin budget.
             _spinStarted = long.MinValue;
             return false;
         }

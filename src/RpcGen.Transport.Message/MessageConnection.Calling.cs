@@ -14,6 +14,12 @@ namespace RpcGen.Transport.Message;
 /// <summary>Calls this side makes: two-way, one-way and streaming, and the pending-call table.</summary>
 internal sealed partial class MessageConnection
 {
+    // A lone caller's spin that gave up before its answer came: when it began (0: none) and the
+    // call, written by the caller and taken by the reader (see TakeAnswered). A race between two
+    // such spins only loses one adaptation.
+    private long _unansweredSpinStart;
+    private uint _unansweredSpinCall;
+
     public ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken) =>
         ClientInterceptors is { } interceptors
             ? new RpcClientCallContext(method, cancellationToken, interceptors, this).InvokeFrom<TRequest, TResponse>(0, request)
@@ -135,7 +141,7 @@ internal sealed partial class MessageConnection
         }
         else if (_handOffSpin.IsEnabled)
         {
-            SpinForAnswer(call.Task);
+            SpinForAnswer(call.Task, call.CallId);
         }
 
         return call;
@@ -150,7 +156,7 @@ internal sealed partial class MessageConnection
     /// user code), so this is as safe as the link's own receiving thread. With other calls in flight it does not spin: the caller's thread
     /// is worth more running the others' continuations.
     /// </summary>
-    private void SpinForAnswer<TResponse>(ValueTask<TResponse> answer)
+    private void SpinForAnswer<TResponse>(ValueTask<TResponse> answer, uint callId)
     {
         if (answer.IsCompleted || _outboundCalls.Count > 1)
         {
@@ -160,6 +166,7 @@ internal sealed partial class MessageConnection
         // Polling: this thread moves the answer out of the link itself when the link lets it, so
         // the reader parses it here and the link's own receiving thread need not be woken.
         var polling = _link.BeginPolling();
+        var spinStarted = Stopwatch.GetTimestamp();
         var deadline = _handOffSpin.Deadline();
         var rounds = 0;
         try
@@ -173,6 +180,9 @@ internal sealed partial class MessageConnection
 
                 if (!_handOffSpin.SpinOnce(ref rounds, deadline))
                 {
+                    // The reader tells the spin how late the answer came (see TakeAnswered).
+                    _unansweredSpinCall = callId;
+                    Volatile.Write(ref _unansweredSpinStart, spinStarted);
                     return;
                 }
             }
@@ -186,6 +196,27 @@ internal sealed partial class MessageConnection
                 _link.EndPolling(framesExpected: !answer.IsCompleted);
             }
         }
+    }
+
+    /// <summary>
+    /// Takes the pending call an answer (or error) is for, off the table; when the caller's spin for
+    /// it had given up, tells the spin how late the answer came, so a near miss (the peer was asleep,
+    /// not slow) does not shrink it (see <see cref="AdaptiveSpin.CameAfter"/>). Called by the reader.
+    /// </summary>
+    private PendingCall? TakeAnswered(uint callId)
+    {
+        if (Volatile.Read(ref _unansweredSpinStart) != 0)
+        {
+            var spinStarted = Interlocked.Exchange(ref _unansweredSpinStart, 0);
+            if (spinStarted != 0 && _unansweredSpinCall == callId)
+            {
+                // With other calls outstanding by now, the caller's thread is worth more running
+                // their continuations than spinning: count the answer as late, whatever it was.
+                _handOffSpin.CameAfter(_outboundCalls.Count > 1 ? long.MaxValue : Stopwatch.GetTimestamp() - spinStarted);
+            }
+        }
+
+        return _outboundCalls.Take(callId);
     }
 
     public ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request) =>

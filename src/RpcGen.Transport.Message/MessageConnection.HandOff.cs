@@ -60,7 +60,7 @@ internal sealed partial class MessageConnection
     {
         if (_handOffSpin.IsEnabled && _closeReason is null)
         {
-            _handlerWorker ??= new HandlerWorker(_link, Id);
+            _handlerWorker ??= new HandlerWorker(_link, Id, () => _lifecycle.InflightCalls > 0);
             if (_handlerWorker.TryRun(call))
             {
                 return;

@@ -301,7 +301,7 @@ internal sealed partial class MessageConnection
     {
         // An unknown id is a call this side already gave up on (cancelled or timed out): the
         // answer crossed the Cancel frame on the wire.
-        if (_outboundCalls.Take(header.CallId) is { } call)
+        if (TakeAnswered(header.CallId) is { } call)
         {
             call.TrailerSink?.SetTrailers(trailers);
             call.CompleteWithPayload(payload);
@@ -310,7 +310,7 @@ internal sealed partial class MessageConnection
 
     private void HandleError(in FrameHeader header, in ReadOnlySequence<byte> payload, RpcMetadata? trailers)
     {
-        if (_outboundCalls.Take(header.CallId) is { } call)
+        if (TakeAnswered(header.CallId) is { } call)
         {
             RpcException error;
             try

@@ -8,13 +8,15 @@ using RpcGen.Transport.SharedMemory;
 namespace RpcGen.Benchmarks.SharedMemory;
 
 /// <summary>
-/// <c>--shm [--quick] [--pin] [--windows K] [--window-kib N] [--spin-us N]</c>: the shared-memory transport against its floors and against the
+/// <c>--shm [--quick] [--pin] [--windows K] [--window-kib N] [--spin-us N] [--only unary|concurrent] [--threads]</c>: the shared-memory transport against its floors and against the
 /// message transport over a Unix socket, with the server in a child process (this program again,
 /// with <c>--shm-serve</c>). Measures unary round trips (p50/p99), 64 concurrent callers (calls/s),
 /// client allocations per call, and a streamed download against memcpy; writes results/shm.md.
 /// <c>--pin</c> (run this process under <c>taskset -c 0</c>) starts the child under
 /// <c>taskset -c 1</c> and the floors' responder thread on CPU 1, so each side has its own core,
-/// and writes results/shm-pinned.md.
+/// and writes results/shm-pinned.md. <c>--only unary</c> runs the floors and the unary cells alone,
+/// <c>--only concurrent</c> the 64-caller cells alone (either writes no results file), to iterate on
+/// them; <c>--threads</c> prints each unary cell's context switches per call by thread name.
 /// </summary>
 public static class ShmCommand
 {
@@ -61,6 +63,14 @@ public static class ShmCommand
 
         var quick = args.Contains("--quick");
         var pin = args.Contains("--pin");
+        var only = BenchmarkCli.Value(args, "--only");
+        if (only is not null and not ("unary" or "concurrent"))
+        {
+            Console.Error.WriteLine($"--only takes unary or concurrent, not '{only}'.");
+            return 1;
+        }
+
+        var perThread = args.Contains("--threads");
         int? responderCpu = pin ? 1 : null;
         var calls = quick ? 20_000 : 100_000;
         var seconds = quick ? 2 : 5;
@@ -84,24 +94,31 @@ public static class ShmCommand
             }
 
             Console.WriteLine($"shared-memory benchmark: {calls:N0} calls per unary cell, {seconds} s per 64-caller cell, {bulkBytes >> 20} MiB streamed");
+            await using var shmClient = await RpcClient.ConnectAsync(shm).ConfigureAwait(false);
+            await using var unixClient = await RpcClient.ConnectAsync(unix).ConfigureAwait(false);
+            await using var inlineClient = await RpcClient.ConnectAsync(shmInline).ConfigureAwait(false);
+            if (only is not null)
+            {
+                await RunOnlyAsync(only, calls, seconds, options, responderCpu, shmClient, unixClient, inlineClient, child.Id, perThread).ConfigureAwait(false);
+                return 0;
+            }
+
             var raw = Percentiles.Of(RawSpinPingPong.Run(calls, responderCpu));
             Print("raw spin ping-pong (2 threads)", raw);
             var endpoint = Percentiles.Of(EndpointPingPong.Run(calls, options, responderCpu));
             Print("endpoint SendRecv (2 threads)", endpoint);
 
-            await using var shmClient = await RpcClient.ConnectAsync(shm).ConfigureAwait(false);
-            await using var unixClient = await RpcClient.ConnectAsync(unix).ConfigureAwait(false);
-            await using var inlineClient = await RpcClient.ConnectAsync(shmInline).ConfigureAwait(false);
-            var (shmUnary, shmAllocated, shmSwitches) = await UnaryAsync(shmClient, calls, child.Id).ConfigureAwait(false);
+            var (shmUnary, shmAllocated, shmSwitches) = await UnaryAsync(shmClient, calls, child.Id, perThread).ConfigureAwait(false);
             Print("RpcGen unary over shm (2 processes)", shmUnary);
-            var (unixUnary, unixAllocated, unixSwitches) = await UnaryAsync(unixClient, calls, child.Id).ConfigureAwait(false);
+            var (unixUnary, unixAllocated, unixSwitches) = await UnaryAsync(unixClient, calls, child.Id, perThread).ConfigureAwait(false);
             Print("RpcGen unary over UDS (2 processes)", unixUnary);
-            var (inlineUnary, _, inlineSwitches) = await UnaryAsync(inlineClient, calls, child.Id).ConfigureAwait(false);
+            var (inlineUnary, _, inlineSwitches) = await UnaryAsync(inlineClient, calls, child.Id, perThread).ConfigureAwait(false);
             Print("shm, server handlers inline (opt-in)", inlineUnary);
             Console.WriteLine($"context switches per call (client + server): shm {shmSwitches}, UDS {unixSwitches}, shm inline handlers {inlineSwitches}");
             var shmValueAllocated = await ValueTaskAllocationsAsync(shmClient, calls).ConfigureAwait(false);
             var unixValueAllocated = await ValueTaskAllocationsAsync(unixClient, calls).ConfigureAwait(false);
             Console.WriteLine($"client allocations per call: Task<int> shm {shmAllocated:F0} B, UDS {unixAllocated:F0} B; ValueTask<int> shm {shmValueAllocated:F0} B, UDS {unixValueAllocated:F0} B");
+            await WarmUpConcurrentAsync(shmClient, unixClient, inlineClient).ConfigureAwait(false);
             var shmConcurrent = await ConcurrentAsync(shmClient, 64, seconds).ConfigureAwait(false);
             var unixConcurrent = await ConcurrentAsync(unixClient, 64, seconds).ConfigureAwait(false);
             Console.WriteLine($"64 callers: shm {shmConcurrent:N0} calls/s, UDS {unixConcurrent:N0} calls/s");
@@ -163,7 +180,34 @@ public static class ShmCommand
         return 0;
     }
 
-    private static async Task<(Percentiles Latency, double AllocatedPerCall, SwitchesPerCall Switches)> UnaryAsync(RpcClient client, int calls, int serverProcessId)
+    /// <summary><c>--only</c>: the floors and unary cells, or the 64-caller cells, printed and not written.</summary>
+    private static async Task RunOnlyAsync(string only, int calls, int seconds, SharedMemoryOptions options, int? responderCpu, RpcClient shmClient, RpcClient unixClient, RpcClient inlineClient, int serverProcessId, bool perThread)
+    {
+        Console.WriteLine($"load average: {LoadAverage()}");
+        if (only == "concurrent")
+        {
+            await WarmUpConcurrentAsync(shmClient, unixClient, inlineClient).ConfigureAwait(false);
+            var shmConcurrent = await ConcurrentAsync(shmClient, 64, seconds, perThread ? serverProcessId : null).ConfigureAwait(false);
+            var unixConcurrent = await ConcurrentAsync(unixClient, 64, seconds, perThread ? serverProcessId : null).ConfigureAwait(false);
+            var inlineConcurrent = await ConcurrentAsync(inlineClient, 64, seconds, perThread ? serverProcessId : null).ConfigureAwait(false);
+            Console.WriteLine($"64 callers: shm {shmConcurrent:N0} calls/s, UDS {unixConcurrent:N0} calls/s, shm inline handlers {inlineConcurrent:N0} calls/s");
+        }
+        else
+        {
+            Print("raw spin ping-pong (2 threads)", Percentiles.Of(RawSpinPingPong.Run(calls, responderCpu)));
+            Print("endpoint SendRecv (2 threads)", Percentiles.Of(EndpointPingPong.Run(calls, options, responderCpu)));
+            foreach (var (name, client) in new[] { ("RpcGen unary over shm (2 processes)", shmClient), ("RpcGen unary over UDS (2 processes)", unixClient), ("shm, server handlers inline (opt-in)", inlineClient) })
+            {
+                var (latency, _, switches) = await UnaryAsync(client, calls, serverProcessId, perThread).ConfigureAwait(false);
+                Print(name, latency);
+                Console.WriteLine($"  context switches per call (client + server): {switches}");
+            }
+        }
+
+        Console.WriteLine($"load average: {LoadAverage()}; --only writes no results file");
+    }
+
+    private static async Task<(Percentiles Latency, double AllocatedPerCall, SwitchesPerCall Switches)> UnaryAsync(RpcClient client, int calls, int serverProcessId, bool perThread)
     {
         var service = client.GetService<IShmBenchService>();
         for (var i = 0; i < Math.Min(calls, 5_000); i++)
@@ -172,8 +216,8 @@ public static class ShmCommand
         }
 
         var micros = new double[calls];
-        var clientBefore = ContextSwitches.Of(Environment.ProcessId);
-        var serverBefore = ContextSwitches.Of(serverProcessId);
+        var clientBefore = ContextSwitches.PerThread(Environment.ProcessId);
+        var serverBefore = ContextSwitches.PerThread(serverProcessId);
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         for (var i = 0; i < calls; i++)
         {
@@ -183,9 +227,19 @@ public static class ShmCommand
         }
 
         var allocated = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)calls;
-        var switches = new SwitchesPerCall((ContextSwitches.Of(Environment.ProcessId) - clientBefore) / (double)calls, (ContextSwitches.Of(serverProcessId) - serverBefore) / (double)calls);
+        var clientAfter = ContextSwitches.PerThread(Environment.ProcessId);
+        var serverAfter = ContextSwitches.PerThread(serverProcessId);
+        var switches = new SwitchesPerCall(Sum(clientAfter, clientBefore) / (double)calls, Sum(serverAfter, serverBefore) / (double)calls);
+        if (perThread)
+        {
+            Console.WriteLine($"  switches per call by thread, client: {ContextSwitches.Breakdown(clientBefore, clientAfter, calls)}");
+            Console.WriteLine($"  switches per call by thread, server: {ContextSwitches.Breakdown(serverBefore, serverAfter, calls)}");
+        }
         return (Percentiles.Of(micros), allocated, switches);
     }
+
+    private static long Sum(Dictionary<int, (string Name, long Switches)> after, Dictionary<int, (string Name, long Switches)> before) =>
+        after.Values.Sum(thread => thread.Switches) - before.Values.Sum(thread => thread.Switches);
 
     /// <summary>Client bytes allocated per call of the <see cref="ValueTask{TResult}"/> method, after a warm-up.</summary>
     private static async Task<double> ValueTaskAllocationsAsync(RpcClient client, int calls)
@@ -205,8 +259,24 @@ public static class ShmCommand
         return (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)calls;
     }
 
-    private static async Task<double> ConcurrentAsync(RpcClient client, int callers, int seconds)
+    /// <summary>
+    /// A second of 64 callers on each client, untimed, so the concurrent paths are compiled and
+    /// tiered up before the timed cells: otherwise the first timed cell (shm) runs partly on
+    /// quick-jitted code and pays the compiler's CPU beside it, which the later ones do not.
+    /// </summary>
+    private static async Task WarmUpConcurrentAsync(params RpcClient[] clients)
     {
+        foreach (var client in clients)
+        {
+            await ConcurrentAsync(client, 64, 1).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Calls/s of <paramref name="callers"/> concurrent callers; with <paramref name="serverProcessId"/>, prints the context switches per call by thread.</summary>
+    private static async Task<double> ConcurrentAsync(RpcClient client, int callers, int seconds, int? serverProcessId = null)
+    {
+        var clientBefore = ContextSwitches.PerThread(Environment.ProcessId);
+        var serverBefore = serverProcessId is { } server ? ContextSwitches.PerThread(server) : null;
         var service = client.GetService<IShmBenchService>();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
         long total = 0;
@@ -222,7 +292,15 @@ public static class ShmCommand
 
             Interlocked.Add(ref total, made);
         }))).ConfigureAwait(false);
-        return total / clock.Elapsed.TotalSeconds;
+        var rate = total / clock.Elapsed.TotalSeconds;
+        if (serverBefore is not null)
+        {
+            var calls = (int)Math.Max(1, total);
+            Console.WriteLine($"  switches per call by thread, client: {ContextSwitches.Breakdown(clientBefore, ContextSwitches.PerThread(Environment.ProcessId), calls)}");
+            Console.WriteLine($"  switches per call by thread, server: {ContextSwitches.Breakdown(serverBefore, ContextSwitches.PerThread(serverProcessId!.Value), calls)}");
+        }
+
+        return rate;
     }
 
     private static async Task<double> DownloadAsync(RpcClient client, long bytes)
