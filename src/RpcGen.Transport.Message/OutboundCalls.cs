@@ -34,10 +34,12 @@ internal sealed class OutboundCalls
     // Set under the lock by Close; from then on TryAdd refuses.
     private bool _closed;
 
-    // The reader's alone: the streaming call the last stream item was for, so the items of one open
-    // stream (a server stream sends them by the thousand) skip the lock. Stale is harmless: it is used
-    // only while its id matches and it is still Listed.
-    private PendingCall? _lastStreamTarget;
+    // The streaming call the last stream item was for, so the items of one open stream (a server
+    // stream sends them by the thousand) skip the lock. Read by the reader without the lock (a stale
+    // read is harmless: it is used only while its id matches and it is still Listed); written only
+    // under the lock, and forgotten there whenever its call leaves the table, so a cancelled or failed
+    // stream (and the items its consumer never read) is not kept alive by this shortcut.
+    private volatile PendingCall? _lastStreamTarget;
 
     /// <summary>
     /// How many calls are waiting now, read without the lock: a hint (whether this caller is alone),
@@ -90,7 +92,7 @@ internal sealed class OutboundCalls
                 return null;
             }
 
-            call.Listed = false;
+            Unlist(call);
             return call;
         }
     }
@@ -106,7 +108,7 @@ internal sealed class OutboundCalls
             }
 
             _calls.Remove(call.CallId);
-            call.Listed = false;
+            Unlist(call);
             return true;
         }
     }
@@ -116,32 +118,8 @@ internal sealed class OutboundCalls
     /// finishes it; null for a call that already ended. A frame for an id this side never used is a
     /// protocol violation.
     /// </summary>
-    /// <remarks>Called only by the reader (it also forgets the reader's remembered stream call).</remarks>
-    public PendingCall? FindForStreamFrame(uint callId, bool isStreamEnd)
-    {
-        lock (_calls)
-        {
-            _calls.TryGetValue(callId, out var call);
-            if (call is null && callId > _lastCallId)
-            {
-                throw new ProtocolViolation($"The peer sent a stream frame for call {callId}, which this side never made.");
-            }
-
-            if (call is not null && isStreamEnd && call.EndsWithStream)
-            {
-                _calls.Remove(callId);
-                call.Listed = false;
-
-                // Do not keep a finished stream (and what its consumer left unread) reachable.
-                if (ReferenceEquals(_lastStreamTarget, call))
-                {
-                    _lastStreamTarget = null;
-                }
-            }
-
-            return call;
-        }
-    }
+    /// <remarks>Called only by the reader.</remarks>
+    public PendingCall? FindForStreamFrame(uint callId, bool isStreamEnd) => Find(callId, isStreamEnd, rememberStream: false);
 
     /// <summary>
     /// Finds the call a stream item is for, as <see cref="FindForStreamFrame"/> does, but without the
@@ -162,12 +140,45 @@ internal sealed class OutboundCalls
             return remembered;
         }
 
-        var call = FindForStreamFrame(callId, isStreamEnd: false);
+        return Find(callId, isStreamEnd: false, rememberStream: true);
+    }
 
-        // Only calls with a response stream are remembered: other calls are pooled and reused, and an
-        // item for one is a protocol violation anyway.
-        _lastStreamTarget = call is { EndsWithStream: true } ? call : null;
-        return call;
+    private PendingCall? Find(uint callId, bool isStreamEnd, bool rememberStream)
+    {
+        lock (_calls)
+        {
+            _calls.TryGetValue(callId, out var call);
+            if (call is null && callId > _lastCallId)
+            {
+                throw new ProtocolViolation($"The peer sent a stream frame for call {callId}, which this side never made.");
+            }
+
+            if (call is not null && isStreamEnd && call.EndsWithStream)
+            {
+                _calls.Remove(callId);
+                Unlist(call);
+            }
+            else if (rememberStream)
+            {
+                // Remembered under the lock, so a call that leaves the table right after this cannot
+                // be remembered after its leaving forgot it. Only calls with a response stream are
+                // remembered: other calls are pooled and reused, and an item for one is a protocol
+                // violation anyway.
+                _lastStreamTarget = call is { EndsWithStream: true } ? call : null;
+            }
+
+            return call;
+        }
+    }
+
+    // Under the lock, for a call that just left the table.
+    private void Unlist(PendingCall call)
+    {
+        call.Listed = false;
+        if (ReferenceEquals(_lastStreamTarget, call))
+        {
+            _lastStreamTarget = null;
+        }
     }
 
     /// <summary>Closes the table for good and returns every call still waiting, for the caller to fail.</summary>
@@ -176,6 +187,7 @@ internal sealed class OutboundCalls
         lock (_calls)
         {
             _closed = true;
+            _lastStreamTarget = null;
             PendingCall[] waiting = [.. _calls.Values];
             foreach (var call in waiting)
             {
