@@ -60,12 +60,20 @@ internal sealed partial class MessageConnection
     /// parsed and queued on this thread, and no thread is woken to hand it on (the link's receiving
     /// thread stands back while it is polled). Returns whether <paramref name="ready"/> became true;
     /// false when the spin ran out, and then <paramref name="gaveUpAt"/> is when it started, for
-    /// <see cref="AdaptiveSpin.CameAfter"/> once the awaited step comes. The reader that runs here
+    /// <see cref="AdaptiveSpin.CameAfter"/> once the awaited step comes. It does not spin at all
+    /// while work is queued for the thread pool. The reader that runs here
     /// only queues items and credit (it never runs user code), as on a polling caller's thread.
     /// </summary>
     internal bool PollForStream(AdaptiveSpin spin, Func<bool> ready, out long gaveUpAt)
     {
         gaveUpAt = 0;
+        if (ThreadPool.PendingWorkItemCount > 0)
+        {
+            // As everywhere on such a link: no spinning while work is queued for the pool, whose
+            // threads need the core. The spin was not tried, so the budget stays as it is.
+            return false;
+        }
+
         var polling = _link.BeginPolling();
         var started = Stopwatch.GetTimestamp();
         var deadline = spin.Deadline();
