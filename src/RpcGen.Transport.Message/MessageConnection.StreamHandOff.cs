@@ -70,7 +70,14 @@ internal sealed partial class MessageConnection
         if (ThreadPool.PendingWorkItemCount > 0)
         {
             // As everywhere on such a link: no spinning while work is queued for the pool, whose
-            // threads need the core. The spin was not tried, so the budget stays as it is.
+            // threads need the core. The spin was not tried, so the budget stays as it is. The
+            // link's receiving thread may still be standing back after this end's last poll (up to
+            // its slice): it is told that frames are due, as a poller that gives up tells it.
+            if (_link.BeginPolling())
+            {
+                _link.EndPolling(framesExpected: true);
+            }
+
             return false;
         }
 
