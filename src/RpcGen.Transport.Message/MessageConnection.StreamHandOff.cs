@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace RpcGen.Transport.Message;
 
 /// <summary>
@@ -46,5 +48,74 @@ internal sealed partial class MessageConnection
         }
 
         streams.Clear();
+    }
+
+    /// <summary>A spin for one stream end that waits for its peer (a consumer for items, a producer for credit), or null when the link's hand-offs are not cheaper than a thread wake.</summary>
+    internal AdaptiveSpin? NewStreamSpin() => _link.HandOffSpin > TimeSpan.Zero ? new AdaptiveSpin(_link.HandOffSpin) : null;
+
+    /// <summary>
+    /// On a link whose hand-offs cost less than a thread wake, a stream end that ran dry (a consumer
+    /// with no item, a producer with no credit) spins for <paramref name="ready"/> (bounded by
+    /// <paramref name="spin"/>), polling the link where it can: what the peer sent is then moved,
+    /// parsed and queued on this thread, and no thread is woken to hand it on (the link's receiving
+    /// thread stands back while it is polled). Returns whether <paramref name="ready"/> became true;
+    /// false when the spin ran out, and then <paramref name="gaveUpAt"/> is when it started, for
+    /// <see cref="AdaptiveSpin.CameAfter"/> once the awaited step comes. It does not spin at all
+    /// while work is queued for the thread pool. The reader that runs here
+    /// only queues items and credit (it never runs user code), as on a polling caller's thread.
+    /// </summary>
+    internal bool PollForStream(AdaptiveSpin spin, Func<bool> ready, out long gaveUpAt)
+    {
+        gaveUpAt = 0;
+        if (ThreadPool.PendingWorkItemCount > 0)
+        {
+            // As everywhere on such a link: no spinning while work is queued for the pool, whose
+            // threads need the core. The spin was not tried, so the budget stays as it is. The
+            // link's receiving thread may still be standing back after this end's last poll (up to
+            // its slice): it is told that frames are due, as a poller that gives up tells it.
+            if (_link.BeginPolling())
+            {
+                _link.EndPolling(framesExpected: true);
+            }
+
+            return false;
+        }
+
+        var polling = _link.BeginPolling();
+        var started = Stopwatch.GetTimestamp();
+        var deadline = spin.Deadline();
+        var rounds = 0;
+        var caught = false;
+        try
+        {
+            while (!(caught = ready()))
+            {
+                if (_closeReason is not null)
+                {
+                    return false;
+                }
+
+                if (polling && _link.TryPollInput())
+                {
+                    continue;
+                }
+
+                if (!spin.SpinOnce(ref rounds, deadline))
+                {
+                    gaveUpAt = started;
+                    return false;
+                }
+            }
+
+            spin.Caught();
+            return true;
+        }
+        finally
+        {
+            if (polling)
+            {
+                _link.EndPolling(framesExpected: !caught);
+            }
+        }
     }
 }

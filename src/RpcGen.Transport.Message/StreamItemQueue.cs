@@ -70,6 +70,9 @@ internal sealed class StreamItemQueue<T> : IValueTaskSource<bool>
 
     private bool HasItems => _headIndex < Volatile.Read(ref _head.Written) || (_headIndex == SegmentSize && Volatile.Read(ref _head.Next) is not null);
 
+    /// <summary>Whether the consumer would find an item, or the end, now (consumer only).</summary>
+    public bool IsReady => HasItems || _completed;
+
     /// <summary>Adds an item (producer only); the consumer is not woken for it until <see cref="Publish"/>.</summary>
     public void Add(T item)
     {

@@ -53,6 +53,11 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
     // already on the wire when it did are dropped, not taken for a peer sending after its end.
     private bool _failed;
 
+    // Over a link whose hand-offs are cheaper than a thread wake: the consumer's spin while it has
+    // no item, and the check it spins on (see MessageConnection.PollForStream); null otherwise.
+    private readonly AdaptiveSpin? _spin;
+    private readonly Func<bool>? _itemsReady;
+
     // The reader's alone: items were added in the current read and PublishItems is due at its end.
     private bool _publishPending;
     private int _enumerated;
@@ -65,6 +70,8 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
         _formatter = formatter;
         _window = window;
         _onAbandoned = onAbandoned;
+        _spin = connection.NewStreamSpin();
+        _itemsReady = _spin is null ? null : () => _items.IsReady;
     }
 
     /// <summary>Grants the first window; call once the producer can know the stream exists.</summary>
@@ -159,6 +166,28 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
                 {
                     Consumed(entry.Cost);
                     yield return entry.Item;
+                }
+
+                if (_spin is { } spin && !_items.IsReady)
+                {
+                    // Ran dry: take what the peer sends next on this thread, if it comes soon.
+                    if (_connection.PollForStream(spin, _itemsReady!, out var gaveUpAt))
+                    {
+                        continue;
+                    }
+
+                    var more = await _items.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    if (gaveUpAt != 0)
+                    {
+                        spin.CameAfter(System.Diagnostics.Stopwatch.GetTimestamp() - gaveUpAt);
+                    }
+
+                    if (!more)
+                    {
+                        break;
+                    }
+
+                    continue;
                 }
 
                 if (!await _items.WaitAsync(cancellationToken).ConfigureAwait(false))

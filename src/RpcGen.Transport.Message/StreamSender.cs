@@ -29,6 +29,11 @@ internal sealed class StreamSender
 
     private readonly RpcGen.Compression.RpcCompression _codec;
 
+    // Over a link whose hand-offs are cheaper than a thread wake: the producer's spin while it has
+    // no credit, and the check it spins on (see MessageConnection.PollForStream); null otherwise.
+    private readonly AdaptiveSpin? _spin;
+    private readonly Func<bool>? _creditReady;
+
     // Small item frames built and not yet queued, in order; null when none. Only the producer touches it.
     private FrameBuffer? _batch;
 
@@ -38,6 +43,8 @@ internal sealed class StreamSender
         _connection = connection;
         _callId = callId;
         _flags = senderIsCaller ? FrameFlags.FromCaller : FrameFlags.None;
+        _spin = connection.NewStreamSpin();
+        _creditReady = _spin is null ? null : () => Volatile.Read(ref _credit) > 0;
     }
 
     /// <summary>The receiver granted more bytes. Runs on the connection's reader.</summary>
@@ -174,6 +181,16 @@ internal sealed class StreamSender
 
     private async ValueTask WaitForCreditAsync(CancellationToken cancellationToken)
     {
+        var gaveUpAt = 0L;
+        if (_spin is { } spin && Volatile.Read(ref _credit) <= 0 && !cancellationToken.IsCancellationRequested)
+        {
+            // Out of credit: take the peer's grant on this thread, if it comes soon.
+            if (_connection.PollForStream(spin, _creditReady!, out gaveUpAt))
+            {
+                return;
+            }
+        }
+
         while (Volatile.Read(ref _credit) <= 0)
         {
             var arrived = Volatile.Read(ref _creditArrived);
@@ -190,6 +207,11 @@ internal sealed class StreamSender
             }
 
             await arrived.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (gaveUpAt != 0)
+        {
+            _spin!.CameAfter(System.Diagnostics.Stopwatch.GetTimestamp() - gaveUpAt);
         }
     }
 }

@@ -91,6 +91,32 @@ public class StreamScenarioTests
 
     [Theory]
     [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
+    public async Task Concurrent_byte_streams_on_one_connection_each_arrive_intact(string transport)
+    {
+        // Several consumers and a producer share one connection at once: over shm each of them
+        // polls the link while it waits, so any of them may read (and queue) the others' chunks
+        // and credit; every stream must still get exactly its own bytes.
+        long[] sizes = [3 * 1024 * 1024 + 7, 2 * 1024 * 1024 + 65_536, 5 * 1024 * 1024 + 1];
+        await using var fixture = await TransportFixture.StartAsync(transport);
+        var service = fixture.Client.GetService<IStreamingService>();
+
+        async Task<string> DownloadHashAsync(long size)
+        {
+            await using var download = await service.DownloadAsync(size);
+            using var sha = SHA256.Create();
+            return Convert.ToHexString(await sha.ComputeHashAsync(download));
+        }
+
+        var downloads = sizes.Select(size => Task.Run(() => DownloadHashAsync(size))).ToArray();
+        var upload = Task.Run(() => service.UploadAsync(new PatternStream(sizes[0])));
+        var hashes = await Task.WhenAll(downloads).WaitAsync(Timeout);
+
+        Assert.Equal(sizes.Select(PatternStream.Sha256Hex), hashes);
+        Assert.Equal(PatternStream.Sha256Hex(sizes[0]), await upload.WaitAsync(Timeout));
+    }
+
+    [Theory]
+    [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
     public async Task A_burst_of_small_items_arrives_whole_and_in_order(string transport)
     {
         // The producer never waits, so items arrive by the thousand per read and reach the consumer

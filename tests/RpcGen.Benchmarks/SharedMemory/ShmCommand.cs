@@ -8,14 +8,15 @@ using RpcGen.Transport.SharedMemory;
 namespace RpcGen.Benchmarks.SharedMemory;
 
 /// <summary>
-/// <c>--shm [--quick] [--pin] [--windows K] [--window-kib N] [--spin-us N] [--only unary|concurrent] [--threads]</c>: the shared-memory transport against its floors and against the
+/// <c>--shm [--quick] [--pin] [--windows K] [--window-kib N] [--spin-us N] [--only unary|concurrent|bulk] [--threads]</c>: the shared-memory transport against its floors and against the
 /// message transport over a Unix socket, with the server in a child process (this program again,
 /// with <c>--shm-serve</c>). Measures unary round trips (p50/p99), 64 concurrent callers (calls/s),
 /// client allocations per call, and a streamed download against memcpy; writes results/shm.md.
 /// <c>--pin</c> (run this process under <c>taskset -c 0</c>) starts the child under
 /// <c>taskset -c 1</c> and the floors' responder thread on CPU 1, so each side has its own core,
 /// and writes results/shm-pinned.md. <c>--only unary</c> runs the floors and the unary cells alone,
-/// <c>--only concurrent</c> the 64-caller cells alone (either writes no results file), to iterate on
+/// <c>--only concurrent</c> the 64-caller cells alone, <c>--only bulk</c> the streamed downloads and memcpy
+/// (with <c>--repeat N</c>, N-1 more shm downloads after them, for a profiler; none writes a results file), to iterate on
 /// them; <c>--threads</c> prints each unary cell's context switches per call by thread name.
 /// </summary>
 public static class ShmCommand
@@ -64,13 +65,14 @@ public static class ShmCommand
         var quick = args.Contains("--quick");
         var pin = args.Contains("--pin");
         var only = BenchmarkCli.Value(args, "--only");
-        if (only is not null and not ("unary" or "concurrent"))
+        if (only is not null and not ("unary" or "concurrent" or "bulk"))
         {
-            Console.Error.WriteLine($"--only takes unary or concurrent, not '{only}'.");
+            Console.Error.WriteLine($"--only takes unary, concurrent or bulk, not '{only}'.");
             return 1;
         }
 
         var perThread = args.Contains("--threads");
+        var repeat = BenchmarkCli.Value(args, "--repeat") is { } times ? int.Parse(times, CultureInfo.InvariantCulture) : 1;
         int? responderCpu = pin ? 1 : null;
         var calls = quick ? 20_000 : 100_000;
         var seconds = quick ? 2 : 5;
@@ -99,7 +101,7 @@ public static class ShmCommand
             await using var inlineClient = await RpcClient.ConnectAsync(shmInline).ConfigureAwait(false);
             if (only is not null)
             {
-                await RunOnlyAsync(only, calls, seconds, options, responderCpu, shmClient, unixClient, inlineClient, child.Id, perThread).ConfigureAwait(false);
+                await RunOnlyAsync(only, calls, seconds, bulkBytes, repeat, options, responderCpu, shmClient, unixClient, inlineClient, child.Id, perThread).ConfigureAwait(false);
                 return 0;
             }
 
@@ -122,15 +124,7 @@ public static class ShmCommand
             var shmConcurrent = await ConcurrentAsync(shmClient, 64, seconds).ConfigureAwait(false);
             var unixConcurrent = await ConcurrentAsync(unixClient, 64, seconds).ConfigureAwait(false);
             Console.WriteLine($"64 callers: shm {shmConcurrent:N0} calls/s, UDS {unixConcurrent:N0} calls/s");
-            // A short download first on each link, so the streaming path is compiled and tiered up
-            // before the timed one (the unary cells warm up likewise).
-            await DownloadAsync(shmClient, BulkWarmUpBytes).ConfigureAwait(false);
-            await DownloadAsync(unixClient, BulkWarmUpBytes).ConfigureAwait(false);
-            var shmBulk = await DownloadAsync(shmClient, bulkBytes).ConfigureAwait(false);
-            var unixBulk = await DownloadAsync(unixClient, bulkBytes).ConfigureAwait(false);
-            var memcpy = MemcpyBandwidth(bulkBytes);
-            var memcpyWhole = WholeBufferMemcpyBandwidth(bulkBytes);
-            Console.WriteLine($"bulk: shm {shmBulk:F0} MiB/s, UDS {unixBulk:F0} MiB/s, memcpy {memcpy:F0} MiB/s in 64 KiB copies, {memcpyWhole:F0} MiB/s buffer to buffer");
+            var (shmBulk, unixBulk, memcpy, memcpyWhole) = await BulkAsync(shmClient, unixClient, bulkBytes).ConfigureAwait(false);
 
             report.AppendLine("# Shared-memory transport benchmark");
             report.AppendLine();
@@ -180,11 +174,36 @@ public static class ShmCommand
         return 0;
     }
 
-    /// <summary><c>--only</c>: the floors and unary cells, or the 64-caller cells, printed and not written.</summary>
-    private static async Task RunOnlyAsync(string only, int calls, int seconds, SharedMemoryOptions options, int? responderCpu, RpcClient shmClient, RpcClient unixClient, RpcClient inlineClient, int serverProcessId, bool perThread)
+    /// <summary>The 1 GiB cell: a download over shm and over UDS (each after an untimed warm-up), and the two memcpy bases.</summary>
+    private static async Task<(double Shm, double Unix, double Memcpy, double MemcpyWhole)> BulkAsync(RpcClient shmClient, RpcClient unixClient, long bulkBytes)
+    {
+        // A short download first on each link, so the streaming path is compiled and tiered up
+        // before the timed one (the unary cells warm up likewise).
+        await DownloadAsync(shmClient, BulkWarmUpBytes).ConfigureAwait(false);
+        await DownloadAsync(unixClient, BulkWarmUpBytes).ConfigureAwait(false);
+        var shmBulk = await DownloadAsync(shmClient, bulkBytes).ConfigureAwait(false);
+        var unixBulk = await DownloadAsync(unixClient, bulkBytes).ConfigureAwait(false);
+        var memcpy = MemcpyBandwidth(bulkBytes);
+        var memcpyWhole = WholeBufferMemcpyBandwidth(bulkBytes);
+        Console.WriteLine($"bulk: shm {shmBulk:F0} MiB/s, UDS {unixBulk:F0} MiB/s, memcpy {memcpy:F0} MiB/s in 64 KiB copies, {memcpyWhole:F0} MiB/s buffer to buffer; shm / buffer-to-buffer memcpy {shmBulk / memcpyWhole:F2}x");
+        return (shmBulk, unixBulk, memcpy, memcpyWhole);
+    }
+
+    /// <summary><c>--only</c>: the floors and unary cells, the 64-caller cells, or the bulk cell, printed and not written.</summary>
+    private static async Task RunOnlyAsync(string only, int calls, int seconds, long bulkBytes, int repeat, SharedMemoryOptions options, int? responderCpu, RpcClient shmClient, RpcClient unixClient, RpcClient inlineClient, int serverProcessId, bool perThread)
     {
         Console.WriteLine($"load average: {LoadAverage()}");
-        if (only == "concurrent")
+        if (only == "bulk")
+        {
+            await BulkAsync(shmClient, unixClient, bulkBytes).ConfigureAwait(false);
+
+            // More shm downloads alone, so a profiler attached to the whole run sees mostly them.
+            for (var i = 1; i < repeat; i++)
+            {
+                Console.WriteLine($"bulk: shm {await DownloadAsync(shmClient, bulkBytes).ConfigureAwait(false):F0} MiB/s");
+            }
+        }
+        else if (only == "concurrent")
         {
             await WarmUpConcurrentAsync(shmClient, unixClient, inlineClient).ConfigureAwait(false);
             var shmConcurrent = await ConcurrentAsync(shmClient, 64, seconds, perThread ? serverProcessId : null).ConfigureAwait(false);
