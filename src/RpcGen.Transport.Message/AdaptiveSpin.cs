@@ -27,9 +27,6 @@ internal sealed class AdaptiveSpin
     // Busy rounds (16 pause instructions each, ~0.1-0.5 µs) before each round yields the core instead.
     private const int BusyRounds = 64;
 
-    // How often (in rounds) a spin looks at the thread pool's queue (see PoolNeedsTheCore).
-    private const int PoolCheckRounds = 8;
-
     // Every this many spins one is a probe (see Deadline).
     private const int ProbeInterval = 16;
 
@@ -93,15 +90,6 @@ internal sealed class AdaptiveSpin
             Volatile.Write(ref _probeTicks, _maxTicks);
         }
     }
-
-    /// <summary>
-    /// Whether a spin should stop now because work is queued for the thread pool (looked at on the
-    /// first round and every <see cref="PoolCheckRounds"/> rounds after, since the count is not free):
-    /// the core the spin burns is the one that work needs, and with many calls in flight it is the
-    /// other calls' continuations and handlers. A spin stopped this way says nothing about how fast
-    /// the peer answers, so the caller leaves the budget as it is.
-    /// </summary>
-    public static bool PoolNeedsTheCore(int rounds) => rounds % PoolCheckRounds == 0 && ThreadPool.PendingWorkItemCount > 0;
 
     /// <summary>Waits one round; returns false once <paramref name="deadline"/> has passed (the budget adapts when the step comes: <see cref="CameAfter"/>).</summary>
     public bool SpinOnce(ref int rounds, long deadline)

@@ -70,14 +70,8 @@ internal sealed class HandlerWorker
         thread.Start();
     }
 
-    /// <summary>
-    /// Hands <paramref name="call"/> to the worker if it is waiting for one; false when it is busy or
-    /// stopped (use the thread pool). A parked worker is woken for it only when
-    /// <paramref name="wakeParked"/>: with other calls in flight it parked because their threads
-    /// need the core, and the thread pool, whose threads are running anyway, takes the call without
-    /// the wake (a system call and a context switch) a parked worker costs.
-    /// </summary>
-    public bool TryRun(IThreadPoolWorkItem call, bool wakeParked)
+    /// <summary>Hands <paramref name="call"/> to the worker if it is waiting for one; false when it is busy or stopped (use the thread pool).</summary>
+    public bool TryRun(IThreadPoolWorkItem call)
     {
         if (Interlocked.CompareExchange(ref _state, Busy, Idle) == Idle)
         {
@@ -85,7 +79,7 @@ internal sealed class HandlerWorker
             return true;
         }
 
-        if (wakeParked && Interlocked.CompareExchange(ref _state, Busy, Parked) == Parked)
+        if (Interlocked.CompareExchange(ref _state, Busy, Parked) == Parked)
         {
             Volatile.Write(ref _next, call);
             _wake.Set();
@@ -168,7 +162,7 @@ internal sealed class HandlerWorker
     /// <summary>Spins (bounded, adaptive) until a call is handed over; false when the spin ran out first.</summary>
     private bool WaitForCall()
     {
-        if (_callsInFlight() || AdaptiveSpin.PoolNeedsTheCore(rounds: 0))
+        if (_callsInFlight() || ThreadPool.PendingWorkItemCount > 0)
         {
             // Other calls of this connection are in flight (the reader gave them to the thread pool
             // while this worker ran one), or work is queued for the pool (answers' continuations):
@@ -192,13 +186,6 @@ internal sealed class HandlerWorker
                 if (polling && _link.TryPollInput())
                 {
                     continue;
-                }
-
-                if (AdaptiveSpin.PoolNeedsTheCore(rounds + 1))
-                {
-                    // Work came for the pool: park, and leave the budget as it is (see above).
-                    _spinStarted = long.MinValue;
-                    return false;
                 }
 
                 if (!_spin.SpinOnce(ref rounds, deadline))

@@ -153,17 +153,12 @@ internal sealed partial class MessageConnection
     /// the link where it can (<see cref="RpcLink.BeginPolling"/>): an answer caught here is read,
     /// parsed and completed on the caller's own thread, with no continuation to schedule and no
     /// thread to wake. The reader runs here only up to handing calls and items on (it never runs
-    /// user code), so this is as safe as the link's own receiving thread. With other calls in flight,
-    /// or work queued for the thread pool, it does not spin (or stops): the caller's thread is worth
-    /// more running the others' continuations. Under load most calls are not in flight but answered
-    /// and queued for the pool, so "no other call in flight" alone does not mean a lone caller: 64
-    /// callers on one busy core left one call in flight at a time, and each spun while the other 63
-    /// continuations waited (pinned 64-caller cell: 52,814 of 82,515 client drains were a spinning
-    /// caller's).
+    /// user code), so this is as safe as the link's own receiving thread. With other calls in flight it does not spin: the caller's thread
+    /// is worth more running the others' continuations.
     /// </summary>
     private void SpinForAnswer<TResponse>(ValueTask<TResponse> answer, uint callId)
     {
-        if (answer.IsCompleted || _outboundCalls.Count > 1 || AdaptiveSpin.PoolNeedsTheCore(rounds: 0))
+        if (answer.IsCompleted || _outboundCalls.Count > 1)
         {
             return;
         }
@@ -181,12 +176,6 @@ internal sealed partial class MessageConnection
                 if (polling && _link.TryPollInput())
                 {
                     continue;
-                }
-
-                if (AdaptiveSpin.PoolNeedsTheCore(rounds + 1))
-                {
-                    // Not a miss: the budget stays.
-                    return;
                 }
 
                 if (!_handOffSpin.SpinOnce(ref rounds, deadline))

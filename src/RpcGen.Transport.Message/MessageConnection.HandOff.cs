@@ -61,8 +61,7 @@ internal sealed partial class MessageConnection
         if (_handOffSpin.IsEnabled && _closeReason is null)
         {
             _handlerWorker ??= new HandlerWorker(_link, Id, () => _lifecycle.InflightCalls > 0);
-            // This call is in flight already: more than one means others are too.
-            if (_handlerWorker.TryRun(call, wakeParked: _lifecycle.InflightCalls <= 1))
+            if (_handlerWorker.TryRun(call))
             {
                 return;
             }

@@ -268,11 +268,10 @@ public static class ShmCommand
 
     /// <summary>
     /// Sequential calls on every client, untimed, for <see cref="WarmUpPerClient"/> each, twice
-    /// round: the unary paths of both processes are then compiled and tiered up before any cell is
-    /// timed. With only each cell's own 5,000 calls, the first cell (shm, default handlers) ran
-    /// partly on tier-0 and instrumented code, with the JIT compiling beside it on the same core
-    /// when pinned: 6.0 and 7.4 µs p50 against 3.8 and 4.2 µs with
-    /// <c>DOTNET_TieredCompilation=0</c>, while the inline cell, timed last, was 3.5–3.8 µs either way.
+    /// round, before any unary cell is timed, so no cell is timed while the paths of both processes
+    /// are still being compiled and tiered up (before, each cell had only its own 5,000 calls, and the
+    /// first cell, shm with default handlers, was timed with the JIT compiling beside it). It does not
+    /// close the pinned gap between default and inline handlers (see results/shm.md, 2026-12-06 17:10).
     /// </summary>
     private static async Task WarmUpUnaryAsync(params RpcClient[] clients)
     {
