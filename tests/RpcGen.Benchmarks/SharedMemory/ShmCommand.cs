@@ -110,7 +110,7 @@ public static class ShmCommand
             var endpoint = Percentiles.Of(EndpointPingPong.Run(calls, options, responderCpu));
             Print("endpoint SendRecv (2 threads)", endpoint);
 
-            await WarmUpUnaryAsync(shmClient, unixClient, inlineClient).ConfigureAwait(false);
+            await WarmUpUnaryAsync(child.Id, shmClient, unixClient, inlineClient).ConfigureAwait(false);
             var (shmUnary, shmAllocated, shmSwitches) = await UnaryAsync(shmClient, calls, child.Id, perThread).ConfigureAwait(false);
             Print("RpcGen unary over shm (2 processes)", shmUnary);
             var (unixUnary, unixAllocated, unixSwitches) = await UnaryAsync(unixClient, calls, child.Id, perThread).ConfigureAwait(false);
@@ -216,7 +216,7 @@ public static class ShmCommand
         {
             Print("raw spin ping-pong (2 threads)", Percentiles.Of(RawSpinPingPong.Run(calls, responderCpu)));
             Print("endpoint SendRecv (2 threads)", Percentiles.Of(EndpointPingPong.Run(calls, options, responderCpu)));
-            await WarmUpUnaryAsync(shmClient, unixClient, inlineClient).ConfigureAwait(false);
+            await WarmUpUnaryAsync(serverProcessId, shmClient, unixClient, inlineClient).ConfigureAwait(false);
             foreach (var (name, client) in new[] { ("RpcGen unary over shm (2 processes)", shmClient), ("RpcGen unary over UDS (2 processes)", unixClient), ("shm, server handlers inline (opt-in)", inlineClient) })
             {
                 var (latency, _, switches) = await UnaryAsync(client, calls, serverProcessId, perThread).ConfigureAwait(false);
@@ -285,29 +285,69 @@ public static class ShmCommand
     // How long each client runs untimed, twice over, before the first timed cell of a kind.
     private static readonly TimeSpan WarmUpPerClient = TimeSpan.FromSeconds(1);
 
+    // The JIT counts as quiet once neither process compiled anything for this long, and a unary
+    // warm-up gives up waiting for that after JitQuietLimit per client (then says so).
+    private static readonly TimeSpan JitQuietPeriod = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan JitQuietLimit = TimeSpan.FromSeconds(20);
+
     /// <summary>
     /// Sequential calls on every client, untimed, for <see cref="WarmUpPerClient"/> each, twice
-    /// round, before any unary cell is timed, so no cell is timed while the paths of both processes
-    /// are still being compiled and tiered up (before, each cell had only its own 5,000 calls, and the
-    /// first cell, shm with default handlers, was timed with the JIT compiling beside it). It does not
-    /// close the pinned gap between default and inline handlers (see results/shm.md, 2026-12-06 17:10).
+    /// round, then on each client again until the JIT of both processes has been quiet for
+    /// <see cref="JitQuietPeriod"/> (at most <see cref="JitQuietLimit"/>), so no unary cell is timed
+    /// while the paths of either process are still being compiled and tiered up. A fixed warm-up was
+    /// not enough pinned: the server's tier-1 recompiles ran on its one core beside the handler worker
+    /// for the first 100,000–200,000 timed calls (its JIT thread 3.4 µs of CPU per call), and those
+    /// calls took 7–8 µs p50 against 3.0–3.2 µs once it was done (results/shm.md, 2026-12-06 18:50).
     /// </summary>
-    private static async Task WarmUpUnaryAsync(params RpcClient[] clients)
+    private static async Task WarmUpUnaryAsync(int serverProcessId, params RpcClient[] clients)
     {
         for (var round = 0; round < 2; round++)
         {
             foreach (var client in clients)
             {
-                var service = client.GetService<IShmBenchService>();
-                var clock = Stopwatch.StartNew();
-                for (var i = 0; clock.Elapsed < WarmUpPerClient; i++)
+                await CallForAsync(client, WarmUpPerClient).ConfigureAwait(false);
+            }
+        }
+
+        foreach (var client in clients)
+        {
+            var clock = Stopwatch.StartNew();
+            var quietSince = clock.Elapsed;
+            var compiled = JitWork(serverProcessId);
+            while (clock.Elapsed - quietSince < JitQuietPeriod)
+            {
+                if (clock.Elapsed >= JitQuietLimit)
                 {
-                    await service.AddAsync(i, 1).ConfigureAwait(false);
-                    await service.AddValueAsync(i, 1).ConfigureAwait(false);
+                    Console.WriteLine($"warm-up: the JIT was still compiling after {JitQuietLimit.TotalSeconds:F0} s on one client; timing anyway");
+                    break;
+                }
+
+                await CallForAsync(client, TimeSpan.FromMilliseconds(250)).ConfigureAwait(false);
+                var now = JitWork(serverProcessId);
+                if (now != compiled)
+                {
+                    (compiled, quietSince) = (now, clock.Elapsed);
                 }
             }
         }
     }
+
+    private static async Task CallForAsync(RpcClient client, TimeSpan duration)
+    {
+        var service = client.GetService<IShmBenchService>();
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; clock.Elapsed < duration; i++)
+        {
+            await service.AddAsync(i, 1).ConfigureAwait(false);
+            await service.AddValueAsync(i, 1).ConfigureAwait(false);
+        }
+    }
+
+    // What the two JITs have done so far: methods compiled here, and the CPU ticks (10 ms each) of the
+    // server's tiered-compilation thread, where its tier-1 recompiles run (its own count is not
+    // visible from here).
+    private static (long ClientMethods, long ServerJitTicks) JitWork(int serverProcessId) =>
+        (System.Runtime.JitInfo.GetCompiledMethodCount(), ContextSwitches.PerThread(serverProcessId).Values.Where(thread => thread.Name.StartsWith(".NET Tiered", StringComparison.Ordinal)).Sum(thread => thread.CpuTicks));
 
     /// <summary>
     /// 64 callers on each client, untimed, for <see cref="WarmUpPerClient"/> each, twice round, so
