@@ -121,7 +121,7 @@ public static class ShmCommand
             var shmValueAllocated = await ValueTaskAllocationsAsync(shmClient, calls).ConfigureAwait(false);
             var unixValueAllocated = await ValueTaskAllocationsAsync(unixClient, calls).ConfigureAwait(false);
             Console.WriteLine($"client allocations per call: Task<int> shm {shmAllocated:F0} B, UDS {unixAllocated:F0} B; ValueTask<int> shm {shmValueAllocated:F0} B, UDS {unixValueAllocated:F0} B");
-            await WarmUpConcurrentAsync(shmClient, unixClient, inlineClient).ConfigureAwait(false);
+            await WarmUpConcurrentAsync(child.Id, shmClient, unixClient, inlineClient).ConfigureAwait(false);
             var shmConcurrent = await ConcurrentAsync(shmClient, 64, seconds).ConfigureAwait(false);
             var unixConcurrent = await ConcurrentAsync(unixClient, 64, seconds).ConfigureAwait(false);
             Console.WriteLine($"64 callers: shm {shmConcurrent:N0} calls/s, UDS {unixConcurrent:N0} calls/s");
@@ -206,7 +206,7 @@ public static class ShmCommand
         }
         else if (only == "concurrent")
         {
-            await WarmUpConcurrentAsync(shmClient, unixClient, inlineClient).ConfigureAwait(false);
+            await WarmUpConcurrentAsync(serverProcessId, shmClient, unixClient, inlineClient).ConfigureAwait(false);
             var shmConcurrent = await ConcurrentAsync(shmClient, 64, seconds, perThread ? serverProcessId : null).ConfigureAwait(false);
             var unixConcurrent = await ConcurrentAsync(unixClient, 64, seconds, perThread ? serverProcessId : null).ConfigureAwait(false);
             var inlineConcurrent = await ConcurrentAsync(inlineClient, 64, seconds, perThread ? serverProcessId : null).ConfigureAwait(false);
@@ -311,23 +311,32 @@ public static class ShmCommand
 
         foreach (var client in clients)
         {
-            var clock = Stopwatch.StartNew();
-            var quietSince = clock.Elapsed;
-            var compiled = JitWork(serverProcessId);
-            while (clock.Elapsed - quietSince < JitQuietPeriod)
-            {
-                if (clock.Elapsed >= JitQuietLimit)
-                {
-                    Console.WriteLine($"warm-up: the JIT was still compiling after {JitQuietLimit.TotalSeconds:F0} s on one client; timing anyway");
-                    break;
-                }
+            await UntilJitQuietAsync(serverProcessId, () => CallForAsync(client, TimeSpan.FromMilliseconds(250))).ConfigureAwait(false);
+        }
+    }
 
-                await CallForAsync(client, TimeSpan.FromMilliseconds(250)).ConfigureAwait(false);
-                var now = JitWork(serverProcessId);
-                if (now != compiled)
-                {
-                    (compiled, quietSince) = (now, clock.Elapsed);
-                }
+    /// <summary>
+    /// Runs <paramref name="slice"/> again and again until neither process's JIT did anything for
+    /// <see cref="JitQuietPeriod"/>, or for at most <see cref="JitQuietLimit"/> (then says so).
+    /// </summary>
+    private static async Task UntilJitQuietAsync(int serverProcessId, Func<Task> slice)
+    {
+        var clock = Stopwatch.StartNew();
+        var quietSince = clock.Elapsed;
+        var compiled = JitWork(serverProcessId);
+        while (clock.Elapsed - quietSince < JitQuietPeriod)
+        {
+            if (clock.Elapsed >= JitQuietLimit)
+            {
+                Console.WriteLine($"warm-up: the JIT was still compiling after {JitQuietLimit.TotalSeconds:F0} s on one client; timing anyway");
+                return;
+            }
+
+            await slice().ConfigureAwait(false);
+            var now = JitWork(serverProcessId);
+            if (now != compiled)
+            {
+                (compiled, quietSince) = (now, clock.Elapsed);
             }
         }
     }
@@ -355,8 +364,9 @@ public static class ShmCommand
     /// each, once, the first timed cell (shm) still ran with the JIT compiling beside it (0.4–0.6
     /// µs of the compiler's CPU per call, pinned) and every cell measured well below a second
     /// round of the same cells in the same processes (pinned: shm 123–167 k against 287–339 k calls/s).
+    /// Then, as for unary cells, each client again until the JIT of both processes is quiet.
     /// </summary>
-    private static async Task WarmUpConcurrentAsync(params RpcClient[] clients)
+    private static async Task WarmUpConcurrentAsync(int serverProcessId, params RpcClient[] clients)
     {
         for (var round = 0; round < 2; round++)
         {
@@ -364,6 +374,11 @@ public static class ShmCommand
             {
                 await ConcurrentAsync(client, 64, (int)WarmUpPerClient.TotalSeconds).ConfigureAwait(false);
             }
+        }
+
+        foreach (var client in clients)
+        {
+            await UntilJitQuietAsync(serverProcessId, () => ConcurrentAsync(client, 64, 1)).ConfigureAwait(false);
         }
     }
 
