@@ -77,8 +77,20 @@ internal sealed class StreamSender
                 var next = enumerator.MoveNextAsync();
                 if (!next.IsCompleted && queued > 0)
                 {
-                    QueueBatch();
-                    await _connection.FlushQueuedAsync().ConfigureAwait(false);
+                    try
+                    {
+                        QueueBatch();
+                        await _connection.FlushQueuedAsync().ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        // The send failed (the connection closed) while the producer works on its
+                        // next item: the enumerator is disposed on the way out, and must not be
+                        // while that step runs (see FinishStepAsync).
+                        await FinishStepAsync(next).ConfigureAwait(false);
+                        throw;
+                    }
+
                     queued = 0;
                 }
 
@@ -164,6 +176,26 @@ internal sealed class StreamSender
 
         _connection.SendStreamEnd(_callId, _flags, failure);
         return failure?.StatusCode ?? RpcStatusCode.Ok;
+    }
+
+    /// <summary>
+    /// Waits for the producer's step in progress to end, whatever its outcome, which nobody can use
+    /// any more: the call is over, and the producer's token was cancelled with it. An enumerator must
+    /// not be disposed under a <c>MoveNextAsync</c> in progress: a compiler-generated async iterator
+    /// either refuses (<see cref="NotSupportedException"/>) or, when the step is just finishing, runs
+    /// its end and then lets the step complete its promise a second time, an
+    /// <see cref="InvalidOperationException"/> thrown on the thread pool that kills the process.
+    /// </summary>
+    private static async ValueTask FinishStepAsync(ValueTask<bool> step)
+    {
+        try
+        {
+            await step.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The producer's own error has nowhere to go: the send already failed.
+        }
     }
 
     /// <summary>Queues the batch of small item frames, if any; returns true when the outbox is over its limit.</summary>
