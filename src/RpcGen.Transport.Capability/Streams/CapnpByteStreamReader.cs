@@ -12,6 +12,12 @@ internal sealed class CapnpByteStreamReader(IAsyncEnumerator<ReadOnlyMemory<byte
     private bool _finished;
     private int _disposed;
 
+    // A step of the chunks that a cancelled read left running: the next read takes it over instead
+    // of starting another (steps must not overlap), and disposal waits for it to end (a
+    // compiler-generated enumerator disposed during a step throws, or completes the step twice, which
+    // throws on the thread pool and ends the process).
+    private Task<bool>? _abandonedStep;
+
     public override bool CanRead => true;
 
     public override bool CanSeek => false;
@@ -70,7 +76,16 @@ internal sealed class CapnpByteStreamReader(IAsyncEnumerator<ReadOnlyMemory<byte
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             onDispose?.Invoke();
-            await chunks.DisposeAsync().ConfigureAwait(false);
+            if (_abandonedStep is { IsCompleted: false } step)
+            {
+                // onDispose cancelled the call (on a proxy), which ends the step soon; a server's
+                // reader is ended by the peer's next write, its end or the connection's close.
+                _ = DisposeAfterStepAsync(step);
+            }
+            else
+            {
+                await chunks.DisposeAsync().ConfigureAwait(false);
+            }
         }
 
         GC.SuppressFinalize(this);
@@ -96,8 +111,7 @@ internal sealed class CapnpByteStreamReader(IAsyncEnumerator<ReadOnlyMemory<byte
                 return false;
             }
 
-            var next = chunks.MoveNextAsync();
-            if (!(cancellationToken.CanBeCanceled ? await next.AsTask().WaitAsync(cancellationToken).ConfigureAwait(false) : await next.ConfigureAwait(false)))
+            if (!await NextChunkAsync(cancellationToken).ConfigureAwait(false))
             {
                 _finished = true;
                 return false;
@@ -107,5 +121,39 @@ internal sealed class CapnpByteStreamReader(IAsyncEnumerator<ReadOnlyMemory<byte
         }
 
         return true;
+    }
+
+    private async ValueTask<bool> NextChunkAsync(CancellationToken cancellationToken)
+    {
+        if (_abandonedStep is null && !cancellationToken.CanBeCanceled)
+        {
+            return await chunks.MoveNextAsync().ConfigureAwait(false);
+        }
+
+        var step = _abandonedStep ?? chunks.MoveNextAsync().AsTask();
+        _abandonedStep = null;
+        try
+        {
+            return await step.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!step.IsCompleted)
+        {
+            _abandonedStep = step;
+            throw;
+        }
+    }
+
+    private async Task DisposeAfterStepAsync(Task<bool> step)
+    {
+        // The step's own outcome (a chunk, the end, the call's error) is of no use to anyone now.
+        await ((Task)step).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        try
+        {
+            await chunks.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Nobody is left to tell: the stream was disposed already.
+        }
     }
 }
