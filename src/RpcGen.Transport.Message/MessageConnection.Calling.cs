@@ -165,36 +165,11 @@ internal sealed partial class MessageConnection
 
         // Polling: this thread moves the answer out of the link itself when the link lets it, so
         // the reader parses it here and the link's own receiving thread need not be woken.
-        var polling = _link.BeginPolling();
-        var spinStarted = Stopwatch.GetTimestamp();
-        var deadline = _handOffSpin.Deadline();
-        var rounds = 0;
-        try
+        if (!PollUntil(_handOffSpin, answer, static answer => answer.IsCompleted, out var gaveUpAt) && gaveUpAt != 0)
         {
-            while (!answer.IsCompleted)
-            {
-                if (polling && _link.TryPollInput())
-                {
-                    continue;
-                }
-
-                if (!_handOffSpin.SpinOnce(ref rounds, deadline))
-                {
-                    // The reader tells the spin how late the answer came (see TakeAnswered).
-                    _unansweredSpinCall = callId;
-                    Volatile.Write(ref _unansweredSpinStart, spinStarted);
-                    return;
-                }
-            }
-
-            _handOffSpin.Caught();
-        }
-        finally
-        {
-            if (polling)
-            {
-                _link.EndPolling(framesExpected: !answer.IsCompleted);
-            }
+            // The reader tells the spin how late the answer came (see TakeAnswered).
+            _unansweredSpinCall = callId;
+            Volatile.Write(ref _unansweredSpinStart, gaveUpAt);
         }
     }
 

@@ -55,18 +55,13 @@ internal sealed partial class MessageConnection
 
     /// <summary>
     /// On a link whose hand-offs cost less than a thread wake, a stream end that ran dry (a consumer
-    /// with no item, a producer with no credit) spins for <paramref name="ready"/> (bounded by
-    /// <paramref name="spin"/>), polling the link where it can: what the peer sent is then moved,
-    /// parsed and queued on this thread, and no thread is woken to hand it on (the link's receiving
-    /// thread stands back while it is polled). Returns whether <paramref name="ready"/> became true;
-    /// false when the spin ran out, and then <paramref name="gaveUpAt"/> is when it started, for
-    /// <see cref="AdaptiveSpin.CameAfter"/> once the awaited step comes. It does not spin at all
-    /// while work is queued for the thread pool. The reader that runs here
-    /// only queues items and credit (it never runs user code), as on a polling caller's thread.
+    /// with no item, a producer with no credit) spins for <paramref name="ready"/> of
+    /// <paramref name="state"/> as <see cref="PollUntil"/> does. It does not spin at all while work is
+    /// queued for the thread pool. The reader that runs here only queues items and credit (it never
+    /// runs user code), as on a polling caller's thread.
     /// </summary>
-    internal bool PollForStream(AdaptiveSpin spin, Func<bool> ready, out long gaveUpAt)
+    internal bool PollForStream<TState>(AdaptiveSpin spin, TState state, Func<TState, bool> ready, out long gaveUpAt)
     {
-        gaveUpAt = 0;
         if (ThreadPool.PendingWorkItemCount > 0)
         {
             // As everywhere on such a link: no spinning while work is queued for the pool, whose
@@ -78,9 +73,26 @@ internal sealed partial class MessageConnection
                 _link.EndPolling(framesExpected: true);
             }
 
+            gaveUpAt = 0;
             return false;
         }
 
+        return PollUntil(spin, state, ready, out gaveUpAt);
+    }
+
+    /// <summary>
+    /// Spins until <paramref name="ready"/> of <paramref name="state"/> is true (bounded by
+    /// <paramref name="spin"/>), polling the link where it can (<see cref="RpcGen.Links.RpcLink.BeginPolling"/>):
+    /// what the peer sent is then moved out of the link and parsed on this thread, and no thread is
+    /// woken to hand it on (the link's receiving thread stands back while it is polled). Returns
+    /// whether <paramref name="ready"/> became true; false when the spin ran out (then
+    /// <paramref name="gaveUpAt"/> is when it started, for <see cref="AdaptiveSpin.CameAfter"/> once
+    /// the awaited step comes) or the connection is closing (then it is 0). A static
+    /// <paramref name="ready"/> keeps a call's spin free of allocations.
+    /// </summary>
+    private bool PollUntil<TState>(AdaptiveSpin spin, TState state, Func<TState, bool> ready, out long gaveUpAt)
+    {
+        gaveUpAt = 0;
         var polling = _link.BeginPolling();
         var started = Stopwatch.GetTimestamp();
         var deadline = spin.Deadline();
@@ -88,7 +100,7 @@ internal sealed partial class MessageConnection
         var caught = false;
         try
         {
-            while (!(caught = ready()))
+            while (!(caught = ready(state)))
             {
                 if (_closeReason is not null)
                 {
@@ -114,7 +126,8 @@ internal sealed partial class MessageConnection
         {
             if (polling)
             {
-                _link.EndPolling(framesExpected: !caught);
+                // ready is read again: what the spin waited for may have come after its last look.
+                _link.EndPolling(framesExpected: !(caught || ready(state)));
             }
         }
     }

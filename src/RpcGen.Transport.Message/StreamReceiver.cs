@@ -54,9 +54,8 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
     private bool _failed;
 
     // Over a link whose hand-offs are cheaper than a thread wake: the consumer's spin while it has
-    // no item, and the check it spins on (see MessageConnection.PollForStream); null otherwise.
+    // no item (see MessageConnection.PollForStream); null otherwise.
     private readonly AdaptiveSpin? _spin;
-    private readonly Func<bool>? _itemsReady;
 
     // The reader's alone: items were added in the current read and PublishItems is due at its end.
     private bool _publishPending;
@@ -71,7 +70,6 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
         _window = window;
         _onAbandoned = onAbandoned;
         _spin = connection.NewStreamSpin();
-        _itemsReady = _spin is null ? null : () => _items.IsReady;
     }
 
     /// <summary>Grants the first window; call once the producer can know the stream exists.</summary>
@@ -171,7 +169,7 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
                 if (_spin is { } spin && !_items.IsReady)
                 {
                     // Ran dry: take what the peer sends next on this thread, if it comes soon.
-                    if (_connection.PollForStream(spin, _itemsReady!, out var gaveUpAt))
+                    if (_connection.PollForStream(spin, _items, static items => items.IsReady, out var gaveUpAt))
                     {
                         continue;
                     }

@@ -30,9 +30,8 @@ internal sealed class StreamSender
     private readonly RpcGen.Compression.RpcCompression _codec;
 
     // Over a link whose hand-offs are cheaper than a thread wake: the producer's spin while it has
-    // no credit, and the check it spins on (see MessageConnection.PollForStream); null otherwise.
+    // no credit (see MessageConnection.PollForStream); null otherwise.
     private readonly AdaptiveSpin? _spin;
-    private readonly Func<bool>? _creditReady;
 
     // Small item frames built and not yet queued, in order; null when none. Only the producer touches it.
     private FrameBuffer? _batch;
@@ -44,7 +43,6 @@ internal sealed class StreamSender
         _callId = callId;
         _flags = senderIsCaller ? FrameFlags.FromCaller : FrameFlags.None;
         _spin = connection.NewStreamSpin();
-        _creditReady = _spin is null ? null : () => Volatile.Read(ref _credit) > 0;
     }
 
     /// <summary>The receiver granted more bytes. Runs on the connection's reader.</summary>
@@ -217,7 +215,7 @@ internal sealed class StreamSender
         if (_spin is { } spin && Volatile.Read(ref _credit) <= 0 && !cancellationToken.IsCancellationRequested)
         {
             // Out of credit: take the peer's grant on this thread, if it comes soon.
-            if (_connection.PollForStream(spin, _creditReady!, out gaveUpAt))
+            if (_connection.PollForStream(spin, this, static sender => Volatile.Read(ref sender._credit) > 0, out gaveUpAt))
             {
                 return;
             }
