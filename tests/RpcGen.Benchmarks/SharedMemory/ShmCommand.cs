@@ -11,7 +11,8 @@ namespace RpcGen.Benchmarks.SharedMemory;
 /// <c>--shm [--quick] [--pin] [--windows K] [--window-kib N] [--spin-us N] [--only unary|concurrent|bulk] [--threads]</c>: the shared-memory transport against its floors and against the
 /// message transport over a Unix socket, with the server in a child process (this program again,
 /// with <c>--shm-serve</c>). Measures unary round trips (p50/p99), 64 concurrent callers (calls/s),
-/// client allocations per call, and a streamed download against memcpy; writes results/shm.md.
+/// client allocations per call, and a streamed download against memcpy; writes the top of results/shm.md
+/// (its <c>## </c> sections, earlier runs written by hand, are kept).
 /// <c>--pin</c> (run this process under <c>taskset -c 0</c>) starts the child under
 /// <c>taskset -c 1</c> and the floors' responder thread on CPU 1, so each side has its own core,
 /// and writes results/shm-pinned.md. <c>--only unary</c> runs the floors and the unary cells alone,
@@ -130,6 +131,7 @@ public static class ShmCommand
             report.AppendLine("# Shared-memory transport benchmark");
             report.AppendLine();
             report.AppendLine($"Command: `{command}`  ");
+            report.AppendLine($"Run: {ResultsFile.RunStamp()}  ");
             report.AppendLine($"Machine: {Environment.ProcessorCount} CPUs for this process, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}; load average before: {loadBefore}  ");
             var pinning = pin
                 ? "pinned (this process under `taskset -c 0`, the child server under `taskset -c 1`, the floors' responder thread on CPU 1)"
@@ -167,8 +169,7 @@ public static class ShmCommand
         }
 
         var path = Path.Combine(BenchmarkCli.Value(args, "--out") ?? Path.Combine(BenchmarkCli.FindProjectDirectory(), "results"), pin ? "shm-pinned.md" : "shm.md");
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        await File.WriteAllTextAsync(path, report.ToString()).ConfigureAwait(false);
+        await ResultsFile.WriteTopKeepingSectionsAsync(path, report.ToString()).ConfigureAwait(false);
         Console.WriteLine();
         Console.WriteLine(report);
         Console.WriteLine($"Wrote {path}.");
