@@ -96,7 +96,7 @@ internal sealed partial class MessageConnection
         var polling = _link.BeginPolling();
         var started = Stopwatch.GetTimestamp();
         var deadline = spin.Deadline();
-        var rounds = 0;
+        var busyUntil = 0L;
         var caught = false;
         try
         {
@@ -112,7 +112,7 @@ internal sealed partial class MessageConnection
                     continue;
                 }
 
-                if (!spin.SpinOnce(ref rounds, deadline))
+                if (!spin.SpinOnce(ref busyUntil, deadline))
                 {
                     gaveUpAt = started;
                     return false;

@@ -535,7 +535,7 @@ internal sealed class SharedMemoryLink : RpcLink
         await _receiverStopped.Task.ConfigureAwait(false);
         await _writerStopped.Task.ConfigureAwait(false);
         await _watching.ConfigureAwait(false);
-        if (!_writer.Park(WriterParkTimeout))
+        if (!await _writer.ParkAsync(WriterParkTimeout).ConfigureAwait(false))
         {
             // A protocol thread holds a span into a window and never advanced it: leave the memory
             // mapped (leaked) rather than pull it from under that thread.

@@ -19,7 +19,7 @@ namespace RpcGen.Transport.SharedMemory;
 /// <item>One protocol thread writes at a time (the <see cref="PipeWriter"/> contract). The gate is
 /// taken from <c>GetSpan</c> to <c>Advance</c> and around <c>FlushAsync</c>/<c>Complete</c>; the link's
 /// closing path takes it too, so it never runs beside a protocol write, and it is taken for good
-/// (<see cref="Park"/>) before the windows are unmapped, so no thread writes into unmapped memory.</item>
+/// (<see cref="ParkAsync"/>) before the windows are unmapped, so no thread writes into unmapped memory.</item>
 /// </list>
 /// Errors (the peer shut the windows down, broke the protocol, stopped taking data) fail the link.
 /// As over a byte-stream link whose peer is gone, a write after that goes nowhere (into a pooled
@@ -37,8 +37,8 @@ internal sealed class WindowWriter : PipeWriter
     private readonly int _capacity;
 
     // Held by the one thread writing now (a protocol thread from GetSpan to Advance, or around a flush
-    // or completion; the link's closing path); taken for good by Park.
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    // or completion; the link's closing path); taken for good by ParkAsync.
+    private readonly WriterGate _gate = new();
 
     // The fields below are touched only by the gate's holder.
 
@@ -233,7 +233,7 @@ internal sealed class WindowWriter : PipeWriter
             return;
         }
 
-        if (!_gateHeld && !_gate.Wait(0))
+        if (!_gateHeld && !_gate.TryEnter())
         {
             // The link's closing path holds the writer: it ends the stream itself.
             return;
@@ -265,7 +265,7 @@ internal sealed class WindowWriter : PipeWriter
     /// span it never advances keeps the gate, and then this returns false after <paramref name="timeout"/>
     /// and the caller must leave the mapping in place.
     /// </summary>
-    public bool Park(TimeSpan timeout) => _gate.Wait(timeout);
+    public Task<bool> ParkAsync(TimeSpan timeout) => _gate.WaitAsync(timeout);
 
     private bool End()
     {
@@ -316,9 +316,9 @@ internal sealed class WindowWriter : PipeWriter
     {
         if (!_gateHeld)
         {
-            if (!_gate.Wait(0))
+            if (!_gate.TryEnter())
             {
-                // Only the closing path (or Park) holds it while no protocol thread writes.
+                // Only the closing path (or ParkAsync) holds it while no protocol thread writes.
                 return false;
             }
 
@@ -362,7 +362,7 @@ internal sealed class WindowWriter : PipeWriter
         if (_gateHeld)
         {
             _gateHeld = false;
-            _gate.Release();
+            _gate.Exit();
         }
     }
 

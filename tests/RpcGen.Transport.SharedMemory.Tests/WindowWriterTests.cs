@@ -6,7 +6,8 @@ namespace RpcGen.Transport.SharedMemory.Tests;
 /// <summary>
 /// The link's output writes straight into the send windows: writes of every size (a size hint larger
 /// than a window, writes that fill a window exactly, bytes left unflushed at close) arrive whole and in
-/// order; after the link fails a write goes nowhere and its flush fails; after completion writing throws.
+/// order; a close waits for a write in progress and sends it first; after the link fails a write goes
+/// nowhere and its flush fails; after completion writing throws.
 /// </summary>
 public sealed class WindowWriterTests
 {
@@ -89,6 +90,25 @@ public sealed class WindowWriterTests
 
         Assert.Equal(new byte[] { 1, 2, 3 }, await received.WaitAsync(s_timeout));
         Assert.Throws<InvalidOperationException>(() => client.Output.GetSpan());
+    }
+
+    [Fact]
+    public async Task Closing_while_a_write_holds_a_span_waits_for_it_then_sends_it_before_the_end_of_the_stream()
+    {
+        var (listener, client, server) = await ConnectPairAsync();
+        await using var _ = listener;
+        await using var __ = server;
+        var received = ReadToEndAsync(server.Input);
+
+        // The write holds the writer's gate from GetSpan to Advance; the close must wait for it.
+        var span = client.Output.GetSpan(5);
+        var closing = client.DisposeAsync().AsTask();
+        Assert.False(closing.IsCompleted);
+
+        new byte[] { 5, 4, 3, 2, 1 }.CopyTo(span);
+        client.Output.Advance(5);
+        await closing.WaitAsync(s_timeout);
+        Assert.Equal(new byte[] { 5, 4, 3, 2, 1 }, await received.WaitAsync(s_timeout));
     }
 
     private static async Task<(RpcLinkListener Listener, RpcLink Client, RpcLink Server)> ConnectPairAsync()

@@ -1,0 +1,63 @@
+namespace RpcGen.Transport.SharedMemory;
+
+/// <summary>
+/// The <see cref="WindowWriter"/>'s one-holder gate. The protocol thread takes and releases it
+/// several times per frame (<c>GetSpan</c> to <c>Advance</c>, around each flush), always without
+/// waiting, so that path is one compare-and-swap and one exchange, with no lock: a
+/// <see cref="SemaphoreSlim"/> took its lock on each take and each release, four lock acquisitions
+/// per frame sent, on the latency path. Only the link's closing path waits for the gate (bounded, asynchronously),
+/// on a semaphore that a release signals when, and only when, a waiter announced itself.
+/// </summary>
+internal sealed class WriterGate
+{
+    // 1 while held.
+    private int _held;
+
+    // Closers waiting in WaitAsync; a release signals _freed only while this is positive.
+    private int _waiters;
+    private readonly SemaphoreSlim _freed = new(0);
+
+    /// <summary>Takes the gate if it is free; never waits.</summary>
+    public bool TryEnter() => Interlocked.CompareExchange(ref _held, 1, 0) == 0;
+
+    /// <summary>Releases the gate (the caller holds it) and wakes a waiter, if any.</summary>
+    public void Exit()
+    {
+        // A full fence: a waiter that announced itself before our release is seen here, and one
+        // that announces itself after sees the gate free on its next try.
+        Interlocked.Exchange(ref _held, 0);
+        if (Volatile.Read(ref _waiters) != 0)
+        {
+            _freed.Release();
+        }
+    }
+
+    /// <summary>Takes the gate, waiting at most <paramref name="timeout"/> without blocking a thread; false when it stayed held.</summary>
+    public async Task<bool> WaitAsync(TimeSpan timeout)
+    {
+        if (TryEnter())
+        {
+            return true;
+        }
+
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        Interlocked.Increment(ref _waiters);
+        try
+        {
+            while (!TryEnter())
+            {
+                var left = deadline - Environment.TickCount64;
+                if (left <= 0 || !await _freed.WaitAsync(TimeSpan.FromMilliseconds(left)).ConfigureAwait(false))
+                {
+                    return TryEnter();
+                }
+            }
+
+            return true;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiters);
+        }
+    }
+}
