@@ -59,12 +59,12 @@ internal static class ContextSwitches
     /// largest first, leaving out names under 0.05 µs per call, then the process's total: where the
     /// cores went, for <c>--threads</c>.
     /// </summary>
-    public static string CpuBreakdown(Dictionary<int, (string Name, long Switches, long CpuTicks)> before, Dictionary<int, (string Name, long Switches, long CpuTicks)> after, int calls)
-    {
-        var perTick = 1e6 / TicksPerSecond / calls;
-        var total = after.Sum(entry => entry.Value.CpuTicks - (before.TryGetValue(entry.Key, out var seen) ? seen.CpuTicks : 0));
-        return string.Create(CultureInfo.InvariantCulture, $"{ByName(before, after, static thread => thread.CpuTicks, perTick, minimum: 0.05)} (total {total * perTick:F2})");
-    }
+    public static string CpuBreakdown(Dictionary<int, (string Name, long Switches, long CpuTicks)> before, Dictionary<int, (string Name, long Switches, long CpuTicks)> after, int calls) =>
+        string.Create(CultureInfo.InvariantCulture, $"{ByName(before, after, static thread => thread.CpuTicks, 1e6 / TicksPerSecond / calls, minimum: 0.05)} (total {CpuMicros(before, after) / calls:F2})");
+
+    /// <summary>CPU microseconds all threads of the process used between two <see cref="PerThread"/> readings (threads that exited meanwhile drop out).</summary>
+    public static double CpuMicros(Dictionary<int, (string Name, long Switches, long CpuTicks)> before, Dictionary<int, (string Name, long Switches, long CpuTicks)> after) =>
+        after.Sum(entry => entry.Value.CpuTicks - (before.TryGetValue(entry.Key, out var seen) ? seen.CpuTicks : 0)) * 1e6 / TicksPerSecond;
 
     private static string ByName(Dictionary<int, (string Name, long Switches, long CpuTicks)> before, Dictionary<int, (string Name, long Switches, long CpuTicks)> after, Func<(string Name, long Switches, long CpuTicks), long> count, double scale, double minimum)
     {

@@ -16,7 +16,7 @@ namespace RpcGen.Benchmarks.SharedMemory;
 /// <c>--pin</c> (run this process under <c>taskset -c 0</c>) starts the child under
 /// <c>taskset -c 1</c> and the floors' responder thread on CPU 1, so each side has its own core,
 /// and writes results/shm-pinned.md. <c>--only unary</c> runs the floors and the unary cells alone,
-/// <c>--only concurrent</c> the 64-caller cells alone, <c>--only bulk</c> the streamed downloads and memcpy
+/// <c>--only concurrent</c> the 64-caller cells alone (with their floor, <see cref="ConcurrentEchoFloor"/>, also part of the full run), <c>--only bulk</c> the streamed downloads and memcpy
 /// (with <c>--repeat N</c>, N-1 more shm downloads after them, or N-1 more default-handler shm unary cells, for a profiler; none writes a results file), to iterate on
 /// them; <c>--threads</c> prints each cell's context switches and CPU µs per call by thread name.
 /// </summary>
@@ -47,6 +47,11 @@ public static class ShmCommand
         }
 
         SharedMemoryLinks.Register(options);
+        if (args.Contains(ConcurrentEchoFloor.ServeOption))
+        {
+            return ConcurrentEchoFloor.Serve(args);
+        }
+
         if (BenchmarkCli.Value(args, ServeOption) is { } shmAddress)
         {
             await using var server = new RpcServer();
@@ -123,9 +128,11 @@ public static class ShmCommand
             var unixValueAllocated = await ValueTaskAllocationsAsync(unixClient, calls).ConfigureAwait(false);
             Console.WriteLine($"client allocations per call: Task<int> shm {shmAllocated:F0} B, UDS {unixAllocated:F0} B; ValueTask<int> shm {shmValueAllocated:F0} B, UDS {unixValueAllocated:F0} B");
             await WarmUpConcurrentAsync(child.Id, shmClient, unixClient, inlineClient).ConfigureAwait(false);
-            var shmConcurrent = await ConcurrentAsync(shmClient, 64, seconds).ConfigureAwait(false);
-            var unixConcurrent = await ConcurrentAsync(unixClient, 64, seconds).ConfigureAwait(false);
-            Console.WriteLine($"64 callers: shm {shmConcurrent:N0} calls/s, UDS {unixConcurrent:N0} calls/s");
+            var shmConcurrent = await ConcurrentAsync(shmClient, 64, seconds, child.Id).ConfigureAwait(false);
+            var unixConcurrent = await ConcurrentAsync(unixClient, 64, seconds, child.Id).ConfigureAwait(false);
+            Console.WriteLine($"64 callers: shm {shmConcurrent}; UDS {unixConcurrent}");
+            var floor = await ConcurrentEchoFloor.RunAsync(64, seconds, pin, options, perThread).ConfigureAwait(false);
+            PrintFloor(floor, shmConcurrent);
             var (shmBulk, unixBulk, memcpy, memcpyWhole) = await BulkAsync(shmClient, unixClient, bulkBytes).ConfigureAwait(false);
 
             report.AppendLine("# Shared-memory transport benchmark");
@@ -153,7 +160,9 @@ public static class ShmCommand
             report.AppendLine("|---|---:|---:|");
             report.AppendLine(CultureInfo.InvariantCulture, $"| shm unary p50 / raw ping-pong p50 | {shmUnary.P50 / raw.P50:F1}x | ≤ 3x |");
             report.AppendLine(CultureInfo.InvariantCulture, $"| shm unary p50 / UDS unary p50 | {shmUnary.P50 / unixUnary.P50:F2}x | ≤ 0.05x |");
-            report.AppendLine(CultureInfo.InvariantCulture, $"| 64 callers over shm, calls/s | {shmConcurrent:N0} (UDS {unixConcurrent:N0}; {shmConcurrent / unixConcurrent:F2}x) | ≥ 2,000,000 |");
+            report.AppendLine(CultureInfo.InvariantCulture, $"| 64 callers over shm, calls/s | {shmConcurrent.CallsPerSecond:N0} (UDS {unixConcurrent.CallsPerSecond:N0}; {shmConcurrent.CallsPerSecond / unixConcurrent.CallsPerSecond:F2}x) | ≥ 2,000,000 |");
+            report.AppendLine(CultureInfo.InvariantCulture, $"| 64 callers, minimal async echo over shm (floor), calls/s | {floor.CallsPerSecond:N0} (RpcGen over shm {shmConcurrent.CallsPerSecond / floor.CallsPerSecond:F2}x) | – |");
+            report.AppendLine(CultureInfo.InvariantCulture, $"| 64 callers, CPU µs per call, client + server: RpcGen over shm / floor | {shmConcurrent.ClientCpuMicrosPerCall:F2} + {shmConcurrent.ServerCpuMicrosPerCall:F2} / {floor.ClientCpuMicrosPerCall:F2} + {floor.ServerCpuMicrosPerCall:F2} ({shmConcurrent.CpuMicrosPerCall / floor.CpuMicrosPerCall:F1}x) | – |");
             report.AppendLine(CultureInfo.InvariantCulture, $"| client allocations per unary call, shm, `Task<int>` method | {shmAllocated:F0} B (UDS {unixAllocated:F0} B) | 0 B |");
             report.AppendLine(CultureInfo.InvariantCulture, $"| client allocations per unary call, shm, `ValueTask<int>` method | {shmValueAllocated:F0} B (UDS {unixValueAllocated:F0} B) | 0 B |");
             report.AppendLine(CultureInfo.InvariantCulture, $"| {bulkBytes >> 20} MiB streamed over shm / memcpy in 64 KiB copies (cache-resident) | {shmBulk / memcpy:F3}x ({shmBulk:F0} vs {memcpy:F0} MiB/s; UDS {unixBulk:F0} MiB/s, {unixBulk / memcpy:F3}x) | ≥ 0.5x |");
@@ -208,10 +217,12 @@ public static class ShmCommand
         else if (only == "concurrent")
         {
             await WarmUpConcurrentAsync(serverProcessId, shmClient, unixClient, inlineClient).ConfigureAwait(false);
-            var shmConcurrent = await ConcurrentAsync(shmClient, 64, seconds, perThread ? serverProcessId : null).ConfigureAwait(false);
-            var unixConcurrent = await ConcurrentAsync(unixClient, 64, seconds, perThread ? serverProcessId : null).ConfigureAwait(false);
-            var inlineConcurrent = await ConcurrentAsync(inlineClient, 64, seconds, perThread ? serverProcessId : null).ConfigureAwait(false);
-            Console.WriteLine($"64 callers: shm {shmConcurrent:N0} calls/s, UDS {unixConcurrent:N0} calls/s, shm inline handlers {inlineConcurrent:N0} calls/s");
+            var shmConcurrent = await ConcurrentAsync(shmClient, 64, seconds, serverProcessId, perThread).ConfigureAwait(false);
+            var unixConcurrent = await ConcurrentAsync(unixClient, 64, seconds, serverProcessId, perThread).ConfigureAwait(false);
+            var inlineConcurrent = await ConcurrentAsync(inlineClient, 64, seconds, serverProcessId, perThread).ConfigureAwait(false);
+            Console.WriteLine($"64 callers: shm {shmConcurrent}; UDS {unixConcurrent}; shm inline handlers {inlineConcurrent}");
+            var floor = await ConcurrentEchoFloor.RunAsync(64, seconds, pin: responderCpu is not null, options, perThread).ConfigureAwait(false);
+            PrintFloor(floor, shmConcurrent);
         }
         else
         {
@@ -379,21 +390,21 @@ public static class ShmCommand
         {
             foreach (var client in clients)
             {
-                await ConcurrentAsync(client, 64, (int)WarmUpPerClient.TotalSeconds).ConfigureAwait(false);
+                await ConcurrentAsync(client, 64, (int)WarmUpPerClient.TotalSeconds, serverProcessId).ConfigureAwait(false);
             }
         }
 
         foreach (var client in clients)
         {
-            await UntilJitQuietAsync(serverProcessId, () => ConcurrentAsync(client, 64, 1)).ConfigureAwait(false);
+            await UntilJitQuietAsync(serverProcessId, () => ConcurrentAsync(client, 64, 1, serverProcessId)).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Calls/s of <paramref name="callers"/> concurrent callers; with <paramref name="serverProcessId"/>, prints the context switches per call by thread.</summary>
-    private static async Task<double> ConcurrentAsync(RpcClient client, int callers, int seconds, int? serverProcessId = null)
+    /// <summary>Calls/s of <paramref name="callers"/> concurrent callers and both processes' CPU per call; with <paramref name="perThread"/>, prints the context switches and CPU per call by thread.</summary>
+    private static async Task<ConcurrentCell> ConcurrentAsync(RpcClient client, int callers, int seconds, int serverProcessId, bool perThread = false)
     {
         var clientBefore = ContextSwitches.PerThread(Environment.ProcessId);
-        var serverBefore = serverProcessId is { } server ? ContextSwitches.PerThread(server) : null;
+        var serverBefore = ContextSwitches.PerThread(serverProcessId);
         var service = client.GetService<IShmBenchService>();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
         long total = 0;
@@ -410,18 +421,18 @@ public static class ShmCommand
             Interlocked.Add(ref total, made);
         }))).ConfigureAwait(false);
         var rate = total / clock.Elapsed.TotalSeconds;
-        if (serverBefore is not null)
+        var calls = (int)Math.Max(1, total);
+        var clientAfter = ContextSwitches.PerThread(Environment.ProcessId);
+        var serverAfter = ContextSwitches.PerThread(serverProcessId);
+        if (perThread)
         {
-            var calls = (int)Math.Max(1, total);
-            var clientAfter = ContextSwitches.PerThread(Environment.ProcessId);
-            var serverAfter = ContextSwitches.PerThread(serverProcessId!.Value);
             Console.WriteLine($"  switches per call by thread, client: {ContextSwitches.Breakdown(clientBefore, clientAfter, calls)}");
             Console.WriteLine($"  switches per call by thread, server: {ContextSwitches.Breakdown(serverBefore, serverAfter, calls)}");
             Console.WriteLine($"  CPU µs per call by thread, client: {ContextSwitches.CpuBreakdown(clientBefore, clientAfter, calls)}");
             Console.WriteLine($"  CPU µs per call by thread, server: {ContextSwitches.CpuBreakdown(serverBefore, serverAfter, calls)}");
         }
 
-        return rate;
+        return new ConcurrentCell(rate, ContextSwitches.CpuMicros(clientBefore, clientAfter) / calls, ContextSwitches.CpuMicros(serverBefore, serverAfter) / calls);
     }
 
     private static async Task<double> DownloadAsync(RpcClient client, long bytes)
@@ -481,6 +492,22 @@ public static class ShmCommand
 
     private static Process StartChild(string[] args, string shm, string unix, string shmInline, bool pin)
     {
+        List<string> arguments = [ServeOption, shm, "--unix", unix, InlineOption, shmInline];
+        foreach (var option in new[] { "--spin-us", "--windows", "--window-kib" })
+        {
+            if (BenchmarkCli.Value(args, option) is { } value)
+            {
+                arguments.Add(option);
+                arguments.Add(value);
+            }
+        }
+
+        return StartSelf(pin, arguments);
+    }
+
+    /// <summary>Starts this program again with <c>--shm</c> and <paramref name="arguments"/>, under <c>taskset -c 1</c> when <paramref name="pin"/>; its standard streams are redirected.</summary>
+    internal static Process StartSelf(bool pin, IEnumerable<string> arguments)
+    {
         var self = Environment.ProcessPath!;
         var info = new ProcessStartInfo(pin ? "taskset" : self) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (pin)
@@ -495,18 +522,10 @@ public static class ShmCommand
             info.ArgumentList.Add(typeof(ShmCommand).Assembly.Location);
         }
 
-        foreach (var argument in new[] { "--shm", ServeOption, shm, "--unix", unix, InlineOption, shmInline })
+        info.ArgumentList.Add("--shm");
+        foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
-        }
-
-        foreach (var option in new[] { "--spin-us", "--windows", "--window-kib" })
-        {
-            if (BenchmarkCli.Value(args, option) is { } value)
-            {
-                info.ArgumentList.Add(option);
-                info.ArgumentList.Add(value);
-            }
         }
 
         return Process.Start(info)!;
@@ -523,6 +542,9 @@ public static class ShmCommand
             return "?";
         }
     }
+
+    private static void PrintFloor(ConcurrentCell floor, ConcurrentCell shm) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"64 callers, minimal async echo over shm (floor): {floor}; RpcGen over shm ÷ floor: calls/s {shm.CallsPerSecond / floor.CallsPerSecond:F2}x, CPU per call {shm.CpuMicrosPerCall / floor.CpuMicrosPerCall:F1}x"));
 
     private static void Print(string name, Percentiles latency) =>
         Console.WriteLine($"{name,-40} p50 {latency.P50,9:F2} µs  p99 {latency.P99,9:F2} µs  mean {latency.Mean,9:F2} µs");
