@@ -67,7 +67,10 @@ internal sealed partial class MessageConnection
             }
         }
 
-        ThreadPool.UnsafeQueueUserWorkItem(call, preferLocal: false);
+        if (!TryAddToReaderWork(call))
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(call, preferLocal: false);
+        }
     }
 
     /// <summary>Counts a call handed to the thread pool.</summary>

@@ -87,6 +87,7 @@ internal sealed partial class MessageConnection
                 {
                     t_readerBatch = null;
                     PublishStreamItems();
+                    QueueReaderWork();
 
                     // Paused with whole frames left: mark nothing examined, so the next read
                     // returns them at once instead of waiting for more bytes.

@@ -17,7 +17,7 @@ namespace RpcGen.Benchmarks.SharedMemory;
 /// <c>taskset -c 1</c> and the floors' responder thread on CPU 1, so each side has its own core,
 /// and writes results/shm-pinned.md. <c>--only unary</c> runs the floors and the unary cells alone,
 /// <c>--only concurrent</c> the 64-caller cells alone (with their floor, <see cref="ConcurrentEchoFloor"/>, also part of the full run), <c>--only bulk</c> the streamed downloads and memcpy
-/// (with <c>--repeat N</c>, N-1 more shm downloads after them, or N-1 more default-handler shm unary cells, for a profiler; none writes a results file), to iterate on
+/// (with <c>--repeat N</c>, N-1 more shm downloads, shm 64-caller cells or default-handler shm unary cells after them, for a profiler; none writes a results file), to iterate on
 /// them; <c>--threads</c> prints each cell's context switches and CPU µs per call by thread name.
 /// </summary>
 public static class ShmCommand
@@ -223,6 +223,12 @@ public static class ShmCommand
             Console.WriteLine($"64 callers: shm {shmConcurrent}; UDS {unixConcurrent}; shm inline handlers {inlineConcurrent}");
             var floor = await ConcurrentEchoFloor.RunAsync(64, seconds, pin: responderCpu is not null, options, perThread).ConfigureAwait(false);
             PrintFloor(floor, shmConcurrent);
+
+            // More shm cells alone, so a profiler attached to both processes sees mostly them.
+            for (var i = 1; i < repeat; i++)
+            {
+                Console.WriteLine($"64 callers: shm {await ConcurrentAsync(shmClient, 64, seconds, serverProcessId, perThread).ConfigureAwait(false)}");
+            }
         }
         else
         {
