@@ -20,11 +20,6 @@ internal sealed partial class MessageConnection
     private long _unansweredSpinStart;
     private uint _unansweredSpinCall;
 
-    // The thread-pool work of the read being handled (see TryAddToReaderWork); touched by the reader
-    // alone, null between reads.
-    private ReaderWorkBatch? _readerWork;
-
-
     public ValueTask<TResponse> InvokeAsync<TRequest, TResponse>(RpcMethod<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken) =>
         ClientInterceptors is { } interceptors
             ? new RpcClientCallContext(method, cancellationToken, interceptors, this).InvokeFrom<TRequest, TResponse>(0, request)
@@ -197,39 +192,6 @@ internal sealed partial class MessageConnection
         }
 
         return _outboundCalls.Take(callId);
-    }
-
-    /// <summary>
-    /// On the reader, mid-read: adds an answered call whose caller awaits it to this read's
-    /// <see cref="ReaderWorkBatch"/> and returns true; elsewhere (a cancellation, a failed write)
-    /// false: complete it now.
-    /// </summary>
-    internal bool TryBatchCompletion(PendingCall call) => TryAddToReaderWork(call);
-
-    /// <summary>
-    /// On the reader, mid-read: adds <paramref name="work"/> to this read's <see cref="ReaderWorkBatch"/>,
-    /// which <see cref="QueueReaderWork"/> hands to the thread pool once the read's frames are handled,
-    /// and returns true; on any other thread false.
-    /// </summary>
-    internal bool TryAddToReaderWork(IThreadPoolWorkItem work)
-    {
-        if (t_readerBatch != this)
-        {
-            return false;
-        }
-
-        (_readerWork ??= ReaderWorkBatch.Rent()).Add(work);
-        return true;
-    }
-
-    /// <summary>Hands the work of the read just handled to the thread pool as one work item; the reader calls it at the end of each read.</summary>
-    private void QueueReaderWork()
-    {
-        if (_readerWork is { } batch)
-        {
-            _readerWork = null;
-            batch.Queue();
-        }
     }
 
     public ValueTask SendAsync<TRequest>(RpcMethod<TRequest, RpcVoid> method, TRequest request) =>

@@ -67,10 +67,7 @@ internal sealed partial class MessageConnection
             }
         }
 
-        if (!TryAddToReaderWork(call))
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(call, preferLocal: false);
-        }
+        ThreadPool.UnsafeQueueUserWorkItem(call, preferLocal: false);
     }
 
     /// <summary>Counts a call handed to the thread pool.</summary>

@@ -87,7 +87,6 @@ internal sealed partial class MessageConnection
                 {
                     t_readerBatch = null;
                     PublishStreamItems();
-                    QueueReaderWork();
 
                     // Paused with whole frames left: mark nothing examined, so the next read
                     // returns them at once instead of waiting for more bytes.

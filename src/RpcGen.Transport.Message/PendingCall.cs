@@ -8,7 +8,7 @@ namespace RpcGen.Transport.Message;
 /// single arbiter of how a call ends: whoever removes the entry (the response, a cancellation, the
 /// deadline or the disconnect) completes it, exactly once.
 /// </summary>
-internal abstract class PendingCall : IThreadPoolWorkItem
+internal abstract class PendingCall
 {
     // Valid from Start until the call completes; the call id is unique among this connection's
     // calls in flight.
@@ -54,17 +54,6 @@ internal abstract class PendingCall : IThreadPoolWorkItem
 
     /// <summary>Reads the response payload and completes the call. Runs on the connection's reader.</summary>
     public abstract void CompleteWithPayload(in ReadOnlySequence<byte> payload);
-
-    /// <summary>
-    /// Completes the call with the result <see cref="CompleteWithPayload"/> stored when it left the
-    /// completion to the read's <see cref="ReaderWorkBatch"/>, running the caller's continuation on this
-    /// (thread-pool) thread. Called once, by the batch; the call may be recycled when it returns.
-    /// </summary>
-    public virtual void RunStoredCompletion() =>
-        throw new InvalidOperationException($"Call {CallId} has no stored completion.");
-
-    /// <summary>Run by the read's <see cref="ReaderWorkBatch"/>: <see cref="RunStoredCompletion"/>.</summary>
-    void IThreadPoolWorkItem.Execute() => RunStoredCompletion();
 
     /// <summary>Fails the call.</summary>
     public abstract void Fail(Exception exception, RpcStatusCode status);

@@ -17,19 +17,9 @@ internal sealed class PendingCall<TResponse> : PendingCall, IValueTaskSource<TRe
     private static readonly ConcurrentQueue<PendingCall<TResponse>> s_pool = new();
 
     // Continuations run on the thread pool, never inline on the connection's reader: user code
-    // after an await must not be able to stall every other call on the connection. Only
-    // RunStoredCompletion, on a pool thread (the read's ReaderWorkBatch), turns this off for its one SetResult; Recycle turns it
-    // back on before the call can be rented again.
+    // after an await must not be able to stall every other call on the connection.
     private ManualResetValueTaskSourceCore<TResponse> _core = new() { RunContinuationsAsynchronously = true };
     private IRpcFormatter<TResponse> _formatter = null!;
-
-    // Set (before the continuation is handed to _core) once the caller awaits the call without it
-    // being complete: only then is there a continuation worth batching. A reader that sees it unset
-    // completes the call itself; a continuation registered meanwhile is still queued to the pool.
-    private volatile bool _awaited;
-
-    // The result the reader stored for RunStoredCompletion; valid between the two.
-    private TResponse _stored = default!;
 
     public static PendingCall<TResponse> Rent(MessageConnection connection, RpcMethodInfo method, IRpcFormatter<TResponse> formatter)
     {
@@ -64,25 +54,6 @@ internal sealed class PendingCall<TResponse> : PendingCall, IValueTaskSource<TRe
 
         Disarm();
         RpcTelemetry.StopClient(Method, StartTimestamp, RpcStatusCode.Ok, Activity);
-        if (_awaited)
-        {
-            _stored = value;
-            if (Connection.TryBatchCompletion(this))
-            {
-                return;
-            }
-        }
-
-        _core.SetResult(value);
-    }
-
-    public override void RunStoredCompletion()
-    {
-        var value = _stored;
-        _stored = default!;
-        _core.RunContinuationsAsynchronously = false;
-
-        // The continuation may run here and recycle this call: nothing touches it after this.
         _core.SetResult(value);
     }
 
@@ -109,17 +80,12 @@ internal sealed class PendingCall<TResponse> : PendingCall, IValueTaskSource<TRe
 
     public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
 
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
-    {
-        _awaited = true;
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _core.OnCompleted(continuation, state, token, flags);
-    }
 
     private void Recycle()
     {
         _core.Reset();
-        _core.RunContinuationsAsynchronously = true;
-        _awaited = false;
         Connection = null!;
         Method = null!;
         _formatter = null!;

@@ -148,8 +148,8 @@ internal sealed partial class ServerCall : RpcServerCall, IThreadPoolWorkItem
         _connection.OnCallQueued();
 
         // Unsafe: the reader's execution context (whatever call context or span it last saw) must
-        // not flow into the call; the thread pool (and the handler worker, and the read's
-        // ReaderWorkBatch) reset the context after each work item.
+        // not flow into the call; the thread pool (and the handler worker) reset the context after
+        // each work item.
         _connection.QueueHandler(this);
     }
 
