@@ -261,7 +261,10 @@ internal static class ConcurrentEchoFloor
                 return;
             }
 
-            Volatile.Write(ref _sleeping, 1);
+            // A full fence between announcing the sleep and looking at the queue (a caller does the
+            // same between queueing and looking at the flag): with a plain store, the look could
+            // pass the store, miss a caller's request and sleep the whole slice.
+            Interlocked.Exchange(ref _sleeping, 1);
             if (_queue.IsEmpty && !_stopping)
             {
                 _wake.Wait(TimeSpan.FromMilliseconds(100));
