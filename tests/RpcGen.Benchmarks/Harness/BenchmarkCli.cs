@@ -42,8 +42,9 @@ public static class BenchmarkCli
 
           dotnet run -c Release --project tests/RpcGen.Benchmarks -- --shm [--quick] [--spin-us N] [--out DIR]
               The shared-memory transport (server in a child process): unary p50/p99 against a raw spin ping-pong
-              and against the message transport over a Unix socket, 64 callers, allocations per call, a 1 GiB
-              download (quick: 256 MiB) against memcpy; writes results/shm.md.
+              and against the message transport over a Unix socket, 64 callers (CPU per call, and against their
+              floor: the same callers echoing through one shared-memory endpoint with no RPC protocol),
+              allocations per call, a 1 GiB download (quick: 256 MiB) against memcpy; writes results/shm.md.
 
           dotnet run -c Release --project tests/RpcGen.Benchmarks -- --profile --peers rpcgen --links tcp --workload small --callers 1 --seconds 10
               Runs one cell for a while (attach `dotnet-trace collect -p PID`) and lists the types allocated per call.
