@@ -126,7 +126,7 @@ public static class ShmCommand
             var shmConcurrent = await ConcurrentAsync(shmClient, 64, seconds).ConfigureAwait(false);
             var unixConcurrent = await ConcurrentAsync(unixClient, 64, seconds).ConfigureAwait(false);
             Console.WriteLine($"64 callers: shm {shmConcurrent:N0} calls/s, UDS {unixConcurrent:N0} calls/s");
-            var (shmBulk, unixBulk, memcpy, memcpyWhole) = await BulkAsync(shmClient, unixClient, bulkBytes).ConfigureAwait(false);
+            var (shmBulk, unixBulk, memcpy, memcpyWhole) = await BulkAsync(shmClient, unixClient, bulkBytes, child.Id).ConfigureAwait(false);
 
             report.AppendLine("# Shared-memory transport benchmark");
             report.AppendLine();
@@ -176,14 +176,18 @@ public static class ShmCommand
         return 0;
     }
 
-    /// <summary>The 1 GiB cell: a download over shm and over UDS (each after an untimed warm-up), and the two memcpy bases.</summary>
-    private static async Task<(double Shm, double Unix, double Memcpy, double MemcpyWhole)> BulkAsync(RpcClient shmClient, RpcClient unixClient, long bulkBytes, int? perThreadServer = null)
+    /// <summary>
+    /// The 1 GiB cell: a download over shm and over UDS (each after an untimed warm-up), and the two
+    /// memcpy bases. The shm warm-up goes on, 64 MiB at a time, until the JIT of both processes is
+    /// quiet, as the unary warm-up does: after one 64 MiB download the timed one still ran beside
+    /// the tiered compiler (3–10 µs of its CPU per 64 KiB chunk in each process, <c>--threads</c>).
+    /// </summary>
+    private static async Task<(double Shm, double Unix, double Memcpy, double MemcpyWhole)> BulkAsync(RpcClient shmClient, RpcClient unixClient, long bulkBytes, int serverProcessId, bool perThread = false)
     {
-        // A short download first on each link, so the streaming path is compiled and tiered up
-        // before the timed one (the unary cells warm up likewise).
         await DownloadAsync(shmClient, BulkWarmUpBytes).ConfigureAwait(false);
         await DownloadAsync(unixClient, BulkWarmUpBytes).ConfigureAwait(false);
-        var shmBulk = await DownloadAsync(shmClient, bulkBytes, perThreadServer).ConfigureAwait(false);
+        await UntilJitQuietAsync(serverProcessId, () => DownloadAsync(shmClient, BulkWarmUpBytes)).ConfigureAwait(false);
+        var shmBulk = await DownloadAsync(shmClient, bulkBytes, perThread ? serverProcessId : null).ConfigureAwait(false);
         var unixBulk = await DownloadAsync(unixClient, bulkBytes).ConfigureAwait(false);
         var memcpy = MemcpyBandwidth(bulkBytes);
         var memcpyWhole = WholeBufferMemcpyBandwidth(bulkBytes);
@@ -197,7 +201,7 @@ public static class ShmCommand
         Console.WriteLine($"load average: {LoadAverage()}");
         if (only == "bulk")
         {
-            await BulkAsync(shmClient, unixClient, bulkBytes, perThread ? serverProcessId : null).ConfigureAwait(false);
+            await BulkAsync(shmClient, unixClient, bulkBytes, serverProcessId, perThread).ConfigureAwait(false);
 
             // More shm downloads alone, so a profiler attached to the whole run sees mostly them.
             for (var i = 1; i < repeat; i++)
