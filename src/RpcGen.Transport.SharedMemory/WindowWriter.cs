@@ -366,22 +366,10 @@ internal sealed class WindowWriter : PipeWriter
         }
     }
 
-    /// <summary>
-    /// Takes window <see cref="_next"/>: at once unless all K are still with the reader. Then it waits
-    /// for half the ring back, not just the oldest window: the reader gives windows back in ring
-    /// order, so once the window K/2 after <see cref="_next"/> is back, so are the ones before it. A
-    /// writer that runs ahead of its reader (a stream's producer) is thus woken once per K/2 windows
-    /// instead of once per window, and each wake costs the reader a futex system call.
-    /// </summary>
+    /// <summary>Takes window <see cref="_next"/>: at once unless all K are still with the reader, then it waits for the oldest.</summary>
     private void Take()
     {
-        var window = _windows[_next];
-        if (_windows.Length >= 4 && !window.TryAcquireControl(out _))
-        {
-            _windows[(_next + (_windows.Length / 2) - 1) % _windows.Length].AcquireControl(_peerTimeout);
-        }
-
-        window.AcquireControl(_peerTimeout);
+        _windows[_next].AcquireControl(_peerTimeout);
         _holding = true;
         _written = 0;
     }
