@@ -439,6 +439,12 @@ internal sealed partial class MessageConnection
             return new RpcException(RpcStatusCode.InvalidPayload, $"The {what} could not be serialized: {ex.Message}", ex);
         }
 
+        return FinishPayload(frame, what, codec);
+    }
+
+    /// <summary>Checks a payload written into <paramref name="frame"/> against both sides' frame limits, then compresses it with <paramref name="codec"/> when that pays; returns the error for a payload over a limit.</summary>
+    internal RpcException? FinishPayload(FrameBuffer frame, string what, RpcCompression codec)
+    {
         if (frame.PayloadLength > _limits.MaxFrameBytes)
         {
             return new RpcException(RpcStatusCode.InvalidPayload, $"The {what} is {frame.PayloadLength} bytes, over the limit of {_limits.MaxFrameBytes} bytes (RpcLimits.MaxFrameBytes).");

@@ -1,4 +1,5 @@
 using RpcGen.Serialization;
+using RpcGen.Streams;
 
 namespace RpcGen.Transport.Message;
 
@@ -65,76 +66,13 @@ internal sealed class StreamSender
         RpcException? failure = null;
         try
         {
-            // Items are queued and sent in bursts: a send goes out when the producer has nothing
-            // ready, when credit runs out, or every FlushThreshold bytes. A producer with items to
-            // spare thus fills each system call instead of paying one per item.
-            var queued = 0;
-            await using var enumerator = items.GetAsyncEnumerator(cancellationToken);
-            while (true)
+            if (items is StreamChunkSource { CanReadDirectly: true } chunks && formatter is RawBytesFormatter)
             {
-                var next = enumerator.MoveNextAsync();
-                if (!next.IsCompleted && queued > 0)
-                {
-                    try
-                    {
-                        QueueBatch();
-                        await _connection.FlushQueuedAsync().ConfigureAwait(false);
-                    }
-                    catch
-                    {
-                        // The send failed (the connection closed) while the producer works on its
-                        // next item: the enumerator is disposed on the way out, and must not be
-                        // while that step runs (see FinishStepAsync).
-                        await FinishStepAsync(next).ConfigureAwait(false);
-                        throw;
-                    }
-
-                    queued = 0;
-                }
-
-                if (!await next.ConfigureAwait(false))
-                {
-                    break;
-                }
-
-                // Serialize before asking for the next item: chunk producers reuse their buffer.
-                var frame = _connection.BuildFrame(enumerator.Current, formatter, "stream item", _codec);
-                if (Volatile.Read(ref _credit) <= 0 && queued > 0)
-                {
-                    QueueBatch();
-                    await _connection.FlushQueuedAsync().ConfigureAwait(false);
-                    queued = 0;
-                }
-
-                await WaitForCreditAsync(cancellationToken).ConfigureAwait(false);
-
-                // Flow control counts what the receiver will hold: the payload after decompression.
-                Interlocked.Add(ref _credit, -(frame.UncompressedPayloadLength + FrameHeader.Size));
-                frame.WriteHeader(new FrameHeader(FrameKind.StreamItem, (byte)_flags, frame.PayloadLength, _callId, 0, 0, 0));
-                queued += frame.WrittenSpan.Length;
-                var full = false;
-                if (frame.WrittenSpan.Length <= BatchedFrameLimit)
-                {
-                    (_batch ??= FrameBuffer.RentBatch()).Append(frame.WrittenSpan);
-                    FrameBuffer.Return(frame);
-                }
-                else
-                {
-                    // Behind the small items built before it.
-                    full = QueueBatch();
-                    full |= _connection.QueueFrame(frame);
-                }
-
-                if (full || queued >= FlushThreshold)
-                {
-                    full |= QueueBatch();
-                    await _connection.FlushQueuedAsync().ConfigureAwait(false);
-                    queued = 0;
-                    if (full)
-                    {
-                        await _connection.WaitForRoomAsync().ConfigureAwait(false);
-                    }
-                }
+                await SendChunksAsync(chunks, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await SendItemsAsync(items, formatter, cancellationToken).ConfigureAwait(false);
             }
 
             QueueBatch();
@@ -176,6 +114,162 @@ internal sealed class StreamSender
         return failure?.StatusCode ?? RpcStatusCode.Ok;
     }
 
+    /// <summary>Serializes and sends each item of <paramref name="items"/>; the caller sends what is still batched.</summary>
+    private async Task SendItemsAsync<T>(IAsyncEnumerable<T> items, IRpcFormatter<T> formatter, CancellationToken cancellationToken)
+    {
+        // Items are queued and sent in bursts: a send goes out when the producer has nothing
+        // ready, when credit runs out, or every FlushThreshold bytes. A producer with items to
+        // spare thus fills each system call instead of paying one per item.
+        var queued = 0;
+        await using var enumerator = items.GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            var next = enumerator.MoveNextAsync();
+            if (!next.IsCompleted && queued > 0)
+            {
+                await FlushDuringStepAsync(next).ConfigureAwait(false);
+                queued = 0;
+            }
+
+            if (!await next.ConfigureAwait(false))
+            {
+                return;
+            }
+
+            // Serialize before asking for the next item: chunk producers reuse their buffer.
+            var frame = _connection.BuildFrame(enumerator.Current, formatter, "stream item", _codec);
+            queued = await SendFrameAsync(frame, queued, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Sends a <see cref="Stream"/> (a <c>Stream</c> parameter or result) by reading it straight into
+    /// each item's frame, after the header slot: the frame holds the chunk as
+    /// <see cref="RawBytesFormatter"/> would have written it (the bytes as they are), without the
+    /// copy into a chunk buffer and the copy from there into the frame. Same bursts and credit as
+    /// <see cref="SendItemsAsync"/>; the stream is disposed at the end, never while a read runs.
+    /// </summary>
+    private async Task SendChunksAsync(StreamChunkSource chunks, CancellationToken cancellationToken)
+    {
+        var linked = chunks.CancellationToken.CanBeCanceled && cancellationToken.CanBeCanceled
+            ? CancellationTokenSource.CreateLinkedTokenSource(chunks.CancellationToken, cancellationToken)
+            : null;
+        var token = linked?.Token ?? (cancellationToken.CanBeCanceled ? cancellationToken : chunks.CancellationToken);
+        try
+        {
+            var queued = 0;
+            while (true)
+            {
+                var frame = FrameBuffer.Rent();
+                int read;
+                try
+                {
+                    var reading = chunks.ReadAsync(frame.GetMemory(RpcByteStreams.ChunkSize), token);
+                    if (!reading.IsCompleted && queued > 0)
+                    {
+                        // The read still writes into the frame when a failed send leaves, so the
+                        // frame goes back to the pool only after it (FlushDuringStepAsync).
+                        await FlushDuringStepAsync(reading).ConfigureAwait(false);
+                        queued = 0;
+                    }
+
+                    read = await reading.ConfigureAwait(false);
+                }
+                catch
+                {
+                    FrameBuffer.Return(frame);
+                    throw;
+                }
+
+                if (read == 0)
+                {
+                    FrameBuffer.Return(frame);
+                    return;
+                }
+
+                frame.Advance(read);
+                if (_connection.FinishPayload(frame, "stream item", _codec) is { } invalid)
+                {
+                    FrameBuffer.Return(frame);
+                    throw invalid;
+                }
+
+                queued = await SendFrameAsync(frame, queued, token).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            linked?.Dispose();
+            await chunks.DisposeStreamAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Waits for credit, then queues one built item frame (small ones into the batch) and sends the
+    /// burst when it is due; returns the bytes queued and not yet sent.
+    /// </summary>
+    private async ValueTask<int> SendFrameAsync(FrameBuffer frame, int queued, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _credit) <= 0 && queued > 0)
+        {
+            QueueBatch();
+            await _connection.FlushQueuedAsync().ConfigureAwait(false);
+            queued = 0;
+        }
+
+        await WaitForCreditAsync(cancellationToken).ConfigureAwait(false);
+
+        // Flow control counts what the receiver will hold: the payload after decompression.
+        Interlocked.Add(ref _credit, -(frame.UncompressedPayloadLength + FrameHeader.Size));
+        frame.WriteHeader(new FrameHeader(FrameKind.StreamItem, (byte)_flags, frame.PayloadLength, _callId, 0, 0, 0));
+        queued += frame.WrittenSpan.Length;
+        var full = false;
+        if (frame.WrittenSpan.Length <= BatchedFrameLimit)
+        {
+            (_batch ??= FrameBuffer.RentBatch()).Append(frame.WrittenSpan);
+            FrameBuffer.Return(frame);
+        }
+        else
+        {
+            // Behind the small items built before it.
+            full = QueueBatch();
+            full |= _connection.QueueFrame(frame);
+        }
+
+        if (full || queued >= FlushThreshold)
+        {
+            full |= QueueBatch();
+            await _connection.FlushQueuedAsync().ConfigureAwait(false);
+            queued = 0;
+            if (full)
+            {
+                await _connection.WaitForRoomAsync().ConfigureAwait(false);
+            }
+        }
+
+        return queued;
+    }
+
+    /// <summary>
+    /// Sends what is queued while the producer's next step (an item, or a read into a frame) runs.
+    /// When the send fails (the connection closed), the step is waited for before the failure goes
+    /// on: the producer is disposed on the way out and must not be while that step runs (see
+    /// <see cref="FinishStepAsync"/>).
+    /// </summary>
+    private async ValueTask FlushDuringStepAsync<TResult>(ValueTask<TResult> step)
+    {
+        try
+        {
+            QueueBatch();
+            await _connection.FlushQueuedAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            await FinishStepAsync(step).ConfigureAwait(false);
+            throw;
+        }
+    }
+
     /// <summary>
     /// Waits for the producer's step in progress to end, whatever its outcome, which nobody can use
     /// any more: the call is over, and the producer's token was cancelled with it. An enumerator must
@@ -184,7 +278,7 @@ internal sealed class StreamSender
     /// its end and then lets the step complete its promise a second time, an
     /// <see cref="InvalidOperationException"/> thrown on the thread pool that kills the process.
     /// </summary>
-    private static async ValueTask FinishStepAsync(ValueTask<bool> step)
+    private static async ValueTask FinishStepAsync<TResult>(ValueTask<TResult> step)
     {
         try
         {

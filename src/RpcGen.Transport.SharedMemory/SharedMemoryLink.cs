@@ -120,7 +120,9 @@ internal sealed class SharedMemoryLink : RpcLink
         }
 
         var maxPending = context.Limits.MaxPendingBytes;
-        _inbound = new Pipe(new PipeOptions(pauseWriterThreshold: maxPending, resumeWriterThreshold: maxPending / 2, readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
+        // Its memory can outlive a segment: a received stream chunk keeps the bytes copied out of
+        // the window instead of copying them again (RetainableBuffer, RawBytesFormatter).
+        _inbound = new Pipe(new PipeOptions(pool: new RpcGen.Buffers.RetainableBufferPool(), pauseWriterThreshold: maxPending, resumeWriterThreshold: maxPending / 2, readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
         _writer = new WindowWriter(this, _sendWindows, _peerTimeout, _handshakeTimeout);
 
         var receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = "rpcgen-shm-receive" };

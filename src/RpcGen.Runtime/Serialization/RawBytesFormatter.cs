@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using MessagePack;
+using RpcGen.Buffers;
 
 namespace RpcGen.Serialization;
 
@@ -18,8 +20,11 @@ public sealed class RawBytesFormatter : IRpcFormatter<ReadOnlyMemory<byte>>
     /// <inheritdoc />
     /// <remarks>
     /// The chunk lives in an array rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>; the
-    /// stream adapter (<see cref="RpcGen.Streams.RpcByteStreams.AsStream"/>) returns it once the chunk
-    /// is consumed, so bulk transfers do not allocate a byte per byte moved.
+    /// stream adapter (<see cref="RpcGen.Streams.RpcByteStreams.AsReceivedStream"/>) returns it once the chunk
+    /// is consumed, so bulk transfers do not allocate a byte per byte moved. When the bytes were
+    /// received into a <see cref="RetainableBuffer"/> (the shared-memory link's copy out of its
+    /// window) and fill at least half of it, the chunk is those bytes, held until the adapter releases
+    /// them: one copy less per chunk.
     /// </remarks>
     public ReadOnlyMemory<byte> Deserialize(ref MessagePackReader reader)
     {
@@ -28,6 +33,13 @@ public sealed class RawBytesFormatter : IRpcFormatter<ReadOnlyMemory<byte>>
         if (length == 0)
         {
             return ReadOnlyMemory<byte>.Empty;
+        }
+
+        if (rest.IsSingleSegment
+            && MemoryMarshal.TryGetMemoryManager(rest.First, out RetainableBuffer? received, out var start, out _)
+            && received.TryRetain(length))
+        {
+            return received.Memory.Slice(start, length);
         }
 
         var array = System.Buffers.ArrayPool<byte>.Shared.Rent(length);

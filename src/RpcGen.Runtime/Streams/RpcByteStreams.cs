@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using RpcGen.Buffers;
 
 namespace RpcGen.Streams;
 
@@ -15,32 +15,13 @@ public static class RpcByteStreams
 
     /// <summary>
     /// Reads <paramref name="stream"/> in chunks. Each chunk is valid only until the next one is
-    /// requested (the buffer is reused); transports copy it into a frame before asking for more.
-    /// The stream is disposed at the end.
+    /// requested (the buffer is reused); transports copy it into a frame before asking for more, and
+    /// the message transport reads the stream straight into its frames instead. The stream is
+    /// disposed at the end.
     /// </summary>
-    public static async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadChunksAsync(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
-        try
-        {
-            while (true)
-            {
-                var read = await stream.ReadAsync(buffer.AsMemory(0, ChunkSize), cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    yield break;
-                }
-
-                yield return buffer.AsMemory(0, read);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            await stream.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    /// <remarks>A null <paramref name="stream"/> fails the enumeration (its first step), not this call.</remarks>
+    public static IAsyncEnumerable<ReadOnlyMemory<byte>> ReadChunksAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        new StreamChunkSource(stream, cancellationToken);
 
     /// <summary>Reads the stream a task produces, in chunks (for implementations returning <c>Task&lt;Stream&gt;</c>).</summary>
     public static async Task<IAsyncEnumerable<ReadOnlyMemory<byte>>> ReadChunksAsync(Task<Stream> stream) =>
@@ -74,7 +55,12 @@ public static class RpcByteStreams
 
         private void ReturnChunk()
         {
-            if (_ownsChunks && MemoryMarshal.TryGetArray(_currentChunk, out var segment) && segment.Array is { Length: > 0 } array)
+            if (_ownsChunks && MemoryMarshal.TryGetMemoryManager(_currentChunk, out RetainableBuffer? received))
+            {
+                // The received bytes themselves (RawBytesFormatter): this chunk's hold on them ends.
+                received.Release();
+            }
+            else if (_ownsChunks && MemoryMarshal.TryGetArray(_currentChunk, out var segment) && segment.Array is { Length: > 0 } array)
             {
                 try
                 {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using RpcGen.Benchmarks.Bulk;
 using RpcGen.Benchmarks.Harness;
 using RpcGen.Transport.Message;
 using RpcGen.Transport.SharedMemory;
@@ -133,7 +134,7 @@ public static class ShmCommand
             Console.WriteLine($"64 callers: shm {shmConcurrent}; UDS {unixConcurrent}");
             var floor = await ConcurrentEchoFloor.RunAsync(64, seconds, pin, options, perThread).ConfigureAwait(false);
             PrintFloor(floor, shmConcurrent);
-            var (shmBulk, unixBulk, memcpy, memcpyWhole) = await BulkAsync(shmClient, unixClient, bulkBytes).ConfigureAwait(false);
+            var (shmBulk, unixBulk, memcpy, memcpyWhole) = await BulkAsync(shmClient, unixClient, bulkBytes, child.Id).ConfigureAwait(false);
 
             report.AppendLine("# Shared-memory transport benchmark");
             report.AppendLine();
@@ -185,14 +186,18 @@ public static class ShmCommand
         return 0;
     }
 
-    /// <summary>The 1 GiB cell: a download over shm and over UDS (each after an untimed warm-up), and the two memcpy bases.</summary>
-    private static async Task<(double Shm, double Unix, double Memcpy, double MemcpyWhole)> BulkAsync(RpcClient shmClient, RpcClient unixClient, long bulkBytes)
+    /// <summary>
+    /// The 1 GiB cell: a download over shm and over UDS (each after an untimed warm-up), and the two
+    /// memcpy bases. The shm warm-up goes on, 64 MiB at a time, until the JIT of both processes is
+    /// quiet, as the unary warm-up does: after one 64 MiB download the timed one still ran beside
+    /// the tiered compiler (3–10 µs of its CPU per 64 KiB chunk in each process, <c>--threads</c>).
+    /// </summary>
+    private static async Task<(double Shm, double Unix, double Memcpy, double MemcpyWhole)> BulkAsync(RpcClient shmClient, RpcClient unixClient, long bulkBytes, int serverProcessId, bool perThread = false)
     {
-        // A short download first on each link, so the streaming path is compiled and tiered up
-        // before the timed one (the unary cells warm up likewise).
         await DownloadAsync(shmClient, BulkWarmUpBytes).ConfigureAwait(false);
         await DownloadAsync(unixClient, BulkWarmUpBytes).ConfigureAwait(false);
-        var shmBulk = await DownloadAsync(shmClient, bulkBytes).ConfigureAwait(false);
+        await UntilJitQuietAsync(serverProcessId, () => DownloadAsync(shmClient, BulkWarmUpBytes)).ConfigureAwait(false);
+        var shmBulk = await DownloadAsync(shmClient, bulkBytes, perThread ? serverProcessId : null).ConfigureAwait(false);
         var unixBulk = await DownloadAsync(unixClient, bulkBytes).ConfigureAwait(false);
         var memcpy = MemcpyBandwidth(bulkBytes);
         var memcpyWhole = WholeBufferMemcpyBandwidth(bulkBytes);
@@ -206,12 +211,12 @@ public static class ShmCommand
         Console.WriteLine($"load average: {LoadAverage()}");
         if (only == "bulk")
         {
-            await BulkAsync(shmClient, unixClient, bulkBytes).ConfigureAwait(false);
+            await BulkAsync(shmClient, unixClient, bulkBytes, serverProcessId, perThread).ConfigureAwait(false);
 
             // More shm downloads alone, so a profiler attached to the whole run sees mostly them.
             for (var i = 1; i < repeat; i++)
             {
-                Console.WriteLine($"bulk: shm {await DownloadAsync(shmClient, bulkBytes).ConfigureAwait(false):F0} MiB/s");
+                Console.WriteLine($"bulk: shm {await DownloadAsync(shmClient, bulkBytes, perThread ? serverProcessId : null).ConfigureAwait(false):F0} MiB/s");
             }
         }
         else if (only == "concurrent")
@@ -441,9 +446,12 @@ public static class ShmCommand
         return new ConcurrentCell(rate, ContextSwitches.CpuMicros(clientBefore, clientAfter) / calls, ContextSwitches.CpuMicros(serverBefore, serverAfter) / calls);
     }
 
-    private static async Task<double> DownloadAsync(RpcClient client, long bytes)
+    /// <summary>Downloads <paramref name="bytes"/> and returns MiB/s; with <paramref name="perThreadServer"/>, prints switches and CPU µs per 64 KiB chunk by thread (<c>--threads</c>).</summary>
+    private static async Task<double> DownloadAsync(RpcClient client, long bytes, int? perThreadServer = null)
     {
         var buffer = new byte[256 * 1024];
+        var clientBefore = perThreadServer is null ? null : ContextSwitches.PerThread(Environment.ProcessId);
+        var serverBefore = perThreadServer is { } server ? ContextSwitches.PerThread(server) : null;
         var clock = Stopwatch.StartNew();
         await using var stream = await client.GetService<IShmBenchService>().DownloadAsync(bytes).ConfigureAwait(false);
         long received = 0;
@@ -458,7 +466,19 @@ public static class ShmCommand
             throw new InvalidOperationException($"Downloaded {received} of {bytes} bytes.");
         }
 
-        return bytes / (1024.0 * 1024.0) / clock.Elapsed.TotalSeconds;
+        var rate = bytes / (1024.0 * 1024.0) / clock.Elapsed.TotalSeconds;
+        if (perThreadServer is { } serverId)
+        {
+            var chunks = (int)(bytes / BulkOptions.ChunkBytes);
+            var clientAfter = ContextSwitches.PerThread(Environment.ProcessId);
+            var serverAfter = ContextSwitches.PerThread(serverId);
+            Console.WriteLine($"  download {rate:F0} MiB/s; switches per chunk by thread, client: {ContextSwitches.Breakdown(clientBefore!, clientAfter, chunks)}");
+            Console.WriteLine($"  switches per chunk by thread, server: {ContextSwitches.Breakdown(serverBefore!, serverAfter, chunks)}");
+            Console.WriteLine($"  CPU µs per chunk by thread, client: {ContextSwitches.CpuBreakdown(clientBefore!, clientAfter, chunks)}");
+            Console.WriteLine($"  CPU µs per chunk by thread, server: {ContextSwitches.CpuBreakdown(serverBefore!, serverAfter, chunks)}");
+        }
+
+        return rate;
     }
 
     /// <summary>memcpy bandwidth for the same total in 64 KiB copies (a stream chunk's size), one thread, after an untimed pass; both buffers stay in the cache.</summary>
