@@ -20,24 +20,26 @@ internal sealed class RetainableBuffer : MemoryManager<byte>
 {
     private readonly RetainableBufferPool _pool;
 
-    // Set by the pool each time it hands the block out; the array is the pool's while _holders is 0.
-    private byte[] _array;
+    // Set by the pool each time it hands the block out, taken back (to ArrayPool<byte>.Shared) when
+    // the last holder lets go: a spare block holds no array.
+    private byte[] _array = [];
     private int _holders;
 
-    public RetainableBuffer(RetainableBufferPool pool, byte[] array)
-    {
-        _pool = pool;
-        _array = array;
-    }
+    public RetainableBuffer(RetainableBufferPool pool) => _pool = pool;
 
-    /// <summary>The array, while the block is held; the pool's alone otherwise.</summary>
-    internal byte[] Array => _array;
-
-    /// <summary>The pool hands the block out with <paramref name="array"/> (its old one, or a larger one): one holder, the renter.</summary>
+    /// <summary>The pool hands the block out with <paramref name="array"/>: one holder, the renter.</summary>
     internal void HandOut(byte[] array)
     {
         _array = array;
         Volatile.Write(ref _holders, 1);
+    }
+
+    /// <summary>The last holder let go: the array goes back to the shared array pool, and the block holds none.</summary>
+    internal byte[] TakeArray()
+    {
+        var array = _array;
+        _array = [];
+        return array;
     }
 
     /// <summary>

@@ -9,9 +9,10 @@ namespace RpcGen.Buffers;
 /// <see cref="ArrayPool{T}.Shared"/>, handed back here by their last holder. One pool per link.
 /// </summary>
 /// <remarks>
-/// Renting takes a spare block (no allocation in steady state: a unary call's reply rents and returns
-/// one block each time), giving it a larger array when its own is too small. At most
-/// <see cref="MaxSpares"/> spares are kept; the arrays of the others go back to the shared array pool.
+/// Every block's array is rented from <see cref="ArrayPool{T}.Shared"/> when the block is handed out and
+/// returned when its last holder lets go, so an idle link keeps no memory here (the shared pool caches
+/// and trims arrays for all links). Only the small block objects are kept as spares, at most
+/// <see cref="MaxSpares"/>, so a unary call's reply, which rents and returns one block, allocates nothing.
 /// </remarks>
 internal sealed class RetainableBufferPool : MemoryPool<byte>
 {
@@ -23,35 +24,22 @@ internal sealed class RetainableBufferPool : MemoryPool<byte>
 
     public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
     {
-        var size = minBufferSize < 0 ? DefaultSize : minBufferSize;
         if (!_spares.TryDequeue(out var block))
         {
-            block = new RetainableBuffer(this, ArrayPool<byte>.Shared.Rent(size));
-            block.HandOut(block.Array);
-            return block;
+            block = new RetainableBuffer(this);
         }
 
-        var array = block.Array;
-        if (array.Length < size)
-        {
-            ArrayPool<byte>.Shared.Return(array);
-            array = ArrayPool<byte>.Shared.Rent(size);
-        }
-
-        block.HandOut(array);
+        block.HandOut(ArrayPool<byte>.Shared.Rent(minBufferSize < 0 ? DefaultSize : minBufferSize));
         return block;
     }
 
     /// <summary>The block's last holder let go of it.</summary>
     internal void Return(RetainableBuffer block)
     {
+        ArrayPool<byte>.Shared.Return(block.TakeArray());
         if (_spares.Count < MaxSpares)
         {
             _spares.Enqueue(block);
-        }
-        else
-        {
-            ArrayPool<byte>.Shared.Return(block.Array);
         }
     }
 
