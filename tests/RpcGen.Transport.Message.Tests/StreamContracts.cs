@@ -40,6 +40,10 @@ public interface IStreamingService
     /// <summary>The numbers 0 to <paramref name="count"/> - 1 as fast as the transport takes them (the producer never waits of its own accord).</summary>
     [RpcMethod(10)]
     IAsyncEnumerable<int> BurstAsync(int count, CancellationToken cancellationToken = default);
+
+    /// <summary>A stream of the byte blocks the test writes to <see cref="StreamingService.Drip"/> for <paramref name="key"/>, each sent as it comes; it ends when the test completes the writer.</summary>
+    [RpcMethod(11)]
+    Task<Stream> DripAsync(string key, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The server side of the streaming scenarios; it reports what it produced and saw.</summary>
@@ -144,6 +148,24 @@ public sealed class StreamingService : IStreamingService
         }
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Channel<byte[]>> _drips = new();
+
+    /// <summary>Where the test writes the blocks <see cref="DripAsync"/> sends for <paramref name="key"/>.</summary>
+    public ChannelWriter<byte[]> Drip(string key) => DripChannel(key).Writer;
+
+    /// <summary>Completes when the stream <see cref="DripAsync"/> returned for <paramref name="key"/> is disposed (its transfer ended).</summary>
+    public Task DripEnded(string key) => DripDisposed(key).Task;
+
+    public Task<Stream> DripAsync(string key, CancellationToken cancellationToken = default) =>
+        Task.FromResult<Stream>(new GatedStream(DripChannel(key).Reader, DripDisposed(key)));
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> _dripsDisposed = new();
+
+    private TaskCompletionSource DripDisposed(string key) =>
+        _dripsDisposed.GetOrAdd(key, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    private Channel<byte[]> DripChannel(string key) => _drips.GetOrAdd(key, _ => Channel.CreateUnbounded<byte[]>());
+
     private Channel<int> ProducedChannel(string key) => _produced.GetOrAdd(key, _ => Channel.CreateUnbounded<int>());
 }
 
@@ -200,4 +222,64 @@ public sealed class PatternStream(long length) : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>A read-only stream whose bytes are the blocks a channel delivers, in order; it ends when the channel completes, and says when it is disposed.</summary>
+public sealed class GatedStream(ChannelReader<byte[]> blocks, TaskCompletionSource disposed) : Stream
+{
+    private ReadOnlyMemory<byte> _current;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) =>
+        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (_current.IsEmpty)
+        {
+            if (!await blocks.WaitToReadAsync(cancellationToken))
+            {
+                return 0;
+            }
+
+            if (blocks.TryRead(out var block))
+            {
+                _current = block;
+            }
+        }
+
+        var n = Math.Min(buffer.Length, _current.Length);
+        _current[..n].CopyTo(buffer);
+        _current = _current[n..];
+        return n;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        disposed.TrySetResult();
+        base.Dispose(disposing);
+    }
 }

@@ -292,6 +292,63 @@ public class StreamScenarioTests
 
     [Theory]
     [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
+    public async Task Each_read_of_a_received_stream_has_its_own_token_and_a_cancelled_read_loses_nothing(string transport)
+    {
+        await using var fixture = await TransportFixture.StartAsync(transport);
+        var service = fixture.Client.GetService<IStreamingService>();
+        var drip = fixture.Streaming.Drip("reads");
+        await using var stream = await service.DripAsync("reads").WaitAsync(Timeout);
+        var buffer = new byte[16];
+
+        // A token that fires after its read finished must not touch later reads: the first read
+        // used to hand its token to the whole transfer.
+        using (var first = new CancellationTokenSource())
+        {
+            Assert.True(drip.TryWrite([1, 2, 3]));
+            Assert.Equal(3, await stream.ReadAsync(buffer, first.Token).AsTask().WaitAsync(Timeout));
+            await first.CancelAsync();
+        }
+
+        // A read whose own token fires while it waits ends with OperationCanceledException...
+        using var second = new CancellationTokenSource();
+        var waiting = stream.ReadAsync(buffer, second.Token).AsTask();
+        Assert.False(waiting.IsCompleted, "a read completed with nothing sent");
+        await second.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(Timeout));
+
+        // ...and the transfer goes on: the next bytes reach the next read, then the end.
+        Assert.True(drip.TryWrite([4, 5]));
+        Assert.Equal(2, await stream.ReadAsync(buffer).AsTask().WaitAsync(Timeout));
+        Assert.Equal(new byte[] { 4, 5 }, buffer[..2]);
+        drip.Complete();
+        Assert.Equal(0, await stream.ReadAsync(buffer).AsTask().WaitAsync(Timeout));
+    }
+
+    [Theory]
+    [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
+    public async Task Disposing_a_received_stream_while_a_cancelled_read_waits_ends_the_transfer(string transport)
+    {
+        await using var fixture = await TransportFixture.StartAsync(transport);
+        var service = fixture.Client.GetService<IStreamingService>();
+        var stream = await service.DripAsync("dispose").WaitAsync(Timeout);
+        using var cancel = new CancellationTokenSource();
+        var waiting = stream.ReadAsync(new byte[16], cancel.Token).AsTask();
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(Timeout));
+
+        // Nothing more is sent, so only disposal can end the step the read left running.
+        await stream.DisposeAsync().AsTask().WaitAsync(Timeout);
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => _ = await stream.ReadAsync(new byte[16]));
+
+        // The server learns the transfer was abandoned and disposes its stream, with nothing more
+        // sent; the connection goes on serving calls.
+        await fixture.Streaming.DripEnded("dispose").WaitAsync(Timeout);
+        var scenario = fixture.Client.GetService<IScenarioService>();
+        Assert.Equal(5, await scenario.AddAsync(2, 3).AsTask().WaitAsync(Timeout));
+    }
+
+    [Theory]
+    [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
     public async Task Unary_calls_complete_while_a_bulk_download_is_in_flight(string transport)
     {
         const long size = 256L * 1024 * 1024;

@@ -45,7 +45,11 @@ public static class RpcByteStreams
     {
         private readonly bool _ownsChunks = ownsChunks;
 
-        private IAsyncEnumerator<ReadOnlyMemory<byte>>? _enumerator;
+        // Created by the first read. Each read brings its own token; the enumeration has the
+        // stream's own, which disposal fires only to end a step a cancelled read left running.
+        private ChunkStepper? _stepper;
+        private CancellationTokenSource? _lifetime;
+        private int _disposed;
         private ReadOnlyMemory<byte> _current;
 
         // The whole chunk _current is a tail of: received chunks live in pooled arrays
@@ -99,6 +103,7 @@ public static class RpcByteStreams
                 return 0;
             }
 
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             while (_current.IsEmpty)
             {
                 if (_finished)
@@ -106,15 +111,20 @@ public static class RpcByteStreams
                     return 0;
                 }
 
-                _enumerator ??= chunks.GetAsyncEnumerator(cancellationToken);
+                if (_stepper is null)
+                {
+                    _lifetime = new CancellationTokenSource();
+                    _stepper = new ChunkStepper(chunks.GetAsyncEnumerator(_lifetime.Token));
+                }
+
                 ReturnChunk();
-                if (!await _enumerator.MoveNextAsync().ConfigureAwait(false))
+                if (!await _stepper.MoveNextAsync(cancellationToken).ConfigureAwait(false))
                 {
                     _finished = true;
                     return 0;
                 }
 
-                _current = _enumerator.Current;
+                _current = _stepper.Current;
                 _currentChunk = _current;
             }
 
@@ -139,24 +149,36 @@ public static class RpcByteStreams
 
         public override async ValueTask DisposeAsync()
         {
-            if (_enumerator is not null)
-            {
-                await _enumerator.DisposeAsync().ConfigureAwait(false);
-                _enumerator = null;
-            }
-
-            await base.DisposeAsync().ConfigureAwait(false);
+            await EndAsync().ConfigureAwait(false);
+            GC.SuppressFinalize(this);
         }
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing && _enumerator is not null)
+            if (disposing)
             {
-                _enumerator.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                _enumerator = null;
+                EndAsync().AsTask().GetAwaiter().GetResult();
             }
 
             base.Dispose(disposing);
+        }
+
+        private async ValueTask EndAsync()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0 && _stepper is { } stepper)
+            {
+                if (stepper.HasStepRunning)
+                {
+                    // A cancelled read left a step waiting for the peer: end it now rather than at
+                    // the peer's next chunk (disposing early cancels the transfer).
+                    await _lifetime!.CancelAsync().ConfigureAwait(false);
+                }
+
+                await stepper.DisposeAsync().ConfigureAwait(false);
+                _current = default;
+                ReturnChunk();
+                _lifetime!.Dispose();
+            }
         }
     }
 }

@@ -12,11 +12,10 @@ internal sealed class CapnpByteStreamReader(IAsyncEnumerator<ReadOnlyMemory<byte
     private bool _finished;
     private int _disposed;
 
-    // A step of the chunks that a cancelled read left running: the next read takes it over instead
-    // of starting another (steps must not overlap), and disposal waits for it to end (a
-    // compiler-generated enumerator disposed during a step throws, or completes the step twice, which
-    // throws on the thread pool and ends the process).
-    private Task<bool>? _abandonedStep;
+    // Each read brings its own token; a step a cancelled read left running goes to the next read,
+    // and disposal waits for it (a compiler-generated enumerator disposed during a step throws, or
+    // completes the step twice, which throws on the thread pool and ends the process).
+    private readonly RpcGen.Streams.ChunkStepper _stepper = new(chunks);
 
     public override bool CanRead => true;
 
@@ -76,15 +75,15 @@ internal sealed class CapnpByteStreamReader(IAsyncEnumerator<ReadOnlyMemory<byte
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             onDispose?.Invoke();
-            if (_abandonedStep is { IsCompleted: false } step)
+            if (_stepper.HasStepRunning)
             {
                 // onDispose cancelled the call (on a proxy), which ends the step soon; a server's
                 // reader is ended by the peer's next write, its end or the connection's close.
-                _ = DisposeAfterStepAsync(step);
+                _ = DisposeAfterStepAsync();
             }
             else
             {
-                await chunks.DisposeAsync().ConfigureAwait(false);
+                await _stepper.DisposeAsync().ConfigureAwait(false);
             }
         }
 
@@ -111,45 +110,23 @@ internal sealed class CapnpByteStreamReader(IAsyncEnumerator<ReadOnlyMemory<byte
                 return false;
             }
 
-            if (!await NextChunkAsync(cancellationToken).ConfigureAwait(false))
+            if (!await _stepper.MoveNextAsync(cancellationToken).ConfigureAwait(false))
             {
                 _finished = true;
                 return false;
             }
 
-            _current = chunks.Current;
+            _current = _stepper.Current;
         }
 
         return true;
     }
 
-    private async ValueTask<bool> NextChunkAsync(CancellationToken cancellationToken)
+    private async Task DisposeAfterStepAsync()
     {
-        if (_abandonedStep is null && !cancellationToken.CanBeCanceled)
-        {
-            return await chunks.MoveNextAsync().ConfigureAwait(false);
-        }
-
-        var step = _abandonedStep ?? chunks.MoveNextAsync().AsTask();
-        _abandonedStep = null;
         try
         {
-            return await step.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!step.IsCompleted)
-        {
-            _abandonedStep = step;
-            throw;
-        }
-    }
-
-    private async Task DisposeAfterStepAsync(Task<bool> step)
-    {
-        // The step's own outcome (a chunk, the end, the call's error) is of no use to anyone now.
-        await ((Task)step).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        try
-        {
-            await chunks.DisposeAsync().ConfigureAwait(false);
+            await _stepper.DisposeAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RpcException or OperationCanceledException or ObjectDisposedException)
         {
