@@ -28,62 +28,34 @@ internal sealed partial class MessageConnection
             return ValueTask.FromException(new RpcException(RpcStatusCode.Disconnected, reason.Message));
         }
 
+        var queued = _outbox.Enqueue(frame);
         if (t_readerBatch == this)
         {
             // Our reader is mid-batch; it sends everything queued when the batch ends.
-            _outbox.Enqueue(frame);
             return default;
         }
 
-        if (_outbox.CanSendAlone && _outbox.TryBecomeDrainer())
-        {
-            // Nothing queued and nobody draining: unless other writers are about to queue (see
-            // WritersLikelyFollow), the frame goes straight into the link, with no queue round trip.
-            if (_outbox.CanSendAlone && !WritersLikelyFollow())
-            {
-                return _outbox.SendAlone(frame);
-            }
-
-            _outbox.Enqueue(frame);
-            return DrainNowOrLater();
-        }
-
-        var queued = _outbox.Enqueue(frame);
         if (!_outbox.TryBecomeDrainer())
         {
             // The drainer will take this frame. Only wait when the link is this far behind.
             return queued > _limits.MaxPendingBytes ? WaitForRoomAsync() : default;
         }
 
-        return queued > _limits.MaxPendingBytes ? _outbox.Drain() : DrainNowOrLater();
-    }
-
-    /// <summary>
-    /// The caller holds the drainer role with frames queued: drains now, or from the back of the
-    /// thread pool's queue when other writers are likely right behind (<see cref="WritersLikelyFollow"/>).
-    /// </summary>
-    private ValueTask DrainNowOrLater()
-    {
-        if (WritersLikelyFollow())
+        if (_outboundCalls.Count + _lifecycle.InflightCalls > 1 && queued <= _limits.MaxPendingBytes && ThreadPool.PendingWorkItemCount > 0)
         {
+            // Other calls are in flight and the thread pool has work queued, so their writers are
+            // likely queued right behind us (continuations of responses that just arrived). Drain
+            // from the back of that queue instead of now: their frames then leave with ours in one
+            // system call. A lone call skips this and sends on its own thread, and so does a call
+            // whose companions only wait (a long stream, a call held until its deadline) while the
+            // pool has nothing queued: no writer is coming, and the hop would only add a thread
+            // wake-up to this call's round trip (the soak's paced profile, issue 18).
             _outbox.DrainLater();
             return default;
         }
 
         return _outbox.Drain();
     }
-
-    /// <summary>
-    /// Whether other calls are in flight and the thread pool has work queued, so their writers are
-    /// likely queued right behind us (continuations of responses that just arrived). The drainer then
-    /// drains from the back of that queue instead of now, and their frames leave with ours in one
-    /// system call. A lone call sends on its own thread, and so does a call whose companions only
-    /// wait (a long stream, a call held until its deadline) while the pool has nothing queued: no
-    /// writer is coming, and the hop would only add a thread wake-up to this call's round trip (the
-    /// soak's paced profile, issue 18).
-    /// </summary>
-    private bool WritersLikelyFollow() =>
-        _outboundCalls.Count + _lifecycle.InflightCalls > 1 && ThreadPool.PendingWorkItemCount > 0;
 
     /// <summary>
     /// Queues a frame without sending it (the caller sends a burst with <see cref="FlushQueuedAsync"/>);

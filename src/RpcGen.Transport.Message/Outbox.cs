@@ -43,12 +43,6 @@ internal sealed class Outbox : IThreadPoolWorkItem
     // Direct sends only, touched by the drainer alone: the frames of the send in flight (returned
     // to the pool when it completed) and their byte ranges, lists reused from send to send.
     private readonly bool _sendsDirect;
-
-    // Whether a lone writer may write its frame straight into the link (SendAlone): only over a
-    // link whose hand-offs take microseconds (shared memory), where the queue round trip and the
-    // held-bytes bookkeeping around it are a measurable part of a call; every other link keeps the
-    // queue for every frame, as before.
-    private readonly bool _sendsAlone;
     private readonly List<FrameBuffer> _sending = new();
     private readonly List<ArraySegment<byte>> _segments = new();
 
@@ -79,7 +73,6 @@ internal sealed class Outbox : IThreadPoolWorkItem
         _link = link;
         _output = link.Output;
         _sendsDirect = link.CanSendDirect;
-        _sendsAlone = !_sendsDirect && link.HandOffSpin > TimeSpan.Zero;
         _budget = budget;
     }
 
@@ -110,72 +103,6 @@ internal sealed class Outbox : IThreadPoolWorkItem
 
     /// <summary>Drains from the back of the thread pool's queue; the caller holds the drainer role, which passes to that work item.</summary>
     public void DrainLater() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-
-    /// <summary>
-    /// Whether a writer may send its frame with <see cref="SendAlone"/> now: the link allows it and
-    /// nothing is queued (the caller looks again once it holds the drainer role).
-    /// </summary>
-    public bool CanSendAlone => _sendsAlone && _frames.IsEmpty;
-
-    /// <summary>
-    /// Writes <paramref name="frame"/> straight into the link and flushes it, without queueing it;
-    /// then gives the drainer role up, draining first whatever other writers queued meanwhile. The
-    /// caller holds the drainer role and saw nothing queued after taking it (<see cref="CanSendAlone"/>),
-    /// so the frame goes out in its place in the queue order: every frame queued before it has gone,
-    /// every frame queued after it waits for this drainer. The frame goes back to the pool here.
-    /// </summary>
-    /// <remarks>
-    /// The link's writer copies the frame before the write returns, so the frame is free at once. Its
-    /// bytes count against the limits only if the flush does not complete at once (then they wait in
-    /// the link, as a queued frame's would); a flush that completes at once ends their wait before
-    /// anyone could look. One write call instead of a write per part and a separate flush lets the
-    /// shared-memory writer take its window once and hand it over with no other atomic operation
-    /// after the copy (see WindowWriter.WriteAsync).
-    /// </remarks>
-    public ValueTask SendAlone(FrameBuffer frame)
-    {
-        var held = frame.HeldBytes;
-        ValueTask<FlushResult> write;
-        try
-        {
-            if (frame.Leading is { } leading)
-            {
-                _output.Write(leading.WrittenSpan);
-            }
-
-            write = _output.WriteAsync(frame.WrittenSegment);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            FrameBuffer.Return(frame);
-            return FailAlone(ex);
-        }
-
-        FrameBuffer.Return(frame);
-        if (!write.IsCompletedSuccessfully)
-        {
-            _budget?.Add(held);
-            Interlocked.Add(ref _heldBytes, held);
-            return DrainSlowAsync(write, held);
-        }
-
-        try
-        {
-            ThrowIfLinkClosed(write.Result);
-        }
-        catch (RpcException ex)
-        {
-            return FailAlone(ex);
-        }
-
-        return ReleaseDrainer() ? DrainThroughPipe() : default;
-    }
-
-    private ValueTask FailAlone(Exception ex)
-    {
-        Volatile.Write(ref _draining, 0);
-        return ValueTask.FromException(_connection.OnLinkFailed(ex));
-    }
 
     /// <summary>Runs a drain handed to the thread pool by <see cref="DrainLater"/>.</summary>
     void IThreadPoolWorkItem.Execute() => DrainInBackground();

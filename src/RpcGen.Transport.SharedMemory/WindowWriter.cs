@@ -216,47 +216,6 @@ internal sealed class WindowWriter : PipeWriter
         }
     }
 
-    /// <summary>
-    /// Writes <paramref name="source"/> and hands it over, as <c>Write</c> and <see cref="FlushAsync"/>
-    /// would, under one take of the gate. Between the copy into the window and the hand-off's
-    /// compare-and-swap no other atomic operation runs: the peer's reader keeps reading the window's
-    /// first cache line (state word, length, the datagram's first bytes) while it waits, so each full
-    /// fence after the copy (the gate's release in <see cref="Advance"/>, its take in the flush) waited
-    /// for that line to come back to this core, and the hand-off then waited for it again.
-    /// </summary>
-    public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
-    {
-        if (_discard is not null || _overflow is not null || _gateHeld)
-        {
-            // A span is out (or the link stopped under one): the general path sorts that out.
-            return base.WriteAsync(source, cancellationToken);
-        }
-
-        if (!TryEnter())
-        {
-            return ValueTask.FromException<FlushResult>(_link.ClosedError());
-        }
-
-        try
-        {
-            Spread(source.Span);
-            if (_holding && _written > 0)
-            {
-                HandOver();
-            }
-
-            return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: false));
-        }
-        catch (Exception ex)
-        {
-            return ValueTask.FromException<FlushResult>(_link.SendFailed(ex));
-        }
-        finally
-        {
-            Exit();
-        }
-    }
-
     /// <summary>Nothing to cancel: a flush never pends (it waits for a window inside, bounded by the peer timeout, and shutdown wakes that wait).</summary>
     public override void CancelPendingFlush()
     {

@@ -108,8 +108,8 @@ public sealed class CrossProcessTests : IAsyncLifetime
         var service = client.GetService<IShmService>();
 
         // Sixteen server streams write their items while sixteen callers' answers are written too:
-        // a writer finds the link now free (it writes its frame straight into a window), now busy
-        // (its frame waits in the queue for the writer ahead). Every stream's items arrive in order.
+        // a writer finds the link now free (it drains the outbox itself), now busy (its frame waits
+        // in the queue for the drainer ahead). Every stream's items arrive in order.
         var streams = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
         {
             for (var round = 0; round < 3; round++)
@@ -125,7 +125,7 @@ public sealed class CrossProcessTests : IAsyncLifetime
         }));
         await Task.WhenAll(streams.Concat(Callers(service, 16, 200))).WaitAsync(s_timeout);
 
-        // And one lone caller after the crowd: its frames go straight into the windows again.
+        // And one lone caller after the crowd: it drains its own frame again.
         Assert.Equal(3, await service.AddAsync(1, 2).WaitAsync(s_timeout));
     }
 

@@ -52,73 +52,71 @@ public sealed class WindowPoolTests
     [Fact]
     public async Task A_peer_that_stops_draining_holds_the_sender_at_the_pool_then_is_given_up()
     {
-        await using var peer = await RawPeer.ConnectAsync(TimeSpan.FromSeconds(5));
-        var served = peer.Served;
-        var toClient = peer.ToClient;
+        const int Windows = 3;
+        const int WindowBytes = 4096;
+        var provider = new SharedMemoryLinkProvider(new SharedMemoryOptions { WindowBytes = WindowBytes, WindowsPerDirection = Windows, PeerResponseTimeout = TimeSpan.FromSeconds(5) });
+        var path = Path.Combine(Path.GetTempPath(), $"rpcgen-shm-{Guid.NewGuid():N}.sock");
+        await using var listener = provider.Listen("shm:" + path, new RpcLinkContext { Limits = new RpcLimits { HandshakeTimeout = TimeSpan.FromSeconds(5) } });
 
-        // Three laps of the ring; the server's writer may run ahead of us by the pool, no further.
-        // The link sends on the flushing thread, so that flush returns only once every chunk is
-        // in a window: it runs on a thread of its own while this one drains.
-        var stream = RawPeer.RandomStream(3 * RawPeer.Windows);
-        var writing = Task.Run(async () => await served.Output.WriteAsync(stream));
-
-        // Drain two laps strictly in ring order: each window holds the next piece of the stream,
-        // so no window was written again before we gave it back.
-        for (var chunk = 0; chunk < 2 * RawPeer.Windows; chunk++)
+        // The peer does the rendezvous and both window handshakes by hand, so it can read the
+        // server-to-client ring itself and choose when to acknowledge.
+        using var peer = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await peer.ConnectAsync(new UnixDomainSocketEndPoint(path)).WaitAsync(s_timeout);
+        var hello = await Rendezvous.ReceiveHelloAsync(peer, CancellationToken.None).WaitAsync(s_timeout);
+        Assert.Equal(Windows, hello.WindowsPerDirection);
+        using var file = hello.File;
+        using var toServer = new RawWindow(file.FileDescriptor, hello.Offset, WindowBytes);
+        var toClient = Enumerable.Range(0, Windows).Select(i => new RawWindow(file.FileDescriptor, hello.Offset + ((long)(Windows + i) * WindowBytes), WindowBytes)).ToArray();
+        try
         {
-            await peer.TakeAsync(chunk, stream);
-        }
+            toServer.State = PacketHeader.ServerActive;
+            await EndpointTests.WaitUntilAsync(() => toClient[0].State == PacketHeader.ServerActive);
+            toClient[0].State = PacketHeader.ClientActive;
+            await using var served = (await listener.AcceptAsync().AsTask().WaitAsync(s_timeout))!;
 
-        // The last lap went into the pool without waiting for us: the write is done.
-        await writing.WaitAsync(s_timeout);
-        Assert.All(toClient, window => Assert.Equal(PacketHeader.ServerActive, window.State));
+            // Three laps of the ring; the server's writer may run ahead of us by the pool, no further.
+            // The link sends on the flushing thread, so that flush returns only once every chunk is
+            // in a window: it runs on a thread of its own while this one drains.
+            const int Chunk = WindowBytes - PacketHeader.Bytes;
+            var stream = new byte[3 * Windows * Chunk];
+            new Random(7).NextBytes(stream);
+            var writing = Task.Run(async () => await served.Output.WriteAsync(stream));
 
-        // Stop draining: the next write waits for the oldest window, and the sender gives the
-        // peer up after PeerResponseTimeout.
-        var error = await Assert.ThrowsAsync<RpcException>(async () =>
-        {
-            for (var i = 0; i < 100; i++)
+            // Drain two laps strictly in ring order: each window holds the next piece of the stream,
+            // so no window was written again before we gave it back.
+            for (var chunk = 0; chunk < 2 * Windows; chunk++)
             {
-                await served.Output.WriteAsync(stream).AsTask().WaitAsync(s_timeout);
+                var window = toClient[chunk % Windows];
+                await EndpointTests.WaitUntilAsync(() => window.State == PacketHeader.ServerActive);
+                Assert.Equal((uint)Chunk, window.Length);
+                Assert.Equal(stream.AsSpan(chunk * Chunk, Chunk).ToArray(), window.ReadData(Chunk));
+                window.State = PacketHeader.ClientActive;
             }
-        });
 
-        Assert.Equal(RpcStatusCode.Disconnected, error.StatusCode);
-        Assert.Contains("did not hand control back", error.Message);
-    }
+            // The last lap went into the pool without waiting for us: the write is done.
+            await writing.WaitAsync(s_timeout);
+            Assert.All(toClient, window => Assert.Equal(PacketHeader.ServerActive, window.State));
 
-    [Fact]
-    public async Task Closing_while_a_whole_write_waits_for_a_window_lets_it_finish_then_ends_the_stream()
-    {
-        // A peer timeout far above the test's own bound: the close must wait for the write, not give up on it.
-        await using var peer = await RawPeer.ConnectAsync(TimeSpan.FromMinutes(5));
-        var served = peer.Served;
+            // Stop draining: the next write waits for the oldest window, and the sender gives the
+            // peer up after PeerResponseTimeout.
+            var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            {
+                for (var i = 0; i < 100; i++)
+                {
+                    await served.Output.WriteAsync(stream).AsTask().WaitAsync(s_timeout);
+                }
+            });
 
-        // One chunk more than the pool: once every window is with us, the write waits for one inside
-        // its call, holding the writer.
-        var stream = RawPeer.RandomStream(RawPeer.Windows + 1);
-        var writing = Task.Run(async () => await served.Output.WriteAsync(stream));
-        foreach (var window in peer.ToClient)
-        {
-            await EndpointTests.WaitUntilAsync(() => window.State == PacketHeader.ServerActive);
+            Assert.Equal(RpcStatusCode.Disconnected, error.StatusCode);
+            Assert.Contains("did not hand control back", error.Message);
         }
-
-        Assert.False(writing.IsCompleted);
-        var closing = Task.Run(async () => await served.DisposeAsync());
-
-        // Draining in ring order lets the write finish; the close then sends the end of the stream
-        // (an empty datagram) after the write's last chunk, and waits for us to take it.
-        for (var chunk = 0; chunk <= RawPeer.Windows; chunk++)
+        finally
         {
-            await peer.TakeAsync(chunk, stream);
+            foreach (var window in toClient)
+            {
+                window.Dispose();
+            }
         }
-
-        await writing.WaitAsync(s_timeout);
-        var end = peer.ToClient[(RawPeer.Windows + 1) % RawPeer.Windows];
-        await EndpointTests.WaitUntilAsync(() => end.State == PacketHeader.ServerActive);
-        Assert.Equal(0u, end.Length);
-        end.State = PacketHeader.ClientActive;
-        await closing.WaitAsync(s_timeout);
     }
 
     [Fact]
@@ -157,88 +155,5 @@ public sealed class WindowPoolTests
         }
 
         public Task<int> PingAsync() => Task.FromResult(2);
-    }
-
-    /// <summary>
-    /// A client peer that does the rendezvous and both window handshakes by hand, so it can read the
-    /// server-to-client ring itself and choose when to acknowledge; <see cref="Served"/> is the server's link.
-    /// </summary>
-    private sealed class RawPeer : IAsyncDisposable
-    {
-        public const int Windows = 3;
-        public const int WindowBytes = 4096;
-        public const int Chunk = WindowBytes - PacketHeader.Bytes;
-
-        private readonly RpcLinkListener _listener;
-        private readonly Socket _socket;
-        private readonly MemoryFile _file;
-        private readonly RawWindow _toServer;
-
-        private RawPeer(RpcLinkListener listener, Socket socket, MemoryFile file, RawWindow toServer, RawWindow[] toClient)
-        {
-            _listener = listener;
-            _socket = socket;
-            _file = file;
-            _toServer = toServer;
-            ToClient = toClient;
-        }
-
-        public RawWindow[] ToClient { get; }
-
-        public RpcLink Served { get; private set; } = null!;
-
-        public static byte[] RandomStream(int chunks)
-        {
-            var stream = new byte[chunks * Chunk];
-            new Random(7).NextBytes(stream);
-            return stream;
-        }
-
-        public static async Task<RawPeer> ConnectAsync(TimeSpan peerTimeout)
-        {
-            var provider = new SharedMemoryLinkProvider(new SharedMemoryOptions { WindowBytes = WindowBytes, WindowsPerDirection = Windows, PeerResponseTimeout = peerTimeout });
-            var path = Path.Combine(Path.GetTempPath(), $"rpcgen-shm-{Guid.NewGuid():N}.sock");
-            var listener = provider.Listen("shm:" + path, new RpcLinkContext { Limits = new RpcLimits { HandshakeTimeout = TimeSpan.FromSeconds(5) } });
-            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path)).WaitAsync(s_timeout);
-            var hello = await Rendezvous.ReceiveHelloAsync(socket, CancellationToken.None).WaitAsync(s_timeout);
-            Assert.Equal(Windows, hello.WindowsPerDirection);
-            var toServer = new RawWindow(hello.File.FileDescriptor, hello.Offset, WindowBytes);
-            var toClient = Enumerable.Range(0, Windows).Select(i => new RawWindow(hello.File.FileDescriptor, hello.Offset + ((long)(Windows + i) * WindowBytes), WindowBytes)).ToArray();
-            var peer = new RawPeer(listener, socket, hello.File, toServer, toClient);
-            toServer.State = PacketHeader.ServerActive;
-            await EndpointTests.WaitUntilAsync(() => toClient[0].State == PacketHeader.ServerActive);
-            toClient[0].State = PacketHeader.ClientActive;
-            peer.Served = (await listener.AcceptAsync().AsTask().WaitAsync(s_timeout))!;
-            return peer;
-        }
-
-        /// <summary>Waits for chunk <paramref name="chunk"/> of <paramref name="stream"/> in its window (ring order), checks it and gives the window back.</summary>
-        public async Task TakeAsync(int chunk, byte[] stream)
-        {
-            var window = ToClient[chunk % Windows];
-            await EndpointTests.WaitUntilAsync(() => window.State == PacketHeader.ServerActive);
-            Assert.Equal((uint)Chunk, window.Length);
-            Assert.Equal(stream.AsSpan(chunk * Chunk, Chunk).ToArray(), window.ReadData(Chunk));
-            window.State = PacketHeader.ClientActive;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (Served is not null)
-            {
-                await Served.DisposeAsync();
-            }
-
-            await _listener.DisposeAsync();
-            foreach (var window in ToClient)
-            {
-                window.Dispose();
-            }
-
-            _toServer.Dispose();
-            _file.Dispose();
-            _socket.Dispose();
-        }
     }
 }

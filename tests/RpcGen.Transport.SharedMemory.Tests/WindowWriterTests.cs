@@ -77,7 +77,7 @@ public sealed class WindowWriterTests
                 }
                 else
                 {
-                    // Written and handed over in one call (the path a lone frame takes).
+                    // Written and handed over in one call.
                     var flushed = await output.WriteAsync(pieces[i]);
                     Assert.False(flushed.IsCompleted);
                 }
