@@ -17,6 +17,16 @@ public sealed class CrossProcessTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await _host.DisposeAsync();
 
+    /// <summary><paramref name="count"/> concurrent callers, each making <paramref name="calls"/> calls in turn and checking every answer.</summary>
+    private static IEnumerable<Task> Callers(IShmService service, int count, int calls) =>
+        Enumerable.Range(0, count).Select(caller => Task.Run(async () =>
+        {
+            for (var i = 0; i < calls; i++)
+            {
+                Assert.Equal(caller * 1000 + i, await service.AddAsync(caller * 1000, i));
+            }
+        })).ToList();
+
     private sealed class Doubler : IShmCallback
     {
         public int Calls;
@@ -88,15 +98,35 @@ public sealed class CrossProcessTests : IAsyncLifetime
         await using var client = await RpcClient.ConnectAsync(_host.Address).WaitAsync(s_timeout);
         var service = client.GetService<IShmService>();
 
-        var callers = Enumerable.Range(0, 64).Select(caller => Task.Run(async () =>
+        await Task.WhenAll(Callers(service, 64, 50)).WaitAsync(s_timeout);
+    }
+
+    [Fact]
+    public async Task Frames_from_many_writers_at_once_keep_each_writers_order()
+    {
+        await using var client = await RpcClient.ConnectAsync(_host.Address).WaitAsync(s_timeout);
+        var service = client.GetService<IShmService>();
+
+        // Sixteen server streams write their items while sixteen callers' answers are written too:
+        // a writer finds the link now free (it drains the outbox itself), now busy (its frame waits
+        // in the queue for the drainer ahead). Every stream's items arrive in order.
+        var streams = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
         {
-            for (var i = 0; i < 50; i++)
+            for (var round = 0; round < 3; round++)
             {
-                Assert.Equal(caller * 1000 + i, await service.AddAsync(caller * 1000, i));
+                var expected = 0;
+                await foreach (var value in service.CountAsync(1_000))
+                {
+                    Assert.Equal(expected++, value);
+                }
+
+                Assert.Equal(1_000, expected);
             }
         }));
+        await Task.WhenAll(streams.Concat(Callers(service, 16, 200))).WaitAsync(s_timeout);
 
-        await Task.WhenAll(callers).WaitAsync(s_timeout);
+        // And one lone caller after the crowd: it drains its own frame again.
+        Assert.Equal(3, await service.AddAsync(1, 2).WaitAsync(s_timeout));
     }
 
     [Fact]

@@ -5,9 +5,9 @@ namespace RpcGen.Transport.SharedMemory.Tests;
 
 /// <summary>
 /// The link's output writes straight into the send windows: writes of every size (a size hint larger
-/// than a window, writes that fill a window exactly, bytes left unflushed at close) arrive whole and in
-/// order; a close waits for a write in progress and sends it first; after the link fails a write goes
-/// nowhere and its flush fails; after completion writing throws.
+/// than a window, writes that fill a window exactly, bytes left unflushed at close, whole writes handed
+/// over in one call between span writes) arrive whole and in order; a close waits for a write in progress and sends it first; after the link fails a write goes
+/// nowhere and its flush (or a whole write) fails; after completion writing throws.
 /// </summary>
 public sealed class WindowWriterTests
 {
@@ -22,10 +22,7 @@ public sealed class WindowWriterTests
         await using var _ = listener;
         await using var __ = server;
         var capacity = WindowBytes - PacketHeader.Bytes;
-        var random = new Random(15);
-        var pieces = new[] { 10, capacity, 1, (3 * capacity) + 100, capacity - 1, 5000, 7 }
-            .Select(length => { var piece = new byte[length]; random.NextBytes(piece); return piece; })
-            .ToArray();
+        var pieces = RandomPieces(15, 10, capacity, 1, (3 * capacity) + 100, capacity - 1, 5000, 7);
         var expected = pieces.SelectMany(piece => piece).ToArray();
 
         // The reader drains while the writer runs ahead by at most the pool, on a thread of its own
@@ -57,6 +54,42 @@ public sealed class WindowWriterTests
     }
 
     [Fact]
+    public async Task Whole_writes_between_span_writes_arrive_whole_and_in_order()
+    {
+        var (listener, client, server) = await ConnectPairAsync();
+        await using var _ = listener;
+        await using var __ = server;
+        var capacity = WindowBytes - PacketHeader.Bytes;
+        var pieces = RandomPieces(16, 10, capacity, 0, 1, (3 * capacity) + 100, capacity - 1, 5000, 7, 2 * capacity);
+        var expected = pieces.SelectMany(piece => piece).ToArray();
+
+        var received = ReadToEndAsync(server.Input);
+        await Task.Run(async () =>
+        {
+            var output = client.Output;
+            for (var i = 0; i < pieces.Length; i++)
+            {
+                if (i % 3 == 1)
+                {
+                    // Written through a span and left unflushed: the next whole write goes out after it.
+                    pieces[i].CopyTo(output.GetMemory(pieces[i].Length));
+                    output.Advance(pieces[i].Length);
+                }
+                else
+                {
+                    // Written and handed over in one call.
+                    var flushed = await output.WriteAsync(pieces[i]);
+                    Assert.False(flushed.IsCompleted);
+                }
+            }
+
+            await client.DisposeAsync();
+        }).WaitAsync(s_timeout);
+
+        Assert.Equal(expected, await received.WaitAsync(s_timeout));
+    }
+
+    [Fact]
     public async Task After_the_link_failed_a_write_goes_nowhere_and_its_flush_fails_as_disconnected()
     {
         var (listener, client, server) = await ConnectPairAsync();
@@ -73,6 +106,10 @@ public sealed class WindowWriterTests
         client.Output.Advance(2 * WindowBytes);
         var flushed = await Record.ExceptionAsync(async () => await client.Output.FlushAsync());
         Assert.Equal(RpcStatusCode.Disconnected, Assert.IsType<RpcException>(flushed).StatusCode);
+
+        // A write handed over in one call fails the same way.
+        var written = await Record.ExceptionAsync(async () => await client.Output.WriteAsync(new byte[100]));
+        Assert.Equal(RpcStatusCode.Disconnected, Assert.IsType<RpcException>(written).StatusCode);
     }
 
     [Fact]
@@ -109,6 +146,12 @@ public sealed class WindowWriterTests
         client.Output.Advance(5);
         await closing.WaitAsync(s_timeout);
         Assert.Equal(new byte[] { 5, 4, 3, 2, 1 }, await received.WaitAsync(s_timeout));
+    }
+
+    private static byte[][] RandomPieces(int seed, params int[] lengths)
+    {
+        var random = new Random(seed);
+        return lengths.Select(length => { var piece = new byte[length]; random.NextBytes(piece); return piece; }).ToArray();
     }
 
     private static async Task<(RpcLinkListener Listener, RpcLink Client, RpcLink Server)> ConnectPairAsync()
