@@ -251,7 +251,12 @@ internal sealed class WindowWriter : PipeWriter
     {
         if (!await _gate.WaitAsync(_peerTimeout).ConfigureAwait(false))
         {
-            _link.Fail("the protocol's write did not finish before the link was closed");
+            // Refused at once when the link has stopped and taken the writer for good: nothing can go out then.
+            if (!_link.IsStopped)
+            {
+                _link.Fail("the protocol's write did not finish before the link was closed");
+            }
+
             return false;
         }
 
@@ -265,7 +270,7 @@ internal sealed class WindowWriter : PipeWriter
     /// span it never advances keeps the gate, and then this returns false after <paramref name="timeout"/>
     /// and the caller must leave the mapping in place.
     /// </summary>
-    public Task<bool> ParkAsync(TimeSpan timeout) => _gate.WaitAsync(timeout);
+    public Task<bool> ParkAsync(TimeSpan timeout) => _gate.ParkAsync(timeout);
 
     private bool End()
     {

@@ -17,6 +17,10 @@ internal sealed class WriterGate
     private int _waiters;
     private readonly SemaphoreSlim _freed = new(0);
 
+    // Set once the link took the gate for good (ParkAsync): waiting closers give up at once instead
+    // of waiting out their timeout for a gate nobody will release.
+    private volatile bool _parked;
+
     /// <summary>Takes the gate if it is free; never waits.</summary>
     public bool TryEnter() => Interlocked.CompareExchange(ref _held, 1, 0) == 0;
 
@@ -46,6 +50,11 @@ internal sealed class WriterGate
         {
             while (!TryEnter())
             {
+                if (_parked)
+                {
+                    return false;
+                }
+
                 var left = deadline - Environment.TickCount64;
                 if (left <= 0 || !await _freed.WaitAsync(TimeSpan.FromMilliseconds(left)).ConfigureAwait(false))
                 {
@@ -59,5 +68,26 @@ internal sealed class WriterGate
         {
             Interlocked.Decrement(ref _waiters);
         }
+    }
+
+    /// <summary>
+    /// Takes the gate for good (the link stopped and is about to unmap the windows), waiting at most
+    /// <paramref name="timeout"/>; false when it stayed held. Every later or waiting <see cref="WaitAsync"/>
+    /// then returns false at once.
+    /// </summary>
+    public async Task<bool> ParkAsync(TimeSpan timeout)
+    {
+        if (!await WaitAsync(timeout).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        _parked = true;
+        if (Volatile.Read(ref _waiters) is var waiting and > 0)
+        {
+            _freed.Release(waiting);
+        }
+
+        return true;
     }
 }

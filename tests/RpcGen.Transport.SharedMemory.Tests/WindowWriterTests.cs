@@ -154,9 +154,30 @@ public sealed class WindowWriterTests
         return lengths.Select(length => { var piece = new byte[length]; random.NextBytes(piece); return piece; }).ToArray();
     }
 
-    private static async Task<(RpcLinkListener Listener, RpcLink Client, RpcLink Server)> ConnectPairAsync()
+    [Fact]
+    public async Task Disposing_a_link_whose_peer_already_closed_does_not_wait_out_the_peer_timeout()
     {
-        var provider = new SharedMemoryLinkProvider(new SharedMemoryOptions { WindowBytes = WindowBytes, WindowsPerDirection = Windows });
+        // A peer timeout far beyond the test's bound: a dispose that waited for it would fail here.
+        var (listener, client, server) = await ConnectPairAsync(TimeSpan.FromHours(1));
+        await using var _ = listener;
+        var received = ReadToEndAsync(server.Input);
+        await client.DisposeAsync().AsTask().WaitAsync(s_timeout);
+        Assert.Empty(await received.WaitAsync(s_timeout));
+
+        // The peer is gone, so this side's link stops and takes its writer for good; its own close then
+        // has nothing to send and must not wait for the writer (it used to, for the whole peer timeout).
+        await server.DisposeAsync().AsTask().WaitAsync(s_timeout);
+    }
+
+    private static async Task<(RpcLinkListener Listener, RpcLink Client, RpcLink Server)> ConnectPairAsync(TimeSpan? peerTimeout = null)
+    {
+        var options = new SharedMemoryOptions { WindowBytes = WindowBytes, WindowsPerDirection = Windows };
+        if (peerTimeout is { } timeout)
+        {
+            options.PeerResponseTimeout = timeout;
+        }
+
+        var provider = new SharedMemoryLinkProvider(options);
         var address = HostProcess.NewAddress();
         var listener = provider.Listen(address, new RpcLinkContext());
         var accepted = listener.AcceptAsync().AsTask();
