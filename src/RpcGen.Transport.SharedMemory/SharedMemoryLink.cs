@@ -36,7 +36,8 @@ namespace RpcGen.Transport.SharedMemory;
 /// datagram's bytes in a <see cref="ReceiveBuffer"/> and parses them there and then; otherwise the
 /// batch is flushed into <see cref="Input"/> once. Until the protocol has chosen one of the two (read
 /// <see cref="Input"/> or attached a sink) nothing is taken. While the sink pauses (the protocol must
-/// wait for room) no window is taken, so the peer's writer waits for its windows to come back. A dedicated thread holds the role (it blocks in the futex) unless a thread polls
+/// wait for room) no window is taken, so the peer's writer waits for its windows to come back.
+/// A dedicated thread holds the role (it blocks in the futex) unless a thread polls
 /// (<see cref="BeginPolling"/>: a caller spinning for its answer, a handler worker for its next
 /// call); while one does, the dedicated thread waits on a local event, without a sleeper hint, so the
 /// peer's hand-offs wake nobody, and it does not spin (see <see cref="ReceiveCursor"/>).</item>
