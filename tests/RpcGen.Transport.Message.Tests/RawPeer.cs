@@ -117,17 +117,7 @@ public sealed class RawPeer : IAsyncDisposable
     public string LocalAddress { get; }
 
     /// <summary>Stops sending (the server reads end of stream) but keeps reading.</summary>
-    public void ShutdownSend()
-    {
-        if (_link is null)
-        {
-            _socket!.Shutdown(SocketShutdown.Send);
-        }
-        else
-        {
-            _link.Output.Complete();
-        }
-    }
+    public void ShutdownSend() => _socket!.Shutdown(SocketShutdown.Send);
 
     public Task SendAsync(byte[] bytes) => _writer.WriteAsync(bytes).AsTask();
 

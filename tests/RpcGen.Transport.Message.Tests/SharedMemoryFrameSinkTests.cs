@@ -73,14 +73,15 @@ public sealed class SharedMemoryFrameSinkTests
     public async Task A_peer_that_closes_in_the_middle_of_a_frame_ends_its_connection_and_the_server_goes_on()
     {
         await using var fixture = await TransportFixture.StartAsync("shm");
-        await using var peer = await RawPeer.ConnectSharedMemoryAsync(fixture.Address);
+        var peer = await RawPeer.ConnectSharedMemoryAsync(fixture.Address);
 
+        // A graceful close of the link right after part of a frame: the end of the stream follows it.
         var request = RequestFrame(AddMethod, 5, RawPeer.AddRequest(1, 2));
         await peer.SendAsync(request[..(request.Length - 3)]).WaitAsync(Timeout);
-        peer.ShutdownSend();
+        await peer.DisposeAsync().AsTask().WaitAsync(Timeout);
 
-        Assert.Empty(await peer.ReadUntilClosedAsync().WaitAsync(Timeout));
         Assert.Contains($"({request.Length - 3} bytes of it arrived)", await fixture.Logs.WaitForAsync("closed in the middle of a frame", Timeout), StringComparison.Ordinal);
+        await fixture.WaitUntilAsync(() => fixture.Server.ConnectionCount == 1, "the peer's connection to close");
         Assert.Equal(9, await fixture.Client.GetService<IScenarioService>().AddAsync(4, 5).AsTask().WaitAsync(Timeout));
     }
 
