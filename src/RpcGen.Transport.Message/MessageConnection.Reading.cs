@@ -24,116 +24,41 @@ internal sealed partial class MessageConnection
             {
                 var result = await input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
-                var consumed = buffer.Start;
-                var framesCompleted = false;
-
-                // Whether a frame other than a keepalive ping or pong arrived: only those count as
-                // activity for RpcLimits.IdleTimeout, so a client's keepalive does not hold an idle
-                // connection open on the server for ever.
-                var activity = false;
-                var paused = false;
-                t_readerBatch = this;
+                var batch = new ReadBatch(buffer);
                 try
                 {
-                    while (true)
-                    {
-                        // Backpressure: while the peer does not take what we owe it, stop parsing
-                        // what it sends (mid-batch: one read can hold hundreds of calls), so it
-                        // cannot make us queue more answers (see OutboundBudget); likewise while
-                        // the thread pool has not yet started the calls already handed to it.
-                        if (framesCompleted && ReaderMustWait)
-                        {
-                            paused = true;
-                            _timeouts?.OnRead(activity, partialFrameBytes: 0, declaredFrameBytes: 0);
-                            break;
-                        }
-
-                        var status = FrameParser.TryParse(buffer, _limits.MaxFrameBytes, _limits.MaxMetadataBytes, out var header, out var payload, out var next, out var error);
-                        if (status == FrameParseStatus.Incomplete)
-                        {
-                            _timeouts?.OnRead(activity, buffer.Length, buffer.IsEmpty ? 0 : FrameParser.DeclaredFrameBytes(buffer));
-                            break;
-                        }
-
-                        if (status == FrameParseStatus.Invalid)
-                        {
-                            throw new ProtocolViolation(error!);
-                        }
-
-                        using var capabilities = RpcCapabilityContext.Enter(this);
-                        if ((header.Flags & (byte)FrameFlags.CodecMask) == 0)
-                        {
-                            HandleFrame(header, payload);
-                        }
-                        else
-                        {
-                            HandleCompressedFrame(header, payload);
-                        }
-
-                        buffer = buffer.Slice(next);
-                        consumed = next;
-                        framesCompleted = true;
-                        activity |= header.Kind is not (FrameKind.Ping or FrameKind.Pong);
-                    }
-
-                    if (!paused && (result.IsCompleted || result.IsCanceled))
-                    {
-                        reason = buffer.IsEmpty
-                            ? new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} was closed by the peer.")
-                            : new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} was closed in the middle of a frame ({buffer.Length} bytes of it arrived).");
-                    }
+                    ParseFrames(ref batch);
                 }
                 finally
                 {
-                    t_readerBatch = null;
-                    PublishStreamItems();
-
                     // Paused with whole frames left: mark nothing examined, so the next read
                     // returns them at once instead of waiting for more bytes.
-                    input.AdvanceTo(consumed, paused ? consumed : buffer.End);
+                    input.AdvanceTo(batch.Rest.Start, batch.Paused ? batch.Rest.Start : buffer.End);
+                }
+
+                if (!batch.Paused && (result.IsCompleted || result.IsCanceled))
+                {
+                    reason = InputEnded(batch.Rest.Length);
                 }
 
                 // Answers to the last calls before the peer stopped sending still go out: a peer
                 // that half-closed its side may be reading them.
-                FlushReaderBatch();
-                if (framesCompleted)
-                {
-                    _keepAlive?.OnFramesReceived();
-                }
-
+                EndReadBatch(batch.FramesCompleted);
                 if (reason is not null)
                 {
                     await WaitForQueuedCallsAsync().ConfigureAwait(false);
                     break;
                 }
 
-                if (paused || ReaderMustWait)
+                if (batch.Paused || ReaderMustWait)
                 {
                     await WaitForReaderRoomAsync().ConfigureAwait(false);
                 }
             }
         }
-        catch (ProtocolViolation ex)
-        {
-            reason = new RpcException(RpcStatusCode.ProtocolError, $"Protocol error from {Peer}: {ex.Message}");
-            RpcLog.ProtocolViolation(Logger, Id, Peer, ex.Message);
-            await SendAbortAsync(RpcStatusCode.ProtocolError, ex.Message).ConfigureAwait(false);
-        }
-        catch (RpcException ex)
-        {
-            reason = ex.StatusCode == RpcStatusCode.Disconnected ? ex : new RpcException(RpcStatusCode.Disconnected, ex.Message, ex);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or IOException)
-        {
-            reason = new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} failed: {ex.Message}", ex);
-        }
         catch (Exception ex)
         {
-            // Whatever else escapes (a bug, or an input no check above foresaw) must not leave the
-            // connection half-open with nobody reading it: close it and say why.
-            reason = new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} failed unexpectedly: {ex.GetType().Name}: {ex.Message}", ex);
-            RpcLog.ConnectionFailed(Logger, Id, Peer, ex);
-            await SendAbortAsync(RpcStatusCode.Failed, "The server failed while reading this connection.").ConfigureAwait(false);
+            reason = await ReadFailedAsync(ex).ConfigureAwait(false);
         }
 
         try
@@ -143,6 +68,119 @@ internal sealed partial class MessageConnection
         finally
         {
             await input.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>What one batch of parsing got through: the bytes left, and whether frames were handled or the reader must wait.</summary>
+    private struct ReadBatch(ReadOnlySequence<byte> received)
+    {
+        /// <summary>What is not parsed yet: an incomplete frame, or whole frames left while paused.</summary>
+        public ReadOnlySequence<byte> Rest = received;
+
+        public bool FramesCompleted;
+
+        public bool Paused;
+    }
+
+    /// <summary>
+    /// Parses and handles the whole frames at the front of <see cref="ReadBatch.Rest"/> (one read's
+    /// worth, or one delivery of a frame sink), moving it on frame by frame, so it is right even when
+    /// a frame throws. Throws <see cref="ProtocolViolation"/> for input that breaks the protocol.
+    /// </summary>
+    private void ParseFrames(ref ReadBatch batch)
+    {
+        // Whether a frame other than a keepalive ping or pong arrived: only those count as
+        // activity for RpcLimits.IdleTimeout, so a client's keepalive does not hold an idle
+        // connection open on the server for ever.
+        var activity = false;
+        t_readerBatch = this;
+        try
+        {
+            while (true)
+            {
+                // Backpressure: while the peer does not take what we owe it, stop parsing
+                // what it sends (mid-batch: one read can hold hundreds of calls), so it
+                // cannot make us queue more answers (see OutboundBudget); likewise while
+                // the thread pool has not yet started the calls already handed to it.
+                if (batch.FramesCompleted && ReaderMustWait)
+                {
+                    batch.Paused = true;
+                    _timeouts?.OnRead(activity, partialFrameBytes: 0, declaredFrameBytes: 0);
+                    return;
+                }
+
+                var buffer = batch.Rest;
+                var status = FrameParser.TryParse(buffer, _limits.MaxFrameBytes, _limits.MaxMetadataBytes, out var header, out var payload, out var next, out var error);
+                if (status == FrameParseStatus.Incomplete)
+                {
+                    _timeouts?.OnRead(activity, buffer.Length, buffer.IsEmpty ? 0 : FrameParser.DeclaredFrameBytes(buffer));
+                    return;
+                }
+
+                if (status == FrameParseStatus.Invalid)
+                {
+                    throw new ProtocolViolation(error!);
+                }
+
+                using (RpcCapabilityContext.Enter(this))
+                {
+                    if ((header.Flags & (byte)FrameFlags.CodecMask) == 0)
+                    {
+                        HandleFrame(header, payload);
+                    }
+                    else
+                    {
+                        HandleCompressedFrame(header, payload);
+                    }
+                }
+
+                batch.Rest = buffer.Slice(next);
+                batch.FramesCompleted = true;
+                activity |= header.Kind is not (FrameKind.Ping or FrameKind.Pong);
+            }
+        }
+        finally
+        {
+            t_readerBatch = null;
+            PublishStreamItems();
+        }
+    }
+
+    /// <summary>After a batch: the frames the reader queued meanwhile go out, and keepalive hears of the frames.</summary>
+    private void EndReadBatch(bool framesCompleted)
+    {
+        FlushReaderBatch();
+        if (framesCompleted)
+        {
+            _keepAlive?.OnFramesReceived();
+        }
+    }
+
+    /// <summary>Why reading ends when the peer closed its side, with <paramref name="unparsedBytes"/> of an incomplete frame left.</summary>
+    private RpcException InputEnded(long unparsedBytes) =>
+        unparsedBytes == 0
+            ? new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} was closed by the peer.")
+            : new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} was closed in the middle of a frame ({unparsedBytes} bytes of it arrived).");
+
+    /// <summary>Why reading failed with <paramref name="ex"/>; tells the peer first when it broke the protocol (or this side failed).</summary>
+    private async Task<RpcException> ReadFailedAsync(Exception ex)
+    {
+        switch (ex)
+        {
+            case ProtocolViolation violation:
+                RpcLog.ProtocolViolation(Logger, Id, Peer, violation.Message);
+                await SendAbortAsync(RpcStatusCode.ProtocolError, violation.Message).ConfigureAwait(false);
+                return new RpcException(RpcStatusCode.ProtocolError, $"Protocol error from {Peer}: {violation.Message}");
+            case RpcException rpc:
+                return rpc.StatusCode == RpcStatusCode.Disconnected ? rpc : new RpcException(RpcStatusCode.Disconnected, rpc.Message, rpc);
+            case InvalidOperationException or IOException:
+                return new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} failed: {ex.Message}", ex);
+            default:
+                // Whatever else escapes (a bug, or an input no check above foresaw) must not leave the
+                // connection half-open with nobody reading it: close it and say why.
+                RpcLog.ConnectionFailed(Logger, Id, Peer, ex);
+                await SendAbortAsync(RpcStatusCode.Failed, "The server failed while reading this connection.").ConfigureAwait(false);
+                return new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} failed unexpectedly: {ex.GetType().Name}: {ex.Message}", ex);
         }
     }
 

@@ -173,7 +173,7 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     public void Start()
     {
         RpcLog.ConnectionOpened(Logger, Id, Peer);
-        _reading = ReadLoopAsync();
+        _reading = StartReading();
     }
 
     private void SendControl(FrameKind kind, uint callId)

@@ -2,9 +2,10 @@ namespace RpcGen.Transport.SharedMemory;
 
 /// <summary>
 /// Where a link's receive ring stands and who watches it, shared by the link's receiving thread and
-/// the threads that poll (see <see cref="SharedMemoryLink.TryPollInput"/>). The receiving thread waits
-/// on the window at <see cref="Next"/> only while nobody polls, and stops waiting as soon as either
-/// field changes.
+/// the threads that poll (see <see cref="SharedMemoryLink.TryPollInput"/>), and whether the protocol's
+/// frame sink asked for a pause. The receiving thread waits on the window at <see cref="Next"/> only
+/// while nobody polls and the sink takes input, and stops waiting as soon as any of that changes
+/// (<see cref="LeftWindow"/>).
 /// </summary>
 internal sealed class ReceiveCursor
 {
@@ -23,11 +24,26 @@ internal sealed class ReceiveCursor
 
     private const int ForgetAfterDrains = 64;
 
+    // 1 while the protocol's frame sink paused: no window is taken until it has room again.
+    private int _awaitingRoom;
+
     /// <summary>The window the next datagram arrives in.</summary>
     public int Next => Volatile.Read(ref _next);
 
     /// <summary>Whether a thread is polling now.</summary>
     public bool IsPolled => Volatile.Read(ref _pollers) > 0;
+
+    /// <summary>Whether the frame sink paused: the receiving thread waits for room, not for the window.</summary>
+    public bool AwaitsRoom => Volatile.Read(ref _awaitingRoom) != 0;
+
+    /// <summary>Whether a thread waiting on window <paramref name="expected"/> must stop: the cursor moved, a thread polls, or the sink paused.</summary>
+    public bool LeftWindow(int expected) => Next != expected || IsPolled || AwaitsRoom;
+
+    /// <summary>The frame sink paused; a full fence, so a waiter that announced its sleep before is seen by the caller's wake.</summary>
+    public void AwaitRoom() => Interlocked.Exchange(ref _awaitingRoom, 1);
+
+    /// <summary>The frame sink has room again.</summary>
+    public void RoomCame() => Volatile.Write(ref _awaitingRoom, 0);
 
     /// <summary>Moves to <paramref name="next"/>; a full fence, so a waiter that announced its sleep before is seen by the caller's wake check.</summary>
     public void MoveTo(int next) => Interlocked.Exchange(ref _next, next);

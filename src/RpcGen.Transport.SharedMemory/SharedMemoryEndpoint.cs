@@ -408,7 +408,7 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
                     return true;
                 }
 
-                if (cursor is not null && (cursor.Next != expected || cursor.IsPolled))
+                if (cursor is not null && cursor.LeftWindow(expected))
                 {
                     return false;
                 }
@@ -455,7 +455,7 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
             // either sees it (and wakes us) or we see the moved cursor here.
             Interlocked.Exchange(ref _sleeping, 1);
             Interlocked.Exchange(ref *Sleeper, 1);
-            if (!CheckState() && (cursor is null || (cursor.Next == expected && !cursor.IsPolled)))
+            if (!CheckState() && (cursor is null || !cursor.LeftWindow(expected)))
             {
                 Futex.Wait(State, _inactiveState, remaining < s_sleepSlice ? remaining : s_sleepSlice);
             }

@@ -31,8 +31,13 @@ namespace RpcGen.Transport.SharedMemory;
 /// reply (see <see cref="SharedMemoryEndpoint.WakeLocalSleeper"/>).</item>
 /// <item>Receiving is done by whichever thread holds the receive role: copy each datagram out once
 /// and acknowledge it, take every further window the peer has already filled (up to K) the same way,
-/// then flush the batch into <see cref="Input"/> once, where the protocol parses the copy, never the
-/// shared bytes. A dedicated thread holds the role (it blocks in the futex) unless a thread polls
+/// and hand the copies to the protocol, which parses them, never the shared bytes. A protocol that
+/// attaches a frame sink (<see cref="AttachFrameSink"/>, the message protocol) is called with each
+/// datagram's bytes in a <see cref="ReceiveBuffer"/> and parses them there and then; otherwise the
+/// batch is flushed into <see cref="Input"/> once. Until the protocol has chosen one of the two (read
+/// <see cref="Input"/> or attached a sink) nothing is taken. While the sink pauses (the protocol must
+/// wait for room) no window is taken, so the peer's writer waits for its windows to come back.
+/// A dedicated thread holds the role (it blocks in the futex) unless a thread polls
 /// (<see cref="BeginPolling"/>: a caller spinning for its answer, a handler worker for its next
 /// call); while one does, the dedicated thread waits on a local event, without a sleeper hint, so the
 /// peer's hand-offs wake nobody, and it does not spin (see <see cref="ReceiveCursor"/>).</item>
@@ -85,7 +90,23 @@ internal sealed class SharedMemoryLink : RpcLink
     // How long unmapping waits for a protocol thread still writing into a send window when the link stopped.
     private static readonly TimeSpan WriterParkTimeout = TimeSpan.FromSeconds(1);
 
-    // Set once the protocol stopped reading Input: receiving ends without an error.
+    // How received bytes reach the protocol (a Delivery): undecided until it reads Input or attaches
+    // a frame sink. _deliveryChosen wakes the receiving thread once it is decided (or on shutdown).
+    private int _delivery;
+    private readonly ManualResetEventSlim _deliveryChosen = new(false, spinCount: 0);
+    private IRpcFrameSink? _sink;
+
+    // With a frame sink: the copies of received datagrams the sink has not consumed yet, and the
+    // size the incomplete frame at their front declares (0 while not known).
+    private readonly ReceiveBuffer _received = new();
+    private long _nextFrameBytes;
+
+    // How long the receiving thread waits at a time for the paused sink's room, or for the protocol
+    // to choose its delivery, before it looks whether the link stopped (Stop also sets _deliveryChosen).
+    private static readonly TimeSpan WaitSlice = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan DeliverySlice = TimeSpan.FromSeconds(1);
+
+    // Set once the protocol stopped reading Input (or its sink stopped): receiving ends without an error.
     private volatile bool _inputClosed;
 
     // Set once the peer's end-of-stream datagram arrived: a shutdown after it is a normal close.
@@ -133,7 +154,48 @@ internal sealed class SharedMemoryLink : RpcLink
         _closed = CloseWhenStoppedAsync();
     }
 
-    public override PipeReader Input => _inbound.Reader;
+    public override PipeReader Input
+    {
+        get
+        {
+            ChooseDelivery(Delivery.Pipe);
+            return _inbound.Reader;
+        }
+    }
+
+    /// <inheritdoc />
+    internal override bool SupportsFrameSink => true;
+
+    /// <inheritdoc />
+    internal override void AttachFrameSink(IRpcFrameSink sink)
+    {
+        _sink = sink;
+        if (!ChooseDelivery(Delivery.Sink))
+        {
+            _sink = null;
+            throw new InvalidOperationException("The link's input is read through its pipe already.");
+        }
+    }
+
+    /// <summary>Records how received bytes reach the protocol, the first time; whether <paramref name="delivery"/> is the one chosen.</summary>
+    private bool ChooseDelivery(Delivery delivery)
+    {
+        var chosen = Interlocked.CompareExchange(ref _delivery, (int)delivery, (int)Delivery.Undecided);
+        if (chosen == (int)Delivery.Undecided)
+        {
+            _deliveryChosen.Set();
+            return true;
+        }
+
+        return chosen == (int)delivery;
+    }
+
+    private enum Delivery
+    {
+        Undecided,
+        Pipe,
+        Sink,
+    }
 
     public override PipeWriter Output => _writer;
 
@@ -210,10 +272,10 @@ internal sealed class SharedMemoryLink : RpcLink
 
     /// <summary>
     /// Takes every datagram the peer has already handed over (up to one lap of the ring) on the
-    /// calling thread, if no other thread is doing so, and flushes them into <see cref="Input"/>
-    /// (whose reader runs inline: the protocol parses here). Never waits: a flush that cannot
-    /// complete at once (the protocol is not reading) finishes on the thread pool, and the end of
-    /// the stream is left for the receiving thread.
+    /// calling thread, if no other thread is doing so, and hands them to the frame sink, or flushes
+    /// them into <see cref="Input"/> (whose reader runs inline): either way the protocol parses here.
+    /// Never waits: a paused sink takes nothing, a flush that cannot complete at once (the protocol is
+    /// not reading) finishes on the thread pool, and the end of the stream is left for the receiving thread.
     /// </summary>
     public override bool TryPollInput()
     {
@@ -240,8 +302,19 @@ internal sealed class SharedMemoryLink : RpcLink
         var holdingRole = true;
         try
         {
-            // The receive role (held from construction) keeps pollers out until window 0's handshake is done.
+            // The receive role (held from construction) keeps pollers out until window 0's handshake
+            // is done and the protocol chose how it takes its input.
             _receiveWindows[0].AcceptConnect(_handshakeTimeout);
+            while (Volatile.Read(ref _delivery) == (int)Delivery.Undecided)
+            {
+                if (Volatile.Read(ref _aborted) != 0)
+                {
+                    throw new SharedMemoryShutdownException();
+                }
+
+                _deliveryChosen.Wait(DeliverySlice);
+            }
+
             holdingRole = false;
             Volatile.Write(ref _receiveRole, 0);
             var roleWait = default(SpinWait);
@@ -266,11 +339,23 @@ internal sealed class SharedMemoryLink : RpcLink
                     continue;
                 }
 
-                var next = _cursor.Next;
-                var spin = !_cursor.PolledLately || Interlocked.Exchange(ref _spinOnce, 0) == 1;
-                if (!_receiveWindows[next].WaitForHandOff(_cursor, next, spin))
+                if (_cursor.AwaitsRoom)
                 {
-                    continue;
+                    // The sink paused: wait for its room (in slices, to notice a stop), not for windows.
+                    if (_sink!.MustWait)
+                    {
+                        _sink.WaitForRoomAsync().Wait(WaitSlice);
+                        continue;
+                    }
+                }
+                else
+                {
+                    var next = _cursor.Next;
+                    var spin = !_cursor.PolledLately || Interlocked.Exchange(ref _spinOnce, 0) == 1;
+                    if (!_receiveWindows[next].WaitForHandOff(_cursor, next, spin))
+                    {
+                        continue;
+                    }
                 }
 
                 if (Interlocked.CompareExchange(ref _receiveRole, 1, 0) != 0)
@@ -309,14 +394,29 @@ internal sealed class SharedMemoryLink : RpcLink
             lastWait.SpinOnce();
         }
 
-        _inbound.Writer.Complete(error);
+        if (_sink is { } sink)
+        {
+            // A sink that stopped itself is closing its connection already.
+            if (!_inputClosed)
+            {
+                sink.Complete(_received.Length, error);
+            }
+
+            _received.Clear();
+        }
+        else
+        {
+            _inbound.Writer.Complete(error);
+        }
+
         _receiverStopped.TrySetResult();
     }
 
     /// <summary>
     /// With the receive role held (released here, or by the pending flush's continuation): copies
-    /// each datagram the peer handed over out once, acknowledges it, moves the cursor on, and
-    /// flushes the batch into <see cref="Input"/>.
+    /// each datagram the peer handed over out once, acknowledges it, moves the cursor on, and hands
+    /// it to the frame sink (which may pause: then no further window is taken), or flushes the batch
+    /// into <see cref="Input"/>.
     /// </summary>
     private DrainResult Drain(bool onReceiverThread)
     {
@@ -328,15 +428,34 @@ internal sealed class SharedMemoryLink : RpcLink
                 return DrainResult.Ended;
             }
 
+            var sink = _sink;
+            var delivered = RpcFrameSinkStatus.Continue;
+            var moved = false;
+            if (sink is not null && _cursor.AwaitsRoom)
+            {
+                if (sink.MustWait)
+                {
+                    return DrainResult.Nothing;
+                }
+
+                // Room again: first the frames left when the sink paused.
+                _cursor.RoomCame();
+                moved = true;
+                delivered = Deliver(sink);
+                if (delivered != RpcFrameSinkStatus.Continue)
+                {
+                    return EndSinkBatch(sink, delivered);
+                }
+            }
+
             var next = _cursor.Next;
             var window = _receiveWindows[next];
             if (!window.TryAcquireControl(out var length))
             {
-                return DrainResult.Nothing;
+                return moved ? EndSinkBatch(sink!, delivered) : DrainResult.Nothing;
             }
 
             var writer = _inbound.Writer;
-            var moved = false;
 
             // This datagram and every later one the peer has already handed over, in ring order (at
             // most one lap, so a fast writer cannot keep this thread from flushing).
@@ -355,7 +474,11 @@ internal sealed class SharedMemoryLink : RpcLink
                     // Acknowledge it so the peer's close completes, and stop reading.
                     _peerFinished = true;
                     window.HandOff(0);
-                    if (moved)
+                    if (moved && sink is not null)
+                    {
+                        sink.EndBatch();
+                    }
+                    else if (moved)
                     {
                         writer.FlushAsync().AsTask().GetAwaiter().GetResult();
                     }
@@ -364,8 +487,17 @@ internal sealed class SharedMemoryLink : RpcLink
                 }
 
                 // Copy once out of shared memory; the protocol parses only this copy.
-                window.Data[..length].CopyTo(writer.GetSpan(length));
-                writer.Advance(length);
+                if (sink is null)
+                {
+                    window.Data[..length].CopyTo(writer.GetSpan(length));
+                    writer.Advance(length);
+                }
+                else
+                {
+                    window.Data[..length].CopyTo(_received.Reserve(length, _nextFrameBytes));
+                    _received.Commit(length);
+                }
+
                 moved = true;
                 window.HandOff(0);
                 next = next + 1 == _receiveWindows.Length ? 0 : next + 1;
@@ -373,11 +505,21 @@ internal sealed class SharedMemoryLink : RpcLink
 
                 // The receiving thread may sleep on the window we just left.
                 window.WakeLocalWaiter();
+                if (sink is not null && (delivered = Deliver(sink)) != RpcFrameSinkStatus.Continue)
+                {
+                    break;
+                }
+
                 window = _receiveWindows[next];
                 if (taken == _receiveWindows.Length || !window.TryAcquireControl(out length))
                 {
                     break;
                 }
+            }
+
+            if (sink is not null)
+            {
+                return moved ? EndSinkBatch(sink, delivered) : DrainResult.Nothing;
             }
 
             if (!moved)
@@ -407,6 +549,38 @@ internal sealed class SharedMemoryLink : RpcLink
                 Volatile.Write(ref _receiveRole, 0);
             }
         }
+    }
+
+    /// <summary>Hands what the buffer holds to the sink, keeps what it did not consume, and records a pause or a stop.</summary>
+    private RpcFrameSinkStatus Deliver(IRpcFrameSink sink)
+    {
+        var status = sink.Receive(_received.Held, out var consumed, out _nextFrameBytes);
+        _received.Consume(consumed);
+        if (status == RpcFrameSinkStatus.Paused)
+        {
+            // A receiving thread asleep on the next window must wait for room instead.
+            _cursor.AwaitRoom();
+            _receiveWindows[_cursor.Next].WakeLocalWaiter();
+        }
+        else if (status == RpcFrameSinkStatus.Stopped)
+        {
+            _inputClosed = true;
+            _pollersLeft.Set();
+        }
+
+        return status;
+    }
+
+    /// <summary>The end of a drain that delivered to the sink: the protocol's batch ends (unless it stopped).</summary>
+    private static DrainResult EndSinkBatch(IRpcFrameSink sink, RpcFrameSinkStatus delivered)
+    {
+        if (delivered == RpcFrameSinkStatus.Stopped)
+        {
+            return DrainResult.Ended;
+        }
+
+        sink.EndBatch();
+        return DrainResult.Moved;
     }
 
     private async Task ReleaseRoleAfterFlushAsync(ValueTask<FlushResult> flush)
@@ -525,6 +699,7 @@ internal sealed class SharedMemoryLink : RpcLink
 
         _socket.Dispose();
         _pollersLeft.Set();
+        _deliveryChosen.Set();
         _inbound.Writer.CancelPendingFlush();
         _writerStopped.TrySetResult();
     }

@@ -7,14 +7,42 @@ namespace RpcGen.Transport.Message.Tests;
 /// <summary>A hand-driven peer that writes whatever bytes a test wants and reads frames back.</summary>
 public sealed class RawPeer : IAsyncDisposable
 {
-    private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Socket? _socket;
+    private readonly RpcGen.Links.RpcLink? _link;
+    private readonly Stream _reader;
+    private readonly Stream _writer;
 
     public RawPeer(Socket socket)
     {
         _socket = socket;
         LocalAddress = socket.LocalEndPoint is System.Net.IPEndPoint ip ? $"tcp://{(ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address)}:{ip.Port}" : "?";
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _reader = _writer = new NetworkStream(socket, ownsSocket: true);
+    }
+
+    private RawPeer(RpcGen.Links.RpcLink link)
+    {
+        _link = link;
+        LocalAddress = link.LocalAddress;
+        _reader = link.Input.AsStream();
+        _writer = link.Output.AsStream();
+    }
+
+    /// <summary>
+    /// Connects to a <c>shm:</c> server over the raw link (each <see cref="SendAsync"/> is flushed: one
+    /// datagram, or several when larger than a window), with <paramref name="limits"/> for the link's own
+    /// inbound pipe; exchanges hellos unless <paramref name="hello"/> is false.
+    /// </summary>
+    public static async Task<RawPeer> ConnectSharedMemoryAsync(string shmAddress, RpcLimits? limits = null, bool hello = true)
+    {
+        var provider = new RpcGen.Transport.SharedMemory.SharedMemoryLinkProvider(new RpcGen.Transport.SharedMemory.SharedMemoryOptions());
+        var link = await provider.ConnectAsync(shmAddress, new RpcGen.Links.RpcLinkContext { Limits = limits ?? new RpcLimits() }, CancellationToken.None);
+        var peer = new RawPeer(link);
+        if (hello)
+        {
+            await peer.ExchangeHellosAsync();
+        }
+
+        return peer;
     }
 
     /// <summary>
@@ -41,12 +69,17 @@ public sealed class RawPeer : IAsyncDisposable
         var peer = new RawPeer(socket);
         if (hello)
         {
-            await peer.SendAsync(HelloFrame());
-            var answer = await peer.ReadFrameAsync();
-            Assert.Equal(FrameKind.Hello, answer?.Header.Kind);
+            await peer.ExchangeHellosAsync();
         }
 
         return peer;
+    }
+
+    private async Task ExchangeHellosAsync()
+    {
+        await SendAsync(HelloFrame());
+        var answer = await ReadFrameAsync();
+        Assert.Equal(FrameKind.Hello, answer?.Header.Kind);
     }
 
     /// <summary>A hello frame as a client or server of <paramref name="version"/> sends it.</summary>
@@ -84,9 +117,9 @@ public sealed class RawPeer : IAsyncDisposable
     public string LocalAddress { get; }
 
     /// <summary>Stops sending (the server reads end of stream) but keeps reading.</summary>
-    public void ShutdownSend() => _socket.Shutdown(SocketShutdown.Send);
+    public void ShutdownSend() => _socket!.Shutdown(SocketShutdown.Send);
 
-    public Task SendAsync(byte[] bytes) => _stream.WriteAsync(bytes).AsTask();
+    public Task SendAsync(byte[] bytes) => _writer.WriteAsync(bytes).AsTask();
 
     public Task SendFrameAsync(FrameKind kind, uint callId, uint methodId, ulong serviceId, byte[] payload, long deadlineMicroseconds = 0) =>
         SendAsync(FrameParserTests.Frame(new FrameHeader(kind, 0, payload.Length, callId, methodId, serviceId, deadlineMicroseconds), payload));
@@ -153,9 +186,19 @@ public sealed class RawPeer : IAsyncDisposable
         return frames;
     }
 
-    public void Close() => _socket.Shutdown(SocketShutdown.Both);
+    public void Close() => _socket!.Shutdown(SocketShutdown.Both);
 
-    public async ValueTask DisposeAsync() => await _stream.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (_link is null)
+        {
+            await _reader.DisposeAsync();
+        }
+        else
+        {
+            await _link.DisposeAsync();
+        }
+    }
 
     public delegate void Write(ref MessagePackWriter writer);
 
@@ -201,9 +244,9 @@ public sealed class RawPeer : IAsyncDisposable
             int n;
             try
             {
-                n = await _stream.ReadAsync(buffer.AsMemory(read));
+                n = await _reader.ReadAsync(buffer.AsMemory(read));
             }
-            catch (IOException)
+            catch (Exception ex) when (ex is IOException || (ex is RpcException { StatusCode: RpcStatusCode.Disconnected }))
             {
                 n = 0;
             }

@@ -65,6 +65,21 @@ public abstract class RpcLink : IDuplexPipe, IAsyncDisposable
     }
 
     /// <summary>
+    /// Whether this link can hand received bytes to a protocol synchronously
+    /// (<see cref="AttachFrameSink"/>) instead of through <see cref="Input"/>. False (the default):
+    /// the protocol reads <see cref="Input"/>.
+    /// </summary>
+    internal virtual bool SupportsFrameSink => false;
+
+    /// <summary>
+    /// Only when <see cref="SupportsFrameSink"/> is true, instead of ever reading <see cref="Input"/>:
+    /// from now on the thread that takes received bytes off the link calls <paramref name="sink"/> with
+    /// them, which parses them there (so, as for a polling protocol, the sink must never run user code).
+    /// </summary>
+    internal virtual void AttachFrameSink(IRpcFrameSink sink) =>
+        throw new NotSupportedException($"{GetType().Name} delivers its input through {nameof(Input)}.");
+
+    /// <summary>
     /// Whether <see cref="SendDirectAsync"/> works on this link: it can send a protocol's bytes
     /// straight from the protocol's own buffers, many of them in one gathered system call, instead
     /// of copying them into <see cref="Output"/> first. False (the default) for links that must

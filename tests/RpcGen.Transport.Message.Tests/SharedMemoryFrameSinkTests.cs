@@ -1,0 +1,130 @@
+using MessagePack;
+
+namespace RpcGen.Transport.Message.Tests;
+
+/// <summary>
+/// Over <c>shm:</c> the message protocol reads through the link's frame sink (no input pipe): frames
+/// split across datagrams in every way, frames larger than a window, a hostile declared length, a
+/// close in the middle of a frame, and a peer that does not take its answers (the sink pauses and
+/// the link stops taking windows, then every answer comes once the peer reads). Raw peers drive the
+/// real shared-memory link by hand; each send is one datagram (or several, beyond a window).
+/// </summary>
+public sealed class SharedMemoryFrameSinkTests
+{
+    private const ulong ScenarioServiceId = 0x5E57_0000_0000_0001;
+    private const uint AddMethod = 2;
+    private const uint BlobMethod = 9;
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task A_hello_and_a_request_sent_one_byte_per_datagram_are_read_and_answered()
+    {
+        await using var fixture = await TransportFixture.StartAsync("shm");
+        await using var peer = await RawPeer.ConnectSharedMemoryAsync(fixture.Address, hello: false);
+
+        foreach (var frame in new[] { RawPeer.HelloFrame(), RequestFrame(AddMethod, 7, RawPeer.AddRequest(19, 23)) })
+        {
+            foreach (var b in frame)
+            {
+                await peer.SendAsync([b]).WaitAsync(Timeout);
+            }
+        }
+
+        Assert.Equal(FrameKind.Hello, (await peer.ReadFrameAsync().WaitAsync(Timeout))?.Header.Kind);
+        var answer = (await peer.ReadCallFrameAsync().WaitAsync(Timeout))!.Value;
+        Assert.Equal(FrameKind.Response, answer.Header.Kind);
+        Assert.Equal(7u, answer.Header.CallId);
+        Assert.Equal(42, new MessagePackReader(answer.Payload).ReadInt32());
+    }
+
+    [Fact]
+    public async Task Frames_larger_than_a_window_and_frames_split_between_windows_arrive_whole_both_ways()
+    {
+        await using var fixture = await TransportFixture.StartAsync("shm");
+        var service = fixture.Client.GetService<IScenarioService>();
+        var random = new Random(15);
+
+        // Three and a half windows (68 KiB each by default), a window and a bit, and many sizes sent
+        // at once, which the window writer packs back to back and splits wherever a window ends.
+        var sizes = new[] { 250_000, 70_000, 1 }.Concat(Enumerable.Range(0, 64).Select(_ => random.Next(1, 20_000))).ToArray();
+        var shapes = sizes.Select(size => new Shape { Name = new string((char)('a' + (size % 26)), size) }).ToArray();
+        var echoed = await Task.WhenAll(shapes.Select(shape => service.EchoAsync(shape))).WaitAsync(Timeout);
+
+        Assert.Equal(shapes.Select(shape => shape.Name), echoed.Select(shape => shape.Name));
+    }
+
+    [Fact]
+    public async Task A_frame_declaring_more_than_MaxFrameBytes_aborts_that_connection_and_the_server_goes_on()
+    {
+        var limits = new RpcLimits { MaxFrameBytes = 64 * 1024 };
+        await using var fixture = await TransportFixture.StartAsync("shm", limits);
+        await using var peer = await RawPeer.ConnectSharedMemoryAsync(fixture.Address);
+
+        // Only the header: the declared length alone must end the connection, before any buffer grows for it.
+        var header = new byte[FrameHeader.Size];
+        new FrameHeader(FrameKind.Request, 0, limits.MaxFrameBytes + 1, 3, AddMethod, ScenarioServiceId, 0).Write(header);
+        await peer.SendAsync(header).WaitAsync(Timeout);
+
+        Assert.Contains("RpcLimits.MaxFrameBytes", await peer.ReadAbortReasonAsync(Timeout), StringComparison.Ordinal);
+        Assert.Equal(9, await fixture.Client.GetService<IScenarioService>().AddAsync(4, 5).AsTask().WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task A_peer_that_closes_in_the_middle_of_a_frame_ends_its_connection_and_the_server_goes_on()
+    {
+        await using var fixture = await TransportFixture.StartAsync("shm");
+        var peer = await RawPeer.ConnectSharedMemoryAsync(fixture.Address);
+
+        // A graceful close of the link right after part of a frame: the end of the stream follows it.
+        var request = RequestFrame(AddMethod, 5, RawPeer.AddRequest(1, 2));
+        await peer.SendAsync(request[..(request.Length - 3)]).WaitAsync(Timeout);
+        await peer.DisposeAsync().AsTask().WaitAsync(Timeout);
+
+        Assert.Contains($"({request.Length - 3} bytes of it arrived)", await fixture.Logs.WaitForAsync("closed in the middle of a frame", Timeout), StringComparison.Ordinal);
+        await fixture.WaitUntilAsync(() => fixture.Server.ConnectionCount == 1, "the peer's connection to close");
+        Assert.Equal(9, await fixture.Client.GetService<IScenarioService>().AddAsync(4, 5).AsTask().WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task A_peer_that_does_not_take_its_answers_stops_the_reader_and_gets_every_answer_once_it_reads()
+    {
+        var limits = new RpcLimits { MaxPendingBytes = 256 * 1024 };
+        await using var fixture = await TransportFixture.StartAsync("shm", limits);
+
+        // The peer's own link buffers little, so once it stops reading the server's windows fill
+        // and the server's answers queue up.
+        await using var peer = await RawPeer.ConnectSharedMemoryAsync(fixture.Address, new RpcLimits { MaxPendingBytes = 64 * 1024 });
+        await peer.SendAsync(Requests(1, 40)).WaitAsync(Timeout);
+        await fixture.WaitUntilAsync(() => fixture.Server.PendingOutboundBytes >= limits.MaxPendingBytes, "the answers to fill the limit");
+
+        // Requests that arrive now are held back (the reader stops after the first, the rest wait
+        // in the link, which takes no window meanwhile; or calls already read wait to start) until
+        // the peer reads. This send may not complete before then.
+        var sending = peer.SendAsync(Requests(41, 80));
+        await fixture.Logs.WaitForAsync(" stopped ", Timeout);
+        Assert.Equal(9, await fixture.Client.GetService<IScenarioService>().AddAsync(4, 5).AsTask().WaitAsync(Timeout));
+
+        var answered = new HashSet<uint>();
+        while (answered.Count < 80)
+        {
+            var frame = (await peer.ReadCallFrameAsync().WaitAsync(Timeout))!.Value;
+            Assert.Equal(FrameKind.Response, frame.Header.Kind);
+            Assert.True(answered.Add(frame.Header.CallId), $"Call {frame.Header.CallId} was answered twice.");
+        }
+
+        await sending.WaitAsync(Timeout);
+        Assert.Equal(Enumerable.Range(1, 80).Select(id => (uint)id), answered.Order());
+    }
+
+    private static byte[] Requests(uint first, uint last) =>
+        [.. Enumerable.Range((int)first, (int)(last - first + 1)).SelectMany(id => RequestFrame(BlobMethod, (uint)id, OneArgument(64 * 1024)))];
+
+    private static byte[] RequestFrame(uint method, uint callId, byte[] payload) =>
+        FrameParserTests.Frame(new FrameHeader(FrameKind.Request, 0, payload.Length, callId, method, ScenarioServiceId, 0), payload);
+
+    private static byte[] OneArgument(int value) => RawPeer.Pack((ref MessagePackWriter w) =>
+    {
+        w.WriteArrayHeader(1);
+        w.Write(value);
+    });
+}
