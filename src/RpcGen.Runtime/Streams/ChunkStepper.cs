@@ -21,8 +21,18 @@ internal sealed class ChunkStepper(IAsyncEnumerator<ReadOnlyMemory<byte>> chunks
     /// Moves to the next chunk: false at the end. Throws <see cref="OperationCanceledException"/> when
     /// <paramref name="cancellationToken"/> fires first, leaving the step to the next call.
     /// </summary>
-    public ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken) =>
-        _leftRunning is null && !cancellationToken.CanBeCanceled ? chunks.MoveNextAsync() : MoveNextCancellableAsync(cancellationToken);
+    public ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
+    {
+        if (_leftRunning is not null)
+        {
+            return MoveNextCancellableAsync(_leftRunning, cancellationToken);
+        }
+
+        var step = chunks.MoveNextAsync();
+
+        // A step that is done already (the chunk was there) needs no cancellation, nor a task.
+        return step.IsCompleted || !cancellationToken.CanBeCanceled ? step : MoveNextCancellableAsync(step.AsTask(), cancellationToken);
+    }
 
     /// <summary>Disposes the enumerator once the step a cancelled read left (if any) has ended; that step's outcome is of no use now.</summary>
     public async ValueTask DisposeAsync()
@@ -36,9 +46,8 @@ internal sealed class ChunkStepper(IAsyncEnumerator<ReadOnlyMemory<byte>> chunks
         await chunks.DisposeAsync().ConfigureAwait(false);
     }
 
-    private async ValueTask<bool> MoveNextCancellableAsync(CancellationToken cancellationToken)
+    private async ValueTask<bool> MoveNextCancellableAsync(Task<bool> step, CancellationToken cancellationToken)
     {
-        var step = _leftRunning ?? chunks.MoveNextAsync().AsTask();
         _leftRunning = null;
         try
         {
