@@ -32,39 +32,38 @@ public static class RpcByteStreams
         ReadChunksAsync(await stream.ConfigureAwait(false));
 
     /// <summary>Presents a chunk stream as a read-only <see cref="Stream"/>; disposing it early cancels the transfer.</summary>
-    public static Stream AsStream(IAsyncEnumerable<ReadOnlyMemory<byte>> chunks) => new ChunkReadStream(chunks, ownsChunks: false);
+    public static Stream AsStream(IAsyncEnumerable<ReadOnlyMemory<byte>> chunks) => new EnumerableChunkStream(chunks, ownsChunks: false);
 
     /// <summary>
     /// Presents chunks received from a transport as a read-only <see cref="Stream"/>, returning each
     /// chunk's pooled array (see <see cref="RpcGen.Serialization.RawBytesFormatter"/>) once it is read.
     /// Generated code calls this for received <c>Stream</c> parameters and results.
     /// </summary>
-    public static Stream AsReceivedStream(IAsyncEnumerable<ReadOnlyMemory<byte>> chunks) => new ChunkReadStream(chunks, ownsChunks: true);
+    public static Stream AsReceivedStream(IAsyncEnumerable<ReadOnlyMemory<byte>> chunks) => new EnumerableChunkStream(chunks, ownsChunks: true);
 
-    private sealed class ChunkReadStream(IAsyncEnumerable<ReadOnlyMemory<byte>> chunks, bool ownsChunks) : Stream
+    /// <summary>The chunks of an enumerable as a <see cref="Stream"/>; received chunks (owned) are released as they are used up.</summary>
+    private sealed class EnumerableChunkStream(IAsyncEnumerable<ReadOnlyMemory<byte>> chunks, bool ownsChunks) : ChunkReadStream
     {
-        private readonly bool _ownsChunks = ownsChunks;
+        // The enumeration's own token, which disposal fires only to end a step a cancelled read left running.
+        private readonly CancellationTokenSource _lifetime = new();
 
-        // Created by the first read. Each read brings its own token; the enumeration has the
-        // stream's own, which disposal fires only to end a step a cancelled read left running.
-        private ChunkStepper? _stepper;
-        private CancellationTokenSource? _lifetime;
-        private int _disposed;
-        private ReadOnlyMemory<byte> _current;
+        protected override IAsyncEnumerator<ReadOnlyMemory<byte>> OpenChunks() => chunks.GetAsyncEnumerator(_lifetime.Token);
 
-        // The whole chunk _current is a tail of: received chunks live in pooled arrays
-        // (RawBytesFormatter), returned here once read, since nothing else holds them.
-        private ReadOnlyMemory<byte> _currentChunk;
-        private bool _finished;
-
-        private void ReturnChunk()
+        protected override void ReleaseChunk(ReadOnlyMemory<byte> chunk)
         {
-            if (_ownsChunks && MemoryMarshal.TryGetMemoryManager(_currentChunk, out RetainableBuffer? received))
+            if (!ownsChunks)
             {
-                // The received bytes themselves (RawBytesFormatter): this chunk's hold on them ends.
+                return;
+            }
+
+            // Received chunks live in pooled memory (RawBytesFormatter), released here once read,
+            // since nothing else holds them.
+            if (MemoryMarshal.TryGetMemoryManager(chunk, out RetainableBuffer? received))
+            {
+                // The received bytes themselves: this chunk's hold on them ends.
                 received.Release();
             }
-            else if (_ownsChunks && MemoryMarshal.TryGetArray(_currentChunk, out var segment) && segment.Array is { Length: > 0 } array)
+            else if (MemoryMarshal.TryGetArray(chunk, out var segment) && segment.Array is { Length: > 0 } array)
             {
                 try
                 {
@@ -75,110 +74,23 @@ public static class RpcByteStreams
                     // Not a pooled array (a chunk that did not come through RawBytesFormatter): the GC has it.
                 }
             }
-
-            _currentChunk = default;
         }
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
+        protected override async ValueTask CloseChunksAsync(ChunkStepper? stepper)
         {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) =>
-            ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (buffer.IsEmpty)
-            {
-                return 0;
-            }
-
-            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-            while (_current.IsEmpty)
-            {
-                if (_finished)
-                {
-                    return 0;
-                }
-
-                if (_stepper is null)
-                {
-                    _lifetime = new CancellationTokenSource();
-                    _stepper = new ChunkStepper(chunks.GetAsyncEnumerator(_lifetime.Token));
-                }
-
-                ReturnChunk();
-                if (!await _stepper.MoveNextAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    _finished = true;
-                    return 0;
-                }
-
-                _current = _stepper.Current;
-                _currentChunk = _current;
-            }
-
-            var count = Math.Min(buffer.Length, _current.Length);
-            _current.Span[..count].CopyTo(buffer.Span);
-            _current = _current[count..];
-            return count;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override async ValueTask DisposeAsync()
-        {
-            await EndAsync().ConfigureAwait(false);
-            GC.SuppressFinalize(this);
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                EndAsync().AsTask().GetAwaiter().GetResult();
-            }
-
-            base.Dispose(disposing);
-        }
-
-        private async ValueTask EndAsync()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0 && _stepper is { } stepper)
+            if (stepper is not null)
             {
                 if (stepper.HasStepRunning)
                 {
                     // A cancelled read left a step waiting for the peer: end it now rather than at
                     // the peer's next chunk (disposing early cancels the transfer).
-                    await _lifetime!.CancelAsync().ConfigureAwait(false);
+                    await _lifetime.CancelAsync().ConfigureAwait(false);
                 }
 
                 await stepper.DisposeAsync().ConfigureAwait(false);
-                _current = default;
-                ReturnChunk();
-                _lifetime!.Dispose();
             }
+
+            _lifetime.Dispose();
         }
     }
 }
