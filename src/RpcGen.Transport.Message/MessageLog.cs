@@ -13,4 +13,10 @@ internal static partial class MessageLog
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Server shutdown timed out; closing {Connections} connection(s) with calls in flight")]
     public static partial void ShutdownTimedOut(ILogger logger, int connections);
+
+    // Raised once each time a stream's producer parks because the receiver has granted nothing more:
+    // how a stalled consumer shows, and what tests await to know the producer stopped. Callers check
+    // IsEnabled first, so the numbers are only gathered when someone listens.
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Debug, SkipEnabledCheck = true, Message = "Connection {ConnectionId}: stream {CallId} waits for credit: {SentBytes} bytes sent, {GrantedBytes} granted")]
+    public static partial void StreamWaitsForCredit(ILogger logger, long connectionId, uint callId, long sentBytes, long grantedBytes);
 }

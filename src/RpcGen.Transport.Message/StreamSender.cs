@@ -28,6 +28,11 @@ internal sealed class StreamSender
     private long _credit;
     private TaskCompletionSource? _creditArrived;
 
+    // Bytes counted against the credit so far (as the credit counts them: payloads after
+    // decompression, plus headers), so the bytes granted are this plus the credit. Only the producer
+    // touches it; it is read only to log a park (MessageLog.StreamWaitsForCredit).
+    private long _sentBytes;
+
     private readonly RpcGen.Compression.RpcCompression _codec;
 
     // Over a link whose hand-offs are cheaper than a thread wake: the producer's spin while it has
@@ -220,7 +225,9 @@ internal sealed class StreamSender
         await WaitForCreditAsync(cancellationToken).ConfigureAwait(false);
 
         // Flow control counts what the receiver will hold: the payload after decompression.
-        Interlocked.Add(ref _credit, -(frame.UncompressedPayloadLength + FrameHeader.Size));
+        var cost = frame.UncompressedPayloadLength + FrameHeader.Size;
+        Interlocked.Add(ref _credit, -cost);
+        _sentBytes += cost;
         frame.WriteHeader(new FrameHeader(FrameKind.StreamItem, (byte)_flags, frame.PayloadLength, _callId, 0, 0, 0));
         queued += frame.WrittenSpan.Length;
         var full = false;
@@ -315,6 +322,7 @@ internal sealed class StreamSender
             }
         }
 
+        var parked = false;
         while (Volatile.Read(ref _credit) <= 0)
         {
             var arrived = Volatile.Read(ref _creditArrived);
@@ -325,9 +333,16 @@ internal sealed class StreamSender
             }
 
             // A grant may have landed between the check and publishing the signal.
-            if (Volatile.Read(ref _credit) > 0)
+            var credit = Volatile.Read(ref _credit);
+            if (credit > 0)
             {
                 break;
+            }
+
+            if (!parked)
+            {
+                parked = true;
+                LogParked(credit);
             }
 
             await arrived.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -336,6 +351,19 @@ internal sealed class StreamSender
         if (gaveUpAt != 0)
         {
             _spin!.CameAfter(System.Diagnostics.Stopwatch.GetTimestamp() - gaveUpAt);
+        }
+    }
+
+    /// <summary>
+    /// Tells the connection's log that the producer parks for credit; once per park, never per item.
+    /// <paramref name="credit"/> is the value that made it park, so the line agrees with itself.
+    /// </summary>
+    private void LogParked(long credit)
+    {
+        var logger = _connection.Logger;
+        if (logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
+        {
+            MessageLog.StreamWaitsForCredit(logger, _connection.Id, _callId, _sentBytes, _sentBytes + credit);
         }
     }
 }
