@@ -36,7 +36,8 @@ namespace RpcGen.Transport.SharedMemory;
 /// datagram's bytes in a <see cref="ReceiveBuffer"/> and parses them there and then; otherwise the
 /// batch is flushed into <see cref="Input"/> once. Until the protocol has chosen one of the two (read
 /// <see cref="Input"/> or attached a sink) nothing is taken. While the sink pauses (the protocol must
-/// wait for room) no window is taken, so the peer's writer waits for its windows to come back.
+/// wait for room) no window is taken, so the peer's writer waits for its windows to come back, and the
+/// receiving thread blocks until the sink has room or the link stops, whichever comes first.
 /// A dedicated thread holds the role (it blocks in the futex) unless a thread polls
 /// (<see cref="BeginPolling"/>: a caller spinning for its answer, a handler worker for its next
 /// call); while one does, the dedicated thread waits on a local event, without a sleeper hint, so the
@@ -45,7 +46,8 @@ namespace RpcGen.Transport.SharedMemory;
 /// shuts both windows down, which wakes every waiter here, so pending reads and flushes end with
 /// <see cref="RpcStatusCode.Disconnected"/> at once.</item>
 /// </list>
-/// Disposal order: shut every endpoint down (which wakes every waiter) and close the socket; wait for
+/// Disposal order: shut every endpoint down and cancel the stop token (which wakes every waiter, the
+/// receiving thread's wait for a paused sink's room included) and close the socket; wait for
 /// the window handshake, the receiver thread and the socket watcher to stop, and park the writer (a
 /// protocol thread mid-write leaves it once the shutdown wakes it); detach every endpoint (no shutdown
 /// write after that); then unmap. Nothing touches the mapping after it is unmapped.
@@ -101,10 +103,13 @@ internal sealed class SharedMemoryLink : RpcLink
     private readonly ReceiveBuffer _received = new();
     private long _nextFrameBytes;
 
-    // How long the receiving thread waits at a time for the paused sink's room, or for the protocol
-    // to choose its delivery, before it looks whether the link stopped (Stop also sets _deliveryChosen).
-    private static readonly TimeSpan WaitSlice = TimeSpan.FromMilliseconds(10);
+    // How long the receiving thread waits at a time for the protocol to choose its delivery before
+    // it looks again whether the link stopped; Stop sets _deliveryChosen too, so this only backs it up.
     private static readonly TimeSpan DeliverySlice = TimeSpan.FromSeconds(1);
+
+    // Cancelled by Stop. The receiving thread waits on the paused sink's room with this token, so one
+    // blocking wait ends on room or on a stop, whichever comes first, and nothing wakes it in between.
+    private readonly CancellationTokenSource _stopping = new();
 
     // Set once the protocol stopped reading Input (or its sink stopped): receiving ends without an error.
     private volatile bool _inputClosed;
@@ -341,10 +346,10 @@ internal sealed class SharedMemoryLink : RpcLink
 
                 if (_cursor.AwaitsRoom)
                 {
-                    // The sink paused: wait for its room (in slices, to notice a stop), not for windows.
+                    // The sink paused: wait for its room, not for windows (a stop ends the wait too).
                     if (_sink!.MustWait)
                     {
-                        _sink.WaitForRoomAsync().Wait(WaitSlice);
+                        WaitForRoomOrStop(_sink);
                         continue;
                     }
                 }
@@ -410,6 +415,22 @@ internal sealed class SharedMemoryLink : RpcLink
         }
 
         _receiverStopped.TrySetResult();
+    }
+
+    /// <summary>
+    /// Blocks the receiving thread until the paused <paramref name="sink"/> may have room, or the link
+    /// stops (then the loop ends at its next look); one wait, no wake-ups in between.
+    /// </summary>
+    private void WaitForRoomOrStop(IRpcFrameSink sink)
+    {
+        try
+        {
+            sink.WaitForRoomAsync().Wait(_stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // The link stopped.
+        }
     }
 
     /// <summary>
@@ -700,6 +721,7 @@ internal sealed class SharedMemoryLink : RpcLink
         _socket.Dispose();
         _pollersLeft.Set();
         _deliveryChosen.Set();
+        _stopping.Cancel();
         _inbound.Writer.CancelPendingFlush();
         _writerStopped.TrySetResult();
     }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using RpcGen.Links;
 
 namespace RpcGen.Transport.SharedMemory.Tests;
@@ -169,7 +168,7 @@ public sealed class WindowWriterTests
         await server.DisposeAsync().AsTask().WaitAsync(s_timeout);
     }
 
-    private static async Task<(RpcLinkListener Listener, RpcLink Client, RpcLink Server)> ConnectPairAsync(TimeSpan? peerTimeout = null)
+    private static Task<(RpcLinkListener Listener, RpcLink Client, RpcLink Server)> ConnectPairAsync(TimeSpan? peerTimeout = null)
     {
         var options = new SharedMemoryOptions { WindowBytes = WindowBytes, WindowsPerDirection = Windows };
         if (peerTimeout is { } timeout)
@@ -177,27 +176,8 @@ public sealed class WindowWriterTests
             options.PeerResponseTimeout = timeout;
         }
 
-        var provider = new SharedMemoryLinkProvider(options);
-        var address = HostProcess.NewAddress();
-        var listener = provider.Listen(address, new RpcLinkContext());
-        var accepted = listener.AcceptAsync().AsTask();
-        var client = await provider.ConnectAsync(address, new RpcLinkContext(), CancellationToken.None).AsTask().WaitAsync(s_timeout);
-        var server = (await accepted.WaitAsync(s_timeout))!;
-        return (listener, client, server);
+        return LinkPair.ConnectAsync(options, s_timeout);
     }
 
-    private static async Task<byte[]> ReadToEndAsync(System.IO.Pipelines.PipeReader input)
-    {
-        var bytes = new List<byte>();
-        while (true)
-        {
-            var result = await input.ReadAsync();
-            bytes.AddRange(result.Buffer.ToArray());
-            input.AdvanceTo(result.Buffer.End);
-            if (result.IsCompleted)
-            {
-                return [.. bytes];
-            }
-        }
-    }
+    private static Task<byte[]> ReadToEndAsync(System.IO.Pipelines.PipeReader input) => LinkPair.ReadToEndAsync(input);
 }

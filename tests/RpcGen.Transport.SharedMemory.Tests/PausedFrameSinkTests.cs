@@ -1,0 +1,141 @@
+using System.Buffers;
+using RpcGen.Links;
+
+namespace RpcGen.Transport.SharedMemory.Tests;
+
+/// <summary>
+/// A link's receiving thread while its frame sink pauses (the protocol must wait for room): it takes
+/// no window and hands the sink nothing until the sink's room comes, then goes on with what waited in
+/// the windows; and a stop while it waits ends it, with the sink told why. A hand-made sink pauses
+/// after the first bytes it gets and says when the link starts waiting for its room, so each step is
+/// awaited, never timed. (The message protocol's own pause over shm: <c>SharedMemoryFrameSinkTests</c>.)
+/// </summary>
+public sealed class PausedFrameSinkTests
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task A_paused_sink_gets_nothing_more_until_its_room_comes_then_what_waited_in_the_windows()
+    {
+        var (listener, client, server) = await LinkPair.ConnectAsync(new SharedMemoryOptions(), s_timeout);
+        await using var _ = listener;
+        var sink = new PausingSink();
+        server.AttachFrameSink(sink);
+
+        await client.Output.WriteAsync("first"u8.ToArray()).AsTask().WaitAsync(s_timeout);
+        Assert.Equal("first"u8.ToArray(), await sink.Received.ReadAsync().AsTask().WaitAsync(s_timeout));
+        await sink.RoomAwaited.WaitAsync(s_timeout);
+
+        // Sent while the sink pauses: it waits in its window until the room comes.
+        await client.Output.WriteAsync("second"u8.ToArray()).AsTask().WaitAsync(s_timeout);
+        sink.GrantRoom();
+        Assert.Equal("second"u8.ToArray(), await sink.Received.ReadAsync().AsTask().WaitAsync(s_timeout));
+
+        // The peer's graceful close reaches the sink as the end of the input.
+        await client.DisposeAsync().AsTask().WaitAsync(s_timeout);
+        Assert.Null(await sink.Completed.WaitAsync(s_timeout));
+        Assert.Equal(0, sink.DeliveredWhilePaused);
+        await server.DisposeAsync().AsTask().WaitAsync(s_timeout);
+    }
+
+    [Fact]
+    public async Task Disposing_a_link_while_its_sink_is_paused_ends_its_receiving_and_tells_the_sink()
+    {
+        // A peer timeout far beyond the test's bound: nothing here may wait for the peer.
+        var (listener, client, server) = await LinkPair.ConnectAsync(new SharedMemoryOptions { PeerResponseTimeout = TimeSpan.FromHours(1) }, s_timeout);
+        await using var _ = listener;
+        await using var __ = client;
+        var sink = new PausingSink();
+        server.AttachFrameSink(sink);
+        var clientReceived = LinkPair.ReadToEndAsync(client.Input);
+
+        await client.Output.WriteAsync("first"u8.ToArray()).AsTask().WaitAsync(s_timeout);
+        Assert.Equal("first"u8.ToArray(), await sink.Received.ReadAsync().AsTask().WaitAsync(s_timeout));
+        await sink.RoomAwaited.WaitAsync(s_timeout);
+        await client.Output.WriteAsync("second"u8.ToArray()).AsTask().WaitAsync(s_timeout);
+
+        // The room never comes: only the stop can end the receiving thread's wait, and disposal
+        // waits for that thread before it unmaps the windows.
+        await server.DisposeAsync().AsTask().WaitAsync(s_timeout);
+        var error = await sink.Completed.WaitAsync(s_timeout);
+        Assert.Equal(RpcStatusCode.Disconnected, Assert.IsType<RpcException>(error).StatusCode);
+        Assert.False(sink.Received.TryRead(out var late), $"{late?.Length} bytes were handed to the paused sink");
+        Assert.Equal(0, sink.DeliveredWhilePaused);
+
+        // The server's end of the stream reached the client before it stopped.
+        Assert.Empty(await clientReceived.WaitAsync(s_timeout));
+    }
+
+    /// <summary>
+    /// Keeps each datagram it is handed, pauses after the first, and grants its room when the test
+    /// says so. Counts deliveries while it said it must wait, which a link must never make.
+    /// </summary>
+    private sealed class PausingSink : IRpcFrameSink
+    {
+        private readonly Channel<byte[]> _received = Channel.CreateUnbounded<byte[]>();
+        private readonly TaskCompletionSource _room = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _roomAwaited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<Exception?> _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private volatile bool _mustWait;
+        private bool _paused;
+        private int _deliveredWhilePaused;
+
+        /// <summary>The bytes of each non-empty delivery, in order.</summary>
+        public ChannelReader<byte[]> Received => _received.Reader;
+
+        /// <summary>Completes when the link first asks for the paused sink's room.</summary>
+        public Task RoomAwaited => _roomAwaited.Task;
+
+        /// <summary>Completes with the link's error (null for the peer's end of the stream) once the input ended.</summary>
+        public Task<Exception?> Completed => _completed.Task;
+
+        public int DeliveredWhilePaused => Volatile.Read(ref _deliveredWhilePaused);
+
+        public bool MustWait => _mustWait;
+
+        public RpcFrameSinkStatus Receive(ReadOnlySequence<byte> received, out long consumed, out long nextFrameBytes)
+        {
+            consumed = received.Length;
+            nextFrameBytes = 0;
+            if (_mustWait)
+            {
+                Interlocked.Increment(ref _deliveredWhilePaused);
+            }
+
+            if (received.IsEmpty)
+            {
+                // What the link held back when the sink paused (nothing: this sink takes everything).
+                return RpcFrameSinkStatus.Continue;
+            }
+
+            _received.Writer.TryWrite(received.ToArray());
+            if (_paused)
+            {
+                return RpcFrameSinkStatus.Continue;
+            }
+
+            _paused = true;
+            _mustWait = true;
+            return RpcFrameSinkStatus.Paused;
+        }
+
+        public void EndBatch()
+        {
+        }
+
+        public Task WaitForRoomAsync()
+        {
+            _roomAwaited.TrySetResult();
+            return _room.Task;
+        }
+
+        /// <summary>Lets the link deliver again.</summary>
+        public void GrantRoom()
+        {
+            _mustWait = false;
+            _room.TrySetResult();
+        }
+
+        public void Complete(long unconsumedBytes, Exception? error) => _completed.TrySetResult(error);
+    }
+}
