@@ -17,9 +17,11 @@ internal sealed class WriterGate
     private int _waiters;
     private readonly SemaphoreSlim _freed = new(0);
 
-    // Set once the link took the gate for good (ParkAsync): waiting closers give up at once instead
-    // of waiting out their timeout for a gate nobody will release.
-    private volatile bool _parked;
+    // 1 once the link took the gate for good (ParkAsync): waiting closers give up at once instead
+    // of waiting out their timeout for a gate nobody will release. Set with a full fence, as
+    // _waiters is counted with one: a closer that starts waiting as the gate is parked either sees
+    // it parked or is counted, and then released.
+    private int _parked;
 
     /// <summary>Takes the gate if it is free; never waits.</summary>
     public bool TryEnter() => Interlocked.CompareExchange(ref _held, 1, 0) == 0;
@@ -50,7 +52,7 @@ internal sealed class WriterGate
         {
             while (!TryEnter())
             {
-                if (_parked)
+                if (Volatile.Read(ref _parked) != 0)
                 {
                     return false;
                 }
@@ -82,7 +84,7 @@ internal sealed class WriterGate
             return false;
         }
 
-        _parked = true;
+        Interlocked.Exchange(ref _parked, 1);
         if (Volatile.Read(ref _waiters) is var waiting and > 0)
         {
             _freed.Release(waiting);

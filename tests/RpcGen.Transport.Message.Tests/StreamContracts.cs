@@ -170,7 +170,7 @@ public sealed class StreamingService : IStreamingService
 }
 
 /// <summary>A read-only stream of a deterministic byte pattern, so both ends can hash it without storing it.</summary>
-public sealed class PatternStream(long length) : Stream
+public sealed class PatternStream(long length) : ReadOnlyTestStream
 {
     private long _position;
 
@@ -181,12 +181,6 @@ public sealed class PatternStream(long length) : Stream
         using var sha = SHA256.Create();
         return Convert.ToHexString(sha.ComputeHash(new PatternStream(length)));
     }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
 
     public override long Length => length;
 
@@ -212,36 +206,12 @@ public sealed class PatternStream(long length) : Stream
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         new(Read(buffer.Span));
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
 /// <summary>A read-only stream whose bytes are the blocks a channel delivers, in order; it ends when the channel completes, and says when it is disposed.</summary>
-public sealed class GatedStream(ChannelReader<byte[]> blocks, TaskCompletionSource disposed) : Stream
+public sealed class GatedStream(ChannelReader<byte[]> blocks, TaskCompletionSource disposed) : ReadOnlyTestStream
 {
     private ReadOnlyMemory<byte> _current;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override int Read(byte[] buffer, int offset, int count) =>
         ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
@@ -266,16 +236,6 @@ public sealed class GatedStream(ChannelReader<byte[]> blocks, TaskCompletionSour
         _current = _current[n..];
         return n;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -65,7 +65,7 @@ public class StreamSourceDisposalTests
     /// server used it. A read completes inline: the server then runs on the test's thread up to its
     /// next wait before <see cref="Complete"/> returns.
     /// </summary>
-    private sealed class SteppedStream : Stream, IValueTaskSource<int>
+    private sealed class SteppedStream : ReadOnlyTestStream, IValueTaskSource<int>
     {
         private readonly TaskCompletionSource _cancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource<bool> _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -90,20 +90,6 @@ public class StreamSourceDisposalTests
         /// <summary>Whether the server asked for a read while the one before it ran.</summary>
         public bool Overlapped => _overlapped;
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             if (Interlocked.Exchange(ref _reading, 1) == 1)
@@ -127,16 +113,6 @@ public class StreamSourceDisposalTests
         }
 
         public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         public override ValueTask DisposeAsync()
         {
