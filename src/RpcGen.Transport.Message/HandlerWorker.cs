@@ -183,7 +183,7 @@ internal sealed class HandlerWorker
             var busyUntil = 0L;
             while (Volatile.Read(ref _state) == Idle)
             {
-                if (polling && _link.TryPollInput())
+                if (polling && (_link.TryPollLane() || _link.TryPollInput()))
                 {
                     continue;
                 }

@@ -134,6 +134,17 @@ internal sealed partial class MessageConnection
         frame.WriteHeader(RequestHeader(FrameKind.Request, frame.PayloadLength, call.CallId, method, micros, exportTarget));
         WriteMetadataHeader(frame, call.CallId);
         call.Arm(cancellationToken, timeout);
+
+        // A lone caller on a link with a call lane (shared memory): the request goes there, apart
+        // from the byte stream, and the answer comes back there (the caller's spin polls it). Only
+        // after the peer's hello: the peer must have read ours (from the stream) before any call.
+        if (_handOffSpin.IsEnabled && _peerHelloReceived && frame.Leading is null && _outboundCalls.Count == 1 && _link.TrySendOnLane(frame.WrittenSpan))
+        {
+            FrameBuffer.Return(frame);
+            SpinForAnswer(call.Task, call.CallId);
+            return call;
+        }
+
         var write = WriteFrameAsync(frame);
         if (!write.IsCompletedSuccessfully)
         {

@@ -55,6 +55,54 @@ internal sealed partial class MessageConnection : IRpcFrameSink
         return batch.Paused ? RpcFrameSinkStatus.Paused : RpcFrameSinkStatus.Continue;
     }
 
+    // Set while a frame from the link's call lane is parsed (on that one thread): a call it carries
+    // answers on the lane too (see HandleCall).
+    private bool _laneInbound;
+
+    void IRpcFrameSink.ReceiveLane(ReadOnlySequence<byte> frame)
+    {
+        if (_sinkStopped)
+        {
+            return;
+        }
+
+        var batch = new ReadBatch(frame);
+        _laneInbound = true;
+        try
+        {
+            CheckLaneFrame(frame);
+            ParseFrames(ref batch);
+        }
+        catch (Exception ex)
+        {
+            _sinkStopped = true;
+            _ = EndSinkReadingAsync(endOfInput: null, failure: ex);
+            return;
+        }
+        finally
+        {
+            _laneInbound = false;
+        }
+
+        EndReadBatch(batch.FramesCompleted);
+    }
+
+    /// <summary>The lane carries one whole two-way call or its answer, nothing else (a peer's lane bytes are as hostile as its ring's).</summary>
+    private static void CheckLaneFrame(in ReadOnlySequence<byte> frame)
+    {
+        Span<byte> prefix = stackalloc byte[FrameHeader.Size];
+        if (frame.Length < FrameHeader.Size || FrameParser.DeclaredFrameBytes(frame) != frame.Length)
+        {
+            throw new ProtocolViolation($"The call lane carried {frame.Length} bytes that are not one whole frame.");
+        }
+
+        frame.Slice(0, FrameHeader.Size).CopyTo(prefix);
+        if ((FrameKind)prefix[2] is not (FrameKind.Request or FrameKind.Response or FrameKind.Error))
+        {
+            throw new ProtocolViolation($"The call lane carried a {(FrameKind)prefix[2]} frame; it carries calls and answers only.");
+        }
+    }
+
     void IRpcFrameSink.EndBatch()
     {
         EndReadBatch(_sinkFramesCompleted);

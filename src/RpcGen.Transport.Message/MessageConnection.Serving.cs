@@ -15,7 +15,7 @@ namespace RpcGen.Transport.Message;
 internal sealed partial class MessageConnection
 {
     /// <summary>Sends a call's response, after its <paramref name="trailers"/> (if any); returns the status the call ended with.</summary>
-    internal RpcStatusCode SendResponse<T>(uint callId, T value, IRpcFormatter<T> formatter, RpcCompression codec, RpcMetadata? trailers = null)
+    internal RpcStatusCode SendResponse<T>(uint callId, T value, IRpcFormatter<T> formatter, RpcCompression codec, RpcMetadata? trailers = null, bool onLane = false)
     {
         var frame = FrameBuffer.Rent();
         if (BuildPayload(frame, value, formatter, "response", codec) is { } invalid)
@@ -25,10 +25,10 @@ internal sealed partial class MessageConnection
             return invalid.StatusCode;
         }
 
-        return SendResponse(callId, frame, trailers);
+        return SendResponse(callId, frame, trailers, onLane);
     }
 
-    /// <summary>Builds a response frame to send later (<see cref="SendResponse(uint, FrameBuffer, RpcMetadata?)"/>); null, with the reason, when it cannot be serialized.</summary>
+    /// <summary>Builds a response frame to send later (<see cref="SendResponse(uint, FrameBuffer, RpcMetadata?, bool)"/>); null, with the reason, when it cannot be serialized.</summary>
     internal FrameBuffer? BuildResponse<T>(T value, IRpcFormatter<T> formatter, RpcCompression codec, out RpcException? invalid)
     {
         var frame = FrameBuffer.Rent();
@@ -42,8 +42,12 @@ internal sealed partial class MessageConnection
         return frame;
     }
 
-    /// <summary>Sends a response built by <see cref="BuildResponse"/>, after its <paramref name="trailers"/>; returns the status the call ended with.</summary>
-    internal RpcStatusCode SendResponse(uint callId, FrameBuffer frame, RpcMetadata? trailers)
+    /// <summary>
+    /// Sends a response built by <see cref="BuildResponse"/>, after its <paramref name="trailers"/>;
+    /// returns the status the call ended with. <paramref name="onLane"/>: the call came on the link's
+    /// call lane, so a plain answer goes back there when the lane takes it.
+    /// </summary>
+    internal RpcStatusCode SendResponse(uint callId, FrameBuffer frame, RpcMetadata? trailers, bool onLane = false)
     {
         frame.Leading = BuildMetadata(trailers, null, "response trailers", out var refused);
         if (refused is not null)
@@ -56,6 +60,12 @@ internal sealed partial class MessageConnection
 
         frame.WriteHeader(new FrameHeader(FrameKind.Response, 0, frame.PayloadLength, callId, 0, 0, 0));
         WriteMetadataHeader(frame, callId);
+        if (onLane && frame.Leading is null && _link.TrySendOnLane(frame.WrittenSpan))
+        {
+            FrameBuffer.Return(frame);
+            return RpcStatusCode.Ok;
+        }
+
         Send(frame);
         return RpcStatusCode.Ok;
     }
@@ -224,6 +234,7 @@ internal sealed partial class MessageConnection
         var replyCodec = (RpcCompression)((header.Flags & (byte)FrameFlags.ReplyCodecMask) >> 3);
         var codec = replyCodec != RpcCompression.None ? replyCodec : (RpcCompression)(header.Flags & (byte)FrameFlags.CodecMask);
         var call = ServerCall.Rent(this, method, header.CallId, oneWay, header.DeadlineMicroseconds, _limits, codec, headers, _peerTags.Inbound);
+        call.AnswersOnLane = _laneInbound && !oneWay;
         if (!oneWay)
         {
             _inboundCalls.Add(call);

@@ -107,7 +107,7 @@ internal sealed partial class MessageConnection
                     return false;
                 }
 
-                if (polling && _link.TryPollInput())
+                if (polling && (_link.TryPollLane() || _link.TryPollInput()))
                 {
                     continue;
                 }

@@ -163,7 +163,7 @@ internal sealed partial class ServerCall : IRpcServerPipeline
 
         if (failure is null && response is not null)
         {
-            RpcTelemetry.StopServer(_method, _startTimestamp, _connection.SendResponse(CallId, response, PendingTrailers), _activity);
+            RpcTelemetry.StopServer(_method, _startTimestamp, _connection.SendResponse(CallId, response, PendingTrailers, AnswersOnLane), _activity);
             return;
         }
 

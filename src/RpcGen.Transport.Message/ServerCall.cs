@@ -277,6 +277,9 @@ internal sealed partial class ServerCall : RpcServerCall, IThreadPoolWorkItem
 
     public bool IsOneWay { get; private set; }
 
+    /// <summary>Whether the request came on the link's call lane: a plain answer goes back there (see <see cref="MessageConnection.SendResponse(uint, FrameBuffer, RpcMetadata?, bool)"/>).</summary>
+    public bool AnswersOnLane { get; set; }
+
     public override RpcMethodInfo Method => _method;
 
     public override string Peer => _connection.Peer;
@@ -453,7 +456,7 @@ internal sealed partial class ServerCall : RpcServerCall, IThreadPoolWorkItem
             return;
         }
 
-        var status = _connection.SendResponse(CallId, value, formatter, _codec, PendingTrailers);
+        var status = _connection.SendResponse(CallId, value, formatter, _codec, PendingTrailers, AnswersOnLane);
         RpcTelemetry.StopServer(_method, _startTimestamp, status, _activity);
     }
 
@@ -518,6 +521,7 @@ internal sealed partial class ServerCall : RpcServerCall, IThreadPoolWorkItem
         _peerTags = [];
         ReceivedHeaders = null;
         PendingTrailers = null;
+        AnswersOnLane = false;
         _pipeline = null;
         _cancelRequested = false;
         _answered = 0;

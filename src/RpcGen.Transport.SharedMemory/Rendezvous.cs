@@ -55,7 +55,7 @@ internal static class Rendezvous
     public readonly record struct Hello(MemoryFile File, int WindowBytes, int WindowsPerDirection, long Offset)
     {
         /// <summary>The length of all 2K windows together, from <see cref="Offset"/>.</summary>
-        public int MappingBytes => 2 * WindowsPerDirection * WindowBytes;
+        public int MappingBytes => (int)SharedMemoryOptions.MappedBytes(WindowsPerDirection, WindowBytes);
     }
 
     /// <summary>Waits (bounded by <paramref name="cancellationToken"/>) for the hello, then receives and validates it.</summary>
@@ -115,7 +115,7 @@ internal static class Rendezvous
             throw new InvalidDataException($"The shared-memory server sent an invalid hello: {problem}.");
         }
 
-        var mappingBytes = 2L * windowCount * windowBytes;
+        var mappingBytes = SharedMemoryOptions.MappedBytes(windowCount, windowBytes);
         return new Hello(MemoryFile.Adopt(fd, offset + mappingBytes), (int)windowBytes, (int)windowCount, offset);
     }
 }

@@ -303,6 +303,26 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
     }
 
     /// <summary>
+    /// Whether the peer has handed control over (a datagram waits here), without taking it and
+    /// without throwing; a shut-down or garbled state reads as false (taking control reports it).
+    /// </summary>
+    internal bool IsHandedOver => Volatile.Read(ref *State) == _activeState;
+
+    /// <summary>
+    /// Wakes the peer's thread if it announced a sleep for control on this window, as a hand-off
+    /// does, without handing anything over: the call lane's nudge to a receiving thread that sleeps
+    /// on its ring (it then finds the lane's datagram, see <c>ReceiveCursor.LeftWindow</c>).
+    /// </summary>
+    internal void WakePeerSleeper()
+    {
+        if (Volatile.Read(ref *Sleeper) != 0)
+        {
+            Volatile.Write(ref *Sleeper, 0);
+            Futex.Wake(State, 1);
+        }
+    }
+
+    /// <summary>
     /// Wakes a local thread sleeping for control on this window so it spins again. The link calls it
     /// on the inbound window right after sending: the reply is then caught by spinning instead of
     /// costing a futex wake on the reply path. Only while spinning has lately paid (the adaptive

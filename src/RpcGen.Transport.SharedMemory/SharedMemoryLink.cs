@@ -58,6 +58,15 @@ internal sealed class SharedMemoryLink : RpcLink
     private readonly SharedMapping _mapping;
     private readonly SharedMemoryEndpoint[] _sendWindows;
     private readonly SharedMemoryEndpoint[] _receiveWindows;
+
+    // The call lane (see TrySendOnLane): one window each way after the rings, its frames copied out
+    // into _laneFrame; each side used by one thread at a time (_laneSending, _laneReceiving: 1 while
+    // held, and for good once the link stopped, before it unmaps).
+    private readonly SharedMemoryEndpoint _laneSend;
+    private readonly SharedMemoryEndpoint _laneReceive;
+    private readonly byte[] _laneFrame;
+    private int _laneSending;
+    private int _laneReceiving;
     private readonly Pipe _inbound;
     private readonly WindowWriter _writer;
     private readonly ILogger _logger;
@@ -71,7 +80,7 @@ internal sealed class SharedMemoryLink : RpcLink
     private int _aborted;
 
     // The next receive window and the polling threads; see ReceiveCursor.
-    private readonly ReceiveCursor _cursor = new();
+    private readonly ReceiveCursor _cursor;
 
     // 1 while one thread (the receiving thread or a poller) takes datagrams from the receive windows
     // and flushes them into Input; held from construction until window 0's handshake is answered.
@@ -144,6 +153,14 @@ internal sealed class SharedMemoryLink : RpcLink
             _sendWindows[i] = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Client, sending + ((long)i * windowBytes), windowBytes, options);
             _receiveWindows[i] = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Server, receiving + ((long)i * windowBytes), windowBytes, options);
         }
+
+        // The lanes follow both rings: client→server first, then server→client.
+        var clientToServerLane = mapping.Address + (2L * count * windowBytes);
+        var serverToClientLane = clientToServerLane + windowBytes;
+        _laneSend = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Client, isServer ? serverToClientLane : clientToServerLane, windowBytes, options);
+        _laneReceive = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Server, isServer ? clientToServerLane : serverToClientLane, windowBytes, options);
+        _laneFrame = new byte[_laneReceive.DataCapacity];
+        _cursor = new ReceiveCursor { Lane = _laneReceive };
 
         var maxPending = context.Limits.MaxPendingBytes;
         // Its memory can outlive a segment: a received stream chunk keeps the bytes copied out of
@@ -301,6 +318,124 @@ internal sealed class SharedMemoryLink : RpcLink
         }
     }
 
+    // ---------------------------------------------------------------- the call lane
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The lane is one window each way beside the rings, for a lone caller's request and its answer:
+    /// the frame is copied into the lane window and handed over at once, with no outbox or ring in
+    /// between, and the peer copies it out and acknowledges it as it takes it. Nothing is written per
+    /// call to any word the peer owns, so the round trip costs the two hand-offs and little more.
+    /// The peer takes a lane datagram wherever it looks for input: its pollers
+    /// (<see cref="TryPollLane"/>), its receiving thread, whose wait ends when the lane is handed
+    /// over (<see cref="ReceiveCursor.LeftWindow"/>), and its drains of the ring, which take the lane
+    /// first, so a lane frame is handled before any ring datagram sent after it. A receiving thread
+    /// asleep on its ring is woken through that ring window's sleeper hint, as a ring hand-off would.
+    /// False (use the ring) when the frame does not fit, the lane's previous datagram has not been
+    /// taken yet, another thread sends on the lane, or the link stopped.
+    /// </remarks>
+    internal override bool TrySendOnLane(ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length == 0 || frame.Length > _laneSend.DataCapacity || Interlocked.CompareExchange(ref _laneSending, 1, 0) != 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            if (Volatile.Read(ref _aborted) != 0 || !_laneSend.TryAcquireControl(out _))
+            {
+                return false;
+            }
+
+            frame.CopyTo(_laneSend.Data);
+            _laneSend.HandOff(frame.Length);
+
+            // After the hand-off's full fence: a receiving thread that announced its sleep before
+            // is woken here; one that announces it later sees the lane handed over and does not sleep.
+            _sendWindows[_writer.NextWindow].WakePeerSleeper();
+            return true;
+        }
+        catch (SharedMemoryShutdownException)
+        {
+            return false;
+        }
+        catch (RpcException ex)
+        {
+            // The peer garbled the lane's state word: the link is done for.
+            Fail(ex.Message);
+            return false;
+        }
+        finally
+        {
+            Volatile.Write(ref _laneSending, 0);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Copies the lane's datagram out once, acknowledges it, and hands the copy to the frame sink
+    /// (<see cref="IRpcFrameSink.ReceiveLane"/>), which checks it is one whole call frame and parses
+    /// it there and then. Takes nothing while the sink is paused (the peer's next lone call then
+    /// waits for room, as ring datagrams do).
+    /// </remarks>
+    internal override bool TryPollLane()
+    {
+        if (_sink is not { } sink || Interlocked.CompareExchange(ref _laneReceiving, 1, 0) != 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            if (Volatile.Read(ref _aborted) != 0 || _inputClosed || _cursor.AwaitsRoom || !_laneReceive.TryAcquireControl(out var length))
+            {
+                return false;
+            }
+
+            _laneReceive.Data[..length].CopyTo(_laneFrame);
+            _laneReceive.HandOff(0);
+            sink.ReceiveLane(new ReadOnlySequence<byte>(_laneFrame, 0, length));
+            return true;
+        }
+        catch (SharedMemoryShutdownException)
+        {
+            return false;
+        }
+        catch (RpcException ex)
+        {
+            Fail(ex.Message);
+            return false;
+        }
+        finally
+        {
+            Volatile.Write(ref _laneReceiving, 0);
+        }
+    }
+
+    /// <summary>
+    /// Before a ring datagram is handled: the lane frame the peer handed over before it (if any) is
+    /// handled first, and one another thread is taking right now is waited for, so a frame sent on
+    /// the lane is never overtaken by one the peer sent on the ring after it (a call, then its
+    /// cancellation). The peer's lane hand-off came before its ring hand-off, and both are locked
+    /// writes, so having seen the ring's we see the lane's.
+    /// </summary>
+    private void TakeLaneFirst()
+    {
+        // The wait is for another thread in the middle of taking the lane frame: yield to it (it may
+        // share this core), but never sleep a scheduler tick.
+        var wait = default(SpinWait);
+        while (_laneReceive.IsHandedOver && !_cursor.AwaitsRoom && !_inputClosed && Volatile.Read(ref _aborted) == 0 && !TryPollLane())
+        {
+            wait.SpinOnce(sleep1Threshold: -1);
+        }
+
+        while (Volatile.Read(ref _laneReceiving) != 0 && Volatile.Read(ref _aborted) == 0)
+        {
+            wait.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
     private void ReceiveLoop()
     {
         Exception? error = null;
@@ -341,6 +476,13 @@ internal sealed class SharedMemoryLink : RpcLink
                         _pollersLeft.Wait(PollerSlice);
                     }
 
+                    continue;
+                }
+
+                // Nobody polls: a lane frame is this thread's to take (while threads poll, they take
+                // it, and this thread must not hold the lane's role against a poller spinning for it).
+                if (_laneReceive.IsHandedOver && TryPollLane())
+                {
                     continue;
                 }
 
@@ -476,6 +618,8 @@ internal sealed class SharedMemoryLink : RpcLink
                 return moved ? EndSinkBatch(sink!, delivered) : DrainResult.Nothing;
             }
 
+            TakeLaneFirst();
+
             var writer = _inbound.Writer;
 
             // This datagram and every later one the peer has already handed over, in ring order (at
@@ -536,6 +680,8 @@ internal sealed class SharedMemoryLink : RpcLink
                 {
                     break;
                 }
+
+                TakeLaneFirst();
             }
 
             if (sink is not null)
@@ -718,6 +864,8 @@ internal sealed class SharedMemoryLink : RpcLink
             window.Shutdown();
         }
 
+        _laneSend.Shutdown();
+        _laneReceive.Shutdown();
         _socket.Dispose();
         _pollersLeft.Set();
         _deliveryChosen.Set();
@@ -752,6 +900,20 @@ internal sealed class SharedMemoryLink : RpcLink
             window.Detach();
         }
 
+        // Lane senders and pollers hold these only for a copy and a hand-off, never across a wait.
+        var laneWait = default(SpinWait);
+        while (Interlocked.CompareExchange(ref _laneSending, 1, 0) != 0)
+        {
+            laneWait.SpinOnce();
+        }
+
+        while (Interlocked.CompareExchange(ref _laneReceiving, 1, 0) != 0)
+        {
+            laneWait.SpinOnce();
+        }
+
+        _laneSend.Detach();
+        _laneReceive.Detach();
         _mapping.Dispose();
     }
 }

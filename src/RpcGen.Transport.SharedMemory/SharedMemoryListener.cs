@@ -116,7 +116,7 @@ internal sealed class SharedMemoryListener : RpcLinkListener
         try
         {
             // One file per client: its descriptor reaches the client, so it must hold nothing else.
-            var windows = 2 * _options.WindowsPerDirection;
+            var windows = 2 * (_options.WindowsPerDirection + SharedMemoryOptions.LaneWindowsPerDirection);
             using (var allocator = new PacketWindowAllocator(windows, _options.WindowBytes))
             {
                 allocator.TryAllocateRange(windows, out var range);

@@ -72,7 +72,16 @@ public sealed class SharedMemoryOptions
     public long MaxServerMappedBytes { get; set; } = DefaultMaxServerMappedBytes;
 
     /// <summary>Bytes one connection's windows span, both directions.</summary>
-    internal long ConnectionMappedBytes => 2L * WindowsPerDirection * WindowBytes;
+    internal long ConnectionMappedBytes => MappedBytes(WindowsPerDirection, WindowBytes);
+
+    /// <summary>
+    /// The call lane's windows per direction (see <c>SharedMemoryLink</c>): one, after the 2K ring
+    /// windows, so a lone caller's request and its answer each take one window of their own.
+    /// </summary>
+    internal const int LaneWindowsPerDirection = 1;
+
+    /// <summary>What one connection maps: K ring windows and the lane's window in each direction.</summary>
+    internal static long MappedBytes(long windowsPerDirection, long windowBytes) => 2 * (windowsPerDirection + LaneWindowsPerDirection) * windowBytes;
 
     internal void Validate()
     {
@@ -103,5 +112,5 @@ public sealed class SharedMemoryOptions
     }
 
     /// <summary>Whether <paramref name="windowsPerDirection"/> windows of <paramref name="windowBytes"/> each way fit <see cref="MaxMappingBytes"/> (computed without overflow).</summary>
-    internal static bool FitsMapping(long windowsPerDirection, long windowBytes) => 2 * windowsPerDirection * windowBytes <= MaxMappingBytes;
+    internal static bool FitsMapping(long windowsPerDirection, long windowBytes) => MappedBytes(windowsPerDirection, windowBytes) <= MaxMappingBytes;
 }

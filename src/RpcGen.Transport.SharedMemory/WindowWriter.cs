@@ -272,6 +272,13 @@ internal sealed class WindowWriter : PipeWriter
     /// </summary>
     public Task<bool> ParkAsync(TimeSpan timeout) => _gate.ParkAsync(timeout);
 
+    /// <summary>
+    /// The window the next datagram goes to, read without the gate: where the peer's receiving thread
+    /// waits once it has taken everything sent. A writer that moves it meanwhile hands a datagram
+    /// over there, which wakes that thread anyway.
+    /// </summary>
+    public int NextWindow => Volatile.Read(ref _next);
+
     private bool End()
     {
         try

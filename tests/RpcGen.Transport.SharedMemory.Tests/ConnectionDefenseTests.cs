@@ -81,9 +81,9 @@ public sealed class ConnectionDefenseTests
     [Fact]
     public async Task Connected_clients_that_never_send_hold_at_most_MaxServerMappedBytes_and_a_closed_one_gives_its_memory_back()
     {
-        // 2 windows of 64 KiB each way: 256 KiB per client, so a 1 MiB budget holds four.
+        // 2 ring windows and the call lane's one, of 64 KiB each way: 384 KiB per client, so a 1.5 MiB budget holds four.
         using var logs = new CapturingLoggerProvider();
-        var options = new SharedMemoryOptions { WindowBytes = 64 * 1024, WindowsPerDirection = 2, MaxServerMappedBytes = 1024 * 1024 };
+        var options = new SharedMemoryOptions { WindowBytes = 64 * 1024, WindowsPerDirection = 2, MaxServerMappedBytes = 1536 * 1024 };
         var limits = new RpcLimits { MaxConnections = 100 };
         var provider = new SharedMemoryLinkProvider(options);
         var address = NewAddress();
@@ -100,7 +100,7 @@ public sealed class ConnectionDefenseTests
 
             var refused = await Assert.ThrowsAsync<RpcException>(() => provider.ConnectAsync(address, context, CancellationToken.None).AsTask().WaitAsync(Timeout));
             Assert.Equal(RpcStatusCode.Disconnected, refused.StatusCode);
-            Assert.Contains("MaxServerMappedBytes 1048576", await logs.WaitForAsync("hung up on a new client", Timeout), StringComparison.Ordinal);
+            Assert.Contains("MaxServerMappedBytes 1572864", await logs.WaitForAsync("hung up on a new client", Timeout), StringComparison.Ordinal);
             Assert.Equal(options.MaxServerMappedBytes, listener.MappedBytes);
             await AssertExchangeAsync(clients[0].Client, clients[0].Served);
 

@@ -102,7 +102,8 @@ public sealed class RendezvousTests
     [Fact]
     public async Task A_server_that_never_runs_the_window_handshake_times_out()
     {
-        using var allocator = new PacketWindowAllocator(windowCount: 2);
+        // One ring window and the call lane's one, each way.
+        using var allocator = new PacketWindowAllocator(windowCount: 4);
 
         var error = await ConnectToFakeServerAsync(socket => Rendezvous.SendHello(socket, allocator.FileDescriptor, allocator.WindowBytes, windowsPerDirection: 1, offset: 0));
 

@@ -21,6 +21,13 @@ internal interface IRpcFrameSink
     /// </summary>
     RpcFrameSinkStatus Receive(ReadOnlySequence<byte> received, out long consumed, out long nextFrameBytes);
 
+    /// <summary>
+    /// Parses and handles <paramref name="frame"/>, which came on the link's call lane
+    /// (<see cref="RpcLink.TrySendOnLane"/>): it must be exactly one whole call or answer frame.
+    /// Never throws: anything else ends the connection with a protocol error.
+    /// </summary>
+    void ReceiveLane(ReadOnlySequence<byte> frame);
+
     /// <summary>The end of a batch of <see cref="Receive"/> calls (one drain of the link): frames the reader queued go out.</summary>
     void EndBatch();
 

@@ -80,6 +80,22 @@ public abstract class RpcLink : IDuplexPipe, IAsyncDisposable
         throw new NotSupportedException($"{GetType().Name} delivers its input through {nameof(Input)}.");
 
     /// <summary>
+    /// Sends <paramref name="frame"/>, one whole call frame (a lone caller's request, or its
+    /// answer), on the link's call lane if it has one and the lane is free: apart from the byte
+    /// stream, so it may overtake or be overtaken by what goes through <see cref="Output"/>. The peer's
+    /// protocol gets it through <see cref="IRpcFrameSink.ReceiveLane"/>. False (the default) when
+    /// the link has no lane, the lane is busy, or the frame does not fit: send it through
+    /// <see cref="Output"/> then.
+    /// </summary>
+    internal virtual bool TrySendOnLane(ReadOnlySpan<byte> frame) => false;
+
+    /// <summary>
+    /// Takes the frame waiting on the call lane, if any, on the calling thread and hands it to the
+    /// frame sink; a polling thread calls it beside <see cref="TryPollInput"/>. Whether one was taken.
+    /// </summary>
+    internal virtual bool TryPollLane() => false;
+
+    /// <summary>
     /// Whether <see cref="SendDirectAsync"/> works on this link: it can send a protocol's bytes
     /// straight from the protocol's own buffers, many of them in one gathered system call, instead
     /// of copying them into <see cref="Output"/> first. False (the default) for links that must
