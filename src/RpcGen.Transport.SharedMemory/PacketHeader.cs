@@ -8,7 +8,7 @@ namespace RpcGen.Transport.SharedMemory;
 /// offset 0  int32  connection state: ClientActive (0), ServerActive (1) or Shutdown (2); the futex word
 /// offset 4  uint32 datagram length, written by the side handing control over
 /// offset 8  int32  sleeper hint: 1 while the inactive side may be in FUTEX_WAIT, so a hand-off knows to wake it
-/// offset 12 int32  reserved, zero
+/// offset 12 int32  reserved, zero; in a link's lane window, the doorbell of that direction's receiving thread
 /// </code>
 /// </summary>
 public static class PacketHeader
@@ -28,4 +28,5 @@ public static class PacketHeader
     internal const int StateOffset = 0;
     internal const int LengthOffset = 4;
     internal const int SleeperOffset = 8;
+    internal const int DoorbellOffset = 12;
 }

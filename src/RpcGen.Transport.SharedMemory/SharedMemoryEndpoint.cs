@@ -71,6 +71,10 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
     private long _adaptiveSpinTicks;
     private readonly long _minSpinTicks;
 
+    // The doorbell WaitForHandOff sleeps on, and the peer's doorbell each hand-off rings (see the constructor).
+    private readonly Doorbell? _sleepOn;
+    private readonly Doorbell? _ringAfterHandOff;
+
     // Counts WakeLocalSleeper calls that found the budget at its floor; touched by the one sending thread.
     private int _wakeProbe;
 
@@ -86,9 +90,17 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
         _ownedMapping = mapping;
     }
 
-    /// <summary>An endpoint on memory mapped by its owner, which unmaps it only after <see cref="Detach"/>.</summary>
-    internal SharedMemoryEndpoint(SharedMemoryEndpointSide side, byte* window, int windowBytes, SharedMemoryOptions? options)
+    /// <summary>
+    /// An endpoint on memory mapped by its owner, which unmaps it only after <see cref="Detach"/>.
+    /// A link's windows name their doorbells: <paramref name="sleepOn"/> is the one
+    /// <see cref="WaitForHandOff"/> sleeps on (the receiving thread's, for receive windows), and
+    /// <paramref name="ringAfterHandOff"/> the peer's, rung after every hand-off (for send windows and
+    /// the outbound lane), since the peer's receiving thread sleeps there, not on this window's state.
+    /// </summary>
+    internal SharedMemoryEndpoint(SharedMemoryEndpointSide side, byte* window, int windowBytes, SharedMemoryOptions? options, Doorbell? sleepOn = null, Doorbell? ringAfterHandOff = null)
     {
+        _sleepOn = sleepOn;
+        _ringAfterHandOff = ringAfterHandOff;
         options ??= SharedMemoryOptions.Default;
         options.Validate();
         _window = window;
@@ -300,6 +312,8 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
             Volatile.Write(ref *Sleeper, 0);
             Futex.Wake(State, 1);
         }
+
+        _ringAfterHandOff?.Ring();
     }
 
     /// <summary>
@@ -307,20 +321,6 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
     /// without throwing; a shut-down or garbled state reads as false (taking control reports it).
     /// </summary>
     internal bool IsHandedOver => Volatile.Read(ref *State) == _activeState;
-
-    /// <summary>
-    /// Wakes the peer's thread if it announced a sleep for control on this window, as a hand-off
-    /// does, without handing anything over: the call lane's nudge to a receiving thread that sleeps
-    /// on its ring (it then finds the lane's datagram, see <c>ReceiveCursor.LeftWindow</c>).
-    /// </summary>
-    internal void WakePeerSleeper()
-    {
-        if (Volatile.Read(ref *Sleeper) != 0)
-        {
-            Volatile.Write(ref *Sleeper, 0);
-            Futex.Wake(State, 1);
-        }
-    }
 
     /// <summary>
     /// Wakes a local thread sleeping for control on this window so it spins again. The link calls it
@@ -334,7 +334,14 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
     /// </summary>
     internal void WakeLocalSleeper()
     {
-        if (Volatile.Read(ref _sleeping) != 0 && (_adaptiveSpinTicks > _minSpinTicks || ++_wakeProbe % WakeProbeInterval == 0))
+        if (_sleepOn is { } doorbell)
+        {
+            if (doorbell.HasLocalSleeper && (_adaptiveSpinTicks > _minSpinTicks || ++_wakeProbe % WakeProbeInterval == 0))
+            {
+                doorbell.Ring();
+            }
+        }
+        else if (Volatile.Read(ref _sleeping) != 0 && (_adaptiveSpinTicks > _minSpinTicks || ++_wakeProbe % WakeProbeInterval == 0))
         {
             Futex.Wake(State, int.MaxValue);
         }
@@ -394,7 +401,14 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
     /// <summary>Wakes a local thread sleeping in <see cref="WaitForHandOff"/> on this window (after the cursor it watches moved).</summary>
     internal void WakeLocalWaiter()
     {
-        if (Volatile.Read(ref _sleeping) != 0)
+        if (_sleepOn is { } doorbell)
+        {
+            if (doorbell.HasLocalSleeper)
+            {
+                doorbell.Ring();
+            }
+        }
+        else if (Volatile.Read(ref _sleeping) != 0)
         {
             Futex.Wake(State, int.MaxValue);
         }
@@ -469,6 +483,20 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
                 // Not proof of malice (the peer may be stuck), but this side cannot wait for ever.
                 Shutdown();
                 throw new RpcException(RpcStatusCode.Disconnected, $"The shared-memory peer did not hand control back within {timeout}; the window was shut down.");
+            }
+
+            if (cursor is not null && _sleepOn is { } doorbell)
+            {
+                // The receiving thread sleeps on its doorbell, which every hand-off to it (ring or
+                // lane) and every local event it waits for rings: see Doorbell.
+                var announced = doorbell.Announce();
+                if (!CheckState() && !cursor.LeftWindow(expected))
+                {
+                    doorbell.Sleep(announced, s_sleepSlice);
+                }
+
+                doorbell.Woke();
+                continue;
             }
 
             // The exchanges are full fences: a thread that moves the cursor and then reads _sleeping

@@ -65,6 +65,15 @@ internal sealed class SharedMemoryLink : RpcLink
     private readonly SharedMemoryEndpoint _laneSend;
     private readonly SharedMemoryEndpoint _laneReceive;
     private readonly byte[] _laneFrame;
+
+    // The futex words the receiving threads sleep on (see Doorbell): ours, rung by the peer's
+    // hand-offs and by local events, and the peer's, rung by our hand-offs.
+    private readonly Doorbell _doorbell;
+    private readonly Doorbell _peerDoorbell;
+
+    // Set (under _unmapping) just before the mapping goes; Stop rings the doorbells only before.
+    private readonly Lock _unmapping = new();
+    private bool _unmapped;
     private int _laneSending;
     private int _laneReceiving;
     private readonly Pipe _inbound;
@@ -146,19 +155,25 @@ internal sealed class SharedMemoryLink : RpcLink
         var serverToClient = mapping.Address + ((long)count * windowBytes);
         var sending = isServer ? serverToClient : clientToServer;
         var receiving = isServer ? clientToServer : serverToClient;
+        // The lanes follow both rings: client→server first, then server→client. Each lane window's
+        // header also holds the doorbell of its direction's receiving thread.
+        var clientToServerLane = mapping.Address + (2L * count * windowBytes);
+        var serverToClientLane = clientToServerLane + windowBytes;
+        var laneSending = isServer ? serverToClientLane : clientToServerLane;
+        var laneReceiving = isServer ? clientToServerLane : serverToClientLane;
+        _doorbell = new Doorbell((int*)(laneReceiving + PacketHeader.DoorbellOffset));
+        _peerDoorbell = new Doorbell((int*)(laneSending + PacketHeader.DoorbellOffset));
+
         _sendWindows = new SharedMemoryEndpoint[count];
         _receiveWindows = new SharedMemoryEndpoint[count];
         for (var i = 0; i < count; i++)
         {
-            _sendWindows[i] = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Client, sending + ((long)i * windowBytes), windowBytes, options);
-            _receiveWindows[i] = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Server, receiving + ((long)i * windowBytes), windowBytes, options);
+            _sendWindows[i] = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Client, sending + ((long)i * windowBytes), windowBytes, options, ringAfterHandOff: _peerDoorbell);
+            _receiveWindows[i] = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Server, receiving + ((long)i * windowBytes), windowBytes, options, sleepOn: _doorbell);
         }
 
-        // The lanes follow both rings: client→server first, then server→client.
-        var clientToServerLane = mapping.Address + (2L * count * windowBytes);
-        var serverToClientLane = clientToServerLane + windowBytes;
-        _laneSend = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Client, isServer ? serverToClientLane : clientToServerLane, windowBytes, options);
-        _laneReceive = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Server, isServer ? clientToServerLane : serverToClientLane, windowBytes, options);
+        _laneSend = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Client, laneSending, windowBytes, options, ringAfterHandOff: _peerDoorbell);
+        _laneReceive = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Server, laneReceiving, windowBytes, options);
         _laneFrame = new byte[_laneReceive.DataCapacity];
         _cursor = new ReceiveCursor { Lane = _laneReceive };
 
@@ -330,7 +345,7 @@ internal sealed class SharedMemoryLink : RpcLink
     /// (<see cref="TryPollLane"/>), its receiving thread, whose wait ends when the lane is handed
     /// over (<see cref="ReceiveCursor.LeftWindow"/>), and its drains of the ring, which take the lane
     /// first, so a lane frame is handled before any ring datagram sent after it. A receiving thread
-    /// asleep on its ring is woken through that ring window's sleeper hint, as a ring hand-off would.
+    /// asleep is woken by the hand-off through its <see cref="Doorbell"/>, as a ring hand-off wakes it.
     /// False (use the ring) when the frame does not fit, the lane's previous datagram has not been
     /// taken yet, another thread sends on the lane, or the link stopped.
     /// </remarks>
@@ -348,12 +363,9 @@ internal sealed class SharedMemoryLink : RpcLink
                 return false;
             }
 
+            // The hand-off rings the peer's doorbell, which its receiving thread sleeps on.
             frame.CopyTo(_laneSend.Data);
             _laneSend.HandOff(frame.Length);
-
-            // After the hand-off's full fence: a receiving thread that announced its sleep before
-            // is woken here; one that announces it later sees the lane handed over and does not sleep.
-            _sendWindows[_writer.NextWindow].WakePeerSleeper();
             return true;
         }
         catch (SharedMemoryShutdownException)
@@ -866,6 +878,17 @@ internal sealed class SharedMemoryLink : RpcLink
 
         _laneSend.Shutdown();
         _laneReceive.Shutdown();
+
+        // Receiving threads sleep on the doorbells, not on the windows' state words. Under the lock
+        // that unmapping takes: once the socket watcher ended, unmapping may run alongside this.
+        lock (_unmapping)
+        {
+            if (!_unmapped)
+            {
+                _doorbell.RingAlways();
+                _peerDoorbell.RingAlways();
+            }
+        }
         _socket.Dispose();
         _pollersLeft.Set();
         _deliveryChosen.Set();
@@ -914,6 +937,11 @@ internal sealed class SharedMemoryLink : RpcLink
 
         _laneSend.Detach();
         _laneReceive.Detach();
+        lock (_unmapping)
+        {
+            _unmapped = true;
+        }
+
         _mapping.Dispose();
     }
 }
