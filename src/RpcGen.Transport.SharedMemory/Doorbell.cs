@@ -83,6 +83,25 @@ internal sealed unsafe class Doorbell
         Futex.Wake(_word, int.MaxValue);
     }
 
+    /// <summary>
+    /// Takes a local sleeper's announcement back without waking it, while a thread of this process
+    /// polls and takes what hand-offs bring: they then cost the peer no system call and the sleeper
+    /// no wake-up it would only go back to sleep from. A sleeper that has not entered the kernel yet
+    /// finds the word changed and looks again. <see cref="Rearm"/> puts it back.
+    /// </summary>
+    public void Withdraw()
+    {
+        var word = Volatile.Read(ref *_word);
+        if ((word & SleeperBit) != 0)
+        {
+            // Losing to a ring (which wakes the sleeper) or to the peer is fine either way.
+            Interlocked.CompareExchange(ref *_word, word & ~SleeperBit, word);
+        }
+    }
+
+    /// <summary>Announces again for a local sleeper whose announcement was withdrawn (a full fence); the caller then looks whether it must be woken at once.</summary>
+    public void Rearm() => Interlocked.Or(ref *_word, SleeperBit);
+
     /// <summary>Changes the word and wakes every sleeper whether or not one announced itself (the link stopped).</summary>
     public void RingAlways()
     {

@@ -71,6 +71,10 @@ internal sealed class SharedMemoryLink : RpcLink
     private readonly Doorbell _doorbell;
     private readonly Doorbell _peerDoorbell;
 
+    // Pollers touching the mapping outside the receive role (a doorbell withdrawn or put back);
+    // unmapping waits for none to be left once the link stopped. See EnterMapping.
+    private int _mappingUsers;
+
     // Set (under _unmapping) just before the mapping goes; Stop rings the doorbells only before.
     private readonly Lock _unmapping = new();
     private bool _unmapped;
@@ -292,20 +296,68 @@ internal sealed class SharedMemoryLink : RpcLink
     public override bool BeginPolling()
     {
         _cursor.PollerIn();
+
+        // A receiving thread asleep on its doorbell stays asleep while this thread polls, and the
+        // peer's hand-offs need not wake it: this thread takes what they bring.
+        if (_doorbell.HasLocalSleeper && EnterMapping())
+        {
+            _doorbell.Withdraw();
+            LeaveMapping();
+        }
+
         return true;
     }
 
     /// <inheritdoc />
     public override void EndPolling(bool framesExpected)
     {
-        if (_cursor.PollerOut() && framesExpected)
+        if (!_cursor.PollerOut())
+        {
+            return;
+        }
+
+        if (framesExpected)
         {
             // The poller gave up before its frame came: the frame is due, so the receiving thread
             // spins for it once, whatever polling went before.
             Volatile.Write(ref _spinOnce, 1);
             _pollersLeft.Set();
         }
+
+        if (_doorbell.HasLocalSleeper && EnterMapping())
+        {
+            // The receiving thread slept through the polling with its announcement withdrawn: put
+            // it back (the peer's next hand-off wakes it), and wake it now when a frame is due or
+            // already waits (handed over after the last poll).
+            _doorbell.Rearm();
+            if (framesExpected || _laneReceive.IsHandedOver || _receiveWindows[_cursor.Next].IsHandedOver)
+            {
+                _doorbell.RingAlways();
+            }
+
+            LeaveMapping();
+        }
     }
+
+    /// <summary>
+    /// Whether a thread that holds no role may touch the mapping now (then it calls
+    /// <see cref="LeaveMapping"/> after): not once the link stopped. Unmapping comes after the stop
+    /// and waits for every thread that entered before it, and one that enters later sees the stop
+    /// (both sides are full fences).
+    /// </summary>
+    private bool EnterMapping()
+    {
+        Interlocked.Increment(ref _mappingUsers);
+        if (Volatile.Read(ref _aborted) != 0)
+        {
+            Interlocked.Decrement(ref _mappingUsers);
+            return false;
+        }
+
+        return true;
+    }
+
+    private void LeaveMapping() => Interlocked.Decrement(ref _mappingUsers);
 
     /// <summary>
     /// Takes every datagram the peer has already handed over (up to one lap of the ring) on the
@@ -937,6 +989,11 @@ internal sealed class SharedMemoryLink : RpcLink
 
         _laneSend.Detach();
         _laneReceive.Detach();
+        while (Volatile.Read(ref _mappingUsers) != 0)
+        {
+            laneWait.SpinOnce();
+        }
+
         lock (_unmapping)
         {
             _unmapped = true;

@@ -42,6 +42,16 @@ internal sealed class RawWindow : IDisposable
         return data;
     }
 
+    /// <summary>Writes <paramref name="data"/> at the start of the datagram area.</summary>
+    public void WriteData(byte[] data) => _view.WriteArray(PacketHeader.Bytes, data, 0, data.Length);
+
+    /// <summary>The header's last word: in a link's lane window, the doorbell of that direction's receiving thread.</summary>
+    public int Doorbell
+    {
+        get => _view.ReadInt32(12);
+        set => _view.Write(12, value);
+    }
+
     public void Dispose()
     {
         _view.Dispose();
