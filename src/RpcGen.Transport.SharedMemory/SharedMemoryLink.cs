@@ -420,15 +420,9 @@ internal sealed class SharedMemoryLink : RpcLink
             _laneSend.HandOff(frame.Length);
             return true;
         }
-        catch (SharedMemoryShutdownException)
+        catch (Exception ex) when (ex is SharedMemoryShutdownException or RpcException)
         {
-            return false;
-        }
-        catch (RpcException ex)
-        {
-            // The peer garbled the lane's state word: the link is done for.
-            Fail(ex.Message);
-            return false;
+            return LaneStepFailed(ex);
         }
         finally
         {
@@ -462,19 +456,25 @@ internal sealed class SharedMemoryLink : RpcLink
             sink.ReceiveLane(new ReadOnlySequence<byte>(_laneFrame, 0, length));
             return true;
         }
-        catch (SharedMemoryShutdownException)
+        catch (Exception ex) when (ex is SharedMemoryShutdownException or RpcException)
         {
-            return false;
-        }
-        catch (RpcException ex)
-        {
-            Fail(ex.Message);
-            return false;
+            return LaneStepFailed(ex);
         }
         finally
         {
             Volatile.Write(ref _laneReceiving, 0);
         }
+    }
+
+    /// <summary>A lane step that threw: after a shutdown it simply did not happen; a garbled lane state word (the peer broke the window protocol) fails the link.</summary>
+    private bool LaneStepFailed(Exception ex)
+    {
+        if (ex is RpcException)
+        {
+            Fail(ex.Message);
+        }
+
+        return false;
     }
 
     /// <summary>
