@@ -36,15 +36,21 @@ internal sealed class ReceiveCursor
     /// <summary>Whether the frame sink paused: the receiving thread waits for room, not for the window.</summary>
     public bool AwaitsRoom => Volatile.Read(ref _awaitingRoom) != 0;
 
-    /// <summary>The link's inbound call-lane window, if it has one: a datagram there ends a wait too.</summary>
-    public SharedMemoryEndpoint? Lane { get; init; }
+    // The link's inbound call-lane window once the receiving thread watches it (see WatchLane).
+    private SharedMemoryEndpoint? _lane;
+
+    /// <summary>
+    /// From now on a datagram on <paramref name="lane"/> ends a wait too. Called by the receiving
+    /// thread, which alone waits, before its first wait, and only when the protocol takes lane frames.
+    /// </summary>
+    public void WatchLane(SharedMemoryEndpoint lane) => _lane = lane;
 
     /// <summary>
     /// Whether a thread waiting on window <paramref name="expected"/> must stop: the cursor moved, a
     /// thread polls, the sink paused, or a datagram waits on the call lane (while nobody polls and the
     /// sink takes input: pollers take lane datagrams themselves).
     /// </summary>
-    public bool LeftWindow(int expected) => Next != expected || IsPolled || AwaitsRoom || Lane is { IsHandedOver: true };
+    public bool LeftWindow(int expected) => Next != expected || IsPolled || AwaitsRoom || _lane is { IsHandedOver: true };
 
     /// <summary>The frame sink paused; a full fence, so a waiter that announced its sleep before is seen by the caller's wake.</summary>
     public void AwaitRoom() => Interlocked.Exchange(ref _awaitingRoom, 1);

@@ -179,7 +179,7 @@ internal sealed class SharedMemoryLink : RpcLink
         _laneSend = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Client, laneSending, windowBytes, options, ringAfterHandOff: _peerDoorbell);
         _laneReceive = new SharedMemoryEndpoint(SharedMemoryEndpointSide.Server, laneReceiving, windowBytes, options);
         _laneFrame = new byte[_laneReceive.DataCapacity];
-        _cursor = new ReceiveCursor { Lane = _laneReceive };
+        _cursor = new ReceiveCursor();
 
         var maxPending = context.Limits.MaxPendingBytes;
         // Its memory can outlive a segment: a received stream chunk keeps the bytes copied out of
@@ -519,6 +519,14 @@ internal sealed class SharedMemoryLink : RpcLink
                 _deliveryChosen.Wait(DeliverySlice);
             }
 
+            // Only a frame sink takes lane frames (a protocol reading Input never gets one): then a
+            // lane datagram ends the wait for the ring. Otherwise one from a hostile peer is left
+            // where it is, and must not keep ending that wait.
+            if (_sink is not null)
+            {
+                _cursor.WatchLane(_laneReceive);
+            }
+
             holdingRole = false;
             Volatile.Write(ref _receiveRole, 0);
             var roleWait = default(SpinWait);
@@ -682,7 +690,10 @@ internal sealed class SharedMemoryLink : RpcLink
                 return moved ? EndSinkBatch(sink!, delivered) : DrainResult.Nothing;
             }
 
-            TakeLaneFirst();
+            if (sink is not null)
+            {
+                TakeLaneFirst();
+            }
 
             var writer = _inbound.Writer;
 
@@ -745,7 +756,10 @@ internal sealed class SharedMemoryLink : RpcLink
                     break;
                 }
 
-                TakeLaneFirst();
+                if (sink is not null)
+                {
+                    TakeLaneFirst();
+                }
             }
 
             if (sink is not null)

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using RpcGen.Links;
 using RpcGen.Transport.Message.Tests;
 
 namespace RpcGen.Transport.SharedMemory.Tests;
@@ -86,6 +87,32 @@ public sealed class CallLaneTests
         Assert.Equal(2, await proxy.PingAsync().WaitAsync(s_timeout));
     }
 
+    [Fact]
+    public async Task A_lane_datagram_to_a_link_read_through_its_pipe_is_left_alone_and_the_ring_still_delivers()
+    {
+        // A protocol that reads the link's Input (Cap'n Proto) takes no lane frames. A hostile
+        // client's lane datagram must neither be taken nor hold up the ring behind it (a drain that
+        // waited for the lane to be taken first would wait for ever).
+        var address = HostProcess.NewAddress();
+        await using var listener = RpcLinks.Listen(address, new RpcLimits { HandshakeTimeout = TimeSpan.FromSeconds(2) });
+        var accepting = listener.AcceptAsync().AsTask();
+        using var hostile = await ConnectByHandAsync(address);
+        await using var served = (await accepting.WaitAsync(s_timeout))!;
+        var reading = served.Input.ReadAtLeastAsync(5).AsTask();
+
+        hostile.Lane.WriteData([1, 2, 3]);
+        hostile.Lane.Length = 3;
+        hostile.Lane.State = PacketHeader.ServerActive;
+        hostile.ClientToServer.WriteData("hello"u8.ToArray());
+        hostile.ClientToServer.Length = 5;
+        hostile.ClientToServer.State = PacketHeader.ServerActive;
+
+        var read = await reading.WaitAsync(s_timeout);
+        Assert.Equal("hello"u8.ToArray(), System.Buffers.BuffersExtensions.ToArray(read.Buffer));
+        served.Input.AdvanceTo(read.Buffer.End);
+        Assert.Equal(PacketHeader.ServerActive, hostile.Lane.State);
+    }
+
     /// <summary>A frame header (32 bytes: kind at byte 2, payload length at bytes 4..8) and <paramref name="carriedPayload"/> bytes.</summary>
     private static byte[] FrameBytes(byte kind, int declaredPayload, int carriedPayload)
     {
@@ -129,6 +156,8 @@ public sealed class CallLaneTests
     private sealed class HandMadeClient(Socket socket, IDisposable file, RawWindow[] windows) : IDisposable
     {
         public Socket Socket => socket;
+
+        public RawWindow ClientToServer => windows[0];
 
         public RawWindow Lane => windows[2];
 
