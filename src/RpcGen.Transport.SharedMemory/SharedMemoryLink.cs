@@ -380,7 +380,7 @@ internal sealed class SharedMemoryLink : RpcLink
         catch (Exception ex)
         {
             // The receiving thread wakes from the shutdown Fail causes and completes Input with this reason.
-            Fail(ex is SharedMemoryShutdownException ? "the peer shut the windows down" : ex.Message);
+            Fail(ex is SharedMemoryShutdownException ? ShutdownReason() : ex.Message);
             return false;
         }
     }
@@ -601,7 +601,7 @@ internal sealed class SharedMemoryLink : RpcLink
         {
             if (!(_peerFinished && ex is SharedMemoryShutdownException) && !_inputClosed)
             {
-                Fail(ex is SharedMemoryShutdownException ? "the peer shut the windows down" : ex.Message);
+                Fail(ex is SharedMemoryShutdownException ? ShutdownReason() : ex.Message);
                 error = new RpcException(RpcStatusCode.Disconnected, $"The shared-memory link to {RemoteAddress} was lost: {_failure}", ex);
             }
         }
@@ -885,7 +885,7 @@ internal sealed class SharedMemoryLink : RpcLink
     /// <summary>Fails the link because sending failed; returns the error the protocol's write fails with.</summary>
     internal RpcException SendFailed(Exception ex)
     {
-        Fail(ex is SharedMemoryShutdownException ? "the peer shut the windows down" : ex.Message);
+        Fail(ex is SharedMemoryShutdownException ? ShutdownReason() : ex.Message);
         return ex as RpcException ?? new RpcException(RpcStatusCode.Disconnected, $"Sending to {RemoteAddress} failed: {_failure}", ex);
     }
 
@@ -913,6 +913,12 @@ internal sealed class SharedMemoryLink : RpcLink
             Fail("the peer hung up (closed or died)");
         }
     }
+
+    /// <summary>
+    /// Why a window reported a shutdown: this side's own stop (a dispose or abort here shuts our
+    /// endpoints down first), or else the peer's. A stop caused by a failure recorded its reason first.
+    /// </summary>
+    private string ShutdownReason() => Volatile.Read(ref _aborted) != 0 ? "this side closed the link" : "the peer shut the windows down";
 
     /// <summary>Records <paramref name="reason"/> (the first wins) and stops everything; pending reads and flushes fail with <see cref="RpcStatusCode.Disconnected"/>.</summary>
     internal void Fail(string reason)

@@ -59,6 +59,7 @@ public sealed class PausedFrameSinkTests
         await server.DisposeAsync().AsTask().WaitAsync(s_timeout);
         var error = await sink.Completed.WaitAsync(s_timeout);
         Assert.Equal(RpcStatusCode.Disconnected, Assert.IsType<RpcException>(error).StatusCode);
+        Assert.Contains("this side closed the link", error.Message, StringComparison.Ordinal);
         Assert.False(sink.Received.TryRead(out var late), $"{late?.Length} bytes were handed to the paused sink");
         Assert.Equal(0, sink.DeliveredWhilePaused);
 
