@@ -55,9 +55,6 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
     // Set once by Shutdown; waiters look at it between spins and sleeps.
     private volatile bool _shutdown;
 
-    // 1 while a local thread sleeps in FUTEX_WAIT, so WakeLocalSleeper costs nothing otherwise.
-    private int _sleeping;
-
     // Calls touching the window right now (a driving thread, or one that has not yet noticed shutdown).
     private int _callsInProgress;
 
@@ -334,16 +331,9 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
     /// </summary>
     internal void WakeLocalSleeper()
     {
-        if (_sleepOn is { } doorbell)
+        if (_sleepOn is { HasLocalSleeper: true } doorbell && (_adaptiveSpinTicks > _minSpinTicks || ++_wakeProbe % WakeProbeInterval == 0))
         {
-            if (doorbell.HasLocalSleeper && (_adaptiveSpinTicks > _minSpinTicks || ++_wakeProbe % WakeProbeInterval == 0))
-            {
-                doorbell.Ring();
-            }
-        }
-        else if (Volatile.Read(ref _sleeping) != 0 && (_adaptiveSpinTicks > _minSpinTicks || ++_wakeProbe % WakeProbeInterval == 0))
-        {
-            Futex.Wake(State, int.MaxValue);
+            doorbell.Ring();
         }
     }
 
@@ -390,7 +380,8 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
         EnterCall();
         try
         {
-            return _haveControl || WaitUntilActive(Timeout.InfiniteTimeSpan, cursor, expected, spin);
+            var doorbell = _sleepOn ?? throw new InvalidOperationException("Only a link's receive window, which has a doorbell to sleep on, is waited on with a cursor.");
+            return _haveControl || WaitUntilActive(Timeout.InfiniteTimeSpan, cursor, expected, spin, doorbell);
         }
         finally
         {
@@ -401,20 +392,13 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
     /// <summary>Wakes a local thread sleeping in <see cref="WaitForHandOff"/> on this window (after the cursor it watches moved).</summary>
     internal void WakeLocalWaiter()
     {
-        if (_sleepOn is { } doorbell)
+        if (_sleepOn is { HasLocalSleeper: true } doorbell)
         {
-            if (doorbell.HasLocalSleeper)
-            {
-                doorbell.Ring();
-            }
-        }
-        else if (Volatile.Read(ref _sleeping) != 0)
-        {
-            Futex.Wake(State, int.MaxValue);
+            doorbell.Ring();
         }
     }
 
-    private bool WaitUntilActive(TimeSpan timeout, ReceiveCursor? cursor = null, int expected = 0, bool spin = true)
+    private bool WaitUntilActive(TimeSpan timeout, ReceiveCursor? cursor = null, int expected = 0, bool spin = true, Doorbell? doorbell = null)
     {
         if (CheckState())
         {
@@ -485,7 +469,7 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
                 throw new RpcException(RpcStatusCode.Disconnected, $"The shared-memory peer did not hand control back within {timeout}; the window was shut down.");
             }
 
-            if (cursor is not null && _sleepOn is { } doorbell)
+            if (cursor is not null && doorbell is not null)
             {
                 // The receiving thread sleeps on its doorbell, which every hand-off to it (ring or
                 // lane) and every local event it waits for rings: see Doorbell.
@@ -499,16 +483,13 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
                 continue;
             }
 
-            // The exchanges are full fences: a thread that moves the cursor and then reads _sleeping
-            // either sees it (and wakes us) or we see the moved cursor here.
-            Interlocked.Exchange(ref _sleeping, 1);
+            // The exchange is a full fence: a hand-off that changes the state and then reads the
+            // hint either sees it (and wakes us) or we see the changed state here.
             Interlocked.Exchange(ref *Sleeper, 1);
-            if (!CheckState() && (cursor is null || !cursor.LeftWindow(expected)))
+            if (!CheckState())
             {
                 Futex.Wait(State, _inactiveState, remaining < s_sleepSlice ? remaining : s_sleepSlice);
             }
-
-            Volatile.Write(ref _sleeping, 0);
         }
     }
 

@@ -65,21 +65,18 @@ internal sealed class SharedMemoryLink : RpcLink
     private readonly SharedMemoryEndpoint _laneSend;
     private readonly SharedMemoryEndpoint _laneReceive;
     private readonly byte[] _laneFrame;
+    private int _laneSending;
+    private int _laneReceiving;
 
     // The futex words the receiving threads sleep on (see Doorbell): ours, rung by the peer's
     // hand-offs and by local events, and the peer's, rung by our hand-offs.
     private readonly Doorbell _doorbell;
     private readonly Doorbell _peerDoorbell;
 
-    // Pollers touching the mapping outside the receive role (a doorbell withdrawn or put back);
-    // unmapping waits for none to be left once the link stopped. See EnterMapping.
+    // Threads touching the mapping outside the receive role and the writer gate (a poller
+    // withdrawing or restoring a doorbell announcement, Stop ringing the doorbells); unmapping waits
+    // for none to be left once the link stopped. See EnterMapping.
     private int _mappingUsers;
-
-    // Set (under _unmapping) just before the mapping goes; Stop rings the doorbells only before.
-    private readonly Lock _unmapping = new();
-    private bool _unmapped;
-    private int _laneSending;
-    private int _laneReceiving;
     private readonly Pipe _inbound;
     private readonly WindowWriter _writer;
     private readonly ILogger _logger;
@@ -933,6 +930,21 @@ internal sealed class SharedMemoryLink : RpcLink
 
     private void Stop()
     {
+        // Counted as a user of the mapping before the stop is seen: unmapping follows the stop, so
+        // it waits for the doorbells below to be rung (a Stop that loses the race touches nothing).
+        Interlocked.Increment(ref _mappingUsers);
+        try
+        {
+            StopOnce();
+        }
+        finally
+        {
+            LeaveMapping();
+        }
+    }
+
+    private void StopOnce()
+    {
         if (Interlocked.Exchange(ref _aborted, 1) != 0)
         {
             return;
@@ -951,16 +963,9 @@ internal sealed class SharedMemoryLink : RpcLink
         _laneSend.Shutdown();
         _laneReceive.Shutdown();
 
-        // Receiving threads sleep on the doorbells, not on the windows' state words. Under the lock
-        // that unmapping takes: once the socket watcher ended, unmapping may run alongside this.
-        lock (_unmapping)
-        {
-            if (!_unmapped)
-            {
-                _doorbell.RingAlways();
-                _peerDoorbell.RingAlways();
-            }
-        }
+        // Receiving threads sleep on the doorbells, not on the windows' state words.
+        _doorbell.RingAlways();
+        _peerDoorbell.RingAlways();
         _socket.Dispose();
         _pollersLeft.Set();
         _deliveryChosen.Set();
@@ -1012,11 +1017,6 @@ internal sealed class SharedMemoryLink : RpcLink
         while (Volatile.Read(ref _mappingUsers) != 0)
         {
             laneWait.SpinOnce();
-        }
-
-        lock (_unmapping)
-        {
-            _unmapped = true;
         }
 
         _mapping.Dispose();
