@@ -76,7 +76,7 @@ internal sealed partial class MessageConnection
     public ValueTask DisposeAsync() =>
         new(CloseAsync(new RpcException(RpcStatusCode.Disconnected, "The connection was closed by this side.")));
 
-    private async Task CloseAsync(RpcException reason)
+    private async Task CloseAsync(RpcException reason, RefusalLinger? refusal = null)
     {
         if (!_lifecycle.TryClose())
         {
@@ -118,7 +118,7 @@ internal sealed partial class MessageConnection
 
         try
         {
-            await _link.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            await CloseLinkAsync(refusal).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
         catch (Exception)
         {
@@ -131,6 +131,25 @@ internal sealed partial class MessageConnection
         _onClosed?.Invoke(this);
         RpcLog.ConnectionClosed(Logger, Id, Peer, reason.Message);
         _closed.TrySetResult();
+    }
+
+    /// <summary>Disposes the link; a refused connection lingers first while a slot is free (see <see cref="RefusalLinger"/>).</summary>
+    private async Task CloseLinkAsync(RefusalLinger? refusal)
+    {
+        if (refusal is null || !refusal.TryEnter())
+        {
+            await _link.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await _link.CloseLingeringAsync(RefusalLinger.MaxDiscardBytes, refusal.Time).ConfigureAwait(false);
+        }
+        finally
+        {
+            refusal.Exit();
+        }
     }
 
     private RpcException Disconnected() =>

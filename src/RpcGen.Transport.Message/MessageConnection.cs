@@ -203,16 +203,21 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
         }
     }
 
-    /// <summary>Sends an <see cref="FrameKind.Abort"/> with <paramref name="reason"/> (waiting briefly), then closes.</summary>
-    internal async Task CloseAfterTellingPeerAsync(RpcStatusCode code, string reason)
+    /// <summary>
+    /// Sends an <see cref="FrameKind.Abort"/> with <paramref name="reason"/> (waiting briefly), then
+    /// closes; lingering (see <see cref="RefusalLinger"/>) when <paramref name="refusal"/> is given,
+    /// which only a connection that was never started may do (nothing else reads its input then).
+    /// </summary>
+    internal async Task CloseAfterTellingPeerAsync(RpcStatusCode code, string reason, RefusalLinger? refusal = null)
     {
+        Debug.Assert(refusal is null || _reading is null, "Only a connection nobody reads may linger over its input.");
         try
         {
             await SendAbortAsync(code, reason).ConfigureAwait(false);
         }
         finally
         {
-            await CloseAsync(new RpcException(RpcStatusCode.Disconnected, reason)).ConfigureAwait(false);
+            await CloseAsync(new RpcException(RpcStatusCode.Disconnected, reason), refusal).ConfigureAwait(false);
         }
     }
 

@@ -35,6 +35,9 @@ public sealed class RpcServer : IAsyncDisposable
     private readonly OutboundBudget _budget;
     private readonly ConnectionWatchdog _watchdog;
     private readonly CallAuthorization _authorization;
+
+    // How refused connections close: lingering, so the client reads why, with a bound on how many at once.
+    private readonly RefusalLinger _refusalLinger;
     private int _started;
     private Task? _stopped;
 
@@ -48,6 +51,7 @@ public sealed class RpcServer : IAsyncDisposable
         _budget = new OutboundBudget(_options.Limits);
         _watchdog = new ConnectionWatchdog(_options.TimeProvider, _options.Limits);
         _authorization = new CallAuthorization(_options.Authorizer, _options.AuthorizationPolicies);
+        _refusalLinger = new RefusalLinger(_options.Limits);
     }
 
     /// <summary>The addresses listened on, with ports resolved (<c>tcp://127.0.0.1:0</c> reports the chosen port).</summary>
@@ -167,9 +171,11 @@ public sealed class RpcServer : IAsyncDisposable
         };
         if (!admitted)
         {
-            // Told why, then closed; it never reads, so it costs one small frame.
+            // Told why, then closed; it never reads, so it costs one small frame, and a bounded
+            // linger so the client's unread hello does not turn the close into a reset that can
+            // destroy the frame (every link: tcp, unix and tls refuse here alike).
             RpcLog.ConnectionRefused(_logger, link.RemoteAddress, refusal!);
-            _ = connection.CloseAfterTellingPeerAsync(RpcStatusCode.Overloaded, refusal!);
+            _ = connection.CloseAfterTellingPeerAsync(RpcStatusCode.Overloaded, refusal!, _refusalLinger);
             return;
         }
 

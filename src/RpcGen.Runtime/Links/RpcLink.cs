@@ -124,4 +124,57 @@ public abstract class RpcLink : IDuplexPipe, IAsyncDisposable
     /// (completed or canceled); the protocol that owns <see cref="Input"/> completes it.
     /// </summary>
     public abstract ValueTask DisposeAsync();
+
+    /// <summary>
+    /// Closes a link whose protocol never read <see cref="Input"/> (a refused connection) so that what
+    /// was written last reaches the peer: sends it and ends this side's stream, then reads and drops
+    /// what the peer sends until it closes its side, at most <paramref name="maxDiscardBytes"/> and at
+    /// most <paramref name="maxTime"/>, then disposes. On a link that cannot end one direction alone
+    /// it just disposes.
+    /// </summary>
+    /// <remarks>
+    /// Why: a TCP socket closed while the peer's bytes (a client's hello) sit unread in it, or arrive
+    /// after the close, is answered with a reset, and a reset can make the peer's kernel drop what it
+    /// received and has not yet handed to the application: the frame that said why the connection is
+    /// refused. Reading until the peer closes (it does once it read that frame) leaves nothing unread.
+    /// </remarks>
+    internal async ValueTask CloseLingeringAsync(int maxDiscardBytes, TimeSpan maxTime)
+    {
+        using var linger = new CancellationTokenSource(maxTime);
+        try
+        {
+            if (await EndOutputAsync(linger.Token).ConfigureAwait(false))
+            {
+                await DiscardInputAsync(maxDiscardBytes, linger.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (linger.IsCancellationRequested)
+        {
+            // Lingered as long as a refused peer may hold this side: close anyway.
+        }
+
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends what was written to <see cref="Output"/> and ends this side's stream (a TCP FIN, after a
+    /// TLS close_notify), leaving the receiving side open; false when the link cannot end one side alone.
+    /// </summary>
+    private protected virtual ValueTask<bool> EndOutputAsync(CancellationToken cancellationToken) => new(false);
+
+    private async Task DiscardInputAsync(int maxDiscardBytes, CancellationToken cancellationToken)
+    {
+        var input = Input;
+        long discarded = 0;
+        while (true)
+        {
+            var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            discarded += result.Buffer.Length;
+            input.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted || result.IsCanceled || discarded > maxDiscardBytes)
+            {
+                return;
+            }
+        }
+    }
 }

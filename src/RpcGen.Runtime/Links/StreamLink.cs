@@ -81,6 +81,14 @@ internal sealed class StreamLink : RpcLink
         await _receiving.ConfigureAwait(false);
     }
 
+    /// <summary>Completing the outbound pipe makes the send loop send what is left, then end the stream (see <see cref="SendLoopAsync"/>).</summary>
+    private protected override async ValueTask<bool> EndOutputAsync(CancellationToken cancellationToken)
+    {
+        await _outbound.Writer.CompleteAsync().ConfigureAwait(false);
+        await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
     private async Task ReceiveLoopAsync()
     {
         await Task.Yield();

@@ -130,6 +130,7 @@ internal sealed class TlsListener : RpcLinkListener
     private async Task HandshakeAsync(Socket accepted, string remote)
     {
         var admissionKey = _unixPath is null ? RpcLinks.FormatTcp(accepted.RemoteEndPoint) : remote;
+        var admitted = true;
         try
         {
             if (accepted.ProtocolType == ProtocolType.Tcp)
@@ -143,6 +144,12 @@ internal sealed class TlsListener : RpcLinkListener
                 : _time.CreateTimer(static state => ((CancellationTokenSource)state!).Cancel(), timeout, _context.Timeout, Timeout.InfiniteTimeSpan);
             TlsLog.HandshakeStarted(_context.Logger, remote, _context.Timeout);
             var link = await TlsHandshake.AcceptAsync(accepted, Address, remote, _context, _limits.MaxPendingBytes, timeout.Token).ConfigureAwait(false);
+
+            // The handshake is over: free its slot before the server sees the link. Freed after, a
+            // client the server answered at once could connect again (or a second client from the
+            // same address could) while the slot was still taken, and be hung up on without a reason.
+            admitted = false;
+            _handshaking.Release(admissionKey);
             if (link is not null && !_ready.Writer.TryWrite(link))
             {
                 link.Abort();
@@ -156,7 +163,10 @@ internal sealed class TlsListener : RpcLinkListener
         }
         finally
         {
-            _handshaking.Release(admissionKey);
+            if (admitted)
+            {
+                _handshaking.Release(admissionKey);
+            }
         }
     }
 }
