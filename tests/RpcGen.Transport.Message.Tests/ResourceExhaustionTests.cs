@@ -135,19 +135,33 @@ public class ResourceExhaustionTests
 
     // ---- 3 and 5. Peers that do not read ------------------------------------------------------------
 
-    // Answers a connection may hold beyond its limit: the reader stops, and calls not yet started
-    // wait, once the limit is reached, but each handler the thread pool is running at that moment
-    // still adds its answer (and the last frame read before the check adds one). At most one per
-    // thread-pool thread, then; a busy test process has more of those than CPUs.
-    private static int AnswersBeyondTheLimit => Math.Max(8, ThreadPool.ThreadCount + 2);
+    // What one answer to BlobAsync(64 KiB) holds: the frame outgrows 64 KiB, so it sits in a 128 KiB
+    // buffer; 132 KiB covers that buffer and the frame object.
+    private const int BlobAnswerHeldBytes = 132 * 1024;
+
+    // What a small frame holds (a refusal or an error: a 512-byte buffer and the frame object).
+    private const int SmallFrameHeldBytes = 1024;
+
+    // What one connection can hold beyond the limit that stopped its reader, and why. Once over the
+    // limit the reader stops before its next frame, so it adds at most the one frame it queued last;
+    // calls handed to the thread pool that have not started yet are parked when their turn comes
+    // (they wait, not started, until the peer reads); but every call that had already started still
+    // queues its answer. Those calls are in flight until answered, so there are at most
+    // MaxConcurrentCalls of them: that is the bound the server guarantees, whatever the thread pool's
+    // size (a count of its threads taken afterwards is no bound: a loaded run held 27 answers
+    // beyond the limit with 20 threads). The tests set MaxConcurrentCalls low (64) so the bound is
+    // tight; not lower, because then so few answers exist at once that the kernel's socket buffers
+    // (up to 4 MiB here) absorb them all and the limit never fills.
+    private static long HeldBeyondTheLimit(RpcLimits limits, int answerHeldBytes) =>
+        (limits.MaxConcurrentCalls * (long)answerHeldBytes) + SmallFrameHeldBytes;
 
     [Fact]
     public async Task A_client_that_never_reads_cannot_make_the_server_queue_past_the_limit()
     {
         // 2,000 calls for 64 KiB each and never a read: before the fix the server queued every
         // answer (about 256 MB held, each in a 128 KiB buffer); now it stops reading the connection
-        // once MaxPendingBytes is held.
-        var limits = new RpcLimits { MaxPendingBytes = 256 * 1024 };
+        // once MaxPendingBytes is held. Calls past MaxConcurrentCalls are refused (small errors).
+        var limits = new RpcLimits { MaxPendingBytes = 256 * 1024, MaxConcurrentCalls = 64 };
         await using var fixture = await TransportFixture.StartAsync("tcp", limits);
         var before = GC.GetTotalMemory(forceFullCollection: true);
         await using var attacker = await RawPeer.ConnectAsync(fixture.Address, receiveBufferSize: 4096);
@@ -161,7 +175,7 @@ public class ResourceExhaustionTests
         await attacker.SendAsync([.. calls]).WaitAsync(Timeout);
         await fixture.Logs.WaitForAsync($"{attacker.LocalAddress} stopped", Timeout);
         var (held, heap) = await MeasureOnceFullAsync(fixture, limits.MaxPendingBytes, before);
-        Assert.InRange(held, limits.MaxPendingBytes, limits.MaxPendingBytes + (AnswersBeyondTheLimit * 132 * 1024));
+        Assert.InRange(held, limits.MaxPendingBytes, limits.MaxPendingBytes + HeldBeyondTheLimit(limits, BlobAnswerHeldBytes));
         Assert.True(heap < 16 * 1024 * 1024, $"The server's heap grew by {heap:N0} bytes for a peer that does not read.");
 
         // Another client is served meanwhile.
@@ -235,6 +249,7 @@ public class ResourceExhaustionTests
             MaxPendingBytes = 1024 * 1024,
             MaxServerPendingBytes = 1024 * 1024,
             MinPendingBytesPerConnection = 64 * 1024,
+            MaxConcurrentCalls = 64,
         };
         await using var fixture = await TransportFixture.StartAsync("tcp", limits);
         var attackers = new List<RawPeer>();
@@ -257,7 +272,7 @@ public class ResourceExhaustionTests
             // Each non-reader stopped once over its share; together they hold about the server limit.
             await fixture.WaitUntilAsync(() => fixture.Server.PendingOutboundBytes >= limits.MaxServerPendingBytes, "the server limit to fill");
             var held = fixture.Server.PendingOutboundBytes;
-            Assert.InRange(held, limits.MaxServerPendingBytes, limits.MaxServerPendingBytes + (4 * AnswersBeyondTheLimit * 132 * 1024));
+            Assert.InRange(held, limits.MaxServerPendingBytes, limits.MaxServerPendingBytes + (4 * HeldBeyondTheLimit(limits, BlobAnswerHeldBytes)));
 
             // A client that reads its answers holds less than its guaranteed share and is never stopped.
             var service = fixture.Client.GetService<IScenarioService>();
@@ -462,6 +477,7 @@ public class ResourceExhaustionTests
             MaxPendingBytes = 256 * 1024,
             MaxServerPendingBytes = 512 * 1024,
             MaxFrameBytes = 256 * 1024,
+            MaxConcurrentCalls = 64,
         };
         await using var fixture = await TransportFixture.StartAsync("tcp", limits);
         var peers = new List<RawPeer>();
@@ -525,7 +541,7 @@ public class ResourceExhaustionTests
 
             Assert.Equal(300, completed);
             Assert.All(drips, drip => Assert.False(drip.IsFaulted, drip.Exception?.ToString()));
-            Assert.InRange(fixture.Server.PendingOutboundBytes, 0, limits.MaxServerPendingBytes + (3 * AnswersBeyondTheLimit * 132 * 1024));
+            Assert.InRange(fixture.Server.PendingOutboundBytes, 0, limits.MaxServerPendingBytes + (3 * HeldBeyondTheLimit(limits, BlobAnswerHeldBytes)));
         }
         finally
         {
