@@ -136,9 +136,10 @@ internal sealed partial class MessageConnection : IRpcFrameSink
     private async Task EndSinkReadingAsync(RpcException? endOfInput, Exception? failure)
     {
         RpcException reason;
+        var hangUp = false;
         if (failure is not null)
         {
-            reason = await ReadFailedAsync(failure).ConfigureAwait(false);
+            (reason, hangUp) = await ReadFailedAsync(failure).ConfigureAwait(false);
         }
         else
         {
@@ -146,6 +147,6 @@ internal sealed partial class MessageConnection : IRpcFrameSink
             reason = endOfInput!;
         }
 
-        await CloseAsync(reason).ConfigureAwait(false);
+        await CloseAsync(reason, hangUp: hangUp).ConfigureAwait(false);
     }
 }
