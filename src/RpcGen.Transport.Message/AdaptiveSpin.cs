@@ -28,10 +28,6 @@ internal sealed class AdaptiveSpin
     // Thread.SpinWait(16) took on the 2-vCPU VM measured (0.66 µs each), the spin's former busy phase.
     private static readonly long s_busyTicks = Stopwatch.Frequency * 40 / 1_000_000;
 
-    // Busy rounds per clock read (see SpinOnce): at ~0.1 µs a round, a spin overshoots its deadline
-    // by under a microsecond, against a budget of tens of microseconds.
-    private const int BusyRoundsPerClockRead = 8;
-
     // Every this many spins one is a probe (see Deadline).
     private const int ProbeInterval = 16;
 
@@ -98,40 +94,28 @@ internal sealed class AdaptiveSpin
 
     /// <summary>
     /// Waits one round; returns false once <paramref name="deadline"/> has passed (the budget adapts
-    /// when the step comes: <see cref="CameAfter"/>). <paramref name="progress"/> starts as
-    /// <c>default</c> and is the spin's own: rounds busy-wait until its busy phase ends, and yield
-    /// the core after.
+    /// when the step comes: <see cref="CameAfter"/>). <paramref name="busyUntil"/> starts at 0 and is
+    /// the spin's own: rounds busy-wait until then, and yield the core after.
     /// <para>A busy round is one normalized pause (Thread.SpinWait(1), ~50 ns here), so the caller
     /// looks for its step every ~0.1 µs: with 16 pauses a round (~0.66 µs measured on the 2-vCPU VM)
     /// a step came on average a third of a microsecond before the spinner saw it, on each side of
-    /// every hand-off. Busy rounds read the clock only every <see cref="BusyRoundsPerClockRead"/>th
-    /// round: a clock read (<c>clock_gettime</c> on kvm-clock) costs about as much as the pause, and
-    /// a look that waits for it sees the step that much later. The spin's length is bounded by time,
-    /// so a finer round costs no more CPU.</para>
+    /// every hand-off. The spin's length is bounded by time, so a finer round costs no more CPU.</para>
     /// </summary>
-    public bool SpinOnce(ref SpinProgress progress, long deadline)
+    public bool SpinOnce(ref long busyUntil, long deadline)
     {
-        if (progress.BusyRoundsBeforeClock > 0)
-        {
-            progress.BusyRoundsBeforeClock--;
-            Thread.SpinWait(1);
-            return true;
-        }
-
         var now = Stopwatch.GetTimestamp();
         if (now >= deadline)
         {
             return false;
         }
 
-        if (progress.BusyUntil == 0)
+        if (busyUntil == 0)
         {
-            progress.BusyUntil = now + s_busyTicks;
+            busyUntil = now + s_busyTicks;
         }
 
-        if (now < progress.BusyUntil)
+        if (now < busyUntil)
         {
-            progress.BusyRoundsBeforeClock = BusyRoundsPerClockRead - 1;
             Thread.SpinWait(1);
         }
         else

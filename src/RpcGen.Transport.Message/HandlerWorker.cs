@@ -180,7 +180,7 @@ internal sealed class HandlerWorker
         {
             _spinStarted = System.Diagnostics.Stopwatch.GetTimestamp();
             var deadline = _spin.Deadline();
-            var progress = default(SpinProgress);
+            var busyUntil = 0L;
             while (Volatile.Read(ref _state) == Idle)
             {
                 if (polling && (_link.TryPollLane() || _link.TryPollInput()))
@@ -188,7 +188,7 @@ internal sealed class HandlerWorker
                     continue;
                 }
 
-                if (!_spin.SpinOnce(ref progress, deadline))
+                if (!_spin.SpinOnce(ref busyUntil, deadline))
                 {
                     return false;
                 }

@@ -96,7 +96,7 @@ internal sealed partial class MessageConnection
         var polling = _link.BeginPolling();
         var started = Stopwatch.GetTimestamp();
         var deadline = spin.Deadline();
-        var progress = default(SpinProgress);
+        var busyUntil = 0L;
         var caught = false;
         try
         {
@@ -112,7 +112,7 @@ internal sealed partial class MessageConnection
                     continue;
                 }
 
-                if (!spin.SpinOnce(ref progress, deadline))
+                if (!spin.SpinOnce(ref busyUntil, deadline))
                 {
                     gaveUpAt = started;
                     return false;

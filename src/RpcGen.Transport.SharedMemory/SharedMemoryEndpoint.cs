@@ -37,11 +37,6 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
     // wait on average a third of a microsecond before the spinner saw it.
     private static readonly long s_busyTicks = Stopwatch.Frequency * 40 / 1_000_000;
 
-    // Busy rounds of a spin per clock read: a clock read (clock_gettime on kvm-clock) costs about
-    // as much as the round's pause. At ~0.1 µs a round, a spin overshoots its end by under a
-    // microsecond, against a budget of tens of microseconds.
-    private const int BusyRoundsPerClockRead = 8;
-
     // How often WakeLocalSleeper wakes a sleeper whose spinning has not been paying, to find out
     // whether it pays again.
     private const int WakeProbeInterval = 64;
@@ -423,7 +418,6 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
             var now = Stopwatch.GetTimestamp();
             var spinUntil = now + _adaptiveSpinTicks;
             var busyUntil = now + s_busyTicks;
-            var busyRoundsBeforeClock = 0;
             for (var spins = 0; ; spins++)
             {
                 if (CheckState())
@@ -448,15 +442,6 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
                     break;
                 }
 
-                if (busyRoundsBeforeClock > 0)
-                {
-                    // A clock read costs about as much as the pause; the state is looked at sooner
-                    // when most busy rounds skip it (see BusyRoundsPerClockRead).
-                    busyRoundsBeforeClock--;
-                    Thread.SpinWait(1);
-                    continue;
-                }
-
                 now = Stopwatch.GetTimestamp();
                 if (now >= spinUntil)
                 {
@@ -466,7 +451,6 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
 
                 if (now < busyUntil)
                 {
-                    busyRoundsBeforeClock = BusyRoundsPerClockRead - 1;
                     Thread.SpinWait(1);
                 }
                 else
