@@ -45,7 +45,7 @@ internal sealed partial class MessageConnection
     /// <summary>
     /// Sends a response built by <see cref="BuildResponse"/>, after its <paramref name="trailers"/>;
     /// returns the status the call ended with. <paramref name="onLane"/>: the call came on the link's
-    /// call lane, so a plain answer goes back there when the lane takes it.
+    /// call lane, so a plain answer goes back there when no other call runs and the lane takes it.
     /// </summary>
     internal RpcStatusCode SendResponse(uint callId, FrameBuffer frame, RpcMetadata? trailers, bool onLane = false)
     {
@@ -60,7 +60,10 @@ internal sealed partial class MessageConnection
 
         frame.WriteHeader(new FrameHeader(FrameKind.Response, 0, frame.PayloadLength, callId, 0, 0, 0));
         WriteMetadataHeader(frame, callId);
-        if (onLane && frame.Leading is null && _link.TrySendOnLane(frame.WrittenSpan))
+        // Only a lone call answers on the lane: the lane carries one frame per hand-off, so with
+        // other calls running their answers leave together through the byte stream, one hand-off
+        // (and at most one wake of the peer's receiving thread) for the lot.
+        if (onLane && frame.Leading is null && _lifecycle.InflightCalls <= 1 && _link.TrySendOnLane(frame.WrittenSpan))
         {
             FrameBuffer.Return(frame);
             return RpcStatusCode.Ok;

@@ -84,6 +84,13 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
 
         if (Volatile.Read(ref _ended))
         {
+            // Fail sets _failed before _ended, so a local failure (the caller's cancel) that landed
+            // after the look above is seen here; only an end the peer sent makes this a violation.
+            if (Volatile.Read(ref _failed))
+            {
+                return;
+            }
+
             throw new ProtocolViolation($"The peer sent an item on stream {_callId} after its end.");
         }
 
@@ -132,6 +139,12 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
 
         if (Volatile.Read(ref _ended))
         {
+            // As in OnItem: a local failure between the two looks is not the peer's second end.
+            if (Volatile.Read(ref _failed))
+            {
+                return;
+            }
+
             throw new ProtocolViolation($"The peer ended stream {_callId} twice.");
         }
 
