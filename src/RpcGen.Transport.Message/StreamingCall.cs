@@ -26,6 +26,9 @@ internal sealed class StreamingCall<TRequestItem, TResponse> : PendingCall
     private StreamSender? _requests;
     private int _finished;
 
+    // Why the call failed, once it has: Open fails a response stream created after the failure.
+    private Exception? _failure;
+
     private readonly RpcGen.Compression.RpcCompression _codec;
 
     /// <summary>The client interceptors to tell how the call ended; null when none are registered.</summary>
@@ -58,12 +61,22 @@ internal sealed class StreamingCall<TRequestItem, TResponse> : PendingCall
     {
         if (_kind != RpcMethodKind.ClientStreaming)
         {
-            _responses = new StreamReceiver<TResponse>(Connection, CallId, receiverIsCaller: true, _responseFormatter, window, Abandon);
+            // A full fence: the look at _failure below cannot move ahead of this write.
+            Interlocked.Exchange(ref _responses, new StreamReceiver<TResponse>(Connection, CallId, receiverIsCaller: true, _responseFormatter, window, Abandon));
         }
 
         if (_kind != RpcMethodKind.ServerStreaming)
         {
             _requests = new StreamSender(Connection, CallId, senderIsCaller: true, _codec);
+        }
+
+        // The connection may have closed between the call's entry in the table and here, failing a
+        // call that had no response stream yet: the stream's reader would then wait for ever. Fail
+        // it now (failing it twice, when Fail saw it too, is harmless). The request sender needs
+        // nothing: it stops on _over, which End cancelled.
+        if (Volatile.Read(ref _failure) is { } failure)
+        {
+            _responses?.Fail(failure);
         }
     }
 
@@ -106,8 +119,10 @@ internal sealed class StreamingCall<TRequestItem, TResponse> : PendingCall
 
     public override void Fail(Exception exception, RpcStatusCode status)
     {
+        // Kept before End's fence, for a response stream that Open creates after this (see Open).
+        Volatile.Write(ref _failure, exception);
         End(status, exception);
-        _responses?.Fail(exception);
+        Volatile.Read(ref _responses)?.Fail(exception);
         _response?.TrySetException(exception);
     }
 

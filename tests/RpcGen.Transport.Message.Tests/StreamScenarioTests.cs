@@ -21,6 +21,44 @@ public class StreamScenarioTests
 
     [Theory]
     [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
+    public async Task Streams_started_while_their_connection_closes_all_end(string transport)
+    {
+        // A connection that closed between a streaming call's entry in the call table and the
+        // creation of its response stream failed a call that had no stream yet, and the stream's
+        // reader then waited for ever (found by the fault sweep: "a call did not end"). Each round
+        // starts streams from other threads while the client closes, so some land in that window.
+        await using var fixture = await TransportFixture.StartAsync(transport);
+        for (var round = 0; round < 20; round++)
+        {
+            var client = await RpcClient.ConnectAsync(fixture.Address, TransportFixture.ClientOptions(fixture.Address)).WaitAsync(Timeout);
+            var service = client.GetService<IStreamingService>();
+            var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var streams = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+            {
+                await go.Task;
+                try
+                {
+                    await foreach (var item in service.CountAsync(0, 100))
+                    {
+                    }
+                }
+                catch (RpcException)
+                {
+                    // Refused or failed by the close: what matters is that it ended.
+                }
+            })).ToArray();
+
+            go.SetResult();
+            await client.DisposeAsync();
+            await Task.WhenAll(streams).WaitAsync(Timeout);
+        }
+
+        // The server still serves.
+        Assert.Equal(Enumerable.Range(0, 10), await fixture.Client.GetService<IStreamingService>().CountAsync(0, 10).ToListAsync().AsTask().WaitAsync(Timeout));
+    }
+
+    [Theory]
+    [MemberData(nameof(TransportFixture.Transports), MemberType = typeof(TransportFixture))]
     public async Task A_server_stream_of_small_and_large_items_keeps_their_order_and_bytes(string transport)
     {
         // Small items travel batched in one buffer and large ones on their own: the order across
