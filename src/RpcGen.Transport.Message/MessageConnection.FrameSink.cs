@@ -136,10 +136,9 @@ internal sealed partial class MessageConnection : IRpcFrameSink
     private async Task EndSinkReadingAsync(RpcException? endOfInput, Exception? failure)
     {
         RpcException reason;
-        var hangUp = false;
         if (failure is not null)
         {
-            (reason, hangUp) = await ReadFailedAsync(failure).ConfigureAwait(false);
+            reason = await ReadFailedAsync(failure).ConfigureAwait(false);
         }
         else
         {
@@ -147,6 +146,6 @@ internal sealed partial class MessageConnection : IRpcFrameSink
             reason = endOfInput!;
         }
 
-        await CloseAsync(reason, hangUp: hangUp).ConfigureAwait(false);
+        await CloseAsync(reason).ConfigureAwait(false);
     }
 }

@@ -18,7 +18,6 @@ internal sealed partial class MessageConnection
     {
         var input = _link.Input;
         RpcException? reason = null;
-        var hangUp = false;
         try
         {
             while (true)
@@ -59,12 +58,12 @@ internal sealed partial class MessageConnection
         }
         catch (Exception ex)
         {
-            (reason, hangUp) = await ReadFailedAsync(ex).ConfigureAwait(false);
+            reason = await ReadFailedAsync(ex).ConfigureAwait(false);
         }
 
         try
         {
-            await CloseAsync(reason ?? new RpcException(RpcStatusCode.Disconnected, "The connection was closed."), hangUp: hangUp).ConfigureAwait(false);
+            await CloseAsync(reason ?? new RpcException(RpcStatusCode.Disconnected, "The connection was closed.")).ConfigureAwait(false);
         }
         finally
         {
@@ -163,29 +162,25 @@ internal sealed partial class MessageConnection
             ? new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} was closed by the peer.")
             : new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} was closed in the middle of a frame ({unparsedBytes} bytes of it arrived).");
 
-    /// <summary>
-    /// Why reading failed with <paramref name="ex"/>, and whether to hang up (see
-    /// <see cref="CloseAsync"/>): when the peer broke the protocol (or this side failed) the peer is
-    /// told first, and then not waited for.
-    /// </summary>
-    private async Task<(RpcException Reason, bool HangUp)> ReadFailedAsync(Exception ex)
+    /// <summary>Why reading failed with <paramref name="ex"/>; tells the peer first when it broke the protocol (or this side failed).</summary>
+    private async Task<RpcException> ReadFailedAsync(Exception ex)
     {
         switch (ex)
         {
             case ProtocolViolation violation:
                 RpcLog.ProtocolViolation(Logger, Id, Peer, violation.Message);
                 await SendAbortAsync(RpcStatusCode.ProtocolError, violation.Message).ConfigureAwait(false);
-                return (new RpcException(RpcStatusCode.ProtocolError, $"Protocol error from {Peer}: {violation.Message}"), true);
+                return new RpcException(RpcStatusCode.ProtocolError, $"Protocol error from {Peer}: {violation.Message}");
             case RpcException rpc:
-                return (rpc.StatusCode == RpcStatusCode.Disconnected ? rpc : new RpcException(RpcStatusCode.Disconnected, rpc.Message, rpc), false);
+                return rpc.StatusCode == RpcStatusCode.Disconnected ? rpc : new RpcException(RpcStatusCode.Disconnected, rpc.Message, rpc);
             case InvalidOperationException or IOException:
-                return (new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} failed: {ex.Message}", ex), false);
+                return new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} failed: {ex.Message}", ex);
             default:
                 // Whatever else escapes (a bug, or an input no check above foresaw) must not leave the
                 // connection half-open with nobody reading it: close it and say why.
                 RpcLog.ConnectionFailed(Logger, Id, Peer, ex);
                 await SendAbortAsync(RpcStatusCode.Failed, "The server failed while reading this connection.").ConfigureAwait(false);
-                return (new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} failed unexpectedly: {ex.GetType().Name}: {ex.Message}", ex), true);
+                return new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} failed unexpectedly: {ex.GetType().Name}: {ex.Message}", ex);
         }
     }
 

@@ -76,23 +76,7 @@ internal sealed partial class MessageConnection
     public ValueTask DisposeAsync() =>
         new(CloseAsync(new RpcException(RpcStatusCode.Disconnected, "The connection was closed by this side.")));
 
-    // How long a hang-up (see CloseAsync) lets the link send what is queued (the Abort that says why)
-    // and end its side before the link is cut.
-    private static readonly TimeSpan HangUpGrace = TimeSpan.FromSeconds(1);
-
-    // How long any other close lets the link flush and close gracefully before it is cut.
-    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);
-
-    /// <summary>
-    /// Closes the connection with <paramref name="reason"/>: fails what waits on it, then closes the
-    /// link. A refused connection lingers first (<paramref name="refusal"/>). With
-    /// <paramref name="hangUp"/> (the peer broke the protocol; the Abort saying so is queued) the link
-    /// gets <see cref="HangUpGrace"/> to send it and end this side, off this thread (a link's graceful
-    /// close may block while it waits for the peer: the shared-memory link waits up to
-    /// <see cref="RpcLimits.HandshakeTimeout"/> for the peer to take its end of stream), and is then
-    /// cut: a peer that breaks the protocol is not waited for.
-    /// </summary>
-    private async Task CloseAsync(RpcException reason, RefusalLinger? refusal = null, bool hangUp = false)
+    private async Task CloseAsync(RpcException reason, RefusalLinger? refusal = null)
     {
         if (!_lifecycle.TryClose())
         {
@@ -134,13 +118,11 @@ internal sealed partial class MessageConnection
 
         try
         {
-            var closing = hangUp ? Task.Run(() => CloseLinkAsync(refusal: null)) : CloseLinkAsync(refusal);
-            await closing.WaitAsync(hangUp ? HangUpGrace : CloseGrace).ConfigureAwait(false);
+            await CloseLinkAsync(refusal).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
         catch (Exception)
         {
-            // Timed out behind a peer that does not read (or, hanging up, one not worth waiting
-            // for), or the link failed: nothing more to send.
+            // Timed out behind a peer that does not read, or the link failed: nothing more to send.
             _link.Abort();
         }
 
