@@ -24,7 +24,12 @@ public sealed class SpanCollector : IDisposable
         _listener = new ActivityListener
         {
             ShouldListenTo = source => source.Name is RpcTelemetry.Name or RootsName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            // Only this collector's traces: the listener is process-wide, and sampling every RpcGen
+            // span would give calls of tests running alongside a trace context they do not expect.
+            Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
+                options.Source.Name == RootsName || _traces.ContainsKey(options.Parent.TraceId)
+                    ? ActivitySamplingResult.AllDataAndRecorded
+                    : ActivitySamplingResult.None,
             ActivityStopped = activity =>
             {
                 if (activity.Source.Name == RpcTelemetry.Name && _traces.ContainsKey(activity.TraceId))
