@@ -77,21 +77,12 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
 
     public void OnItem(in ReadOnlySequence<byte> payload)
     {
-        if (Volatile.Read(ref _failed))
+        switch (Ended())
         {
-            return;
-        }
-
-        if (Volatile.Read(ref _ended))
-        {
-            // Fail sets _failed before _ended, so a local failure (the caller's cancel) that landed
-            // after the look above is seen here; only an end the peer sent makes this a violation.
-            if (Volatile.Read(ref _failed))
-            {
+            case EndedBy.ThisSide:
                 return;
-            }
-
-            throw new ProtocolViolation($"The peer sent an item on stream {_callId} after its end.");
+            case EndedBy.Peer:
+                throw new ProtocolViolation($"The peer sent an item on stream {_callId} after its end.");
         }
 
         // The payload as held here (decompressed), so a compressed stream cannot hold more memory
@@ -132,24 +123,28 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
 
     public void OnEnd(RpcException? error)
     {
-        if (Volatile.Read(ref _failed))
+        switch (Ended())
         {
-            return;
-        }
-
-        if (Volatile.Read(ref _ended))
-        {
-            // As in OnItem: a local failure between the two looks is not the peer's second end.
-            if (Volatile.Read(ref _failed))
-            {
+            case EndedBy.ThisSide:
                 return;
-            }
-
-            throw new ProtocolViolation($"The peer ended stream {_callId} twice.");
+            case EndedBy.Peer:
+                throw new ProtocolViolation($"The peer ended stream {_callId} twice.");
         }
 
         Volatile.Write(ref _ended, true);
         _items.Complete(error);
+    }
+
+    /// <summary>
+    /// Whether the stream has ended, and by whose doing: frames after a local failure (the caller's
+    /// cancel) are dropped, frames after the peer's end are a violation. <see cref="Fail"/> sets
+    /// <c>_failed</c> before <c>_ended</c>, so <c>_ended</c> is read first: an end that a failure
+    /// set is then always seen as that failure, even when it lands between the two reads.
+    /// </summary>
+    private EndedBy Ended()
+    {
+        var ended = Volatile.Read(ref _ended);
+        return Volatile.Read(ref _failed) ? EndedBy.ThisSide : ended ? EndedBy.Peer : EndedBy.Nobody;
     }
 
     public void Fail(Exception error)
@@ -233,5 +228,12 @@ internal sealed class StreamReceiver<T> : IStreamReceiver, IAsyncEnumerable<T>
     {
         Interlocked.Add(ref _outstanding, bytes);
         _connection.SendCredit(_callId, _creditFlags, (uint)bytes);
+    }
+
+    private enum EndedBy
+    {
+        Nobody,
+        ThisSide,
+        Peer,
     }
 }

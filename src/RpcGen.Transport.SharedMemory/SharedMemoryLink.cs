@@ -377,7 +377,7 @@ internal sealed class SharedMemoryLink : RpcLink
         catch (Exception ex)
         {
             // The receiving thread wakes from the shutdown Fail causes and completes Input with this reason.
-            Fail(ex is SharedMemoryShutdownException ? ShutdownReason() : ex.Message);
+            Fail(FailureReason(ex));
             return false;
         }
     }
@@ -598,7 +598,7 @@ internal sealed class SharedMemoryLink : RpcLink
         {
             if (!(_peerFinished && ex is SharedMemoryShutdownException) && !_inputClosed)
             {
-                Fail(ex is SharedMemoryShutdownException ? ShutdownReason() : ex.Message);
+                Fail(FailureReason(ex));
                 error = new RpcException(RpcStatusCode.Disconnected, $"The shared-memory link to {RemoteAddress} was lost: {_failure}", ex);
             }
         }
@@ -882,7 +882,7 @@ internal sealed class SharedMemoryLink : RpcLink
     /// <summary>Fails the link because sending failed; returns the error the protocol's write fails with.</summary>
     internal RpcException SendFailed(Exception ex)
     {
-        Fail(ex is SharedMemoryShutdownException ? ShutdownReason() : ex.Message);
+        Fail(FailureReason(ex));
         return ex as RpcException ?? new RpcException(RpcStatusCode.Disconnected, $"Sending to {RemoteAddress} failed: {_failure}", ex);
     }
 
@@ -912,10 +912,14 @@ internal sealed class SharedMemoryLink : RpcLink
     }
 
     /// <summary>
-    /// Why a window reported a shutdown: this side's own stop (a dispose or abort here shuts our
-    /// endpoints down first), or else the peer's. A stop caused by a failure recorded its reason first.
+    /// Why a window operation failed with <paramref name="ex"/>. A shutdown is this side's own stop (a
+    /// dispose or abort here shuts our endpoints down first), or else the peer's; a stop caused by a
+    /// failure recorded its reason first.
     /// </summary>
-    private string ShutdownReason() => Volatile.Read(ref _aborted) != 0 ? "this side closed the link" : "the peer shut the windows down";
+    private string FailureReason(Exception ex) =>
+        ex is not SharedMemoryShutdownException ? ex.Message
+        : Volatile.Read(ref _aborted) != 0 ? "this side closed the link"
+        : "the peer shut the windows down";
 
     /// <summary>Records <paramref name="reason"/> (the first wins) and stops everything; pending reads and flushes fail with <see cref="RpcStatusCode.Disconnected"/>.</summary>
     internal void Fail(string reason)

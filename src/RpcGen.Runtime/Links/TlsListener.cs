@@ -130,7 +130,7 @@ internal sealed class TlsListener : RpcLinkListener
     private async Task HandshakeAsync(Socket accepted, string remote)
     {
         var admissionKey = _unixPath is null ? RpcLinks.FormatTcp(accepted.RemoteEndPoint) : remote;
-        var admitted = true;
+        var holdsSlot = true;
         try
         {
             if (accepted.ProtocolType == ProtocolType.Tcp)
@@ -148,7 +148,7 @@ internal sealed class TlsListener : RpcLinkListener
             // The handshake is over: free its slot before the server sees the link. Freed after, a
             // client the server answered at once could connect again (or a second client from the
             // same address could) while the slot was still taken, and be hung up on without a reason.
-            admitted = false;
+            holdsSlot = false;
             _handshaking.Release(admissionKey);
             if (link is not null && !_ready.Writer.TryWrite(link))
             {
@@ -163,7 +163,7 @@ internal sealed class TlsListener : RpcLinkListener
         }
         finally
         {
-            if (admitted)
+            if (holdsSlot)
             {
                 _handshaking.Release(admissionKey);
             }
