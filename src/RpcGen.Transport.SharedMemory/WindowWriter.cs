@@ -246,6 +246,11 @@ internal sealed class WindowWriter : PipeWriter
     /// <summary>
     /// The link's graceful close: waits for the protocol thread to finish its write (at most the peer
     /// timeout), then ends the stream as <see cref="Complete"/> does. Returns whether the end went out.
+    /// Ending the stream waits for the peer (for a window it has not acknowledged, then for it to take
+    /// the end: up to the peer and close timeouts), so it runs on a thread of its own, never the
+    /// caller's: the caller's own bound on the close applies, and its <see cref="RpcGen.Links.RpcLink.Abort"/>
+    /// (which shuts the windows down) ends the wait at once. A peer that stopped taking data then
+    /// holds no thread of the caller's, and none of the thread pool's.
     /// </summary>
     public async Task<bool> CloseAsync()
     {
@@ -261,7 +266,7 @@ internal sealed class WindowWriter : PipeWriter
         }
 
         _gateHeld = true;
-        return End();
+        return await Task.Factory.StartNew(End, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
     }
 
     /// <summary>

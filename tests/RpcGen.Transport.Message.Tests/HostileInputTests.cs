@@ -32,6 +32,29 @@ public class HostileInputTests
         await AssertStillServing(fixture);
     }
 
+    [Theory]
+    [InlineData("tcp")]
+    [InlineData("shm")]
+    public async Task A_peer_that_breaks_the_protocol_and_keeps_its_side_open_is_closed_and_others_are_served(string transport)
+    {
+        // The handshake timeout is what a close waiting for the peer's end of stream waits at most:
+        // set far beyond the bounded waits below, a close that waits for it fails this test instead
+        // of passing late.
+        var limits = new RpcLimits { HandshakeTimeout = TimeSpan.FromMinutes(10) };
+        await using var fixture = await TransportFixture.StartAsync(transport, limits);
+        await using var attacker = transport == "shm"
+            ? await RawPeer.ConnectSharedMemoryAsync(fixture.Address)
+            : await RawPeer.ConnectAsync(fixture.Address);
+
+        // A garbled frame; the attacker then neither closes its side nor stops reading.
+        await attacker.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+
+        Assert.Contains("magic", await attacker.ReadAbortReasonAsync(Timeout), StringComparison.Ordinal);
+        // The server forgets a connection once its link is closed: only the fixture's client is left.
+        await fixture.WaitUntilAsync(() => fixture.Server.ConnectionCount == 1, "the server to close the attacker's connection");
+        await AssertStillServing(fixture);
+    }
+
     [Fact]
     public async Task A_declared_length_over_the_limit_aborts_before_the_payload_is_buffered()
     {

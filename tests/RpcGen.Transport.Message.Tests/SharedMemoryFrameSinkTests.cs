@@ -116,6 +116,32 @@ public sealed class SharedMemoryFrameSinkTests
         Assert.Equal(Enumerable.Range(1, 80).Select(id => (uint)id), answered.Order());
     }
 
+    [Fact]
+    public async Task A_peer_that_stops_taking_data_and_breaks_the_protocol_is_let_go_within_the_close_bound()
+    {
+        // A graceful close of the link hands the peer an end-of-stream datagram and waits for the
+        // peer to take it, up to the handshake timeout. That wait used to block the closing thread,
+        // so the connection's own bound on a close (a few seconds, then the link is cut) never
+        // applied and a peer that broke the protocol and took nothing more was held (with a thread)
+        // that long. Set far beyond the bounded wait below, so a close that waits fails this test
+        // instead of passing late.
+        var limits = new RpcLimits { HandshakeTimeout = TimeSpan.FromMinutes(10) };
+        await using var fixture = await TransportFixture.StartAsync("shm", limits);
+
+        // The peer's link buffers 64 KiB and the peer never reads: one 100 KiB answer fills that
+        // buffer, so the peer's receiving thread stops taking windows, with windows still free on
+        // the server's side for the Abort and the end of the stream.
+        await using var peer = await RawPeer.ConnectSharedMemoryAsync(fixture.Address, new RpcLimits { MaxPendingBytes = 64 * 1024 });
+        await peer.SendAsync(RequestFrame(BlobMethod, 1, OneArgument(100 * 1024))).WaitAsync(Timeout);
+        await fixture.WaitUntilAsync(() => fixture.Server.InflightCalls == 0, "the answer to be sent");
+        await peer.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray()).WaitAsync(Timeout);
+
+        // The server forgets the connection once its link is closed: only the fixture's client is left.
+        // (The peer, had it read on, would find its stream cut inside the answer it never took.)
+        await fixture.WaitUntilAsync(() => fixture.Server.ConnectionCount == 1, "the server to let the peer go");
+        Assert.Equal(9, await fixture.Client.GetService<IScenarioService>().AddAsync(4, 5).AsTask().WaitAsync(Timeout));
+    }
+
     private static byte[] Requests(uint first, uint last) =>
         [.. Enumerable.Range((int)first, (int)(last - first + 1)).SelectMany(id => RequestFrame(BlobMethod, (uint)id, OneArgument(64 * 1024)))];
 
