@@ -244,6 +244,32 @@ internal sealed class WindowWriter : PipeWriter
     }
 
     /// <summary>
+    /// As <see cref="Complete"/>, but the end of the stream is sent and waited for on a thread of
+    /// its own (see <see cref="CloseAsync"/>): the returned task completes when the peer took it, or
+    /// when a timeout or the link's stop ended the wait, and the caller's thread is never held.
+    /// </summary>
+    public override ValueTask CompleteAsync(Exception? exception = null)
+    {
+        if (exception is not null)
+        {
+            Complete(exception);
+            return default;
+        }
+
+        if (!_gateHeld && !_gate.TryEnter())
+        {
+            // The link's closing path holds the writer: it ends the stream itself.
+            return default;
+        }
+
+        _gateHeld = true;
+        return new ValueTask(EndOnOwnThread());
+    }
+
+    private Task<bool> EndOnOwnThread() =>
+        Task.Factory.StartNew(End, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>
     /// The link's graceful close: waits for the protocol thread to finish its write (at most the peer
     /// timeout), then ends the stream as <see cref="Complete"/> does. Returns whether the end went out.
     /// Ending the stream waits for the peer (for a window it has not acknowledged, then for it to take
@@ -266,7 +292,7 @@ internal sealed class WindowWriter : PipeWriter
         }
 
         _gateHeld = true;
-        return await Task.Factory.StartNew(End, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+        return await EndOnOwnThread().ConfigureAwait(false);
     }
 
     /// <summary>

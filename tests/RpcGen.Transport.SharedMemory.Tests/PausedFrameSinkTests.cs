@@ -6,7 +6,8 @@ namespace RpcGen.Transport.SharedMemory.Tests;
 /// <summary>
 /// A link's receiving thread while its frame sink pauses (the protocol must wait for room): it takes
 /// no window and hands the sink nothing until the sink's room comes, then goes on with what waited in
-/// the windows; and a stop while it waits ends it, with the sink told why. A hand-made sink pauses
+/// the windows; and a stop while it waits ends it, with the sink told why. The other side's end of
+/// its stream toward such a peer is waited for off the caller's thread, until an abort ends it. A hand-made sink pauses
 /// after the first bytes it gets and says when the link starts waiting for its room, so each step is
 /// awaited, never timed. (The message protocol's own pause over shm: <c>SharedMemoryFrameSinkTests</c>.)
 /// </summary>
@@ -65,6 +66,43 @@ public sealed class PausedFrameSinkTests
 
         // The server's end of the stream reached the client before it stopped.
         Assert.Empty(await clientReceived.WaitAsync(s_timeout));
+    }
+
+    [Fact]
+    public async Task Ending_the_output_toward_a_peer_that_takes_nothing_holds_no_thread_and_an_abort_ends_it()
+    {
+        // Timeouts far beyond the test's bound: ending the stream waits for the peer to take the
+        // end, and an end that held its caller's thread for them fails this test instead of passing late.
+        var (listener, client, server) = await LinkPair.ConnectAsync(
+            new SharedMemoryOptions { PeerResponseTimeout = TimeSpan.FromHours(1) }, s_timeout, new RpcLimits { HandshakeTimeout = TimeSpan.FromHours(1) });
+        await using var _ = listener;
+        await using var __ = server;
+        try
+        {
+            var sink = new PausingSink();
+            server.AttachFrameSink(sink);
+            await client.Output.WriteAsync("first"u8.ToArray()).AsTask().WaitAsync(s_timeout);
+            Assert.Equal("first"u8.ToArray(), await sink.Received.ReadAsync().AsTask().WaitAsync(s_timeout));
+            await sink.RoomAwaited.WaitAsync(s_timeout);
+
+            // The sink never gets its room, so the server's receiving thread takes no more windows
+            // and never takes the end of the stream: the end must be waited for off the caller's
+            // thread. Started elsewhere, so a call that held its thread fails the wait, not the run.
+            var started = Task.Factory.StartNew(() => client.Output.CompleteAsync().AsTask(), CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default);
+            var ending = await started.WaitAsync(s_timeout);
+            Assert.False(ending.IsCompleted, "a peer that takes nothing took the end of the stream");
+
+            // The abort shuts the windows down, which ends that wait at once.
+            client.Abort();
+            await ending.WaitAsync(s_timeout);
+            Assert.Equal(0, sink.DeliveredWhilePaused);
+        }
+        finally
+        {
+            // Whatever failed above, nothing may wait on the hour-long timeouts.
+            client.Abort();
+            await client.DisposeAsync().AsTask().WaitAsync(s_timeout);
+        }
     }
 
     /// <summary>
