@@ -233,14 +233,10 @@ internal sealed class WindowWriter : PipeWriter
             return;
         }
 
-        if (!_gateHeld && !_gate.TryEnter())
+        if (TakeWriterToEnd())
         {
-            // The link's closing path holds the writer: it ends the stream itself.
-            return;
+            End();
         }
-
-        _gateHeld = true;
-        End();
     }
 
     /// <summary>
@@ -256,14 +252,22 @@ internal sealed class WindowWriter : PipeWriter
             return default;
         }
 
+        return TakeWriterToEnd() ? new ValueTask(EndOnOwnThread()) : default;
+    }
+
+    /// <summary>
+    /// Takes the gate (or keeps it, while the protocol holds a span) for the protocol's end of the
+    /// stream; false when the link's closing path holds the writer, and ends the stream itself.
+    /// </summary>
+    private bool TakeWriterToEnd()
+    {
         if (!_gateHeld && !_gate.TryEnter())
         {
-            // The link's closing path holds the writer: it ends the stream itself.
-            return default;
+            return false;
         }
 
         _gateHeld = true;
-        return new ValueTask(EndOnOwnThread());
+        return true;
     }
 
     private Task<bool> EndOnOwnThread() =>
