@@ -59,6 +59,12 @@ internal sealed class WindowWriter : PipeWriter
     // Set once the stream ended (gracefully or not): every later write fails.
     private bool _completed;
 
+    private const string CompletedMessage = "Writing is not allowed after the shared-memory link's output was completed.";
+
+    // Set by the protocol's Complete or CompleteAsync, on its own thread, before the end of the
+    // stream is sent on another: a write after it fails at once and leaves the gate to that thread.
+    private volatile bool _endRequested;
+
     // The pooled buffer a write is served from, while its span is out, once the link has stopped: its
     // bytes go nowhere. Touched only by the one protocol thread writing, which then holds no gate.
     private byte[]? _discard;
@@ -138,6 +144,12 @@ internal sealed class WindowWriter : PipeWriter
             _discard = null;
             ArrayPool<byte>.Shared.Return(discard);
             return;
+        }
+
+        if (_endRequested)
+        {
+            // The gate, if held, is the ending thread's now: leave it alone.
+            throw new InvalidOperationException(CompletedMessage);
         }
 
         if (!_gateHeld)
@@ -223,7 +235,9 @@ internal sealed class WindowWriter : PipeWriter
 
     /// <summary>
     /// Without an error: hands over what is written, then sends the end of the stream and waits
-    /// (bounded) for the peer to take it, so the peer sees a graceful close. With an error: fails the link.
+    /// (bounded) for the peer to take it, so the peer sees a graceful close; that is done on a thread
+    /// of its own (see <see cref="CloseAsync"/>), so this returns at once and a peer that takes
+    /// nothing never holds the caller's thread. Writes after it throw at once. With an error: fails the link.
     /// </summary>
     public override void Complete(Exception? exception = null)
     {
@@ -235,14 +249,14 @@ internal sealed class WindowWriter : PipeWriter
 
         if (TakeWriterToEnd())
         {
-            End();
+            // End reports its own failures to the link and never throws: nothing to observe.
+            _ = EndOnOwnThread();
         }
     }
 
     /// <summary>
-    /// As <see cref="Complete"/>, but the end of the stream is sent and waited for on a thread of
-    /// its own (see <see cref="CloseAsync"/>): the returned task completes when the peer took it, or
-    /// when a timeout or the link's stop ended the wait, and the caller's thread is never held.
+    /// As <see cref="Complete"/>; the returned task completes when the peer took the end of the
+    /// stream, or when a timeout or the link's stop ended the wait.
     /// </summary>
     public override ValueTask CompleteAsync(Exception? exception = null)
     {
@@ -261,11 +275,17 @@ internal sealed class WindowWriter : PipeWriter
     /// </summary>
     private bool TakeWriterToEnd()
     {
+        if (_endRequested)
+        {
+            return false;
+        }
+
         if (!_gateHeld && !_gate.TryEnter())
         {
             return false;
         }
 
+        _endRequested = true;
         _gateHeld = true;
         return true;
     }
@@ -361,6 +381,12 @@ internal sealed class WindowWriter : PipeWriter
     /// </summary>
     private bool TryEnter()
     {
+        if (_endRequested)
+        {
+            // The gate, if held, is the ending thread's now: leave it alone.
+            throw new InvalidOperationException(CompletedMessage);
+        }
+
         if (!_gateHeld)
         {
             if (!_gate.TryEnter())
@@ -375,7 +401,7 @@ internal sealed class WindowWriter : PipeWriter
         if (_completed)
         {
             Exit();
-            throw new InvalidOperationException("Writing is not allowed after the shared-memory link's output was completed.");
+            throw new InvalidOperationException(CompletedMessage);
         }
 
         if (_link.IsStopped)

@@ -68,8 +68,10 @@ public sealed class PausedFrameSinkTests
         Assert.Empty(await clientReceived.WaitAsync(s_timeout));
     }
 
-    [Fact]
-    public async Task Ending_the_output_toward_a_peer_that_takes_nothing_holds_no_thread_and_an_abort_ends_it()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Ending_the_output_toward_a_peer_that_takes_nothing_holds_no_thread_and_an_abort_ends_it(bool synchronously)
     {
         // Timeouts far beyond the test's bound: ending the stream waits for the peer to take the
         // end, and an end that held its caller's thread for them fails this test instead of passing late.
@@ -88,13 +90,30 @@ public sealed class PausedFrameSinkTests
             // The sink never gets its room, so the server's receiving thread takes no more windows
             // and never takes the end of the stream: the end must be waited for off the caller's
             // thread. Started elsewhere, so a call that held its thread fails the wait, not the run.
-            var started = Task.Factory.StartNew(() => client.Output.CompleteAsync().AsTask(), CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default);
-            var ending = await started.WaitAsync(s_timeout);
-            Assert.False(ending.IsCompleted, "a peer that takes nothing took the end of the stream");
+            if (synchronously)
+            {
+                // PipeWriter.Complete returns nothing to wait on: it must return at once, and the
+                // writer must refuse writes from then on (they would race the ending thread).
+                await Task.Factory.StartNew(() => client.Output.Complete(), CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default).WaitAsync(s_timeout);
+                Assert.Throws<InvalidOperationException>(() => client.Output.GetSpan(10));
+                Assert.Throws<InvalidOperationException>(() => client.Output.Advance(0));
 
-            // The abort shuts the windows down, which ends that wait at once.
-            client.Abort();
-            await ending.WaitAsync(s_timeout);
+                // The abort ends the ending thread's wait, which lets the writer go, and only then
+                // can the link's close (which takes the writer) finish.
+                client.Abort();
+                await client.DisposeAsync().AsTask().WaitAsync(s_timeout);
+            }
+            else
+            {
+                var started = Task.Factory.StartNew(() => client.Output.CompleteAsync().AsTask(), CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default);
+                var ending = await started.WaitAsync(s_timeout);
+                Assert.False(ending.IsCompleted, "a peer that takes nothing took the end of the stream");
+
+                // The abort shuts the windows down, which ends that wait at once.
+                client.Abort();
+                await ending.WaitAsync(s_timeout);
+            }
+
             Assert.Equal(0, sink.DeliveredWhilePaused);
         }
         finally
