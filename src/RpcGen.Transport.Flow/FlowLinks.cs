@@ -3,9 +3,10 @@ using RpcGen.Links;
 namespace RpcGen.Transport.Flow;
 
 /// <summary>
-/// Makes <c>flow+tcp://HOST:PORT</c>, <c>flow+unix:PATH</c>, <c>flow+memory:NAME</c>, <c>flow+tls://HOST:PORT</c>
-/// and <c>flow+tls+unix:PATH</c> addresses work for every protocol (<c>RpcServer</c>/<c>RpcClient</c>,
-/// <c>CapnpServer</c>/<c>CapnpConnection</c>): call <see cref="Register"/> once at start-up.
+/// Makes <c>flow+tcp://HOST:PORT</c>, <c>flow+unix:PATH</c>, <c>flow+memory:NAME</c>, <c>flow+tls://HOST:PORT</c>,
+/// <c>flow+tls+unix:PATH</c> and <c>flow+shm:PATH</c> addresses work for every protocol (<c>RpcServer</c>/<c>RpcClient</c>,
+/// <c>CapnpServer</c>/<c>CapnpConnection</c>): call <see cref="Register"/> once at start-up (and, for
+/// <c>flow+shm</c>, <c>SharedMemoryLinks.Register</c>: the flows then share one shared-memory link).
 /// </summary>
 /// <remarks>
 /// Each RPC connection is one flow. Clients dial through <see cref="FlowManager.Default"/>, so all
@@ -25,7 +26,7 @@ public static class FlowLinks
 
     private sealed class Provider : IRpcLinkProvider
     {
-        public IReadOnlyList<string> Schemes { get; } = ["flow+tcp", "flow+unix", "flow+memory", "flow+tls", "flow+tls+unix"];
+        public IReadOnlyList<string> Schemes { get; } = ["flow+tcp", "flow+unix", "flow+memory", "flow+tls", "flow+tls+unix", "flow+shm"];
 
         public async ValueTask<RpcLink> ConnectAsync(string address, RpcLinkContext context, CancellationToken cancellationToken)
         {

@@ -491,9 +491,18 @@ public sealed class FlowManager : IAsyncDisposable
             {
                 return protocol;
             }
+
+            // A scheme another assembly registered with RpcLinks (shm after SharedMemoryLinks.Register)
+            // is carried as the built-in ones are. Not flow+ schemes: flows are not nested in flows.
+            if (colon > 0 && !address.StartsWith(FlowLinks.Prefix, StringComparison.OrdinalIgnoreCase) && RpcLinks.IsKnownScheme(address[..colon]))
+            {
+                protocol = new LinkProtocol(address[..colon]);
+                _protocols[address[..colon]] = protocol;
+                return protocol;
+            }
         }
 
-        throw new FlowException(FlowErrorCode.ResolveFailed, $"No flow protocol is registered for '{address}' (built in: tcp, unix, memory, tls, tls+unix).");
+        throw new FlowException(FlowErrorCode.ResolveFailed, $"No flow protocol is registered for '{address}' (built in: tcp, unix, memory, tls, tls+unix, and any scheme registered with RpcLinks, such as shm after SharedMemoryLinks.Register).");
     }
 
     private FlowProtocolContext Context() => new() { LinkLimits = _options.LinkLimits, Tls = _options.Tls, Logger = _options.Logger, TimeProvider = _options.TimeProvider };

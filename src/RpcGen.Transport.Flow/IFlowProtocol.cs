@@ -10,7 +10,8 @@ namespace RpcGen.Transport.Flow;
 /// <summary>
 /// How a <see cref="FlowManager"/> reaches addresses of one scheme: resolve, dial, listen. Register
 /// your own with <see cref="FlowManager.RegisterProtocol"/>; <c>tcp</c>, <c>unix</c>, <c>memory</c>,
-/// <c>tls</c> and <c>tls+unix</c> are built in (over <see cref="RpcLinks"/>).
+/// <c>tls</c> and <c>tls+unix</c> are built in (over <see cref="RpcLinks"/>), and so is every scheme
+/// registered with <see cref="RpcLinks.Register"/> (<c>shm</c>, once <c>SharedMemoryLinks.Register</c> ran).
 /// </summary>
 public interface IFlowProtocol
 {
@@ -43,12 +44,24 @@ public sealed class FlowProtocolContext
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }
 
-/// <summary>The built-in protocols, all carried by <see cref="RpcLinks"/>.</summary>
+/// <summary>The built-in protocols and those registered with <see cref="RpcLinks"/>, all carried by it.</summary>
 internal sealed class LinkProtocol(string scheme) : IFlowProtocol
 {
     public async ValueTask<string> ResolveAsync(string address, CancellationToken cancellationToken)
     {
-        if (!RpcAddress.TryParse(address, out var parsed) || !parsed.ToString().StartsWith(scheme + ":", StringComparison.OrdinalIgnoreCase))
+        if (!RpcAddress.TryParse(address, out var parsed))
+        {
+            // A registered scheme (shm:PATH) has nothing to resolve: its provider parses and checks it
+            // when it dials, and the address as given is the cache key.
+            if (address.Length > scheme.Length + 1 && address.StartsWith(scheme + ":", StringComparison.OrdinalIgnoreCase) && RpcLinks.IsKnownScheme(scheme))
+            {
+                return address;
+            }
+
+            throw new FlowException(FlowErrorCode.ResolveFailed, $"'{address}' is not a {scheme} address.");
+        }
+
+        if (!parsed.ToString().StartsWith(scheme + ":", StringComparison.OrdinalIgnoreCase))
         {
             throw new FlowException(FlowErrorCode.ResolveFailed, $"'{address}' is not a {scheme} address.");
         }
@@ -82,7 +95,7 @@ internal sealed class LinkProtocol(string scheme) : IFlowProtocol
         {
             throw new FlowException(ex.StatusCode == RpcStatusCode.PermissionDenied ? FlowErrorCode.Auth : FlowErrorCode.DialFailed, ex.Message, ex);
         }
-        catch (InvalidOperationException ex)
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
         {
             throw new FlowException(FlowErrorCode.BadArg, ex.Message, ex);
         }

@@ -36,7 +36,7 @@ public sealed class TransportFixture : IAsyncDisposable
     public RpcClient Client => _clients[0];
 
     /// <summary>The transports every scenario runs over.</summary>
-    public static TheoryData<string> Transports => new() { "tcp", "unix", "memory", "tls", "tls+unix", "shm", "flow" };
+    public static TheoryData<string> Transports => new() { "tcp", "unix", "memory", "tls", "tls+unix", "shm", "flow", "flow+shm" };
 
     public static string NewAddress(string transport) => transport switch
     {
@@ -47,6 +47,7 @@ public sealed class TransportFixture : IAsyncDisposable
         "tls+unix" => $"tls+unix:{NewSocketPath()}",
         "shm" => $"shm:{NewSocketPath()}",
         "flow" => "flow+tcp://127.0.0.1:0",
+        "flow+shm" => $"flow+shm:{NewSocketPath()}",
         _ => throw new ArgumentOutOfRangeException(nameof(transport), transport, null),
     };
 
