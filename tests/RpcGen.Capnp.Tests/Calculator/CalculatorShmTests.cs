@@ -29,13 +29,7 @@ public sealed class CalculatorShmTests
         Assert.StartsWith(scheme, server.Address, StringComparison.Ordinal);
         await using var first = await CapnpConnection.ConnectAsync(server.Address).WaitAsync(Timeout);
         await using var second = await CapnpConnection.ConnectAsync(server.Address).WaitAsync(Timeout);
-        foreach (var connection in new[] { first, second })
-        {
-            using var calculator = (ICapnpProxy)connection.Bootstrap<ICalculator>();
-            var results = await CalculatorChecks.RunAsync((ICalculator)calculator, Timeout);
-            Assert.Equal(CalculatorChecks.All.Count, results.Count);
-            Assert.True(results.All(result => result.Passed), string.Join('\n', results));
-        }
+        await CalculatorConnectionChecks.AssertAllPassOnEachAsync(Timeout, first, second);
 
         if (scheme == "flow+shm:")
         {
