@@ -15,11 +15,15 @@ public sealed class FlowSmokeTests
     {
         var cells = await FlowSuite.RunAsync(new FlowOptions(TransferBytes: 2 * 1024 * 1024, LatencySamples: 20, CallersSeconds: 30, MaxCallsPerCaller: 20), TextWriter.Null).WaitAsync(TestTimeout);
 
-        Assert.Equal(11, cells.Count);
+        Assert.Equal(OperatingSystem.IsLinux() ? 13 : 11, cells.Count);
         Assert.All(cells, cell => Assert.True(cell.Value > 0, $"{cell.Name} measured nothing"));
         var report = FlowCommand.Render(cells, "smoke");
         Assert.Contains("1 flow ÷ raw TCP", report);
         Assert.Contains("16 flows ÷ MultiplexingStream 16 channels", report);
         Assert.Contains("unary over a flow ÷ message transport direct", report);
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.Contains("unary over a flow on shm ÷ shm direct", report);
+        }
     }
 }

@@ -33,7 +33,7 @@ public static class FlowCommand
         var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
         text.AppendLine("# Flow transport benchmark");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"`{command}`, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPUs, load average {load}; one process, loopback TCP, unpinned.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"`{command}`, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} CPUs, load average {load}; one process, loopback TCP (and shared memory for the shm rows), unpinned.");
         text.AppendLine();
         text.AppendLine("| cell | value |");
         text.AppendLine("|---|---:|");
@@ -54,6 +54,10 @@ public static class FlowCommand
         Ratio("open to first byte back ÷ unary call over a flow", V("flow open to first byte back, p50") / V("unary over a flow (flow+tcp), p50"), "–");
         Ratio("unary over a flow ÷ message transport direct", V("unary over a flow (flow+tcp), p50") / V("unary over message transport (tcp), p50"), "≤ 1.15×");
         Ratio("64 callers over a flow ÷ direct", V("64 callers, over a flow (flow+tcp)") / V("64 callers, message transport (tcp)"), "≥ 0.8×");
+        if (cells.Any(cell => cell.Name == "unary over a flow on shm (flow+shm), p50"))
+        {
+            Ratio("unary over a flow on shm ÷ shm direct", V("unary over a flow on shm (flow+shm), p50") / V("unary over shared memory (shm), p50"), "–");
+        }
         return text.ToString();
     }
 }

@@ -7,6 +7,7 @@ using RpcGen.Benchmarks.Peers.RpcGen;
 using RpcGen.Links;
 using RpcGen.Transport.Flow;
 using RpcGen.Transport.Message;
+using RpcGen.Transport.SharedMemory;
 
 namespace RpcGen.Benchmarks.Flow;
 
@@ -58,8 +59,18 @@ public static class FlowSuite
         await Add("unary over a flow (flow+tcp), p50", () => UnaryAsync("flow+tcp://127.0.0.1:0", options.LatencySamples), "µs").ConfigureAwait(false);
         await Add("64 callers, message transport (tcp)", () => CallersAsync("tcp://127.0.0.1:0", options), "calls/s").ConfigureAwait(false);
         await Add("64 callers, over a flow (flow+tcp)", () => CallersAsync("flow+tcp://127.0.0.1:0", options), "calls/s").ConfigureAwait(false);
+        if (OperatingSystem.IsLinux())
+        {
+            // Flows over a shared-memory link against that link direct (both ends in this process).
+            SharedMemoryLinks.Register();
+            await Add("unary over shared memory (shm), p50", () => UnaryAsync(ShmAddress("shm:"), options.LatencySamples), "µs").ConfigureAwait(false);
+            await Add("unary over a flow on shm (flow+shm), p50", () => UnaryAsync(ShmAddress("flow+shm:"), options.LatencySamples), "µs").ConfigureAwait(false);
+        }
+
         return cells;
     }
+
+    private static string ShmAddress(string scheme) => scheme + Path.Combine(Path.GetTempPath(), $"rpcgen-flow-bench-{Guid.NewGuid():N}.sock");
 
     // ─── Throughput ───────────────────────────────────────────────────────
 
