@@ -3,12 +3,13 @@ using RpcGen.Transport.SharedMemory;
 using RpcGen.Transport.SharedMemory.TestHost;
 
 // Usage: RpcGen.Transport.SharedMemory.TestHost ADDRESS [WINDOW_BYTES WINDOWS_PER_DIRECTION]
-// Serves IShmService on ADDRESS (shm:PATH or unix:PATH), with those shared-memory windows if given,
+// Serves IShmService on ADDRESS (shm:PATH, flow+shm:PATH or unix:PATH), with those shared-memory windows if given,
 // prints "listening ADDRESS" once it accepts connections and "started TEXT" when a HangAsync call
 // arrives, then runs until killed or its standard input closes.
 SharedMemoryLinks.Register(args.Length == 3
     ? new SharedMemoryOptions { WindowBytes = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), WindowsPerDirection = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) }
     : null);
+RpcGen.Transport.Flow.FlowLinks.Register();
 await using var server = new RpcServer();
 server.AddService<IShmService>(new ShmService());
 await server.StartAsync(args[0]);

@@ -1,21 +1,10 @@
-using RpcGen.Testing;
 using System.Runtime.CompilerServices;
 
 namespace RpcGen.Transport.SharedMemory.Tests;
 
 /// <summary>The message protocol over <c>shm:</c> between this process and the test host process.</summary>
-public sealed class CrossProcessTests : IAsyncLifetime
+public sealed class CrossProcessTests() : HostedProcessTests("shm")
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
-    private ChildServerProcess _host = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        SharedMemoryLinks.Register();
-        _host = await HostProcess.StartAsync();
-    }
-
-    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
 
     /// <summary><paramref name="count"/> concurrent callers, each making <paramref name="calls"/> calls in turn and checking every answer.</summary>
     private static IEnumerable<Task> Callers(IShmService service, int count, int calls) =>

@@ -1,0 +1,24 @@
+using RpcGen.Testing;
+using RpcGen.Transport.Flow;
+
+namespace RpcGen.Transport.SharedMemory.Tests;
+
+/// <summary>
+/// Tests against the test host as a real second process: it is started on a fresh address of the
+/// given scheme (<c>shm</c>, <c>flow+shm</c>) before each test and stopped after it.
+/// </summary>
+public abstract class HostedProcessTests(string scheme) : IAsyncLifetime
+{
+    private protected static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+
+    private protected ChildServerProcess _host = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        SharedMemoryLinks.Register();
+        FlowLinks.Register();
+        _host = await HostProcess.StartAsync(HostProcess.NewAddress(scheme));
+    }
+
+    public async ValueTask DisposeAsync() => await _host.DisposeAsync();
+}
