@@ -49,8 +49,9 @@ internal sealed class WindowWriter : PipeWriter
     private bool _holding;
     private int _written;
 
-    // Whether the current holder took the gate and has not released it: from GetMemory until
-    // Advance (a span is out), and through a flush, a completion or the closing path.
+    // Whether the protocol's writing thread took the gate and has not released it: from GetMemory
+    // until Advance (a span is out), and through a flush. Only that thread reads or writes it; the
+    // thread that ends the stream holds the gate without it.
     private bool _gateHeld;
 
     // The pooled buffer a size hint larger than a window was served from, while its span is out.
@@ -62,7 +63,7 @@ internal sealed class WindowWriter : PipeWriter
     private const string CompletedMessage = "Writing is not allowed after the shared-memory link's output was completed.";
 
     // Set by the protocol's Complete or CompleteAsync, on its own thread, before the end of the
-    // stream is sent on another: a write after it fails at once and leaves the gate to that thread.
+    // stream is sent on another: a write after it fails at once, as on a completed pipe writer.
     private volatile bool _endRequested;
 
     // The pooled buffer a write is served from, while its span is out, once the link has stopped: its
@@ -148,7 +149,6 @@ internal sealed class WindowWriter : PipeWriter
 
         if (_endRequested)
         {
-            // The gate, if held, is the ending thread's now: leave it alone.
             throw new InvalidOperationException(CompletedMessage);
         }
 
@@ -270,8 +270,9 @@ internal sealed class WindowWriter : PipeWriter
     }
 
     /// <summary>
-    /// Takes the gate (or keeps it, while the protocol holds a span) for the protocol's end of the
-    /// stream; false when the link's closing path holds the writer, and ends the stream itself.
+    /// Takes the gate (or keeps the one the protocol holds while a span is out) for the protocol's
+    /// end of the stream, and hands it to the ending thread; false when the link's closing path holds
+    /// the writer, and ends the stream itself.
     /// </summary>
     private bool TakeWriterToEnd()
     {
@@ -286,10 +287,11 @@ internal sealed class WindowWriter : PipeWriter
         }
 
         _endRequested = true;
-        _gateHeld = true;
+        _gateHeld = false;
         return true;
     }
 
+    /// <summary>Ends the stream (<see cref="End"/>) on a thread of its own, which the gate, taken by the caller, passes to.</summary>
     private Task<bool> EndOnOwnThread() =>
         Task.Factory.StartNew(End, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
@@ -315,7 +317,6 @@ internal sealed class WindowWriter : PipeWriter
             return false;
         }
 
-        _gateHeld = true;
         return await EndOnOwnThread().ConfigureAwait(false);
     }
 
@@ -369,7 +370,9 @@ internal sealed class WindowWriter : PipeWriter
         }
         finally
         {
-            Exit();
+            // The gate came with the call (TakeWriterToEnd, CloseAsync), not through _gateHeld,
+            // which is the writing protocol thread's own.
+            _gate.Exit();
             _link.OnOutputEnded();
         }
     }
@@ -383,7 +386,6 @@ internal sealed class WindowWriter : PipeWriter
     {
         if (_endRequested)
         {
-            // The gate, if held, is the ending thread's now: leave it alone.
             throw new InvalidOperationException(CompletedMessage);
         }
 

@@ -73,54 +73,91 @@ public sealed class PausedFrameSinkTests
     [InlineData(true)]
     public async Task Ending_the_output_toward_a_peer_that_takes_nothing_holds_no_thread_and_an_abort_ends_it(bool synchronously)
     {
-        // Timeouts far beyond the test's bound: ending the stream waits for the peer to take the
-        // end, and an end that held its caller's thread for them fails this test instead of passing late.
-        var (listener, client, server) = await LinkPair.ConnectAsync(
-            new SharedMemoryOptions { PeerResponseTimeout = TimeSpan.FromHours(1) }, s_timeout, new RpcLimits { HandshakeTimeout = TimeSpan.FromHours(1) });
-        await using var _ = listener;
-        await using var __ = server;
-        try
+        await using var peer = await ConnectToPeerThatTakesNothingAsync();
+        var client = peer.Client;
+
+        // The sink never gets its room, so the server's receiving thread takes no more windows
+        // and never takes the end of the stream: the end must be waited for off the caller's
+        // thread. Started elsewhere, so a call that held its thread fails the wait, not the run.
+        if (synchronously)
         {
-            var sink = new PausingSink();
-            server.AttachFrameSink(sink);
-            await client.Output.WriteAsync("first"u8.ToArray()).AsTask().WaitAsync(s_timeout);
-            Assert.Equal("first"u8.ToArray(), await sink.Received.ReadAsync().AsTask().WaitAsync(s_timeout));
-            await sink.RoomAwaited.WaitAsync(s_timeout);
+            // PipeWriter.Complete returns nothing to wait on: it must return at once, and the
+            // writer must refuse writes from then on (they would race the ending thread).
+            await Task.Factory.StartNew(() => client.Output.Complete(), CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default).WaitAsync(s_timeout);
+            Assert.Throws<InvalidOperationException>(() => client.Output.GetSpan(10));
+            Assert.Throws<InvalidOperationException>(() => client.Output.Advance(0));
 
-            // The sink never gets its room, so the server's receiving thread takes no more windows
-            // and never takes the end of the stream: the end must be waited for off the caller's
-            // thread. Started elsewhere, so a call that held its thread fails the wait, not the run.
-            if (synchronously)
-            {
-                // PipeWriter.Complete returns nothing to wait on: it must return at once, and the
-                // writer must refuse writes from then on (they would race the ending thread).
-                await Task.Factory.StartNew(() => client.Output.Complete(), CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default).WaitAsync(s_timeout);
-                Assert.Throws<InvalidOperationException>(() => client.Output.GetSpan(10));
-                Assert.Throws<InvalidOperationException>(() => client.Output.Advance(0));
-
-                // The abort ends the ending thread's wait, which lets the writer go, and only then
-                // can the link's close (which takes the writer) finish.
-                client.Abort();
-                await client.DisposeAsync().AsTask().WaitAsync(s_timeout);
-            }
-            else
-            {
-                var started = Task.Factory.StartNew(() => client.Output.CompleteAsync().AsTask(), CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default);
-                var ending = await started.WaitAsync(s_timeout);
-                Assert.False(ending.IsCompleted, "a peer that takes nothing took the end of the stream");
-
-                // The abort shuts the windows down, which ends that wait at once.
-                client.Abort();
-                await ending.WaitAsync(s_timeout);
-            }
-
-            Assert.Equal(0, sink.DeliveredWhilePaused);
-        }
-        finally
-        {
-            // Whatever failed above, nothing may wait on the hour-long timeouts.
+            // The abort ends the ending thread's wait, which lets the writer go, and only then
+            // can the link's close (which takes the writer) finish.
             client.Abort();
             await client.DisposeAsync().AsTask().WaitAsync(s_timeout);
+        }
+        else
+        {
+            var started = Task.Factory.StartNew(() => client.Output.CompleteAsync().AsTask(), CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default);
+            var ending = await started.WaitAsync(s_timeout);
+            Assert.False(ending.IsCompleted, "a peer that takes nothing took the end of the stream");
+
+            // The abort shuts the windows down, which ends that wait at once.
+            client.Abort();
+            await ending.WaitAsync(s_timeout);
+        }
+
+        Assert.Equal(0, peer.Sink.DeliveredWhilePaused);
+    }
+
+    [Fact]
+    public async Task A_write_while_the_link_closes_toward_a_peer_that_takes_nothing_is_dropped_and_its_flush_fails()
+    {
+        // The link's close ends the stream on a thread of its own, which holds the writer until the
+        // peer takes the end (here: never, until the abort). A protocol write meanwhile must find the
+        // writer taken and go nowhere, not write beside that thread nor free the writer under it.
+        await using var peer = await ConnectToPeerThatTakesNothingAsync();
+        var client = peer.Client;
+        var closing = client.DisposeAsync().AsTask();
+        Assert.False(closing.IsCompleted, "a peer that takes nothing took the end of the stream");
+
+        // Each write goes to a buffer of its own and every flush fails: the writer stays the closer's.
+        for (var i = 0; i < 3; i++)
+        {
+            "late"u8.CopyTo(client.Output.GetSpan(4));
+            client.Output.Advance(4);
+            var flushed = await Record.ExceptionAsync(async () => await client.Output.FlushAsync());
+            Assert.Equal(RpcStatusCode.Disconnected, Assert.IsType<RpcException>(flushed).StatusCode);
+        }
+
+        Assert.False(closing.IsCompleted, "the close ended although the peer took nothing");
+        client.Abort();
+        await closing.WaitAsync(s_timeout);
+        Assert.Equal(0, peer.Sink.DeliveredWhilePaused);
+    }
+
+    /// <summary>
+    /// A link pair whose server sink took "first" and then paused for good, so the server's receiving
+    /// thread takes nothing more from the client, the end of the stream included. Timeouts far beyond
+    /// the tests' bound: a wait for the peer that held a thread fails a test instead of passing late.
+    /// </summary>
+    private static async Task<PausedPeer> ConnectToPeerThatTakesNothingAsync()
+    {
+        var (listener, client, server) = await LinkPair.ConnectAsync(
+            new SharedMemoryOptions { PeerResponseTimeout = TimeSpan.FromHours(1) }, s_timeout, new RpcLimits { HandshakeTimeout = TimeSpan.FromHours(1) });
+        var peer = new PausedPeer(listener, client, server, new PausingSink());
+        server.AttachFrameSink(peer.Sink);
+        await client.Output.WriteAsync("first"u8.ToArray()).AsTask().WaitAsync(s_timeout);
+        Assert.Equal("first"u8.ToArray(), await peer.Sink.Received.ReadAsync().AsTask().WaitAsync(s_timeout));
+        await peer.Sink.RoomAwaited.WaitAsync(s_timeout);
+        return peer;
+    }
+
+    /// <summary>The links of <see cref="ConnectToPeerThatTakesNothingAsync"/>; disposing aborts the client first, so nothing waits on the hour-long timeouts whatever a test left.</summary>
+    private sealed record PausedPeer(RpcLinkListener Listener, RpcLink Client, RpcLink Server, PausingSink Sink) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Client.Abort();
+            await Client.DisposeAsync().AsTask().WaitAsync(s_timeout);
+            await Server.DisposeAsync().AsTask().WaitAsync(s_timeout);
+            await Listener.DisposeAsync().AsTask().WaitAsync(s_timeout);
         }
     }
 
