@@ -11,11 +11,6 @@ namespace RpcGen.Transport.SharedMemory.Tests;
 public sealed class CrossProcessFlowTests() : HostedProcessTests("flow+shm")
 {
 
-    private sealed class Doubler : IShmCallback
-    {
-        public Task<int> TwiceAsync(int value) => Task.FromResult(value * 2);
-    }
-
     private static async IAsyncEnumerable<int> Numbers(int count, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         for (var i = 1; i <= count; i++)

@@ -16,17 +16,6 @@ public sealed class CrossProcessTests() : HostedProcessTests("shm")
             }
         })).ToList();
 
-    private sealed class Doubler : IShmCallback
-    {
-        public int Calls;
-
-        public Task<int> TwiceAsync(int value)
-        {
-            Interlocked.Increment(ref Calls);
-            return Task.FromResult(value * 2);
-        }
-    }
-
     [Fact]
     public async Task Calls_reach_the_other_process_and_answer()
     {

@@ -21,4 +21,16 @@ public abstract class HostedProcessTests(string scheme) : IAsyncLifetime
     }
 
     public async ValueTask DisposeAsync() => await _host.DisposeAsync();
+
+    /// <summary>A callback the host calls into: doubles what it gets and counts the calls.</summary>
+    private protected sealed class Doubler : IShmCallback
+    {
+        public int Calls;
+
+        public Task<int> TwiceAsync(int value)
+        {
+            Interlocked.Increment(ref Calls);
+            return Task.FromResult(value * 2);
+        }
+    }
 }
