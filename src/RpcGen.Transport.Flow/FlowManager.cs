@@ -496,7 +496,7 @@ public sealed class FlowManager : IAsyncDisposable
             // is carried as the built-in ones are. Not flow+ schemes: flows are not nested in flows.
             if (colon > 0 && !address.StartsWith(FlowLinks.Prefix, StringComparison.OrdinalIgnoreCase) && RpcLinks.IsKnownScheme(address[..colon]))
             {
-                protocol = new LinkProtocol(address[..colon]);
+                protocol = new LinkProtocol(address[..colon], registered: true);
                 _protocols[address[..colon]] = protocol;
                 return protocol;
             }

@@ -44,16 +44,20 @@ public sealed class FlowProtocolContext
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }
 
-/// <summary>The built-in protocols and those registered with <see cref="RpcLinks"/>, all carried by it.</summary>
-internal sealed class LinkProtocol(string scheme) : IFlowProtocol
+/// <summary>
+/// The built-in protocols and, with <paramref name="registered"/>, a scheme another assembly
+/// registered with <see cref="RpcLinks"/> (whose addresses <see cref="RpcAddress"/> does not parse);
+/// all carried by <see cref="RpcLinks"/>.
+/// </summary>
+internal sealed class LinkProtocol(string scheme, bool registered = false) : IFlowProtocol
 {
     public async ValueTask<string> ResolveAsync(string address, CancellationToken cancellationToken)
     {
         if (!RpcAddress.TryParse(address, out var parsed))
         {
-            // A registered scheme (shm:PATH) has nothing to resolve: its provider parses and checks it
-            // when it dials, and the address as given is the cache key.
-            if (address.Length > scheme.Length + 1 && address.StartsWith(scheme + ":", StringComparison.OrdinalIgnoreCase) && RpcLinks.IsKnownScheme(scheme))
+            // A registered scheme (shm:PATH) has nothing to resolve: its provider parses and checks
+            // the address when it dials, and the address as given is the cache key.
+            if (registered && address.Length > scheme.Length + 1 && address.StartsWith(scheme + ":", StringComparison.OrdinalIgnoreCase))
             {
                 return address;
             }
