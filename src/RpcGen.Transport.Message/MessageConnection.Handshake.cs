@@ -30,6 +30,11 @@ internal sealed partial class MessageConnection
     // Completes when the peer's hello arrived (clients wait on it in ConnectAsync).
     private readonly TaskCompletionSource<HelloPayload> _peerHello = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    // A client's refusal of the server's version, set by the reader and handed to ConnectAsync only
+    // after the abort that tells the server why has been written: ConnectAsync disposes the
+    // connection as soon as it sees the refusal, and that close would race the abort off the link.
+    private RpcException? _versionRefusal;
+
     // Client connections only: pings a quiet peer and measures round trips. Null on servers (they
     // answer pings and enforce RpcLimits.IdleTimeout instead). Set before Start.
     private KeepAlive? _keepAlive;
@@ -105,7 +110,7 @@ internal sealed partial class MessageConnection
             if (!isServer)
             {
                 // Only a client waits for the peer's hello; a server just aborts.
-                _peerHello.TrySetException(new RpcException(RpcStatusCode.ProtocolError, mismatch));
+                _versionRefusal = new RpcException(RpcStatusCode.ProtocolError, mismatch);
             }
 
             throw new ProtocolViolation(mismatch);

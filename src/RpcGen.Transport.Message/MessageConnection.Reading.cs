@@ -170,6 +170,11 @@ internal sealed partial class MessageConnection
             case ProtocolViolation violation:
                 RpcLog.ProtocolViolation(Logger, Id, Peer, violation.Message);
                 await SendAbortAsync(RpcStatusCode.ProtocolError, violation.Message).ConfigureAwait(false);
+                if (_versionRefusal is { } refusal)
+                {
+                    _peerHello.TrySetException(refusal);
+                }
+
                 return new RpcException(RpcStatusCode.ProtocolError, $"Protocol error from {Peer}: {violation.Message}");
             case RpcException rpc:
                 return rpc.StatusCode == RpcStatusCode.Disconnected ? rpc : new RpcException(RpcStatusCode.Disconnected, rpc.Message, rpc);
