@@ -122,6 +122,32 @@ public sealed class ConnectionDefenseTests
         }
     }
 
+    [Fact]
+    public async Task Links_opened_and_closed_in_turn_each_give_their_slot_back_whichever_side_closes_first()
+    {
+        // One slot: a close that kept its client's slot, or its memory file, would refuse the next connect.
+        var limits = new RpcLimits { MaxConnections = 1 };
+        var provider = new SharedMemoryLinkProvider(new SharedMemoryOptions());
+        var address = NewAddress();
+        var context = new RpcLinkContext { Limits = limits };
+        await using var listener = (SharedMemoryListener)provider.Listen(address, context);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        const int Cycles = 200;
+        for (var i = 0; i < Cycles; i++)
+        {
+            var client = await provider.ConnectAsync(address, context, CancellationToken.None).AsTask().WaitAsync(Timeout);
+            var served = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout))!;
+            await AssertExchangeAsync(client, served);
+            var (first, second) = i % 2 == 0 ? (client, served) : (served, client);
+            await first.DisposeAsync().AsTask().WaitAsync(Timeout);
+            await second.DisposeAsync().AsTask().WaitAsync(Timeout);
+            await EndpointTests.WaitUntilAsync(() => listener.HeldClients == 0);
+        }
+
+        TestContext.Current.SendDiagnosticMessage($"{Cycles} shm links opened, used and closed in turn: {clock.Elapsed.TotalMilliseconds / Cycles:F2} ms each");
+        Assert.Equal(0, listener.MappedBytes);
+    }
+
     private static async Task<Socket> ConnectRawAsync(string address)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
