@@ -33,6 +33,7 @@ internal sealed partial class MessageConnection
     // A client's refusal of the server's version, set by the reader and handed to ConnectAsync only
     // after the abort that tells the server why has been written: ConnectAsync disposes the
     // connection as soon as it sees the refusal, and that close would race the abort off the link.
+    // WaitForPeerHelloAsync also reads it, for a connection that closed before the hand-over.
     private RpcException? _versionRefusal;
 
     // Client connections only: pings a quiet peer and measures round trips. Null on servers (they
@@ -76,7 +77,9 @@ internal sealed partial class MessageConnection
 
         if (!_peerHello.Task.IsCompletedSuccessfully)
         {
-            throw _closeReason ?? new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} closed during the handshake.");
+            // A refused version is the reason even when the abort's failed write closed the
+            // connection first (a peer that reset it), before the reader handed the refusal over.
+            throw Volatile.Read(ref _versionRefusal) ?? _closeReason ?? new RpcException(RpcStatusCode.Disconnected, $"The connection to {Peer} closed during the handshake.");
         }
     }
 
@@ -110,7 +113,7 @@ internal sealed partial class MessageConnection
             if (!isServer)
             {
                 // Only a client waits for the peer's hello; a server just aborts.
-                _versionRefusal = new RpcException(RpcStatusCode.ProtocolError, mismatch);
+                Volatile.Write(ref _versionRefusal, new RpcException(RpcStatusCode.ProtocolError, mismatch));
             }
 
             throw new ProtocolViolation(mismatch);

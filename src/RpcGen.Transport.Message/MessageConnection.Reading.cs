@@ -169,10 +169,16 @@ internal sealed partial class MessageConnection
         {
             case ProtocolViolation violation:
                 RpcLog.ProtocolViolation(Logger, Id, Peer, violation.Message);
-                await SendAbortAsync(RpcStatusCode.ProtocolError, violation.Message).ConfigureAwait(false);
-                if (_versionRefusal is { } refusal)
+                try
                 {
-                    _peerHello.TrySetException(refusal);
+                    await SendAbortAsync(RpcStatusCode.ProtocolError, violation.Message).ConfigureAwait(false);
+                }
+                finally
+                {
+                    if (_versionRefusal is { } refusal)
+                    {
+                        _peerHello.TrySetException(refusal);
+                    }
                 }
 
                 return new RpcException(RpcStatusCode.ProtocolError, $"Protocol error from {Peer}: {violation.Message}");
