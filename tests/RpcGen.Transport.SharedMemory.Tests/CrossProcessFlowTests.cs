@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using RpcGen.Transport.Flow;
 
 namespace RpcGen.Transport.SharedMemory.Tests;
@@ -10,17 +9,6 @@ namespace RpcGen.Transport.SharedMemory.Tests;
 /// </summary>
 public sealed class CrossProcessFlowTests() : HostedProcessTests("flow+shm")
 {
-
-    private static async IAsyncEnumerable<int> Numbers(int count, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        for (var i = 1; i <= count; i++)
-        {
-            await Task.Yield();
-            cancellationToken.ThrowIfCancellationRequested();
-            yield return i;
-        }
-    }
-
     [Fact]
     public async Task Calls_callbacks_and_streams_of_two_connections_cross_as_flows_on_one_link()
     {
@@ -33,9 +21,10 @@ public sealed class CrossProcessFlowTests() : HostedProcessTests("flow+shm")
             Assert.Equal(5, await service.AddAsync(2, 3).WaitAsync(s_timeout));
             Assert.NotEqual(Environment.ProcessId, await service.ProcessIdAsync().WaitAsync(s_timeout));
             Assert.Equal(2L * (19 * 20 / 2), await service.CallBackAsync(new Doubler(), 20).WaitAsync(s_timeout));
-            Assert.Equal(100 * 101 / 2, await service.SumAsync(Numbers(100)).WaitAsync(s_timeout));
+            Assert.Equal(100 * 101 / 2, await service.SumAsync(Produce(101)).WaitAsync(s_timeout));
             var counted = new List<int>();
-            await foreach (var value in service.CountAsync(50).WithCancellation(new CancellationTokenSource(s_timeout).Token))
+            using var countBound = new CancellationTokenSource(s_timeout);
+            await foreach (var value in service.CountAsync(50).WithCancellation(countBound.Token))
             {
                 counted.Add(value);
             }

@@ -1,11 +1,8 @@
-using System.Runtime.CompilerServices;
-
 namespace RpcGen.Transport.SharedMemory.Tests;
 
 /// <summary>The message protocol over <c>shm:</c> between this process and the test host process.</summary>
 public sealed class CrossProcessTests() : HostedProcessTests("shm")
 {
-
     /// <summary><paramref name="count"/> concurrent callers, each making <paramref name="calls"/> calls in turn and checking every answer.</summary>
     private static IEnumerable<Task> Callers(IShmService service, int count, int calls) =>
         Enumerable.Range(0, count).Select(caller => Task.Run(async () =>
@@ -175,15 +172,5 @@ public sealed class CrossProcessTests() : HostedProcessTests("shm")
     {
         var error = await Assert.ThrowsAsync<RpcException>(() => RpcClient.ConnectAsync(HostProcess.NewAddress()).WaitAsync(s_timeout));
         Assert.Equal(RpcStatusCode.Disconnected, error.StatusCode);
-    }
-
-    private static async IAsyncEnumerable<int> Produce(int count, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            await Task.Yield();
-            yield return i;
-        }
     }
 }

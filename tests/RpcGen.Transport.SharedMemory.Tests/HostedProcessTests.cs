@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using RpcGen.Testing;
 using RpcGen.Transport.Flow;
 
@@ -21,6 +22,17 @@ public abstract class HostedProcessTests(string scheme) : IAsyncLifetime
     }
 
     public async ValueTask DisposeAsync() => await _host.DisposeAsync();
+
+    /// <summary>0 to <paramref name="count"/> - 1, one at a time, for the host's streamed parameters.</summary>
+    private protected static async IAsyncEnumerable<int> Produce(int count, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await Task.Yield();
+            yield return i;
+        }
+    }
 
     /// <summary>A callback the host calls into: doubles what it gets and counts the calls.</summary>
     private protected sealed class Doubler : IShmCallback
