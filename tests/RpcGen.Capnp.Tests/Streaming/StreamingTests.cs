@@ -151,7 +151,7 @@ public sealed class StreamingTests
             }
         }
 
-        await pair.Service.CountCancelled.Task.WaitAsync(Timeout);
+        await pair.Service.CountStopped.Task.WaitAsync(Timeout);
         Assert.Equal(new Summary("after", 1, 2), await pair.Streams.UploadAsync("after", new[] { new Reading(1, 2, "x") }.ToAsyncEnumerable()).WaitAsync(Timeout));
     }
 
@@ -174,7 +174,7 @@ public sealed class StreamingTests
             }
         }).WaitAsync(Timeout);
 
-        await pair.Service.CountCancelled.Task.WaitAsync(Timeout);
+        await pair.Service.CountStopped.Task.WaitAsync(Timeout);
     }
 
     private static async IAsyncEnumerable<Reading> FailingReadings(int before)

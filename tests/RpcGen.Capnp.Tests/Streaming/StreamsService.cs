@@ -15,8 +15,12 @@ public sealed class StreamsService : IStreams
     /// <summary>What <see cref="RecordAsync"/> received.</summary>
     public TaskCompletionSource<int[]> Recorded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Fires when <see cref="CountAsync"/> sees its token cancelled.</summary>
-    public TaskCompletionSource CountCancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>
+    /// Fires when <see cref="CountAsync"/> stops before its count: its token was cancelled, or the
+    /// server's stream let it go (its consumer's writes failed once the caller hung up, which can
+    /// come just before the caller's Finish cancels the token).
+    /// </summary>
+    public TaskCompletionSource CountStopped { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The byte at <paramref name="position"/> of every downloaded stream.</summary>
     public static byte Pattern(long position) => (byte)((position * 31) ^ (position >> 11));
@@ -32,17 +36,32 @@ public sealed class StreamsService : IStreams
 
     public async IAsyncEnumerable<int> CountAsync(int from, int count, int failAfter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        using var registration = cancellationToken.Register(() => CountCancelled.TrySetResult());
-        for (var i = 0; i < count; i++)
+        // Reported when the iterator ends, not from a callback on the token: either way of stopping
+        // ends it here, and a callback is unregistered unrun when the loop sees the token cancelled
+        // (it reads cancelled before its callbacks run) or the consumer lets it go first.
+        var completed = false;
+        try
         {
-            if (i == failAfter)
+            for (var i = 0; i < count; i++)
             {
-                throw new InvalidOperationException($"count failed after {failAfter} items");
+                if (i == failAfter)
+                {
+                    throw new InvalidOperationException($"count failed after {failAfter} items");
+                }
+
+                await Task.Yield();
+                cancellationToken.ThrowIfCancellationRequested();
+                yield return from + i;
             }
 
-            await Task.Yield();
-            cancellationToken.ThrowIfCancellationRequested();
-            yield return from + i;
+            completed = true;
+        }
+        finally
+        {
+            if (!completed)
+            {
+                CountStopped.TrySetResult();
+            }
         }
     }
 
