@@ -59,11 +59,11 @@ internal sealed partial class MessageConnection : IRpcFrameSink
     // answers on the lane too (see HandleCall).
     private bool _laneInbound;
 
-    void IRpcFrameSink.ReceiveLane(ReadOnlySequence<byte> frame)
+    RpcFrameSinkStatus IRpcFrameSink.ReceiveLane(ReadOnlySequence<byte> frame)
     {
         if (_sinkStopped)
         {
-            return;
+            return RpcFrameSinkStatus.Stopped;
         }
 
         var batch = new ReadBatch(frame);
@@ -77,7 +77,7 @@ internal sealed partial class MessageConnection : IRpcFrameSink
         {
             _sinkStopped = true;
             _ = EndSinkReadingAsync(endOfInput: null, failure: ex);
-            return;
+            return RpcFrameSinkStatus.Stopped;
         }
         finally
         {
@@ -85,6 +85,10 @@ internal sealed partial class MessageConnection : IRpcFrameSink
         }
 
         EndReadBatch(batch.FramesCompleted);
+
+        // A peer that only ever calls on the lane and takes none of its answers must meet the same
+        // backpressure as one that calls on the ring.
+        return batch.Paused ? RpcFrameSinkStatus.Paused : RpcFrameSinkStatus.Continue;
     }
 
     /// <summary>The lane carries one whole two-way call or its answer, nothing else (a peer's lane bytes are as hostile as its ring's).</summary>

@@ -89,7 +89,7 @@ internal sealed partial class MessageConnection
         _parked.Enqueue(call);
         if (Interlocked.CompareExchange(ref _resumingParked, 1, 0) == 0)
         {
-            if (_pauseLog.ShouldLog(Environment.TickCount64, out var unlogged))
+            if (_heldBackLog.ShouldLog(Environment.TickCount64, out var unlogged))
             {
                 RpcLog.CallsHeldBack(Logger, Id, Peer, _outbox.HeldBytes, unlogged);
             }

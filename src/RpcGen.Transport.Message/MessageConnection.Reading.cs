@@ -198,9 +198,16 @@ internal sealed partial class MessageConnection
     /// <summary>Waits until the reader may read again (see <see cref="OutboundBudget.ShouldPause"/>) or the connection closes.</summary>
     private ValueTask WaitForReaderRoomAsync()
     {
-        if (_outbox.ReaderMustPause && _pauseLog.ShouldLog(Environment.TickCount64, out var unlogged))
+        if (ReaderMustWait && _pauseLog.ShouldLog(Environment.TickCount64, out var unlogged))
         {
-            RpcLog.ReaderPaused(Logger, Id, Peer, _outbox.HeldBytes, unlogged);
+            if (_outbox.ReaderMustPause)
+            {
+                RpcLog.ReaderPaused(Logger, Id, Peer, _outbox.HeldBytes, unlogged);
+            }
+            else
+            {
+                RpcLog.ReaderPausedForCalls(Logger, Id, Peer, Volatile.Read(ref _queuedCalls), unlogged);
+            }
         }
 
         return _outbox.Room.WaitWhileAsync(() => ReaderMustWait && _closeReason is null);

@@ -64,8 +64,11 @@ internal sealed partial class MessageConnection : IRpcChannel, IRpcCapabilityTab
     // server-wide budget says so.
     private readonly Outbox _outbox;
 
-    // Which pause lines are written (a mutable struct: never copy it, never make it readonly).
+    // Which pause lines are written, one throttle for each kind, so a line about calls held back
+    // does not hide the reader's stopping at the same moment (mutable structs: never copy them,
+    // never make them readonly).
     private PauseLogThrottle _pauseLog;
+    private PauseLogThrottle _heldBackLog;
 
     // Server connections only: the time limits the server's watchdog checks. Null on clients.
     private readonly ConnectionTimeouts? _timeouts;

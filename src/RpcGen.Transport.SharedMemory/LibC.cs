@@ -92,6 +92,15 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int command, int argument);
 
+    [LibraryImport("libc", EntryPoint = "fstatfs", SetLastError = true)]
+    public static partial int Fstatfs(int fd, byte* buffer);
+
+    /// <summary>Bytes of <c>struct statfs</c> on x64 Linux (120), rounded up; its first field is the file system type.</summary>
+    public const int StatfsBytes = 128;
+
+    /// <summary><c>TMPFS_MAGIC</c>: where <c>memfd_create</c> files live unless made with <c>MFD_HUGETLB</c> (those are on hugetlbfs).</summary>
+    public const long TmpfsMagic = 0x01021994;
+
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 

@@ -41,7 +41,8 @@ internal sealed class MemoryFile : IDisposable
 
     /// <summary>
     /// Adopts a descriptor received from a peer after checking what a hostile peer could get wrong:
-    /// it must be sealed against shrinking and at least <paramref name="requiredLength"/> long.
+    /// it must be a memfd on tmpfs (not hugetlbfs), sealed against shrinking, and at least
+    /// <paramref name="requiredLength"/> long.
     /// Closes the descriptor and throws <see cref="InvalidDataException"/> otherwise.
     /// </summary>
     public static MemoryFile Adopt(int fd, long requiredLength)
@@ -54,7 +55,24 @@ internal sealed class MemoryFile : IDisposable
             throw new InvalidDataException($"The peer's memory file is not usable: seals {seals}, length {length}, needed a shrink seal and {requiredLength} bytes.");
         }
 
+        // A file on another file system maps in other units: a hugetlbfs memfd is mapped in huge
+        // pages, so the mapping would be longer than the windows and unmapping only their length
+        // would fail and leave it behind.
+        var fileSystem = FileSystemType(fd);
+        if (fileSystem != LibC.TmpfsMagic)
+        {
+            LibC.Close(fd);
+            throw new InvalidDataException($"The peer's memory file is not usable: it is on file system type 0x{fileSystem:x}, not on tmpfs as a memfd_create file without huge pages is.");
+        }
+
         return new MemoryFile(fd, length);
+    }
+
+    /// <summary>The type of the file system <paramref name="fd"/> is on (<c>f_type</c> of <c>fstatfs</c>), or -1 when that cannot be told.</summary>
+    private static unsafe long FileSystemType(int fd)
+    {
+        var buffer = stackalloc byte[LibC.StatfsBytes];
+        return LibC.Fstatfs(fd, buffer) == 0 ? *(long*)buffer : -1;
     }
 
     public void Dispose()

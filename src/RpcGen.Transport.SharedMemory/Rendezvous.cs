@@ -67,18 +67,26 @@ internal static class Rendezvous
         return ReceiveHelloNow(socket);
     }
 
+    // Room for a control message with a few descriptors, so a hello that carries more than one is
+    // seen as such: the kernel installs every descriptor that fits (and discards the rest), and each
+    // one installed here must be closed, whether or not the hello is kept.
+    private const int MaxDescriptorsSeen = 8;
+    private const int ControlHeaderBytes = 16;
+    private const int ControlBytes = ControlHeaderBytes + (MaxDescriptorsSeen * sizeof(int));
+
     /// <summary>Receives and validates the hello that is waiting on <paramref name="socket"/> now (internal for the <c>handshakes</c> fuzz harness).</summary>
     internal static unsafe Hello ReceiveHelloNow(Socket socket)
     {
         var hello = new byte[HelloBytes];
-        int fd;
+        Span<int> descriptors = stackalloc int[MaxDescriptorsSeen];
+        int descriptorCount;
         nint received;
         int flags;
+        var control = stackalloc ulong[ControlBytes / sizeof(ulong)];
         fixed (byte* data = hello)
         {
             var iov = new LibC.IoVec { Base = data, Length = HelloBytes };
-            var control = default(LibC.FdControlMessage);
-            var message = new LibC.MsgHdr { Iov = &iov, IovLength = 1, Control = &control, ControlLength = (nuint)sizeof(LibC.FdControlMessage) };
+            var message = new LibC.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = ControlBytes };
             received = LibC.RecvMsg(socket.SafeHandle.DangerousGetHandle(), &message, LibC.MsgDontWait | LibC.MsgCmsgCloexec);
             if (received < 0)
             {
@@ -86,10 +94,10 @@ internal static class Rendezvous
             }
 
             flags = message.Flags;
-            var hasFd = message.ControlLength >= LibC.FdControlMessageLength && control.Level == LibC.SolSocket && control.Type == LibC.ScmRights && control.Length == LibC.FdControlMessageLength;
-            fd = hasFd ? control.Fd : -1;
+            descriptorCount = TakeDescriptors(new ReadOnlySpan<byte>(control, (int)Math.Min(message.ControlLength, (nuint)ControlBytes)), descriptors);
         }
 
+        var fd = descriptorCount == 1 ? descriptors[0] : -1;
         const int MsgCtrunc = 8;
         var magic = BinaryPrimitives.ReadUInt32LittleEndian(hello);
         var version = BinaryPrimitives.ReadUInt32LittleEndian(hello.AsSpan(4));
@@ -98,8 +106,9 @@ internal static class Rendezvous
         var offset = BinaryPrimitives.ReadInt64LittleEndian(hello.AsSpan(16));
         var page = (uint)Environment.SystemPageSize;
         string? problem = received != HelloBytes ? $"{received} hello bytes instead of {HelloBytes}"
-            : fd < 0 ? "no file descriptor"
             : (flags & MsgCtrunc) != 0 ? "more ancillary data than one descriptor"
+            : descriptorCount == 0 ? "no file descriptor"
+            : descriptorCount > 1 ? $"{descriptorCount} file descriptors instead of one"
             : magic != Magic || version != Version ? $"magic 0x{magic:x8} version {version}"
             : windowBytes < page || windowBytes > SharedMemoryOptions.MaxWindowBytes || windowBytes % page != 0 ? $"window length {windowBytes}"
             : windowCount < 1 || windowCount > SharedMemoryOptions.MaxWindowsPerDirection || !SharedMemoryOptions.FitsMapping(windowCount, windowBytes) ? $"window count {windowCount} of {windowBytes} bytes each"
@@ -107,9 +116,9 @@ internal static class Rendezvous
             : null;
         if (problem is not null)
         {
-            if (fd >= 0)
+            foreach (var descriptor in descriptors[..descriptorCount])
             {
-                LibC.Close(fd);
+                LibC.Close(descriptor);
             }
 
             throw new InvalidDataException($"The shared-memory server sent an invalid hello: {problem}.");
@@ -117,5 +126,47 @@ internal static class Rendezvous
 
         var mappingBytes = SharedMemoryOptions.MappedBytes(windowCount, windowBytes);
         return new Hello(MemoryFile.Adopt(fd, offset + mappingBytes), (int)windowBytes, (int)windowCount, offset);
+    }
+
+    /// <summary>
+    /// Copies the descriptors of every <c>SCM_RIGHTS</c> message in <paramref name="control"/> (as the
+    /// kernel wrote it) into <paramref name="descriptors"/> and returns how many there are; any beyond
+    /// its room are closed at once.
+    /// </summary>
+    private static int TakeDescriptors(ReadOnlySpan<byte> control, Span<int> descriptors)
+    {
+        var count = 0;
+        var offset = 0;
+        while (offset + ControlHeaderBytes <= control.Length)
+        {
+            var length = (long)BinaryPrimitives.ReadUInt64LittleEndian(control[offset..]);
+            if (length < ControlHeaderBytes || length > control.Length - offset)
+            {
+                break;
+            }
+
+            var level = BinaryPrimitives.ReadInt32LittleEndian(control[(offset + 8)..]);
+            var type = BinaryPrimitives.ReadInt32LittleEndian(control[(offset + 12)..]);
+            if (level == LibC.SolSocket && type == LibC.ScmRights)
+            {
+                for (var at = offset + ControlHeaderBytes; at + sizeof(int) <= offset + length; at += sizeof(int))
+                {
+                    var fd = BinaryPrimitives.ReadInt32LittleEndian(control[at..]);
+                    if (count < descriptors.Length)
+                    {
+                        descriptors[count++] = fd;
+                    }
+                    else
+                    {
+                        LibC.Close(fd);
+                    }
+                }
+            }
+
+            // Each control message starts at the next multiple of eight bytes.
+            offset += (int)((length + 7) & ~7L);
+        }
+
+        return count;
     }
 }

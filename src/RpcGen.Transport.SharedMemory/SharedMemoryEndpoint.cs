@@ -61,6 +61,9 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
     // Whether this side holds control. Read and written only by the one thread driving the endpoint.
     private bool _haveControl;
 
+    // The length of the peer's datagram, read once when control was taken (see TakeControl).
+    private int _heldLength;
+
     // The spin budget in force, adapted by the waiting thread (one at a time): halved each time a
     // spin ends in a futex sleep (the peer was not answering that fast, or the machine is too busy
     // for spinning to pay), doubled up to the configured budget each time a spin catches the
@@ -226,14 +229,18 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
         EnterCall();
         try
         {
-            if (!_haveControl && !CheckState())
+            if (!_haveControl)
             {
-                length = 0;
-                return false;
+                if (!CheckState())
+                {
+                    length = 0;
+                    return false;
+                }
+
+                TakeControl();
             }
 
-            _haveControl = true;
-            length = ReadLength();
+            length = _heldLength;
             return true;
         }
         finally
@@ -247,10 +254,21 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
         if (!_haveControl)
         {
             _ = WaitUntilActive(timeout);
-            _haveControl = true;
+            TakeControl();
         }
 
-        return ReadLength();
+        return _heldLength;
+    }
+
+    /// <summary>
+    /// Takes control the peer handed over, with the length of its datagram, read here once: a
+    /// caller that finds control already held gets that length again, never a second read of a
+    /// word the peer may have rewritten since.
+    /// </summary>
+    private void TakeControl()
+    {
+        _heldLength = ReadLength();
+        _haveControl = true;
     }
 
     private int ReadLength()

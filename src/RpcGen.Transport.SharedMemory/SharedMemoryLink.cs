@@ -431,8 +431,9 @@ internal sealed class SharedMemoryLink : RpcLink
     /// <remarks>
     /// Copies the lane's datagram out once, acknowledges it, and hands the copy to the frame sink
     /// (<see cref="IRpcFrameSink.ReceiveLane"/>), which checks it is one whole call frame and parses
-    /// it there and then. Takes nothing while the sink is paused (the peer's next lone call then
-    /// waits for room, as ring datagrams do).
+    /// it there and then. A frame after which the sink must wait pauses the link as a ring delivery
+    /// does, and nothing more is taken from the lane or the ring until there is room (the peer's
+    /// next lone call then waits, as its ring datagrams do).
     /// </remarks>
     internal override bool TryPollLane()
     {
@@ -450,7 +451,7 @@ internal sealed class SharedMemoryLink : RpcLink
 
             _laneReceive.Data[..length].CopyTo(_laneFrame);
             _laneReceive.HandOff(0);
-            sink.ReceiveLane(new ReadOnlySequence<byte>(_laneFrame, 0, length));
+            OnDelivered(sink.ReceiveLane(new ReadOnlySequence<byte>(_laneFrame, 0, length)));
             return true;
         }
         catch (Exception ex) when (ex is SharedMemoryShutdownException or RpcException)
@@ -532,6 +533,14 @@ internal sealed class SharedMemoryLink : RpcLink
                 if (Volatile.Read(ref _aborted) != 0)
                 {
                     throw new SharedMemoryShutdownException();
+                }
+
+                if (_inputClosed)
+                {
+                    // The protocol stopped reading, on a poller's delivery: as a drain here would
+                    // find. (Waiting for windows instead would end at once, and again, for a lane
+                    // datagram that nobody takes any more.)
+                    break;
                 }
 
                 if (_cursor.IsPolled)
@@ -798,6 +807,13 @@ internal sealed class SharedMemoryLink : RpcLink
     {
         var status = sink.Receive(_received.Held, out var consumed, out _nextFrameBytes);
         _received.Consume(consumed);
+        OnDelivered(status);
+        return status;
+    }
+
+    /// <summary>Records a pause or a stop the sink asked for after a delivery, from the ring or the lane: until room comes, neither is taken.</summary>
+    private void OnDelivered(RpcFrameSinkStatus status)
+    {
         if (status == RpcFrameSinkStatus.Paused)
         {
             // A receiving thread asleep on the next window must wait for room instead.
@@ -809,8 +825,6 @@ internal sealed class SharedMemoryLink : RpcLink
             _inputClosed = true;
             _pollersLeft.Set();
         }
-
-        return status;
     }
 
     /// <summary>The end of a drain that delivered to the sink: the protocol's batch ends (unless it stopped).</summary>

@@ -121,6 +121,9 @@ public sealed class RawPeer : IAsyncDisposable
 
     public Task SendAsync(byte[] bytes) => _writer.WriteAsync(bytes).AsTask();
 
+    /// <summary>Puts <paramref name="frame"/> on a <c>shm:</c> link's call lane; false while the server has not taken the previous one.</summary>
+    public bool TrySendOnLane(byte[] frame) => _link!.TrySendOnLane(frame);
+
     public Task SendFrameAsync(FrameKind kind, uint callId, uint methodId, ulong serviceId, byte[] payload, long deadlineMicroseconds = 0) =>
         SendAsync(FrameParserTests.Frame(new FrameHeader(kind, 0, payload.Length, callId, methodId, serviceId, deadlineMicroseconds), payload));
 

@@ -117,6 +117,44 @@ public sealed class SharedMemoryFrameSinkTests
     }
 
     [Fact]
+    public async Task A_peer_that_calls_only_on_the_lane_and_takes_no_answers_stops_the_reader_as_on_the_ring()
+    {
+        var limits = new RpcLimits { MaxPendingBytes = 256 * 1024 };
+        await using var fixture = await TransportFixture.StartAsync("shm", limits);
+        await using var peer = await RawPeer.ConnectSharedMemoryAsync(fixture.Address, new RpcLimits { MaxPendingBytes = 64 * 1024 });
+
+        // Each call as soon as the server took the last one from the lane, each asking for an
+        // answer too large for the lane (so every answer goes on the ring, where this peer reads
+        // them), and the peer reads none until the server stopped reading. More calls than the
+        // server reads before it must stop in any case (256 calls waiting to start, or answers over
+        // the limit), so the sender cannot be done by then. Before, a lane frame never stopped the
+        // reader: it took every call, and queued 30 MB of answers against a 256 KiB limit.
+        const int Calls = 300;
+        var sending = Task.Run(async () =>
+        {
+            for (var id = 1u; id <= Calls; id++)
+            {
+                await SendOnLaneAsync(peer, RequestFrame(BlobMethod, id, OneArgument(100 * 1024)));
+            }
+        });
+
+        await fixture.Logs.WaitForAsync(" stopped reading", Timeout);
+        Assert.False(sending.IsCompleted, "The server took every call off the lane without stopping.");
+        Assert.Equal(9, await fixture.Client.GetService<IScenarioService>().AddAsync(4, 5).AsTask().WaitAsync(Timeout));
+
+        var answered = new HashSet<uint>();
+        while (answered.Count < Calls)
+        {
+            var frame = (await peer.ReadCallFrameAsync().WaitAsync(Timeout))!.Value;
+            Assert.Equal(FrameKind.Response, frame.Header.Kind);
+            Assert.True(answered.Add(frame.Header.CallId), $"Call {frame.Header.CallId} was answered twice.");
+        }
+
+        await sending.WaitAsync(Timeout);
+        Assert.Equal(Enumerable.Range(1, Calls).Select(id => (uint)id), answered.Order());
+    }
+
+    [Fact]
     public async Task A_peer_that_stops_taking_data_and_breaks_the_protocol_is_let_go_within_the_close_bound()
     {
         // A graceful close of the link hands the peer an end-of-stream datagram and waits for the
@@ -140,6 +178,17 @@ public sealed class SharedMemoryFrameSinkTests
         // (The peer, had it read on, would find its stream cut inside the answer it never took.)
         await fixture.WaitUntilAsync(() => fixture.Server.ConnectionCount == 1, "the server to let the peer go");
         Assert.Equal(9, await fixture.Client.GetService<IScenarioService>().AddAsync(4, 5).AsTask().WaitAsync(Timeout));
+    }
+
+    /// <summary>Puts <paramref name="frame"/> on the lane once the server took the one before (bounded).</summary>
+    private static async Task SendOnLaneAsync(RawPeer peer, byte[] frame)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        while (!peer.TrySendOnLane(frame))
+        {
+            timeout.Token.ThrowIfCancellationRequested();
+            await Task.Yield();
+        }
     }
 
     private static byte[] Requests(uint first, uint last) =>

@@ -188,7 +188,7 @@ public sealed class PausedFrameSinkTests
 
         public bool MustWait => _mustWait;
 
-        public void ReceiveLane(ReadOnlySequence<byte> frame) => throw new InvalidOperationException("Nothing is sent on the lane in these tests.");
+        public RpcFrameSinkStatus ReceiveLane(ReadOnlySequence<byte> frame) => throw new InvalidOperationException("Nothing is sent on the lane in these tests.");
 
         public RpcFrameSinkStatus Receive(ReadOnlySequence<byte> received, out long consumed, out long nextFrameBytes)
         {

@@ -47,6 +47,94 @@ public sealed class RendezvousTests
         Assert.Contains("no file descriptor", error.Message);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(20)]
+    public async Task A_hello_with_more_than_one_descriptor_is_refused_and_none_of_them_stays_open(int descriptors)
+    {
+        // Every copy the client receives is a new descriptor of this one file, so counting the
+        // process's descriptors that point at it counts what the refusal left open. (Beyond the
+        // room the client gives the control data, the kernel installs none: what it did install
+        // must still be closed.)
+        var temp = Path.Combine(Path.GetTempPath(), $"rpcgen-shm-fds-{Guid.NewGuid():N}");
+        try
+        {
+            using var file = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.ReadWrite);
+            var fd = (int)file.DangerousGetHandle();
+
+            var error = await ConnectToFakeServerAsync(socket => SendWithDescriptors(socket, new byte[Rendezvous.HelloBytes], Enumerable.Repeat(fd, descriptors).ToArray()));
+
+            Assert.Contains(descriptors == 2 ? "2 file descriptors instead of one" : "more ancillary data than one descriptor", error.Message);
+            Assert.Equal(1, DescriptorsOpenOn(temp));
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    [Fact]
+    public async Task A_memory_file_in_huge_pages_is_refused_before_it_is_mapped()
+    {
+        // mmap rounds a hugetlbfs mapping up to whole huge pages, so unmapping the windows' length
+        // would fail and leak the mapping; the client takes only a tmpfs memfd. Making such a file
+        // needs no huge pages reserved (mapping it would).
+        const uint MfdHugetlb = 4;
+        const int HugePage = 2 * 1024 * 1024;
+        var fd = LibC.MemfdCreate("rpcgen-test-huge", LibC.MfdCloexec | LibC.MfdAllowSealing | MfdHugetlb);
+        Assert.True(fd >= 0, $"memfd_create(MFD_HUGETLB) failed with errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}.");
+        try
+        {
+            Assert.Equal(0, LibC.Ftruncate(fd, HugePage));
+            Assert.Equal(0, LibC.Fcntl(fd, LibC.FAddSeals, LibC.SealShrink));
+
+            var error = await ConnectToFakeServerAsync(socket => Rendezvous.SendHello(socket, fd, 64 * 1024, windowsPerDirection: 1, offset: 0));
+
+            Assert.Contains("not on tmpfs", error.Message);
+        }
+        finally
+        {
+            LibC.Close(fd);
+        }
+    }
+
+    /// <summary>Sends <paramref name="data"/> with every descriptor of <paramref name="fds"/> in one <c>SCM_RIGHTS</c> message.</summary>
+    private static unsafe void SendWithDescriptors(Socket socket, byte[] data, int[] fds)
+    {
+        var controlBytes = 16 + (fds.Length * sizeof(int));
+        var control = new byte[(controlBytes + 7) & ~7];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(control, (ulong)controlBytes);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(control.AsSpan(8), LibC.SolSocket);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(control.AsSpan(12), LibC.ScmRights);
+        for (var i = 0; i < fds.Length; i++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(control.AsSpan(16 + (i * sizeof(int))), fds[i]);
+        }
+
+        fixed (byte* payload = data)
+        fixed (byte* controlData = control)
+        {
+            var iov = new LibC.IoVec { Base = payload, Length = (nuint)data.Length };
+            var message = new LibC.MsgHdr { Iov = &iov, IovLength = 1, Control = controlData, ControlLength = (nuint)control.Length };
+            Assert.Equal(data.Length, (int)LibC.SendMsg(socket.SafeHandle.DangerousGetHandle(), &message, LibC.MsgNoSignal));
+        }
+    }
+
+    /// <summary>How many of this process's descriptors are open on <paramref name="path"/>.</summary>
+    private static int DescriptorsOpenOn(string path) =>
+        Directory.EnumerateFiles("/proc/self/fd").Count(link =>
+        {
+            try
+            {
+                return new FileInfo(link).LinkTarget == path;
+            }
+            catch (IOException)
+            {
+                // Closed between listing and reading.
+                return false;
+            }
+        });
+
     [Fact]
     public async Task A_file_that_could_shrink_under_the_mapping_is_refused()
     {

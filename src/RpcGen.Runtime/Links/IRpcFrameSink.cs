@@ -24,9 +24,12 @@ internal interface IRpcFrameSink
     /// <summary>
     /// Parses and handles <paramref name="frame"/>, which came on the link's call lane
     /// (<see cref="RpcLink.TrySendOnLane"/>): it must be exactly one whole call or answer frame.
-    /// Never throws: anything else ends the connection with a protocol error.
+    /// Returns <see cref="RpcFrameSinkStatus.Paused"/> when the protocol must not be handed more
+    /// (the link then takes nothing more, from the lane or the ring, until <see cref="MustWait"/>
+    /// is false), as <see cref="Receive"/> does. Never throws: anything else ends the connection
+    /// with a protocol error and returns <see cref="RpcFrameSinkStatus.Stopped"/>.
     /// </summary>
-    void ReceiveLane(ReadOnlySequence<byte> frame);
+    RpcFrameSinkStatus ReceiveLane(ReadOnlySequence<byte> frame);
 
     /// <summary>The end of a batch of <see cref="Receive"/> calls (one drain of the link): frames the reader queued go out.</summary>
     void EndBatch();

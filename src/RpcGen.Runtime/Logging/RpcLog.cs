@@ -56,7 +56,7 @@ public static partial class RpcLog
     /// <summary>
     /// A server connection holds back calls it has read but not started, because its peer does not
     /// take the answers it is sent (the calls start once it does). At most one such line a second per
-    /// connection (with <see cref="ReaderPaused"/>): a peer that never reads would otherwise flood the log.
+    /// connection (and one of <see cref="ReaderPaused"/>): a peer that never reads would otherwise flood the log.
     /// </summary>
     [LoggerMessage(EventId = 1019, Level = LogLevel.Debug, Message = "Connection {ConnectionId} with {Peer} stopped starting calls: {HeldBytes} bytes wait for the peer to read ({UnloggedPauses} pauses since the last such line went unlogged)")]
     public static partial void CallsHeldBack(ILogger logger, long connectionId, string peer, long heldBytes, long unloggedPauses);
@@ -64,4 +64,12 @@ public static partial class RpcLog
     /// <summary>A connection stopped reading because its peer does not take what it is sent (at most one such line a second per connection).</summary>
     [LoggerMessage(EventId = 1012, Level = LogLevel.Debug, Message = "Connection {ConnectionId} with {Peer} stopped reading: {HeldBytes} bytes wait for the peer to read ({UnloggedPauses} pauses since the last such line went unlogged)")]
     public static partial void ReaderPaused(ILogger logger, long connectionId, string peer, long heldBytes, long unloggedPauses);
+
+    /// <summary>
+    /// A server connection stopped reading because the calls it read have not started yet (its
+    /// handlers are busy, or held back for <see cref="CallsHeldBack"/>), at most one such line a
+    /// second per connection, shared with <see cref="ReaderPaused"/>.
+    /// </summary>
+    [LoggerMessage(EventId = 1020, Level = LogLevel.Debug, Message = "Connection {ConnectionId} with {Peer} stopped reading: {QueuedCalls} calls wait to start ({UnloggedPauses} pauses since the last such line went unlogged)")]
+    public static partial void ReaderPausedForCalls(ILogger logger, long connectionId, string peer, int queuedCalls, long unloggedPauses);
 }
