@@ -257,22 +257,13 @@ public sealed class RpcServer : IAsyncDisposable
             {
                 return;
             }
-            catch (System.Net.Sockets.SocketException ex) when (AcceptBackoff.IsOutOfResources(ex))
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException)
             {
-                // Out of file descriptors or buffers: retrying at once would spin a core and starve
-                // the connections that could free them. Back off instead.
-                RpcLog.AcceptBackingOff(_logger, listener.Address, AcceptBackoff.Delay, ex);
-                if (!await AcceptBackoff.WaitAsync(_stopping.Token).ConfigureAwait(false))
+                if (!await AcceptBackoff.ContinueAfterAsync(ex, _logger, listener.Address, _stopping.Token).ConfigureAwait(false))
                 {
                     return;
                 }
 
-                continue;
-            }
-            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException)
-            {
-                // One failed accept (the client reset before we got to it) must not stop the server.
-                RpcLog.AcceptFailed(_logger, listener.Address, ex);
                 continue;
             }
 

@@ -186,8 +186,20 @@ internal sealed class SharedMemoryLink : RpcLink
 
         var receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = "rpcgen-shm-receive" };
         receiver.Start();
-        // The window handshake blocks in the endpoint (spin, then futex), so it gets a thread of its own.
-        _handshake = Task.Factory.StartNew(() => _sendWindows[0].Connect(_handshakeTimeout), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try
+        {
+            // The window handshake blocks in the endpoint (spin, then futex), so it gets a thread of its own.
+            _handshake = Task.Factory.StartNew(() => _sendWindows[0].Connect(_handshakeTimeout), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+        catch
+        {
+            // No thread for the handshake (the process is out of threads, which a peer opening
+            // connections can push it towards): the receiver already runs on the windows, so it is
+            // stopped and waited for before the caller unmaps them under it.
+            Stop();
+            receiver.Join();
+            throw;
+        }
         _watching = WatchSocketAsync();
         _closed = CloseWhenStoppedAsync();
     }

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using RpcGen.Limits;
 using RpcGen.Links;
 
 namespace RpcGen.Transport.SharedMemory;
@@ -71,6 +72,15 @@ internal sealed class SharedMemoryListener : RpcLinkListener
         _socket.Dispose();
         await _accepting.ConfigureAwait(false);
         _ready.Writer.TryComplete();
+
+        // Links established but never accepted are nobody's: end them (their clients see the hang-up),
+        // or each keeps its receiving thread, socket and windows until its client goes away.
+        // A rendezvous still running finds the channel completed and disposes its link itself.
+        while (_ready.Reader.TryRead(out var unclaimed))
+        {
+            unclaimed.Abort();
+        }
+
         try
         {
             File.Delete(_path);
@@ -92,9 +102,21 @@ internal sealed class SharedMemoryListener : RpcLinkListener
             {
                 accepted = await _socket.AcceptAsync(_stopping.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException or SocketException)
+            catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException or SocketException { SocketErrorCode: SocketError.OperationAborted or SocketError.Interrupted })
             {
                 return;
+            }
+            catch (SocketException ex)
+            {
+                // Out of descriptors, say (a peer can push the process there by opening
+                // connections): back off and accept again once some are back, as the other
+                // listeners do, rather than never accept another client.
+                if (!await AcceptBackoff.ContinueAfterAsync(ex, _context.Logger, Address, _stopping.Token).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                continue;
             }
 
             if (Interlocked.Increment(ref _held) > _maxClients)

@@ -231,6 +231,29 @@ public sealed class RendezvousTests
     }
 
     [Fact]
+    public async Task A_link_the_listener_never_handed_out_ends_when_the_listener_is_disposed()
+    {
+        // The client's connect completes with the window handshake, whether or not anyone accepts
+        // the server's side; a listener disposed with that side unclaimed must end it, or it keeps
+        // its thread, socket and windows for as long as the client stays.
+        var address = "shm:" + NewPath();
+        var listener = RpcLinks.Listen(address, s_quickHandshake);
+        await using var client = await RpcLinks.ConnectAsync(address, s_quickHandshake).AsTask().WaitAsync(s_timeout);
+
+        await listener.DisposeAsync();
+
+        try
+        {
+            var read = await client.Input.ReadAsync().AsTask().WaitAsync(s_timeout);
+            Assert.True(read.IsCompleted, "The client read data from a link nobody accepted.");
+        }
+        catch (RpcException error)
+        {
+            Assert.Equal(RpcStatusCode.Disconnected, error.StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task A_client_that_flips_the_length_while_the_server_reads_cannot_make_it_read_outside_the_window()
     {
         var address = "shm:" + NewPath();

@@ -26,4 +26,22 @@ internal static class AcceptBackoff
             return false;
         }
     }
+
+    /// <summary>
+    /// What an accept loop does after <paramref name="error"/>: out of descriptors or buffers, it
+    /// logs and waits <see cref="Delay"/> (retrying at once would spin a core and starve the
+    /// connections that could free them); any other failure (a client that reset before it was
+    /// accepted) is logged and must not stop the loop. False when <paramref name="stopping"/> fired.
+    /// </summary>
+    public static async Task<bool> ContinueAfterAsync(Exception error, Microsoft.Extensions.Logging.ILogger logger, string address, CancellationToken stopping)
+    {
+        if (error is SocketException socketError && IsOutOfResources(socketError))
+        {
+            RpcGen.Logging.RpcLog.AcceptBackingOff(logger, address, Delay, error);
+            return await WaitAsync(stopping).ConfigureAwait(false);
+        }
+
+        RpcGen.Logging.RpcLog.AcceptFailed(logger, address, error);
+        return true;
+    }
 }

@@ -99,19 +99,13 @@ internal sealed class TlsListener : RpcLinkListener
             {
                 break;
             }
-            catch (SocketException ex) when (AcceptBackoff.IsOutOfResources(ex))
+            catch (SocketException ex)
             {
-                RpcGen.Logging.RpcLog.AcceptBackingOff(_context.Logger, Address, AcceptBackoff.Delay, ex);
-                if (!await AcceptBackoff.WaitAsync(_closing.Token).ConfigureAwait(false))
+                if (!await AcceptBackoff.ContinueAfterAsync(ex, _context.Logger, Address, _closing.Token).ConfigureAwait(false))
                 {
                     break;
                 }
 
-                continue;
-            }
-            catch (SocketException ex)
-            {
-                RpcGen.Logging.RpcLog.AcceptFailed(_context.Logger, Address, ex);
                 continue;
             }
 
