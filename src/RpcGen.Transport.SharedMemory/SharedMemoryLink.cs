@@ -195,7 +195,7 @@ internal sealed class SharedMemoryLink : RpcLink
         {
             // No thread for the handshake (the process is out of threads, which a peer opening
             // connections can push it towards): the receiver already runs on the windows, so it is
-            // stopped and waited for before the caller unmaps them under it.
+            // stopped and waited for before EstablishAsync unmaps them.
             Stop();
             receiver.Join();
             throw;
@@ -268,7 +268,19 @@ internal sealed class SharedMemoryLink : RpcLink
     public static async Task<SharedMemoryLink> EstablishAsync(Socket socket, SharedMapping mapping, SharedMemoryOptions options, bool isServer, RpcLinkContext context, string localAddress, string remoteAddress)
     {
         // The caller mapped exactly the 2K windows the options describe (validated from the hello on a client).
-        var link = new SharedMemoryLink(socket, mapping, options, isServer, context, localAddress, remoteAddress);
+        SharedMemoryLink link;
+        try
+        {
+            link = new SharedMemoryLink(socket, mapping, options, isServer, context, localAddress, remoteAddress);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            // Taken over all the same (callers release nothing once this was called): its threads,
+            // if any started, were stopped and joined by the constructor.
+            socket.Dispose();
+            mapping.Dispose();
+            throw new RpcException(RpcStatusCode.Disconnected, $"The shared-memory link with {remoteAddress} could not be set up: {ex.Message}", ex);
+        }
 
         try
         {
@@ -492,9 +504,11 @@ internal sealed class SharedMemoryLink : RpcLink
     /// handled first, and one another thread is taking right now is waited for, so a frame sent on
     /// the lane is never overtaken by one the peer sent on the ring after it (a call, then its
     /// cancellation). The peer's lane hand-off came before its ring hand-off, and both are locked
-    /// writes, so having seen the ring's we see the lane's.
+    /// writes, so having seen the ring's we see the lane's. False when a lane frame still waits
+    /// because the sink paused (a poller's lane delivery may pause it while this thread drains the
+    /// ring): then the ring datagram must wait too, held and not taken, until there is room.
     /// </summary>
-    private void TakeLaneFirst()
+    private bool TakeLaneFirst()
     {
         // The wait is for another thread in the middle of taking the lane frame: yield to it (it may
         // share this core), but never sleep a scheduler tick.
@@ -508,6 +522,8 @@ internal sealed class SharedMemoryLink : RpcLink
         {
             wait.SpinOnce(sleep1Threshold: -1);
         }
+
+        return !(_cursor.AwaitsRoom && _laneReceive.IsHandedOver);
     }
 
     private void ReceiveLoop()
@@ -708,9 +724,10 @@ internal sealed class SharedMemoryLink : RpcLink
                 return moved ? EndSinkBatch(sink!, delivered) : DrainResult.Nothing;
             }
 
-            if (sink is not null)
+            if (sink is not null && !TakeLaneFirst())
             {
-                TakeLaneFirst();
+                // Held (its length already read) for the drain after the room comes.
+                return moved ? EndSinkBatch(sink, delivered) : DrainResult.Nothing;
             }
 
             var writer = _inbound.Writer;
@@ -774,9 +791,9 @@ internal sealed class SharedMemoryLink : RpcLink
                     break;
                 }
 
-                if (sink is not null)
+                if (sink is not null && !TakeLaneFirst())
                 {
-                    TakeLaneFirst();
+                    break;
                 }
             }
 

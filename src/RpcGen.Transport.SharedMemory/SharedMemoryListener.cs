@@ -54,6 +54,9 @@ internal sealed class SharedMemoryListener : RpcLinkListener
     /// <summary>Bytes of windows this listener's clients hold now.</summary>
     internal long MappedBytes => HeldClients * _options.ConnectionMappedBytes;
 
+    /// <summary>Links established and not yet taken by <see cref="AcceptAsync"/> (internal for tests).</summary>
+    internal int UnclaimedLinks => _ready.Reader.Count;
+
     public override async ValueTask<RpcLink?> AcceptAsync(CancellationToken cancellationToken = default)
     {
         try

@@ -138,7 +138,7 @@ public sealed class StreamingTests
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task Leaving_a_streamed_result_early_cancels_the_server(string transport)
+    public async Task Leaving_a_streamed_result_early_stops_the_servers_producer(string transport)
     {
         await using var pair = await StreamPair.StartAsync(transport);
         var taken = 0;
@@ -157,7 +157,7 @@ public sealed class StreamingTests
 
     [Theory]
     [MemberData(nameof(Transports))]
-    public async Task Cancelling_the_callers_token_cancels_a_streamed_result_on_both_sides(string transport)
+    public async Task Cancelling_the_callers_token_ends_a_streamed_result_on_both_sides(string transport)
     {
         await using var pair = await StreamPair.StartAsync(transport);
         using var cancellation = new CancellationTokenSource();

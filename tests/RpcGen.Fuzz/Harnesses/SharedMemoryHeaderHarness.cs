@@ -34,11 +34,19 @@ internal sealed unsafe class SharedMemoryHeaderHarness : FuzzHarness
 
         var window = new Span<byte>(_window, WindowBytes);
         window.Clear();
-        input[1..Math.Min(input.Length, WindowBytes + 1)].CopyTo(window);
         var side = (input[0] & 1) == 0 ? SharedMemoryEndpointSide.Client : SharedMemoryEndpointSide.Server;
         var endpoint = new SharedMemoryEndpoint(side, _window, WindowBytes, Options);
         try
         {
+            // A client starts holding control of a fresh window: it hands it over first, as in a
+            // conversation, so the header the peer then writes is read as the peer's hand-off (an
+            // endpoint reads a datagram's length once, when it takes control).
+            if (side == SharedMemoryEndpointSide.Client)
+            {
+                endpoint.HandOff(0);
+            }
+
+            input[1..Math.Min(input.Length, WindowBytes + 1)].CopyTo(window);
             var length = endpoint.AcquireControl(TimeSpan.Zero);
             FuzzCheck.That(length >= 0 && length <= endpoint.DataCapacity, "an accepted datagram length fits the window");
             var datagram = endpoint.Data[..length].ToArray();
