@@ -35,6 +35,14 @@ internal sealed partial class MessageConnection : IRpcFrameSink
 
     RpcFrameSinkStatus IRpcFrameSink.Receive(ReadOnlySequence<byte> received, out long consumed, out long nextFrameBytes)
     {
+        if (_sinkStopped)
+        {
+            // A lane frame, taken by another thread, stopped reading while this drain went on.
+            consumed = 0;
+            nextFrameBytes = 0;
+            return RpcFrameSinkStatus.Stopped;
+        }
+
         var batch = new ReadBatch(received);
         try
         {
