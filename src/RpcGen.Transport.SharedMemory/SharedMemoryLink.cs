@@ -60,13 +60,12 @@ internal sealed class SharedMemoryLink : RpcLink
     private readonly SharedMemoryEndpoint[] _receiveWindows;
 
     // The call lane (see TrySendOnLane): one window each way after the rings, its frames copied out
-    // into _laneFrame; each side used by one thread at a time (_laneSending, _laneReceiving: 1 while
-    // held, and for good once the link stopped, before it unmaps).
+    // into _laneFrame; each side used by one thread at a time (_laneSending: 1 while held, and for
+    // good once the link stopped, before it unmaps; the receiving side under _receiveRole).
     private readonly SharedMemoryEndpoint _laneSend;
     private readonly SharedMemoryEndpoint _laneReceive;
     private readonly byte[] _laneFrame;
     private int _laneSending;
-    private int _laneReceiving;
 
     // The futex words the receiving threads sleep on (see Doorbell): ours, rung by the peer's
     // hand-offs and by local events, and the peer's, rung by our hand-offs.
@@ -93,7 +92,8 @@ internal sealed class SharedMemoryLink : RpcLink
     private readonly ReceiveCursor _cursor;
 
     // 1 while one thread (the receiving thread or a poller) takes datagrams from the receive windows
-    // and flushes them into Input; held from construction until window 0's handshake is answered.
+    // or the lane and hands them to the protocol; held from construction until window 0's handshake
+    // is answered, and for good once receiving stopped.
     private int _receiveRole = 1;
 
     // Wakes the receiving thread when the last poller stopped before its frame came, when a poller
@@ -461,14 +461,29 @@ internal sealed class SharedMemoryLink : RpcLink
     /// </remarks>
     internal override bool TryPollLane()
     {
-        if (_sink is not { } sink || Interlocked.CompareExchange(ref _laneReceiving, 1, 0) != 0)
+        // The lane is taken under the receive role, as the ring is: the sink hears from one thread
+        // at a time (a lane frame is never parsed beside a ring drain on another thread).
+        if (_sink is null || Interlocked.CompareExchange(ref _receiveRole, 1, 0) != 0)
         {
             return false;
         }
 
         try
         {
-            if (Volatile.Read(ref _aborted) != 0 || _inputClosed || _cursor.AwaitsRoom || !_laneReceive.TryAcquireControl(out var length))
+            return TakeLane();
+        }
+        finally
+        {
+            Volatile.Write(ref _receiveRole, 0);
+        }
+    }
+
+    /// <summary>With the receive role held: takes the lane's datagram, if one was handed over and the sink has room, and delivers it.</summary>
+    private bool TakeLane()
+    {
+        try
+        {
+            if (_sink is not { } sink || Volatile.Read(ref _aborted) != 0 || _inputClosed || _cursor.AwaitsRoom || !_laneReceive.TryAcquireControl(out var length))
             {
                 return false;
             }
@@ -481,10 +496,6 @@ internal sealed class SharedMemoryLink : RpcLink
         catch (Exception ex) when (ex is SharedMemoryShutdownException or RpcException)
         {
             return LaneStepFailed(ex);
-        }
-        finally
-        {
-            Volatile.Write(ref _laneReceiving, 0);
         }
     }
 
@@ -500,9 +511,9 @@ internal sealed class SharedMemoryLink : RpcLink
     }
 
     /// <summary>
-    /// Before a ring datagram is handled: the lane frame the peer handed over before it (if any) is
-    /// handled first, and one another thread is taking right now is waited for, so a frame sent on
-    /// the lane is never overtaken by one the peer sent on the ring after it (a call, then its
+    /// Before a ring datagram is handled (with the receive role held, so no other thread is taking
+    /// the lane): the lane frame the peer handed over before it (if any) is handled first, so a frame
+    /// sent on the lane is never overtaken by one the peer sent on the ring after it (a call, then its
     /// cancellation). The peer's lane hand-off came before its ring hand-off, and both are locked
     /// writes, so having seen the ring's we see the lane's. False when a lane frame still waits
     /// because the sink paused (a poller's lane delivery may pause it while this thread drains the
@@ -510,17 +521,9 @@ internal sealed class SharedMemoryLink : RpcLink
     /// </summary>
     private bool TakeLaneFirst()
     {
-        // The wait is for another thread in the middle of taking the lane frame: yield to it (it may
-        // share this core), but never sleep a scheduler tick.
-        var wait = default(SpinWait);
-        while (_laneReceive.IsHandedOver && !_cursor.AwaitsRoom && !_inputClosed && Volatile.Read(ref _aborted) == 0 && !TryPollLane())
+        if (_laneReceive.IsHandedOver)
         {
-            wait.SpinOnce(sleep1Threshold: -1);
-        }
-
-        while (Volatile.Read(ref _laneReceiving) != 0 && Volatile.Read(ref _aborted) == 0)
-        {
-            wait.SpinOnce(sleep1Threshold: -1);
+            _ = TakeLane();
         }
 
         return !(_cursor.AwaitsRoom && _laneReceive.IsHandedOver);
@@ -1050,11 +1053,6 @@ internal sealed class SharedMemoryLink : RpcLink
         // Lane senders and pollers hold these only for a copy and a hand-off, never across a wait.
         var laneWait = default(SpinWait);
         while (Interlocked.CompareExchange(ref _laneSending, 1, 0) != 0)
-        {
-            laneWait.SpinOnce();
-        }
-
-        while (Interlocked.CompareExchange(ref _laneReceiving, 1, 0) != 0)
         {
             laneWait.SpinOnce();
         }
