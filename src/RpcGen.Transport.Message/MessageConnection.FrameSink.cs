@@ -37,7 +37,7 @@ internal sealed partial class MessageConnection : IRpcFrameSink
     {
         if (_sinkStopped)
         {
-            // A lane frame, taken by another thread, stopped reading while this drain went on.
+            // A lane frame taken earlier in this drain (ahead of the ring's) stopped reading.
             consumed = 0;
             nextFrameBytes = 0;
             return RpcFrameSinkStatus.Stopped;

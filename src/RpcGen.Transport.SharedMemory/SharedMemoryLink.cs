@@ -516,8 +516,8 @@ internal sealed class SharedMemoryLink : RpcLink
     /// sent on the lane is never overtaken by one the peer sent on the ring after it (a call, then its
     /// cancellation). The peer's lane hand-off came before its ring hand-off, and both are locked
     /// writes, so having seen the ring's we see the lane's. False when a lane frame still waits
-    /// because the sink paused (a poller's lane delivery may pause it while this thread drains the
-    /// ring): then the ring datagram must wait too, held and not taken, until there is room.
+    /// because the sink paused (after the lane frame taken just before it): then the ring datagram
+    /// must wait too, held and not taken, until there is room.
     /// </summary>
     private bool TakeLaneFirst()
     {
