@@ -110,6 +110,12 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
     public static partial int Munmap(void* address, nuint length);
 
+    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    public static partial int Madvise(void* address, nuint length, int advice);
+
+    /// <summary><c>MADV_REMOVE</c>: frees the pages behind a shared mapping of a tmpfs file (a hole punched in the file), whoever else maps it.</summary>
+    public const int MadvRemove = 9;
+
     [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
     public static partial nint SendMsg(nint socket, MsgHdr* message, int flags);
 

@@ -36,6 +36,13 @@ internal sealed unsafe class SharedMapping : IDisposable
         return new SharedMapping((byte*)address, window.Length);
     }
 
+    /// <summary>
+    /// Frees the file's pages behind this mapping (their contents read as zeros after): the memory
+    /// file outlives the mapping while the peer keeps its descriptor, and the pages this process
+    /// wrote would otherwise stay charged to it. Best effort: false when the kernel refused.
+    /// </summary>
+    public bool DiscardPages() => LibC.Madvise(Address, (nuint)Length, LibC.MadvRemove) == 0;
+
     public void Dispose()
     {
         var address = _address;

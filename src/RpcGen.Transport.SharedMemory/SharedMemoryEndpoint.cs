@@ -224,14 +224,24 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
     /// Takes control only if the peer has already handed it over, without spinning or sleeping, and
     /// gives the datagram's length (checked against the window); false while the peer holds control.
     /// </summary>
-    internal bool TryAcquireControl(out int length)
+    internal bool TryAcquireControl(out int length) => TryAcquireControlCore(patience: null, out length);
+
+    /// <summary>
+    /// Takes control once the peer hands it over, waiting (spin, then futex) at most
+    /// <paramref name="patience"/>, and gives the datagram's length (checked against the window);
+    /// false, with nothing shut down, while the peer still holds control after that.
+    /// </summary>
+    internal bool TryAcquireControl(TimeSpan patience, out int length) => TryAcquireControlCore(patience, out length);
+
+    private bool TryAcquireControlCore(TimeSpan? patience, out int length)
     {
         EnterCall();
         try
         {
             if (!_haveControl)
             {
-                if (!CheckState())
+                var handedOver = patience is { } wait ? WaitUntilActive(wait, giveUp: true) : CheckState();
+                if (!handedOver)
                 {
                     length = 0;
                     return false;
@@ -387,7 +397,7 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
 
     /// <summary>
     /// Waits (spin, then futex, without a deadline) until the peer has handed control over, without
-    /// taking it: the caller takes it with <see cref="TryAcquireControl"/> once it holds the right to
+    /// taking it: the caller takes it with <see cref="TryAcquireControl(out int)"/> once it holds the right to
     /// (the link's receive role). Returns false as soon as <paramref name="cursor"/> no longer points
     /// at <paramref name="expected"/> (another thread took this window and moved on) or a thread
     /// polls; whoever moves the cursor calls <see cref="WakeLocalWaiter"/> here, so a sleeping waiter
@@ -416,7 +426,7 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
         }
     }
 
-    private bool WaitUntilActive(TimeSpan timeout, ReceiveCursor? cursor = null, int expected = 0, bool spin = true, Doorbell? doorbell = null)
+    private bool WaitUntilActive(TimeSpan timeout, ReceiveCursor? cursor = null, int expected = 0, bool spin = true, Doorbell? doorbell = null, bool giveUp = false)
     {
         if (CheckState())
         {
@@ -482,6 +492,11 @@ public sealed unsafe class SharedMemoryEndpoint : IDisposable
             var remaining = timeout == Timeout.InfiniteTimeSpan ? s_sleepSlice : timeout - Stopwatch.GetElapsedTime(started);
             if (remaining <= TimeSpan.Zero)
             {
+                if (giveUp)
+                {
+                    return false;
+                }
+
                 // Not proof of malice (the peer may be stuck), but this side cannot wait for ever.
                 Shutdown();
                 throw new RpcException(RpcStatusCode.Disconnected, $"The shared-memory peer did not hand control back within {timeout}; the window was shut down.");

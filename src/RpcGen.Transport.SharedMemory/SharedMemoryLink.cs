@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using RpcGen.Links;
 
@@ -1062,6 +1063,14 @@ internal sealed class SharedMemoryLink : RpcLink
         while (Volatile.Read(ref _mappingUsers) != 0)
         {
             laneWait.SpinOnce();
+        }
+
+        // A peer that keeps its descriptor after the close would keep these pages alive, charged
+        // to us, outside MaxServerMappedBytes; the peer has already been cut off (socket closed,
+        // windows shut down), so what it reads there from now on does not matter.
+        if (!_mapping.DiscardPages())
+        {
+            SharedMemoryLog.Failed(_logger, LocalAddress, $"the windows' pages could not be freed (madvise: errno {Marshal.GetLastPInvokeError()})");
         }
 
         _mapping.Dispose();

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 
 namespace RpcGen.Transport.SharedMemory;
@@ -7,15 +8,22 @@ namespace RpcGen.Transport.SharedMemory;
 /// The link's <see cref="PipeWriter"/>: the protocol serializes its frames straight into the free send
 /// window's datagram area, with no outbound pipe and no sender copying from it.
 /// <list type="bullet">
-/// <item><see cref="GetSpan"/>/<see cref="GetMemory"/> take the next window in ring order (waiting, as the
-/// old sender did, only when all K are still with the reader) and hand out its unwritten rest;
+/// <item><see cref="GetSpan"/>/<see cref="GetMemory"/> take the next window in ring order (waiting briefly
+/// only when all K are still with the reader) and hand out its unwritten rest;
 /// <see cref="Advance"/> counts. A window that fills up is handed over at once, so a frame larger than a
 /// window spans windows and the reader starts on its first part while the rest is written. A size hint
 /// larger than the rest of the window hands the written part over and takes the next window; one
 /// larger than a whole window is served from a pooled buffer whose bytes <see cref="Advance"/> spreads
 /// over windows.</item>
 /// <item><see cref="FlushAsync"/> hands over the partly written window (if any) and returns completed:
-/// the datagram is in the peer's hands, nothing is left to wait for.</item>
+/// the datagram is in the peer's hands, nothing is left to wait for (except while the backlog below drains).</item>
+/// <item>A write never holds its thread for long: when every window is still with the peer after a
+/// short wait (<see cref="TakePatience"/>), what is written goes into a <see cref="WindowBacklog"/>
+/// instead, and the flush returns a pending task, completed by a drain that moves the backlog into
+/// windows as the peer gives them back, polling without holding a thread (see
+/// <see cref="DrainBacklogAsync"/>). A peer that stops taking data then holds no thread of this
+/// process's (a handler's, the thread pool's), only its own link's bytes, until the peer timeout
+/// gives it up. Once the backlog is empty the writer writes into windows again.</item>
 /// <item>One protocol thread writes at a time (the <see cref="PipeWriter"/> contract). The gate is
 /// taken from <c>GetSpan</c> to <c>Advance</c> and around <c>FlushAsync</c>/<c>Complete</c>; the link's
 /// closing path takes it too, so it never runs beside a protocol write, and it is taken for good
@@ -60,6 +68,31 @@ internal sealed class WindowWriter : PipeWriter
     // Set once the stream ended (gracefully or not): every later write fails.
     private bool _completed;
 
+    // How long a write waits, on its own thread, for the peer to give a window back before it
+    // queues into the backlog: long enough for a peer whose receiving thread sleeps (a futex wake
+    // costs ~70 µs here) to wake and take a window, so a peer that keeps up never meets the
+    // backlog; short enough that a peer that takes nothing costs the writing thread this once.
+    internal static readonly TimeSpan TakePatience = TimeSpan.FromMilliseconds(1);
+
+    // The drain's polls for a window back: from 1 ms, doubling up to this.
+    private const int MaxDrainPollMilliseconds = 16;
+
+    // The slow path: bytes written while the peer held every window (see WindowBacklog).
+    // _backlogActive is set by the protocol's writing thread holding the gate, and cleared by a
+    // drain pass, under _backlogLock, right after it released the gate: a writer that sees it clear
+    // finds the gate free (unless a closing path took it). While it is set, protocol writes go to
+    // the backlog without the gate, and each drain pass takes the gate to touch the windows.
+    private readonly object _backlogLock = new();
+    private readonly WindowBacklog _backlog = new();
+    private volatile bool _backlogActive;
+
+    // Under _backlogLock: a drain has started and not yet found the backlog empty, so a flush now
+    // can wait for that drain (it looks at the backlog again before it ends).
+    private bool _drainRunning;
+
+    // The drain in flight, for flushes while it runs; touched only by the protocol's flushing thread.
+    private Task<FlushResult>? _drain;
+
     private const string CompletedMessage = "Writing is not allowed after the shared-memory link's output was completed.";
 
     // Set by the protocol's Complete or CompleteAsync, on its own thread, before the end of the
@@ -89,6 +122,11 @@ internal sealed class WindowWriter : PipeWriter
     public override Memory<byte> GetMemory(int sizeHint = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(sizeHint);
+        if (_backlogActive && TryGetBacklogMemory(sizeHint, out var queued))
+        {
+            return queued;
+        }
+
         if (_discard is not null || !TryEnter())
         {
             return Discard(sizeHint);
@@ -119,9 +157,9 @@ internal sealed class WindowWriter : PipeWriter
                 HandOver();
             }
 
-            if (!_holding)
+            if (!_holding && !TryTake())
             {
-                Take();
+                return EnterBacklog(sizeHint);
             }
 
             return _memories[_next].Memory[_written..];
@@ -150,6 +188,18 @@ internal sealed class WindowWriter : PipeWriter
         if (_endRequested)
         {
             throw new InvalidOperationException(CompletedMessage);
+        }
+
+        if (_backlogActive)
+        {
+            lock (_backlogLock)
+            {
+                if (_backlogActive)
+                {
+                    _backlog.Advance(bytes);
+                    return;
+                }
+            }
         }
 
         if (!_gateHeld)
@@ -203,6 +253,11 @@ internal sealed class WindowWriter : PipeWriter
             return ValueTask.FromException<FlushResult>(_link.ClosedError());
         }
 
+        if (_backlogActive && FlushBacklog() is { } draining)
+        {
+            return draining;
+        }
+
         if (!TryEnter())
         {
             return ValueTask.FromException<FlushResult>(_link.ClosedError());
@@ -228,7 +283,7 @@ internal sealed class WindowWriter : PipeWriter
         }
     }
 
-    /// <summary>Nothing to cancel: a flush never pends (it waits for a window inside, bounded by the peer timeout, and shutdown wakes that wait).</summary>
+    /// <summary>Nothing to cancel: a flush pends only on the backlog's drain, which the peer timeout and the link's stop bound.</summary>
     public override void CancelPendingFlush()
     {
     }
@@ -247,11 +302,8 @@ internal sealed class WindowWriter : PipeWriter
             return;
         }
 
-        if (TakeWriterToEnd())
-        {
-            // End reports its own failures to the link and never throws: nothing to observe.
-            _ = EndOnOwnThread();
-        }
+        // End reports its own failures to the link and never throws: nothing to observe.
+        _ = StartEnd();
     }
 
     /// <summary>
@@ -266,29 +318,60 @@ internal sealed class WindowWriter : PipeWriter
             return default;
         }
 
-        return TakeWriterToEnd() ? new ValueTask(EndOnOwnThread()) : default;
+        return StartEnd() is { } ending ? new ValueTask(ending) : default;
     }
 
     /// <summary>
     /// Takes the gate (or keeps the one the protocol holds while a span is out) for the protocol's
-    /// end of the stream, and hands it to the ending thread; false when the link's closing path holds
-    /// the writer, and ends the stream itself.
+    /// end of the stream, and hands it to the ending thread; while a backlog drains, the end waits
+    /// for the drain's pass to let the gate go. Null when the link's closing path holds the writer,
+    /// and ends the stream itself.
     /// </summary>
-    private bool TakeWriterToEnd()
+    private Task<bool>? StartEnd()
     {
         if (_endRequested)
         {
-            return false;
+            return null;
         }
 
-        if (!_gateHeld && !_gate.TryEnter())
+        if (_gateHeld)
         {
+            _endRequested = true;
+            _gateHeld = false;
+            return EndOnOwnThread();
+        }
+
+        // Under the lock a drain pass's switch back to the windows (gate released, then the backlog
+        // cleared) is all or nothing: either the gate is free or the backlog is still active.
+        lock (_backlogLock)
+        {
+            if (_gate.TryEnter())
+            {
+                _endRequested = true;
+                return EndOnOwnThread();
+            }
+
+            if (!_backlogActive)
+            {
+                return null;
+            }
+
+            _endRequested = true;
+        }
+
+        return EndAfterDrainPassAsync();
+    }
+
+    /// <summary>Ends the stream once the backlog's drain lets the gate go (End sends the backlog first).</summary>
+    private async Task<bool> EndAfterDrainPassAsync()
+    {
+        if (!await _gate.WaitAsync(_peerTimeout).ConfigureAwait(false))
+        {
+            // The link stopped (the gate was taken for good) or a closing path ends the stream.
             return false;
         }
 
-        _endRequested = true;
-        _gateHeld = false;
-        return true;
+        return await EndOnOwnThread().ConfigureAwait(false);
     }
 
     /// <summary>Ends the stream (<see cref="End"/>) on a thread of its own, which the gate, taken by the caller, passes to.</summary>
@@ -346,6 +429,7 @@ internal sealed class WindowWriter : PipeWriter
 
             _completed = true;
             ReleaseOverflow();
+            SendBacklogWaiting();
             if (_holding && _written > 0)
             {
                 HandOver();
@@ -441,12 +525,287 @@ internal sealed class WindowWriter : PipeWriter
         }
     }
 
-    /// <summary>Takes window <see cref="_next"/>: at once unless all K are still with the reader, then it waits for the oldest.</summary>
+    /// <summary>Takes window <see cref="_next"/>: at once unless all K are still with the reader, then it waits for the oldest (bounded by the peer timeout).</summary>
     private void Take()
     {
         _windows[_next].AcquireControl(_peerTimeout);
         _holding = true;
         _written = 0;
+    }
+
+    /// <summary>Takes window <see cref="_next"/> as <see cref="Take"/> does, waiting at most <see cref="TakePatience"/>; false when the peer still holds it.</summary>
+    private bool TryTake()
+    {
+        if (!_windows[_next].TryAcquireControl(TakePatience, out _))
+        {
+            return false;
+        }
+
+        _holding = true;
+        _written = 0;
+        return true;
+    }
+
+    /// <summary>
+    /// Switches writes to the backlog (the peer holds every window): the protocol's writing thread,
+    /// which holds the gate and no window, lets the gate go (each drain pass takes it) and gets its
+    /// memory from the backlog.
+    /// </summary>
+    private Memory<byte> EnterBacklog(int sizeHint)
+    {
+        Memory<byte> memory;
+        lock (_backlogLock)
+        {
+            _backlogActive = true;
+            memory = _backlog.GetMemory(sizeHint);
+        }
+
+        Exit();
+        return memory;
+    }
+
+    /// <summary>Memory from the backlog while it is active; false once a drain switched writes back to the windows.</summary>
+    private bool TryGetBacklogMemory(int sizeHint, out Memory<byte> memory)
+    {
+        lock (_backlogLock)
+        {
+            if (!_backlogActive)
+            {
+                memory = default;
+                return false;
+            }
+
+            if (_endRequested)
+            {
+                throw new InvalidOperationException(CompletedMessage);
+            }
+
+            if (_link.IsStopped)
+            {
+                // As over a socket whose peer is gone: the write goes nowhere, the flush reports it.
+                _backlog.Clear();
+                memory = Discard(sizeHint);
+                return true;
+            }
+
+            memory = _backlog.GetMemory(sizeHint);
+            return true;
+        }
+    }
+
+    /// <summary>A flush while the backlog is active: waits for the drain in flight, or starts one; null once a drain switched writes back to the windows.</summary>
+    private ValueTask<FlushResult>? FlushBacklog()
+    {
+        lock (_backlogLock)
+        {
+            if (!_backlogActive)
+            {
+                return null;
+            }
+
+            if (_link.IsStopped)
+            {
+                _backlog.Clear();
+                return ValueTask.FromException<FlushResult>(_link.ClosedError());
+            }
+
+            if (_drainRunning)
+            {
+                // It looks at the backlog again before it ends, so it sends what this flush covers.
+                return new ValueTask<FlushResult>(_drain!);
+            }
+
+            _drainRunning = true;
+        }
+
+        _drain = DrainBacklogAsync();
+        return new ValueTask<FlushResult>(_drain);
+    }
+
+    /// <summary>
+    /// Moves the backlog into windows as the peer gives them back, then switches writes back to the
+    /// windows. Each pass takes what windows are free without waiting (the first runs on the flushing
+    /// thread); between passes it waits on a timer, 1 ms doubling to 16 ms, so a peer that takes
+    /// nothing holds no thread. A peer that gives no window back within the peer timeout is given up,
+    /// as a write that waits for one gives it up.
+    /// </summary>
+    private async Task<FlushResult> DrainBacklogAsync()
+    {
+        var waitingSince = Stopwatch.GetTimestamp();
+        var delay = 1;
+        try
+        {
+            while (true)
+            {
+                switch (DrainPass(out var progressed))
+                {
+                    case DrainStep.Drained:
+                        return new FlushResult(isCanceled: false, isCompleted: false);
+                    case DrainStep.WriterTaken:
+                        // The link's closing path holds the writer: it sends the backlog before the
+                        // end of the stream, or the link stopped and nothing goes out.
+                        lock (_backlogLock)
+                        {
+                            _drainRunning = false;
+                        }
+
+                        return _link.IsStopped ? throw _link.ClosedError() : new FlushResult(isCanceled: false, isCompleted: true);
+                }
+
+                if (progressed)
+                {
+                    waitingSince = Stopwatch.GetTimestamp();
+                    delay = 1;
+                }
+                else if (Stopwatch.GetElapsedTime(waitingSince) > _peerTimeout)
+                {
+                    // Not proof of malice (the peer may be stuck), but this side cannot wait for ever.
+                    _windows[_next].Shutdown();
+                    throw new RpcException(RpcStatusCode.Disconnected, $"The shared-memory peer did not hand control back within {_peerTimeout}; the window was shut down.");
+                }
+
+                await Task.Delay(delay).ConfigureAwait(false);
+                delay = Math.Min(delay * 2, MaxDrainPollMilliseconds);
+            }
+        }
+        catch (Exception ex)
+        {
+            lock (_backlogLock)
+            {
+                _drainRunning = false;
+                _backlog.Clear();
+            }
+
+            throw _link.SendFailed(ex);
+        }
+    }
+
+    private enum DrainStep
+    {
+        /// <summary>The backlog is empty and what it held is with the peer.</summary>
+        Drained,
+
+        /// <summary>Bytes wait for a window the peer still holds.</summary>
+        Waiting,
+
+        /// <summary>The link's closing path (or its stop) holds the writer.</summary>
+        WriterTaken,
+    }
+
+    /// <summary>One pass of the drain, without waiting: fills windows from the backlog while the peer has given them back; <paramref name="progressed"/> when it took a window.</summary>
+    private DrainStep DrainPass(out bool progressed)
+    {
+        progressed = false;
+        if (!_gate.TryEnter())
+        {
+            return DrainStep.WriterTaken;
+        }
+
+        var released = false;
+        try
+        {
+            if (_link.IsStopped)
+            {
+                throw _link.ClosedError();
+            }
+
+            while (true)
+            {
+                bool empty;
+                lock (_backlogLock)
+                {
+                    empty = _backlog.IsEmpty;
+                    if (!empty && _holding)
+                    {
+                        _written += _backlog.CopyTo(_memories[_next].Memory.Span[_written..]);
+                    }
+                }
+
+                if (!empty)
+                {
+                    if (!_holding)
+                    {
+                        if (!_windows[_next].TryAcquireControl(out _))
+                        {
+                            return DrainStep.Waiting;
+                        }
+
+                        _holding = true;
+                        _written = 0;
+                        progressed = true;
+                    }
+                    else if (_written == _capacity)
+                    {
+                        HandOver();
+                    }
+
+                    continue;
+                }
+
+                // What the flush covers is in windows: hand the part-filled one over, as a flush does.
+                if (_holding && _written > 0)
+                {
+                    HandOver();
+                }
+
+                lock (_backlogLock)
+                {
+                    if (!_backlog.IsEmpty)
+                    {
+                        // Written while this pass handed over: one more round.
+                        continue;
+                    }
+
+                    _drainRunning = false;
+                    if (!_backlog.SpanOut && !_endRequested)
+                    {
+                        // Back to the windows. The gate goes first: a writer that sees the backlog
+                        // inactive must find the gate free.
+                        released = true;
+                        _gate.Exit();
+                        _backlogActive = false;
+                    }
+
+                    return DrainStep.Drained;
+                }
+            }
+        }
+        finally
+        {
+            if (!released)
+            {
+                _gate.Exit();
+            }
+        }
+    }
+
+    /// <summary>For the end of the stream (on its own thread, the gate held): moves the backlog into windows, waiting for each (bounded by the peer timeout).</summary>
+    private void SendBacklogWaiting()
+    {
+        while (true)
+        {
+            lock (_backlogLock)
+            {
+                if (_backlog.IsEmpty)
+                {
+                    return;
+                }
+
+                if (_holding)
+                {
+                    _written += _backlog.CopyTo(_memories[_next].Memory.Span[_written..]);
+                }
+            }
+
+            if (!_holding)
+            {
+                Take();
+            }
+            else if (_written == _capacity)
+            {
+                HandOver();
+            }
+        }
     }
 
     /// <summary>Hands the held window with what is written to the peer and moves to the next one.</summary>
@@ -466,9 +825,17 @@ internal sealed class WindowWriter : PipeWriter
     {
         while (!bytes.IsEmpty)
         {
-            if (!_holding)
+            if (!_holding && !TryTake())
             {
-                Take();
+                // The peer holds every window: the rest waits in the backlog, in order.
+                lock (_backlogLock)
+                {
+                    _backlogActive = true;
+                    _backlog.Append(bytes);
+                }
+
+                Exit();
+                return;
             }
 
             var chunk = Math.Min(bytes.Length, _capacity - _written);

@@ -376,4 +376,21 @@ public sealed class RendezvousTests
 
         Assert.Equal(RpcStatusCode.Disconnected, error.StatusCode);
     }
+
+    [Fact]
+    public async Task The_pages_a_closed_link_wrote_are_freed_while_the_peer_keeps_the_memory_file()
+    {
+        await using var peer = await RawClient.ConnectAsync(s_timeout);
+
+        // The server writes into every window of its ring, so the file holds those pages.
+        var bytes = new byte[RawClient.Windows * RawClient.Chunk];
+        new Random(3).NextBytes(bytes);
+        await peer.Served.Output.WriteAsync(bytes).AsTask().WaitAsync(s_timeout);
+        Assert.True(peer.FileHasPages(), "The server's writes left no page in the memory file.");
+
+        // The link ends while the peer keeps its descriptor and its mappings: nothing of the
+        // server's stays allocated on the peer's behalf.
+        await peer.CloseServedAsync();
+        Assert.False(peer.FileHasPages(), "Pages of the memory file stayed allocated after the server's link closed.");
+    }
 }

@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net.Sockets;
 using RpcGen.Links;
 using RpcGen.Testing;
@@ -17,7 +18,8 @@ public interface IShmGate
 
 /// <summary>
 /// The pool of windows per direction: many callers and chunks in flight at once, in order, across a
-/// real second process; a peer that stops draining holds the sender at the pool and is then given up;
+/// real second process; a peer that stops draining holds the sender at the pool (its bytes queue, no
+/// thread waits) and is then given up;
 /// and the fail-fast <see cref="RpcStatusCode.Overloaded"/> policy, which lives at the call level.
 /// </summary>
 public sealed class WindowPoolTests
@@ -52,71 +54,80 @@ public sealed class WindowPoolTests
     [Fact]
     public async Task A_peer_that_stops_draining_holds_the_sender_at_the_pool_then_is_given_up()
     {
-        const int Windows = 3;
-        const int WindowBytes = 4096;
-        var provider = new SharedMemoryLinkProvider(new SharedMemoryOptions { WindowBytes = WindowBytes, WindowsPerDirection = Windows, PeerResponseTimeout = TimeSpan.FromSeconds(5) });
-        var path = Path.Combine(Path.GetTempPath(), $"rpcgen-shm-{Guid.NewGuid():N}.sock");
-        await using var listener = provider.Listen("shm:" + path, new RpcLinkContext { Limits = new RpcLimits { HandshakeTimeout = TimeSpan.FromSeconds(5) } });
+        await using var peer = await RawClient.ConnectAsync(TimeSpan.FromSeconds(5));
+        var (served, toClient) = (peer.Served, peer.ToClient);
 
-        // The peer does the rendezvous and both window handshakes by hand, so it can read the
-        // server-to-client ring itself and choose when to acknowledge.
-        using var peer = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await peer.ConnectAsync(new UnixDomainSocketEndPoint(path)).WaitAsync(s_timeout);
-        var hello = await Rendezvous.ReceiveHelloAsync(peer, CancellationToken.None).WaitAsync(s_timeout);
-        Assert.Equal(Windows, hello.WindowsPerDirection);
-        using var file = hello.File;
-        using var toServer = new RawWindow(file.FileDescriptor, hello.Offset, WindowBytes);
-        var toClient = Enumerable.Range(0, Windows).Select(i => new RawWindow(file.FileDescriptor, hello.Offset + ((long)(Windows + i) * WindowBytes), WindowBytes)).ToArray();
-        try
+        // Three laps of the ring; the server's writer may run ahead of us by the pool, no further.
+        // It runs on a thread of its own while this one drains.
+        var stream = new byte[3 * RawClient.Windows * RawClient.Chunk];
+        new Random(7).NextBytes(stream);
+        var writing = Task.Run(async () => await served.Output.WriteAsync(stream));
+
+        // Drain two laps strictly in ring order: each window holds the next piece of the stream,
+        // so no window was written again before we gave it back.
+        for (var chunk = 0; chunk < 2 * RawClient.Windows; chunk++)
         {
-            toServer.State = PacketHeader.ServerActive;
-            await EndpointTests.WaitUntilAsync(() => toClient[0].State == PacketHeader.ServerActive);
-            toClient[0].State = PacketHeader.ClientActive;
-            await using var served = (await listener.AcceptAsync().AsTask().WaitAsync(s_timeout))!;
-
-            // Three laps of the ring; the server's writer may run ahead of us by the pool, no further.
-            // The link sends on the flushing thread, so that flush returns only once every chunk is
-            // in a window: it runs on a thread of its own while this one drains.
-            const int Chunk = WindowBytes - PacketHeader.Bytes;
-            var stream = new byte[3 * Windows * Chunk];
-            new Random(7).NextBytes(stream);
-            var writing = Task.Run(async () => await served.Output.WriteAsync(stream));
-
-            // Drain two laps strictly in ring order: each window holds the next piece of the stream,
-            // so no window was written again before we gave it back.
-            for (var chunk = 0; chunk < 2 * Windows; chunk++)
-            {
-                var window = toClient[chunk % Windows];
-                await EndpointTests.WaitUntilAsync(() => window.State == PacketHeader.ServerActive);
-                Assert.Equal((uint)Chunk, window.Length);
-                Assert.Equal(stream.AsSpan(chunk * Chunk, Chunk).ToArray(), window.ReadData(Chunk));
-                window.State = PacketHeader.ClientActive;
-            }
-
-            // The last lap went into the pool without waiting for us: the write is done.
-            await writing.WaitAsync(s_timeout);
-            Assert.All(toClient, window => Assert.Equal(PacketHeader.ServerActive, window.State));
-
-            // Stop draining: the next write waits for the oldest window, and the sender gives the
-            // peer up after PeerResponseTimeout.
-            var error = await Assert.ThrowsAsync<RpcException>(async () =>
-            {
-                for (var i = 0; i < 100; i++)
-                {
-                    await served.Output.WriteAsync(stream).AsTask().WaitAsync(s_timeout);
-                }
-            });
-
-            Assert.Equal(RpcStatusCode.Disconnected, error.StatusCode);
-            Assert.Contains("did not hand control back", error.Message);
+            Assert.Equal(stream.AsSpan(chunk * RawClient.Chunk, RawClient.Chunk).ToArray(), await peer.TakeAsync(chunk % RawClient.Windows, RawClient.Chunk));
         }
-        finally
+
+        // The last lap went into the pool without waiting for us: the write is done.
+        await writing.WaitAsync(s_timeout);
+        Assert.All(toClient, window => Assert.Equal(PacketHeader.ServerActive, window.State));
+
+        // Stop draining: the next write waits for the oldest window, and the writer gives the peer
+        // up after PeerResponseTimeout.
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
         {
-            foreach (var window in toClient)
+            for (var i = 0; i < 100; i++)
             {
-                window.Dispose();
+                await served.Output.WriteAsync(stream).AsTask().WaitAsync(s_timeout);
             }
+        });
+
+        Assert.Equal(RpcStatusCode.Disconnected, error.StatusCode);
+        Assert.Contains("did not hand control back", error.Message);
+    }
+
+    [Fact]
+    public async Task A_peer_that_takes_nothing_holds_no_writing_thread_and_gets_the_queued_bytes_in_order_once_it_drains_again()
+    {
+        // A peer timeout far beyond the test's own bound: a write that waited for a window on its
+        // caller's thread would hold that thread past the bound and fail the test.
+        await using var peer = await RawClient.ConnectAsync(TimeSpan.FromMinutes(10));
+        var output = peer.Served.Output;
+
+        // Fill every window; the peer takes none of them back.
+        var stream = new byte[(RawClient.Windows * RawClient.Chunk) + (5 * RawClient.Chunk / 2)];
+        new Random(11).NextBytes(stream);
+        var filled = await output.WriteAsync(stream.AsMemory(0, RawClient.Windows * RawClient.Chunk)).AsTask().WaitAsync(s_timeout);
+        Assert.False(filled.IsCompleted);
+
+        // Two and a half windows more, written and flushed on a thread of its own: the calls
+        // return with the flush pending, they do not wait for the peer.
+        var returned = new TaskCompletionSource<Task<FlushResult>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var writer = new Thread(() => returned.SetResult(output.WriteAsync(stream.AsMemory(RawClient.Windows * RawClient.Chunk)).AsTask())) { IsBackground = true };
+        writer.Start();
+        var queued = await returned.Task.WaitAsync(s_timeout);
+        Assert.False(queued.IsCompleted, "The flush completed although the peer holds every window.");
+        Assert.All(peer.ToClient, window => Assert.Equal(PacketHeader.ServerActive, window.State));
+
+        // The peer drains again, in ring order: every byte arrives once, in order, and the flush completes.
+        var received = new List<byte>();
+        var window = 0;
+        while (received.Count < stream.Length)
+        {
+            received.AddRange(await peer.TakeAsync(window, Math.Min(RawClient.Chunk, stream.Length - received.Count)));
+            window = (window + 1) % RawClient.Windows;
         }
+
+        Assert.Equal(stream, received.ToArray());
+        Assert.False((await queued.WaitAsync(s_timeout)).IsCompleted);
+
+        // The backlog is gone: a write goes straight into the next window again.
+        var next = new byte[100];
+        new Random(13).NextBytes(next);
+        Assert.True(output.WriteAsync(next).IsCompletedSuccessfully, "A write after the backlog drained did not go straight into a window.");
+        Assert.Equal(next, await peer.TakeAsync(window, next.Length));
     }
 
     [Fact]
