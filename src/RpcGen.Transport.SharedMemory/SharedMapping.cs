@@ -37,11 +37,15 @@ internal sealed unsafe class SharedMapping : IDisposable
     }
 
     /// <summary>
-    /// Frees the file's pages behind this mapping (their contents read as zeros after): the memory
-    /// file outlives the mapping while the peer keeps its descriptor, and the pages this process
-    /// wrote would otherwise stay charged to it. Best effort: false when the kernel refused.
+    /// Frees the file's pages behind [<paramref name="offset"/>, <paramref name="offset"/> +
+    /// <paramref name="length"/>) of this mapping (page-aligned; their contents read as zeros after):
+    /// the memory file outlives the mapping while the peer keeps its descriptor, and the pages this
+    /// process wrote would otherwise stay charged to it. Best effort: false when the kernel refused.
     /// </summary>
-    public bool DiscardPages() => LibC.Madvise(Address, (nuint)Length, LibC.MadvRemove) == 0;
+    public bool DiscardPages(long offset, long length) =>
+        offset >= 0 && length >= 0 && offset + length <= Length
+            ? LibC.Madvise(Address + offset, (nuint)length, LibC.MadvRemove) == 0
+            : throw new ArgumentOutOfRangeException(nameof(length), $"[{offset}, {offset + length}) is not within the {Length}-byte mapping.");
 
     public void Dispose()
     {

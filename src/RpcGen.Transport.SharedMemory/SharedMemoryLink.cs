@@ -57,6 +57,9 @@ internal sealed class SharedMemoryLink : RpcLink
 {
     private readonly Socket _socket;
     private readonly SharedMapping _mapping;
+
+    // Each window's length, header included (whole pages).
+    private readonly int _windowBytes;
     private readonly SharedMemoryEndpoint[] _sendWindows;
     private readonly SharedMemoryEndpoint[] _receiveWindows;
 
@@ -152,6 +155,7 @@ internal sealed class SharedMemoryLink : RpcLink
         RemoteAddress = remoteAddress;
         PeerIdentity = PeerCredentials.TryRead(socket);
         var windowBytes = options.WindowBytes;
+        _windowBytes = windowBytes;
         var count = options.WindowsPerDirection;
         var clientToServer = mapping.Address;
         var serverToClient = mapping.Address + ((long)count * windowBytes);
@@ -1065,14 +1069,31 @@ internal sealed class SharedMemoryLink : RpcLink
             laneWait.SpinOnce();
         }
 
-        // A peer that keeps its descriptor after the close would keep these pages alive, charged
-        // to us, outside MaxServerMappedBytes; the peer has already been cut off (socket closed,
-        // windows shut down), so what it reads there from now on does not matter.
-        if (!_mapping.DiscardPages())
+        DiscardWindowPages();
+        _mapping.Dispose();
+    }
+
+    /// <summary>
+    /// Frees the pages of every window but its first, which holds the header: a peer that keeps its
+    /// descriptor after the close would keep them alive, charged to us, outside
+    /// MaxServerMappedBytes. The header pages stay, so an honest peer still reads Shutdown in every
+    /// state word (a freed page reads as zeros: ClientActive), not a live window.
+    /// </summary>
+    private void DiscardWindowPages()
+    {
+        var page = Environment.SystemPageSize;
+        if (_windowBytes <= page)
         {
-            SharedMemoryLog.Failed(_logger, LocalAddress, $"the windows' pages could not be freed (madvise: errno {Marshal.GetLastPInvokeError()})");
+            return;
         }
 
-        _mapping.Dispose();
+        for (long window = 0; window + _windowBytes <= _mapping.Length; window += _windowBytes)
+        {
+            if (!_mapping.DiscardPages(window + page, _windowBytes - page))
+            {
+                SharedMemoryLog.Failed(_logger, LocalAddress, $"the windows' pages could not be freed (madvise: errno {Marshal.GetLastPInvokeError()})");
+                return;
+            }
+        }
     }
 }

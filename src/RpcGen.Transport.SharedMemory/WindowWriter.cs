@@ -65,8 +65,9 @@ internal sealed class WindowWriter : PipeWriter
     // The pooled buffer a size hint larger than a window was served from, while its span is out.
     private byte[]? _overflow;
 
-    // Set once the stream ended (gracefully or not): every later write fails.
-    private bool _completed;
+    // Set once the stream ended (gracefully or not): every later write fails. Read without the gate
+    // by the backlog's paths.
+    private volatile bool _completed;
 
     // How long a write waits, on its own thread, for the peer to give a window back before it
     // queues into the backlog: long enough for a peer whose receiving thread sleeps (a futex wake
@@ -253,7 +254,7 @@ internal sealed class WindowWriter : PipeWriter
             return ValueTask.FromException<FlushResult>(_link.ClosedError());
         }
 
-        if (_backlogActive && FlushBacklog() is { } draining)
+        if (_backlogActive && FlushBacklog(cancellationToken) is { } draining)
         {
             return draining;
         }
@@ -283,7 +284,10 @@ internal sealed class WindowWriter : PipeWriter
         }
     }
 
-    /// <summary>Nothing to cancel: a flush pends only on the backlog's drain, which the peer timeout and the link's stop bound.</summary>
+    /// <summary>
+    /// Does nothing: a flush pends only on the backlog's drain, which the peer timeout and the link's
+    /// stop bound (a flush's own token gives up its wait, see <see cref="FlushAsync"/>).
+    /// </summary>
     public override void CancelPendingFlush()
     {
     }
@@ -580,10 +584,16 @@ internal sealed class WindowWriter : PipeWriter
                 throw new InvalidOperationException(CompletedMessage);
             }
 
-            if (_link.IsStopped)
+            if (_link.IsStopped || _completed)
             {
-                // As over a socket whose peer is gone: the write goes nowhere, the flush reports it.
-                _backlog.Clear();
+                // As over a socket whose peer is gone (or once the link's close is sending the end
+                // of the stream, which sends what the backlog holds first): the write goes nowhere,
+                // the flush reports it.
+                if (_link.IsStopped)
+                {
+                    _backlog.Clear();
+                }
+
                 memory = Discard(sizeHint);
                 return true;
             }
@@ -594,7 +604,7 @@ internal sealed class WindowWriter : PipeWriter
     }
 
     /// <summary>A flush while the backlog is active: waits for the drain in flight, or starts one; null once a drain switched writes back to the windows.</summary>
-    private ValueTask<FlushResult>? FlushBacklog()
+    private ValueTask<FlushResult>? FlushBacklog(CancellationToken cancellationToken)
     {
         lock (_backlogLock)
         {
@@ -603,23 +613,29 @@ internal sealed class WindowWriter : PipeWriter
                 return null;
             }
 
-            if (_link.IsStopped)
+            if (_link.IsStopped || _completed)
             {
-                _backlog.Clear();
+                if (_link.IsStopped)
+                {
+                    _backlog.Clear();
+                }
+
                 return ValueTask.FromException<FlushResult>(_link.ClosedError());
             }
 
-            if (_drainRunning)
+            // A drain in flight looks at the backlog again before it ends, so it sends what this
+            // flush covers.
+            if (!_drainRunning)
             {
-                // It looks at the backlog again before it ends, so it sends what this flush covers.
-                return new ValueTask<FlushResult>(_drain!);
+                _drainRunning = true;
+                _drain = null;
             }
-
-            _drainRunning = true;
         }
 
-        _drain = DrainBacklogAsync();
-        return new ValueTask<FlushResult>(_drain);
+        _drain ??= DrainBacklogAsync();
+
+        // Cancelling gives up this wait, not the bytes: they stay queued and go out in order.
+        return new ValueTask<FlushResult>(cancellationToken.CanBeCanceled ? _drain.WaitAsync(cancellationToken) : _drain);
     }
 
     /// <summary>
@@ -641,15 +657,14 @@ internal sealed class WindowWriter : PipeWriter
                 {
                     case DrainStep.Drained:
                         return new FlushResult(isCanceled: false, isCompleted: false);
-                    case DrainStep.WriterTaken:
-                        // The link's closing path holds the writer: it sends the backlog before the
-                        // end of the stream, or the link stopped and nothing goes out.
-                        lock (_backlogLock)
-                        {
-                            _drainRunning = false;
-                        }
-
-                        return _link.IsStopped ? throw _link.ClosedError() : new FlushResult(isCanceled: false, isCompleted: true);
+                    case DrainStep.Ended:
+                        // The link's close sent the end of the stream, after what the backlog held.
+                        return new FlushResult(isCanceled: false, isCompleted: true);
+                    case DrainStep.WriterBusy:
+                        // The link's close holds the writer while it sends the backlog and the end
+                        // of the stream: not the peer's delay, so it does not count as one.
+                        waitingSince = Stopwatch.GetTimestamp();
+                        break;
                 }
 
                 if (progressed)
@@ -657,7 +672,7 @@ internal sealed class WindowWriter : PipeWriter
                     waitingSince = Stopwatch.GetTimestamp();
                     delay = 1;
                 }
-                else if (Stopwatch.GetElapsedTime(waitingSince) > _peerTimeout)
+                else if (_peerTimeout != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(waitingSince) > _peerTimeout)
                 {
                     // Not proof of malice (the peer may be stuck), but this side cannot wait for ever.
                     _windows[_next].Shutdown();
@@ -670,13 +685,15 @@ internal sealed class WindowWriter : PipeWriter
         }
         catch (Exception ex)
         {
+            // The link stops first, so no write lands behind the bytes dropped here.
+            var error = _link.SendFailed(ex);
             lock (_backlogLock)
             {
                 _drainRunning = false;
                 _backlog.Clear();
             }
 
-            throw _link.SendFailed(ex);
+            throw error;
         }
     }
 
@@ -688,8 +705,11 @@ internal sealed class WindowWriter : PipeWriter
         /// <summary>Bytes wait for a window the peer still holds.</summary>
         Waiting,
 
-        /// <summary>The link's closing path (or its stop) holds the writer.</summary>
-        WriterTaken,
+        /// <summary>The link's close holds the writer (it sends the backlog itself, then the end of the stream).</summary>
+        WriterBusy,
+
+        /// <summary>The link's close has sent the end of the stream: nothing more goes out.</summary>
+        Ended,
     }
 
     /// <summary>One pass of the drain, without waiting: fills windows from the backlog while the peer has given them back; <paramref name="progressed"/> when it took a window.</summary>
@@ -698,7 +718,8 @@ internal sealed class WindowWriter : PipeWriter
         progressed = false;
         if (!_gate.TryEnter())
         {
-            return DrainStep.WriterTaken;
+            // Only the link's close (or its stop, for good) takes the gate while the backlog is active.
+            return _link.IsStopped ? throw _link.ClosedError() : DrainStep.WriterBusy;
         }
 
         var released = false;
@@ -707,6 +728,17 @@ internal sealed class WindowWriter : PipeWriter
             if (_link.IsStopped)
             {
                 throw _link.ClosedError();
+            }
+
+            if (_completed)
+            {
+                lock (_backlogLock)
+                {
+                    _drainRunning = false;
+                    _backlog.Clear();
+                }
+
+                return DrainStep.Ended;
             }
 
             while (true)
@@ -779,9 +811,34 @@ internal sealed class WindowWriter : PipeWriter
         }
     }
 
-    /// <summary>For the end of the stream (on its own thread, the gate held): moves the backlog into windows, waiting for each (bounded by the peer timeout).</summary>
+    /// <summary>
+    /// For the end of the stream (on its own thread, the gate held): waits for a write the protocol
+    /// has in progress into the backlog, as a close waits for one into a window (at most the peer
+    /// timeout, then the link fails), then moves the backlog into windows, waiting for each (bounded
+    /// by the peer timeout).
+    /// </summary>
     private void SendBacklogWaiting()
     {
+        var spanWaitStarted = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            lock (_backlogLock)
+            {
+                if (!_backlog.SpanOut)
+                {
+                    break;
+                }
+            }
+
+            if (_peerTimeout != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(spanWaitStarted) > _peerTimeout)
+            {
+                throw new RpcException(RpcStatusCode.Disconnected, "The protocol's write did not finish before the shared-memory link was closed.");
+            }
+
+            // Its own thread, never the pool's: a short sleep until the protocol advances.
+            Thread.Sleep(1);
+        }
+
         while (true)
         {
             lock (_backlogLock)

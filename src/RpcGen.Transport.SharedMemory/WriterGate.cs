@@ -38,7 +38,7 @@ internal sealed class WriterGate
         }
     }
 
-    /// <summary>Takes the gate, waiting at most <paramref name="timeout"/> without blocking a thread; false when it stayed held.</summary>
+    /// <summary>Takes the gate, waiting at most <paramref name="timeout"/> (<see cref="Timeout.InfiniteTimeSpan"/>: for good, until parked) without blocking a thread; false when it stayed held.</summary>
     public async Task<bool> WaitAsync(TimeSpan timeout)
     {
         if (TryEnter())
@@ -46,7 +46,8 @@ internal sealed class WriterGate
             return true;
         }
 
-        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        var infinite = timeout == Timeout.InfiniteTimeSpan;
+        var deadline = infinite ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         Interlocked.Increment(ref _waiters);
         try
         {
@@ -57,8 +58,8 @@ internal sealed class WriterGate
                     return false;
                 }
 
-                var left = deadline - Environment.TickCount64;
-                if (left <= 0 || !await _freed.WaitAsync(TimeSpan.FromMilliseconds(left)).ConfigureAwait(false))
+                var left = infinite ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(deadline - Environment.TickCount64);
+                if ((!infinite && left <= TimeSpan.Zero) || !await _freed.WaitAsync(left).ConfigureAwait(false))
                 {
                     return TryEnter();
                 }

@@ -10,7 +10,8 @@ namespace RpcGen.Transport.SharedMemory.Tests;
 internal sealed class RawClient : IAsyncDisposable
 {
     public const int Windows = 3;
-    public const int WindowBytes = 4096;
+    // Three pages: a closed link frees every page of a window but the header's.
+    public const int WindowBytes = 3 * 4096;
     public const int Chunk = WindowBytes - PacketHeader.Bytes;
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
 
@@ -18,9 +19,11 @@ internal sealed class RawClient : IAsyncDisposable
     private readonly Socket _socket;
     private readonly MemoryFile _file;
     private readonly RawWindow _toServer;
+    private readonly long _offset;
 
-    private RawClient(RpcLinkListener listener, Socket socket, MemoryFile file, RawWindow toServer, RawWindow[] toClient)
+    private RawClient(RpcLinkListener listener, Socket socket, MemoryFile file, long offset, RawWindow toServer, RawWindow[] toClient)
     {
+        _offset = offset;
         _listener = listener;
         _socket = socket;
         _file = file;
@@ -47,7 +50,7 @@ internal sealed class RawClient : IAsyncDisposable
         var file = hello.File;
         var toServer = new RawWindow(file.FileDescriptor, hello.Offset, WindowBytes);
         var toClient = Enumerable.Range(0, Windows).Select(i => new RawWindow(file.FileDescriptor, hello.Offset + ((long)(Windows + i) * WindowBytes), WindowBytes)).ToArray();
-        var client = new RawClient(listener, socket, file, toServer, toClient);
+        var client = new RawClient(listener, socket, file, hello.Offset, toServer, toClient);
         try
         {
             toServer.State = PacketHeader.ServerActive;
@@ -75,13 +78,26 @@ internal sealed class RawClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Whether any page of the memory file is allocated (<c>SEEK_DATA</c> finds one). Looks only at
-    /// the descriptor: touching the mappings would allocate pages again.
+    /// Whether any page past a window's first (its header's) is allocated in the memory file
+    /// (<c>SEEK_DATA</c> finds one). Looks only at the descriptor: touching the mappings would
+    /// allocate pages again.
     /// </summary>
-    public bool FileHasPages()
+    public bool WindowDataHasPages()
     {
+        const int SeekEnd = 2;
         const int SeekData = 3;
-        return LibC.Lseek(_file.FileDescriptor, 0, SeekData) >= 0;
+        var page = Environment.SystemPageSize;
+        var end = LibC.Lseek(_file.FileDescriptor, 0, SeekEnd);
+        for (var window = _offset; window + WindowBytes <= end; window += WindowBytes)
+        {
+            var data = LibC.Lseek(_file.FileDescriptor, window + page, SeekData);
+            if (data >= 0 && data < window + WindowBytes)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Ends the server's link at once (no graceful close with a peer that may hold every window); returns once its windows are unmapped.</summary>

@@ -386,11 +386,13 @@ public sealed class RendezvousTests
         var bytes = new byte[RawClient.Windows * RawClient.Chunk];
         new Random(3).NextBytes(bytes);
         await peer.Served.Output.WriteAsync(bytes).AsTask().WaitAsync(s_timeout);
-        Assert.True(peer.FileHasPages(), "The server's writes left no page in the memory file.");
+        Assert.True(peer.WindowDataHasPages(), "The server's writes left no page in the windows' data.");
 
         // The link ends while the peer keeps its descriptor and its mappings: nothing of the
-        // server's stays allocated on the peer's behalf.
+        // server's data stays allocated on the peer's behalf, and the header pages that stay say
+        // the windows are shut down.
         await peer.CloseServedAsync();
-        Assert.False(peer.FileHasPages(), "Pages of the memory file stayed allocated after the server's link closed.");
+        Assert.False(peer.WindowDataHasPages(), "Pages of the windows' data stayed allocated after the server's link closed.");
+        Assert.All(peer.ToClient, window => Assert.Equal(PacketHeader.Shutdown, window.State));
     }
 }

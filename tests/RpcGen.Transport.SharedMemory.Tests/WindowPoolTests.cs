@@ -88,12 +88,14 @@ public sealed class WindowPoolTests
         Assert.Contains("did not hand control back", error.Message);
     }
 
-    [Fact]
-    public async Task A_peer_that_takes_nothing_holds_no_writing_thread_and_gets_the_queued_bytes_in_order_once_it_drains_again()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_peer_that_takes_nothing_holds_no_writing_thread_and_gets_the_queued_bytes_in_order_once_it_drains_again(bool infinitePeerTimeout)
     {
-        // A peer timeout far beyond the test's own bound: a write that waited for a window on its
-        // caller's thread would hold that thread past the bound and fail the test.
-        await using var peer = await RawClient.ConnectAsync(TimeSpan.FromMinutes(10));
+        // A peer timeout far beyond the test's own bound, or none: a write that waited for a window
+        // on its caller's thread would hold that thread past the bound and fail the test.
+        await using var peer = await RawClient.ConnectAsync(infinitePeerTimeout ? Timeout.InfiniteTimeSpan : TimeSpan.FromMinutes(10));
         var output = peer.Served.Output;
 
         // Fill every window; the peer takes none of them back.
@@ -128,6 +130,39 @@ public sealed class WindowPoolTests
         new Random(13).NextBytes(next);
         Assert.True(output.WriteAsync(next).IsCompletedSuccessfully, "A write after the backlog drained did not go straight into a window.");
         Assert.Equal(next, await peer.TakeAsync(window, next.Length));
+    }
+
+    [Fact]
+    public async Task Closing_while_writes_wait_for_windows_sends_them_in_order_before_the_end_of_the_stream()
+    {
+        await using var peer = await RawClient.ConnectAsync(TimeSpan.FromMinutes(10));
+        var output = peer.Served.Output;
+
+        // Every window full and two and a half windows more queued behind them.
+        var stream = new byte[(RawClient.Windows * RawClient.Chunk) + (5 * RawClient.Chunk / 2)];
+        new Random(17).NextBytes(stream);
+        var queued = output.WriteAsync(stream).AsTask();
+        Assert.False(queued.IsCompleted, "The flush completed although the peer holds every window.");
+
+        // A graceful close now: it sends what waits, then the end of the stream.
+        var closing = peer.Served.DisposeAsync().AsTask();
+        var received = new List<byte>();
+        var window = 0;
+        while (received.Count < stream.Length)
+        {
+            received.AddRange(await peer.TakeAsync(window, Math.Min(RawClient.Chunk, stream.Length - received.Count)));
+            window = (window + 1) % RawClient.Windows;
+        }
+
+        Assert.Equal(stream, received.ToArray());
+
+        // The end of the stream is the empty datagram that follows; taking it lets the close finish.
+        Assert.Empty(await peer.TakeAsync(window, 0));
+        await closing.WaitAsync(s_timeout);
+
+        // The write's flush ends either way the close leaves it (its bytes went out, the link is
+        // closed): it does not hang.
+        await Task.WhenAny(queued).WaitAsync(s_timeout);
     }
 
     [Fact]
