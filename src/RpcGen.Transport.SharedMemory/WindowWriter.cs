@@ -94,6 +94,15 @@ internal sealed class WindowWriter : PipeWriter
     // The drain in flight, for flushes while it runs; touched only by the protocol's flushing thread.
     private Task<FlushResult>? _drain;
 
+    // Set once the end of the stream went out (End succeeded): a drain that finds it reports the
+    // stream ended, not a failure, even after the link then stopped.
+    private volatile bool _endSent;
+
+    // CancelPendingFlush's signals: the pending flush's (taken and cancelled by it), or, when no flush
+    // pends, a mark that the next flush reports cancelled, as a pipe's does.
+    private CancellationTokenSource? _pendingFlushCancel;
+    private volatile bool _cancelNextFlush;
+
     private const string CompletedMessage = "Writing is not allowed after the shared-memory link's output was completed.";
 
     // Set by the protocol's Complete or CompleteAsync, on its own thread, before the end of the
@@ -254,7 +263,8 @@ internal sealed class WindowWriter : PipeWriter
             return ValueTask.FromException<FlushResult>(_link.ClosedError());
         }
 
-        if (_backlogActive && FlushBacklog(cancellationToken) is { } draining)
+        var canceled = TakeCancelNextFlush();
+        if (_backlogActive && FlushBacklog(canceled, cancellationToken) is { } draining)
         {
             return draining;
         }
@@ -272,7 +282,7 @@ internal sealed class WindowWriter : PipeWriter
                 HandOver();
             }
 
-            return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: false));
+            return new ValueTask<FlushResult>(new FlushResult(isCanceled: canceled, isCompleted: false));
         }
         catch (Exception ex)
         {
@@ -285,11 +295,32 @@ internal sealed class WindowWriter : PipeWriter
     }
 
     /// <summary>
-    /// Does nothing: a flush pends only on the backlog's drain, which the peer timeout and the link's
-    /// stop bound (a flush's own token gives up its wait, see <see cref="FlushAsync"/>).
+    /// Ends the wait of a flush pending on the backlog's drain with a cancelled result (its bytes stay
+    /// queued and go out in order); with none pending, the next flush reports cancelled, as a pipe's
+    /// does. A Cap'n Proto connection uses it to wake its writer from a peer that may never take data.
     /// </summary>
     public override void CancelPendingFlush()
     {
+        if (Interlocked.Exchange(ref _pendingFlushCancel, null) is { } pending)
+        {
+            pending.Cancel();
+        }
+        else
+        {
+            _cancelNextFlush = true;
+        }
+    }
+
+    /// <summary>Whether <see cref="CancelPendingFlush"/> marked this flush cancelled (the mark is used up).</summary>
+    private bool TakeCancelNextFlush()
+    {
+        if (!_cancelNextFlush)
+        {
+            return false;
+        }
+
+        _cancelNextFlush = false;
+        return true;
     }
 
     /// <summary>
@@ -349,6 +380,9 @@ internal sealed class WindowWriter : PipeWriter
         // cleared) is all or nothing: either the gate is free or the backlog is still active.
         lock (_backlogLock)
         {
+            // A span the protocol took from the backlog and never advanced is abandoned with the
+            // stream, as a pipe's is: the end must not wait for it.
+            AbandonBacklogSpan();
             if (_gate.TryEnter())
             {
                 _endRequested = true;
@@ -448,6 +482,7 @@ internal sealed class WindowWriter : PipeWriter
             var last = _windows[_next];
             _holding = false;
             last.HandOff(0);
+            _endSent = true;
             last.AcquireControl(_closeTimeout);
             return true;
         }
@@ -593,6 +628,11 @@ internal sealed class WindowWriter : PipeWriter
                 {
                     _backlog.Clear();
                 }
+                else
+                {
+                    // A second GetMemory abandons the first span, which the close must not wait for.
+                    AbandonBacklogSpan();
+                }
 
                 memory = Discard(sizeHint);
                 return true;
@@ -604,7 +644,7 @@ internal sealed class WindowWriter : PipeWriter
     }
 
     /// <summary>A flush while the backlog is active: waits for the drain in flight, or starts one; null once a drain switched writes back to the windows.</summary>
-    private ValueTask<FlushResult>? FlushBacklog(CancellationToken cancellationToken)
+    private ValueTask<FlushResult>? FlushBacklog(bool canceled, CancellationToken cancellationToken)
     {
         lock (_backlogLock)
         {
@@ -613,6 +653,8 @@ internal sealed class WindowWriter : PipeWriter
                 return null;
             }
 
+            // A flush commits what was advanced; a span taken and not advanced is abandoned.
+            AbandonBacklogSpan();
             if (_link.IsStopped || _completed)
             {
                 if (_link.IsStopped)
@@ -632,10 +674,64 @@ internal sealed class WindowWriter : PipeWriter
             }
         }
 
-        _drain ??= DrainBacklogAsync();
+        if (_drain is null)
+        {
+            _drain = DrainBacklogAsync();
 
-        // Cancelling gives up this wait, not the bytes: they stay queued and go out in order.
-        return new ValueTask<FlushResult>(cancellationToken.CanBeCanceled ? _drain.WaitAsync(cancellationToken) : _drain);
+            // A drain whose waiters gave up still fails the link when it fails; nobody need observe it.
+            _ = _drain.ContinueWith(static drain => _ = drain.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        if (_drain.IsCompleted)
+        {
+            return new ValueTask<FlushResult>(_drain);
+        }
+
+        if (canceled)
+        {
+            return new ValueTask<FlushResult>(new FlushResult(isCanceled: true, isCompleted: false));
+        }
+
+        var pendingFlush = new CancellationTokenSource();
+        Volatile.Write(ref _pendingFlushCancel, pendingFlush);
+        if (TakeCancelNextFlush())
+        {
+            // CancelPendingFlush came between the look above and the publication.
+            pendingFlush.Cancel();
+        }
+
+        return new ValueTask<FlushResult>(WaitForDrainAsync(_drain, pendingFlush, cancellationToken));
+    }
+
+    /// <summary>
+    /// A pending flush's wait for the drain: its own token throws, as a pipe's does;
+    /// <see cref="CancelPendingFlush"/> ends it with a cancelled result. Either way the bytes stay
+    /// queued and go out in order.
+    /// </summary>
+    private async Task<FlushResult> WaitForDrainAsync(Task<FlushResult> drain, CancellationTokenSource pendingFlush, CancellationToken cancellationToken)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(pendingFlush.Token, cancellationToken);
+        try
+        {
+            return await drain.WaitAsync(either.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (pendingFlush.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return new FlushResult(isCanceled: true, isCompleted: false);
+        }
+        finally
+        {
+            Interlocked.CompareExchange(ref _pendingFlushCancel, null, pendingFlush);
+        }
+    }
+
+    /// <summary>Drops the protocol's backlog span that it will never advance (under the backlog lock).</summary>
+    private void AbandonBacklogSpan()
+    {
+        if (_backlog.SpanOut)
+        {
+            _backlog.Advance(0);
+        }
     }
 
     /// <summary>
@@ -712,10 +808,28 @@ internal sealed class WindowWriter : PipeWriter
         Ended,
     }
 
+    /// <summary>The drain's end once the close sent the end of the stream: what is left came after it and goes nowhere.</summary>
+    private DrainStep Ended()
+    {
+        lock (_backlogLock)
+        {
+            _drainRunning = false;
+            _backlog.Clear();
+        }
+
+        return DrainStep.Ended;
+    }
+
     /// <summary>One pass of the drain, without waiting: fills windows from the backlog while the peer has given them back; <paramref name="progressed"/> when it took a window.</summary>
     private DrainStep DrainPass(out bool progressed)
     {
         progressed = false;
+        if (_endSent)
+        {
+            // The close sent the backlog, then the end of the stream (the link may have stopped since).
+            return Ended();
+        }
+
         if (!_gate.TryEnter())
         {
             // Only the link's close (or its stop, for good) takes the gate while the backlog is active.
@@ -732,13 +846,8 @@ internal sealed class WindowWriter : PipeWriter
 
             if (_completed)
             {
-                lock (_backlogLock)
-                {
-                    _drainRunning = false;
-                    _backlog.Clear();
-                }
-
-                return DrainStep.Ended;
+                // The close ended the stream (or failed to, and the link is stopping).
+                return Ended();
             }
 
             while (true)
@@ -828,6 +937,11 @@ internal sealed class WindowWriter : PipeWriter
                 {
                     break;
                 }
+            }
+
+            if (_link.IsStopped)
+            {
+                throw _link.ClosedError();
             }
 
             if (_peerTimeout != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(spanWaitStarted) > _peerTimeout)

@@ -78,6 +78,24 @@ internal sealed class RawClient : IAsyncDisposable
     }
 
     /// <summary>
+    /// Takes windows in ring order from window 0, each full but the last, until <paramref name="expected"/>
+    /// has arrived, and checks it arrived whole and in order; returns the window that comes next.
+    /// </summary>
+    public async Task<int> TakeInOrderAsync(byte[] expected)
+    {
+        var received = new List<byte>();
+        var window = 0;
+        while (received.Count < expected.Length)
+        {
+            received.AddRange(await TakeAsync(window, Math.Min(Chunk, expected.Length - received.Count)));
+            window = (window + 1) % Windows;
+        }
+
+        Assert.Equal(expected, received.ToArray());
+        return window;
+    }
+
+    /// <summary>
     /// Whether any page past a window's first (its header's) is allocated in the memory file
     /// (<c>SEEK_DATA</c> finds one). Looks only at the descriptor: touching the mappings would
     /// allocate pages again.
