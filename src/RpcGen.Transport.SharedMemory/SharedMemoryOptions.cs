@@ -57,7 +57,7 @@ public sealed class SharedMemoryOptions
     /// <summary>
     /// How long a side that has handed data over waits for the peer to take it before it treats the
     /// peer as stuck and disconnects. Default 30 s. <see cref="Timeout.InfiniteTimeSpan"/> waits for good
-    /// (the rendezvous socket still detects a peer that dies).
+    /// (the rendezvous socket still detects a peer that dies). At most <see cref="int.MaxValue"/> milliseconds (about 24.8 days) otherwise.
     /// </summary>
     public TimeSpan PeerResponseTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -105,9 +105,10 @@ public sealed class SharedMemoryOptions
             throw new ArgumentOutOfRangeException(nameof(SpinBudget), SpinBudget, "The spin budget is between 0 and 10 ms.");
         }
 
-        if (PeerResponseTimeout <= TimeSpan.Zero && PeerResponseTimeout != Timeout.InfiniteTimeSpan)
+        // Waits take it in milliseconds as an int (a semaphore's, a futex slice's), so ~24.8 days at most.
+        if ((PeerResponseTimeout <= TimeSpan.Zero || PeerResponseTimeout.TotalMilliseconds > int.MaxValue) && PeerResponseTimeout != Timeout.InfiniteTimeSpan)
         {
-            throw new ArgumentOutOfRangeException(nameof(PeerResponseTimeout), PeerResponseTimeout, "The peer response timeout is positive or infinite.");
+            throw new ArgumentOutOfRangeException(nameof(PeerResponseTimeout), PeerResponseTimeout, "The peer response timeout is positive and at most int.MaxValue milliseconds (about 24.8 days), or infinite.");
         }
     }
 
