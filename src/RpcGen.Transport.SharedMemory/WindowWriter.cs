@@ -78,6 +78,9 @@ internal sealed class WindowWriter : PipeWriter
     // The drain's polls for a window back: from 1 ms, doubling up to this.
     private const int MaxDrainPollMilliseconds = 16;
 
+    // How late the end of the stream notices a stop while it waits for the protocol's backlog write.
+    private static readonly TimeSpan SpanWaitSlice = TimeSpan.FromMilliseconds(100);
+
     // The slow path: bytes written while the peer held every window (see WindowBacklog).
     // _backlogActive is set by the protocol's writing thread holding the gate, and cleared by a
     // drain pass, under _backlogLock, right after it released the gate: a writer that sees it clear
@@ -207,6 +210,9 @@ internal sealed class WindowWriter : PipeWriter
                 if (_backlogActive)
                 {
                     _backlog.Advance(bytes);
+
+                    // The end of the stream may wait for this write (SendBacklogWaiting).
+                    Monitor.PulseAll(_backlogLock);
                     return;
                 }
             }
@@ -731,6 +737,7 @@ internal sealed class WindowWriter : PipeWriter
         if (_backlog.SpanOut)
         {
             _backlog.Advance(0);
+            Monitor.PulseAll(_backlogLock);
         }
     }
 
@@ -852,35 +859,11 @@ internal sealed class WindowWriter : PipeWriter
 
             while (true)
             {
-                bool empty;
-                lock (_backlogLock)
+                var emptied = MoveBacklogIntoWindows(waitForWindows: false, out var tookWindow);
+                progressed |= tookWindow;
+                if (!emptied)
                 {
-                    empty = _backlog.IsEmpty;
-                    if (!empty && _holding)
-                    {
-                        _written += _backlog.CopyTo(_memories[_next].Memory.Span[_written..]);
-                    }
-                }
-
-                if (!empty)
-                {
-                    if (!_holding)
-                    {
-                        if (!_windows[_next].TryAcquireControl(out _))
-                        {
-                            return DrainStep.Waiting;
-                        }
-
-                        _holding = true;
-                        _written = 0;
-                        progressed = true;
-                    }
-                    else if (_written == _capacity)
-                    {
-                        HandOver();
-                    }
-
-                    continue;
+                    return DrainStep.Waiting;
                 }
 
                 // What the flush covers is in windows: hand the part-filled one over, as a flush does.
@@ -929,37 +912,45 @@ internal sealed class WindowWriter : PipeWriter
     private void SendBacklogWaiting()
     {
         var spanWaitStarted = Stopwatch.GetTimestamp();
-        while (true)
+        lock (_backlogLock)
         {
-            lock (_backlogLock)
+            while (_backlog.SpanOut)
             {
-                if (!_backlog.SpanOut)
+                if (_link.IsStopped)
                 {
-                    break;
+                    throw _link.ClosedError();
                 }
-            }
 
-            if (_link.IsStopped)
-            {
-                throw _link.ClosedError();
-            }
+                if (_peerTimeout != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(spanWaitStarted) > _peerTimeout)
+                {
+                    throw new RpcException(RpcStatusCode.Disconnected, "The protocol's write did not finish before the shared-memory link was closed.");
+                }
 
-            if (_peerTimeout != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(spanWaitStarted) > _peerTimeout)
-            {
-                throw new RpcException(RpcStatusCode.Disconnected, "The protocol's write did not finish before the shared-memory link was closed.");
+                // The protocol's Advance (or its abandoning the span) pulses the lock; the slice
+                // bounds how late a stop or the timeout is noticed.
+                Monitor.Wait(_backlogLock, SpanWaitSlice);
             }
-
-            // Its own thread, never the pool's: a short sleep until the protocol advances.
-            Thread.Sleep(1);
         }
 
+        MoveBacklogIntoWindows(waitForWindows: true, out _);
+    }
+
+    /// <summary>
+    /// Copies the backlog into windows in ring order (the gate held), handing over each that fills,
+    /// until the backlog is empty (true) or, without <paramref name="waitForWindows"/>, the next window
+    /// is still the peer's (false); with it, each take waits, bounded by the peer timeout.
+    /// <paramref name="tookWindow"/> tells whether the peer had given a window back.
+    /// </summary>
+    private bool MoveBacklogIntoWindows(bool waitForWindows, out bool tookWindow)
+    {
+        tookWindow = false;
         while (true)
         {
             lock (_backlogLock)
             {
                 if (_backlog.IsEmpty)
                 {
-                    return;
+                    return true;
                 }
 
                 if (_holding)
@@ -968,14 +959,31 @@ internal sealed class WindowWriter : PipeWriter
                 }
             }
 
-            if (!_holding)
+            if (_holding)
+            {
+                if (_written == _capacity)
+                {
+                    HandOver();
+                }
+
+                continue;
+            }
+
+            if (waitForWindows)
             {
                 Take();
             }
-            else if (_written == _capacity)
+            else if (_windows[_next].TryAcquireControl(out _))
             {
-                HandOver();
+                _holding = true;
+                _written = 0;
             }
+            else
+            {
+                return false;
+            }
+
+            tookWindow = true;
         }
     }
 
